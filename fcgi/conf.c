@@ -1,0 +1,945 @@
+/*
+ * Configuration (see conf.h).
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "limits.h"
+#include "log.h"
+
+enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM };
+
+struct setting {
+	const char *name;
+	enum stype type;
+	size_t off;
+	long min, max;
+	const char *def;
+	const char *const *enums;
+};
+
+static const char *const pm_modes[] = { "static", "dynamic", NULL };
+static const char *const log_levels[] = { "error", "warning", "notice", "info",
+	"debug", NULL };
+
+#define STR(n, f, d)                                                       \
+	{                                                                  \
+		.name = n, .type = S_STR, .off = offsetof(struct conf, f), \
+		.def = d                                                   \
+	}
+#define NUM(n, t, f, lo, hi, d)                                        \
+	{                                                              \
+		.name = n, .type = t, .off = offsetof(struct conf, f), \
+		.min = lo, .max = hi, .def = d                         \
+	}
+#define ENUM(n, f, e, d)                                                    \
+	{                                                                   \
+		.name = n, .type = S_ENUM, .off = offsetof(struct conf, f), \
+		.enums = e, .def = d                                        \
+	}
+
+static const struct setting settings[] = {
+	STR("listen", listen, "/run/pbxapi/pbxapi.sock"),
+	NUM("listen.backlog", S_INT, backlog, 1, 65535, "511"),
+	STR("listen.owner", listen_owner, ""),
+	STR("listen.group", listen_group, ""),
+	NUM("listen.mode", S_OCTAL, listen_mode, 0, 0777, "0660"),
+	STR("user", user, ""),
+	STR("group", group, ""),
+	STR("pid", pid_file, ""),
+	STR("error_log", error_log, ""),
+	STR("access_log", access_log, "off"),
+	ENUM("log_level", log_level, log_levels, "notice"),
+	ENUM("pm", pm, pm_modes, "dynamic"),
+	NUM("pm.max_children", S_INT, max_children, 1, LIM_WORKERS, "5"),
+	NUM("pm.start_servers", S_INT, start_servers, 1, LIM_WORKERS, "2"),
+	NUM("pm.min_spare_servers", S_INT, min_spare, 1, LIM_WORKERS, "1"),
+	NUM("pm.max_spare_servers", S_INT, max_spare, 1, LIM_WORKERS, "3"),
+	NUM("pm.max_requests", S_INT, max_requests, 0, 1000000000L, "0"),
+	STR("pm.status_path", status_path, "/status"),
+	STR("ping.path", ping_path, "/ping"),
+	STR("ping.response", ping_response, "pong"),
+	STR("status.allow", status_allow, "127.0.0.1 ::1"),
+	STR("status.token", status_token, ""),
+	NUM("request_terminate_timeout", S_DUR, terminate_ms, 0, 86400000L,
+	    "0"),
+	NUM("request_slowlog_timeout", S_DUR, slowlog_ms, 0, 86400000L, "0"),
+	NUM("process_control_timeout", S_DUR, control_ms, 0, 3600000L, "10s"),
+	NUM("body_max", S_SIZE, body_max, 0, LIM_BODY_CEILING, "1m"),
+	NUM("max_input_vars", S_INT, params_max, 1, LIM_PARAMS_CEILING, "1000"),
+	NUM("max_input_nesting_level", S_INT, nest_max, 1, LIM_NEST_MAX, "64"),
+	NUM("value_max", S_SIZE, value_max, 1, LIM_BODY_CEILING, "64k"),
+	NUM("backend_timeout", S_DUR, backend_ms, 1, 600000L, "5s"),
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/*
+ * The elastix-api settings and their defaults (elastix-api.md §2.1).
+ */
+static const struct kv env_defaults[] = {
+	{ "API_SECRET_KEY", API_KEY_PLACEHOLDER },
+	{ "PBX_DRIVER", "asterisk" },
+	{ "AMI_HOST", "127.0.0.1" },
+	{ "AMI_PORT", "5038" },
+	{ "AMI_USERNAME", "" },
+	{ "AMI_SECRET", "" },
+	{ "AMI_CONF_PATH", "/etc/asterisk/manager.conf" },
+	{ "ARI_ENABLED", "false" },
+	{ "ARI_HOST", "127.0.0.1" },
+	{ "ARI_PORT", "8088" },
+	{ "ARI_USERNAME", "ari_user" },
+	{ "ARI_SECRET", "ari_password" },
+	{ "ARI_SCHEME", "http" },
+	{ "CHAN_DRIVER", "pjsip" },
+	{ "SIP_CONF_PATH", "/etc/asterisk/sip_additional.conf" },
+	{ "PJSIP_CONF_PATH", "/etc/asterisk/pjsip.conf" },
+	{ "DB_HOST", "localhost" },
+	{ "DB_PORT", "3306" },
+	{ "DB_USERNAME", "root" },
+	{ "DB_PASSWORD", "" },
+	{ "DB_CHARSET", "utf8mb4" },
+	{ "ISSABEL_CONF_PATH", "/etc/issabel.conf" },
+	{ "FREEPBX_CONF_PATH", "/etc/freepbx.conf" },
+	{ "RECORDINGS_PATH", "/var/spool/asterisk/monitor" },
+	{ "LOG_LEVEL", "error" },
+	{ "LOG_PATH", "/var/log/pbx-api.log" },
+	{ "CORS_ALLOWED_ORIGINS", "*" },
+};
+
+#define NENV_DEFAULTS (sizeof(env_defaults) / sizeof(env_defaults[0]))
+
+struct parse {
+	struct conf *c;
+	char *errbuf;
+	size_t errlen;
+	const char *file;
+	int line;
+	int depth;
+	struct tenant *section; /* NULL: global */
+	size_t tenantcap;
+	size_t tokencap;
+	const char *default_env; /* env_file of the default tenant */
+	int has_default;	 /* default tenant wanted */
+};
+
+static int fail(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct parse *p, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->file != NULL)
+		snprintf(
+		    p->errbuf, p->errlen, "%s:%d: %s", p->file, p->line, msg);
+	else
+		snprintf(p->errbuf, p->errlen, "%s", msg);
+	return -1;
+}
+
+int
+parse_duration(const char *s, long *ms)
+{
+	char *end;
+	long v, mul = 1000;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400000;
+	else
+		return -1;
+	if (v > 100L * 86400000 / mul)
+		return -1;
+	*ms = v * mul;
+	return 0;
+}
+
+int
+parse_size(const char *s, long *bytes)
+{
+	char *end;
+	long v, mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024L * 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	if (mul > 1 && end[1] != '\0')
+		return -1;
+	if (v > (1L << 40) / mul)
+		return -1;
+	*bytes = v * mul;
+	return 0;
+}
+
+int
+parse_scopes(const char *s, unsigned *scopes)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "read", SCOPE_READ },
+		{ "write", SCOPE_WRITE },
+		{ "recordings", SCOPE_RECORDINGS },
+		{ "admin", SCOPE_ADMIN },
+		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN },
+	};
+	size_t i, n;
+	unsigned r = 0;
+
+	while (*s != '\0') {
+		n = strcspn(s, ", \t");
+		if (n > 0) {
+			for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+				if (strlen(names[i].name) == n &&
+				    strncmp(s, names[i].name, n) == 0)
+					break;
+			if (i == sizeof(names) / sizeof(names[0]))
+				return -1;
+			r |= names[i].bit;
+		}
+		s += n;
+		s += strspn(s, ", \t");
+	}
+	*scopes = r;
+	return 0;
+}
+
+static int
+set_value(struct parse *p, const struct setting *s, const char *v)
+{
+	char *base = (char *)p->c, *end;
+	long n = 0;
+	size_t i;
+
+	switch (s->type) {
+	case S_STR:
+		*(const char **)(base + s->off) = arena_strdup(p->c->arena, v);
+		return 0;
+	case S_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (end == v || *end != '\0' || errno != 0)
+			return fail(
+			    p, "'%s': '%s' is not a number", s->name, v);
+		break;
+	case S_OCTAL:
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (end == v || *end != '\0' || errno != 0)
+			return fail(
+			    p, "'%s': '%s' is not an octal mode", s->name, v);
+		break;
+	case S_DUR:
+		if (parse_duration(v, &n) == -1)
+			return fail(
+			    p, "'%s': '%s' is not a duration", s->name, v);
+		break;
+	case S_SIZE:
+		if (parse_size(v, &n) == -1)
+			return fail(p, "'%s': '%s' is not a size", s->name, v);
+		break;
+	case S_ENUM:
+		for (i = 0; s->enums[i] != NULL; i++)
+			if (strcmp(s->enums[i], v) == 0)
+				break;
+		if (s->enums[i] == NULL)
+			return fail(p, "'%s': unknown value '%s'", s->name, v);
+		*(long *)(base + s->off) = (long)i;
+		return 0;
+	}
+	if (n < s->min || n > s->max)
+		return fail(p, "'%s': %s is out of range", s->name, v);
+	*(long *)(base + s->off) = n;
+	return 0;
+}
+
+static const struct setting *
+find_setting(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+/* Sets key=val in t's settings; a later duplicate wins in place. */
+static void
+env_set(struct arena *a, struct tenant *t, const char *key, size_t klen,
+    const char *val, size_t vlen)
+{
+	struct kv *nenv;
+	size_t i;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strlen(t->env[i].key) == klen &&
+		    memcmp(t->env[i].key, key, klen) == 0) {
+			t->env[i].val = arena_strndup(a, val, vlen);
+			return;
+		}
+	if (t->nenv == t->envcap) {
+		t->envcap = t->envcap ? t->envcap * 2 : 32;
+		nenv = arena_alloc(a, t->envcap * sizeof(*nenv));
+		if (t->nenv > 0)
+			memcpy(nenv, t->env, t->nenv * sizeof(*nenv));
+		t->env = nenv;
+	}
+	t->env[t->nenv].key = arena_strndup(a, key, klen);
+	t->env[t->nenv].val = arena_strndup(a, val, vlen);
+	t->nenv++;
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && isspace((unsigned char)(*s)[*n - 1]))
+		(*n)--;
+}
+
+void
+env_parse(struct arena *a, struct tenant *t, const char *text, size_t n)
+{
+	const char *line = text, *end = text + n, *eol, *eq, *k, *v;
+	size_t kl, vl;
+
+	for (; line < end; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		k = line;
+		kl = (size_t)(eol - line);
+		trim(&k, &kl);
+		if (kl == 0 || k[0] == '#')
+			continue;
+		eq = memchr(k, '=', kl);
+		if (eq == NULL)
+			continue;
+		v = eq + 1;
+		vl = (size_t)(k + kl - v);
+		kl = (size_t)(eq - k);
+		trim(&k, &kl);
+		trim(&v, &vl);
+		if (vl >= 2 &&
+		    ((v[0] == '"' && v[vl - 1] == '"') ||
+			(v[0] == '\'' && v[vl - 1] == '\''))) {
+			v++;
+			vl -= 2;
+		}
+		env_set(a, t, k, kl, v, vl);
+	}
+}
+
+static struct tenant *
+tenant_add(struct parse *p, const char *name)
+{
+	struct conf *c = p->c;
+	struct tenant *nt;
+	size_t i;
+
+	for (i = 0; i < c->ntenants; i++)
+		if (strcmp(c->tenants[i].name, name) == 0)
+			return &c->tenants[i];
+	if (c->ntenants >= LIM_TENANTS) {
+		fail(p, "more than %d tenants", LIM_TENANTS);
+		return NULL;
+	}
+	if (c->ntenants == p->tenantcap) {
+		p->tenantcap = p->tenantcap ? p->tenantcap * 2 : 8;
+		nt = arena_zalloc(c->arena, p->tenantcap * sizeof(*nt));
+		if (c->ntenants > 0)
+			memcpy(nt, c->tenants, c->ntenants * sizeof(*nt));
+		c->tenants = nt;
+	}
+	nt = &c->tenants[c->ntenants];
+	memset(nt, 0, sizeof(*nt));
+	nt->name = arena_strdup(c->arena, name);
+	nt->index = c->ntenants++;
+	return nt;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= LIM_TENANT_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+static int
+is_env_key(const char *k)
+{
+	if (!isupper((unsigned char)*k))
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!isupper((unsigned char)*k) &&
+		    !isdigit((unsigned char)*k) && *k != '_')
+			return 0;
+	return 1;
+}
+
+static int hexdigit(int c);
+/* Appends a token for tenant t. */
+static int
+token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
+    unsigned scopes)
+{
+	struct conf *c = p->c;
+	struct token *nt;
+
+	if (c->ntokens >= LIM_TOKENS)
+		return fail(p, "more than %d tokens", LIM_TOKENS);
+	if (c->ntokens == p->tokencap) {
+		p->tokencap = p->tokencap ? p->tokencap * 2 : 16;
+		nt = arena_alloc(c->arena, p->tokencap * sizeof(*nt));
+		if (c->ntokens > 0)
+			memcpy(nt, c->tokens, c->ntokens * sizeof(*nt));
+		c->tokens = nt;
+	}
+	nt = &c->tokens[c->ntokens++];
+	memcpy(nt->digest, digest, SHA256_LEN);
+	nt->scopes = scopes;
+	nt->tenant = NULL;
+	nt->tenant_index = t->index; /* tenants may still move */
+	return 0;
+}
+
+/* Token lines: "token = SECRET [scopes]" or "sha256:HEX [scopes]". */
+static int
+token_line(struct parse *p, struct tenant *t, const char *v)
+{
+	uint8_t digest[SHA256_LEN];
+	size_t n = strcspn(v, " \t"), i;
+	unsigned scopes = SCOPE_DEFAULT;
+	int hi, lo;
+
+	if (n == 0)
+		return fail(p, "'token' without a value");
+	if (v[n] != '\0' && parse_scopes(v + n, &scopes) == -1)
+		return fail(p, "'token': unknown scope in '%s'", v + n);
+	if (n == 7 + 2 * SHA256_LEN && strncmp(v, "sha256:", 7) == 0) {
+		for (i = 0; i < SHA256_LEN; i++) {
+			hi = hexdigit(v[7 + 2 * i]);
+			lo = hexdigit(v[8 + 2 * i]);
+			if (hi < 0 || lo < 0)
+				return fail(p, "'token': bad sha256 digest");
+			digest[i] = (uint8_t)(hi * 16 + lo);
+		}
+	} else if (n == strlen(API_KEY_PLACEHOLDER) &&
+	    strncmp(v, API_KEY_PLACEHOLDER, n) == 0) {
+		return fail(p,
+		    "'token': the elastix-api placeholder key is "
+		    "not a secret");
+	} else
+		sha256(v, n, digest);
+	return token_add(p, t, digest, scopes);
+}
+
+static int
+hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_file(struct parse *p, const char *path);
+
+static struct tenant *
+default_tenant(struct parse *p)
+{
+	p->has_default = 1;
+	return tenant_add(p, "default");
+}
+
+static int
+directive(struct parse *p, const char *k, const char *v)
+{
+	const struct setting *s;
+	struct tenant *t = p->section;
+	glob_t g;
+	size_t i;
+	int rc;
+
+	if (strcmp(k, "include") == 0) {
+		if (p->depth >= 8)
+			return fail(p, "includes nested too deeply");
+		rc = glob(v, 0, NULL, &g);
+		if (rc == GLOB_NOMATCH)
+			return 0;
+		if (rc != 0)
+			return fail(p, "include '%s': glob failed", v);
+		for (i = 0; i < g.gl_pathc; i++)
+			if (parse_file(p, g.gl_pathv[i]) == -1)
+				break;
+		rc = i == g.gl_pathc ? 0 : -1;
+		globfree(&g);
+		return rc;
+	}
+	if (t == NULL &&
+	    (strcmp(k, "env_file") == 0 || strcmp(k, "token") == 0 ||
+		is_env_key(k)))
+		t = default_tenant(p);
+	if (t == NULL && (s = find_setting(k)) != NULL)
+		return set_value(p, s, v);
+	if (t == NULL)
+		return fail(p, "unknown setting '%s'", k);
+	if (strcmp(k, "env_file") == 0) {
+		t->env_file = arena_strdup(p->c->arena, v);
+		return 0;
+	}
+	if (strcmp(k, "token") == 0)
+		return token_line(p, t, v);
+	if (is_env_key(k)) {
+		env_set(p->c->arena, t, k, strlen(k), v, strlen(v));
+		return 0;
+	}
+	return fail(p, "unknown tenant setting '%s'", k);
+}
+
+static int
+section(struct parse *p, char *s)
+{
+	char *name;
+
+	if (strncmp(s, "tenant", 6) != 0 || !isspace((unsigned char)s[6]))
+		return fail(p, "unknown section '[%s]'", s);
+	name = s + 6;
+	while (isspace((unsigned char)*name))
+		name++;
+	if (!valid_name(name))
+		return fail(p, "bad tenant name '%s'", name);
+	p->section = tenant_add(p, name);
+	if (strcmp(name, "default") == 0)
+		p->has_default = 1;
+	return p->section ? 0 : -1;
+}
+
+/* Reads a whole file (at most max bytes) into the arena. */
+static char *
+slurp(struct arena *a, const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > max) {
+		if (errno == 0 || S_ISREG(st.st_mode))
+			errno = EFBIG;
+		close(fd);
+		return NULL;
+	}
+	buf = arena_alloc(a, (size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static int
+parse_line(struct parse *p, char *s)
+{
+	char *eq, *k, *v, *e;
+	size_t vl;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		if (e[-1] != ']')
+			return fail(p, "unterminated section header");
+		e[-1] = '\0';
+		return section(p, s + 1);
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL)
+		return fail(p, "expected 'key = value'");
+	*eq = '\0';
+	k = s;
+	e = eq;
+	while (e > k && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	v = eq + 1;
+	while (isspace((unsigned char)*v))
+		v++;
+	vl = strlen(v);
+	if (vl >= 2 &&
+	    ((v[0] == '"' && v[vl - 1] == '"') ||
+		(v[0] == '\'' && v[vl - 1] == '\''))) {
+		v[vl - 1] = '\0';
+		v++;
+	}
+	if (*k == '\0')
+		return fail(p, "empty key");
+	return directive(p, k, v);
+}
+
+static int
+parse_file(struct parse *p, const char *path)
+{
+	const char *ofile = p->file;
+	int oline = p->line, rc = 0;
+	char *text, *line, *next;
+	size_t len;
+
+	text = slurp(p->c->arena, path, LIM_CONF_FILE, &len);
+	if (text == NULL)
+		return fail(p, "cannot read '%s': %s", path, strerror(errno));
+	if (memchr(text, '\0', len) != NULL)
+		return fail(p, "'%s' contains a NUL byte", path);
+	p->file = path;
+	p->line = 0;
+	p->depth++;
+	for (line = text; line != NULL && rc == 0; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		p->line++;
+		if (strlen(line) >= LIM_CONF_LINE)
+			rc =
+			    fail(p, "line longer than %d bytes", LIM_CONF_LINE);
+		else
+			rc = parse_line(p, line);
+	}
+	p->depth--;
+	if (rc == 0) {
+		p->file = ofile;
+		p->line = oline;
+	}
+	return rc;
+}
+
+static int
+apply_defaults(struct parse *p)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (set_value(p, &settings[i], settings[i].def) == -1)
+			return -1;
+	return 0;
+}
+
+/* Environment variables override existing keys (elastix-api §2.3). */
+static void
+apply_environ(struct arena *a, struct tenant *t)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < NENV_DEFAULTS; i++)
+		if ((v = getenv(env_defaults[i].key)) != NULL && *v != '\0')
+			env_set(a, t, env_defaults[i].key,
+			    strlen(env_defaults[i].key), v, strlen(v));
+	for (i = 0; i < t->nenv; i++)
+		if ((v = getenv(t->env[i].key)) != NULL && *v != '\0')
+			t->env[i].val = arena_strdup(a, v);
+}
+
+static int
+load_tenant_env(struct parse *p, struct tenant *t, int use_environ)
+{
+	struct tenant inline_keys;
+	char *text;
+	size_t len, i;
+
+	if (t->env_file != NULL) {
+		text = slurp(p->c->arena, t->env_file, LIM_CONF_FILE, &len);
+		if (text == NULL) {
+			p->file = NULL;
+			return fail(p, "tenant '%s': cannot read '%s': %s",
+			    t->name, t->env_file, strerror(errno));
+		}
+		/* The file comes first; keys given inline override it. */
+		inline_keys = *t;
+		t->env = NULL;
+		t->nenv = t->envcap = 0;
+		env_parse(p->c->arena, t, text, len);
+		for (i = 0; i < inline_keys.nenv; i++)
+			env_set(p->c->arena, t, inline_keys.env[i].key,
+			    strlen(inline_keys.env[i].key),
+			    inline_keys.env[i].val,
+			    strlen(inline_keys.env[i].val));
+	}
+	if (use_environ && strcmp(t->name, "default") == 0)
+		apply_environ(p->c->arena, t);
+	return 0;
+}
+
+/*
+ * Adds a tenant's API_SECRET_KEY as a token with the default scopes; the
+ * placeholder of the PHP project is never a key (it fails closed).
+ */
+static int
+api_key_token(struct parse *p, const struct tenant *t)
+{
+	const char *key = tenant_get(t, "API_SECRET_KEY");
+	uint8_t digest[SHA256_LEN];
+
+	if (*key == '\0' || strcmp(key, API_KEY_PLACEHOLDER) == 0)
+		return 0;
+	sha256(key, strlen(key), digest);
+	return token_add(p, t, digest, SCOPE_DEFAULT);
+}
+
+static int
+check(struct parse *p)
+{
+	struct conf *c = p->c;
+	size_t i, j;
+
+	p->file = NULL;
+	if (c->pm == PM_DYNAMIC) {
+		if (c->min_spare > c->max_spare)
+			return fail(p,
+			    "pm.min_spare_servers (%ld) is above "
+			    "pm.max_spare_servers (%ld)",
+			    c->min_spare, c->max_spare);
+		if (c->start_servers < c->min_spare ||
+		    c->start_servers > c->max_spare)
+			return fail(p,
+			    "pm.start_servers (%ld) must lie "
+			    "between pm.min_spare_servers and "
+			    "pm.max_spare_servers",
+			    c->start_servers);
+		if (c->max_spare > c->max_children)
+			return fail(p,
+			    "pm.max_spare_servers (%ld) is above "
+			    "pm.max_children (%ld)",
+			    c->max_spare, c->max_children);
+	}
+	if (c->listen[0] == '\0')
+		return fail(p, "'listen' is empty");
+	for (i = 0; i < c->ntokens; i++)
+		for (j = i + 1; j < c->ntokens; j++)
+			if (memcmp(c->tokens[i].digest, c->tokens[j].digest,
+				SHA256_LEN) == 0 &&
+			    c->tokens[i].tenant != c->tokens[j].tenant)
+				return fail(p,
+				    "the same token is given to "
+				    "tenants '%s' and '%s'",
+				    c->tokens[i].tenant->name,
+				    c->tokens[j].tenant->name);
+	return 0;
+}
+
+struct conf *
+conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
+    size_t errlen)
+{
+	struct arena *a = arena_new();
+	struct parse p = { .errbuf = errbuf, .errlen = errlen };
+	struct conf *c;
+	size_t i;
+
+	c = arena_zalloc(a, sizeof(*c));
+	c->arena = a;
+	c->path = path ? arena_strdup(a, path) : NULL;
+	p.c = c;
+	if (apply_defaults(&p) == -1)
+		goto fail;
+	if (path != NULL && parse_file(&p, path) == -1)
+		goto fail;
+	if (env_file != NULL)
+		default_tenant(&p)->env_file = arena_strdup(a, env_file);
+	if (c->ntenants == 0)
+		default_tenant(&p);
+	for (i = 0; i < c->ntenants; i++)
+		if (load_tenant_env(&p, &c->tenants[i], use_environ) == -1)
+			goto fail;
+	for (i = 0; i < c->ntenants; i++)
+		if (api_key_token(&p, &c->tenants[i]) == -1)
+			goto fail;
+	for (i = 0; i < c->ntokens; i++)
+		c->tokens[i].tenant = &c->tenants[c->tokens[i].tenant_index];
+	if (check(&p) == -1)
+		goto fail;
+	return c;
+fail:
+	arena_free(a);
+	return NULL;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c != NULL)
+		arena_free(c->arena);
+}
+
+static void
+dump_setting(const struct conf *c, const struct setting *s, FILE *fp)
+{
+	const char *base = (const char *)c;
+	long v;
+
+	if (s->type == S_STR) {
+		fprintf(fp, "%s = %s\n", s->name,
+		    *(const char *const *)(base + s->off));
+		return;
+	}
+	v = *(const long *)(base + s->off);
+	switch (s->type) {
+	case S_ENUM:
+		fprintf(fp, "%s = %s\n", s->name, s->enums[v]);
+		break;
+	case S_OCTAL:
+		fprintf(fp, "%s = 0%lo\n", s->name, v);
+		break;
+	case S_DUR:
+		fprintf(fp, "%s = %ldms\n", s->name, v);
+		break;
+	default:
+		fprintf(fp, "%s = %ld\n", s->name, v);
+		break;
+	}
+}
+
+void
+conf_dump(const struct conf *c, FILE *fp)
+{
+	const struct tenant *t;
+	size_t i, j, ntok;
+
+	for (i = 0; i < NSETTINGS; i++)
+		dump_setting(c, &settings[i], fp);
+	for (i = 0; i < c->ntenants; i++) {
+		t = &c->tenants[i];
+		for (j = 0, ntok = 0; j < c->ntokens; j++)
+			ntok += c->tokens[j].tenant == t;
+		fprintf(fp, "\n[tenant %s]\n# %zu token(s)\n", t->name, ntok);
+		if (t->env_file != NULL)
+			fprintf(fp, "env_file = %s\n", t->env_file);
+		for (j = 0; j < t->nenv; j++)
+			fprintf(fp, "%s = %s\n", t->env[j].key,
+			    strstr(t->env[j].key, "SECRET") ||
+				    strstr(t->env[j].key, "PASSWORD")
+				? "(hidden)"
+				: t->env[j].val);
+	}
+}
+
+const struct tenant *
+conf_tenant(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntenants; i++)
+		if (strcmp(c->tenants[i].name, name) == 0)
+			return &c->tenants[i];
+	return NULL;
+}
+
+const struct token *
+conf_token(const struct conf *c, const char *s, size_t n)
+{
+	const struct token *found = NULL;
+	uint8_t d[SHA256_LEN];
+	size_t i;
+
+	sha256(s, n, d);
+	/* Every token is compared, so timing says nothing about which. */
+	for (i = 0; i < c->ntokens; i++)
+		if (ct_equal(d, c->tokens[i].digest, SHA256_LEN))
+			found = &c->tokens[i];
+	return found;
+}
+
+const char *
+tenant_get(const struct tenant *t, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strcmp(t->env[i].key, key) == 0)
+			return t->env[i].val;
+	for (i = 0; i < NENV_DEFAULTS; i++)
+		if (strcmp(env_defaults[i].key, key) == 0)
+			return env_defaults[i].val;
+	return "";
+}
+
+int
+tenant_getbool(const struct tenant *t, const char *key)
+{
+	const char *v = tenant_get(t, key);
+
+	return strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+	    strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0;
+}
+
+long
+tenant_getint(const struct tenant *t, const char *key)
+{
+	return strtol(tenant_get(t, key), NULL, 10);
+}

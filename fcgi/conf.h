@@ -1,0 +1,129 @@
+/*
+ * Configuration: the pbxapi.conf file (key = value, typed settings with
+ * defaults and bounds), tenants with their backend settings and tokens,
+ * and the elastix-api .env files drop-in users bring along.  Parsed once
+ * per generation by the master, before any worker is forked; immutable
+ * afterwards.
+ */
+#ifndef PBXAPI_CONF_H
+#define PBXAPI_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sha256.h"
+
+#define SCOPE_READ	 0x01u
+#define SCOPE_WRITE	 0x02u
+#define SCOPE_RECORDINGS 0x04u
+#define SCOPE_ADMIN	 0x08u
+#define SCOPE_DEFAULT	 (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
+
+#define API_KEY_PLACEHOLDER "YOUR_SECRETKEY_50_RANDOM_CHARS"
+
+enum pm_mode { PM_STATIC, PM_DYNAMIC };
+
+struct kv {
+	const char *key;
+	const char *val;
+};
+
+struct tenant {
+	const char *name;
+	size_t index;	      /* position in conf->tenants */
+	const char *env_file; /* elastix .env, or NULL */
+	struct kv *env;	      /* backend settings, file order */
+	size_t nenv;
+	size_t envcap;
+};
+
+struct token {
+	uint8_t digest[SHA256_LEN];
+	unsigned scopes;
+	const struct tenant *tenant;
+	size_t tenant_index;
+};
+
+struct conf {
+	struct arena *arena;
+	const char *path;
+	unsigned generation;
+
+	/* listening socket and privileges */
+	const char *listen;
+	long backlog;
+	const char *listen_owner, *listen_group;
+	long listen_mode;
+	const char *user, *group;
+	const char *pid_file;
+
+	/* logs */
+	const char *error_log, *access_log;
+	long log_level;
+
+	/* process manager */
+	long pm;
+	long max_children, start_servers, min_spare, max_spare;
+	long max_requests;
+	long terminate_ms, slowlog_ms, control_ms;
+	const char *status_path, *ping_path, *ping_response;
+	const char *status_allow;
+	const char *status_token;
+
+	/* request limits and deadlines */
+	long body_max, params_max, nest_max, value_max;
+	long backend_ms;
+
+	struct tenant *tenants;
+	size_t ntenants;
+	struct token *tokens;
+	size_t ntokens;
+};
+
+/*
+ * Loads path (NULL: built-in defaults only) and, if env_file is not NULL,
+ * uses it as the default tenant's .env.  With use_environ, process
+ * environment variables override the default tenant's keys (elastix-api
+ * §2.3).  Returns the configuration, or NULL with a message in errbuf.
+ */
+struct conf *conf_load(const char *path, const char *env_file, int use_environ,
+    char *errbuf, size_t errlen);
+
+/* Frees a configuration. */
+void conf_free(struct conf *c);
+
+/* Writes the effective settings, one "key = value" per line. */
+void conf_dump(const struct conf *c, FILE *fp);
+
+/* Returns the tenant called name, or NULL. */
+const struct tenant *conf_tenant(const struct conf *c, const char *name);
+
+/*
+ * Returns the token whose secret is the n bytes at s (compared by SHA-256
+ * digest in constant time over all tokens), or NULL.
+ */
+const struct token *conf_token(const struct conf *c, const char *s, size_t n);
+
+/* Returns a tenant setting: its .env value or the elastix default. */
+const char *tenant_get(const struct tenant *t, const char *key);
+
+/* Returns a setting as PHP's Config::getBool/getInt read it. */
+int tenant_getbool(const struct tenant *t, const char *key);
+long tenant_getint(const struct tenant *t, const char *key);
+
+/* Parses "30s", "500ms", "2m", "1h" or bare seconds.  Returns 0 or -1. */
+int parse_duration(const char *s, long *ms);
+
+/* Parses "64k", "1m", "1g" or bare bytes.  Returns 0 or -1. */
+int parse_size(const char *s, long *bytes);
+
+/* Parses "read,write,..." into scope bits.  Returns 0 or -1. */
+int parse_scopes(const char *s, unsigned *scopes);
+
+/*
+ * Parses an elastix .env text into t's settings (elastix-api §2.2).
+ */
+void env_parse(struct arena *a, struct tenant *t, const char *text, size_t n);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * Dispatch (see dispatch.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "json.h"
+#include "log.h"
+#include "pv.h"
+#include "reply.h"
+#include "req.h"
+#include "scoreboard.h"
+
+const struct dialect *
+route_find(const struct req *r)
+{
+	const struct route *rt;
+	const char *forced = req_param(r, "PBXAPI_DIALECT"), *path;
+	size_t n;
+
+	for (rt = routes; rt->dialect != NULL; rt++) {
+		if (forced != NULL) {
+			if (strcmp(forced, rt->dialect->name) == 0)
+				return rt->dialect;
+			continue;
+		}
+		path = rt->path;
+		if (path == NULL)
+			path = *(const char *const *)((const char *)r->conf +
+			    rt->conf_off);
+		n = strlen(path);
+		if (n == 0 || strncmp(r->path, path, n) != 0)
+			continue;
+		if (r->path[n] == '\0' ||
+		    (rt->prefix && (r->path[n] == '/' || path[n - 1] == '/')))
+			return rt->dialect;
+	}
+	return NULL;
+}
+
+const struct cmd *
+cmd_find(const struct dialect *d, const char *name)
+{
+	const struct family *const *f;
+	size_t i;
+
+	for (f = families; *f != NULL; f++) {
+		if (strcmp((*f)->dialect, d->name) != 0)
+			continue;
+		for (i = 0; i < (*f)->ncmds; i++)
+			if (strcmp((*f)->cmds[i].name, name) == 0)
+				return &(*f)->cmds[i];
+	}
+	return NULL;
+}
+
+int
+v_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	return 0;
+}
+
+int
+v_token(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			s[i] == '.' || s[i] == '-'))
+			return -1;
+	return 0;
+}
+
+int
+v_printable(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+static int
+has_ctl(const char *s, size_t n)
+{
+	return memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL ||
+	    memchr(s, '\0', n) != NULL;
+}
+
+/* Validates one argument against its parameter. */
+static enum err
+param_check(struct req *r, const struct param *p, struct arg *a)
+{
+	size_t max = p->maxlen ? p->maxlen : (size_t)r->conf->value_max;
+
+	if (!a->present || a->s == NULL) {
+		if (p->flags & P_REQUIRED)
+			return req_error(
+			    r, E_BADREQ, "missing parameter '%s'", p->name);
+		return E_OK;
+	}
+	if (a->len == 0 && (p->flags & (P_REQUIRED | P_NONEMPTY)))
+		return req_error(r, E_BADREQ, "empty parameter '%s'", p->name);
+	if (a->len > max)
+		return req_error(r, E_BADREQ,
+		    "parameter '%s' longer than %zu "
+		    "bytes",
+		    p->name, max);
+	if ((p->flags & P_NOCTL) && has_ctl(a->s, a->len))
+		return req_error(r, E_BADREQ,
+		    "parameter '%s' contains CR, "
+		    "LF or NUL",
+		    p->name);
+	if ((p->flags & P_UTF8) && utf8_valid(a->s, a->len) == -1)
+		return req_error(r, E_BADREQ,
+		    "parameter '%s' is not valid "
+		    "UTF-8",
+		    p->name);
+	if (p->valid != NULL && a->len > 0 && p->valid(a->s, a->len) != 0)
+		return req_error(r, E_BADREQ,
+		    "invalid value for parameter "
+		    "'%s'",
+		    p->name);
+	return E_OK;
+}
+
+enum err
+params_validate(struct req *r)
+{
+	const struct cmd *c = r->cmd;
+	const struct param *p;
+	const struct pv *src, *v;
+	struct arg *a;
+	enum err e;
+	size_t i;
+
+	r->args = arena_zalloc(r->arena, (c->nparams + 1) * sizeof(*r->args));
+	for (i = 0; i < c->nparams; i++) {
+		p = &c->params[i];
+		a = &r->args[i];
+		src = p->src == SRC_QUERY ? r->get : r->post;
+		v = pv_getz(src, p->name);
+		if (v != NULL) {
+			a->present = 1;
+			a->v = v;
+			a->s = pv_to_str(r->arena, v, &a->len);
+		} else if (p->def != NULL) {
+			a->s = p->def;
+			a->len = strlen(p->def);
+		}
+		if ((e = param_check(r, p, a)) != E_OK)
+			return e;
+		if (p->type == PT_INT && a->s != NULL)
+			a->i = php_intval(a->s, a->len);
+	}
+	return E_OK;
+}
+
+static int
+needs(const struct cmd *c, enum src s)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++)
+		if (c->params[i].src == s)
+			return 1;
+	return 0;
+}
+
+/* Everything after authentication and routing. */
+static enum err
+run_cmd(struct req *r, struct reply *rp)
+{
+	const struct cmd *c = r->cmd;
+	enum err e;
+
+	if ((c->scope & r->scopes) != c->scope)
+		return req_error(r, E_FORBIDDEN,
+		    "token lacks the scope for "
+		    "'%s'",
+		    c->name);
+	if (!(c->methods & r->m))
+		return req_error(r, E_METHOD, "method %s not allowed for '%s'",
+		    r->method, c->name);
+	if (needs(c, SRC_QUERY) && (e = req_parse_query(r)) != E_OK)
+		return e;
+	if (needs(c, SRC_BODY) &&
+	    (e = req_parse_body(r, r->dialect->body_kinds)) != E_OK)
+		return e;
+	if ((e = params_validate(r)) != E_OK)
+		return e;
+	return c->run(r, rp);
+}
+
+enum err
+dispatch(struct req *r, struct reply *rp)
+{
+	const struct dialect *d;
+	const char *name = NULL;
+	enum err e;
+
+	d = route_find(r);
+	if (d == NULL) {
+		struct jw *w = reply_json(rp, JW_UTF8);
+		reply_status(rp, 404);
+		jw_obj_open(w);
+		jw_keyz(w, "error");
+		jw_strz(w, "Not Found");
+		jw_obj_close(w);
+		return E_NOTFOUND;
+	}
+	r->dialect = d;
+	sb_self_request(r->method, r->path, d->name);
+	if ((e = d->auth(r)) != E_OK)
+		goto fail;
+	if ((e = d->route(r, &name)) != E_OK)
+		goto fail;
+	r->cmdname = name;
+	log_request(r->id, name);
+	sb_self_cmd(r->tenant ? r->tenant->name : "", name);
+	r->cmd = cmd_find(d, name);
+	if (r->cmd == NULL) {
+		e = d->unknown(r, name);
+		goto fail;
+	}
+	if ((e = run_cmd(r, rp)) != E_OK)
+		goto fail;
+	return E_OK;
+fail:
+	if (reply_committed(rp)) {
+		log_warnx(
+		    "%s after the reply began: %s", err_str(e), r->errmsg);
+		return e;
+	}
+	reply_reset(rp);
+	d->error(r, rp, e);
+	return e;
+}

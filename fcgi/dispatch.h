@@ -1,0 +1,110 @@
+/*
+ * Dispatch: one mechanism for every dialect.  A route table maps a path
+ * to a dialect; the dialect authenticates the request and names the
+ * command; the command's table entry says which methods and scope it
+ * needs and declares every parameter (where it comes from, its type,
+ * whether it is required, its maximum length and validator).  dispatch()
+ * checks all of that and hands the handler validated arguments: handlers
+ * never read raw input.
+ */
+#ifndef PBXAPI_DISPATCH_H
+#define PBXAPI_DISPATCH_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "req.h"
+
+struct reply;
+
+enum src {
+	SRC_QUERY, /* $_GET */
+	SRC_BODY,  /* $_POST or the decoded JSON body */
+};
+
+enum ptype {
+	PT_STR, /* (string) cast */
+	PT_INT, /* (int) cast of the string */
+};
+
+/* Parameter flags. */
+#define P_REQUIRED 0x01u /* absent or "" is an error */
+#define P_NOCTL	   0x02u /* CR, LF or NUL is an error (AMI/ESL-bound) */
+#define P_UTF8	   0x04u /* invalid UTF-8 is an error */
+#define P_NONEMPTY 0x08u /* present but "" is an error */
+
+struct param {
+	const char *name;
+	enum src src;
+	enum ptype type;
+	unsigned flags;
+	size_t maxlen;	 /* 0: the value_max setting */
+	const char *def; /* when absent; NULL leaves it absent */
+	/* Returns 0 if the value is acceptable. */
+	int (*valid)(const char *s, size_t n);
+};
+
+struct cmd {
+	const char *name;
+	unsigned methods; /* M_* bits */
+	unsigned scope;	  /* SCOPE_* bits the token must hold */
+	const struct param *params;
+	size_t nparams;
+	enum err (*run)(struct req *, struct reply *);
+};
+
+/* One handlers/ file: a family of commands of one dialect. */
+struct family {
+	const char *name;
+	const char *dialect;
+	const struct cmd *cmds;
+	size_t ncmds;
+};
+
+struct dialect {
+	const char *name;
+	unsigned body_kinds; /* BODY_* the dialect parses */
+	/* Authenticates: sets r->tenant and r->scopes, or fails. */
+	enum err (*auth)(struct req *r);
+	/* Names the command; sets *name (NUL-terminated) or fails. */
+	enum err (*route)(struct req *r, const char **name);
+	/* Writes an error reply in the dialect's shape. */
+	void (*error)(struct req *r, struct reply *rp, enum err e);
+	/* Message for an unknown command name. */
+	enum err (*unknown)(struct req *r, const char *name);
+};
+
+struct route {
+	const char *path; /* NULL: the path is the setting at conf_off */
+	size_t conf_off;
+	int prefix; /* match path as a prefix ("/ari/channels") */
+	const struct dialect *dialect;
+};
+
+/*
+ * Runs one request: route, authenticate, find the command, check method
+ * and scope, parse and validate input, call the handler, and turn any
+ * error into the dialect's error reply.  Returns the error of the request
+ * (E_OK on success) for the access log.
+ */
+enum err dispatch(struct req *r, struct reply *rp);
+
+/* Returns the dialect serving path (and PBXAPI_DIALECT), or NULL. */
+const struct dialect *route_find(const struct req *r);
+
+/* Returns the command called name in the dialect, or NULL. */
+const struct cmd *cmd_find(const struct dialect *d, const char *name);
+
+/* Validates r->args against r->cmd's table.  Returns E_OK or E_BADREQ. */
+enum err params_validate(struct req *r);
+
+/* Tables in handlers/registry.c. */
+extern const struct route routes[];
+extern const struct family *const families[];
+
+/* Common validators. */
+int v_digits(const char *s, size_t n);	  /* [0-9]+ */
+int v_token(const char *s, size_t n);	  /* [A-Za-z0-9_.-]+ */
+int v_printable(const char *s, size_t n); /* no control bytes */
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * pbxapi: an HTTP API gateway for telephony PBXs, run as a FastCGI
+ * worker pool under nginx or lighttpd.  main() reads the command line
+ * and the configuration, opens (or inherits) the listening socket and
+ * hands over to the process manager, or runs a single worker.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "pm.h"
+#include "priv.h"
+#include "scoreboard.h"
+#include "version.h"
+#include "worker.h"
+
+#define DEFAULT_CONF "/etc/pbxapi/pbxapi.conf"
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr,
+	    "usage: pbxapi [-fstTv] [-c file] [-e env-file]\n"
+	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
+	    "  -e env-file  elastix-api .env of the default tenant\n"
+	    "  -f           stay in the foreground\n"
+	    "  -s           run one worker in this process\n"
+	    "  -t           check the configuration and exit\n"
+	    "  -T           check and print the configuration\n"
+	    "  -v           print the version and exit\n");
+	exit(2);
+}
+
+/* Warnings that do not stop the configuration from loading. */
+static void
+conf_warnings(const struct conf *c)
+{
+	size_t i, j;
+	int has;
+
+	for (i = 0; i < c->ntenants; i++) {
+		for (j = 0, has = 0; j < c->ntokens; j++)
+			has |= c->tokens[j].tenant == &c->tenants[i];
+		if (!has)
+			log_warnx("tenant '%s' has no token and no "
+				  "API_SECRET_KEY: its requests get 401",
+			    c->tenants[i].name);
+	}
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (chdir("/") == -1)
+		fatal("chdir /");
+}
+
+static int
+open_logs(const struct conf *c, int foreground)
+{
+	const char *target = c->error_log;
+
+	if (target[0] == '\0')
+		target = foreground ? "stderr" : "syslog";
+	if (log_open(target, (enum log_level)c->log_level) == -1) {
+		log_warn("cannot open error_log '%s'", target);
+		return -1;
+	}
+	if (log_open_access(c->access_log) == -1) {
+		log_warn("cannot open access_log '%s'", c->access_log);
+		return -1;
+	}
+	return 0;
+}
+
+/* spawn-fcgi or -s: this process is the only worker on its socket. */
+static int
+run_single(struct conf *c, int fd)
+{
+	int slot;
+
+	if (sb_create() == -1)
+		fatal("cannot map the scoreboard");
+	atomic_store(&sb_pool()->pm, 2);
+	slot = sb_claim(1);
+	atomic_store(&sb_slot((size_t)slot)->pid, getpid());
+	if (priv_drop(c) == -1)
+		return 1;
+	worker_main(c, fd, slot);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pm_args args = { .use_environ = 1 };
+	const char *path = NULL;
+	int ch, foreground = 0, single = 0, test = 0, fd, inherited_single;
+	struct conf *c;
+	struct stat st;
+	char err[512];
+
+	while ((ch = getopt(argc, argv, "c:e:fstTv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'e':
+			args.env_file = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 's':
+			single = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'T':
+			test = 2;
+			break;
+		case 'v':
+			printf("pbxapi %s\n", PBXAPI_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
+		path = DEFAULT_CONF;
+	args.conf_path = path;
+	c = conf_load(path, args.env_file, args.use_environ, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "pbxapi: %s\n", err);
+		if (test)
+			fprintf(stderr, "pbxapi: configuration test failed\n");
+		return 1;
+	}
+	if (test) {
+		conf_warnings(c);
+		if (test == 2)
+			conf_dump(c, stdout);
+		fprintf(stderr,
+		    "pbxapi: configuration %s test is "
+		    "successful\n",
+		    path ? path : "(built-in defaults)");
+		return 0;
+	}
+	fd = listen_inherited(&inherited_single);
+	single |= inherited_single;
+	if (open_logs(c, foreground || single) == -1)
+		return 1;
+	conf_warnings(c);
+	if (fd == -1 && (fd = listen_open(c, err, sizeof(err))) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (single)
+		return run_single(c, fd);
+	if (!foreground)
+		daemonize();
+	if (pidfile_write(c) == -1)
+		log_warn("cannot write pid file '%s'", c->pid_file);
+	return pm_run(c, fd, &args);
+}

@@ -1,0 +1,451 @@
+/*
+ * Process manager (see pm.h).  The master runs with every signal blocked
+ * and takes them synchronously with sigtimedwait(); its timeout is the
+ * heartbeat that checks timeouts and spare servers.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "pm.h"
+#include "priv.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define HEARTBEAT_MS	200
+#define KILL_GRACE_MS	2000 /* SIGALRM -> SIGKILL for a hung worker */
+#define SPAWN_RATE_MAX	32
+#define CRASH_WINDOW_MS 1000 /* an exit this soon after fork is a crash */
+#define BACKOFF_MAX_MS	30000
+
+struct child {
+	pid_t pid;
+	unsigned gen;
+	uint64_t born_ms;
+	uint64_t quit_ms; /* SIGQUIT sent (retiring), 0 if not */
+	uint64_t term_ms; /* SIGTERM sent */
+	uint64_t alarm_ms;
+	uint64_t slow_seq; /* request already in the slow log */
+	uint64_t alarm_seq;
+};
+
+static struct child kids[SB_SLOTS];
+static struct conf *conf;
+static unsigned gen = 1;
+static int stopping; /* 0, SIGQUIT or SIGTERM */
+static uint64_t stop_ms;
+static int spawn_rate = 1;
+static unsigned crashes;       /* consecutive crash exits */
+static uint64_t next_spawn_ms; /* back-off */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+spawn(int listen_fd)
+{
+	int slot;
+	pid_t pid;
+
+	slot = sb_claim(gen);
+	if (slot == -1) {
+		log_warnx("scoreboard full, cannot fork a worker");
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork");
+		sb_release((size_t)slot);
+		return -1;
+	}
+	if (pid == 0) {
+		atomic_store(&sb_slot((size_t)slot)->pid, getpid());
+		if (priv_drop(conf) == -1)
+			_exit(1);
+		worker_main(conf, listen_fd, slot);
+	}
+	atomic_store(&sb_slot((size_t)slot)->pid, pid);
+	memset(&kids[slot], 0, sizeof(kids[slot]));
+	kids[slot].pid = pid;
+	kids[slot].gen = gen;
+	kids[slot].born_ms = now_ms();
+	return 0;
+}
+
+/* Counts current-generation workers that are not retiring. */
+static void
+count(int *total, int *idle, int *active)
+{
+	struct sb_slot *s;
+	size_t i;
+	int st;
+
+	*total = *idle = *active = 0;
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (kids[i].pid == 0 || kids[i].gen != gen || kids[i].quit_ms)
+			continue;
+		s = sb_slot(i);
+		st = atomic_load(&s->state);
+		(*total)++;
+		if (st == SB_IDLE || st == SB_STARTING)
+			(*idle)++;
+		else
+			(*active)++;
+	}
+}
+
+static void
+signal_kid(size_t i, int sig)
+{
+	if (kids[i].pid > 0 && kill(kids[i].pid, sig) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)kids[i].pid);
+}
+
+static void
+retire(size_t i, uint64_t now)
+{
+	if (kids[i].quit_ms == 0) {
+		kids[i].quit_ms = now;
+		signal_kid(i, SIGQUIT);
+	}
+}
+
+static void
+reap(void)
+{
+	int status, crashed;
+	pid_t pid;
+	size_t i;
+	uint64_t now = now_ms();
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < SB_SLOTS; i++)
+			if (kids[i].pid == pid)
+				break;
+		if (i == SB_SLOTS)
+			continue;
+		crashed = 0;
+		if (WIFSIGNALED(status)) {
+			if (!kids[i].term_ms && !stopping)
+				log_warnx("worker %ld exited on signal %d%s",
+				    (long)pid, WTERMSIG(status),
+				    WCOREDUMP(status) ? " (core dumped)" : "");
+			crashed =
+			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
+			crashed = crashed && !kids[i].term_ms;
+		} else if (WEXITSTATUS(status) == 3) {
+			log_notice("worker %ld terminated after "
+				   "request_terminate_timeout",
+			    (long)pid);
+		} else if (WEXITSTATUS(status) != 0) {
+			log_warnx("worker %ld exited with status %d", (long)pid,
+			    WEXITSTATUS(status));
+			crashed = 1;
+		}
+		if (crashed && kids[i].gen == gen &&
+		    now - kids[i].born_ms < CRASH_WINDOW_MS) {
+			crashes++;
+			if (crashes > 2) {
+				uint64_t d = 50ULL
+				    << (crashes > 12 ? 10 : crashes - 2);
+				if (d > BACKOFF_MAX_MS)
+					d = BACKOFF_MAX_MS;
+				next_spawn_ms = now + d;
+				log_warnx("workers are crash-looping; next "
+					  "fork in %llu ms",
+				    (unsigned long long)d);
+			}
+		} else if (!crashed)
+			crashes = 0;
+		kids[i].pid = 0;
+		sb_release(i);
+	}
+}
+
+/* Slow log and request_terminate_timeout, from the scoreboard. */
+static void
+timeouts(uint64_t now)
+{
+	struct sb_view v;
+	uint64_t el_ms, now_us = now * 1000;
+	size_t i;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (kids[i].pid == 0)
+			continue;
+		sb_view(i, &v);
+		if (v.started_us == 0 || v.started_us > now_us)
+			continue;
+		el_ms = (now_us - v.started_us) / 1000;
+		if (conf->slowlog_ms > 0 &&
+		    el_ms >= (uint64_t)conf->slowlog_ms &&
+		    kids[i].slow_seq != v.seq) {
+			kids[i].slow_seq = v.seq;
+			atomic_fetch_add(&sb_pool()->slow, 1);
+			log_warnx("slow request: pid %d tenant %s dialect %s "
+				  "command %s backend %s elapsed %llu ms "
+				  "\"%s %s\"",
+			    v.pid, v.tenant[0] ? v.tenant : "-",
+			    v.dialect[0] ? v.dialect : "-",
+			    v.cmd[0] ? v.cmd : "-", v.op[0] ? v.op : "-",
+			    (unsigned long long)el_ms, v.method, v.uri);
+		}
+		if (conf->terminate_ms > 0 &&
+		    el_ms >= (uint64_t)conf->terminate_ms) {
+			if (kids[i].alarm_seq != v.seq) {
+				kids[i].alarm_seq = v.seq;
+				kids[i].alarm_ms = now;
+				atomic_fetch_add(&sb_pool()->terminated, 1);
+				log_warnx("request_terminate_timeout: pid %d "
+					  "command %s backend %s after %llu ms",
+				    v.pid, v.cmd[0] ? v.cmd : "-",
+				    v.op[0] ? v.op : "-",
+				    (unsigned long long)el_ms);
+				signal_kid(i, SIGALRM);
+			} else if (now - kids[i].alarm_ms > KILL_GRACE_MS)
+				signal_kid(i, SIGKILL);
+		}
+	}
+}
+
+/* Escalates retiring workers: QUIT, then TERM, then KILL. */
+static void
+escalate(uint64_t now)
+{
+	uint64_t limit = (uint64_t)conf->control_ms;
+	size_t i;
+
+	if (limit == 0)
+		return;
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (kids[i].pid == 0)
+			continue;
+		if (kids[i].term_ms && now - kids[i].term_ms > limit)
+			signal_kid(i, SIGKILL);
+		else if (!kids[i].term_ms && kids[i].quit_ms &&
+		    now - kids[i].quit_ms > limit) {
+			kids[i].term_ms = now;
+			log_notice("worker %ld still busy after "
+				   "process_control_timeout, sending SIGTERM",
+			    (long)kids[i].pid);
+			signal_kid(i, SIGTERM);
+		}
+	}
+}
+
+/* Keeps the number of current workers where the pm mode wants it. */
+static void
+maintain(int listen_fd, uint64_t now)
+{
+	int total, idle, active, want, n, oldest = -1;
+	size_t i;
+
+	if (stopping || now < next_spawn_ms)
+		return;
+	count(&total, &idle, &active);
+	if ((uint64_t)active > atomic_load(&sb_pool()->max_active))
+		atomic_store(&sb_pool()->max_active, (uint64_t)active);
+	if (conf->pm == PM_STATIC) {
+		for (n = total; n < conf->max_children; n++)
+			if (spawn(listen_fd) == -1)
+				break;
+		return;
+	}
+	if (idle < conf->min_spare) {
+		want = (int)conf->min_spare - idle;
+		if (want > spawn_rate)
+			want = spawn_rate;
+		if (total + want > conf->max_children) {
+			want = (int)conf->max_children - total;
+			if (want <= 0) {
+				atomic_fetch_add(
+				    &sb_pool()->max_children_reached, 1);
+				return;
+			}
+		}
+		for (n = 0; n < want; n++)
+			if (spawn(listen_fd) == -1)
+				break;
+		if (spawn_rate < SPAWN_RATE_MAX)
+			spawn_rate *= 2;
+		return;
+	}
+	spawn_rate = 1;
+	if (idle > conf->max_spare) {
+		/* Retire the oldest idle worker, one per heartbeat. */
+		for (i = 0; i < SB_SLOTS; i++) {
+			if (kids[i].pid == 0 || kids[i].gen != gen ||
+			    kids[i].quit_ms ||
+			    atomic_load(&sb_slot(i)->state) != SB_IDLE)
+				continue;
+			if (oldest == -1 ||
+			    kids[i].born_ms < kids[oldest].born_ms)
+				oldest = (int)i;
+		}
+		if (oldest != -1)
+			retire((size_t)oldest, now);
+	}
+}
+
+static void
+start_generation(int listen_fd)
+{
+	long n =
+	    conf->pm == PM_STATIC ? conf->max_children : conf->start_servers;
+
+	atomic_store(&sb_pool()->gen, gen);
+	atomic_store(&sb_pool()->pm, (int)conf->pm);
+	while (n-- > 0)
+		if (spawn(listen_fd) == -1)
+			break;
+}
+
+static void
+reload(int listen_fd, const struct pm_args *args)
+{
+	char err[512];
+	struct conf *nc;
+	uint64_t now = now_ms();
+	size_t i;
+
+	nc = conf_load(args->conf_path, args->env_file, args->use_environ, err,
+	    sizeof(err));
+	if (nc == NULL) {
+		log_warnx("reload failed, keeping the running configuration: "
+			  "%s",
+		    err);
+		return;
+	}
+	if (strcmp(nc->listen, conf->listen) != 0)
+		log_warnx("'listen' changed to '%s': a restart is needed, the "
+			  "socket stays '%s'",
+		    nc->listen, conf->listen);
+	if (log_open(nc->error_log[0] ? nc->error_log : "stderr",
+		(enum log_level)nc->log_level) == -1 ||
+	    log_open_access(nc->access_log) == -1)
+		log_warn("cannot open the new log targets");
+	conf_free(conf);
+	conf = nc;
+	gen++;
+	crashes = 0;
+	next_spawn_ms = 0;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (kids[i].pid != 0 && kids[i].gen != gen)
+			retire(i, now);
+	start_generation(listen_fd);
+	log_notice("reloaded '%s', generation %u",
+	    conf->path ? conf->path : "(defaults)", gen);
+}
+
+static void
+stop(int sig)
+{
+	size_t i;
+
+	if (stopping == SIGTERM)
+		return;
+	if (stopping == 0)
+		stop_ms = now_ms();
+	stopping = sig;
+	log_notice("%s stop", sig == SIGQUIT ? "graceful" : "fast");
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (kids[i].pid == 0)
+			continue;
+		if (sig == SIGQUIT)
+			retire(i, stop_ms);
+		else {
+			kids[i].term_ms = now_ms();
+			signal_kid(i, SIGTERM);
+		}
+	}
+}
+
+static int
+children(void)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		n += kids[i].pid != 0;
+	return n;
+}
+
+static void
+reopen_logs(void)
+{
+	size_t i;
+
+	if (log_reopen() == -1)
+		log_warn("cannot reopen logs");
+	for (i = 0; i < SB_SLOTS; i++)
+		signal_kid(i, SIGUSR1);
+}
+
+int
+pm_run(struct conf *c, int listen_fd, const struct pm_args *args)
+{
+	struct timespec hb = { 0, HEARTBEAT_MS * 1000000L };
+	sigset_t set;
+	int sig;
+
+	conf = c;
+	if (sb_create() == -1)
+		fatal("cannot map the scoreboard");
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	start_generation(listen_fd);
+	log_notice("ready: %s, pm %s, %ld workers max", conf->listen,
+	    conf->pm == PM_STATIC ? "static" : "dynamic", conf->max_children);
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &hb);
+		switch (sig) {
+		case SIGHUP:
+			if (!stopping)
+				reload(listen_fd, args);
+			break;
+		case SIGQUIT:
+		case SIGTERM:
+		case SIGINT:
+			stop(sig == SIGQUIT ? SIGQUIT : SIGTERM);
+			break;
+		case SIGUSR1:
+			reopen_logs();
+			break;
+		default:
+			break;
+		}
+		reap();
+		if (stopping && children() == 0)
+			break;
+		timeouts(now_ms());
+		escalate(now_ms());
+		maintain(listen_fd, now_ms());
+	}
+	log_notice("exiting");
+	conf_free(conf);
+	return 0;
+}

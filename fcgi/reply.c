@@ -1,0 +1,259 @@
+/*
+ * Replies (see reply.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "arena.h"
+#include "err.h"
+#include "log.h"
+#include "reply.h"
+#include "worker.h"
+
+#define FILE_CHUNK (64 * 1024)
+#define STREAM_AT  (32 * 1024)
+
+static int
+fcgx_write(void *out, const char *p, size_t n)
+{
+	size_t off = 0;
+	int k;
+
+	while (off < n) {
+		k = FCGX_PutStr(p + off, (int)(n - off), out);
+		if (k < 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+int (*reply_write)(void *, const char *, size_t) = fcgx_write;
+
+void
+reply_init(struct reply *rp, struct arena *a, struct buf *body, void *out)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->arena = a;
+	rp->body = body;
+	rp->out = out;
+	rp->status = 200;
+	rp->fd = -1;
+	buf_clear(body);
+}
+
+void
+reply_reset(struct reply *rp)
+{
+	if (rp->headers_sent)
+		return;
+	if (rp->fd != -1)
+		close(rp->fd);
+	rp->fd = -1;
+	rp->status = 200;
+	rp->ctype = NULL;
+	rp->nhdr = 0;
+	rp->is_json = 0;
+	rp->streaming = 0;
+	rp->php_empty_on_fail = 0;
+	buf_clear(rp->body);
+}
+
+void
+reply_status(struct reply *rp, int status)
+{
+	rp->status = status;
+}
+
+void
+reply_header(struct reply *rp, const char *name, const char *value)
+{
+	size_t i;
+
+	/* Replace an existing header of the same name, as PHP's header(). */
+	for (i = 0; i < rp->nhdr; i++)
+		if (strcasecmp(rp->hdr[i].name, name) == 0)
+			break;
+	if (i == LIM_REPLY_HEADERS) {
+		log_warnx("too many reply headers, '%s' dropped", name);
+		return;
+	}
+	rp->hdr[i].name = arena_strdup(rp->arena, name);
+	rp->hdr[i].value =
+	    arena_strndup(rp->arena, value, strnlen(value, LIM_HEADER_VALUE));
+	if (i == rp->nhdr)
+		rp->nhdr++;
+}
+
+struct jw *
+reply_json(struct reply *rp, unsigned flags)
+{
+	buf_clear(rp->body);
+	rp->ctype = "application/json";
+	rp->is_json = 1;
+	rp->php_empty_on_fail = (flags & JW_PHP) != 0;
+	jw_init(&rp->jw, rp->body, flags);
+	return &rp->jw;
+}
+
+static int send_headers(struct reply *rp, long long length);
+
+static int
+stream_flush(void *ctx, struct buf *b)
+{
+	struct reply *rp = ctx;
+
+	if (!rp->headers_sent && send_headers(rp, -1) == -1)
+		return -1;
+	if (reply_write(rp->out, b->data, b->len) == -1) {
+		rp->failed = 1;
+		return -1;
+	}
+	rp->bytes += b->len;
+	return 0;
+}
+
+struct jw *
+reply_json_stream(struct reply *rp, unsigned flags)
+{
+	struct jw *w = reply_json(rp, flags);
+
+	rp->streaming = 1;
+	w->flush = stream_flush;
+	w->flush_ctx = rp;
+	w->flush_at = STREAM_AT;
+	return w;
+}
+
+void
+reply_text(struct reply *rp, const char *ctype, const char *s, size_t n)
+{
+	buf_clear(rp->body);
+	rp->ctype = ctype;
+	rp->is_json = 0;
+	if (buf_add(rp->body, s, n) == -1)
+		log_warnx("reply body over %zu bytes truncated", rp->body->max);
+}
+
+void
+reply_file(struct reply *rp, int fd, off_t size)
+{
+	if (rp->fd != -1)
+		close(rp->fd);
+	rp->fd = fd;
+	rp->fsize = size;
+	rp->is_json = 0;
+	buf_clear(rp->body);
+}
+
+int
+reply_committed(const struct reply *rp)
+{
+	return rp->headers_sent;
+}
+
+/* Writes the CGI response header block; length -1: no Content-Length. */
+static int
+send_headers(struct reply *rp, long long length)
+{
+	char head[LIM_REPLY_HEADERS * (LIM_HEADER_VALUE + 64) + 256];
+	size_t i;
+	int n, k;
+
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", rp->status,
+	    http_reason(rp->status));
+	if (rp->ctype != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Type: %s\r\n", rp->ctype);
+	for (i = 0; i < rp->nhdr; i++) {
+		k = snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n",
+		    rp->hdr[i].name, rp->hdr[i].value);
+		n += k;
+	}
+	if (length >= 0)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Length: %lld\r\n", length);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	worker_headers_sent();
+	rp->headers_sent = 1;
+	if (reply_write(rp->out, head, (size_t)n) == -1) {
+		rp->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_file(struct reply *rp)
+{
+	char chunk[FILE_CHUNK];
+	off_t left = rp->fsize;
+	ssize_t n;
+
+	if (send_headers(rp, (long long)rp->fsize) == -1)
+		return -1;
+	while (left > 0) {
+		n = read(rp->fd, chunk,
+		    left < (off_t)sizeof(chunk) ? (size_t)left : sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* The file shrank: the client gets a short body. */
+			log_warnx("recording shorter than announced");
+			rp->failed = 1;
+			return -1;
+		}
+		if (reply_write(rp->out, chunk, (size_t)n) == -1) {
+			rp->failed = 1;
+			return -1;
+		}
+		rp->bytes += (size_t)n;
+		left -= n;
+	}
+	return 0;
+}
+
+int
+reply_finish(struct reply *rp)
+{
+	int rc;
+
+	if (rp->fd != -1) {
+		rc = send_file(rp);
+		close(rp->fd);
+		rp->fd = -1;
+		return rc;
+	}
+	if (rp->is_json && rp->jw.error && !rp->headers_sent) {
+		log_warnx("reply body over %zu bytes", rp->body->max);
+		reply_reset(rp);
+		rp->status = 500;
+	}
+	if (rp->is_json && rp->jw.failed && rp->php_empty_on_fail) {
+		/* json_encode() returned false: PHP sends no body at all. */
+		if (rp->headers_sent)
+			log_warnx("invalid UTF-8 in a streamed reply");
+		else
+			buf_clear(rp->body);
+	}
+	if (rp->streaming && rp->headers_sent) {
+		if (rp->body->len > 0 &&
+		    reply_write(rp->out, rp->body->data, rp->body->len) == -1)
+			return -1;
+		rp->bytes += rp->body->len;
+		return 0;
+	}
+	if (send_headers(rp, (long long)rp->body->len) == -1)
+		return -1;
+	if (rp->body->len > 0 &&
+	    reply_write(rp->out, rp->body->data, rp->body->len) == -1) {
+		rp->failed = 1;
+		return -1;
+	}
+	rp->bytes = rp->body->len;
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * Replies: status, headers and a body that is either buffered (JSON or
+ * text, sent with a Content-Length), streamed (JSON flushed as it grows),
+ * or a file descriptor copied out in chunks.  Nothing reaches the client
+ * until reply_finish(), except in streaming mode, so an error can still
+ * replace a half-built reply.
+ */
+#ifndef PBXAPI_REPLY_H
+#define PBXAPI_REPLY_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "json.h"
+#include "limits.h"
+
+struct arena;
+
+struct reply_header {
+	const char *name;
+	const char *value;
+};
+
+struct reply {
+	struct arena *arena;
+	void *out; /* FCGX_Stream, NULL in tests */
+	int status;
+	const char *ctype;
+	struct reply_header hdr[LIM_REPLY_HEADERS];
+	size_t nhdr;
+	struct buf *body; /* the worker's buffer, kept between requests */
+	struct jw jw;
+	int is_json;
+	int php_empty_on_fail; /* json_encode failure: empty body (PHP) */
+	int streaming;
+	int headers_sent;
+	int fd; /* file body, -1 if none */
+	off_t fsize;
+	size_t bytes; /* body bytes handed to the stream */
+	int failed;   /* the client went away or a write failed */
+};
+
+/* Prepares rp for a new request. */
+void reply_init(struct reply *rp, struct arena *a, struct buf *body, void *out);
+
+/* Drops status, headers and body (not possible once streaming). */
+void reply_reset(struct reply *rp);
+
+void reply_status(struct reply *rp, int status);
+
+/* Adds a header; name and value are copied. */
+void reply_header(struct reply *rp, const char *name, const char *value);
+
+/* Sets Content-Type: application/json and returns the body's writer. */
+struct jw *reply_json(struct reply *rp, unsigned jw_flags);
+
+/*
+ * Like reply_json, but the body is sent as it grows (no Content-Length);
+ * status and headers must be final before the first element.
+ */
+struct jw *reply_json_stream(struct reply *rp, unsigned jw_flags);
+
+/* Sets a text body (copied) and its Content-Type. */
+void reply_text(struct reply *rp, const char *ctype, const char *s, size_t n);
+
+/* Sends the file open on fd (size bytes) as the body; fd is closed. */
+void reply_file(struct reply *rp, int fd, off_t size);
+
+/* Sends what is left.  Returns 0, or -1 if the client went away. */
+int reply_finish(struct reply *rp);
+
+/* Returns nonzero once the status line left, so it can't change. */
+int reply_committed(const struct reply *rp);
+
+/*
+ * Sink used by reply_finish; tests replace it to capture the bytes.
+ * Returns 0 or -1.
+ */
+extern int (*reply_write)(void *out, const char *p, size_t n);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * Requests (see req.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fcgiapp.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "phpin.h"
+#include "pv.h"
+#include "req.h"
+#include "scoreboard.h"
+
+uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	size_t n = strlen(name);
+	char **e;
+
+	if (r->envp == NULL)
+		return NULL;
+	for (e = r->envp; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static unsigned
+method_bit(const char *m)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} ms[] = {
+		{ "GET", M_GET },
+		{ "POST", M_POST },
+		{ "PUT", M_PUT },
+		{ "DELETE", M_DELETE },
+		{ "HEAD", M_HEAD },
+		{ "OPTIONS", M_OPTIONS },
+		{ "PATCH", M_PATCH },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		if (strcmp(m, ms[i].name) == 0)
+			return ms[i].bit;
+	return M_OTHER;
+}
+
+/*
+ * The path is DOCUMENT_URI (nginx, decoded and normalised), else
+ * SCRIPT_NAME + PATH_INFO (lighttpd), else REQUEST_URI up to '?'.
+ */
+static const char *
+request_path(struct req *r)
+{
+	const char *p, *q;
+
+	if ((p = req_param(r, "DOCUMENT_URI")) != NULL && *p != '\0')
+		return p;
+	if ((p = req_param(r, "SCRIPT_NAME")) != NULL && *p != '\0') {
+		q = req_param(r, "PATH_INFO");
+		if (q != NULL && *q != '\0')
+			return arena_printf(r->arena, "%s%s", p, q);
+		return p;
+	}
+	if ((p = req_param(r, "REQUEST_URI")) != NULL) {
+		q = strchr(p, '?');
+		return q ? arena_strndup(r->arena, p, (size_t)(q - p)) : p;
+	}
+	return "/";
+}
+
+enum err
+req_init(struct req *r)
+{
+	const struct conf *c = r->conf;
+	const char *s;
+	char *end;
+
+	r->method = req_param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	r->m = method_bit(r->method);
+	r->path = request_path(r);
+	r->query = req_param(r, "QUERY_STRING");
+	if (r->query == NULL)
+		r->query = "";
+	r->querylen = strlen(r->query);
+	r->ctype = req_param(r, "CONTENT_TYPE");
+	if (r->ctype == NULL)
+		r->ctype = "";
+	r->clen = -1;
+	if ((s = req_param(r, "CONTENT_LENGTH")) != NULL && *s != '\0') {
+		r->clen = strtoll(s, &end, 10);
+		if (*end != '\0' || r->clen < 0)
+			return req_error(r, E_BADREQ, "bad Content-Length");
+	}
+	r->lim.params_max = (size_t)c->params_max;
+	r->lim.name_max = LIM_NAME_MAX;
+	r->lim.value_max = (size_t)c->value_max;
+	r->lim.nest_max = (size_t)c->nest_max;
+	if (r->querylen > LIM_QUERY_MAX)
+		return req_error(r, E_BADREQ,
+		    "query string longer than %d "
+		    "bytes",
+		    LIM_QUERY_MAX);
+	return E_OK;
+}
+
+enum err
+req_error(struct req *r, enum err e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum err
+req_parse_query(struct req *r)
+{
+	if (r->get != NULL)
+		return E_OK;
+	r->get = pv_new_arr(r->arena);
+	return php_parse_urlencoded(r->arena, r->get, r->query, r->querylen,
+	    &r->lim, r->errmsg, sizeof(r->errmsg));
+}
+
+enum err
+req_read_body(struct req *r)
+{
+	size_t max = (size_t)r->conf->body_max, got = 0;
+	char *b;
+	int n;
+
+	if (r->body_read)
+		return E_OK;
+	r->body_read = 1;
+	if (r->clen <= 0 || r->in == NULL) {
+		if (r->body == NULL)
+			r->body = "";
+		return E_OK;
+	}
+	if ((unsigned long long)r->clen > max)
+		return req_error(r, E_TOOLARGE,
+		    "request body larger than %zu "
+		    "bytes",
+		    max);
+	b = arena_alloc(r->arena, (size_t)r->clen + 1);
+	while (got < (size_t)r->clen) {
+		n = FCGX_GetStr(b + got, (int)((size_t)r->clen - got), r->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	b[got] = '\0';
+	r->body = b;
+	r->bodylen = got;
+	if (got != (size_t)r->clen)
+		return req_error(r, E_BADREQ,
+		    "request body shorter than its "
+		    "Content-Length");
+	return E_OK;
+}
+
+/* Compares the media type of a Content-Type (before ';'). */
+static int
+media_is(const char *ctype, const char *type)
+{
+	size_t n = strlen(type);
+
+	while (*ctype == ' ')
+		ctype++;
+	return strncasecmp(ctype, type, n) == 0 &&
+	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+enum err
+req_parse_body(struct req *r, unsigned kinds)
+{
+	const char *boundary;
+	size_t blen;
+	enum err e;
+
+	if (r->post != NULL)
+		return E_OK;
+	r->post = pv_new_arr(r->arena);
+	if ((kinds & BODY_FORM) && r->m == M_POST &&
+	    media_is(r->ctype, "application/x-www-form-urlencoded")) {
+		if ((e = req_read_body(r)) != E_OK)
+			return e;
+		return php_parse_urlencoded(r->arena, r->post, r->body,
+		    r->bodylen, &r->lim, r->errmsg, sizeof(r->errmsg));
+	}
+	if ((kinds & BODY_FORM) && r->m == M_POST &&
+	    media_is(r->ctype, "multipart/form-data")) {
+		boundary = multipart_boundary(r->arena, r->ctype, &blen);
+		if (boundary == NULL)
+			return req_error(r, E_BADREQ,
+			    "multipart body without "
+			    "boundary");
+		if ((e = req_read_body(r)) != E_OK)
+			return e;
+		return php_parse_multipart(r->arena, r->post, r->body,
+		    r->bodylen, boundary, blen, &r->lim, r->errmsg,
+		    sizeof(r->errmsg));
+	}
+	if ((kinds & BODY_JSON) && r->clen > 0) {
+		if ((e = req_read_body(r)) != E_OK)
+			return e;
+		return json_decode_pv(r->arena, r->body, r->bodylen, &r->lim,
+		    &r->post, r->errmsg, sizeof(r->errmsg));
+	}
+	return E_OK;
+}
+
+void
+req_op(struct req *r, const char *op)
+{
+	r->op = op;
+	sb_self_op(op);
+}

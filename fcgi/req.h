@@ -1,0 +1,117 @@
+/*
+ * One request: the FastCGI parameters, the parsed input (as PHP would see
+ * it), the validated arguments of the command, the tenant and scopes the
+ * request authenticated as, and the public error message if it failed.
+ * Everything hangs off the worker's arena and dies with the request.
+ */
+#ifndef PBXAPI_REQ_H
+#define PBXAPI_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "limits.h"
+#include "phpin.h"
+
+struct arena;
+struct conf;
+struct tenant;
+struct dialect;
+struct cmd;
+struct pv;
+struct worker;
+
+/* Methods, as bits so command tables can list several. */
+#define M_GET	  0x01u
+#define M_POST	  0x02u
+#define M_PUT	  0x04u
+#define M_DELETE  0x08u
+#define M_HEAD	  0x10u
+#define M_OPTIONS 0x20u
+#define M_PATCH	  0x40u
+#define M_OTHER	  0x80u
+#define M_ANY	  0xffu
+
+/* Body kinds a dialect accepts. */
+#define BODY_FORM 0x01u /* urlencoded and multipart, POST only (PHP) */
+#define BODY_JSON 0x02u /* application/json */
+
+/* One validated argument (see struct param in dispatch.h). */
+struct arg {
+	int present;   /* the request carried it */
+	const char *s; /* (string) cast, the default, or NULL */
+	size_t len;
+	int64_t i;	    /* (int) cast of s (0 if NULL) */
+	const struct pv *v; /* the raw value, NULL if absent */
+};
+
+struct req {
+	struct arena *arena;
+	const struct conf *conf;
+	struct worker *worker;
+	char **envp; /* FastCGI parameters */
+	void *in;    /* FCGX_Stream for the body, NULL in tests */
+
+	const char *method;
+	unsigned m;
+	const char *path; /* without the query string */
+	const char *query;
+	size_t querylen;
+	const char *ctype; /* CONTENT_TYPE or "" */
+	long long clen;	   /* CONTENT_LENGTH, -1 if absent */
+	char id[40];	   /* request id for logs */
+
+	const struct dialect *dialect;
+	const struct cmd *cmd;
+	const char *cmdname; /* as requested, for logs */
+	const struct tenant *tenant;
+	unsigned scopes;
+
+	struct pv *get;	 /* $_GET */
+	struct pv *post; /* $_POST, or the decoded JSON body */
+	const char *body;
+	size_t bodylen;
+	int body_read;
+	struct arg *args; /* in the order of cmd->params */
+
+	struct in_limits lim;
+	char errmsg[LIM_ERRMSG]; /* public message, "" for err_str() */
+	const char *op;		 /* backend operation in progress */
+	uint64_t start_us;
+};
+
+/* Returns a FastCGI parameter or NULL. */
+const char *req_param(const struct req *r, const char *name);
+
+/* Fills the request line fields from envp.  Returns E_OK or E_BADREQ. */
+enum err req_init(struct req *r);
+
+/*
+ * Sets the public error message (printf) and returns e, so that handlers
+ * can write "return req_error(r, E_BADREQ, "...")".
+ */
+enum err req_error(struct req *r, enum err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parses QUERY_STRING into r->get (once).  Returns E_OK or a limit err. */
+enum err req_parse_query(struct req *r);
+
+/*
+ * Reads the body (at most body_max bytes; E_TOOLARGE beyond) and parses
+ * it into r->post according to kinds and the Content-Type.  A body kind
+ * the dialect does not accept is left unparsed.  Returns E_OK, E_TOOLARGE
+ * or E_BADREQ.
+ */
+enum err req_parse_body(struct req *r, unsigned kinds);
+
+/* Reads the raw body into r->body.  Returns E_OK or E_TOOLARGE. */
+enum err req_read_body(struct req *r);
+
+/* Records the backend operation in progress (slow log, status). */
+void req_op(struct req *r, const char *op);
+
+/* Returns microseconds on the monotonic clock. */
+uint64_t now_us(void);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * Small string helpers with PHP's meaning where the dialects need it.
+ */
+#ifndef PBXAPI_STR_H
+#define PBXAPI_STR_H
+
+#include <stddef.h>
+
+struct arena;
+
+/* Returns s with every from replaced by to (str_replace). */
+char *str_replace(
+    struct arena *a, const char *s, const char *from, const char *to);
+
+/* Trims PHP's trim() characters (" \t\n\r\0\x0B") in place; returns s. */
+char *str_trim(char *s);
+
+/* Copies src into dst (size bytes), always NUL-terminated; returns the
+ * length of src like strlcpy. */
+size_t str_copy(char *dst, const char *src, size_t size);
+
+/* Standard base64 of n bytes, NUL-terminated, in the arena. */
+char *base64(struct arena *a, const void *p, size_t n);
+
+#endif

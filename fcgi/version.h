@@ -1,0 +1,1 @@
+#define PBXAPI_VERSION "0.1.0"

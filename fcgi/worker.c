@@ -1,0 +1,378 @@
+/*
+ * Worker (see worker.h).
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <poll.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "json.h"
+#include "log.h"
+#include "reply.h"
+#include "req.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+struct conn {
+	void *conn;
+	void (*close)(void *);
+};
+
+struct worker {
+	const struct conf *conf;
+	struct arena *arena;
+	struct buf body;
+	struct conn *conns; /* ntenants * CONN__MAX */
+	unsigned long nreq;
+};
+
+static volatile sig_atomic_t quit, reopen;
+static volatile sig_atomic_t in_request, headers_sent;
+static volatile int cur_fd = -1, cur_id;
+static int listen_fd_ = -1;
+
+int
+worker_listen_fd(void)
+{
+	return listen_fd_;
+}
+
+static void
+on_quit(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	reopen = 1;
+}
+
+/*
+ * request_terminate_timeout: the master sends SIGALRM.  If no byte of the
+ * reply has left, answer 504 on the FastCGI connection with write(2)
+ * alone (async-signal-safe), then exit; the master forks a replacement.
+ */
+static void
+on_alarm(int sig)
+{
+	static const char body[] =
+	    "Status: 504 Gateway Timeout\r\n"
+	    "Content-Type: application/json\r\n\r\n"
+	    "{\"error\":\"Gateway Timeout\",\"code\":504}";
+	unsigned char rec[8 + sizeof(body) + 8 + 8 + 8];
+	size_t n = 0, len = sizeof(body) - 1;
+	int id = cur_id;
+
+	(void)sig;
+	if (in_request && !headers_sent && cur_fd >= 0) {
+		unsigned char h[8] = { 1, 6, (unsigned char)(id >> 8),
+			(unsigned char)id, (unsigned char)(len >> 8),
+			(unsigned char)len, 0, 0 };
+		unsigned char eos[8] = { 1, 6, (unsigned char)(id >> 8),
+			(unsigned char)id, 0, 0, 0, 0 };
+		unsigned char end[16] = { 1, 3, (unsigned char)(id >> 8),
+			(unsigned char)id, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+		memcpy(rec, h, 8);
+		memcpy(rec + 8, body, len);
+		n = 8 + len;
+		memcpy(rec + n, eos, 8);
+		n += 8;
+		memcpy(rec + n, end, 16);
+		n += 16;
+		(void)!write(cur_fd, rec, n);
+	}
+	_exit(3);
+}
+
+void
+worker_headers_sent(void)
+{
+	headers_sent = 1;
+}
+
+/*
+ * Handlers run with SA_RESTART so that libfcgi's reads and writes inside
+ * a request are never cut short.  SIGQUIT and SIGUSR1 stay blocked except
+ * while the worker waits in ppoll(), so they act only between requests;
+ * SIGALRM (the request timeout) and SIGTERM act at once.  The handlers
+ * are installed before FCGX_Init(), which then leaves them alone.
+ */
+static void
+signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_quit;
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(waitmask);
+}
+
+void *
+worker_conn(struct worker *w, size_t ti, enum conn_kind k)
+{
+	if (ti >= w->conf->ntenants)
+		return NULL;
+	return w->conns[ti * CONN__MAX + k].conn;
+}
+
+void
+worker_set_conn(struct worker *w, size_t ti, enum conn_kind k, void *conn,
+    void (*close)(void *))
+{
+	struct conn *c;
+
+	if (ti >= w->conf->ntenants)
+		return;
+	c = &w->conns[ti * CONN__MAX + k];
+	if (c->conn != NULL && c->conn != conn && c->close != NULL)
+		c->close(c->conn);
+	c->conn = conn;
+	c->close = close;
+}
+
+static void
+close_conns(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->conf->ntenants * CONN__MAX; i++)
+		if (w->conns[i].conn != NULL && w->conns[i].close != NULL)
+			w->conns[i].close(w->conns[i].conn);
+}
+
+/* Request id: nginx's $request_id if passed, else pid and sequence. */
+static void
+request_id(struct worker *w, struct req *r)
+{
+	const char *id = req_param(r, "REQUEST_ID");
+
+	if (id != NULL && *id != '\0' && strlen(id) < sizeof(r->id) &&
+	    v_token(id, strlen(id)) == 0)
+		snprintf(r->id, sizeof(r->id), "%s", id);
+	else
+		snprintf(
+		    r->id, sizeof(r->id), "%lx-%lu", (long)getpid(), w->nreq);
+}
+
+/* Reads and drops what is left of the body, so the connection stays
+ * usable; gives up (and closes it) past LIM_BODY_DRAIN. */
+static void
+drain(FCGX_Request *fr)
+{
+	char tmp[8192];
+	size_t total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(tmp, sizeof(tmp), fr->in)) > 0) {
+		total += (size_t)n;
+		if (total > LIM_BODY_DRAIN) {
+			fr->keepConnection = 0;
+			break;
+		}
+	}
+}
+
+static uint64_t
+cpu_us(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+static void
+access_line(const struct req *r, const struct reply *rp, uint64_t dur)
+{
+	const char *ra = req_param(r, "REMOTE_ADDR");
+
+	log_access("%s %s \"%s %s\" %d %zu %.3fms tenant=%s dialect=%s "
+		   "cmd=%s",
+	    r->id, ra ? ra : "-", r->method ? r->method : "-",
+	    r->path ? r->path : "-", rp->status, rp->bytes,
+	    (double)dur / 1000.0, r->tenant ? r->tenant->name : "-",
+	    r->dialect ? r->dialect->name : "-", r->cmdname ? r->cmdname : "-");
+}
+
+static void
+handle(struct worker *w, FCGX_Request *fr)
+{
+	struct req r;
+	struct reply rp;
+	uint64_t cpu0 = cpu_us(), dur;
+	enum err e;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = w->arena;
+	r.conf = w->conf;
+	r.worker = w;
+	r.envp = fr->envp;
+	r.in = fr->in;
+	r.start_us = now_us();
+	w->nreq++;
+	request_id(w, &r);
+	log_request(r.id, NULL);
+	reply_init(&rp, w->arena, &w->body, fr->out);
+	e = req_init(&r);
+	if (e == E_OK)
+		e = dispatch(&r, &rp);
+	else {
+		struct jw *jw = reply_json(&rp, JW_UTF8);
+		reply_status(&rp, err_status(e));
+		jw_obj_open(jw);
+		jw_keyz(jw, "error");
+		jw_strz(jw, r.errmsg[0] ? r.errmsg : err_str(e));
+		jw_keyz(jw, "code");
+		jw_int(jw, err_status(e));
+		jw_obj_close(jw);
+	}
+	if (e != E_OK && r.errmsg[0] != '\0')
+		log_info("%s: %s", err_str(e), r.errmsg);
+	sb_self_state(SB_FINISHING);
+	if (reply_finish(&rp) == -1)
+		log_info("client went away");
+	drain(fr);
+	dur = now_us() - r.start_us;
+	access_line(&r, &rp, dur);
+	log_request(NULL, NULL);
+	sb_self_end(dur, cpu_us() - cpu0, arena_used(w->arena));
+	arena_reset(w->arena);
+}
+
+/*
+ * Waits until fd is readable or a stop or reopen signal arrived.  Returns
+ * 0 when readable, -1 otherwise.
+ */
+static int
+wait_readable(int fd, const sigset_t *waitmask)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (quit)
+		return -1;
+	if (ppoll(&pfd, 1, NULL, waitmask) <= 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Accepts a connection for libfcgi: the worker accepts itself (the
+ * listening socket is non-blocking and shared by all workers), so that a
+ * stop signal can never strand a connection inside the library.
+ */
+static int
+accept_conn(FCGX_Request *fr, int listen_fd)
+{
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			log_warn("accept");
+			usleep(100000);
+		}
+		return -1;
+	}
+	fr->ipcFd = fd;
+	/* Keep FCGX_Accept_r's internal finish from closing it. */
+	fr->keepConnection = 1;
+	return 0;
+}
+
+void
+worker_main(const struct conf *c, int listen_fd, int slot)
+{
+	struct worker w;
+	FCGX_Request fr;
+	sigset_t waitmask;
+	unsigned long served = 0;
+
+	signals(&waitmask);
+	listen_fd_ = listen_fd;
+	if (slot >= 0)
+		sb_attach((size_t)slot);
+	memset(&w, 0, sizeof(w));
+	w.conf = c;
+	w.arena = arena_new();
+	buf_init(&w.body, LIM_REPLY_MAX);
+	w.conns = calloc(c->ntenants * CONN__MAX, sizeof(*w.conns));
+	if (w.conns == NULL)
+		fatalx("out of memory");
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
+	/* libfcgi never accepts by itself: its listening socket is -1. */
+	FCGX_InitRequest(&fr, -1, 0);
+	while (!quit) {
+		sb_self_state(SB_IDLE);
+		if (reopen) {
+			reopen = 0;
+			if (log_reopen() == -1)
+				log_warn("cannot reopen logs");
+		}
+		if (wait_readable(
+			fr.ipcFd >= 0 ? fr.ipcFd : listen_fd, &waitmask) == -1)
+			continue;
+		if (fr.ipcFd < 0 && accept_conn(&fr, listen_fd) == -1)
+			continue;
+		if (FCGX_Accept_r(&fr) < 0)
+			continue; /* closed or broken: libfcgi closed it */
+		cur_id = fr.requestId;
+		cur_fd = fr.ipcFd;
+		headers_sent = 0;
+		in_request = 1;
+		sb_self_begin();
+		handle(&w, &fr);
+		in_request = 0;
+		FCGX_Finish_r(&fr);
+		if (c->max_requests > 0 &&
+		    ++served >= (unsigned long)c->max_requests)
+			break;
+	}
+	sb_self_state(SB_ENDING);
+	if (fr.ipcFd >= 0)
+		close(fr.ipcFd); /* an idle kept-alive connection */
+	close_conns(&w);
+	_exit(0);
+}

@@ -1,0 +1,31 @@
+/*
+ * The registry: which path serves which dialect, and the command
+ * families (one handlers/ file each) the dispatcher searches.
+ */
+#include <stddef.h>
+
+#include "conf.h"
+#include "dispatch.h"
+
+extern const struct dialect elastix_dialect;
+extern const struct dialect status_dialect;
+
+extern const struct family system_family;
+extern const struct family status_family;
+
+const struct route routes[] = {
+	{ .path = NULL,
+	    .conf_off = offsetof(struct conf, status_path),
+	    .dialect = &status_dialect },
+	{ .path = NULL,
+	    .conf_off = offsetof(struct conf, ping_path),
+	    .dialect = &status_dialect },
+	{ .path = "/api/api.php", .dialect = &elastix_dialect },
+	{ .dialect = NULL },
+};
+
+const struct family *const families[] = {
+	&system_family,
+	&status_family,
+	NULL,
+};
