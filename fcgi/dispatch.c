@@ -214,6 +214,7 @@ dispatch(struct req *r, struct reply *rp)
 {
 	const struct dialect *d;
 	const char *name = NULL;
+	size_t len = 0;
 	enum err e;
 
 	d = route_find(r);
@@ -228,16 +229,24 @@ dispatch(struct req *r, struct reply *rp)
 	}
 	r->dialect = d;
 	sb_self_request(r->method, r->path, d->name);
+	if (r->clen > r->conf->body_max) {
+		e = req_error(r, E_TOOLARGE,
+		    "request body larger than %ld "
+		    "bytes",
+		    r->conf->body_max);
+		goto fail;
+	}
 	if ((e = d->auth(r)) != E_OK)
 		goto fail;
-	if ((e = d->route(r, &name)) != E_OK)
+	if ((e = d->route(r, &name, &len)) != E_OK)
 		goto fail;
 	r->cmdname = name;
 	log_request(r->id, name);
 	sb_self_cmd(r->tenant ? r->tenant->name : "", name);
-	r->cmd = cmd_find(d, name);
+	/* A NUL inside the name never matches a command. */
+	r->cmd = memchr(name, '\0', len) ? NULL : cmd_find(d, name);
 	if (r->cmd == NULL) {
-		e = d->unknown(r, name);
+		e = d->unknown(r, name, len);
 		goto fail;
 	}
 	if ((e = run_cmd(r, rp)) != E_OK)

@@ -66,12 +66,12 @@ struct dialect {
 	unsigned body_kinds; /* BODY_* the dialect parses */
 	/* Authenticates: sets r->tenant and r->scopes, or fails. */
 	enum err (*auth)(struct req *r);
-	/* Names the command; sets *name (NUL-terminated) or fails. */
-	enum err (*route)(struct req *r, const char **name);
+	/* Names the command (n bytes, NUL-terminated) or fails. */
+	enum err (*route)(struct req *r, const char **name, size_t *n);
 	/* Writes an error reply in the dialect's shape. */
 	void (*error)(struct req *r, struct reply *rp, enum err e);
-	/* Message for an unknown command name. */
-	enum err (*unknown)(struct req *r, const char *name);
+	/* Sets the error for an unknown command name of n bytes. */
+	enum err (*unknown)(struct req *r, const char *name, size_t n);
 };
 
 struct route {

@@ -144,6 +144,16 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+size_t
+utf8_seq(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	if (n == 0)
+		return 0;
+	return utf8_decode((const unsigned char *)s, n, &cp);
+}
+
 int
 utf8_valid(const char *s, size_t n)
 {

@@ -72,6 +72,12 @@ void json_format_double(double v, char *dst, size_t size);
  */
 int utf8_valid(const char *s, size_t n);
 
+/*
+ * Returns the length of the valid UTF-8 sequence starting at s (n bytes
+ * available), or 0 if it is invalid.
+ */
+size_t utf8_seq(const char *s, size_t n);
+
 /* Flushes what is buffered if streaming.  Returns 0 or -1. */
 int jw_flush(struct jw *w);
 

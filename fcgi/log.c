@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "limits.h"
 #include "log.h"
 
@@ -184,20 +185,37 @@ emit(struct target *t, enum log_level level, int with_level, const char *msg)
 	(void)!write(t->fd, line, (size_t)n);
 }
 
+/*
+ * Keeps a line a line, and valid UTF-8: control bytes and invalid
+ * sequences (peers and clients put anything in names) become '?'.
+ */
+static void
+sanitize(char *s)
+{
+	size_t n = strlen(s), i = 0, k;
+
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			s[i++] = '?';
+		} else if ((unsigned char)s[i] < 0x80) {
+			i++;
+		} else if ((k = utf8_seq(s + i, n - i)) > 0) {
+			i += k;
+		} else
+			s[i++] = '?';
+	}
+}
+
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char msg[LIM_LOG_LINE];
 	size_t len;
-	char *p;
 
 	if (level > min_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* Keep a line a line: control bytes from peers become '?'. */
-	for (p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
-			*p = '?';
+	sanitize(msg);
 	if (errnum != 0) {
 		len = strlen(msg);
 		if (len + 3 < sizeof(msg))
@@ -258,5 +276,6 @@ log_access(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	sanitize(msg);
 	emit(&acc_t, LOG_LVL_INFO, 0, msg);
 }

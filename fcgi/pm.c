@@ -3,6 +3,7 @@
  * and takes them synchronously with sigtimedwait(); its timeout is the
  * heartbeat that checks timeouts and spare servers.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -59,8 +60,8 @@ now_ms(void)
 static int
 spawn(int listen_fd)
 {
+	pid_t pid, master = getpid();
 	int slot;
-	pid_t pid;
 
 	slot = sb_claim(gen);
 	if (slot == -1) {
@@ -76,6 +77,11 @@ spawn(int listen_fd)
 	if (pid == 0) {
 		atomic_store(&sb_slot((size_t)slot)->pid, getpid());
 		if (priv_drop(conf) == -1)
+			_exit(1);
+		/* After the uid change, which clears it: die with the master.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != master)
 			_exit(1);
 		worker_main(conf, listen_fd, slot);
 	}

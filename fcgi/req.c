@@ -131,6 +131,24 @@ req_error(struct req *r, enum err e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
 	va_end(ap);
+	r->errlen = strlen(r->errmsg);
+	return e;
+}
+
+enum err
+req_error_bytes(
+    struct req *r, enum err e, const char *prefix, const char *s, size_t n)
+{
+	size_t p = strlen(prefix);
+
+	if (p >= sizeof(r->errmsg))
+		p = sizeof(r->errmsg) - 1;
+	if (n > sizeof(r->errmsg) - 1 - p)
+		n = sizeof(r->errmsg) - 1 - p;
+	memcpy(r->errmsg, prefix, p);
+	memcpy(r->errmsg + p, s, n);
+	r->errmsg[p + n] = '\0';
+	r->errlen = p + n;
 	return e;
 }
 

@@ -77,6 +77,7 @@ struct req {
 
 	struct in_limits lim;
 	char errmsg[LIM_ERRMSG]; /* public message, "" for err_str() */
+	size_t errlen;		 /* its length (it may hold NULs) */
 	const char *op;		 /* backend operation in progress */
 	uint64_t start_us;
 };
@@ -93,6 +94,13 @@ enum err req_init(struct req *r);
  */
 enum err req_error(struct req *r, enum err e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Sets the public message to prefix followed by the n bytes at s (which
+ * may hold NULs or invalid UTF-8: the encoder decides), returns e.
+ */
+enum err req_error_bytes(
+    struct req *r, enum err e, const char *prefix, const char *s, size_t n);
 
 /* Parses QUERY_STRING into r->get (once).  Returns E_OK or a limit err. */
 enum err req_parse_query(struct req *r);

@@ -113,8 +113,9 @@ worker_headers_sent(void)
  * Handlers run with SA_RESTART so that libfcgi's reads and writes inside
  * a request are never cut short.  SIGQUIT and SIGUSR1 stay blocked except
  * while the worker waits in ppoll(), so they act only between requests;
- * SIGALRM (the request timeout) and SIGTERM act at once.  The handlers
- * are installed before FCGX_Init(), which then leaves them alone.
+ * SIGALRM (the request timeout) and SIGTERM act at once.  FCGX_Init()
+ * installs its own handlers for SIGTERM, SIGUSR1 and SIGPIPE; these
+ * replace them, so it must run first.
  */
 static void
 signals(sigset_t *waitmask)
@@ -329,6 +330,8 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	sigset_t waitmask;
 	unsigned long served = 0;
 
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
 	signals(&waitmask);
 	listen_fd_ = listen_fd;
 	if (slot >= 0)
@@ -340,8 +343,6 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	w.conns = calloc(c->ntenants * CONN__MAX, sizeof(*w.conns));
 	if (w.conns == NULL)
 		fatalx("out of memory");
-	if (FCGX_Init() != 0)
-		fatalx("FCGX_Init failed");
 	/* libfcgi never accepts by itself: its listening socket is -1. */
 	FCGX_InitRequest(&fr, -1, 0);
 	while (!quit) {

@@ -90,10 +90,9 @@ elastix_auth(struct req *r)
 
 /* cmd = (string)$_GET['cmd'], from the query string only. */
 static enum err
-elastix_route(struct req *r, const char **name)
+elastix_route(struct req *r, const char **name, size_t *len)
 {
 	const struct pv *v;
-	size_t len;
 	enum err e;
 
 	if ((e = req_parse_query(r)) != E_OK)
@@ -101,19 +100,16 @@ elastix_route(struct req *r, const char **name)
 	v = pv_getz(r->get, "cmd");
 	if (v == NULL)
 		return req_error(r, E_BADREQ, "cmd parameter is required");
-	*name = pv_to_str(r->arena, v, &len);
-	if (len == 0)
+	*name = pv_to_str(r->arena, v, len);
+	if (*len == 0)
 		return req_error(r, E_BADREQ, "cmd parameter is required");
-	/* A NUL inside the name never matches a command. */
-	if (strlen(*name) != len)
-		*name = arena_strndup(r->arena, *name, len);
 	return E_OK;
 }
 
 static enum err
-elastix_unknown(struct req *r, const char *name)
+elastix_unknown(struct req *r, const char *name, size_t n)
 {
-	return req_error(r, E_NOTFOUND, "Unknown command: %s", name);
+	return req_error_bytes(r, E_NOTFOUND, "Unknown command: ", name, n);
 }
 
 static int
@@ -133,6 +129,7 @@ elastix_error(struct req *r, struct reply *rp, enum err e)
 {
 	int code = elastix_code(e);
 	const char *msg = r->errmsg;
+	size_t len = r->errlen;
 	struct jw *w;
 
 	/* Why authentication failed is for the log, never the client. */
@@ -140,13 +137,15 @@ elastix_error(struct req *r, struct reply *rp, enum err e)
 		msg = "Unauthorized";
 	else if (code == 500)
 		msg = "Internal server error";
-	else if (*msg == '\0')
+	else if (len == 0)
 		msg = err_str(e);
+	if (msg != r->errmsg)
+		len = strlen(msg);
 	w = elastix_json(r, rp, code);
 	jw_obj_open(w);
 	jw_keyz(w, "error");
 	/* The echoed cmd may be invalid UTF-8: then the body is empty. */
-	jw_str(w, msg, strlen(msg));
+	jw_str(w, msg, len);
 	jw_keyz(w, "code");
 	jw_int(w, code);
 	jw_obj_close(w);

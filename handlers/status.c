@@ -105,16 +105,18 @@ status_auth(struct req *r)
 }
 
 static enum err
-status_route(struct req *r, const char **name)
+status_route(struct req *r, const char **name, size_t *n)
 {
 	*name = strcmp(r->path, r->conf->ping_path) == 0 ? "ping" : "status";
+	*n = strlen(*name);
 	return E_OK;
 }
 
 static enum err
-status_unknown(struct req *r, const char *name)
+status_unknown(struct req *r, const char *name, size_t n)
 {
 	(void)name;
+	(void)n;
 	return req_error(r, E_NOTFOUND, "Not Found");
 }
 

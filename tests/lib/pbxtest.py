@@ -1,0 +1,561 @@
+"""pbxtest: the integration-test harness of pbxapi.
+
+Starts the real parts in a private temporary directory: the pbxapi pool,
+nginx (or lighttpd) in front of it, MariaDB and PostgreSQL on unix sockets,
+and pbxapi's own protocol doubles; talks HTTP to them; prints TAP.
+
+Every process started here is stopped when the test exits, also on failure
+or timeout.  Python 3 standard library only.
+
+A test file looks like:
+
+    import pbxtest as T
+    t = T.Tap()
+    pool = T.Pool(conf={"API_SECRET_KEY": "k"})
+    web = T.Nginx(pool)
+    st, hdr, body = web.get("/api/api.php?cmd=auth", {"Authorization": "k"})
+    t.is_(st, 200, "auth answers")
+    t.done()
+"""
+
+import atexit
+import base64
+import errno
+import http.client
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("PBXAPI_BUILD", os.path.join(ROOT, "build"))
+SHARED = os.environ.get("PBXAPI_SHARED", os.path.join(ROOT, "..", "shared"))
+IS_ROOT = os.geteuid() == 0
+RUN_USER = "nobody" if IS_ROOT else pwd.getpwuid(os.geteuid()).pw_name
+PG_USER = "pbxapi-test"
+
+_procs = []
+_cleanups = []
+
+
+def _cleanup():
+    for fn in reversed(_cleanups):
+        try:
+            fn()
+        except Exception:
+            pass
+    for p in reversed(_procs):
+        try:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(3)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(3)
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup)
+
+
+def _on_signal(sig, frame):
+    sys.exit(128 + sig)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+
+
+def timeout(seconds):
+    """Fails the whole test file (with a TAP bail out) after seconds."""
+
+    def fire(sig, frame):
+        print("Bail out! test file timed out after %d s" % seconds)
+        sys.stdout.flush()
+        _cleanup()
+        os._exit(1)
+
+    signal.signal(signal.SIGALRM, fire)
+    signal.alarm(seconds)
+
+
+class Tap:
+    """TAP producer: ok/is_/like, plan at the end."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name):
+        self.n += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name))
+        if not cond:
+            self.failed += 1
+        sys.stdout.flush()
+        return bool(cond)
+
+    def is_(self, got, want, name):
+        r = self.ok(got == want, name)
+        if not r:
+            self.diag("got:  %r" % (got,))
+            self.diag("want: %r" % (want,))
+        return r
+
+    def like(self, got, needle, name):
+        r = self.ok(needle in got, name)
+        if not r:
+            self.diag("%r not found in %r" % (needle, got[:2000]))
+        return r
+
+    def diag(self, msg):
+        for line in str(msg).splitlines() or [""]:
+            print("# " + line)
+        sys.stdout.flush()
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.stdout.flush()
+        sys.exit(1 if self.failed else 0)
+
+
+def tmpdir(prefix="pbxapi-test-"):
+    """A world-readable temporary directory, removed at exit."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    if not os.environ.get("PBXAPI_KEEP_TMP"):
+        _cleanups.insert(0, lambda: shutil.rmtree(d, ignore_errors=True))
+    return d
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, seconds=10, step=0.02, what="condition"):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if pred():
+                return True
+        except Exception:
+            pass
+        time.sleep(step)
+    raise RuntimeError("timed out waiting for %s" % what)
+
+
+def wait_socket(path, seconds=10):
+    def ready():
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    wait_for(ready, seconds, what="socket %s" % path)
+
+
+def wait_port(port, seconds=10):
+    def ready():
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            return False
+
+    wait_for(ready, seconds, what="port %d" % port)
+
+
+def spawn(argv, log=None, env=None, **kw):
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    p = subprocess.Popen(argv, stdout=out, stderr=out, env=env,
+                         start_new_session=True, **kw)
+    _procs.append(p)
+    return p
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def write(path, text, mode=0o644):
+    d = os.path.dirname(path)
+    if d:
+        os.makedirs(d, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    os.chmod(path, mode)
+
+
+class Pool:
+    """The pbxapi pool, started with a generated pbxapi.conf.
+
+    settings: pbxapi.conf keys (global section); tenant keys (UPPER_CASE,
+    env_file, token) of the default tenant go in `env`; extra text (e.g.
+    [tenant x] sections) in `extra`.
+    """
+
+    def __init__(self, settings=None, env=None, extra="", binary=None,
+                 start=True, env_file=None, args=()):
+        self.dir = tmpdir("pbxapi-pool-")
+        self.sock = os.path.join(self.dir, "pbxapi.sock")
+        self.conf = os.path.join(self.dir, "pbxapi.conf")
+        self.error_log = os.path.join(self.dir, "error.log")
+        self.access_log = os.path.join(self.dir, "access.log")
+        self.stdout_log = os.path.join(self.dir, "stdout.log")
+        self.binary = binary or os.path.join(BUILD, "pbxapi")
+        self.env_file = env_file
+        self.args = list(args)
+        base = {
+            "listen": self.sock,
+            "listen.mode": "0666",
+            "error_log": self.error_log,
+            "access_log": self.access_log,
+            "log_level": "info",
+            "pm": "static",
+            "pm.max_children": "2",
+            "process_control_timeout": "5s",
+        }
+        if IS_ROOT:
+            base["user"] = RUN_USER
+        base.update(settings or {})
+        self.settings = base
+        self.env = env or {}
+        self.extra = extra
+        self.proc = None
+        self.write_conf()
+        if start:
+            self.start()
+
+    def write_conf(self, settings=None, env=None, extra=None):
+        if settings is not None:
+            self.settings.update(settings)
+        if env is not None:
+            self.env = env
+        if extra is not None:
+            self.extra = extra
+        lines = ["%s = %s" % kv for kv in self.settings.items()]
+        lines += ["%s = %s" % kv for kv in self.env.items()]
+        write(self.conf, "\n".join(lines) + "\n" + self.extra + "\n")
+
+    def start(self, wait=True):
+        argv = [self.binary, "-f", "-c", self.conf] + self.args
+        if self.env_file:
+            argv += ["-e", self.env_file]
+        self.proc = spawn(argv, log=self.stdout_log)
+        if wait:
+            wait_socket(self.sock)
+            self.wait_workers()
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def workers(self):
+        """pids of the master's children."""
+        try:
+            out = subprocess.run(["pgrep", "-P", str(self.pid)],
+                                 capture_output=True, text=True).stdout
+        except OSError:
+            return []
+        return [int(x) for x in out.split()]
+
+    def wait_workers(self, n=1, seconds=10):
+        wait_for(lambda: len(self.workers()) >= n, seconds,
+                 what="%d workers" % n)
+
+    def kill(self, sig):
+        os.kill(self.pid, sig)
+
+    def log(self):
+        return read(self.error_log)
+
+    def wait_log(self, needle, seconds=10):
+        wait_for(lambda: needle in self.log(), seconds,
+                 what="log line %r" % needle)
+
+    def stop(self, sig=signal.SIGQUIT, seconds=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(seconds)
+        return self.proc.returncode
+
+
+class Web:
+    """Common HTTP client side of nginx and lighttpd."""
+
+    port = 0
+
+    def request(self, method, path, headers=None, body=None, timeout=30):
+        c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                       timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            hdrs = {k.lower(): v for k, v in r.getheaders()}
+            return r.status, hdrs, data
+        finally:
+            c.close()
+
+    def get(self, path, headers=None, **kw):
+        return self.request("GET", path, headers, None, **kw)
+
+    def post(self, path, body, headers=None, ctype=None, **kw):
+        h = dict(headers or {})
+        if ctype is not None:
+            h["Content-Type"] = ctype
+        return self.request("POST", path, h, body, **kw)
+
+    def raw(self, data, timeout=10):
+        """Sends raw bytes, returns the raw response (until close)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout)
+        try:
+            s.sendall(data)
+            chunks = []
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+            return b"".join(chunks)
+        finally:
+            s.close()
+
+    def json(self, path, headers=None, method="GET", body=None, ctype=None):
+        h = dict(headers or {})
+        if ctype:
+            h["Content-Type"] = ctype
+        st, hdr, data = self.request(method, path, h, body)
+        try:
+            return st, hdr, json.loads(data) if data else None
+        except ValueError:
+            return st, hdr, data
+
+
+NGINX_MIME = "types { application/octet-stream bin; }"
+
+
+class Nginx(Web):
+    """nginx under a private prefix, in front of a pool.
+
+    locations: extra nginx text for the server block.
+    """
+
+    def __init__(self, pool, locations="", keepalive=True, port=None,
+                 snippet=True, server_extra="", tenant=""):
+        self.dir = tmpdir("pbxapi-nginx-")
+        self.port = port or free_port()
+        self.pool = pool
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        self.error_log = os.path.join(self.dir, "error.log")
+        for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        ka = "keepalive 8;" if keepalive else ""
+        body = ""
+        if snippet:
+            # The shipped snippet, with its /etc/pbxapi paths pointed here.
+            text = read(os.path.join(ROOT, "deploy", "nginx", "pbxapi.conf"))
+            text = text.replace("/etc/pbxapi/nginx/",
+                                os.path.join(ROOT, "deploy", "nginx") + "/")
+            if not keepalive:
+                text = text.replace("fastcgi_keep_conn on;", "")
+            write(os.path.join(self.dir, "pbxapi-snippet.conf"), text)
+            body = "set $pbxapi_tenant \"%s\";\n        include %s;" % (
+                tenant, os.path.join(self.dir, "pbxapi-snippet.conf"))
+        text = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log info;
+events { worker_connections 4096; }
+http {
+    %(mime)s
+    access_log %(d)s/access.log;
+    client_body_temp_path %(d)s/client_body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    upstream pbxapi {
+        server unix:%(sock)s;
+        %(ka)s
+    }
+    server {
+        listen 127.0.0.1:%(port)d;
+        %(server_extra)s
+        %(locations)s
+        %(body)s
+    }
+}
+""" % {"d": self.dir, "mime": NGINX_MIME, "sock": pool.sock, "ka": ka,
+            "port": self.port, "locations": locations, "body": body,
+            "server_extra": server_extra}
+        write(self.conf, text)
+        self.proc = spawn(["nginx", "-p", self.dir, "-c", self.conf, "-e",
+                           self.error_log], log=os.path.join(self.dir,
+                                                             "stdout.log"))
+        wait_port(self.port)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+class Lighttpd(Web):
+    """lighttpd in front of a pool (mod_fastcgi, check-local disabled)."""
+
+    def __init__(self, pool, port=None):
+        self.dir = tmpdir("pbxapi-lighttpd-")
+        self.port = port or free_port()
+        conf = os.path.join(self.dir, "lighttpd.conf")
+        user = ""
+        if IS_ROOT:
+            user = 'server.username = "%s"\nserver.groupname = "%s"' % (
+                RUN_USER, "nogroup")
+        write(conf, """
+server.document-root = "%(d)s"
+server.bind = "127.0.0.1"
+server.port = %(port)d
+server.errorlog = "%(d)s/error.log"
+%(user)s
+var.pbxapi_socket = "%(sock)s"
+include "%(root)s/deploy/lighttpd/pbxapi.conf"
+""" % {"d": self.dir, "port": self.port, "user": user, "root": ROOT,
+            "sock": pool.sock})
+        self.proc = spawn(["lighttpd", "-D", "-f", conf],
+                          log=os.path.join(self.dir, "stdout.log"))
+        wait_port(self.port)
+
+
+def _ensure_pg_user():
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", PG_USER], check=True)
+
+
+def _pg_bin(name):
+    base = "/usr/lib/postgresql"
+    for v in sorted(os.listdir(base), reverse=True):
+        p = os.path.join(base, v, "bin", name)
+        if os.path.exists(p):
+            return p
+    raise RuntimeError("PostgreSQL %s not found" % name)
+
+
+class Postgres:
+    """A throwaway PostgreSQL on a unix socket (no TCP)."""
+
+    def __init__(self):
+        shared = os.environ.get("PBXAPI_TEST_PG")
+        if shared:
+            self.host, self.port = shared.split(":")
+            self.port = int(self.port)
+            self.owned = False
+            return
+        self.owned = True
+        self.dir = tmpdir("pbxapi-pg-")
+        self.host = self.dir
+        self.port = free_port()
+        data = os.path.join(self.dir, "data")
+        runas = []
+        if IS_ROOT:
+            _ensure_pg_user()
+            runas = ["runuser", "-u", PG_USER, "--"]
+            shutil.chown(self.dir, PG_USER)
+        subprocess.run(runas + [_pg_bin("initdb"), "-D", data, "-A", "trust",
+                                "-U", "test", "-E", "UTF8", "--no-locale"],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off" %
+                (self.dir, self.port))
+        subprocess.run(runas + [_pg_bin("pg_ctl"), "-D", data, "-o", opts,
+                                "-l", os.path.join(self.dir, "pg.log"), "-w",
+                                "start"], check=True,
+                       stdout=subprocess.DEVNULL)
+        _cleanups.append(lambda: subprocess.run(
+            runas + [_pg_bin("pg_ctl"), "-D", data, "-m", "immediate",
+                     "stop"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL))
+
+    def psql(self, sql, db="postgres", check=True):
+        r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-h", self.host, "-p", str(self.port), "-U",
+                            "test", "-d", db, "-At"], input=sql,
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("psql: %s" % r.stderr)
+        return r.stdout
+
+    def createdb(self, name):
+        self.psql('DROP DATABASE IF EXISTS "%s";' % name)
+        self.psql('CREATE DATABASE "%s";' % name)
+        return name
+
+
+class MariaDB:
+    """A throwaway MariaDB on a unix socket (--skip-networking)."""
+
+    def __init__(self):
+        shared = os.environ.get("PBXAPI_TEST_MYSQL")
+        if shared:
+            self.sock = shared
+            self.owned = False
+            return
+        self.owned = True
+        self.dir = tmpdir("pbxapi-my-")
+        self.sock = os.path.join(self.dir, "mysql.sock")
+        data = os.path.join(self.dir, "data")
+        user = "root" if IS_ROOT else RUN_USER
+        subprocess.run(["mariadb-install-db", "--no-defaults",
+                        "--auth-root-authentication-method=normal",
+                        "--datadir=" + data, "--user=" + user,
+                        "--skip-test-db"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = spawn(["mariadbd", "--no-defaults", "--user=" + user,
+                           "--datadir=" + data, "--socket=" + self.sock,
+                           "--skip-networking",
+                           "--pid-file=" + os.path.join(self.dir, "pid"),
+                           "--log-error=" + os.path.join(self.dir, "err.log"),
+                           "--innodb-flush-log-at-trx-commit=0",
+                           "--skip-log-bin"])
+        wait_socket(self.sock, 30)
+
+    def sql(self, text, db=None, check=True, user="root", password=None):
+        argv = ["mariadb", "--no-defaults", "-S", self.sock, "-u", user,
+                "--batch", "--skip-column-names"]
+        if password is not None:
+            argv.append("-p" + password)
+        if db:
+            argv.append(db)
+        r = subprocess.run(argv, input=text, capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("mariadb: %s" % r.stderr)
+        return r.stdout
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
