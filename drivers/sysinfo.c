@@ -77,6 +77,13 @@ sys_uptime_line(char *dst, size_t size)
 	return 0;
 }
 
+/* Returns n / div rounded up, without overflow. */
+static uint64_t
+div_ceil(uint64_t n, uint64_t div)
+{
+	return n / div + (n % div != 0);
+}
+
 void
 human_size(uint64_t n, unsigned base, char *dst, size_t size)
 {
@@ -95,8 +102,8 @@ human_size(uint64_t n, unsigned base, char *dst, size_t size)
 	}
 	for (;;) {
 		if (n / div < 10) {
-			/* One decimal, rounded up. */
-			tenths = (n * 10 + div - 1) / div;
+			/* One decimal, rounded up (n % div * 10 fits). */
+			tenths = n / div * 10 + div_ceil(n % div * 10, div);
 			if (tenths < 100) {
 				snprintf(dst, size, "%llu.%llu%c",
 				    (unsigned long long)(tenths / 10),
@@ -107,7 +114,7 @@ human_size(uint64_t n, unsigned base, char *dst, size_t size)
 			snprintf(dst, size, "10%c", units[p]);
 			return;
 		}
-		tenths = (n + div - 1) / div; /* whole units, rounded up */
+		tenths = div_ceil(n, div); /* whole units, rounded up */
 		if (tenths < base || p == 5) {
 			snprintf(dst, size, "%llu%c",
 			    (unsigned long long)tenths, units[p]);

@@ -1,0 +1,131 @@
+/*
+ * String helpers (str.c) and human_size (drivers/sysinfo.c).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "str.h"
+#include "sysinfo.h"
+#include "tap.h"
+
+static void
+replace(struct arena *a)
+{
+	is_str(str_replace(a, "a-b-c", "-", "+"), "a+b+c", "str_replace");
+	is_str(str_replace(a, "a-b-c", "-", ""), "abc", "str_replace to ''");
+	is_str(str_replace(a, "a-b", "-", "--"), "a--b", "str_replace grows");
+	is_str(str_replace(a, "abc", "", "x"), "abc", "empty search: as is");
+	is_str(str_replace(a, "aaa", "aa", "b"), "ba",
+	    "left to right, no overlap");
+	is_str(str_replace(a, "", "a", "b"), "", "empty subject");
+	is_str(str_replace(a, "xyz", "q", "r"), "xyz", "no match");
+	is_str(str_replace(a, "abab", "ab", "ab!"), "ab!ab!",
+	    "replacement contains the search");
+}
+
+static void
+trim(void)
+{
+	char s1[] = " \t\n\r\vabc \t\n\r\v", s2[] = "   ", s3[] = "a b",
+	     s4[] = "";
+
+	is_str(str_trim(s1), "abc", "str_trim both ends");
+	is_str(str_trim(s2), "", "str_trim all blanks");
+	is_str(str_trim(s3), "a b", "str_trim keeps inner blanks");
+	is_str(str_trim(s4), "", "str_trim empty");
+}
+
+static void
+copy(void)
+{
+	char d[4];
+
+	is_int((long long)str_copy(d, "ab", sizeof(d)), 2, "str_copy length");
+	is_str(d, "ab", "str_copy fits");
+	is_int((long long)str_copy(d, "abcdef", sizeof(d)), 6,
+	    "str_copy returns strlen(src)");
+	is_str(d, "abc", "str_copy truncates");
+	d[0] = 'x';
+	str_copy(d, "abc", 0);
+	is_int(d[0], 'x', "str_copy with size 0 writes nothing");
+}
+
+static void
+b64(struct arena *a)
+{
+	is_str(base64(a, "", 0), "", "base64 ''");
+	is_str(base64(a, "f", 1), "Zg==", "base64 f");
+	is_str(base64(a, "fo", 2), "Zm8=", "base64 fo");
+	is_str(base64(a, "foo", 3), "Zm9v", "base64 foo");
+	is_str(base64(a, "foob", 4), "Zm9vYg==", "base64 foob");
+	is_str(base64(a, "fooba", 5), "Zm9vYmE=", "base64 fooba");
+	is_str(base64(a, "foobar", 6), "Zm9vYmFy", "base64 foobar");
+	is_str(base64(a, "\xff\xfe\xfd", 3), "//79", "base64 high bytes");
+	is_str(base64(a, "\0\0", 2), "AAA=", "base64 NULs");
+	is_str(base64(a, "admin:amp111", 12), "YWRtaW46YW1wMTEx",
+	    "base64 admin:amp111 (elastix-api §2.4)");
+	is_str(base64(a, ":", 1), "Og==", "base64 ':'");
+}
+
+static void
+hs(uint64_t n, unsigned base, const char *want)
+{
+	char out[32], name[64];
+
+	human_size(n, base, out, sizeof(out));
+	snprintf(name, sizeof(name), "human_size(%llu, %u) = %s",
+	    (unsigned long long)n, base, want);
+	is_str(out, want, name);
+}
+
+static void
+human(void)
+{
+	char small[4];
+
+	hs(0, 1024, "0");
+	hs(1, 1024, "1");
+	hs(1023, 1024, "1023");
+	hs(1024, 1024, "1.0K");
+	hs(1025, 1024, "1.1K");
+	hs(4096, 1024, "4.0K");
+	hs(10239, 1024, "10K");
+	hs(10240, 1024, "10K");
+	hs(10241, 1024, "11K");
+	hs(884736, 1024, "864K");
+	hs(1048575, 1024, "1.0M");
+	hs(1048576, 1024, "1.0M");
+	hs(1048577, 1024, "1.1M");
+	hs(4508876, 1024, "4.3M");
+	hs(1073741824, 1024, "1.0G");
+	hs(1152921504606846976ULL, 1024, "1.0E");
+	hs(2305843009213693952ULL, 1024, "2.0E");
+	hs(UINT64_MAX, 1024, "16E");
+	hs(999, 1000, "999");
+	hs(1000, 1000, "1.0k");
+	hs(1001, 1000, "1.1k");
+	hs(9999, 1000, "10k");
+	hs(999999, 1000, "1.0M");
+	hs(21000000000ULL, 1000, "21G");
+	hs(21000000001ULL, 1000, "22G");
+	hs(1000000000000000000ULL, 1000, "1.0E");
+	hs(UINT64_MAX, 1000, "19E");
+	human_size(123456, 1024, small, sizeof(small));
+	ok(strlen(small) < sizeof(small), "human_size respects size");
+}
+
+int
+main(void)
+{
+	struct arena *a = arena_new();
+
+	replace(a);
+	trim();
+	copy();
+	b64(a);
+	human();
+	arena_free(a);
+	is_mem("x", 1, "x", "tap sanity");
+	return done_testing();
+}
