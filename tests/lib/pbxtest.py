@@ -541,12 +541,15 @@ class MariaDB:
                            "--pid-file=" + os.path.join(self.dir, "pid"),
                            "--log-error=" + os.path.join(self.dir, "err.log"),
                            "--innodb-flush-log-at-trx-commit=0",
+                           "--character-set-server=utf8mb4",
+                           "--collation-server=utf8mb4_general_ci",
                            "--skip-log-bin"])
         wait_socket(self.sock, 30)
 
     def sql(self, text, db=None, check=True, user="root", password=None):
         argv = ["mariadb", "--no-defaults", "-S", self.sock, "-u", user,
-                "--batch", "--skip-column-names"]
+                "--default-character-set=utf8mb4", "--batch",
+                "--skip-column-names"]
         if password is not None:
             argv.append("-p" + password)
         if db:
