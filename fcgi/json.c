@@ -1,7 +1,6 @@
 /*
  * JSON writer (see json.h).
  */
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -321,16 +320,153 @@ jw_int(struct jw *w, int64_t v)
 }
 
 /*
- * PHP's smart_str_append_double with precision 17 and mode 0: the
- * shortest digits that round-trip, in exponent form when the decimal
- * exponent is below -4 or above 17 ("1.0e+25", "1.0e-5").
+ * Doubles as PHP prints them (zend_gcvt): digits from zend_dtoa, then
+ * "1.5", "0.0001" or "1.0e+25".  A decimal here is 0.d1d2...dn x
+ * 10^decpt with n <= 17.
+ */
+struct dec {
+	char d[24];
+	int nd;
+	int decpt;
+};
+
+/* Parses the output of "%.*e" for a positive number. */
+static void
+dec_parse(struct dec *x, const char *s)
+{
+	x->nd = 0;
+	for (; *s != 'e' && x->nd < (int)sizeof(x->d); s++)
+		if (*s != '.')
+			x->d[x->nd++] = *s;
+	x->decpt = (int)strtol(s + 1, NULL, 10) + 1;
+}
+
+/* Returns the double nearest to x. */
+static double
+dec_value(const struct dec *x)
+{
+	char s[48];
+
+	memcpy(s, "0.", 2);
+	memcpy(s + 2, x->d, (size_t)x->nd);
+	snprintf(s + 2 + x->nd, sizeof(s) - 2 - (size_t)x->nd, "e%d", x->decpt);
+	return strtod(s, NULL);
+}
+
+/* Moves x by one unit in its last digit, up (dir 1) or down (dir -1). */
+static void
+dec_step(struct dec *x, int dir)
+{
+	char carry = dir > 0 ? '9' : '0';
+	int i = x->nd - 1;
+
+	while (i >= 0 && x->d[i] == carry)
+		x->d[i--] = dir > 0 ? '0' : '9';
+	if (i < 0) { /* 99...9 + 1 */
+		x->d[0] = '1';
+		x->decpt++;
+		return;
+	}
+	x->d[i] = (char)(x->d[i] + dir);
+	if (x->d[0] == '0') { /* 100...0 - 1 */
+		memmove(x->d, x->d + 1, (size_t)x->nd - 1);
+		x->d[x->nd - 1] = '9';
+		x->decpt--;
+	}
+}
+
+/*
+ * zend_dtoa mode 0: the shortest digits that read back as v (v > 0),
+ * the nearest to v among them.  The correctly rounded p digits are the
+ * nearest; when they miss, their neighbour on v's other side may still
+ * read back (next to a power of two the interval is lopsided).
+ */
+static void
+dec_shortest(double v, struct dec *x)
+{
+	struct dec y;
+	char s[40];
+	double got;
+	int p;
+
+	for (p = 1; p <= 17; p++) {
+		snprintf(s, sizeof(s), "%.*e", p - 1, v);
+		dec_parse(x, s);
+		got = dec_value(x);
+		if (got == v)
+			break;
+		y = *x;
+		dec_step(&y, got > v ? -1 : 1);
+		if (dec_value(&y) == v) {
+			*x = y;
+			break;
+		}
+	}
+	while (x->nd > 1 && x->d[x->nd - 1] == '0')
+		x->nd--;
+}
+
+/* zend_dtoa mode 2: v (v > 0) rounded to ndigit digits. */
+static void
+dec_fixed(double v, int ndigit, struct dec *x)
+{
+	char s[48];
+
+	snprintf(s, sizeof(s), "%.*e", ndigit - 1, v);
+	dec_parse(x, s);
+	while (x->nd > 1 && x->d[x->nd - 1] == '0')
+		x->nd--;
+}
+
+/* zend_gcvt's layout of x with ndigit digits of precision. */
+static void
+dec_format(
+    const struct dec *x, int neg, int ndigit, char expc, char *dst, size_t size)
+{
+	char out[64];
+	size_t o = 0;
+	int i;
+
+	if (neg)
+		out[o++] = '-';
+	if (x->decpt > ndigit || x->decpt < -3) {
+		out[o++] = x->d[0];
+		out[o++] = '.';
+		for (i = 1; i < x->nd; i++)
+			out[o++] = x->d[i];
+		if (x->nd == 1)
+			out[o++] = '0';
+		snprintf(out + o, sizeof(out) - o, "%c%c%d", expc,
+		    x->decpt - 1 < 0 ? '-' : '+', abs(x->decpt - 1));
+	} else if (x->decpt <= 0) {
+		out[o++] = '0';
+		out[o++] = '.';
+		for (i = x->decpt; i < 0; i++)
+			out[o++] = '0';
+		for (i = 0; i < x->nd; i++)
+			out[o++] = x->d[i];
+		out[o] = '\0';
+	} else {
+		for (i = 0; i < x->decpt || i < x->nd; i++) {
+			if (i == x->decpt)
+				out[o++] = '.';
+			out[o++] = i < x->nd ? x->d[i] : '0';
+		}
+		out[o] = '\0';
+	}
+	snprintf(dst, size, "%s", out);
+}
+
+/*
+ * PHP's json_encode of a double (serialize_precision -1: zend_gcvt with
+ * the shortest round-trip digits, 17 digits of precision, 'e'):
+ * "0.1", "1", "1.0e+25", "1.0e-5", "-0".  Infinities and NaN, which
+ * json_encode refuses, print as "0".
  */
 void
 json_format_double(double v, char *dst, size_t size)
 {
-	char digits[32], *e, *p;
-	int prec, exp10, nd, i;
-	size_t o = 0;
+	struct dec x;
 
 	if (!isfinite(v)) {
 		snprintf(dst, size, "0");
@@ -340,55 +476,33 @@ json_format_double(double v, char *dst, size_t size)
 		snprintf(dst, size, signbit(v) ? "-0" : "0");
 		return;
 	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(digits, sizeof(digits), "%.*e", prec - 1, v);
-		if (strtod(digits, NULL) == v)
-			break;
+	dec_shortest(fabs(v), &x);
+	dec_format(&x, v < 0, 17, 'e', dst, size);
+}
+
+/*
+ * PHP's (string) of a double (precision 14: zend_gcvt with 14 digits,
+ * 'E'): "0.3", "1.0E+25", "-0", "INF", "-INF", "NAN".
+ */
+void
+php_double_str(double v, char *dst, size_t size)
+{
+	struct dec x;
+
+	if (isnan(v)) {
+		snprintf(dst, size, "NAN");
+		return;
 	}
-	/* digits is "[-]d[.ddd]e[+-]xx": collect the mantissa digits. */
-	e = strchr(digits, 'e');
-	exp10 = atoi(e + 1);
-	*e = '\0';
-	p = digits;
-	if (*p == '-') {
-		dst[o++] = '-';
-		p++;
+	if (isinf(v)) {
+		snprintf(dst, size, v < 0 ? "-INF" : "INF");
+		return;
 	}
-	{
-		char m[20];
-		nd = 0;
-		for (; *p != '\0'; p++)
-			if (*p != '.')
-				m[nd++] = *p;
-		while (nd > 1 && m[nd - 1] == '0')
-			nd--;
-		if (exp10 < -4 || exp10 >= 17) {
-			dst[o++] = m[0];
-			dst[o++] = '.';
-			if (nd == 1)
-				dst[o++] = '0';
-			for (i = 1; i < nd; i++)
-				dst[o++] = m[i];
-			snprintf(dst + o, size - o, "e%c%d",
-			    exp10 < 0 ? '-' : '+', abs(exp10));
-			return;
-		}
-		if (exp10 < 0) {
-			dst[o++] = '0';
-			dst[o++] = '.';
-			for (i = -1; i > exp10; i--)
-				dst[o++] = '0';
-			for (i = 0; i < nd; i++)
-				dst[o++] = m[i];
-		} else {
-			for (i = 0; i <= exp10 || i < nd; i++) {
-				if (i == exp10 + 1)
-					dst[o++] = '.';
-				dst[o++] = i < nd ? m[i] : '0';
-			}
-		}
-		dst[o] = '\0';
+	if (v == 0) {
+		snprintf(dst, size, signbit(v) ? "-0" : "0");
+		return;
 	}
+	dec_fixed(fabs(v), 14, &x);
+	dec_format(&x, v < 0, 14, 'E', dst, size);
 }
 
 void

@@ -66,6 +66,9 @@ int json_escape(struct buf *b, const char *s, size_t n, unsigned flags);
 /* Formats a double as PHP's json_encode does (serialize_precision -1). */
 void json_format_double(double v, char *dst, size_t size);
 
+/* Formats a double as PHP's (string) cast does (precision 14). */
+void php_double_str(double v, char *dst, size_t size);
+
 /*
  * Returns 0 if the n bytes at s are valid UTF-8 (no overlongs, no
  * surrogates, nothing past U+10FFFF), else -1.

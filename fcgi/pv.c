@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "json.h"
+#include "log.h"
 #include "pv.h"
 
 #define PV_HASH_AT 16
@@ -117,19 +118,27 @@ hash_insert(struct pv_arr *r, struct pv_ent *e)
 	r->hash[i] = e;
 }
 
+/* Refills the index from the list, dropping removed entries. */
+static void
+hash_refill(struct pv_arr *r)
+{
+	struct pv_ent *e;
+
+	memset(r->hash, 0, r->hsize * sizeof(*r->hash));
+	for (e = r->head; e != NULL; e = e->next)
+		if (e->key != NULL)
+			hash_insert(r, e);
+}
+
 /* (Re)builds the open-addressing index at twice the element count. */
 static void
 hash_build(struct arena *a, struct pv_arr *r)
 {
-	struct pv_ent *e;
-
 	r->hsize = 64;
 	while (r->hsize < r->n * 2)
 		r->hsize *= 2;
-	r->hash = arena_zalloc(a, r->hsize * sizeof(*r->hash));
-	for (e = r->head; e != NULL; e = e->next)
-		if (e->key != NULL)
-			hash_insert(r, e);
+	r->hash = arena_alloc(a, r->hsize * sizeof(*r->hash));
+	hash_refill(r);
 }
 
 static struct pv_ent *
@@ -245,7 +254,10 @@ pv_unset(struct pv *arr, const char *key, size_t klen)
 		if (r->tail == e)
 			r->tail = prev;
 		r->n--;
-		e->key = NULL; /* tombstone for the hash index */
+		e->key = NULL;
+		/* Open addressing without tombstones: rebuild in place. */
+		if (r->hash != NULL)
+			hash_refill(r);
 		return;
 	}
 }
@@ -272,7 +284,7 @@ pv_to_str(struct arena *a, const struct pv *v, size_t *len)
 		break;
 	case PV_DOUBLE: {
 		char tmp[40];
-		json_format_double(v->u.d, tmp, sizeof(tmp));
+		php_double_str(v->u.d, tmp, sizeof(tmp));
 		s = arena_strdup(a, tmp);
 		break;
 	}
@@ -292,74 +304,122 @@ pv_to_str(struct arena *a, const struct pv *v, size_t *len)
 }
 
 /*
- * PHP 8 (int) of a string: skip leading whitespace, take the longest
- * numeric prefix (sign, digits, fraction, exponent); integers saturate,
- * a prefix with a fraction or exponent goes through double.
+ * Finds the numeric prefix of PHP 8's is_numeric_string: leading
+ * whitespace, a sign, digits, a fraction and an exponent.  Returns its
+ * length from *start (0 if there are no digits); *is_float tells whether
+ * it has a fraction or an exponent.
  */
-int64_t
-php_intval(const char *s, size_t n)
+static size_t
+numeric_prefix(const char *s, size_t n, size_t *start, int *is_float)
 {
-	size_t i = 0, start, digits = 0;
-	int is_float = 0;
-	char tmp[512];
-	double d;
+	size_t i = 0, digits = 0, j;
 
-	while (i < n &&
-	    (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ||
-		s[i] == '\v' || s[i] == '\f'))
+	while (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
 		i++;
-	start = i;
+	*start = i;
+	*is_float = 0;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		i++;
-	while (i < n && isdigit((unsigned char)s[i])) {
-		i++;
+	for (; i < n && isdigit((unsigned char)s[i]); i++)
 		digits++;
-	}
 	if (i < n && s[i] == '.') {
-		size_t j = i + 1, frac = 0;
-		while (j < n && isdigit((unsigned char)s[j])) {
-			j++;
-			frac++;
-		}
-		if (digits + frac > 0) {
-			is_float = frac > 0 || digits > 0;
-			digits += frac;
+		for (j = i + 1; j < n && isdigit((unsigned char)s[j]); j++)
+			digits++;
+		if (digits > 0) {
+			*is_float = 1;
 			i = j;
 		}
 	}
 	if (digits == 0)
 		return 0;
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t j = i + 1;
+		j = i + 1;
 		if (j < n && (s[j] == '+' || s[j] == '-'))
 			j++;
 		if (j < n && isdigit((unsigned char)s[j])) {
 			while (j < n && isdigit((unsigned char)s[j]))
 				j++;
 			i = j;
-			is_float = 1;
+			*is_float = 1;
 		}
 	}
-	if (i - start >= sizeof(tmp))
-		i = start + sizeof(tmp) - 1;
-	memcpy(tmp, s + start, i - start);
-	tmp[i - start] = '\0';
-	if (!is_float) {
-		long long v;
-		errno = 0;
-		v = strtoll(tmp, NULL, 10);
-		if (errno == ERANGE)
-			return tmp[0] == '-' ? INT64_MIN : INT64_MAX;
-		return v;
-	}
-	d = strtod(tmp, NULL);
-	if (!isfinite(d)) /* zend_dval_to_lval_cap */
+	return i - *start;
+}
+
+/* zend_dval_to_lval_cap: saturates, 0 for infinities and NaN. */
+static int64_t
+dval_to_lval_cap(double d)
+{
+	if (!isfinite(d))
 		return 0;
 	if (d >= 9223372036854775807.0)
 		return INT64_MAX;
 	if (d <= -9223372036854775808.0)
 		return INT64_MIN;
 	return (int64_t)d;
+}
+
+/* Converts a NUL-terminated numeric prefix as (int) does. */
+static int64_t
+prefix_to_int(const char *p, int is_float)
+{
+	long long v;
+
+	if (!is_float) {
+		errno = 0;
+		v = strtoll(p, NULL, 10);
+		if (errno == ERANGE)
+			return p[0] == '-' ? INT64_MIN : INT64_MAX;
+		return v;
+	}
+	return dval_to_lval_cap(strtod(p, NULL));
+}
+
+/*
+ * PHP 8 (int) of a string: the longest numeric prefix; integers
+ * saturate, a prefix with a fraction or exponent goes through double.
+ */
+int64_t
+php_intval(const char *s, size_t n)
+{
+	char tmp[128], *p = tmp;
+	size_t start, len;
+	int is_float;
+	int64_t v;
+
+	len = numeric_prefix(s, n, &start, &is_float);
+	if (len == 0)
+		return 0;
+	if (len >= sizeof(tmp) && (p = malloc(len + 1)) == NULL)
+		fatalx("out of memory (numeric string of %zu bytes)", len);
+	memcpy(p, s + start, len);
+	p[len] = '\0';
+	v = prefix_to_int(p, is_float);
+	if (p != tmp)
+		free(p);
+	return v;
+}
+
+/*
+ * zend_dval_to_lval: PHP 8 casts a float outside the int64 range modulo
+ * 2^64 (1e20 gives 7766279631452241920); infinities and NaN give 0.
+ */
+static int64_t
+dval_to_lval(double d)
+{
+	const double two64 = 18446744073709551616.0;
+	double m;
+
+	if (!isfinite(d))
+		return 0;
+	if (d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+		return (int64_t)d;
+	m = fmod(d, two64); /* exact; an integer since |d| >= 2^63 */
+	if (m < 0)
+		m += two64;
+	if (m >= two64)
+		m = 0;
+	return (int64_t)(uint64_t)m;
 }
 
 int64_t
@@ -371,13 +431,7 @@ pv_to_int(const struct pv *v)
 	case PV_INT:
 		return v->u.i;
 	case PV_DOUBLE:
-		if (isnan(v->u.d))
-			return 0;
-		if (v->u.d >= 9223372036854775807.0)
-			return INT64_MAX;
-		if (v->u.d <= -9223372036854775808.0)
-			return INT64_MIN;
-		return (int64_t)v->u.d;
+		return dval_to_lval(v->u.d);
 	case PV_BOOL:
 		return v->u.b;
 	case PV_ARR:
