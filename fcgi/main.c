@@ -38,6 +38,19 @@ static void __attribute__((noreturn)) usage(void)
 	exit(2);
 }
 
+/* Checks what depends on how pbxapi was started.  Returns 0 or -1. */
+static int
+conf_runtime_check(const struct conf *c)
+{
+	if (geteuid() == 0 && c->user[0] == '\0') {
+		fprintf(stderr,
+		    "pbxapi: refusing to run workers as root: set "
+		    "'user' in the configuration\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Warnings that do not stop the configuration from loading. */
 static void
 conf_warnings(const struct conf *c)
@@ -161,6 +174,11 @@ main(int argc, char *argv[])
 			fprintf(stderr, "pbxapi: configuration test failed\n");
 		return 1;
 	}
+	if (conf_runtime_check(c) == -1) {
+		if (test)
+			fprintf(stderr, "pbxapi: configuration test failed\n");
+		return 1;
+	}
 	if (test) {
 		conf_warnings(c);
 		if (test == 2)
@@ -182,6 +200,7 @@ main(int argc, char *argv[])
 	}
 	if (single)
 		return run_single(c, fd);
+	args.foreground = foreground;
 	if (!foreground)
 		daemonize();
 	if (pidfile_write(c) == -1)

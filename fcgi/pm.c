@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "log.h"
 #include "pm.h"
@@ -321,13 +322,45 @@ start_generation(int listen_fd)
 			break;
 }
 
+/*
+ * Starts a new generation of workers and retires the old one gracefully;
+ * the listening socket stays open throughout, so no request is refused.
+ */
+static void
+roll(int listen_fd)
+{
+	uint64_t now = now_ms();
+	size_t i;
+
+	gen++;
+	crashes = 0;
+	next_spawn_ms = 0;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (kids[i].pid != 0 && kids[i].gen != gen)
+			retire(i, now);
+	start_generation(listen_fd);
+}
+
+static int
+open_logs(const struct conf *c, const struct pm_args *args)
+{
+	const char *target = c->error_log;
+
+	if (target[0] == '\0')
+		target = args->foreground ? "stderr" : "syslog";
+	if (log_open(target, (enum log_level)c->log_level) == -1 ||
+	    log_open_access(c->access_log) == -1) {
+		log_warn("cannot open the log targets");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 reload(int listen_fd, const struct pm_args *args)
 {
 	char err[512];
 	struct conf *nc;
-	uint64_t now = now_ms();
-	size_t i;
 
 	nc = conf_load(args->conf_path, args->env_file, args->use_environ, err,
 	    sizeof(err));
@@ -337,25 +370,31 @@ reload(int listen_fd, const struct pm_args *args)
 		    err);
 		return;
 	}
-	if (strcmp(nc->listen, conf->listen) != 0)
+	if (strcmp(nc->listen, conf->listen) != 0) {
 		log_warnx("'listen' changed to '%s': a restart is needed, the "
 			  "socket stays '%s'",
 		    nc->listen, conf->listen);
-	if (log_open(nc->error_log[0] ? nc->error_log : "stderr",
-		(enum log_level)nc->log_level) == -1 ||
-	    log_open_access(nc->access_log) == -1)
-		log_warn("cannot open the new log targets");
+		nc->listen = arena_strdup(nc->arena, conf->listen);
+	}
+	open_logs(nc, args);
 	conf_free(conf);
 	conf = nc;
-	gen++;
-	crashes = 0;
-	next_spawn_ms = 0;
-	for (i = 0; i < SB_SLOTS; i++)
-		if (kids[i].pid != 0 && kids[i].gen != gen)
-			retire(i, now);
-	start_generation(listen_fd);
+	roll(listen_fd);
 	log_notice("reloaded '%s', generation %u",
 	    conf->path ? conf->path : "(defaults)", gen);
+}
+
+/*
+ * SIGUSR1: the master reopens the log files (it may create them where
+ * workers, running unprivileged, cannot), then rolls the workers so that
+ * they inherit the new descriptors.
+ */
+static void
+reopen_logs(int listen_fd, const struct pm_args *args)
+{
+	open_logs(conf, args);
+	roll(listen_fd);
+	log_notice("logs reopened, generation %u", gen);
 }
 
 static void
@@ -390,17 +429,6 @@ children(void)
 	for (i = 0; i < SB_SLOTS; i++)
 		n += kids[i].pid != 0;
 	return n;
-}
-
-static void
-reopen_logs(void)
-{
-	size_t i;
-
-	if (log_reopen() == -1)
-		log_warn("cannot reopen logs");
-	for (i = 0; i < SB_SLOTS; i++)
-		signal_kid(i, SIGUSR1);
 }
 
 int
@@ -439,7 +467,8 @@ pm_run(struct conf *c, int listen_fd, const struct pm_args *args)
 			stop(sig == SIGQUIT ? SIGQUIT : SIGTERM);
 			break;
 		case SIGUSR1:
-			reopen_logs();
+			if (!stopping)
+				reopen_logs(listen_fd, args);
 			break;
 		default:
 			break;

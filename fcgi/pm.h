@@ -14,6 +14,7 @@ struct pm_args {
 	const char *conf_path; /* re-read on SIGHUP */
 	const char *env_file;
 	int use_environ;
+	int foreground; /* error_log "" means stderr, else syslog */
 };
 
 /*

@@ -152,14 +152,27 @@ req_error_bytes(
 	return e;
 }
 
+/* A parser's verdict with its message as the public error. */
+static enum err
+parsed(struct req *r, enum err e, const char *msg)
+{
+	if (e == E_OK)
+		return E_OK;
+	return req_error(r, e, "%s", msg);
+}
+
 enum err
 req_parse_query(struct req *r)
 {
+	char msg[LIM_ERRMSG] = "";
+
 	if (r->get != NULL)
 		return E_OK;
 	r->get = pv_new_arr(r->arena);
-	return php_parse_urlencoded(r->arena, r->get, r->query, r->querylen,
-	    &r->lim, r->errmsg, sizeof(r->errmsg));
+	return parsed(r,
+	    php_parse_urlencoded(r->arena, r->get, r->query, r->querylen,
+		&r->lim, msg, sizeof(msg)),
+	    msg);
 }
 
 enum err
@@ -214,6 +227,7 @@ media_is(const char *ctype, const char *type)
 enum err
 req_parse_body(struct req *r, unsigned kinds)
 {
+	char msg[LIM_ERRMSG] = "";
 	const char *boundary;
 	size_t blen;
 	enum err e;
@@ -225,8 +239,10 @@ req_parse_body(struct req *r, unsigned kinds)
 	    media_is(r->ctype, "application/x-www-form-urlencoded")) {
 		if ((e = req_read_body(r)) != E_OK)
 			return e;
-		return php_parse_urlencoded(r->arena, r->post, r->body,
-		    r->bodylen, &r->lim, r->errmsg, sizeof(r->errmsg));
+		return parsed(r,
+		    php_parse_urlencoded(r->arena, r->post, r->body, r->bodylen,
+			&r->lim, msg, sizeof(msg)),
+		    msg);
 	}
 	if ((kinds & BODY_FORM) && r->m == M_POST &&
 	    media_is(r->ctype, "multipart/form-data")) {
@@ -237,15 +253,18 @@ req_parse_body(struct req *r, unsigned kinds)
 			    "boundary");
 		if ((e = req_read_body(r)) != E_OK)
 			return e;
-		return php_parse_multipart(r->arena, r->post, r->body,
-		    r->bodylen, boundary, blen, &r->lim, r->errmsg,
-		    sizeof(r->errmsg));
+		return parsed(r,
+		    php_parse_multipart(r->arena, r->post, r->body, r->bodylen,
+			boundary, blen, &r->lim, msg, sizeof(msg)),
+		    msg);
 	}
 	if ((kinds & BODY_JSON) && r->clen > 0) {
 		if ((e = req_read_body(r)) != E_OK)
 			return e;
-		return json_decode_pv(r->arena, r->body, r->bodylen, &r->lim,
-		    &r->post, r->errmsg, sizeof(r->errmsg));
+		return parsed(r,
+		    json_decode_pv(r->arena, r->body, r->bodylen, &r->lim,
+			&r->post, msg, sizeof(msg)),
+		    msg);
 	}
 	return E_OK;
 }

@@ -41,7 +41,7 @@ struct worker {
 	unsigned long nreq;
 };
 
-static volatile sig_atomic_t quit, reopen;
+static volatile sig_atomic_t quit;
 static volatile sig_atomic_t in_request, headers_sent;
 static volatile int cur_fd = -1, cur_id;
 static int listen_fd_ = -1;
@@ -57,13 +57,6 @@ on_quit(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-static void
-on_usr1(int sig)
-{
-	(void)sig;
-	reopen = 1;
 }
 
 /*
@@ -111,11 +104,12 @@ worker_headers_sent(void)
 
 /*
  * Handlers run with SA_RESTART so that libfcgi's reads and writes inside
- * a request are never cut short.  SIGQUIT and SIGUSR1 stay blocked except
- * while the worker waits in ppoll(), so they act only between requests;
+ * a request are never cut short.  SIGQUIT stays blocked except while the
+ * worker waits in ppoll(), so it acts only between requests;
  * SIGALRM (the request timeout) and SIGTERM act at once.  FCGX_Init()
  * installs its own handlers for SIGTERM, SIGUSR1 and SIGPIPE; these
- * replace them, so it must run first.
+ * replace them, so it must run first.  SIGUSR1 (reopen logs) is the
+ * master's business: it rolls the workers.
  */
 static void
 signals(sigset_t *waitmask)
@@ -128,8 +122,6 @@ signals(sigset_t *waitmask)
 	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_quit;
 	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -139,10 +131,10 @@ signals(sigset_t *waitmask)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGQUIT);
-	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(waitmask);
 }
@@ -282,40 +274,51 @@ handle(struct worker *w, FCGX_Request *fr)
 }
 
 /*
- * Waits until fd is readable or a stop or reopen signal arrived.  Returns
- * 0 when readable, -1 otherwise.
- */
-static int
-wait_readable(int fd, const sigset_t *waitmask)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	if (quit)
-		return -1;
-	if (ppoll(&pfd, 1, NULL, waitmask) <= 0)
-		return -1;
-	return 0;
-}
-
-/*
  * Accepts a connection for libfcgi: the worker accepts itself (the
  * listening socket is non-blocking and shared by all workers), so that a
- * stop signal can never strand a connection inside the library.
+ * stop signal can never strand a connection inside the library.  Returns
+ * the fd or -1.
  */
 static int
-accept_conn(FCGX_Request *fr, int listen_fd)
+accept_conn(int listen_fd)
 {
 	int fd;
 
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED) {
-			log_warn("accept");
-			usleep(100000);
-		}
-		return -1;
+	if (fd == -1 && errno != EAGAIN && errno != EINTR &&
+	    errno != ECONNABORTED) {
+		log_warn("accept");
+		usleep(100000);
 	}
+	return fd;
+}
+
+/*
+ * Waits for the next request: on the kept-alive connection if there is
+ * one, else on the listening socket.  A worker idle on a kept connection
+ * also watches the listening socket and, when a new connection waits
+ * there (the web server opened more connections than there are
+ * workers), takes it and lets the idle one go: with one connection per
+ * worker, the alternative is a request stuck in the backlog while its
+ * worker waits on a connection nobody uses.  Returns 0 with fr->ipcFd
+ * ready to read, -1 on a signal or nothing to do.
+ */
+static int
+next_conn(FCGX_Request *fr, int listen_fd, const sigset_t *waitmask)
+{
+	struct pollfd pfd[2] = { { .fd = listen_fd, .events = POLLIN },
+		{ .fd = fr->ipcFd, .events = POLLIN } };
+	nfds_t n = fr->ipcFd >= 0 ? 2 : 1;
+	int fd;
+
+	if (quit || ppoll(pfd, n, NULL, waitmask) <= 0)
+		return -1;
+	if (n == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if (!(pfd[0].revents & POLLIN) || (fd = accept_conn(listen_fd)) < 0)
+		return -1;
+	if (fr->ipcFd >= 0)
+		close(fr->ipcFd);
 	fr->ipcFd = fd;
 	/* Keep FCGX_Accept_r's internal finish from closing it. */
 	fr->keepConnection = 1;
@@ -347,15 +350,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	FCGX_InitRequest(&fr, -1, 0);
 	while (!quit) {
 		sb_self_state(SB_IDLE);
-		if (reopen) {
-			reopen = 0;
-			if (log_reopen() == -1)
-				log_warn("cannot reopen logs");
-		}
-		if (wait_readable(
-			fr.ipcFd >= 0 ? fr.ipcFd : listen_fd, &waitmask) == -1)
-			continue;
-		if (fr.ipcFd < 0 && accept_conn(&fr, listen_fd) == -1)
+		if (next_conn(&fr, listen_fd, &waitmask) == -1)
 			continue;
 		if (FCGX_Accept_r(&fr) < 0)
 			continue; /* closed or broken: libfcgi closed it */
