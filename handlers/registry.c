@@ -12,6 +12,7 @@ extern const struct dialect status_dialect;
 
 extern const struct family system_family;
 extern const struct family status_family;
+extern const struct family ari_family;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -27,5 +28,6 @@ const struct route routes[] = {
 const struct family *const families[] = {
 	&system_family,
 	&status_family,
+	&ari_family,
 	NULL,
 };

@@ -433,6 +433,8 @@ class Lighttpd(Web):
         if IS_ROOT:
             user = 'server.username = "%s"\nserver.groupname = "%s"' % (
                 RUN_USER, "nogroup")
+            # lighttpd opens its error log after dropping privileges.
+            shutil.chown(self.dir, RUN_USER)
         write(conf, """
 server.document-root = "%(d)s"
 server.bind = "127.0.0.1"

@@ -1,0 +1,300 @@
+/*
+ * ARI driver (see ari.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "arena.h"
+#include "ari.h"
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "phpin.h"
+#include "pv.h"
+#include "req.h"
+#include "worker.h"
+
+#define PHP_JSON_DEPTH 512 /* json_decode's default depth */
+
+struct ari_conn {
+	CURL *h;
+	struct curl_slist *hdrs;
+	struct buf body;
+	char cerr[CURL_ERROR_SIZE];
+};
+
+static void
+ari_close(void *p)
+{
+	struct ari_conn *c = p;
+
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->h);
+	curl_slist_free_all(c->hdrs);
+	buf_free(&c->body);
+	free(c);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct ari_conn *c = ctx;
+
+	if (buf_add(&c->body, p, size * nmemb) == -1)
+		return 0; /* CURLE_WRITE_ERROR; c->body.overflow says why */
+	return size * nmemb;
+}
+
+/* The settings that never change for a handle. */
+static int
+ari_setup(struct ari_conn *c)
+{
+	CURL *h = c->h;
+
+	c->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (c->hdrs == NULL)
+		return -1;
+	c->hdrs = curl_slist_append(c->hdrs, "Accept: application/json");
+	if (c->hdrs == NULL)
+		return -1;
+	/* No SIGALRM from the resolver: the worker owns that signal. */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->cerr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
+	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(
+	    h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_ARI_BODY);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(
+	    h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	return 0;
+}
+
+static struct ari_conn *
+ari_open(void)
+{
+	static int inited;
+	struct ari_conn *c;
+
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		inited = 1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	buf_init(&c->body, LIM_ARI_BODY);
+	c->h = curl_easy_init();
+	if (c->h == NULL || ari_setup(c) == -1) {
+		ari_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Returns the worker's handle for r's tenant, opening it if needed. */
+static struct ari_conn *
+ari_conn(struct req *r)
+{
+	struct ari_conn *c = NULL;
+	size_t ti = r->tenant->index;
+
+	if (r->worker != NULL)
+		c = worker_conn(r->worker, ti, CONN_ARI);
+	if (c != NULL)
+		return c;
+	if ((c = ari_open()) == NULL)
+		return NULL;
+	if (r->worker != NULL)
+		worker_set_conn(r->worker, ti, CONN_ARI, c, ari_close);
+	else
+		arena_cleanup(r->arena, ari_close, c);
+	return c;
+}
+
+/* Drops the worker's handle after a failed transfer. */
+static void
+ari_drop(struct req *r, struct ari_conn *c)
+{
+	if (r->worker != NULL &&
+	    worker_conn(r->worker, r->tenant->index, CONN_ARI) == c)
+		worker_set_conn(
+		    r->worker, r->tenant->index, CONN_ARI, NULL, NULL);
+}
+
+static void err_set(struct ari_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+err_set(struct ari_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	e->len = (size_t)n < sizeof(e->msg) ? (size_t)n : sizeof(e->msg) - 1;
+}
+
+static int
+php_trim_char(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+	    ch == '\0' || ch == '\v';
+}
+
+void
+ari_status_error(long status, const char *body, size_t n, struct ari_err *e)
+{
+	size_t cut;
+
+	while (n > 0 && php_trim_char(body[0])) {
+		body++;
+		n--;
+	}
+	while (n > 0 && php_trim_char(body[n - 1]))
+		n--;
+	if (n == 0) {
+		err_set(e,
+		    "ARI request failed with HTTP status %ld: "
+		    "[empty response body]",
+		    status);
+		return;
+	}
+	err_set(e, "ARI request failed with HTTP status %ld: ", status);
+	cut = n > ARI_BODY_CUT ? ARI_BODY_CUT : n;
+	if (cut > sizeof(e->msg) - 4 - e->len)
+		cut = sizeof(e->msg) - 4 - e->len;
+	memcpy(e->msg + e->len, body, cut);
+	e->len += cut;
+	if (n > ARI_BODY_CUT) {
+		memcpy(e->msg + e->len, "...", 3);
+		e->len += 3;
+	}
+	e->msg[e->len] = '\0';
+}
+
+struct pv *
+ari_decode(struct req *r, const char *body, size_t n)
+{
+	struct in_limits lim = { .params_max = (size_t)-1,
+		.name_max = (size_t)-1,
+		.value_max = (size_t)-1,
+		.nest_max = PHP_JSON_DEPTH };
+	char errbuf[128];
+	struct pv *v = NULL;
+
+	if (json_decode_pv(
+		r->arena, body, n, &lim, &v, errbuf, sizeof(errbuf)) != E_OK ||
+	    v == NULL || v->type != PV_ARR)
+		return pv_new_arr(r->arena);
+	return v;
+}
+
+/* Sets the per-request options: URL, credentials, deadline, method. */
+static void
+ari_prepare(struct req *r, struct ari_conn *c, const char *method,
+    const char *url, const char *body, size_t n)
+{
+	const struct tenant *t = r->tenant;
+	const char *userpwd;
+	CURL *h = c->h;
+
+	userpwd = arena_printf(r->arena, "%s:%s", tenant_get(t, "ARI_USERNAME"),
+	    tenant_get(t, "ARI_SECRET"));
+	buf_clear(&c->body);
+	c->cerr[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->conf->backend_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, r->conf->backend_ms);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	}
+}
+
+/* The message of a failed transfer, as PHP's curl_error() gives it. */
+static void
+transfer_error(struct ari_conn *c, CURLcode rc, struct ari_err *e)
+{
+	if (c->body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
+		err_set(e,
+		    "ARI request failed (cURL error: reply larger than %d "
+		    "bytes)",
+		    LIM_ARI_BODY);
+	else
+		err_set(e, "ARI request failed (cURL error: %s)",
+		    c->cerr[0] != '\0' ? c->cerr : curl_easy_strerror(rc));
+}
+
+enum err
+ari_request(struct req *r, const char *method, const char *path,
+    const char *body, size_t n, struct ari_reply *out, struct ari_err *e)
+{
+	const struct tenant *t = r->tenant;
+	struct ari_conn *c;
+	const char *port, *data;
+	char *url;
+	CURLcode rc;
+
+	e->len = 0;
+	if (!tenant_getbool(t, "ARI_ENABLED")) {
+		err_set(
+		    e, "ARI is disabled. Set ARI_ENABLED=true in your .env");
+		return E_BACKEND;
+	}
+	if ((c = ari_conn(r)) == NULL) {
+		err_set(e, "ARI request failed (cURL error: out of memory)");
+		return E_BACKEND;
+	}
+	port = tenant_get(t, "ARI_PORT");
+	url = arena_printf(r->arena, "%s://%s:%lld/ari%s",
+	    tenant_get(t, "ARI_SCHEME"), tenant_get(t, "ARI_HOST"),
+	    (long long)php_intval(port, strlen(port)), path);
+	ari_prepare(r, c, method, url, body, n);
+	req_op(r, "ari");
+	rc = curl_easy_perform(c->h);
+	req_op(r, NULL);
+	if (rc != CURLE_OK) {
+		transfer_error(c, rc, e);
+		log_warnx(
+		    "ari %s '%s': %.*s", method, url, (int)e->len, e->msg);
+		ari_drop(r, c);
+		return E_BACKEND;
+	}
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &out->status);
+	data = c->body.len > 0 ? c->body.data : "";
+	if (out->status >= 400) {
+		ari_status_error(out->status, data, c->body.len, e);
+		log_warnx(
+		    "ari %s '%s': HTTP status %ld", method, url, out->status);
+		return E_BACKEND;
+	}
+	out->body = ari_decode(r, data, c->body.len);
+	return E_OK;
+}
