@@ -13,6 +13,8 @@ extern const struct dialect status_dialect;
 extern const struct family system_family;
 extern const struct family status_family;
 extern const struct family ari_family;
+extern const struct family ami_family;
+extern const struct family pbxinfo_family;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -28,6 +30,8 @@ const struct route routes[] = {
 const struct family *const families[] = {
 	&system_family,
 	&status_family,
+	&pbxinfo_family,
 	&ari_family,
+	&ami_family,
 	NULL,
 };

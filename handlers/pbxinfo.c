@@ -1,0 +1,102 @@
+/*
+ * Commands of the ?cmd= dialect answered from the PBX's own files: auth
+ * (the AMI user and secret, elastix-api.md §5.1) and sipextensions (the
+ * parsed pjsip.conf or sip_additional.conf, §5.3).
+ */
+#include <string.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "elastix.h"
+#include "ini.h"
+#include "json.h"
+#include "pbxconf.h"
+#include "pv.h"
+#include "reply.h"
+#include "req.h"
+#include "str.h"
+
+/* auth: {"lordword": base64(user ":" secret)}. */
+static enum err
+auth(struct req *r, struct reply *rp)
+{
+	const char *user, *secret, *pair;
+	struct jw *w;
+
+	req_op(r, "manager.conf");
+	pbx_ami_credentials(r->arena, r->tenant, &user, &secret);
+	pair = arena_printf(r->arena, "%s:%s", user, secret);
+	w = elastix_json(r, rp, 200);
+	jw_obj_open(w);
+	jw_keyz(w, "lordword");
+	jw_strz(w, base64(r->arena, pair, strlen(pair)));
+	jw_obj_close(w);
+	return E_OK;
+}
+
+/*
+ * The FreePBX driver reads the pjsip table first: "SELECT id, keyword,
+ * data FROM pjsip ORDER BY id, flags" into out[id][keyword] = data (a
+ * later keyword overwrites in place).  Returns 0 with *out set, or -1 if
+ * the table cannot be read.
+ *
+ * The MySQL driver will fill this in.  Until then the table is never
+ * available, and sipextensions reads the conf file exactly as the
+ * reference does when its query fails or returns no rows.
+ */
+static int
+sipext_from_db(struct req *r, const struct db_settings *db, struct pv **out)
+{
+	(void)r;
+	(void)db;
+	*out = NULL;
+	return -1;
+}
+
+/*
+ * sipextensions: with PBX_DRIVER=freepbx the pjsip table if it has rows;
+ * otherwise parse_ini_file(PJSIP_CONF_PATH when CHAN_DRIVER is exactly
+ * "pjsip", else SIP_CONF_PATH, true, INI_SCANNER_RAW), and [] when that
+ * file cannot be read or does not parse.
+ */
+static enum err
+sipextensions(struct req *r, struct reply *rp)
+{
+	const struct tenant *t = r->tenant;
+	struct db_settings db;
+	struct pv *conf = NULL;
+	const char *key;
+
+	if (strcmp(tenant_get(t, "PBX_DRIVER"), "freepbx") == 0) {
+		pbx_db_settings(r->arena, t, &db);
+		req_op(r, "pjsip table");
+		if (sipext_from_db(r, &db, &conf) == -1 || pv_count(conf) == 0)
+			conf = NULL;
+	}
+	if (conf == NULL) {
+		key = strcmp(tenant_get(t, "CHAN_DRIVER"), "pjsip") == 0
+		    ? "PJSIP_CONF_PATH"
+		    : "SIP_CONF_PATH";
+		req_op(r, "parse_ini_file");
+		if (ini_load(r->arena, tenant_get(t, key), &conf) != E_OK)
+			conf = pv_new_arr(r->arena);
+	}
+	pv_encode(elastix_json(r, rp, 200), conf);
+	return E_OK;
+}
+
+static const struct cmd cmds[] = {
+	{ .name = "auth", .methods = M_ANY, .scope = SCOPE_READ, .run = auth },
+	{ .name = "sipextensions",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    .run = sipextensions },
+};
+
+const struct family pbxinfo_family = {
+	.name = "pbxinfo",
+	.dialect = "elastix",
+	.cmds = cmds,
+	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+};

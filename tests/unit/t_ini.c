@@ -1,0 +1,698 @@
+/*
+ * The parse_ini_file emulation (drivers/ini.c), the PBX credential
+ * readers (drivers/pbxconf.c) and the auth and sipextensions commands
+ * (handlers/pbxinfo.c): every example of elastix-api.md §2.4-§2.6, §5.1
+ * and §5.3, rules of PHP's scanner the spec does not list, and, when the
+ * golden corpus is present (PBXAPI_GOLDEN, default
+ * /work/shared/golden/elastix), every 200 case of the sipextensions,
+ * auth-cmd and authentication groups byte for byte.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "elastix.h"
+#include "ini.h"
+#include "json.h"
+#include "pbxconf.h"
+#include "pv.h"
+#include "reply.h"
+#include "req.h"
+#include "str.h"
+#include "tap.h"
+
+static struct arena *A;
+static char tmpdir[64];
+
+/* The JSON of ini_parse's result, "FAIL" if PHP returns false. */
+static const char *
+ini_json(const char *text, size_t n)
+{
+	struct pv *v;
+	struct buf b;
+	struct jw w;
+	const char *s;
+
+	if (ini_parse(A, text, n, &v) != E_OK)
+		return "FAIL";
+	buf_init(&b, 1 << 20);
+	jw_init(&w, &b, JW_PHP);
+	pv_encode(&w, v);
+	s = arena_strdup(A, w.failed ? "(invalid UTF-8)" : buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+/* text is a string literal: it may hold NUL bytes. */
+#define ini_is(text, want, name) \
+	is_str(ini_json((text), sizeof(text) - 1), (want), (name))
+
+/* The verified examples of elastix-api.md §2.4. */
+static void
+spec_examples(void)
+{
+	ini_is("[100]\nsecret=ab;cd\n", "{\"100\":{\"secret\":\"ab\"}}",
+	    "';' starts a comment");
+	ini_is("[100]\n# hash comment\nsecret=pass\n",
+	    "{\"100\":{\"secret\":\"pass\"}}", "'#' line ignored");
+	ini_is("#include pjsip_custom.conf\n[100]\nsecret=pass\n",
+	    "{\"100\":{\"secret\":\"pass\"}}", "#include not followed");
+	ini_is("[100]\n  secret  =  pass word  \n",
+	    "{\"100\":{\"secret\":\"pass word\"}}", "blanks trimmed");
+	ini_is("[100]\nmy key = v\n", "{\"100\":{\"my key\":\"v\"}}",
+	    "key with a space");
+	ini_is("[100]\na.b=1\nc-d=2\nkey?=3\n",
+	    "{\"100\":{\"a.b\":\"1\",\"c-d\":\"2\",\"key?\":\"3\"}}",
+	    "keys with . - ?");
+	ini_is("[100]\nx(y)=1\n", "FAIL", "key with ( fails the file");
+	ini_is("[100]\nkey{x}=1\n", "FAIL", "key with { fails the file");
+	ini_is("[100]\nx^y=1\n", "FAIL", "key with ^ fails the file");
+	ini_is("[100]\n~x=1\n", "FAIL", "key with ~ fails the file");
+	ini_is("[100]\n!x=1\n", "FAIL", "key with ! fails the file");
+	ini_is("[tpl](!)\ntype=endpoint\n[100](tpl)\nsecret=x\n", "FAIL",
+	    "Asterisk template fails the file");
+	ini_is("[100](tpl)\nsecret=x\n", "FAIL", "[100](tpl) fails");
+	ini_is("[100\na=1\n", "FAIL", "unclosed section fails");
+	ini_is("[100] ; comment\na=1\n", "{\"100\":{\"a\":\"1\"}}",
+	    "comment after a section header");
+	ini_is("[ 100 ]\na=1\n", "{\" 100 \":{\"a\":\"1\"}}",
+	    "blanks inside brackets kept");
+	ini_is("[100]\nsecret=\"a b\"\n", "{\"100\":{\"secret\":\"a b\"}}",
+	    "double-quoted value unquoted");
+	ini_is("[100]\nsecret=\"pass;word\"\n",
+	    "{\"100\":{\"secret\":\"pass;word\"}}", "';' inside quotes kept");
+	ini_is("[100]\ncallerid=\"Alice\" <100>\n",
+	    "{\"100\":{\"callerid\":\"\\\"Alice\\\" <100>\"}}",
+	    "partial quotes kept");
+	ini_is("[100]\nx=a\"b\n", "{\"100\":{\"x\":\"a\\\"b\"}}",
+	    "inner quote kept");
+	ini_is("[100]\nsecret=\"abc\n", "{\"100\":{\"secret\":\"\\\"abc\"}}",
+	    "unbalanced quote kept");
+	ini_is("[100]\nx='a b'\n", "{\"100\":{\"x\":\"'a b'\"}}",
+	    "single quotes kept");
+	ini_is("[100]\nsetvar=X=1\n", "{\"100\":{\"setvar\":\"X=1\"}}",
+	    "= inside a value");
+	ini_is("[ctx]\nexten => 100,1,Dial(SIP/100)\n",
+	    "{\"ctx\":{\"exten\":\"> 100,1,Dial(SIP\\/100)\"}}",
+	    "exten => is key exten");
+	ini_is("[100]\na=${VAR}\nb=p$ss\nc=a|b&c\nd=!all\ne=~x\n",
+	    "{\"100\":{\"a\":\"${VAR}\",\"b\":\"p$ss\",\"c\":\"a|b&c\","
+	    "\"d\":\"!all\",\"e\":\"~x\"}}",
+	    "${} $ | & ! ~ literal in values");
+	ini_is("[100]\nbs=C:\\path\\\"q\\\"\n",
+	    "{\"100\":{\"bs\":\"C:\\\\path\\\\\\\"q\\\\\\\"\"}}",
+	    "backslashes literal");
+	ini_is("[100]\njustakey\nb=2\n", "{\"100\":{\"b\":\"2\"}}",
+	    "valueless key dropped");
+	ini_is("[100]\ncallgroup=\n", "{\"100\":{\"callgroup\":\"\"}}",
+	    "k= is \"\"");
+	ini_is("[100]\nallow=ulaw\ntype=x\nallow=alaw\n",
+	    "{\"100\":{\"allow\":\"alaw\",\"type\":\"x\"}}",
+	    "duplicate key overwrites in place");
+	ini_is("[100]\nallow[]=ulaw\nallow[]=alaw\n",
+	    "{\"100\":{\"allow\":[\"ulaw\",\"alaw\"]}}", "k[]= arrays");
+	ini_is("[100]\na=1\n[100]\nb=2\n", "{\"100\":{\"b\":\"2\"}}",
+	    "duplicate section replaces");
+	ini_is("a=1\n[100]\nb=2\n", "{\"a\":\"1\",\"100\":{\"b\":\"2\"}}",
+	    "keys before the first section");
+	ini_is("[a]\n[b]\n", "{\"a\":[],\"b\":[]}", "empty sections are []");
+	ini_is("", "[]", "empty file");
+	ini_is(";c\n;d\n", "[]", "comment-only file");
+	ini_is("\xef\xbb\xbf[100]\nsecret=x\n", "{\"100\":{\"secret\":\"x\"}}",
+	    "BOM ignored");
+	ini_is("[100]\r\nsecret=pass\r\n", "{\"100\":{\"secret\":\"pass\"}}",
+	    "CRLF");
+	ini_is("[0]\na=1\n[1]\nb=2\n", "[{\"a\":\"1\"},{\"b\":\"2\"}]",
+	    "numeric sections make a list");
+	ini_is("[100]\nqualify=yes\nnat=no\nx=true\ny=null\n",
+	    "{\"100\":{\"qualify\":\"yes\",\"nat\":\"no\",\"x\":\"true\","
+	    "\"y\":\"null\"}}",
+	    "raw values are not typed");
+}
+
+/* Rules of zend_ini_scanner.l / zend_ini_parser.y beyond the spec. */
+static void
+scanner_rules(void)
+{
+	ini_is("# a=b\n[s]\n", "{\"# a\":\"b\",\"s\":[]}",
+	    "'#' is a label character");
+	ini_is("# see (docs)\n[s]\n", "FAIL", "'#' line with ( fails");
+	ini_is("[s]\nyes\n", "FAIL", "bare yes is a syntax error");
+	ini_is("[s]\nnone=1\n", "FAIL", "key none is a syntax error");
+	ini_is("[s]\nnobody=1\n", "{\"s\":{\"nobody\":\"1\"}}",
+	    "a longer label wins over no");
+	ini_is("  [s]\na=1\n", "FAIL", "space-indented section is an offset");
+	ini_is("\t[s]\na=1\n", "{\"s\":{\"a\":\"1\"}}", "tab-indented section");
+	ini_is(
+	    "[s] a=1\n", "{\"s\":{\"a\":\"1\"}}", "entry on the section line");
+	ini_is("[]\na=1\n", "{\"\":{\"a\":\"1\"}}", "empty section name");
+	ini_is("[s]\na\tb=1\n", "{\"s\":{\"b\":\"1\"}}",
+	    "tab splits a label: the first word is bare");
+	ini_is("[s]\nk=\"a;b\" ; c\n", "{\"s\":{\"k\":\"a;b\"}}",
+	    "quoted value, then a comment");
+	ini_is("[s]\nk=\"a\" ;c \"d\"\n", "{\"s\":{\"k\":\"a\\\" ;c \\\"d\"}}",
+	    "a later quote cancels the comment");
+	ini_is("[s]\rk=v\r", "{\"s\":{\"k\":\"v\"}}", "CR line ends");
+	ini_is("[s]\nk=v\n\0z=1\n", "{\"s\":{\"k\":\"v\"}}",
+	    "NUL between statements ends the input");
+	ini_is("[s]\nk=a\0b\n", "{\"s\":{\"k\":\"a\\u0000b\"}}",
+	    "NUL inside a value kept");
+	ini_is("[s]\nk=1\n;c=2", "{\"s\":{\"k\":\"1\"}}",
+	    "comment without a line end");
+	ini_is("[s]\nk=;a=b", "{\"s\":{\"k\":\"\",\"a\":\"b\"}}",
+	    "';' at the end of the input leaves the scanner in INITIAL");
+	ini_is("\xef\xbb\xbf", "[]", "BOM alone is a bare label");
+	ini_is("[s]\nk=1\n[t]\n[s]\n", "{\"s\":[],\"t\":[]}",
+	    "a replaced section keeps its place");
+	ini_is("s=1\n[s]\nk=2\n", "{\"s\":{\"k\":\"2\"}}",
+	    "a section replaces a scalar");
+	ini_is("[s]\n=1\n", "FAIL", "line starting with = fails");
+	ini_is("[s]\nk=\"\n", "{\"s\":{\"k\":\"\\\"\"}}", "lone quote");
+	ini_is("[s]]\n", "FAIL", "text after ] fails");
+}
+
+/* label[offset]= (ZEND_INI_PARSER_POP_ENTRY). */
+static void
+offsets(void)
+{
+	ini_is("[s]\nk[x]=1\nk[y]=2\n",
+	    "{\"s\":{\"k\":{\"x\":\"1\",\"y\":\"2\"}}}", "k[x]=");
+	ini_is("[s]\nk[2]=a\nk[]=b\n",
+	    "{\"s\":{\"k\":{\"2\":\"a\",\"3\":\"b\"}}}", "k[2]= then k[]=");
+	ini_is("[s]\nk[ ]=a\n", "{\"s\":{\"k\":[\"a\"]}}", "k[ ]= pushes");
+	ini_is("[s]\nk[\"a b\"]=1\n", "{\"s\":{\"k\":{\"a b\":\"1\"}}}",
+	    "double-quoted offset");
+	ini_is("[s]\nk[\"a\\\"b\"]=1\n", "{\"s\":{\"k\":{\"a\\\"b\":\"1\"}}}",
+	    "escape in a double-quoted offset");
+	ini_is("[s]\nk['q r']=1\n", "{\"s\":{\"k\":{\"q r\":\"1\"}}}",
+	    "single-quoted offset");
+	ini_is("[s]\nk[TRUE]=1\nk[null]=2\n",
+	    "{\"s\":{\"k\":{\"1\":\"1\",\"2\":\"2\"}}}",
+	    "constants true and null");
+	ini_is("[s]\nk[${X}]=1\n", "{\"s\":{\"k\":[\"1\"]}}",
+	    "${X} in an offset reads as \"\"");
+	ini_is("[s]\nk=1\nk[]=2\n", "{\"s\":{\"k\":[\"2\"]}}",
+	    "k[]= replaces a scalar");
+	ini_is("[s]\nk[]=1\nk=2\n", "{\"s\":{\"k\":\"2\"}}",
+	    "k= replaces an array");
+	ini_is("[s]\n5[]=a\n", "{\"s\":{\"5\":[\"a\"]}}", "numeric label");
+	ini_is("[s]\n05[]=a\n", "{\"s\":{\"05\":[\"a\"]}}",
+	    "label with a leading zero stays a string");
+	ini_is("[s]\nk[]\n", "FAIL", "k[] without =");
+	ini_is("[s]\nk[a;b]=1\n", "FAIL", "; inside an offset");
+	ini_is("[s]\nk[a=1\n", "FAIL", "unclosed offset");
+	ini_is("[s]\nk[x] = \"v\"\n", "{\"s\":{\"k\":{\"x\":\"v\"}}}",
+	    "offset value is raw");
+}
+
+/* Writes a file under tmpdir; returns its path. */
+static const char *
+put(const char *name, const char *text, size_t n)
+{
+	const char *path = arena_printf(A, "%s/%s", tmpdir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd == -1 || write(fd, text, n) != (ssize_t)n)
+		fprintf(
+		    stderr, "cannot write '%s': %s\n", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return path;
+}
+
+static const char *
+putz(const char *name, const char *text)
+{
+	return put(name, text, strlen(text));
+}
+
+static struct buf out;
+
+static int
+capture(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	return buf_add(&out, p, n);
+}
+
+/*
+ * Runs cmd with a tenant made from the .env text env.  Returns the body
+ * and sets *head to the CGI header block.
+ */
+static const char *
+run(const char *env, const char *cmd, const char **head)
+{
+	struct tenant *t = arena_zalloc(A, sizeof(*t));
+	const struct cmd *c = cmd_find(&elastix_dialect, cmd);
+	struct buf body;
+	struct reply rp;
+	struct req r;
+	const char *sep;
+
+	t->name = "default";
+	env_parse(A, t, env, strlen(env));
+	memset(&r, 0, sizeof(r));
+	r.arena = A;
+	r.tenant = t;
+	buf_init(&body, 1 << 20);
+	buf_clear(&out);
+	reply_init(&rp, A, &body, NULL);
+	if (c == NULL || c->run(&r, &rp) != E_OK || reply_finish(&rp) == -1)
+		buf_adds(&out, "(failed)\r\n\r\n");
+	buf_free(&body);
+	sep = strstr(buf_cstr(&out), "\r\n\r\n");
+	*head = sep ? arena_strndup(A, out.data, (size_t)(sep - out.data)) : "";
+	return sep
+	    ? arena_strndup(A, sep + 4, out.len - (size_t)(sep - out.data) - 4)
+	    : "";
+}
+
+static void
+lordword(const char *env, const char *want, const char *name)
+{
+	const char *head, *body = run(env, "auth", &head);
+
+	is_str(body, arena_printf(A, "{\"lordword\":\"%s\"}", want), name);
+}
+
+/* §2.4 and §5.1. */
+static void
+auth_cmd(void)
+{
+	const char *m = putz("manager.conf",
+	    ";\n[general]\nenabled = yes\n\n[admin]\nsecret = amp111\n"
+	    "read = all\n");
+	const char *m2 = putz("manager2.conf",
+	    "[general]\nenabled=yes\n[noauth]\nread=all\n[mark]\nsecret=pw2\n");
+	const char *mt =
+	    putz("manager3.conf", "[general]\n[admin](!)\nsecret=amp111\n");
+	const char *head;
+
+	lordword(arena_printf(A, "AMI_CONF_PATH=%s\n", m), "YWRtaW46YW1wMTEx",
+	    "auth: [admin] secret = amp111");
+	lordword(arena_printf(A, "AMI_CONF_PATH=%s\n", m2),
+	    "bWFyazpwdzI=", "auth: first section with a secret");
+	lordword("AMI_CONF_PATH=/nonexistent\n",
+	    "Og==", "auth: unreadable file, nothing configured");
+	lordword("AMI_CONF_PATH=/nonexistent\nAMI_USERNAME=bob\n",
+	    "Ym9iOg==", "auth: unreadable file, AMI_USERNAME=bob");
+	lordword(arena_printf(A, "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n", m),
+	    "YWRtaW46YW1wMTEx", "auth: only AMI_USERNAME set, the file wins");
+	lordword(arena_printf(A,
+		     "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n"
+		     "AMI_SECRET=s3\n",
+		     m),
+	    "Ym9iOnMz", "auth: both set");
+	lordword(arena_printf(A, "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n", mt),
+	    "Ym9iOg==", "auth: unparseable file, configured pair");
+	lordword(arena_printf(A, "AMI_CONF_PATH=%s\n", tmpdir),
+	    "Og==", "auth: a directory is unreadable");
+	run("AMI_CONF_PATH=/nonexistent\nCORS_ALLOWED_ORIGINS=x.example\n",
+	    "auth", &head);
+	ok(strstr(head, "Status: 200 OK\r\n") != NULL &&
+		strstr(head, "Content-Type: application/json\r\n") != NULL &&
+		strstr(head, "Access-Control-Allow-Origin: x.example") != NULL,
+	    "auth: status, Content-Type and CORS headers");
+}
+
+static void
+sipext_is(const char *env, const char *want, const char *name)
+{
+	const char *head;
+
+	is_str(run(env, "sipextensions", &head), want, name);
+}
+
+/* §5.3. */
+static void
+sipextensions(void)
+{
+	const char *pj = putz("pjsip.conf",
+	    "[transport-udp]\ntype=transport\nprotocol=udp\nbind=0.0.0.0\n"
+	    "[100]\ntype=endpoint\ncontext=from-internal\n"
+	    "transport=transport-udp\nauth=auth100\naors=100\n");
+	const char *sip = putz("sip.conf",
+	    "[100]\ndeny=0.0.0.0/0.0.0.0\nsecret=strongpassword\n"
+	    "callerid=Lowis <100>\n");
+	const char *l1 = putz("latin1.conf", "[100]\ncallerid=\xc7\x61\n");
+	const char *want_pj =
+	    "{\"transport-udp\":{\"type\":\"transport\",\"protocol\":\"udp\","
+	    "\"bind\":\"0.0.0.0\"},\"100\":{\"type\":\"endpoint\","
+	    "\"context\":\"from-internal\",\"transport\":\"transport-udp\","
+	    "\"auth\":\"auth100\",\"aors\":\"100\"}}";
+	const char *want_sip =
+	    "{\"100\":{\"deny\":\"0.0.0.0\\/0.0.0.0\","
+	    "\"secret\":\"strongpassword\",\"callerid\":\"Lowis <100>\"}}";
+
+	sipext_is(arena_printf(A, "PJSIP_CONF_PATH=%s\n", pj), want_pj,
+	    "sipextensions: pjsip.conf");
+	sipext_is(arena_printf(A, "CHAN_DRIVER=sip\nSIP_CONF_PATH=%s\n", sip),
+	    want_sip, "sipextensions: CHAN_DRIVER=sip reads SIP_CONF_PATH");
+	sipext_is(arena_printf(A,
+		      "CHAN_DRIVER=PJSIP\nSIP_CONF_PATH=%s\n"
+		      "PJSIP_CONF_PATH=%s\n",
+		      sip, pj),
+	    want_sip, "sipextensions: only exactly 'pjsip' means PJSIP");
+	sipext_is("PJSIP_CONF_PATH=/nonexistent\n", "[]",
+	    "sipextensions: missing file is []");
+	sipext_is(arena_printf(A, "PJSIP_CONF_PATH=%s/manager3.conf\n", tmpdir),
+	    "[]", "sipextensions: unparseable file is []");
+	sipext_is(arena_printf(A, "PJSIP_CONF_PATH=%s\n", l1), "",
+	    "sipextensions: invalid UTF-8 gives an empty body");
+	sipext_is(
+	    arena_printf(A, "PBX_DRIVER=issabel\nPJSIP_CONF_PATH=%s\n", pj),
+	    want_pj, "sipextensions: issabel reads the file");
+	sipext_is(
+	    arena_printf(A, "PBX_DRIVER=freepbx\nPJSIP_CONF_PATH=%s\n", pj),
+	    want_pj, "sipextensions: freepbx falls back to the file");
+}
+
+static void
+db_is(const char *env, const char *host, const char *user, const char *pw,
+    const char *name)
+{
+	struct tenant *t = arena_zalloc(A, sizeof(*t));
+	struct db_settings db;
+
+	t->name = "default";
+	env_parse(A, t, env, strlen(env));
+	pbx_db_settings(A, t, &db);
+	ok(strcmp(db.host, host) == 0 && strcmp(db.user, user) == 0 &&
+		strcmp(db.password, pw) == 0,
+	    "%s", name);
+	if (strcmp(db.host, host) != 0 || strcmp(db.user, user) != 0 ||
+	    strcmp(db.password, pw) != 0)
+		printf("#   got %s %s '%s'\n", db.host, db.user, db.password);
+}
+
+/* §2.5, §2.6 and the N-18 fix. */
+static void
+db_settings(void)
+{
+	const char *is = putz("issabel.conf",
+	    "mysqlrootpwd = sec=ret \r\n\namiadminpwd=amp111\n");
+	const char *fp = putz("freepbx.conf",
+	    "<?php\n$amp_conf['AMPDBUSER'] = 'freepbxuser';\n"
+	    "$amp_conf[\"AMPDBPASS\"] = \"real\";\n"
+	    "// $amp_conf[\"AMPDBPASS\"] = \"old\";\n"
+	    "# $amp_conf['AMPDBHOST'] = 'hash';\n"
+	    "/* $amp_conf['AMPDBHOST'] = 'block'; */\n"
+	    "$amp_conf[ 'AMPDBHOST' ]\t=\n'db.example.com';\n"
+	    "$amp_conf['datasource'] = '';\n");
+	const char *fq = putz("freepbx2.conf",
+	    "<?php $amp_conf['AMPDBUSER'] = 'pa\"ss'; "
+	    "$amp_conf['AMPDBPASS'] = 'x#y//z';\n$amp_conf['AMPDBHOST']='';");
+	const char *base = "DB_USERNAME=u\nDB_HOST=h\n";
+	struct db_settings db;
+	struct tenant t0 = { .name = "default" };
+
+	db_is(arena_printf(
+		  A, "%sPBX_DRIVER=issabel\nISSABEL_CONF_PATH=%s\n", base, is),
+	    "h", "u", "sec=ret", "issabel: mysqlrootpwd, split at the first =");
+	db_is(arena_printf(A,
+		  "%sPBX_DRIVER=issabel\nDB_PASSWORD=x\n"
+		  "ISSABEL_CONF_PATH=%s\n",
+		  base, is),
+	    "h", "u", "x", "issabel: an explicit DB_PASSWORD wins");
+	db_is(arena_printf(
+		  A, "%sPBX_DRIVER=asterisk\nISSABEL_CONF_PATH=%s\n", base, is),
+	    "h", "u", "", "asterisk: issabel.conf not read");
+	db_is(arena_printf(
+		  A, "%sPBX_DRIVER=freepbx\nFREEPBX_CONF_PATH=%s\n", base, fp),
+	    "db.example.com", "freepbxuser", "real",
+	    "freepbx: $amp_conf, commented-out lines ignored");
+	db_is(arena_printf(
+		  A, "%sPBX_DRIVER=freepbx\nFREEPBX_CONF_PATH=%s\n", base, fq),
+	    "h", "pa", "x#y//z",
+	    "freepbx: value cut at a quote, comment marks inside strings");
+	db_is(arena_printf(A,
+		  "%sPBX_DRIVER=freepbx\nDB_PASSWORD=p\n"
+		  "FREEPBX_CONF_PATH=%s\n",
+		  base, fp),
+	    "h", "u", "p", "freepbx: an explicit DB_PASSWORD wins");
+	pbx_db_settings(A, &t0, &db);
+	is_int(db.port, 3306, "db: DB_PORT default");
+	ok(strcmp(db.host, "localhost") == 0 && strcmp(db.user, "root") == 0 &&
+		strcmp(db.charset, "utf8mb4") == 0,
+	    "db: the §2.1 defaults");
+	is_str(pbx_issabel_rootpw(A, "amiadminpwd=amp111\n", 19) ? "found"
+								 : "none",
+	    "none", "issabel: no mysqlrootpwd");
+}
+
+/*
+ * The golden corpus: the fixture tree of base.json is written under
+ * tmpdir, every path in the .env moved there.
+ */
+static yajl_val
+jget(yajl_val v, const char *k)
+{
+	const char *path[] = { k, NULL };
+
+	return v != NULL ? yajl_tree_get(v, path, yajl_t_any) : NULL;
+}
+
+static const char *
+jstr(yajl_val v, const char *k)
+{
+	yajl_val s = jget(v, k);
+
+	return YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
+}
+
+static yajl_val
+load_json(const char *text)
+{
+	char err[256];
+
+	return yajl_tree_parse(text, err, sizeof(err));
+}
+
+/* Decodes standard base64 (the content_b64 of binary fixtures). */
+static size_t
+unbase64(const char *s, char *dst)
+{
+	static const char tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
+	unsigned acc = 0, bits = 0;
+	const char *p;
+	size_t n = 0;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		p = strchr(tbl, *s);
+		if (p == NULL)
+			continue;
+		acc = (acc << 6) | (unsigned)(p - tbl);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			dst[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return n;
+}
+
+/* mkdir -p of the directories of rel under tmpdir. */
+static void
+mkdirs(const char *rel)
+{
+	char *path = arena_printf(A, "%s/%s", tmpdir, rel), *p;
+
+	for (p = path + strlen(tmpdir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		(void)mkdir(path, 0755);
+		*p = '/';
+	}
+}
+
+/* Writes one fixture entry; returns 0, or -1 if it is unusable. */
+static int
+fixture(yajl_val e)
+{
+	const char *path = jstr(e, "path"), *text = jstr(e, "content");
+	const char *b64 = jstr(e, "content_b64");
+	yajl_val size = jget(e, "size");
+	char *data;
+	size_t n;
+
+	if (path == NULL || strncmp(path, "etc/", 4) != 0 ||
+	    !YAJL_IS_INTEGER(size))
+		return 0;
+	if (text != NULL) {
+		data = arena_strdup(A, text);
+		n = strlen(text);
+	} else if (b64 != NULL) {
+		data = arena_alloc(A, strlen(b64));
+		n = unbase64(b64, data);
+	} else {
+		return 0;
+	}
+	if ((long long)n != YAJL_GET_INTEGER(size))
+		return -1; /* a NUL byte the tree parser cut */
+	mkdirs(path);
+	put(path, data, n);
+	return 0;
+}
+
+/* The .env of a case: base lines, driver_env on top, paths moved. */
+static const char *
+case_env(yajl_val base, yajl_val denv, const char *froot)
+{
+	yajl_val lines = jget(jget(base, "env_file"), "lines"), kv, o;
+	const char *env = "", *k, *v;
+	size_t i, j, fl = strlen(froot);
+
+	for (i = 0; YAJL_IS_ARRAY(lines) && i < lines->u.array.len; i++) {
+		kv = lines->u.array.values[i];
+		k = YAJL_GET_STRING(kv->u.array.values[0]);
+		v = YAJL_GET_STRING(kv->u.array.values[1]);
+		o = jget(denv, k);
+		if (o != NULL)
+			v = YAJL_IS_STRING(o) ? YAJL_GET_STRING(o) : NULL;
+		if (v != NULL && strncmp(v, froot, fl) == 0)
+			v = arena_printf(A, "%s%s", tmpdir, v + fl);
+		if (v != NULL)
+			env = arena_printf(A, "%s%s=%s\n", env, k, v);
+	}
+	for (j = 0; YAJL_IS_OBJECT(denv) && j < denv->u.object.len; j++)
+		if (YAJL_IS_STRING(denv->u.object.values[j]))
+			env = arena_printf(A, "%s%s=%s\n", env,
+			    denv->u.object.keys[j],
+			    YAJL_GET_STRING(denv->u.object.values[j]));
+	return env;
+}
+
+/* Checks one case of the pbxinfo groups; returns 1 if it was checked. */
+static int
+golden_case(yajl_val c, yajl_val base, const char *froot)
+{
+	const char *id = jstr(c, "id"), *group = jstr(c, "group"), *query;
+	const char *body, *head, *driver;
+	yajl_val resp = jget(c, "response"), st = jget(resp, "status");
+
+	if (id == NULL || group == NULL ||
+	    (strcmp(group, "sipextensions") != 0 &&
+		strcmp(group, "auth-cmd") != 0 &&
+		strcmp(group, "authentication") != 0))
+		return 0;
+	query = jstr(jget(c, "request"), "query");
+	body = jstr(resp, "body");
+	/* 401s are the dialect's; this checks the commands. */
+	if (!YAJL_IS_INTEGER(st) || YAJL_GET_INTEGER(st) != 200 ||
+	    query == NULL || strncmp(query, "cmd=", 4) != 0 || body == NULL)
+		return 0;
+	driver = jstr(jget(c, "driver_env"), "PBX_DRIVER");
+	if (strcmp(group, "sipextensions") == 0 && driver != NULL &&
+	    strcmp(driver, "freepbx") == 0)
+		return ok(
+		    1, "%s # SKIP the pjsip table needs the MySQL driver", id);
+	is_str(
+	    run(case_env(base, jget(c, "driver_env"), froot), query + 4, &head),
+	    body, id);
+	return 1;
+}
+
+/* Runs every case of visible.jsonl against the handlers. */
+static void
+golden_cases(const char *dir, yajl_val base, const char *froot)
+{
+	char *text, *line, *eol;
+	size_t n, checked = 0;
+	yajl_val c;
+
+	if (ini_read_file(A, arena_printf(A, "%s/visible.jsonl", dir), 64 << 20,
+		&text, &n) != E_OK) {
+		ok(0, "golden: cannot read visible.jsonl");
+		return;
+	}
+	for (line = text; line < text + n; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(text + n - line));
+		if (eol == NULL)
+			eol = text + n;
+		c = load_json(arena_strndup(A, line, (size_t)(eol - line)));
+		if (c != NULL)
+			checked += (size_t)golden_case(c, base, froot);
+		yajl_tree_free(c);
+	}
+	ok(checked >= 20, "golden: %zu cases checked", checked);
+}
+
+static void
+golden(void)
+{
+	const char *dir = getenv("PBXAPI_GOLDEN"), *froot;
+	yajl_val base, ents;
+	char *text;
+	size_t n, i;
+
+	if (dir == NULL)
+		dir = "/work/shared/golden/elastix";
+	if (ini_read_file(A, arena_printf(A, "%s/base.json", dir), 64 << 20,
+		&text, &n) != E_OK) {
+		ok(1, "golden corpus # SKIP not found in %s", dir);
+		return;
+	}
+	base = load_json(text);
+	froot = jstr(base, "fixture_root");
+	ents = jget(jget(base, "fixtures"), "entries");
+	if (froot == NULL || !YAJL_IS_ARRAY(ents)) {
+		ok(0, "golden: base.json has no fixtures");
+		yajl_tree_free(base);
+		return;
+	}
+	for (i = 0; i < ents->u.array.len; i++)
+		if (fixture(ents->u.array.values[i]) == -1)
+			printf("# fixture %s not usable\n",
+			    jstr(ents->u.array.values[i], "path"));
+	golden_cases(dir, base, froot);
+	yajl_tree_free(base);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rmtree(const char *dir)
+{
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+	A = arena_new();
+	buf_init(&out, 1 << 22);
+	reply_write = capture;
+	str_copy(tmpdir, "/tmp/t_ini.XXXXXX", sizeof(tmpdir));
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	spec_examples();
+	scanner_rules();
+	offsets();
+	auth_cmd();
+	sipextensions();
+	db_settings();
+	golden();
+	rmtree(tmpdir);
+	arena_free(A);
+	return done_testing();
+}
