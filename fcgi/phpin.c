@@ -76,59 +76,91 @@ subarray(struct arena *a, struct pv *arr, const char *index, size_t ilen)
 	return el;
 }
 
-void
-php_register(struct arena *a, struct pv *arr, char *var, const char *val,
-    size_t vlen, size_t nest_max)
+/*
+ * Mangles the base name of a variable in place ('.' and ' ' become '_')
+ * up to its first '[', which is cut to a NUL.  Returns the '[' or NULL.
+ */
+static char *
+mangle_base(char *var)
 {
-	char *p, *ip = NULL, *index, *index_s;
-	size_t index_len, nest = 0;
-	struct pv v = pv_str(val, vlen);
+	char *p;
 
-	while (*var == ' ')
-		var++;
 	for (p = var; *p != '\0'; p++) {
 		if (*p == ' ' || *p == '.')
 			*p = '_';
 		else if (*p == '[') {
-			ip = p;
 			*p = '\0';
-			break;
+			return p;
 		}
 	}
-	if (p == var)
-		return; /* empty name */
+	return NULL;
+}
+
+/*
+ * PHP 8.2.24+ drops a variable whose name mangling made it start with
+ * "__Host-" or "__Secure-" when the raw name did not.
+ */
+static int
+forbidden_prefix(const char *mangled, int raw_host, int raw_secure)
+{
+	return (strncmp(mangled, "__Host-", 7) == 0 && !raw_host) ||
+	    (strncmp(mangled, "__Secure-", 9) == 0 && !raw_secure);
+}
+
+/*
+ * php_register_variable_ex: "x" sets arr[x], "x[]" appends, "x[a][b]"
+ * nests (one blank after '[' is skipped, so "x[ ]" appends too); an
+ * unclosed '[' is not an index ("a[b.c" is "a_b_c", "a[b][c" is
+ * a[b]).  Past nest_max levels the whole variable is dropped.
+ */
+void
+php_register(struct arena *a, struct pv *arr, char *var, const char *val,
+    size_t vlen, size_t nest_max)
+{
+	struct pv *top = arr;
+	char *ip, *index, *index_s;
+	size_t index_len, var_len, nest = 0;
+	int raw_host, raw_secure;
+
+	while (*var == ' ')
+		var++;
+	raw_host = strncmp(var, "__Host-", 7) == 0;
+	raw_secure = strncmp(var, "__Secure-", 9) == 0;
+	ip = mangle_base(var);
+	var_len = strlen(var);
+	if (var_len == 0 || forbidden_prefix(var, raw_host, raw_secure))
+		return;
 	index = var;
-	index_len = (size_t)(p - var);
+	index_len = var_len;
 	while (ip != NULL) {
-		if (++nest > nest_max)
+		if (++nest > nest_max) {
+			pv_unset(top, var, var_len);
 			return;
-		ip++;
-		index_s = ip;
-		if (*ip == ']') {
-			index_s = NULL;
-		} else {
-			ip = strchr(ip, ']');
-			if (ip == NULL) {
-				index_s[-1] = '_';
-				mangle_rest(index_s);
-				index_len = index ? strlen(index) : 0;
-				break;
-			}
-			*ip = '\0';
 		}
-		arr = subarray(a, arr, index, index_len);
-		if (arr == NULL)
+		index_s = ++ip;
+		if (isspace((unsigned char)*ip))
+			ip++;
+		if (*ip == ']')
+			index_s = NULL;
+		else if ((ip = strchr(ip, ']')) == NULL) {
+			/* Not an index: un-terminate the name before it. */
+			index_s[-1] = '_';
+			mangle_rest(index_s);
+			index_len = index ? strlen(index) : 0;
+			break;
+		} else
+			*ip = '\0';
+		if ((arr = subarray(a, arr, index, index_len)) == NULL)
 			return;
 		index = index_s;
 		index_len = index_s ? strlen(index_s) : 0;
-		ip++;
-		if (*ip != '[')
+		if (*++ip != '[')
 			ip = NULL;
 	}
 	if (index == NULL)
-		pv_push(a, arr, v);
+		pv_push(a, arr, pv_str(val, vlen));
 	else
-		pv_set(a, arr, index, index_len, v);
+		pv_set(a, arr, index, index_len, pv_str(val, vlen));
 }
 
 enum err
@@ -192,6 +224,27 @@ hasprefix(const char *s, size_t n, const char *pfx)
 }
 
 /*
+ * Returns an arena copy of a quoted string's contents (after the opening
+ * quote), with backslash escapes of '"' and '\\' undone as PHP's
+ * rfc1867 substring_conf does.
+ */
+static char *
+quoted(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_alloc(a, n + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < n && s[i] != '"'; i++) {
+		if (s[i] == '\\' && i + 1 < n &&
+		    (s[i + 1] == '"' || s[i + 1] == '\\'))
+			i++;
+		d[o++] = s[i];
+	}
+	d[o] = '\0';
+	return d;
+}
+
+/*
  * Finds a parameter (name="value" or name=token) in a header value.
  * Returns an arena copy or NULL.
  */
@@ -213,15 +266,8 @@ header_param(struct arena *a, const char *h, size_t n, const char *param)
 		    h[i + plen] != '=')
 			continue;
 		i += plen + 1;
-		if (i < n && h[i] == '"') {
-			start = ++i;
-			while (i < n && h[i] != '"') {
-				if (h[i] == '\\' && i + 1 < n)
-					i++;
-				i++;
-			}
-			return arena_strndup(a, h + start, i - start);
-		}
+		if (i < n && h[i] == '"')
+			return quoted(a, h + i + 1, n - i - 1);
 		start = i;
 		while (i < n && h[i] != ';' && h[i] != ' ' && h[i] != '\t')
 			i++;
@@ -468,6 +514,76 @@ static const yajl_callbacks jcb = {
 	.yajl_end_array = j_close,
 };
 
+/* Returns the value of 4 hex digits at s (n bytes available), or -1. */
+static long
+hex4(const char *s, size_t n)
+{
+	long v = 0;
+	int i, h;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval((unsigned char)s[i])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * Checks the \\u escape at s[0] ('u'); returns the bytes it spans past
+ * the 'u' (a surrogate pair spans two escapes), or -1 if json_decode
+ * would refuse it as an unpaired surrogate.
+ */
+static long
+check_u_escape(const char *s, size_t n)
+{
+	long u = hex4(s + 1, n - 1), lo;
+
+	if (u < 0)
+		return 0; /* not an escape yajl accepts either */
+	if (u >= 0xdc00 && u <= 0xdfff)
+		return -1;
+	if (u < 0xd800 || u > 0xdbff)
+		return 4;
+	if (n < 11 || s[5] != '\\' || s[6] != 'u')
+		return -1;
+	lo = hex4(s + 7, n - 7);
+	if (lo < 0xdc00 || lo > 0xdfff)
+		return -1;
+	return 10;
+}
+
+/*
+ * What yajl lets through and json_decode refuses: UTF-8 that is only
+ * well-formed in its byte pattern (overlongs, encoded surrogates, code
+ * points past U+10FFFF) and unpaired UTF-16 surrogate escapes ("\\ud800",
+ * "\\udc00").  Returns 0 or -1.
+ */
+static int
+json_prescan(const char *s, size_t n)
+{
+	size_t i;
+	long k;
+	int in_str = 0;
+
+	if (utf8_valid(s, n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			in_str = !in_str;
+		else if (in_str && s[i] == '\\' && i + 1 < n) {
+			if (s[++i] != 'u')
+				continue;
+			if ((k = check_u_escape(s + i, n - i)) < 0)
+				return -1;
+			i += (size_t)k;
+		}
+	}
+	return 0;
+}
+
 enum err
 json_decode_pv(struct arena *a, const char *s, size_t n,
     const struct in_limits *lim, struct pv **out, char *errbuf, size_t errlen)
@@ -476,6 +592,12 @@ json_decode_pv(struct arena *a, const char *s, size_t n,
 	yajl_handle h;
 	yajl_status st;
 
+	if (json_prescan(s, n) == -1) {
+		snprintf(errbuf, errlen,
+		    "invalid JSON: malformed UTF-8 or "
+		    "unpaired surrogate");
+		return E_BADREQ;
+	}
 	h = yajl_alloc(&jcb, NULL, &c);
 	if (h == NULL)
 		return E_INTERNAL;
