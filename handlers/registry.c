@@ -13,7 +13,6 @@ extern const struct dialect status_dialect;
 extern const struct family system_family;
 extern const struct family status_family;
 extern const struct family ari_family;
-extern const struct family ami_family;
 extern const struct family pbxinfo_family;
 
 const struct route routes[] = {
@@ -32,6 +31,5 @@ const struct family *const families[] = {
 	&status_family,
 	&pbxinfo_family,
 	&ari_family,
-	&ami_family,
 	NULL,
 };
