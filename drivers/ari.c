@@ -115,7 +115,8 @@ ari_conn(struct req *r)
 		c = worker_conn(r->worker, ti, CONN_ARI);
 	if (c != NULL)
 		return c;
-	if ((c = ari_open()) == NULL)
+	c = ari_open();
+	if (c == NULL)
 		return NULL;
 	if (r->worker != NULL)
 		worker_set_conn(r->worker, ti, CONN_ARI, c, ari_close);
@@ -268,7 +269,8 @@ ari_request(struct req *r, const char *method, const char *path,
 		    e, "ARI is disabled. Set ARI_ENABLED=true in your .env");
 		return E_BACKEND;
 	}
-	if ((c = ari_conn(r)) == NULL) {
+	c = ari_conn(r);
+	if (c == NULL) {
 		err_set(e, "ARI request failed (cURL error: out of memory)");
 		return E_BACKEND;
 	}

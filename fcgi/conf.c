@@ -30,6 +30,7 @@ struct setting {
 };
 
 static const char *const pm_modes[] = { "static", "dynamic", NULL };
+static const char *const on_off[] = { "off", "on", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };
 
@@ -81,6 +82,8 @@ static const struct setting settings[] = {
 	NUM("max_input_nesting_level", S_INT, nest_max, 1, LIM_NEST_MAX, "64"),
 	NUM("value_max", S_SIZE, value_max, 1, LIM_BODY_CEILING, "64k"),
 	NUM("backend_timeout", S_DUR, backend_ms, 1, 600000L, "5s"),
+	STR("recordings_accel", recordings_accel, ""),
+	ENUM("recordings_sendfile", recordings_sendfile, on_off, "off"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -75,6 +75,10 @@ struct conf {
 	long body_max, params_max, nest_max, value_max;
 	long backend_ms;
 
+	/* recordings (getwavfile): hand the transfer to the web server */
+	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */
+	long recordings_sendfile;     /* lighttpd X-Sendfile */
+
 	struct tenant *tenants;
 	size_t ntenants;
 	struct token *tokens;

@@ -12,6 +12,7 @@ extern const struct dialect status_dialect;
 
 extern const struct family system_family;
 extern const struct family status_family;
+extern const struct family recordings_family;
 extern const struct family ari_family;
 extern const struct family pbxinfo_family;
 
@@ -31,5 +32,6 @@ const struct family *const families[] = {
 	&status_family,
 	&pbxinfo_family,
 	&ari_family,
+	&recordings_family,
 	NULL,
 };
