@@ -331,14 +331,22 @@ env_set(struct arena *a, struct tenant *t, const char *key, size_t klen,
 	t->nenv++;
 }
 
+/* PHP's trim() characters: " \t\n\r\0\x0B" (not \f). */
+static int
+php_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0' ||
+	    c == '\v';
+}
+
 static void
 trim(const char **s, size_t *n)
 {
-	while (*n > 0 && isspace((unsigned char)**s)) {
+	while (*n > 0 && php_space(**s)) {
 		(*s)++;
 		(*n)--;
 	}
-	while (*n > 0 && isspace((unsigned char)(*s)[*n - 1]))
+	while (*n > 0 && php_space((*s)[*n - 1]))
 		(*n)--;
 }
 
@@ -468,7 +476,9 @@ token_line(struct parse *p, struct tenant *t, const char *v)
 		return fail(p, "'token' without a value");
 	if (v[n] != '\0' && parse_scopes(v + n, &scopes) == -1)
 		return fail(p, "'token': unknown scope in '%s'", v + n);
-	if (n == 7 + 2 * SHA256_LEN && strncmp(v, "sha256:", 7) == 0) {
+	if (strncmp(v, "sha256:", 7) == 0) {
+		if (n != 7 + 2 * SHA256_LEN)
+			return fail(p, "'token': bad sha256 digest");
 		for (i = 0; i < SHA256_LEN; i++) {
 			hi = hexdigit(v[7 + 2 * i]);
 			lo = hexdigit(v[8 + 2 * i]);
@@ -583,10 +593,15 @@ slurp(struct arena *a, const char *path, size_t max, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > max) {
-		if (errno == 0 || S_ISREG(st.st_mode))
-			errno = EFBIG;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		if (S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		else
+			errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		close(fd);
 		return NULL;
 	}
