@@ -361,7 +361,7 @@ class Nginx(Web):
     """
 
     def __init__(self, pool, locations="", keepalive=True, port=None,
-                 snippet=True, server_extra="", tenant=""):
+                 snippet=True, server_extra="", tenant="", http_extra=""):
         self.dir = tmpdir("pbxapi-nginx-")
         self.port = port or free_port()
         self.pool = pool
@@ -400,6 +400,7 @@ http {
         server unix:%(sock)s;
         %(ka)s
     }
+    %(http_extra)s
     server {
         listen 127.0.0.1:%(port)d;
         %(server_extra)s
@@ -409,7 +410,7 @@ http {
 }
 """ % {"d": self.dir, "mime": NGINX_MIME, "sock": pool.sock, "ka": ka,
             "port": self.port, "locations": locations, "body": body,
-            "server_extra": server_extra}
+            "server_extra": server_extra, "http_extra": http_extra}
         write(self.conf, text)
         self.proc = spawn(["nginx", "-p", self.dir, "-c", self.conf, "-e",
                            self.error_log], log=os.path.join(self.dir,
