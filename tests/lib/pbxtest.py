@@ -43,6 +43,26 @@ PG_USER = "pbxapi-test"
 _procs = []
 _cleanups = []
 
+# Detached mode (make demo): processes outlive the script, directories
+# are made under RUN_BASE and kept, and every pid goes to RUN_BASE/pids.
+DETACHED = False
+RUN_BASE = None
+
+
+def detach(base):
+    """Switches to detached mode with directories under base."""
+    global DETACHED, RUN_BASE
+    DETACHED = True
+    RUN_BASE = base
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+
+
+def _remember(pid):
+    if DETACHED:
+        with open(os.path.join(RUN_BASE, "pids"), "a") as f:
+            f.write("%d\n" % pid)
+
 
 def _cleanup():
     for fn in reversed(_cleanups):
@@ -127,6 +147,12 @@ class Tap:
 
 def tmpdir(prefix="pbxapi-test-"):
     """A world-readable temporary directory, removed at exit."""
+    if DETACHED:
+        d = os.path.join(RUN_BASE, prefix.replace("pbxapi-", "").strip("-"))
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+        return d
     d = tempfile.mkdtemp(prefix=prefix)
     os.chmod(d, 0o755)
     if not os.environ.get("PBXAPI_KEEP_TMP"):
@@ -183,7 +209,10 @@ def spawn(argv, log=None, env=None, **kw):
     out = open(log, "ab") if log else subprocess.DEVNULL
     p = subprocess.Popen(argv, stdout=out, stderr=out, env=env,
                          start_new_session=True, **kw)
-    _procs.append(p)
+    if DETACHED:
+        _remember(p.pid)
+    else:
+        _procs.append(p)
     return p
 
 
@@ -499,10 +528,15 @@ class Postgres:
                                 "-l", os.path.join(self.dir, "pg.log"), "-w",
                                 "start"], check=True,
                        stdout=subprocess.DEVNULL)
-        _cleanups.append(lambda: subprocess.run(
-            runas + [_pg_bin("pg_ctl"), "-D", data, "-m", "immediate",
-                     "stop"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL))
+        self.stop_argv = runas + [_pg_bin("pg_ctl"), "-D", data, "-m",
+                                  "immediate", "stop"]
+        if DETACHED:
+            with open(os.path.join(RUN_BASE, "pg_stop"), "w") as f:
+                f.write("\0".join(self.stop_argv))
+        else:
+            _cleanups.append(lambda: subprocess.run(
+                self.stop_argv, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
 
     def psql(self, sql, db="postgres", check=True):
         r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
