@@ -385,12 +385,13 @@ static void
 dec_shortest(double v, struct dec *x)
 {
 	struct dec y;
-	char s[40];
+	char s[48];
 	double got;
 	int p;
 
 	for (p = 1; p <= 17; p++) {
-		snprintf(s, sizeof(s), "%.*e", p - 1, v);
+		/* "& 31" bounds the length for -Wformat-truncation. */
+		snprintf(s, sizeof(s), "%.*e", (p - 1) & 31, v);
 		dec_parse(x, s);
 		got = dec_value(x);
 		if (got == v)
@@ -412,7 +413,7 @@ dec_fixed(double v, int ndigit, struct dec *x)
 {
 	char s[48];
 
-	snprintf(s, sizeof(s), "%.*e", ndigit - 1, v);
+	snprintf(s, sizeof(s), "%.*e", (ndigit - 1) & 31, v);
 	dec_parse(x, s);
 	while (x->nd > 1 && x->d[x->nd - 1] == '0')
 		x->nd--;
