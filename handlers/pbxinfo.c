@@ -11,6 +11,7 @@
 #include "elastix.h"
 #include "ini.h"
 #include "json.h"
+#include "mysql.h"
 #include "pbxconf.h"
 #include "pv.h"
 #include "reply.h"
@@ -35,23 +36,55 @@ auth(struct req *r, struct reply *rp)
 	return E_OK;
 }
 
+/* One pjsip row into out[id][keyword] = data (PHP's assignment). */
+static enum err
+sipext_row(
+    void *ctx, const struct sql_col *cols, const struct sql_val *v, size_t n)
+{
+	struct req *r = ((void **)ctx)[0];
+	struct pv *out = ((void **)ctx)[1], *sec;
+	const char *id, *kw, *data;
+
+	(void)cols;
+	if (n < 3)
+		return E_OK;
+	id = arena_strndup(r->arena, v[0].s ? v[0].s : "", v[0].len);
+	kw = arena_strndup(r->arena, v[1].s ? v[1].s : "", v[1].len);
+	data = arena_strndup(r->arena, v[2].s ? v[2].s : "", v[2].len);
+	sec = pv_get(out, id, v[0].len);
+	if (sec == NULL || sec->type != PV_ARR)
+		sec =
+		    pv_set(r->arena, out, id, v[0].len, *pv_new_arr(r->arena));
+	pv_set(r->arena, sec, kw, v[1].len, pv_str(data, v[2].len));
+	return E_OK;
+}
+
 /*
  * The FreePBX driver reads the pjsip table first: "SELECT id, keyword,
  * data FROM pjsip ORDER BY id, flags" into out[id][keyword] = data (a
  * later keyword overwrites in place).  Returns 0 with *out set, or -1 if
- * the table cannot be read.
- *
- * The MySQL driver will fill this in.  Until then the table is never
- * available, and sipextensions reads the conf file exactly as the
- * reference does when its query fails or returns no rows.
+ * the table cannot be read (the MySQL driver reads the same settings as
+ * db itself, and logs why).
  */
 static int
 sipext_from_db(struct req *r, const struct db_settings *db, struct pv **out)
 {
-	(void)r;
+	struct sql_stmt st = { .text = "SELECT id, keyword, data FROM pjsip "
+				       "ORDER BY id, flags" };
+	struct sql_conn *c;
+	void *ctx[2];
+
 	(void)db;
-	*out = NULL;
-	return -1;
+	*out = pv_new_arr(r->arena);
+	ctx[0] = r;
+	ctx[1] = *out;
+	if (sql_open(&mysql_driver, r, SQL_ASTERISK, &c) != E_OK ||
+	    sql_query(r, c, &st, sipext_row, ctx) != E_OK) {
+		req_error(r, E_OK, "%s", "");
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -15,6 +15,9 @@ extern const struct family status_family;
 extern const struct family recordings_family;
 extern const struct family ari_family;
 extern const struct family pbxinfo_family;
+extern const struct family cdr_family;
+extern const struct family extension_family;
+extern const struct family queues_db_family;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -33,5 +36,8 @@ const struct family *const families[] = {
 	&pbxinfo_family,
 	&ari_family,
 	&recordings_family,
+	&cdr_family,
+	&extension_family,
+	&queues_db_family,
 	NULL,
 };

@@ -1,0 +1,44 @@
+/*
+ * getqueues (elastix-api.md §5.21): the FreePBX queues_config table,
+ * SELECT * ordered by extension.  Only the freepbx driver has it; the
+ * others answer 501 with the reference's body.  (queueaddmember and
+ * queueremovemember go through AMI, in ami_cmds.c.)
+ */
+#include <string.h>
+
+#include "conf.h"
+#include "dispatch.h"
+#include "elastix.h"
+#include "mysql.h"
+#include "reply.h"
+#include "req.h"
+
+static enum err
+getqueues(struct req *r, struct reply *rp)
+{
+	struct sql_stmt st = { .text = "SELECT * FROM queues_config "
+				       "ORDER BY extension" };
+	struct sql_conn *db;
+	enum err e;
+
+	if (strcmp(tenant_get(r->tenant, "PBX_DRIVER"), "freepbx") != 0)
+		return req_error(
+		    r, E_NOTSUP, "getqueues requires FreePBX driver");
+	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+		return e;
+	return sql_query_json(r, db, &st, elastix_json(r, rp, 200));
+}
+
+static const struct cmd cmds[] = {
+	{ .name = "getqueues",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    .run = getqueues },
+};
+
+const struct family queues_db_family = {
+	.name = "queues_db",
+	.dialect = "elastix",
+	.cmds = cmds,
+	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+};
