@@ -203,26 +203,43 @@ uri_escape(struct buf *b, const char *s, size_t n)
 }
 
 /*
+ * The X-Accel-Redirect prefix of r's tenant: its RECORDINGS_ACCEL, else
+ * recordings_accel for the tenant "default" only (one nginx location
+ * aliases one root: another tenant's names must never map into it).
+ */
+static const char *
+accel_prefix(const struct req *r)
+{
+	const char *p = tenant_get(r->tenant, "RECORDINGS_ACCEL");
+
+	if (*p != '\0')
+		return p;
+	if (strcmp(r->tenant->name, "default") == 0 &&
+	    r->conf->recordings_accel != NULL)
+		return r->conf->recordings_accel;
+	return "";
+}
+
+/*
  * The header that hands the file to the web server, or NULL (serve it
- * ourselves): X-Accel-Redirect to <recordings_accel><tenant>/<rel>, or
- * X-Sendfile with the absolute path; NULL too if the value is too long.
+ * ourselves): X-Accel-Redirect to the prefix + the path below the root,
+ * or X-Sendfile with the absolute path; NULL too if the value would not
+ * fit a header.
  */
 static const char *
 handoff(struct req *r, const char *root, const char *rel, const char **name)
 {
-	const char *accel = r->conf->recordings_accel;
+	const char *accel = accel_prefix(r);
 	struct buf b;
 	const char *v = NULL;
 	int rc;
 
 	buf_init(&b, LIM_HEADER_VALUE - 1);
-	if (accel != NULL && *accel != '\0') {
+	if (*accel != '\0') {
 		*name = "X-Accel-Redirect";
 		rc = buf_adds(&b, accel);
 		if (rc == 0 && accel[strlen(accel) - 1] != '/')
 			rc = buf_addc(&b, '/');
-		rc |= uri_escape(&b, r->tenant->name, strlen(r->tenant->name));
-		rc |= buf_addc(&b, '/');
 		rc |= uri_escape(&b, rel, strlen(rel));
 	} else if (r->conf->recordings_sendfile) {
 		*name = "X-Sendfile";

@@ -414,7 +414,8 @@ serve_one(struct conn *c)
 		chan_seed(cur.channels);
 	f = cur;
 	pthread_mutex_unlock(&lock);
-	if (strcmp(f.fault, "close") == 0)
+	/* A refusing server also drops the connections it had. */
+	if (strcmp(f.fault, "close") == 0 || strncmp(f.fault, "refuse", 6) == 0)
 		return -1;
 	if (strcmp(f.fault, "garbage") == 0) {
 		write_all(c->fd, junk, sizeof(junk) - 1);
