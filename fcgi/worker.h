@@ -17,6 +17,7 @@ enum conn_kind {
 	CONN_MYSQL,
 	CONN_PGSQL,
 	CONN_ESL,
+	CONN_FUSIONPBX, /* the {"action": ...} dialect's backend */
 	CONN__MAX
 };
 

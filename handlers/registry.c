@@ -9,6 +9,7 @@
 
 extern const struct dialect elastix_dialect;
 extern const struct dialect status_dialect;
+extern const struct dialect fusionpbx_dialect;
 
 extern const struct family system_family;
 extern const struct family status_family;
@@ -18,6 +19,9 @@ extern const struct family pbxinfo_family;
 extern const struct family cdr_family;
 extern const struct family extension_family;
 extern const struct family queues_db_family;
+extern const struct family fusionpbx_read_family;
+extern const struct family fusionpbx_create_family;
+extern const struct family fusionpbx_call_family;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -27,6 +31,7 @@ const struct route routes[] = {
 	    .conf_off = offsetof(struct conf, ping_path),
 	    .dialect = &status_dialect },
 	{ .path = "/api/api.php", .dialect = &elastix_dialect },
+	{ .path = "/app/rest_api/rest.php", .dialect = &fusionpbx_dialect },
 	{ .dialect = NULL },
 };
 
@@ -39,5 +44,8 @@ const struct family *const families[] = {
 	&cdr_family,
 	&extension_family,
 	&queues_db_family,
+	&fusionpbx_read_family,
+	&fusionpbx_create_family,
+	&fusionpbx_call_family,
 	NULL,
 };

@@ -1,0 +1,301 @@
+/*
+ * The {"action": ...} dialect (fusionpbx.md §1, §2): HTTP Basic
+ * key_uuid:secret checked against FusionPBX's rest_api_keys (bcrypt,
+ * properly), the JSON body decoded as PHP's json_decode does, the action
+ * looked up in the fixed table of nine (no file is ever included), the
+ * reference's required-parameter rule (PHP-falsy is missing, the last
+ * missing name is reported) and its error shapes.
+ *
+ * The tenant is the one whose FusionPBX database holds the key: the one
+ * the vhost pins with PBXAPI_TENANT, else the first of the tenants that
+ * serve this dialect, in configuration order, that knows the key id.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "fusionpbx.h"
+#include "json.h"
+#include "log.h"
+#include "phpin.h"
+#include "pv.h"
+#include "reply.h"
+#include "req.h"
+
+struct jw *
+fpx_json(struct reply *rp, int status)
+{
+	struct jw *w = reply_json(rp, JW_PHP);
+
+	reply_status(rp, status);
+	return w;
+}
+
+enum err
+fpx_false(struct reply *rp)
+{
+	jw_bool(fpx_json(rp, 200), 0);
+	return E_OK;
+}
+
+const char *
+fpx_arg(const struct req *r, size_t i)
+{
+	return r->args[i].present ? r->args[i].s : NULL;
+}
+
+int
+fpx_truthy(const struct req *r, size_t i)
+{
+	return r->args[i].present && !pv_empty(r->args[i].v);
+}
+
+/*
+ * Splits "Basic base64(user:password)" as PHP does for PHP_AUTH_USER and
+ * PHP_AUTH_PW: lenient base64, the user up to the first ':', each part
+ * cut at a NUL.  Returns 0 or -1 (no credentials).
+ */
+static int
+basic_auth(struct req *r, const char **user, size_t *ulen, const char **pw,
+    size_t *pwlen)
+{
+	const char *h = req_param(r, "HTTP_AUTHORIZATION"), *colon;
+	char *dec;
+	size_t n;
+
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
+		return -1;
+	dec = fpx_base64_decode(r->arena, h + 6, strlen(h + 6), &n);
+	n = strlen(dec);
+	if ((colon = memchr(dec, ':', n)) == NULL)
+		return -1;
+	*user = dec;
+	*ulen = (size_t)(colon - dec);
+	*pw = colon + 1;
+	*pwlen = strlen(colon + 1);
+	return 0;
+}
+
+/* Tries the key in one tenant; keeps the first backend error. */
+static enum err
+try_tenant(struct req *r, const struct tenant *t, const char *key,
+    const char *pw, size_t pwlen, enum err *backend_err, char *msg,
+    size_t msglen)
+{
+	enum err e = fpx_key_check(r, t, key, pw, pwlen);
+
+	if (e == E_OK || e == E_UNAUTH || e == E_NOTFOUND)
+		return e;
+	if (*backend_err == E_OK) {
+		*backend_err = e;
+		memcpy(msg, r->errmsg,
+		    msglen < sizeof(r->errmsg) ? msglen : sizeof(r->errmsg));
+	}
+	return E_NOTFOUND;
+}
+
+static enum err
+fpx_auth(struct req *r)
+{
+	const char *user, *pw, *pin = req_param(r, "PBXAPI_TENANT");
+	char key[FPX_UUID_LEN + 1], msg[LIM_ERRMSG];
+	const struct tenant *fixed = NULL;
+	enum err e = E_NOTFOUND, berr = E_OK;
+	size_t ulen, pwlen, i;
+
+	if (pin != NULL && *pin != '\0' &&
+	    (fixed = conf_tenant(r->conf, pin)) == NULL)
+		return req_error(r, E_UNAUTH, "unknown tenant '%s'", pin);
+	/* A key id that is no uuid is refused without a query. */
+	if (basic_auth(r, &user, &ulen, &pw, &pwlen) == -1 ||
+	    fpx_uuid_parse(user, ulen, key) == -1)
+		return E_UNAUTH;
+	if (fixed != NULL)
+		e = try_tenant(
+		    r, fixed, key, pw, pwlen, &berr, msg, sizeof(msg));
+	for (i = 0; fixed == NULL && i < r->conf->ntenants; i++) {
+		if (!fpx_tenant_enabled(r, &r->conf->tenants[i]))
+			continue;
+		e = try_tenant(r, &r->conf->tenants[i], key, pw, pwlen, &berr,
+		    msg, sizeof(msg));
+		if (e != E_NOTFOUND)
+			break;
+	}
+	if (e == E_OK)
+		return E_OK;
+	if (e == E_NOTFOUND && berr != E_OK)
+		return req_error(r, berr, "%s", msg);
+	log_info("key '%s' refused", key);
+	return E_UNAUTH;
+}
+
+/*
+ * rest.php's body: json_decode(php://input) whatever the method and
+ * Content-Type; anything that is not a JSON object counts as no body.
+ */
+static enum err
+body(struct req *r)
+{
+	char why[LIM_ERRMSG];
+	struct pv *v = NULL;
+	enum err e;
+
+	if ((e = req_read_body(r)) != E_OK)
+		return e;
+	if (r->bodylen > 0 &&
+	    json_decode_pv(r->arena, r->body, r->bodylen, &r->lim, &v, why,
+		sizeof(why)) != E_OK)
+		v = NULL;
+	r->post = v != NULL && v->type == PV_ARR ? v : pv_new_arr(r->arena);
+	return E_OK;
+}
+
+/* Returns 1 if the value may be bound as a string parameter. */
+static int
+scalar(const struct pv *v)
+{
+	return v->type == PV_STR || v->type == PV_INT || v->type == PV_DOUBLE;
+}
+
+/*
+ * ensure_parameters() with the reference's PHP 7 result (the last
+ * PHP-falsy required parameter), then the input rules of fusionpbx.md
+ * §5 for every truthy value: a scalar (destinations may also be a
+ * list), no NUL byte, and the parameter's validator.
+ */
+static enum err
+check_params(struct req *r, const struct cmd *c)
+{
+	const struct param *p;
+	const char *missing = NULL, *s;
+	const struct pv *v;
+	size_t i, n;
+
+	for (i = 0; i < c->nparams; i++)
+		if ((c->params[i].flags & P_REQUIRED) &&
+		    pv_empty(pv_getz(r->post, c->params[i].name)))
+			missing = c->params[i].name;
+	if (missing != NULL)
+		return req_error(r, E_FPX_MISSING, "%s", missing);
+	for (i = 0; i < c->nparams; i++) {
+		p = &c->params[i];
+		v = pv_getz(r->post, p->name);
+		if (pv_empty(v))
+			continue;
+		if (!scalar(v) && strcmp(p->name, "destinations") != 0)
+			return req_error(r, E_BADREQ, "invalid %s", p->name);
+		if (v->type == PV_ARR)
+			continue;
+		s = pv_to_str(r->arena, v, &n);
+		if (memchr(s, '\0', n) != NULL ||
+		    (p->valid != NULL && p->valid(s, n) != 0))
+			return req_error(r, E_BADREQ, "invalid %s", p->name);
+	}
+	return E_OK;
+}
+
+static enum err
+fpx_route(struct req *r, const char **name, size_t *len)
+{
+	const struct pv *action, *alias;
+	const struct cmd *c;
+	char *lower;
+	size_t i;
+	enum err e;
+
+	if ((e = body(r)) != E_OK)
+		return e;
+	action = pv_getz(r->post, "action");
+	if (pv_empty(action))
+		return req_error(r, E_FPX_MISSING, "action");
+	/* No app_api.php is ever included (§3.10, §5 #5). */
+	if (!pv_empty(pv_getz(r->post, "app")))
+		return E_FPX_NOAPP;
+	*name = pv_to_str(r->arena, action, len);
+	lower = arena_strndup(r->arena, *name, *len);
+	for (i = 0; i < *len; i++)
+		if (lower[i] >= 'A' && lower[i] <= 'Z')
+			lower[i] = (char)(lower[i] - 'A' + 'a');
+	*name = lower;
+	if (memchr(lower, '\0', *len) != NULL ||
+	    (c = cmd_find(r->dialect, lower)) == NULL)
+		return E_OK; /* dispatch answers "unknown action" */
+	/* extension-details takes the README's extension_uuid too. */
+	alias = pv_getz(r->post, "extension_uuid");
+	if (strcmp(lower, "extension-details") == 0 &&
+	    pv_empty(pv_getz(r->post, "extension")) && !pv_empty(alias))
+		pv_set(r->arena, r->post, "extension", 9, *alias);
+	return check_params(r, c);
+}
+
+static enum err
+fpx_unknown(struct req *r, const char *name, size_t n)
+{
+	(void)name;
+	(void)n;
+	return req_error(r, E_BADREQ, "unknown action");
+}
+
+/* {"error":{"error":"<what>"[,"missing_parameters":"<which>"]}} */
+static void
+nested(struct jw *w, const char *what, const char *which, size_t n)
+{
+	jw_obj_open(w);
+	jw_keyz(w, "error");
+	jw_obj_open(w);
+	jw_keyz(w, "error");
+	jw_strz(w, what);
+	if (which != NULL) {
+		jw_keyz(w, "missing_parameters");
+		jw_str(w, which, n);
+	}
+	jw_obj_close(w);
+	jw_obj_close(w);
+}
+
+static void
+fpx_error(struct req *r, struct reply *rp, enum err e)
+{
+	const char *msg = r->errlen > 0 ? r->errmsg : err_str(e);
+	size_t n = r->errlen > 0 ? r->errlen : strlen(msg);
+	const char *word = NULL;
+	struct jw *w;
+	int status = err_status(e);
+
+	if (e == E_FPX_MISSING || e == E_FPX_NOAPP) {
+		nested(fpx_json(rp, 400),
+		    e == E_FPX_NOAPP ? "unknown app"
+				     : "missing required parameter(s)",
+		    e == E_FPX_NOAPP ? NULL : msg, n);
+		return;
+	}
+	if (e == E_UNAUTH || e == E_FORBIDDEN) {
+		msg = e == E_UNAUTH ? "unauthorized" : "forbidden";
+		n = strlen(msg);
+	} else if (e == E_BACKEND || e == E_PROTO || e == E_TIMEOUT) {
+		/* The reference's shape for a backend that failed (§3.8). */
+		word = e == E_TIMEOUT ? "gateway_timeout"
+				      : "internal_server_error";
+		status = e == E_TIMEOUT ? 504 : 500;
+	}
+	w = fpx_json(rp, status);
+	jw_obj_open(w);
+	jw_keyz(w, "error");
+	if (word != NULL) {
+		jw_strz(w, word);
+		jw_keyz(w, "message");
+	}
+	jw_str(w, msg, n);
+	jw_obj_close(w);
+}
+
+const struct dialect fusionpbx_dialect = {
+	.name = "fusionpbx",
+	.body_kinds = BODY_JSON,
+	.auth = fpx_auth,
+	.route = fpx_route,
+	.error = fpx_error,
+	.unknown = fpx_unknown,
+};

@@ -1,0 +1,464 @@
+/*
+ * The fusionpbx backend of a tenant, one per worker (worker_conn slot
+ * CONN_FUSIONPBX): the PostgreSQL connection to FusionPBX's database and
+ * the event-socket connection to its FreeSWITCH, both opened lazily and
+ * dropped on error, where to find them (tenant keys, then FusionPBX's
+ * own config.conf, then the legacy v_settings row, then FusionPBX's
+ * defaults), and the API-key check with its cache of verified secrets.
+ *
+ * A worker serves one request at a time, so the key that authenticated
+ * the current request (its domain limit) is kept here too.
+ */
+#include <crypt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "esl.h"
+#include "fusionpbx.h"
+#include "ini.h"
+#include "log.h"
+#include "netio.h"
+#include "pgsql.h"
+#include "pv.h"
+#include "req.h"
+#include "sha256.h"
+#include "worker.h"
+
+#define AUTH_CACHE  32		 /* verified secrets kept per backend */
+#define HASH_MAX    128		 /* longest stored key_secret cached */
+#define ESL_WAIT_MS (45 * 1000)	 /* originate wait by default */
+#define LAST_USED   "60 seconds" /* last_used refresh by default */
+#define CONF_ETC    "/etc/fusionpbx/config.conf"
+#define CONF_LOCAL  "/usr/local/etc/fusionpbx/config.conf"
+
+struct authent {
+	char key[FPX_UUID_LEN + 1];
+	char hash[HASH_MAX];
+	uint8_t mac[SHA256_LEN]; /* HMAC of the secret, never the secret */
+	uint64_t used;
+};
+
+struct fpx_backend {
+	struct pg *db;
+	int key_domains; /* rest_api_key_domains exists: -1 unknown */
+	struct esl *esl;
+	uint8_t mackey[SHA256_LEN];
+	struct authent cache[AUTH_CACHE];
+	uint64_t tick;
+	struct crypt_data *cd;
+	char key_domain[FPX_UUID_LEN + 1]; /* of the current request */
+};
+
+static const struct pg_stmt st_has_key_domains = { "fpx_has_key_domains",
+	"SELECT to_regclass('rest_api_key_domains') IS NOT NULL", 0 };
+static const struct pg_stmt st_key = { "fpx_key",
+	"SELECT key_secret, last_used IS NULL OR "
+	"last_used <= now() - $2::interval, NULL::uuid, false "
+	"FROM rest_api_keys WHERE key_uuid = $1 LIMIT 1",
+	2 };
+static const struct pg_stmt st_key_dom = { "fpx_key_dom",
+	"SELECT k.key_secret, k.last_used IS NULL OR "
+	"k.last_used <= now() - $2::interval, d.domain_uuid, "
+	"coalesce(d.read_only, false) FROM rest_api_keys k "
+	"LEFT JOIN rest_api_key_domains d ON d.key_uuid = k.key_uuid "
+	"WHERE k.key_uuid = $1 LIMIT 1",
+	2 };
+static const struct pg_stmt st_touch = { "fpx_key_touch",
+	"UPDATE rest_api_keys SET last_used = now() WHERE key_uuid = $1", 1 };
+static const struct pg_stmt st_settings = { "fpx_v_settings",
+	"SELECT event_socket_ip_address, event_socket_port, "
+	"event_socket_password FROM v_settings LIMIT 1",
+	0 };
+
+static void
+backend_free(void *p)
+{
+	struct fpx_backend *b = p;
+
+	pg_close(b->db);
+	esl_close(b->esl);
+	free(b->cd);
+	free(b);
+}
+
+static struct fpx_backend *
+backend(struct req *r, const struct tenant *t)
+{
+	struct fpx_backend *b;
+
+	b = worker_conn(r->worker, t->index, CONN_FUSIONPBX);
+	if (b != NULL)
+		return b;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		abort();
+	b->key_domains = -1;
+	fpx_password((char *)b->mackey, sizeof(b->mackey) - 1, 3);
+	worker_set_conn(r->worker, t->index, CONN_FUSIONPBX, b, backend_free);
+	return b;
+}
+
+/* Returns the tenant's value of key, or NULL if it sets none. */
+static const char *
+tkey(const struct tenant *t, const char *key)
+{
+	const char *v = tenant_get(t, key);
+
+	return *v != '\0' ? v : NULL;
+}
+
+int
+fpx_tenant_enabled(const struct req *r, const struct tenant *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
+			return 1;
+	if (strcmp(t->name, "default") != 0)
+		return 0;
+	for (i = 0; i < r->conf->ntenants; i++)
+		for (j = 0; j < r->conf->tenants[i].nenv; j++)
+			if (strncmp(r->conf->tenants[i].env[j].key,
+				"FUSIONPBX_", 10) == 0)
+				return 0;
+	return 1;
+}
+
+/*
+ * FusionPBX's config.conf for t (FUSIONPBX_CONFIG, else the two places
+ * FusionPBX looks), parsed into the request arena; NULL if there is none.
+ */
+static struct pv *
+config(struct req *r, const struct tenant *t)
+{
+	const char *path = tkey(t, "FUSIONPBX_CONFIG");
+	struct pv *out;
+
+	if (path != NULL) {
+		if (ini_load(r->arena, path, &out) == E_OK)
+			return out;
+		log_warnx("tenant '%s': cannot read '%s'", t->name, path);
+		return NULL;
+	}
+	if (ini_load(r->arena, CONF_ETC, &out) == E_OK ||
+	    ini_load(r->arena, CONF_LOCAL, &out) == E_OK)
+		return out;
+	return NULL;
+}
+
+/* A config.conf value, or NULL if absent or empty. */
+static const char *
+cfg(struct req *r, struct pv *conf, const char *key)
+{
+	const struct pv *v = conf ? pv_getz(conf, key) : NULL;
+	const char *s;
+	size_t n;
+
+	if (v == NULL || v->type == PV_ARR)
+		return NULL;
+	s = pv_to_str(r->arena, v, &n);
+	return n > 0 ? arena_strndup(r->arena, s, n) : NULL;
+}
+
+/* The first of the candidates that is set. */
+static const char *
+first(const char *a, const char *b, const char *c)
+{
+	return a != NULL ? a : b != NULL ? b : c;
+}
+
+static void
+conninfo(struct req *r, const struct tenant *t, struct pg_conninfo *ci)
+{
+	struct pv *conf = config(r, t);
+
+	/* With a config.conf and no host, PDO uses the unix socket. */
+	ci->host = first(tkey(t, "FUSIONPBX_DB_HOST"),
+	    cfg(r, conf, "database.0.host"), conf ? "" : "127.0.0.1");
+	ci->port = first(tkey(t, "FUSIONPBX_DB_PORT"),
+	    cfg(r, conf, "database.0.port"), "5432");
+	ci->dbname = first(tkey(t, "FUSIONPBX_DB_NAME"),
+	    cfg(r, conf, "database.0.name"), "fusionpbx");
+	ci->user = first(tkey(t, "FUSIONPBX_DB_USER"),
+	    cfg(r, conf, "database.0.username"), "fusionpbx");
+	ci->password = first(tkey(t, "FUSIONPBX_DB_PASSWORD"),
+	    cfg(r, conf, "database.0.password"), "fusionpbx");
+	ci->sslmode = first(tkey(t, "FUSIONPBX_DB_SSLMODE"),
+	    cfg(r, conf, "database.0.sslmode"), "");
+	ci->stmt_timeout_ms = r->conf->backend_ms;
+}
+
+/* Makes b->db a live connection.  Returns E_OK or sets r's error. */
+static enum err
+db_conn(struct req *r, struct fpx_backend *b, const struct tenant *t)
+{
+	struct pg_conninfo ci;
+	char why[256];
+	enum err e;
+
+	if (b->db != NULL && !pg_usable(b->db)) {
+		pg_close(b->db);
+		b->db = NULL;
+	}
+	if (b->db != NULL)
+		return E_OK;
+	req_op(r, "pgsql connect");
+	conninfo(r, t, &ci);
+	e = pg_open(
+	    &ci, net_deadline(r->conf->backend_ms), &b->db, why, sizeof(why));
+	if (e == E_OK) {
+		b->key_domains = -1;
+		return E_OK;
+	}
+	log_warnx("tenant '%s': cannot connect to the FusionPBX database "
+		  "'%s': %s",
+	    t->name, ci.dbname, why);
+	return req_error(r, e == E_TIMEOUT ? E_TIMEOUT : E_BACKEND,
+	    "failed to connect to the database");
+}
+
+/* Runs st on t's database.  Returns as fpx_db. */
+static enum err
+db_exec(struct req *r, struct fpx_backend *b, const struct tenant *t,
+    const struct pg_stmt *st, const char *const *vals, struct pg_res **out)
+{
+	char why[256];
+	enum err e;
+
+	if ((e = db_conn(r, b, t)) != E_OK)
+		return e;
+	req_op(r, st->name);
+	e = pg_exec(b->db, st, vals, net_deadline(r->conf->backend_ms),
+	    r->arena, out, why, sizeof(why));
+	if (e == E_OK)
+		return E_OK;
+	if (e == E_BADREQ) {
+		log_info("%s: %s", st->name, why);
+		return E_BADREQ;
+	}
+	log_warnx("tenant '%s': %s: %s", t->name, st->name, why);
+	pg_close(b->db);
+	b->db = NULL;
+	return req_error(r, e,
+	    e == E_TIMEOUT ? "the database did not answer in time"
+			   : "lost the connection to the database");
+}
+
+enum err
+fpx_db(struct req *r, const struct pg_stmt *st, const char *const *vals,
+    struct pg_res **out)
+{
+	return db_exec(r, backend(r, r->tenant), r->tenant, st, vals, out);
+}
+
+/* Returns 1 if the secret matches the bcrypt hash (or a cached check). */
+static int
+verify(struct fpx_backend *b, const char *key, const char *hash,
+    const char *secret, size_t slen)
+{
+	uint8_t mac[SHA256_LEN];
+	struct authent *e, *victim = &b->cache[0];
+	const char *out;
+	size_t i, hlen = strlen(hash);
+
+	hmac_sha256(b->mackey, sizeof(b->mackey), secret, slen, mac);
+	for (i = 0; i < AUTH_CACHE; i++) {
+		e = &b->cache[i];
+		if (strcmp(e->key, key) == 0 && strcmp(e->hash, hash) == 0 &&
+		    ct_equal(e->mac, mac, SHA256_LEN)) {
+			e->used = ++b->tick;
+			return 1;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	/* crypt_r stops at a NUL: a secret holding one never matches. */
+	if (hlen < 7 || hlen >= HASH_MAX || memchr(secret, '\0', slen))
+		return 0;
+	if (b->cd == NULL && (b->cd = calloc(1, sizeof(*b->cd))) == NULL)
+		abort();
+	out = crypt_r(secret, hash, b->cd);
+	if (out == NULL || strlen(out) != hlen || !ct_equal(out, hash, hlen))
+		return 0;
+	memcpy(victim->key, key, sizeof(victim->key));
+	memcpy(victim->hash, hash, hlen + 1);
+	memcpy(victim->mac, mac, SHA256_LEN);
+	victim->used = ++b->tick;
+	return 1;
+}
+
+/* Reads the key's row (secret, refresh due, domain, read only). */
+static enum err
+key_row(struct req *r, struct fpx_backend *b, const struct tenant *t,
+    const char *key, struct pg_res **res)
+{
+	const char *every = tkey(t, "FUSIONPBX_LAST_USED");
+	const char *vals[2] = { key, every ? every : LAST_USED };
+	struct pg_res *has;
+	enum err e;
+
+	if ((e = db_conn(r, b, t)) != E_OK)
+		return e;
+	if (b->key_domains == -1) {
+		e = db_exec(r, b, t, &st_has_key_domains, NULL, &has);
+		if (e != E_OK && e != E_BADREQ)
+			return e;
+		b->key_domains = e == E_OK && pg_nrows(has) == 1 &&
+		    pg_value(has, 0, 0)[0] == 't';
+	}
+	return db_exec(
+	    r, b, t, b->key_domains ? &st_key_dom : &st_key, vals, res);
+}
+
+enum err
+fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
+    const char *secret, size_t slen)
+{
+	struct fpx_backend *b = backend(r, t);
+	const char *vals[1] = { key_uuid };
+	struct pg_res *res, *touched;
+	enum err e;
+
+	e = key_row(r, b, t, key_uuid, &res);
+	if (e == E_BADREQ || (e == E_OK && pg_nrows(res) == 0))
+		return E_NOTFOUND;
+	if (e != E_OK)
+		return e;
+	if (pg_isnull(res, 0, 0) ||
+	    !verify(b, key_uuid, pg_value(res, 0, 0), secret, slen))
+		return E_UNAUTH;
+	r->tenant = t;
+	r->scopes = SCOPE_READ;
+	if (pg_value(res, 0, 3)[0] != 't')
+		r->scopes |= SCOPE_WRITE;
+	b->key_domain[0] = '\0';
+	if (!pg_isnull(res, 0, 2))
+		memcpy(b->key_domain, pg_value(res, 0, 2), FPX_UUID_LEN + 1);
+	if (pg_value(res, 0, 1)[0] == 't' &&
+	    db_exec(r, b, t, &st_touch, vals, &touched) != E_OK)
+		log_info("cannot update last_used of key '%s'", key_uuid);
+	r->errmsg[0] = '\0';
+	r->errlen = 0;
+	return E_OK;
+}
+
+const char *
+fpx_key_domain(struct req *r)
+{
+	struct fpx_backend *b = backend(r, r->tenant);
+
+	return b->key_domain[0] != '\0' ? b->key_domain : NULL;
+}
+
+enum err
+fpx_domain_allowed(struct req *r, const char *domain_uuid)
+{
+	const char *mine = fpx_key_domain(r);
+	char canon[FPX_UUID_LEN + 1];
+
+	if (mine == NULL)
+		return E_OK;
+	if (domain_uuid != NULL &&
+	    fpx_uuid_parse(domain_uuid, strlen(domain_uuid), canon) == 0 &&
+	    strcmp(canon, mine) == 0)
+		return E_OK;
+	return req_error(r, E_FORBIDDEN, "key limited to domain %s", mine);
+}
+
+/* The event-socket settings, each from the first place that has it. */
+static void
+esl_settings(struct req *r, struct fpx_backend *b, struct esl_conf *ec)
+{
+	const struct tenant *t = r->tenant;
+	struct pv *conf = config(r, t);
+	const char *row[3] = { NULL, NULL, NULL };
+	const char *keys[3][3] = { { "ESL_HOST", "switch.event_socket.host",
+				       "event_socket.ip_address" },
+		{ "ESL_PORT", "switch.event_socket.port", "event_socket.port" },
+		{ "ESL_PASSWORD", "switch.event_socket.password",
+		    "event_socket.password" } };
+	const char *defs[3] = { "127.0.0.1", "8021", "ClueCon" };
+	const char *got[3];
+	struct pg_res *res;
+	size_t i, missing = 0;
+
+	for (i = 0; i < 3; i++) {
+		got[i] = first(tkey(t, keys[i][0]), cfg(r, conf, keys[i][1]),
+		    cfg(r, conf, keys[i][2]));
+		missing += got[i] == NULL;
+	}
+	/* FusionPBX <= 5.1 kept them in the first row of v_settings. */
+	if (missing > 0 && db_exec(r, b, t, &st_settings, NULL, &res) == E_OK &&
+	    pg_nrows(res) > 0)
+		for (i = 0; i < 3; i++)
+			if (!pg_isnull(res, 0, i) && *pg_value(res, 0, i))
+				row[i] = pg_value(res, 0, i);
+	r->errmsg[0] = '\0';
+	r->errlen = 0;
+	ec->host = first(got[0], row[0], defs[0]);
+	ec->port = first(got[1], row[1], defs[1]);
+	ec->password = first(got[2], row[2], defs[2]);
+}
+
+enum err
+fpx_esl(struct req *r, struct esl **out)
+{
+	struct fpx_backend *b = backend(r, r->tenant);
+	struct esl_conf ec;
+	char why[256];
+	enum err e;
+
+	if (b->esl != NULL && !esl_usable(b->esl))
+		fpx_esl_drop(r);
+	if (b->esl == NULL) {
+		esl_settings(r, b, &ec);
+		req_op(r, "esl connect");
+		e = esl_open(&ec, net_deadline(r->conf->backend_ms), &b->esl,
+		    why, sizeof(why));
+		if (e != E_OK) {
+			log_warnx("tenant '%s': event socket %s:%s: %s",
+			    r->tenant->name, ec.host, ec.port, why);
+			return e;
+		}
+	}
+	*out = b->esl;
+	return E_OK;
+}
+
+void
+fpx_esl_drop(struct req *r)
+{
+	struct fpx_backend *b = backend(r, r->tenant);
+
+	esl_close(b->esl);
+	b->esl = NULL;
+}
+
+long
+fpx_originate_ms(struct req *r)
+{
+	const char *v = tkey(r->tenant, "ESL_TIMEOUT");
+	long ms;
+
+	if (v == NULL || parse_duration(v, &ms) == -1 || ms <= 0)
+		return ESL_WAIT_MS;
+	return ms;
+}
+
+enum fpx_cache
+fpx_cache_method(struct req *r, const char **dir)
+{
+	struct pv *conf = config(r, r->tenant);
+	const char *m;
+
+	m = first(tkey(r->tenant, "FUSIONPBX_CACHE"),
+	    cfg(r, conf, "cache.method"), "file");
+	*dir = first(tkey(r->tenant, "FUSIONPBX_CACHE_DIR"),
+	    cfg(r, conf, "cache.location"), "/var/cache/fusionpbx");
+	if (strcmp(m, "off") == 0 || strcmp(m, "none") == 0)
+		return FPX_CACHE_OFF;
+	return strcmp(m, "memcache") == 0 ? FPX_CACHE_MEMCACHE : FPX_CACHE_FILE;
+}
