@@ -8,9 +8,12 @@
  * a statement is being prepared (so it did not run), the driver
  * reconnects and tries once more.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mariadb/errmsg.h>
 #include <mariadb/mysql.h>
@@ -20,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "mysql.h"
+#include "netio.h"
 #include "pbxconf.h"
 #include "req.h"
 #include "worker.h"
@@ -162,6 +166,42 @@ conn_options(
 }
 
 /*
+ * The public text of a failed connect.  libmariadb connects TCP without
+ * blocking and then reports EINPROGRESS, not why the connect failed; a
+ * quick failure is probed once more with a plain connect to learn the
+ * reason as mysqlnd would report it ("Connection refused").
+ */
+static void
+connect_msg(const struct req *r, MYSQL *h, const struct db_settings *s,
+    int sock, uint64_t t0, char *msg, size_t size)
+{
+	unsigned int code = mysql_errno(h);
+	char port[24], why[256];
+	int fd;
+
+	if (sock ||
+	    (code != CR_CONN_HOST_ERROR && code != CR_CONNECTION_ERROR) ||
+	    mysql_msg_errno(mysql_error(h)) != EINPROGRESS) {
+		pdo_connect_msg(msg, size, code, mysql_error(h));
+		return;
+	}
+	if (now_us() - t0 > (uint64_t)backend_ms(r) * 500) {
+		snprintf(
+		    msg, size, "SQLSTATE[HY000] [2002] Connection timed out");
+		return;
+	}
+	snprintf(port, sizeof(port), "%ld", s->port);
+	fd = net_connect(
+	    s->host, port, net_deadline(backend_ms(r)), why, sizeof(why));
+	if (fd >= 0) {
+		close(fd);
+		pdo_connect_msg(msg, size, code, mysql_error(h));
+		return;
+	}
+	snprintf(msg, size, "SQLSTATE[HY000] [2002] %s", why);
+}
+
+/*
  * Connects c.  DB_HOST "localhost" is the unix socket DB_SOCKET, as in
  * PDO's DSN; anything else is TCP to DB_PORT.
  */
@@ -171,6 +211,7 @@ conn_open(struct req *r, struct mysql_conn *c)
 	struct db_settings s;
 	const char *sockpath, *dbname = dbnames[c->db];
 	char msg[LIM_ERRMSG];
+	uint64_t t0;
 	int sock;
 	MYSQL *h;
 
@@ -183,11 +224,11 @@ conn_open(struct req *r, struct mysql_conn *c)
 		fatalx("mysql_init: out of memory");
 	conn_options(r, h, &s, sock);
 	req_op(r, "mysql connect");
+	t0 = now_us();
 	if (mysql_real_connect(h, s.host, s.user, s.password, dbname,
 		sock ? 0 : (unsigned int)s.port, sock ? sockpath : NULL,
 		0) == NULL) {
-		pdo_connect_msg(
-		    msg, sizeof(msg), mysql_errno(h), mysql_error(h));
+		connect_msg(r, h, &s, sock, t0, msg, sizeof(msg));
 		log_warnx("mysql: cannot connect to '%s' as '%s' on '%s': %s",
 		    dbname, s.user, sock ? sockpath : s.host, mysql_error(h));
 		mysql_close(h);

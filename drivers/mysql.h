@@ -170,6 +170,12 @@ const char *pdo_sqlstate_text(const char *state);
 void pdo_connect_msg(char *dst, size_t size, unsigned code, const char *msg);
 
 /*
+ * Returns the number in the trailing "(N)" libmariadb appends to its
+ * socket errors ("Can't connect to server on 'h' (111)"), or 0.
+ */
+int mysql_msg_errno(const char *msg);
+
+/*
  * Formats a statement failure as PDO does into dst (size bytes):
  * "SQLSTATE[<state>]: <class text>: <code> <msg>".
  */

@@ -91,12 +91,8 @@ pdo_sqlstate_text(const char *state)
 	return "<<Unknown error>>";
 }
 
-/*
- * The number in the trailing "(N)" libmariadb appends to its socket
- * errors ("Can't connect to server on 'h' (111)"), or 0.
- */
-static int
-trailing_code(const char *msg)
+int
+mysql_msg_errno(const char *msg)
 {
 	const char *open, *end;
 	long v;
@@ -140,7 +136,7 @@ pdo_connect_msg(char *dst, size_t size, unsigned code, const char *msg)
 	switch (code) {
 	case 2002: /* CR_CONNECTION_ERROR: unix socket */
 	case 2003: /* CR_CONN_HOST_ERROR: TCP */
-		n = trailing_code(msg);
+		n = mysql_msg_errno(msg);
 		if (n > 0) {
 			snprintf(dst, size, "SQLSTATE[HY000] [2002] %s",
 			    strerror(n));
@@ -149,7 +145,7 @@ pdo_connect_msg(char *dst, size_t size, unsigned code, const char *msg)
 		break;
 	case 2005: /* CR_UNKNOWN_HOST */
 		quoted_host(msg, host, sizeof(host));
-		n = trailing_code(msg);
+		n = mysql_msg_errno(msg);
 		snprintf(dst, size,
 		    "SQLSTATE[HY000] [2002] php_network_getaddresses: "
 		    "getaddrinfo for %s failed: %s",

@@ -34,6 +34,18 @@ sqlstates(void)
 }
 
 static void
+msg_errno(void)
+{
+	is_int(mysql_msg_errno("Can't connect to server on 'h' (115)"), 115,
+	    "errno of a connect message");
+	is_int(mysql_msg_errno("Unknown server host 'h' (-2)"), -2,
+	    "negative resolver code");
+	is_int(mysql_msg_errno("no number"), 0, "no number: 0");
+	is_int(mysql_msg_errno("odd (x1)"), 0, "not a number: 0");
+	is_int(mysql_msg_errno(""), 0, "empty: 0");
+}
+
+static void
 stmt_msgs(void)
 {
 	char m[512];
@@ -201,6 +213,7 @@ int
 main(void)
 {
 	sqlstates();
+	msg_errno();
 	stmt_msgs();
 	connect_msgs();
 	typing();
