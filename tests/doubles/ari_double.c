@@ -36,8 +36,8 @@
  * Common: binds 127.0.0.1 (port 0 unless --port), writes the port to
  * --port-file, logs every request as one JSON line to --log FILE (golden:
  * one .bin file per connection in --log DIR), exits after --lifetime
- * seconds.  In the log, "raw" and "body" hold the bytes as code points
- * U+0000-U+00FF (Python: s.encode("latin-1")).
+ * seconds (600; golden mode 3600).  In the log, "raw" and "body" hold the bytes
+ * as code points U+0000-U+00FF (Python: s.encode("latin-1")).
  */
 #include <sys/inotify.h>
 #include <sys/socket.h>
@@ -121,7 +121,7 @@ struct ctl {
 	char gcase[256];
 };
 
-static struct opts opt = { .lifetime = 600,
+static struct opts opt = { .lifetime = -1,
 	.user = "ari_user",
 	.secret = "ari_password",
 	.fixtures = "../shared/fixtures/ari",
@@ -669,6 +669,8 @@ options(int argc, char **argv)
 	}
 	if (opt.golden != NULL && opt.control == NULL)
 		usage();
+	if (opt.lifetime < 0) /* a golden run outlasts a test file */
+		opt.lifetime = opt.golden != NULL ? 3600 : 600;
 }
 
 int
