@@ -373,6 +373,9 @@ env_parse(struct arena *a, struct tenant *t, const char *text, size_t n)
 		kl = (size_t)(eq - k);
 		trim(&k, &kl);
 		trim(&v, &vl);
+		/* PHP keeps "KEY\0x" apart from "KEY"; a C string cannot. */
+		if (memchr(k, '\0', kl) != NULL)
+			continue;
 		if (vl >= 2 &&
 		    ((v[0] == '"' && v[vl - 1] == '"') ||
 			(v[0] == '\'' && v[vl - 1] == '\''))) {

@@ -94,6 +94,7 @@ dotenv(void)
 				   "KEY9=\f x \v\n"
 				   "KEY10=v\0\0\n"
 				   "KEY1=later\n"
+				   "KEY2\0x=nul in the key\n"
 				   "\tKEY11\t=\t\" padded \"\t";
 	struct arena *a = arena_new();
 	struct tenant t = { .name = "t" };
@@ -101,7 +102,8 @@ dotenv(void)
 	env_parse(a, &t, text, sizeof(text) - 1);
 	is_str(env(&t, "KEY1"), "later", "later duplicate wins");
 	is_str(t.env[0].key, "KEY1", "and keeps the first position");
-	is_str(env(&t, "KEY2"), "quoted", "double quotes stripped");
+	is_str(env(&t, "KEY2"), "quoted",
+	    "double quotes stripped; a key with a NUL is skipped");
 	is_str(env(&t, "KEY3"), "single", "single quotes stripped");
 	is_str(env(&t, "KEY4"), "\"mismatch'", "mismatched quotes kept");
 	is_str(env(&t, "KEY5"), "b # c", "no inline comments");
