@@ -87,9 +87,9 @@ unicode_escape(struct jp *j)
 {
 	unsigned hi, lo;
 
-	if (j->end - j->p < 5 || hex4(j->p + 1, &hi) == -1)
+	if (j->end - j->p < 6 || hex4(j->p + 2, &hi) == -1)
 		return -1;
-	j->p += 5;
+	j->p += 6;
 	if (hi >= 0xdc00 && hi <= 0xdfff)
 		return -1;
 	if (hi >= 0xd800 && hi <= 0xdbff) {
