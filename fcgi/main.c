@@ -177,6 +177,7 @@ main(int argc, char *argv[])
 	if (conf_runtime_check(c) == -1) {
 		if (test)
 			fprintf(stderr, "pbxapi: configuration test failed\n");
+		conf_free(c);
 		return 1;
 	}
 	if (test) {
@@ -187,6 +188,7 @@ main(int argc, char *argv[])
 		    "pbxapi: configuration %s test is "
 		    "successful\n",
 		    path ? path : "(built-in defaults)");
+		conf_free(c);
 		return 0;
 	}
 	fd = listen_inherited(&inherited_single);
