@@ -162,12 +162,12 @@ pg_open(const struct pg_conninfo *ci, uint64_t deadline, struct pg **out,
 }
 
 int
-pg_usable(struct pg *c)
+pg_usable(struct pg *c, int idle)
 {
 	struct pollfd pfd;
 
 	if (c->broken || PQstatus(c->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+	    (idle && PQtransactionStatus(c->conn) != PQTRANS_IDLE))
 		return 0;
 	pfd.fd = PQsocket(c->conn);
 	pfd.events = POLLIN;

@@ -60,10 +60,11 @@ void pg_close(void *c);
 int pg_broken(const struct pg *c);
 
 /*
- * Checks an idle connection before reuse: notices a server that closed
- * it (restart, pg_terminate_backend).  Returns 1 if it is usable.
+ * Checks a connection before use: notices a server that closed it
+ * (restart, pg_terminate_backend) and, with idle set, a transaction left
+ * open.  Returns 1 if it is usable.
  */
-int pg_usable(struct pg *c);
+int pg_usable(struct pg *c, int idle);
 
 /*
  * Runs st with the values vals[0..nparams-1] (NULL is SQL NULL),

@@ -188,18 +188,22 @@ conninfo(struct req *r, const struct tenant *t, struct pg_conninfo *ci)
 	    cfg(r, conf, "database.0.password"), "fusionpbx");
 	ci->sslmode = first(tkey(t, "FUSIONPBX_DB_SSLMODE"),
 	    cfg(r, conf, "database.0.sslmode"), "");
-	ci->stmt_timeout_ms = r->conf->backend_ms;
+	/* A safety net behind the client's deadline, which fires first. */
+	ci->stmt_timeout_ms = r->conf->backend_ms + 1000;
 }
 
-/* Makes b->db a live connection.  Returns E_OK or sets r's error. */
+/*
+ * Makes b->db a live connection; with idle (a request's first use), one
+ * that has no transaction left open.  Returns E_OK or sets r's error.
+ */
 static enum err
-db_conn(struct req *r, struct fpx_backend *b, const struct tenant *t)
+db_conn(struct req *r, struct fpx_backend *b, const struct tenant *t, int idle)
 {
 	struct pg_conninfo ci;
 	char why[256];
 	enum err e;
 
-	if (b->db != NULL && !pg_usable(b->db)) {
+	if (b->db != NULL && !pg_usable(b->db, idle)) {
 		pg_close(b->db);
 		b->db = NULL;
 	}
@@ -228,7 +232,7 @@ db_exec(struct req *r, struct fpx_backend *b, const struct tenant *t,
 	char why[256];
 	enum err e;
 
-	if ((e = db_conn(r, b, t)) != E_OK)
+	if ((e = db_conn(r, b, t, 0)) != E_OK)
 		return e;
 	req_op(r, st->name);
 	e = pg_exec(b->db, st, vals, net_deadline(r->conf->backend_ms),
@@ -300,7 +304,7 @@ key_row(struct req *r, struct fpx_backend *b, const struct tenant *t,
 	struct pg_res *has;
 	enum err e;
 
-	if ((e = db_conn(r, b, t)) != E_OK)
+	if ((e = db_conn(r, b, t, 1)) != E_OK)
 		return e;
 	if (b->key_domains == -1) {
 		e = db_exec(r, b, t, &st_has_key_domains, NULL, &has);

@@ -36,8 +36,10 @@ answer(struct req *r, struct reply *rp, const char *body, size_t n)
 	while (ulen > 0 && strchr(" \t\n\r\v", u[ulen - 1]) != NULL &&
 	    u[ulen - 1] != '\0')
 		ulen--;
-	if (ok && utf8_valid(u, ulen) == -1)
+	if (ok && utf8_valid(u, ulen) == -1) {
+		fpx_esl_drop(r); /* a server that says this is not trusted */
 		return req_error(r, E_PROTO, "invalid reply from FreeSWITCH");
+	}
 	w = fpx_json(rp, 200);
 	jw_obj_open(w);
 	jw_keyz(w, "success");
