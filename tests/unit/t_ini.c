@@ -165,14 +165,22 @@ scanner_rules(void)
 	ini_is("[s]\nk=\"a\" ;c \"d\"\n", "{\"s\":{\"k\":\"a\\\" ;c \\\"d\"}}",
 	    "a later quote cancels the comment");
 	ini_is("[s]\rk=v\r", "{\"s\":{\"k\":\"v\"}}", "CR line ends");
-	ini_is("[s]\nk=v\n\0z=1\n", "{\"s\":{\"k\":\"v\"}}",
-	    "NUL between statements ends the input");
+	ini_is("[s]\nk=v\n\0z=1\n", "{\"s\":{\"k\":\"v\",\"\\u0000z\":\"1\"}}",
+	    "NUL is a label character");
 	ini_is("[s]\nk=a\0b\n", "{\"s\":{\"k\":\"a\\u0000b\"}}",
 	    "NUL inside a value kept");
 	ini_is("[s]\nk=1\n;c=2", "{\"s\":{\"k\":\"1\"}}",
 	    "comment without a line end");
-	ini_is("[s]\nk=;a=b", "{\"s\":{\"k\":\"\",\"a\":\"b\"}}",
-	    "';' at the end of the input leaves the scanner in INITIAL");
+	ini_is("[s]\nk=;a=b", "FAIL",
+	    "value ';' with no line end after it: the scan stops "
+	    "mid-statement");
+	ini_is("[s]\nk=v;c", "{\"s\":{\"k\":\"v\"}}",
+	    "comment after a value at the end of the input");
+	ini_is("[s]\nnull", "{\"s\":[]}",
+	    "a label running to the end of the input ends it");
+	ini_is("[s]\nNull\n", "FAIL", "bool words ignore case");
+	ini_is("[s]\nx]y=1\n", "{\"s\":{\"x]y\":\"1\"}}",
+	    "']' is a label character");
 	ini_is("\xef\xbb\xbf", "[]", "BOM alone is a bare label");
 	ini_is("[s]\nk=1\n[t]\n[s]\n", "{\"s\":[],\"t\":[]}",
 	    "a replaced section keeps its place");
@@ -180,7 +188,8 @@ scanner_rules(void)
 	    "a section replaces a scalar");
 	ini_is("[s]\n=1\n", "FAIL", "line starting with = fails");
 	ini_is("[s]\nk=\"\n", "{\"s\":{\"k\":\"\\\"\"}}", "lone quote");
-	ini_is("[s]]\n", "FAIL", "text after ] fails");
+	ini_is("[s]]\n", "{\"s\":[]}", "']' after a section: a bare label");
+	ini_is("[s](\n", "FAIL", "'(' after a section fails");
 }
 
 /* label[offset]= (ZEND_INI_PARSER_POP_ENTRY). */
