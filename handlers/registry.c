@@ -15,6 +15,7 @@ extern const struct family system_family;
 extern const struct family status_family;
 extern const struct family recordings_family;
 extern const struct family ari_family;
+extern const struct family ami_family;
 extern const struct family pbxinfo_family;
 extern const struct family cdr_family;
 extern const struct family extension_family;
@@ -40,6 +41,7 @@ const struct family *const families[] = {
 	&status_family,
 	&pbxinfo_family,
 	&ari_family,
+	&ami_family,
 	&recordings_family,
 	&cdr_family,
 	&extension_family,
