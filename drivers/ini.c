@@ -15,8 +15,9 @@
  *	end of line
  *
  * Anything else (a key holding "(){}^~!$&|\"", a bare "yes" or "none",
- * text after "]" such as an Asterisk template "[x](!)", an unclosed
- * "[x") is a syntax error that fails the whole file.  ';' starts a comment;
+ * a "(" after a section such as the Asterisk template "[x](!)", an
+ * unclosed "[x") is a syntax error that fails the whole file.  ';' starts a
+ *comment;
  * '#' is an ordinary label character (PHP 7 dropped '#' comments).
  *
  * Raw values run to the end of the line, are cut at the first ';' (unless
@@ -47,8 +48,6 @@
 #include "ini.h"
 #include "limits.h"
 #include "pv.h"
-
-#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Tokens of the INITIAL state, as the parser sees them. */
 enum tok {
@@ -179,7 +178,7 @@ bool_len(const struct ini *x, size_t p)
 		"off", "no", "none", "null" };
 	size_t i, k, best = 0;
 
-	for (i = 0; i < NITEMS(words); i++) {
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		k = strlen(words[i]);
 		if (k > best && k <= x->n - p &&
 		    strncasecmp(x->s + p, words[i], k) == 0)
@@ -353,13 +352,6 @@ sb_add(struct arena *a, struct sb *b, const char *s, size_t n)
 	b->len += n;
 }
 
-/* The array keys and values land in: the active section or the root. */
-static struct pv *
-target(struct ini *x)
-{
-	return x->sec != NULL ? x->sec : x->root;
-}
-
 /* A section: [name] replaces an earlier [name] in place. */
 static void
 on_section(struct ini *x, const char *name, size_t n)
@@ -369,19 +361,8 @@ on_section(struct ini *x, const char *name, size_t n)
 	x->sec = pv_set(x->a, x->root, name, n, *arr);
 }
 
-/* label = value: zend_symtable_update. */
-static void
-on_entry(struct ini *x, const char *k, size_t n, struct pv v)
-{
-	pv_set(x->a, target(x), k, n, v);
-}
-
-static int
-php_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	    c == '\f';
-}
+/* is_numeric_string's blanks. */
+#define PHP_SPACE(c) ((c) != '\0' && strchr(" \t\n\r\v\f", (c)) != NULL)
 
 /*
  * The label of label[...]= becomes an integer key when it does not start
@@ -398,7 +379,7 @@ pop_index(struct arena *a, const char *k, size_t n, int64_t *out)
 
 	if (n > 1 && k[0] == '0')
 		return 0;
-	while (i < n && php_space(k[i]))
+	while (i < n && PHP_SPACE(k[i]))
 		i++;
 	if (i < n && (k[i] == '+' || k[i] == '-'))
 		neg = k[i++] == '-';
@@ -412,7 +393,7 @@ pop_index(struct arena *a, const char *k, size_t n, int64_t *out)
 	    (i - d == 19 && memcmp(k + d, lmin, 19) >= 0 &&
 		!(neg && memcmp(k + d, lmin, 19) == 0)))
 		return 0;
-	while (i < n && php_space(k[i]))
+	while (i < n && PHP_SPACE(k[i]))
 		i++;
 	if (i != n)
 		return 0;
@@ -425,7 +406,7 @@ static void
 on_pop_entry(
     struct ini *x, const char *k, size_t n, const struct sb *off, struct pv v)
 {
-	struct pv *t = target(x), *h;
+	struct pv *t = x->sec != NULL ? x->sec : x->root, *h;
 	int64_t idx;
 
 	if (pop_index(x->a, k, n, &idx)) {
@@ -706,7 +687,9 @@ parse(struct ini *x)
 				continue; /* a bare label: nothing */
 			if (lex_raw(x, &v) == -1)
 				return -1;
-			on_entry(x, k, n, v);
+			/* label = value: zend_symtable_update */
+			pv_set(
+			    x->a, x->sec != NULL ? x->sec : x->root, k, n, v);
 			break;
 		case T_OFFSET:
 			if (stmt_offset(x) == -1)
