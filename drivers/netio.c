@@ -70,8 +70,8 @@ connect_one(const struct sockaddr *sa, socklen_t len, uint64_t deadline)
 	int fd, fl, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
+	fd = socket(
+	    sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		return -1;
 	if (connect(fd, sa, len) == -1) {
@@ -102,8 +102,8 @@ fail:
 }
 
 int
-net_connect(const char *host, const char *port, uint64_t deadline,
-    char *err, size_t errlen)
+net_connect(const char *host, const char *port, uint64_t deadline, char *err,
+    size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct sockaddr_un sun;
@@ -118,8 +118,8 @@ net_connect(const char *host, const char *port, uint64_t deadline,
 			return -1;
 		}
 		memcpy(sun.sun_path, host, strlen(host));
-		fd = connect_one((struct sockaddr *)&sun, sizeof(sun),
-		    deadline);
+		fd =
+		    connect_one((struct sockaddr *)&sun, sizeof(sun), deadline);
 		if (fd == -1)
 			snprintf(err, errlen, "%s", strerror(errno));
 		return fd;
