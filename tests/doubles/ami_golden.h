@@ -356,35 +356,77 @@ replay(struct gcl *g, const struct gstep *st, size_t n)
 		;
 }
 
-/* (c): the reply to one message of a case without recorded AMI. */
+/* (c): Command X answered with the recorded stdout of asterisk -rx X. */
 static void
-synth_reply(struct gcase *gc, struct out *o, const char *m, size_t n)
+synth_command(struct gcase *gc, struct out *o, const char *cmd)
 {
-	char *a = header(m, n, "Action"), *id = header(m, n, "ActionID");
-	char *cmd = header(m, n, "Command");
-	const char *msg = NULL, *line, *nl, *end;
+	const char *line, *nl, *end;
 	struct gshell *sh = NULL;
 	size_t i;
 
 	for (i = 0; cmd != NULL && i < gc->nsh; i++)
 		if (strcmp(gc->sh[i].cmd, cmd) == 0 && (sh == NULL || sh->used))
 			sh = &gc->sh[i];
+	if (sh == NULL) {
+		out_adds(o, "Output: No such command '");
+		out_adds(o, cmd ? cmd : "");
+		out_adds(o, "'\r\n");
+		return;
+	}
+	sh->used = 1;
+	end = sh->out + sh->len;
+	for (line = sh->out; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		out_adds(o, "Output: ");
+		out_add(o, line, (size_t)(nl - line));
+		out_adds(o, "\r\n");
+	}
+}
+
+/* Returns 1 if case gc recorded asterisk -rx cmd. */
+static int
+has_command(const struct gcase *gc, const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; cmd != NULL && i < gc->nsh; i++)
+		if (strcmp(gc->sh[i].cmd, cmd) == 0)
+			return 1;
+	return 0;
+}
+
+/* The Response and Message of an action other than Command. */
+static const char *
+synth_status(const char *a)
+{
 	if (a == NULL)
-		msg = "Error\r\nMessage: Missing action in request";
-	else if (strcasecmp(a, "Login") == 0)
-		msg = "Success\r\nMessage: Authentication accepted";
-	else if (strcasecmp(a, "Logoff") == 0)
-		msg = "Goodbye\r\nMessage: Thanks for all the fish.";
-	else if (strcasecmp(a, "DBPut") == 0)
-		msg = "Success\r\nMessage: Updated database successfully";
-	else if (strcasecmp(a, "DBDel") == 0)
-		msg = "Success\r\nMessage: Key deleted successfully";
-	else if (strcasecmp(a, "DBDelTree") == 0)
-		msg = "Success\r\nMessage: Key tree deleted successfully";
-	else if (strcasecmp(a, "Command") != 0)
-		msg = "Error\r\nMessage: Invalid/unknown command";
+		return "Error\r\nMessage: Missing action in request";
+	if (strcasecmp(a, "Login") == 0)
+		return "Success\r\nMessage: Authentication accepted";
+	if (strcasecmp(a, "Logoff") == 0)
+		return "Goodbye\r\nMessage: Thanks for all the fish.";
+	if (strcasecmp(a, "DBPut") == 0)
+		return "Success\r\nMessage: Updated database successfully";
+	if (strcasecmp(a, "DBDel") == 0)
+		return "Success\r\nMessage: Key deleted successfully";
+	if (strcasecmp(a, "DBDelTree") == 0)
+		return "Success\r\nMessage: Key tree deleted successfully";
+	if (strcasecmp(a, "Command") != 0)
+		return "Error\r\nMessage: Invalid/unknown command";
+	return NULL;
+}
+
+/* (c): the reply to one message of a case without recorded AMI. */
+static void
+synth_reply(struct gcase *gc, struct out *o, const char *m, size_t n)
+{
+	char *a = header(m, n, "Action"), *id = header(m, n, "ActionID");
+	char *cmd = header(m, n, "Command");
+	const char *msg = synth_status(a);
+
 	out_adds(o, "Response: ");
-	out_adds(o, msg ? msg : sh ? "Success" : "Error");
+	out_adds(o, msg ? msg : has_command(gc, cmd) ? "Success" : "Error");
 	out_adds(o, "\r\n");
 	if (id != NULL) {
 		out_adds(o, "ActionID: ");
@@ -393,22 +435,7 @@ synth_reply(struct gcase *gc, struct out *o, const char *m, size_t n)
 	}
 	if (msg == NULL) {
 		out_adds(o, "Message: Command output follows\r\n");
-		if (sh == NULL) {
-			out_adds(o, "Output: No such command '");
-			out_adds(o, cmd ? cmd : "");
-			out_adds(o, "'\r\n");
-		} else {
-			sh->used = 1;
-			end = sh->out + sh->len;
-			for (line = sh->out; line < end; line = nl + 1) {
-				if ((nl = memchr(line, '\n',
-					 (size_t)(end - line))) == NULL)
-					nl = end;
-				out_adds(o, "Output: ");
-				out_add(o, line, (size_t)(nl - line));
-				out_adds(o, "\r\n");
-			}
-		}
+		synth_command(gc, o, cmd);
 	}
 	out_adds(o, "\r\n");
 	free(a);
