@@ -19,6 +19,7 @@ extern const struct family ami_family;
 extern const struct family pbxinfo_family;
 extern const struct family cdr_family;
 extern const struct family extension_family;
+extern const struct family followme_family;
 extern const struct family queues_db_family;
 extern const struct family fusionpbx_read_family;
 extern const struct family fusionpbx_create_family;
@@ -45,6 +46,7 @@ const struct family *const families[] = {
 	&recordings_family,
 	&cdr_family,
 	&extension_family,
+	&followme_family,
 	&queues_db_family,
 	&fusionpbx_read_family,
 	&fusionpbx_create_family,
