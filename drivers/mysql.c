@@ -628,3 +628,33 @@ sql_query_json(
 	jw_arr_close(w);
 	return e;
 }
+
+static enum err
+found_row(
+    void *ctx, const struct sql_col *cols, const struct sql_val *vals, size_t n)
+{
+	(void)cols;
+	(void)vals;
+	(void)n;
+	*(int *)ctx = 1;
+	return E_OK;
+}
+
+enum err
+sql_exists(
+    struct req *r, struct sql_conn *c, const struct sql_stmt *st, int *found)
+{
+	*found = 0;
+	return sql_query(r, c, st, found_row, found);
+}
+
+size_t
+sql_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}

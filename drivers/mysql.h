@@ -150,6 +150,19 @@ sql_query(struct req *r, struct sql_conn *c, const struct sql_stmt *st,
 enum err sql_query_json(
     struct req *r, struct sql_conn *c, const struct sql_stmt *st, struct jw *w);
 
+/*
+ * Runs the query st on c and sets *found to whether it returned a row.
+ * Returns as sql_query.
+ */
+enum err sql_exists(
+    struct req *r, struct sql_conn *c, const struct sql_stmt *st, int *found);
+
+/*
+ * Returns the length in characters of the n UTF-8 bytes at s, as MySQL
+ * measures a value against a utf8mb4 VARCHAR(n).
+ */
+size_t sql_chars(const char *s, size_t n);
+
 /* Writes one row as a JSON object (the typing of sql_query_json). */
 void sql_row_json(struct jw *w, const struct sql_col *cols,
     const struct sql_val *vals, size_t n);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
@@ -42,29 +41,6 @@ enum { A_ACCOUNT, A_NAME, A_SIP };
 #define A_TYPE	  (A_SIP + 8)
 #define A_DIAL	  (A_SIP + 19)
 
-/* Returns the number of UTF-8 characters of the n bytes at s. */
-static size_t
-utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
-static int
-all_digits(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return n > 0;
-}
-
 /* "account" must be 1-20 digits.  Returns E_OK or E_BADREQ. */
 static enum err
 check_account(struct req *r)
@@ -74,7 +50,7 @@ check_account(struct req *r)
 	if (!a->present || a->len == 0)
 		return req_error(
 		    r, E_BADREQ, "Missing required extension field: account");
-	if (a->len > ACCOUNT_MAX || !all_digits(a->s, a->len))
+	if (a->len > ACCOUNT_MAX || v_digits(a->s, a->len) != 0)
 		return req_error(
 		    r, E_BADREQ, "Invalid extension field: account");
 	return E_OK;
@@ -85,7 +61,7 @@ too_long(struct req *r, int i, size_t max)
 {
 	const struct arg *a = &r->args[i];
 
-	if (a->s != NULL && utf8_chars(a->s, a->len) > max)
+	if (a->s != NULL && sql_chars(a->s, a->len) > max)
 		return req_error(r, E_BADREQ, "Extension field too long: %s",
 		    r->cmd->params[i].name);
 	return E_OK;
@@ -133,25 +109,31 @@ str_param(const char *s)
 	return (struct sql_param){ .type = SQLP_STR, .s = s, .len = strlen(s) };
 }
 
-/*
- * The sip rows as "INSERT [IGNORE] INTO sip ... VALUES (?, ?, ?, ?),..."
- * with their 4 * NROWS parameters; tail follows the VALUES.
- */
+/* The VALUES of the NROWS sip rows: (id, keyword, data, flags) each. */
+#define ROW	   "(?, ?, ?, ?)"
+#define ROWS3	   ROW "," ROW "," ROW
+#define ROWS9	   ROWS3 "," ROWS3 "," ROWS3
+#define SIP_VALUES ROWS9 "," ROWS9 "," ROWS9
+
+static const char sip_insert[] = "INSERT IGNORE INTO sip (id, keyword, "
+				 "data, flags) VALUES " SIP_VALUES;
+static const char sip_upsert[] =
+    "INSERT INTO sip (id, keyword, data, flags) VALUES " SIP_VALUES
+    " ON DUPLICATE KEY UPDATE id=VALUES(id), keyword=VALUES(keyword), "
+    "data=VALUES(data), flags=VALUES(flags)";
+
+/* Runs sip_insert or sip_upsert with the 4 * NROWS values. */
 static enum err
-sip_rows(struct req *r, struct sql_conn *db, const char *verb, const char *tail)
+sip_rows(struct req *r, struct sql_conn *db, const char *text)
 {
 	struct sql_param *p = arena_alloc(r->arena, 4 * NROWS * sizeof(*p));
 	const struct arg *acct = &r->args[A_ACCOUNT];
-	struct buf sql;
-	struct sql_stmt st;
+	struct sql_stmt st = {
+		.text = text, .params = p, .nparams = 4 * NROWS
+	};
 	size_t i;
-	enum err e;
 
-	buf_init(&sql, 4096);
-	buf_printf(
-	    &sql, "%s INTO sip (id, keyword, data, flags) VALUES ", verb);
 	for (i = 0; i < NROWS; i++) {
-		buf_adds(&sql, i == 0 ? "(?, ?, ?, ?)" : ",(?, ?, ?, ?)");
 		p[4 * i] = arg_param(acct);
 		p[4 * i + 1] = str_param(
 		    i < NSIP ? r->cmd->params[A_SIP + i].name : "account");
@@ -159,13 +141,7 @@ sip_rows(struct req *r, struct sql_conn *db, const char *verb, const char *tail)
 		p[4 * i + 3] =
 		    (struct sql_param){ .type = SQLP_INT, .i = (int64_t)i + 2 };
 	}
-	buf_adds(&sql, tail);
-	st = (struct sql_stmt){ .text = arena_strdup(r->arena, buf_cstr(&sql)),
-		.params = p,
-		.nparams = 4 * NROWS };
-	buf_free(&sql);
-	e = sql_exec(r, db, &st, NULL);
-	return e;
+	return sql_exec(r, db, &st, NULL);
 }
 
 /* Runs text with the given parameters. */
@@ -178,17 +154,6 @@ run(struct req *r, struct sql_conn *db, const char *text,
 	return sql_exec(r, db, &st, NULL);
 }
 
-static enum err
-row_found(
-    void *ctx, const struct sql_col *cols, const struct sql_val *vals, size_t n)
-{
-	(void)cols;
-	(void)vals;
-	(void)n;
-	*(int *)ctx = 1;
-	return E_OK;
-}
-
 /* Sets *found if a sip row of the account exists. */
 static enum err
 sip_exists(struct req *r, struct sql_conn *db, int *found)
@@ -199,8 +164,7 @@ sip_exists(struct req *r, struct sql_conn *db, int *found)
 		.params = &p,
 		.nparams = 1 };
 
-	*found = 0;
-	return sql_query(r, db, &st, row_found, found);
+	return sql_exists(r, db, &st, found);
 }
 
 static enum err
@@ -243,7 +207,7 @@ addextension(struct req *r, struct reply *rp)
 		return e;
 	if (found)
 		return elastix_status(r, rp, "ALREADY EXISTS");
-	if ((e = sip_rows(r, db, "INSERT IGNORE", "")) != E_OK ||
+	if ((e = sip_rows(r, db, sip_insert)) != E_OK ||
 	    (e = add_users_devices(r, db)) != E_OK)
 		return e;
 	pbx_reload(r, RELOAD_MODULE_ADMIN);
@@ -263,10 +227,7 @@ updateextension(struct req *r, struct reply *rp)
 		return e;
 	if ((e = check_fields(r)) != E_OK)
 		return e;
-	e = sip_rows(r, db, "INSERT",
-	    " ON DUPLICATE KEY UPDATE id=VALUES(id), keyword=VALUES(keyword), "
-	    "data=VALUES(data), flags=VALUES(flags)");
-	if (e != E_OK)
+	if ((e = sip_rows(r, db, sip_upsert)) != E_OK)
 		return e;
 	e = run(r, db,
 	    "UPDATE users SET extension=?, name=?, sipname=? WHERE extension=?",

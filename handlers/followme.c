@@ -76,18 +76,6 @@ static const struct {
 	[A_RINGING] = { 80, 0, 0 },
 };
 
-/* Returns the number of UTF-8 characters of the n bytes at s. */
-static size_t
-utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
 /* grpnum: present, 1-20 digits.  Returns E_OK or E_BADREQ. */
 static enum err
 check_grpnum(struct req *r)
@@ -120,7 +108,7 @@ check_fields(struct req *r)
 	for (i = 1; i < A__MAX; i++) {
 		a = &r->args[i];
 		if (fm_limits[i].chars > 0 &&
-		    utf8_chars(a->s, a->len) > fm_limits[i].chars)
+		    sql_chars(a->s, a->len) > fm_limits[i].chars)
 			return req_error(r, E_BADREQ,
 			    "Follow-me field too long: %s",
 			    r->cmd->params[i].name);
@@ -223,17 +211,6 @@ astdb_followme_delete(struct req *r)
 	req_error(r, E_OK, "%s", "");
 }
 
-static enum err
-row_found(
-    void *ctx, const struct sql_col *cols, const struct sql_val *vals, size_t n)
-{
-	(void)cols;
-	(void)vals;
-	(void)n;
-	*(int *)ctx = 1;
-	return E_OK;
-}
-
 /* Sets *found if the findmefollow row of grpnum exists. */
 static enum err
 fm_exists(struct req *r, struct sql_conn *db, int *found)
@@ -244,8 +221,7 @@ fm_exists(struct req *r, struct sql_conn *db, int *found)
 		.params = &p,
 		.nparams = 1 };
 
-	*found = 0;
-	return sql_query(r, db, &st, row_found, found);
+	return sql_exists(r, db, &st, found);
 }
 
 /* Runs text with the arguments as parameters, in the order of idx. */

@@ -150,8 +150,8 @@ texts(void)
 	    "characters, not bytes: 10 x e-acute");
 	accepted("grpnum=1&strategy=x'; DROP TABLE findmefollow; --",
 	    "SQL text is just text");
-	is_int((long long)utf8_chars("a\xc3\xa9\xf0\x9f\x98\x80", 7), 3,
-	    "utf8_chars counts characters");
+	is_int((long long)sql_chars("a\xc3\xa9\xf0\x9f\x98\x80", 7), 3,
+	    "sql_chars counts characters");
 }
 
 static void
