@@ -167,8 +167,9 @@ params_validate(struct req *r)
 		}
 		if ((e = param_check(r, p, a)) != E_OK)
 			return e;
+		/* (int) of the value itself: an array is 1 when not empty. */
 		if (p->type == PT_INT && a->s != NULL)
-			a->i = php_intval(a->s, a->len);
+			a->i = a->v ? pv_to_int(a->v) : php_intval(a->s, a->len);
 	}
 	return E_OK;
 }
