@@ -8,6 +8,8 @@
  *
  * usage: esl_double -P portfile [-p port] [-w password] [-l log]
  *                   [-t lifetime_s] [-a auth_timeout_s] [-s scenario]
+ * (long forms --port-file, --port, --password, --log, --lifetime (0: no
+ * limit), --auth-timeout, --scenario, as the other doubles take them)
  *
  * The scenario file is read again for every connection and every
  * command, so a test changes behaviour by rewriting it.  Lines:
@@ -43,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -764,10 +767,54 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: esl_double -P portfile [-p port] [-w password] "
-	    "[-l log] [-t lifetime_s] [-a auth_timeout_s] "
-	    "[-s scenario]\n");
+	    "usage: esl_double -P|--port-file FILE [-p|--port N] "
+	    "[-w|--password PW] [-l|--log FILE] [-t|--lifetime S] "
+	    "[-a|--auth-timeout S] [-s|--scenario FILE]\n");
 	exit(2);
+}
+
+static void
+options(int argc, char *argv[], struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "port-file", required_argument, NULL, 'P' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "password", required_argument, NULL, 'w' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "lifetime", required_argument, NULL, 't' },
+		{ "auth-timeout", required_argument, NULL, 'a' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "P:p:w:l:t:a:s:", longs, NULL)) != -1)
+		switch (ch) {
+		case 'P':
+			o->portfile = optarg;
+			break;
+		case 'p':
+			o->port = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'w':
+			o->password = optarg;
+			break;
+		case 'l':
+			o->logfile = optarg;
+			break;
+		case 't':
+			o->lifetime = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'a':
+			o->auth_timeout = (int)strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			o->scenario = optarg;
+			break;
+		default:
+			usage();
+		}
 }
 
 int
@@ -779,34 +826,9 @@ main(int argc, char *argv[])
 	struct pollfd pfd;
 	struct sigaction sa;
 	double deadline;
-	int ch, lfd, fd, n = 0;
+	int lfd, fd, n = 0;
 
-	while ((ch = getopt(argc, argv, "P:p:w:l:t:a:s:")) != -1)
-		switch (ch) {
-		case 'P':
-			o.portfile = optarg;
-			break;
-		case 'p':
-			o.port = (int)strtol(optarg, NULL, 10);
-			break;
-		case 'w':
-			o.password = optarg;
-			break;
-		case 'l':
-			o.logfile = optarg;
-			break;
-		case 't':
-			o.lifetime = (int)strtol(optarg, NULL, 10);
-			break;
-		case 'a':
-			o.auth_timeout = (int)strtol(optarg, NULL, 10);
-			break;
-		case 's':
-			o.scenario = optarg;
-			break;
-		default:
-			usage();
-		}
+	options(argc, argv, &o);
 	if (o.portfile == NULL)
 		usage();
 	memset(&sa, 0, sizeof(sa));
@@ -819,7 +841,8 @@ main(int argc, char *argv[])
 	sa.sa_flags = SA_NOCLDWAIT;
 	sigaction(SIGCHLD, &sa, NULL);
 	lfd = listen_on(&o);
-	deadline = now() + o.lifetime;
+	/* --lifetime 0: until stopped. */
+	deadline = now() + (o.lifetime > 0 ? o.lifetime : 1e9);
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
 	while (!stop && now() < deadline) {
