@@ -513,6 +513,19 @@ hexdigit(int c)
 
 static int parse_file(struct parse *p, const char *path);
 
+/* A relative include is relative to the directory of the including file. */
+static const char *
+include_path(struct parse *p, const char *v)
+{
+	const char *slash;
+
+	if (v[0] == '/' || p->file == NULL ||
+	    (slash = strrchr(p->file, '/')) == NULL)
+		return v;
+	return arena_printf(
+	    p->c->arena, "%.*s/%s", (int)(slash - p->file), p->file, v);
+}
+
 static struct tenant *
 default_tenant(struct parse *p)
 {
@@ -532,7 +545,7 @@ directive(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "include") == 0) {
 		if (p->depth >= 8)
 			return fail(p, "includes nested too deeply");
-		rc = glob(v, 0, NULL, &g);
+		rc = glob(include_path(p, v), 0, NULL, &g);
 		if (rc == GLOB_NOMATCH)
 			return 0;
 		if (rc != 0)

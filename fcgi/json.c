@@ -512,6 +512,9 @@ jw_double(struct jw *w, double v)
 	char tmp[40];
 
 	sep(w);
+	/* json_encode refuses infinities and NaN: the whole value fails. */
+	if (!isfinite(v) && (w->flags & JW_PHP))
+		w->failed = 1;
 	json_format_double(v, tmp, sizeof(tmp));
 	put(w, tmp, strlen(tmp));
 }

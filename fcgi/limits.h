@@ -16,7 +16,6 @@
 #define LIM_VALUE_DEFAULT  65536	      /* value_max default */
 #define LIM_NEST_MAX	   64		      /* x[a][b]... and JSON depth */
 #define LIM_JSON_STACK	   512		      /* JSON depth ceiling */
-#define LIM_PARTS_MAX	   64		      /* multipart parts */
 #define LIM_REPLY_MAX	   (64 * 1024 * 1024) /* buffered reply body */
 #define LIM_REPLY_HEADERS  16		      /* extra reply headers */
 #define LIM_HEADER_VALUE   1024		      /* one reply header value */

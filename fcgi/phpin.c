@@ -367,7 +367,7 @@ php_parse_multipart(struct arena *a, struct pv *arr, const char *s, size_t n,
 		next = memmem_(p, (size_t)(end - p), delim, dlen);
 		if (next == NULL)
 			break;
-		if (++count > lim->params_max || count > 4 * 1024) {
+		if (++count > lim->params_max) {
 			snprintf(errbuf, errlen, "too many multipart parts");
 			return E_TOOLARGE;
 		}

@@ -25,7 +25,7 @@ str_replace(struct arena *a, const char *s, const char *from, const char *to)
 		memcpy(out + o, to, tl);
 		o += tl;
 	}
-	strcpy(out + o, p); /* sized above */
+	memcpy(out + o, p, strlen(p) + 1); /* sized above */
 	return out;
 }
 
