@@ -86,6 +86,10 @@ class Database:
         self.pg.psql('DROP DATABASE IF EXISTS "%s";' % self.name)
         self.pg.psql('CREATE DATABASE "%s" TEMPLATE "%s";' % (self.name,
                                                                tpl))
+        # The golden corpus was recorded with the server's TimeZone UTC;
+        # timestamptz text follows it (fusionpbx.md §1.5).
+        self.pg.psql('ALTER DATABASE "%s" SET TimeZone = \'UTC\';' %
+                     self.name)
         self.variant = variant
 
     def sql(self, text, check=True):
