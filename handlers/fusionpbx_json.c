@@ -12,6 +12,7 @@
  * them, but FusionPBX never writes any.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,7 @@ number(struct jp *j, int *truthy)
 		return 0;
 	}
 	d = strtod(tmp, &end);
-	if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+	if (isinf(d))
 		return -1; /* INF: json_encode fails */
 	json_format_double(d, tmp, sizeof(tmp));
 	buf_adds(j->out, tmp);

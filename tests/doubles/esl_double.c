@@ -589,10 +589,36 @@ do_api(struct conn *c, const struct packet *p, const struct fault *f)
 	free(out);
 }
 
+/* switch_url_encode(): header values of events (fusionpbx.md §6.3). */
+static char *
+url_encode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(3 * strlen(s) + 1), *o = out;
+	unsigned char ch;
+
+	for (; *s != '\0'; s++) {
+		ch = (unsigned char)*s;
+		if (ch == '%' && strspn(s + 1, "0123456789ABCDEFabcdef") >= 2) {
+			*o++ = '%'; /* already encoded: kept */
+			continue;
+		}
+		if (ch < 0x20 || ch >= 0x7f ||
+		    strchr("\r\n #%&+:;<=>?@[\\]^`{|}\"", ch) != NULL) {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		} else
+			*o++ = (char)ch;
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
 do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 {
-	char word[64], uuid[37], *text, *out, *ev, *extra;
+	char word[64], uuid[37], *text, *out, *ev, *extra, *arg;
 	const char *job = header(p, "Job-UUID"), *args;
 
 	if (job == NULL) {
@@ -608,8 +634,11 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 	if (!c->events)
 		return;
 	out = api_output(c, word, args);
-	extra = fmt("Job-UUID: %s\nJob-Owner-UUID: _undef_\nJob-Command: %s\n",
-	    job, word);
+	arg = url_encode(args);
+	extra = fmt("Job-UUID: %s\nJob-Owner-UUID: _undef_\nJob-Command: "
+		    "%s\nJob-Command-Arg: %s\n",
+	    job, word, *arg != '\0' ? arg : "_undef_");
+	free(arg);
 	ev = event_plain("BACKGROUND_JOB", extra, out);
 	send_all(c->fd, ev, strlen(ev));
 	free(ev);
