@@ -281,19 +281,14 @@ res_free(void *p)
 	PQclear(p);
 }
 
-enum err
-pg_exec(struct pg *c, const struct pg_stmt *st, const char *const *vals,
-    uint64_t deadline, struct arena *a, struct pg_res **out, char *errbuf,
-    size_t errlen)
+/* Sends one prepared run of st and collects its result. */
+static enum err
+run(struct pg *c, const struct pg_stmt *st, const char *const *vals,
+    uint64_t deadline, PGresult **res, char *errbuf, size_t errlen)
 {
-	PGresult *res = NULL;
 	enum err e;
 
 	c->sqlstate[0] = '\0';
-	if (c->broken) {
-		snprintf(errbuf, errlen, "connection is broken");
-		return E_BACKEND;
-	}
 	e = prepare(c, st, deadline, errbuf, errlen);
 	if (e == E_OK &&
 	    !PQsendQueryPrepared(
@@ -302,7 +297,55 @@ pg_exec(struct pg *c, const struct pg_stmt *st, const char *const *vals,
 		e = E_BACKEND;
 	}
 	if (e == E_OK)
-		e = collect(c, deadline, &res, errbuf, errlen);
+		e = collect(c, deadline, res, errbuf, errlen);
+	return e;
+}
+
+/*
+ * After a schema change (FusionPBX's upgrade adds columns) a prepared
+ * "SELECT *" fails with "cached plan must not change result type": drop
+ * the statement so that the next run prepares it again.  Returns 1 if
+ * the run may be retried.
+ */
+static int
+replan(struct pg *c, const struct pg_stmt *st, uint64_t deadline)
+{
+	char sql[128], why[64];
+	PGresult *res;
+	size_t i;
+
+	if (strcmp(c->sqlstate, "0A000") != 0 ||
+	    PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+		return 0;
+	for (i = 0; i < c->nprepared && c->prepared[i] != st; i++)
+		;
+	if (i == c->nprepared)
+		return 0;
+	c->prepared[i] = c->prepared[--c->nprepared];
+	/* The name is one of the program's own, never input. */
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+	if (!PQsendQueryParams(c->conn, sql, 0, NULL, NULL, NULL, NULL, 0) ||
+	    collect(c, deadline, &res, why, sizeof(why)) != E_OK)
+		return 0;
+	PQclear(res);
+	return 1;
+}
+
+enum err
+pg_exec(struct pg *c, const struct pg_stmt *st, const char *const *vals,
+    uint64_t deadline, struct arena *a, struct pg_res **out, char *errbuf,
+    size_t errlen)
+{
+	PGresult *res = NULL;
+	enum err e;
+
+	if (c->broken) {
+		snprintf(errbuf, errlen, "connection is broken");
+		return E_BACKEND;
+	}
+	e = run(c, st, vals, deadline, &res, errbuf, errlen);
+	if (e == E_BADREQ && replan(c, st, deadline))
+		e = run(c, st, vals, deadline, &res, errbuf, errlen);
 	if (e == E_BACKEND || e == E_TIMEOUT) {
 		c->broken = 1;
 		return e;

@@ -218,6 +218,18 @@ t.is_(st, 200, "FreeSWITCH restarted: the next originate reconnects")
 t.is_(body.get("success") if isinstance(body, dict) else None, True,
       "and succeeds")
 
+# --- a FusionPBX upgrade adds a column under the running pool: the
+# prepared "SELECT *" is planned again, the new column comes last (§1.5)
+dn = {"action": "destination-details", "number": "12065550100"}
+for i in range(3):
+    st, _, body = call(dn)
+db.sql("ALTER TABLE v_destinations ADD COLUMN provider_uuid uuid;")
+for i in range(3):
+    st, _, body = call(dn)
+    t.is_((st, list(body.keys())[-1] if isinstance(body, dict) else body),
+          (200, "provider_uuid"), "after ALTER TABLE: 200, the new column "
+          "last (%d)" % i)
+
 # --- settings from FusionPBX's config.conf and v_settings (§1.6)
 conf = os.path.join(T.tmpdir(), "config.conf")
 T.write(conf, """#database
