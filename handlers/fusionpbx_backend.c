@@ -27,12 +27,12 @@
 #include "sha256.h"
 #include "worker.h"
 
-#define AUTH_CACHE  32		 /* verified secrets kept per backend */
-#define HASH_MAX    128		 /* longest stored key_secret cached */
-#define ESL_WAIT_MS (45 * 1000)	 /* originate wait by default */
-#define LAST_USED   "60 seconds" /* last_used refresh by default */
-#define CONF_ETC    "/etc/fusionpbx/config.conf"
-#define CONF_LOCAL  "/usr/local/etc/fusionpbx/config.conf"
+#define AUTH_CACHE   32		 /* verified secrets kept per backend */
+#define HASH_MAX     128	 /* longest stored key_secret cached */
+#define ESL_WAIT_MS  (45 * 1000) /* originate wait by default */
+#define LAST_USED_MS 60000	 /* last_used refresh by default */
+#define CONF_ETC     "/etc/fusionpbx/config.conf"
+#define CONF_LOCAL   "/usr/local/etc/fusionpbx/config.conf"
 
 struct authent {
 	char key[FPX_UUID_LEN + 1];
@@ -300,9 +300,14 @@ key_row(struct req *r, struct fpx_backend *b, const struct tenant *t,
     const char *key, struct pg_res **res)
 {
 	const char *every = tkey(t, "FUSIONPBX_LAST_USED");
-	const char *vals[2] = { key, every ? every : LAST_USED };
+	const char *vals[2] = { key, NULL };
 	struct pg_res *has;
+	long ms = LAST_USED_MS;
 	enum err e;
+
+	if (every != NULL && parse_duration(every, &ms) == -1)
+		ms = LAST_USED_MS;
+	vals[1] = arena_printf(r->arena, "%ld milliseconds", ms);
 
 	if ((e = db_conn(r, b, t, 1)) != E_OK)
 		return e;

@@ -57,6 +57,10 @@ t.is_(hdr.get("content-type"), "application/json", "Content-Type is JSON")
 t.is_(db.sql("SELECT count(*) FROM rest_api_keys WHERE key_uuid = '%s' AND "
              "last_used IS NOT NULL;" % F.KEY).strip(), "1",
       "last_used set after success")
+lu = "SELECT last_used FROM rest_api_keys WHERE key_uuid = '%s';" % F.KEY
+first = db.sql(lu)
+call(dd)
+t.is_(db.sql(lu), first, "last_used refreshed at most once a minute")
 st, _, body = call(dd, key=F.KEY2, secret=F.SECRET2)
 t.is_(st, 200, "the second seeded key works too")
 st, _, _ = call(dd, key=F.KEY.upper(), secret=F.SECRET)
@@ -244,10 +248,14 @@ switch.event_socket.host = 127.0.0.1
 switch.event_socket.port = %d
 switch.event_socket.password = ClueCon
 """ % (pg.host, pg.port, db.name, esl.port))
-pool2 = T.Pool(env={"FUSIONPBX_CONFIG": conf, "FUSIONPBX_CACHE": "off"})
+pool2 = T.Pool(env={"FUSIONPBX_CONFIG": conf, "FUSIONPBX_CACHE": "off",
+                    "FUSIONPBX_LAST_USED": "0"})
 web2 = T.Nginx(pool2)
 st, _, body = F.call(web2, orig)
 t.is_(st, 200, "database and event socket from config.conf")
+first = db.sql(lu)
+F.call(web2, orig)
+t.ok(db.sql(lu) > first, "FUSIONPBX_LAST_USED = 0: every request refreshes it")
 db.sql("UPDATE v_settings SET event_socket_port = '%d';" % esl.port)
 T.write(conf, T.read(conf).split("switch.")[0])
 pool3 = T.Pool(env={"FUSIONPBX_CONFIG": conf, "FUSIONPBX_CACHE": "off"})
