@@ -108,6 +108,9 @@ fpx_auth(struct req *r)
 	if (pin != NULL && *pin != '\0' &&
 	    (fixed = conf_tenant(r->conf, pin)) == NULL)
 		return req_error(r, E_UNAUTH, "unknown tenant '%s'", pin);
+	if (fixed != NULL && !fpx_tenant_enabled(r, fixed))
+		return req_error(
+		    r, E_UNAUTH, "tenant '%s' has no FusionPBX settings", pin);
 	/* A key id that is no uuid is refused without a query. */
 	if (basic_auth(r, &user, &ulen, &pw, &pwlen) == -1 ||
 	    fpx_uuid_parse(user, ulen, key) == -1)

@@ -125,7 +125,8 @@ KB, SB = "2c9a4e1d-7f60-4b3a-8e21-94d0c5b7a6f3", F.SECRET
 add_key(db_b, KB, SB)
 env_a = F.tenant_env(db, esl)
 env_b = F.tenant_env(db_b, esl)
-extra = "[tenant a]\n%s\n[tenant b]\n%s\n" % (
+extra = "[tenant c]\nAPI_SECRET_KEY = not-fusionpbx-0123456789\n" \
+    "[tenant a]\n%s\n[tenant b]\n%s\n" % (
     "\n".join("%s = %s" % kv for kv in env_a.items()),
     "\n".join("%s = %s" % kv for kv in env_b.items()))
 pool2 = T.Pool(extra=extra)
@@ -142,4 +143,7 @@ t.is_(call(dd, key=KB, secret=SB, w=pinned)[0], 401,
       "a vhost pinned to tenant a refuses tenant b's key")
 t.is_(call(dd, key=F.KEY, secret=F.SECRET, w=pinned)[0], 200,
       "and takes tenant a's")
+other = T.Nginx(pool2, tenant="c")
+t.is_(call(dd, key=F.KEY, secret=F.SECRET, w=other)[0], 401,
+      "a vhost pinned to a tenant without FusionPBX settings: 401")
 t.done()
