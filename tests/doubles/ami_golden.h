@@ -100,12 +100,16 @@ chunk_bytes(yajl_val ch, size_t *n)
 	return out;
 }
 
+/* Counts the client messages (CRLF CRLF) in the n bytes at p. */
 static size_t
 count_ends(const char *p, size_t n)
 {
-	const char *e = p + n, *q;
+	const char *e, *q;
 	size_t c = 0;
 
+	if (n == 0)
+		return 0;
+	e = p + n;
 	while ((q = memmem(p, (size_t)(e - p), "\r\n\r\n", 4)) != NULL) {
 		c++;
 		p = q + 4;
