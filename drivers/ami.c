@@ -185,18 +185,20 @@ conn_frame(struct req *r, struct ami_conn *c, uint64_t deadline,
 
 /*
  * Reads without waiting what a pooled connection has received since its
- * last request and drops whole frames (unsolicited events).  Returns 0 if
- * the connection is usable, -1 if the server closed it or sent garbage.
+ * last request and drops whole frames (unsolicited events), at most
+ * AMI_BUF_MAX bytes (a server that never stops talking is dealt with
+ * under the action's deadline).  Returns 0 if the connection is usable,
+ * -1 if the server closed it or sent garbage.
  */
 static int
 conn_drain(struct ami_conn *c)
 {
 	struct ami_frame f;
 	enum ami_rc rc;
-	size_t len;
+	size_t len, total = 0;
 	ssize_t n;
 
-	for (;;) {
+	while (total < AMI_BUF_MAX) {
 		while ((rc = ami_frame_find(c->buf, c->len, &c->scan, &len)) ==
 		    AMI_OK) {
 			if (conn_parse(c, len, &f) == -1)
@@ -208,12 +210,14 @@ conn_drain(struct ami_conn *c)
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 		if (n > 0) {
 			c->len += (size_t)n;
+			total += (size_t)n;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		return n == -1 && errno == EAGAIN ? 0 : -1;
 	}
+	return 0;
 }
 
 /* Returns 1 if the header of f (at p) called name equals val. */

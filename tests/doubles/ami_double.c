@@ -17,7 +17,7 @@
  *    "rules": [
  *      {"conn": 2, "fault": "refuse"},
  *      {"conn": 3, "fault": "stall", "greet": true},
- *      {"fault": "chatty", "interval_ms": 5},
+ *      {"fault": "chatty", "interval_ms": 5},    (0: a flood)
  *      {"action": "Status", "headers": {"Channel": "x"},
  *       "reply": "Status_Channel" | "text": "Response: ...",
  *       "fault": "close-mid-reply", "bytes": 12, "times": 1}]}

@@ -383,8 +383,7 @@ serve(void *arg)
 	if ((!is(cr, "stall") || cr->greet) &&
 	    send_all(c->fd, greet, strlen(greet)) == -1)
 		goto out;
-	ms = is(cr, "chatty") ? (int)(cr->interval_ms > 0 ? cr->interval_ms : 5)
-			      : 100;
+	ms = is(cr, "chatty") ? (int)cr->interval_ms : 100; /* 0: a flood */
 	while (rc == 0) {
 		while (rc == 0 && (len = client_msg(c)) > 0) {
 			log_line(c, NULL, c->buf, len);

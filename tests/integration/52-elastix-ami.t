@@ -46,7 +46,8 @@ TENANTS = {
     "sip": {"CHAN_DRIVER": "sip"},
     "down": {"AMI_PORT": str(CLOSED)},
     "badauth": {"AMI_SECRET": "wrong"},
-    "nogreet": {}, "chatty": {}, "old": {}, "fresh": {}, "fresh2": {},
+    "nogreet": {}, "chatty": {}, "flood": {}, "old": {}, "fresh": {},
+    "fresh2": {},
 }
 ami = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(PORT),
        "AMI_USERNAME": "admin", "AMI_SECRET": "amp111",
@@ -447,6 +448,12 @@ for i in range(3):
 st, _, data, _ = req("channelstatus", "chatty")
 t.is_((st, data), (200, no_id(fixture("Status_All"))),
       "chatty PBX: channelstatus")
+scenario([{"fault": "chatty", "interval_ms": 0}])
+for i in range(3):
+    st, _, data, el = req("sippeers", "flood")
+    t.ok(st == 200 and data == plain and el < 3,
+         "events flooding in: sippeers %d (%d, %.2f s)" % (i, st, el))
+    time.sleep(0.2)
 scenario()
 t.is_(pool.workers(), [worker], "one worker served everything")
 t.ok("AMI" in pool.log(), "AMI failures are logged")
