@@ -448,13 +448,18 @@ for i in range(3):
 st, _, data, _ = req("channelstatus", "chatty")
 t.is_((st, data), (200, no_id(fixture("Status_All"))),
       "chatty PBX: channelstatus")
+# A server flooding events as fast as TCP goes: the answer may drown
+# (503 at the deadline) but the request never hangs, and a pooled
+# connection's backlog is not read forever.
 scenario([{"fault": "chatty", "interval_ms": 0}])
 for i in range(3):
     st, _, data, el = req("sippeers", "flood")
-    t.ok(st == 200 and data == plain and el < 3,
-         "events flooding in: sippeers %d (%d, %.2f s)" % (i, st, el))
+    t.ok((st == 200 and data == plain or st == 503) and el < 3,
+         "events flooding in: sippeers %d answered in time (%d, %.2f s)" %
+         (i, st, el))
     time.sleep(0.2)
 scenario()
+t.is_(pool.workers(), [worker], "flood: the worker survived")
 t.is_(pool.workers(), [worker], "one worker served everything")
 t.ok("AMI" in pool.log(), "AMI failures are logged")
 t.done()
