@@ -23,7 +23,8 @@ def _secs(v, unit):
 
 def wrk(url, headers=None, connections=None, duration=None, script=None):
     """Runs wrk once; returns {'rps', 'p99_ms', 'errors', 'non2xx'}."""
-    argv = ["wrk", "-t", "2", "-c", str(connections or CONNECTIONS), "-d",
+    conns = connections or CONNECTIONS
+    argv = ["wrk", "-t", str(min(2, conns)), "-c", str(conns), "-d",
             "%ds" % (duration or DURATION), "--latency"]
     for k, v in (headers or {}).items():
         argv += ["-H", "%s: %s" % (k, v)]

@@ -28,6 +28,8 @@
 #include "scoreboard.h"
 #include "worker.h"
 
+#define KEEP_MAX 16 /* kept-alive connections a worker holds */
+
 struct conn {
 	void *conn;
 	void (*close)(void *);
@@ -294,42 +296,106 @@ accept_conn(int listen_fd)
 }
 
 /*
- * Waits for the next request: on the kept-alive connection if there is
- * one, else on the listening socket.  A worker idle on a kept connection
- * also watches the listening socket and, when a new connection waits
- * there (the web server opened more connections than there are
- * workers), takes it and lets the idle one go: with one connection per
- * worker, the alternative is a request stuck in the backlog while its
- * worker waits on a connection nobody uses.  Returns 0 with fr->ipcFd
- * ready to read, -1 on a signal or nothing to do.
+ * A worker keeps the connections the web server leaves open
+ * (fastcgi_keep_conn) and serves whichever one carries the next request,
+ * taking turns with new connections on the listening socket.  With one
+ * connection per worker, a worker would sit on a connection the web
+ * server may not use again soon while a request waits in the backlog;
+ * and closing an idle kept connection races with a request being written
+ * to it (the web server then fails that request).  So a worker never
+ * closes a kept connection while it runs: with KEEP_MAX of them it stops
+ * accepting and leaves new connections to the other workers.
  */
-static int
-next_conn(FCGX_Request *fr, int listen_fd, const sigset_t *waitmask)
+struct conns {
+	FCGX_Request r[KEEP_MAX];
+	unsigned next; /* where the readiness scan starts */
+};
+
+static void
+conns_init(struct conns *cs)
 {
-	struct pollfd pfd[2] = { { .fd = listen_fd, .events = POLLIN },
-		{ .fd = fr->ipcFd, .events = POLLIN } };
-	nfds_t n = fr->ipcFd >= 0 ? 2 : 1;
+	size_t i;
+
+	memset(cs, 0, sizeof(*cs));
+	/* libfcgi never accepts by itself: its listening socket is -1. */
+	for (i = 0; i < KEEP_MAX; i++)
+		FCGX_InitRequest(&cs->r[i], -1, 0);
+}
+
+/* Returns a free slot, or KEEP_MAX if there is none. */
+static size_t
+conns_free(const struct conns *cs)
+{
+	size_t i;
+
+	for (i = 0; i < KEEP_MAX; i++)
+		if (cs->r[i].ipcFd < 0)
+			break;
+	return i;
+}
+
+/*
+ * Waits for the next request and returns the request whose connection is
+ * ready to read (a kept one, or one just accepted), or NULL on a signal
+ * or when there is nothing to do.
+ */
+static FCGX_Request *
+next_conn(struct conns *cs, int listen_fd, const sigset_t *waitmask)
+{
+	struct pollfd pfd[KEEP_MAX + 1];
+	size_t map[KEEP_MAX + 1], n = 1, i, k, slot = conns_free(cs);
 	int fd;
 
+	/* A full worker leaves new connections to the others. */
+	pfd[0].fd = slot < KEEP_MAX ? listen_fd : -1;
+	pfd[0].events = POLLIN;
+	for (i = 0; i < KEEP_MAX; i++) {
+		if (cs->r[i].ipcFd < 0)
+			continue;
+		pfd[n].fd = cs->r[i].ipcFd;
+		pfd[n].events = POLLIN;
+		map[n++] = i;
+	}
 	if (quit || ppoll(pfd, n, NULL, waitmask) <= 0)
-		return -1;
-	if (n == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
-		return 0;
-	if (!(pfd[0].revents & POLLIN) || (fd = accept_conn(listen_fd)) < 0)
-		return -1;
-	if (fr->ipcFd >= 0)
-		close(fr->ipcFd);
-	fr->ipcFd = fd;
+		return NULL;
+	/*
+	 * Take turns among the ready descriptors, the listening socket
+	 * included, so that neither a kept connection nor a new one waits
+	 * while the others stay busy.
+	 */
+	for (k = 0; k < n; k++) {
+		i = (cs->next + k) % n;
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		cs->next = (unsigned)(i + 1);
+		if (i > 0)
+			return &cs->r[map[i]];
+		break;
+	}
+	if (k == n || (fd = accept_conn(listen_fd)) < 0)
+		return NULL;
+	cs->r[slot].ipcFd = fd;
 	/* Keep FCGX_Accept_r's internal finish from closing it. */
-	fr->keepConnection = 1;
-	return 0;
+	cs->r[slot].keepConnection = 1;
+	return &cs->r[slot];
+}
+
+static void
+conns_close(struct conns *cs)
+{
+	size_t i;
+
+	for (i = 0; i < KEEP_MAX; i++)
+		if (cs->r[i].ipcFd >= 0)
+			close(cs->r[i].ipcFd);
 }
 
 void
 worker_main(const struct conf *c, int listen_fd, int slot)
 {
+	static struct conns cs;
 	struct worker w;
-	FCGX_Request fr;
+	FCGX_Request *fr;
 	sigset_t waitmask;
 	unsigned long served = 0;
 
@@ -346,29 +412,28 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	w.conns = calloc(c->ntenants * CONN__MAX, sizeof(*w.conns));
 	if (w.conns == NULL)
 		fatalx("out of memory");
-	/* libfcgi never accepts by itself: its listening socket is -1. */
-	FCGX_InitRequest(&fr, -1, 0);
+	conns_init(&cs);
 	while (!quit) {
 		sb_self_state(SB_IDLE);
-		if (next_conn(&fr, listen_fd, &waitmask) == -1)
+		if ((fr = next_conn(&cs, listen_fd, &waitmask)) == NULL)
 			continue;
-		if (FCGX_Accept_r(&fr) < 0)
+		if (FCGX_Accept_r(fr) < 0)
 			continue; /* closed or broken: libfcgi closed it */
-		cur_id = fr.requestId;
-		cur_fd = fr.ipcFd;
+		served++;
+		cur_id = fr->requestId;
+		cur_fd = fr->ipcFd;
 		headers_sent = 0;
 		in_request = 1;
 		sb_self_begin();
-		handle(&w, &fr);
+		handle(&w, fr);
 		in_request = 0;
-		FCGX_Finish_r(&fr);
+		FCGX_Finish_r(fr);
 		if (c->max_requests > 0 &&
-		    ++served >= (unsigned long)c->max_requests)
+		    served >= (unsigned long)c->max_requests)
 			break;
 	}
 	sb_self_state(SB_ENDING);
-	if (fr.ipcFd >= 0)
-		close(fr.ipcFd); /* an idle kept-alive connection */
+	conns_close(&cs); /* idle kept-alive connections */
 	close_conns(&w);
 	_exit(0);
 }

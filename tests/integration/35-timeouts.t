@@ -52,6 +52,7 @@ t.is_(body, b'{"error":"Gateway Timeout","code":504}', "with a JSON body")
 t.is_(hdr.get("content-type"), "application/json", "as JSON")
 t.ok(3 <= el < 6, "after request_terminate_timeout (%.1f s)" % el)
 pool.wait_log("request_terminate_timeout: pid")
+pool.wait_log("terminated after request_terminate_timeout")
 log = pool.log()
 t.like(log, "slow request: pid", "it was in the slow log first")
 t.like(log, "dialect elastix command arichannels backend ",

@@ -398,7 +398,10 @@ class Nginx(Web):
         self.error_log = os.path.join(self.dir, "error.log")
         for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
-        ka = "keepalive 8;" if keepalive else ""
+        # keepalive: True (8 idle connections), False, or a number.
+        ka = ""
+        if keepalive:
+            ka = "keepalive %d;" % (8 if keepalive is True else keepalive)
         body = ""
         if snippet:
             # The shipped snippet, with its /etc/pbxapi paths pointed here.
