@@ -95,7 +95,7 @@ backend(struct req *r, const struct tenant *t)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		abort();
 	b->key_domains = -1;
-	fpx_password((char *)b->mackey, sizeof(b->mackey) - 1, 3);
+	fpx_random(b->mackey, sizeof(b->mackey));
 	worker_set_conn(r->worker, t->index, CONN_FUSIONPBX, b, backend_free);
 	return b;
 }
@@ -344,8 +344,12 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 	if (pg_value(res, 0, 3)[0] != 't')
 		r->scopes |= SCOPE_WRITE;
 	b->key_domain[0] = '\0';
+	/* A limit that is not a uuid matches no domain: it denies all. */
 	if (!pg_isnull(res, 0, 2))
-		memcpy(b->key_domain, pg_value(res, 0, 2), FPX_UUID_LEN + 1);
+		memcpy(b->key_domain,
+		    pg_len(res, 0, 2) == FPX_UUID_LEN ? pg_value(res, 0, 2)
+						      : "-",
+		    pg_len(res, 0, 2) == FPX_UUID_LEN ? FPX_UUID_LEN + 1 : 2);
 	if (pg_value(res, 0, 1)[0] == 't' &&
 	    db_exec(r, b, t, &st_touch, vals, &touched) != E_OK)
 		log_info("cannot update last_used of key '%s'", key_uuid);

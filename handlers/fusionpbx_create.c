@@ -163,7 +163,7 @@ answer_row(struct req *r, struct reply *rp, const struct pg_stmt *st,
 
 /*
  * The transaction every create runs: lock, duplicate check, rows,
- * commit.  dup_status and dup_msg answer a duplicate.
+ * commit.  dup_err and dup_msg answer a duplicate.
  */
 static enum err
 create(struct req *r, const char *lock, const struct pg_stmt *dup,
@@ -183,12 +183,14 @@ create(struct req *r, const char *lock, const struct pg_stmt *dup,
 		e = fpx_tx_commit(r);
 	if (e == E_OK)
 		return E_OK;
+	if (e != E_CONFLICT && e != E_BADREQ)
+		return e; /* the connection is gone, and the transaction */
 	if (e == E_CONFLICT)
 		req_error(r, dup_err, "%s", dup_msg);
-	else if (e == E_BADREQ)
+	else
 		req_error(r, E_INTERNAL, "error adding %s", thing);
 	fpx_tx_abort(r);
-	return e == E_CONFLICT ? dup_err : e == E_BADREQ ? E_INTERNAL : e;
+	return e == E_CONFLICT ? dup_err : E_INTERNAL;
 }
 
 /* The domain's canonical uuid for lock names (as given if unparsable). */

@@ -211,7 +211,7 @@ fpx_tx_begin(struct req *r, const char *lock)
 
 	if ((e = fpx_db(r, &st_begin, NULL, &res)) != E_OK)
 		return e;
-	if ((e = fpx_db(r, &st_lock, vals, &res)) != E_OK)
+	if ((e = fpx_db(r, &st_lock, vals, &res)) == E_BADREQ)
 		fpx_tx_abort(r);
 	return e;
 }

@@ -65,9 +65,8 @@ fpx_uuid_parse(const char *s, size_t n, char out[FPX_UUID_LEN + 1])
 	return 0;
 }
 
-/* Fills p with n random bytes; aborts if the kernel cannot. */
-static void
-random_bytes(void *p, size_t n)
+void
+fpx_random(void *p, size_t n)
 {
 	ssize_t got;
 	size_t done = 0;
@@ -90,7 +89,7 @@ fpx_uuid_new(char out[FPX_UUID_LEN + 1])
 	char *o = out;
 	int i;
 
-	random_bytes(b, sizeof(b));
+	fpx_random(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	for (i = 0; i < 16; i++) {
@@ -125,7 +124,7 @@ fpx_password(char *out, size_t len, int strength)
 	for (i = 0; i < len; i++) {
 		/* Rejection sampling keeps every character equally likely. */
 		do
-			random_bytes(&r, 1);
+			fpx_random(&r, 1);
 		while (r >= 256 - 256 % n);
 		out[i] = charset[r % n];
 	}
