@@ -213,7 +213,7 @@ def setup(tmpdir=None, variant="text"):
         os.environ.setdefault("TMPDIR", tmpdir)
     pg = T.Postgres()
     db = Database(pg, variant=variant)
-    esl = Esl(lifetime=86400)
+    esl = Esl(lifetime=0)  # until stopped (make demo-stop)
     env = tenant_env(db, esl)
     env.update({"_pg": pg, "_db": db, "_esl": esl})
     return env
