@@ -17,6 +17,42 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
+def hello(processes):
+    """Starts the libfcgi hello-world responder (bench/hello.c) with that
+    many processes; returns nginx text for the http block and for the
+    server block (locations /hello and /hello-keep)."""
+    d = T.tmpdir("pbxapi-bench-hello-")
+    sock = os.path.join(d, "hello.sock")
+    argv = ["spawn-fcgi", "-n", "-s", sock, "-M", "0666", "-F",
+            str(processes)]
+    if T.IS_ROOT:
+        argv += ["-u", T.RUN_USER]
+    T.spawn(argv + ["--", os.path.join(T.BUILD, "bench", "hello")])
+    T.wait_socket(sock)
+    http = "upstream hello { server unix:%s; keepalive 8; }" % sock
+    server = """
+        location = /hello {
+            include %(r)s/deploy/nginx/fastcgi.conf;
+            fastcgi_pass hello;
+        }
+        location = /hello-keep {
+            include %(r)s/deploy/nginx/fastcgi.conf;
+            fastcgi_keep_conn on;
+            fastcgi_pass hello;
+        }""" % {"r": T.ROOT}
+    return http, server
+
+
+def hello_ceiling(base):
+    """The better of the responder with and without kept-alive
+    connections (libfcgi's own accept loop stalls when nginx keeps more
+    connections than there are processes)."""
+    wrk(base + "/hello", duration=1)
+    return max(best_of(lambda: wrk(base + "/hello")),
+               best_of(lambda: wrk(base + "/hello-keep")),
+               key=lambda r: r["rps"])
+
+
 def _secs(v, unit):
     return float(v) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 

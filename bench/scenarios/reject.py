@@ -1,8 +1,6 @@
 """pbxapi's 401 path against the minimal libfcgi responder."""
 import os
 import platform
-import signal
-import time
 
 import lib
 from lib import T
@@ -15,34 +13,11 @@ def run():
                             "pm.max_children": str(WORKERS),
                             "log_level": "warning", "access_log": "off"},
                   env={"API_SECRET_KEY": "bench-key-0123456789"})
-    d = T.tmpdir("pbxapi-bench-")
-    hsock = os.path.join(d, "hello.sock")
-    argv = ["spawn-fcgi", "-n", "-s", hsock, "-M", "0666", "-F",
-            str(WORKERS)]
-    if T.IS_ROOT:
-        argv += ["-u", T.RUN_USER]
-    hello = T.spawn(argv + ["--", os.path.join(T.BUILD, "bench", "hello")])
-    T.wait_socket(hsock)
-    web = T.Nginx(pool, server_extra="""
-        location = /hello {
-            include %s/deploy/nginx/fastcgi.conf;
-            fastcgi_pass hello;
-        }
-        location = /hello-keep {
-            include %s/deploy/nginx/fastcgi.conf;
-            fastcgi_keep_conn on;
-            fastcgi_pass hello;
-        }""" % (T.ROOT, T.ROOT), http_extra="""
-    upstream hello { server unix:%s; keepalive 8; }""" % hsock)
+    http, server = lib.hello(WORKERS)
+    web = T.Nginx(pool, server_extra=server, http_extra=http)
     base = "http://127.0.0.1:%d" % web.port
-    lib.wrk(base + "/hello", duration=1)
     lib.wrk(base + "/api/api.php?cmd=sippeers", duration=1)
-    # The ceiling is the better of the responder with and without
-    # kept-alive connections (libfcgi's own accept loop stalls when nginx
-    # keeps more connections than there are processes).
-    ceil = max(lib.best_of(lambda: lib.wrk(base + "/hello")),
-               lib.best_of(lambda: lib.wrk(base + "/hello-keep")),
-               key=lambda r: r["rps"])
+    ceil = lib.hello_ceiling(base)
     ours = lib.best_of(lambda: lib.wrk(base + "/api/api.php?cmd=sippeers"))
     workers = pool.workers()
     rss = max(lib.rss_kb(p) for p in workers)
@@ -76,6 +51,4 @@ of %d runs.  Machine: %s, %d CPUs.
        rss / 1024.0, hello_rss / 1024.0, rss / max(hello_rss, 1),
        ours["errors"], ours["non2xx"], ceil["errors"], ceil["non2xx"])
     lib.report_section("reject", text)
-    hello.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
     return text
