@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "limits.h"
 #include "log.h"
+#include "str.h"
 
 enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM };
 
@@ -440,7 +441,6 @@ is_env_key(const char *k)
 	return 1;
 }
 
-static int hexdigit(int c);
 /* Appends a token for tenant t. */
 static int
 token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
@@ -483,8 +483,8 @@ token_line(struct parse *p, struct tenant *t, const char *v)
 		if (n != 7 + 2 * SHA256_LEN)
 			return fail(p, "'token': bad sha256 digest");
 		for (i = 0; i < SHA256_LEN; i++) {
-			hi = hexdigit(v[7 + 2 * i]);
-			lo = hexdigit(v[8 + 2 * i]);
+			hi = hex_digit(v[7 + 2 * i]);
+			lo = hex_digit(v[8 + 2 * i]);
 			if (hi < 0 || lo < 0)
 				return fail(p, "'token': bad sha256 digest");
 			digest[i] = (uint8_t)(hi * 16 + lo);
@@ -497,18 +497,6 @@ token_line(struct parse *p, struct tenant *t, const char *v)
 	} else
 		sha256(v, n, digest);
 	return token_add(p, t, digest, scopes);
-}
-
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int parse_file(struct parse *p, const char *path);

@@ -15,18 +15,7 @@
 #include "limits.h"
 #include "phpin.h"
 #include "pv.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "str.h"
 
 char *
 url_decode(struct arena *a, const char *s, size_t n, int plus, size_t *outlen)
@@ -39,8 +28,8 @@ url_decode(struct arena *a, const char *s, size_t n, int plus, size_t *outlen)
 		if (s[i] == '+' && plus) {
 			d[o++] = ' ';
 		} else if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+		    (hi = hex_digit((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)s[i + 2])) >= 0) {
 			d[o++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else
@@ -524,7 +513,7 @@ hex4(const char *s, size_t n)
 	if (n < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval((unsigned char)s[i])) < 0)
+		if ((h = hex_digit((unsigned char)s[i])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}

@@ -61,6 +61,18 @@ str_copy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *
 base64(struct arena *a, const void *p, size_t n)
 {

@@ -19,6 +19,9 @@ char *str_trim(char *s);
  * length of src like strlcpy. */
 size_t str_copy(char *dst, const char *src, size_t size);
 
+/* Returns the value of a hexadecimal digit, or -1. */
+int hex_digit(int c);
+
 /* Standard base64 of n bytes, NUL-terminated, in the arena. */
 char *base64(struct arena *a, const void *p, size_t n);
 
