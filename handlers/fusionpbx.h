@@ -95,12 +95,14 @@ long fpx_originate_ms(struct req *r);
 enum fpx_cache fpx_cache_method(struct req *r, const char **dir);
 
 /*
- * The domain_name of a domain (fusionpbx_create.c).  Returns E_OK with
- * *name, E_NOTFOUND (no such domain, or the uuid is malformed) or a
- * backend error.
+ * The domain a writing action targets (fusionpbx_create.c): checks that
+ * the key may touch it and reads its domain_name.  Returns E_OK with
+ * *name, notfound with "domain not found" when there is no such domain
+ * or the uuid is malformed (the reference's status differs per action),
+ * E_FORBIDDEN, or a backend error.
  */
-enum err fpx_domain_name(
-    struct req *r, const char *domain_uuid, const char **name);
+enum err fpx_target_domain(struct req *r, const char *domain_uuid,
+    enum err notfound, const char **name);
 
 /* ---- FusionPBX's save() (fusionpbx_save.c) ---- */
 

@@ -89,12 +89,8 @@ originate(struct req *r, struct reply *rp)
 	char why[128], *cmd;
 	enum err e;
 
-	if ((e = fpx_domain_allowed(r, dom)) != E_OK)
+	if ((e = fpx_target_domain(r, dom, E_NOTFOUND, &o.domain)) != E_OK)
 		return e;
-	if ((e = fpx_domain_name(r, dom, &o.domain)) != E_OK)
-		return e == E_NOTFOUND
-		    ? req_error(r, E_NOTFOUND, "domain not found")
-		    : e;
 	if (!esl_domain_ok(o.domain, strlen(o.domain)))
 		return req_error(r, E_INTERNAL, "invalid domain name");
 	o.cid_number = fpx_arg(r, 1);

@@ -51,18 +51,21 @@ static const struct pg_stmt st_rg_row = { "fpx_ring_group_row",
 	"SELECT * FROM v_ring_groups WHERE ring_group_uuid = $1", 1 };
 
 enum err
-fpx_domain_name(struct req *r, const char *domain_uuid, const char **name)
+fpx_target_domain(struct req *r, const char *domain_uuid, enum err notfound,
+    const char **name)
 {
 	const char *vals[1] = { domain_uuid };
 	struct pg_res *res;
 	enum err e;
 
+	if ((e = fpx_domain_allowed(r, domain_uuid)) != E_OK)
+		return e;
 	e = fpx_db(r, &st_domain_name, vals, &res);
 	if (e == E_BADREQ ||
 	    (e == E_OK &&
 		(pg_nrows(res) == 0 || pg_isnull(res, 0, 0) ||
 		    *pg_value(res, 0, 0) == '\0')))
-		return E_NOTFOUND;
+		return req_error(r, notfound, "domain not found");
 	if (e == E_OK)
 		*name = pg_value(res, 0, 0);
 	return e;
@@ -222,12 +225,8 @@ extension_create(struct req *r, struct reply *rp)
 		{ &fpx_t_vm, vv, -1 } };
 	enum err e;
 
-	if ((e = fpx_domain_allowed(r, dom)) != E_OK)
+	if ((e = fpx_target_domain(r, dom, E_INTERNAL, &dname)) != E_OK)
 		return e;
-	if ((e = fpx_domain_name(r, dom, &dname)) != E_OK)
-		return e == E_NOTFOUND
-		    ? req_error(r, E_INTERNAL, "domain not found")
-		    : e;
 	fpx_uuid_new(ext_uuid);
 	fpx_uuid_new(vm_uuid);
 	fpx_password(pw, 10, 4);
@@ -331,12 +330,8 @@ destination_create(struct req *r, struct reply *rp)
 	struct buf re;
 	enum err e;
 
-	if ((e = fpx_domain_allowed(r, dom)) != E_OK)
+	if ((e = fpx_target_domain(r, dom, E_BADREQ, &dname)) != E_OK)
 		return e;
-	if ((e = fpx_domain_name(r, dom, &dname)) != E_OK)
-		return e == E_NOTFOUND
-		    ? req_error(r, E_BADREQ, "domain not found")
-		    : e;
 	if (!esl_domain_ok(dname, strlen(dname)))
 		return req_error(r, E_INTERNAL, "invalid domain name");
 	fpx_uuid_new(d_uuid);
@@ -495,12 +490,8 @@ ringgroup_create(struct req *r, struct reply *rp)
 	size_t n = 0;
 	enum err e;
 
-	if ((e = fpx_domain_allowed(r, dom)) != E_OK)
+	if ((e = fpx_target_domain(r, dom, E_INTERNAL, &dname)) != E_OK)
 		return e;
-	if ((e = fpx_domain_name(r, dom, &dname)) != E_OK)
-		return e == E_NOTFOUND
-		    ? req_error(r, E_INTERNAL, "domain not found")
-		    : e;
 	if ((e = rg_numbers(r, r->args[3].v, &nums, &n)) != E_OK)
 		return e;
 	fpx_uuid_new(rg_uuid);
