@@ -1,7 +1,8 @@
 /*
  * ami_double: an Asterisk Manager Interface server for the tests
  * (shared/doubles/README.md §1-§2).  Loopback only, port 0 by default,
- * the chosen port written to a file; stops by itself after --lifetime.
+ * the chosen port written to a file; stops by itself after --lifetime
+ * seconds (0: only when killed).
  *
  * Scripted mode replays shared/fixtures/ami: a request is answered by the
  * fixture whose request has the same headers (ActionID aside), else by
@@ -554,6 +555,8 @@ main(int argc, char **argv)
 	if (i != argc || (o.golden != NULL && o.control == NULL))
 		usage();
 	S.start = now();
+	if (o.lifetime <= 0) /* 0: until killed (make demo) */
+		o.lifetime = 10L * 365 * 86400;
 	if (o.golden != NULL) {
 		golden(o.golden, o.control, (int)o.port, o.port_file, o.log,
 		    S.start + (double)o.lifetime);
