@@ -130,4 +130,14 @@ int parse_scopes(const char *s, unsigned *scopes);
  */
 void env_parse(struct arena *a, struct tenant *t, const char *text, size_t n);
 
+/* Sets key=val in t's settings; a later key wins in its first place. */
+void env_set(struct arena *a, struct tenant *t, const char *key, size_t klen,
+    const char *val, size_t vlen);
+
+/*
+ * Lets set, non-empty environment variables override t's elastix keys
+ * (the defaults' keys and those already set), as elastix-api §2.3.
+ */
+void env_apply_environ(struct arena *a, struct tenant *t);
+
 #endif
