@@ -83,7 +83,8 @@ run(void *arg)
 		return NULL;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	snprintf(req, sizeof(req),
-	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: off\r\n\r\n",
+	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: "
+	    "off\r\n\r\n",
 	    user, secret);
 	if (send_all(fd, req, strlen(req)) == -1 ||
 	    read_until(fd, "Authentication accepted\r\n\r\n", buf, sizeof(buf),
@@ -112,8 +113,9 @@ main(int argc, char *argv[])
 	int n, i;
 
 	if (argc != 7) {
-		fprintf(stderr, "usage: amiload host port conns seconds user "
-				"secret\n");
+		fprintf(stderr,
+		    "usage: amiload host port conns seconds user "
+		    "secret\n");
 		return 2;
 	}
 	host = argv[1];

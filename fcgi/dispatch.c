@@ -169,7 +169,8 @@ params_validate(struct req *r)
 			return e;
 		/* (int) of the value itself: an array is 1 when not empty. */
 		if (p->type == PT_INT && a->s != NULL)
-			a->i = a->v ? pv_to_int(a->v) : php_intval(a->s, a->len);
+			a->i =
+			    a->v ? pv_to_int(a->v) : php_intval(a->s, a->len);
 	}
 	return E_OK;
 }

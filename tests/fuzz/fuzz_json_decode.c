@@ -66,7 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_clear(&b);
 		jw_init(&w, &b, JW_PHP);
 		pv_encode(&w, v);
-		/* Only a number past the double range (INF) fails, as in PHP. */
+		/* Only a number past the double range (INF) fails, as in PHP.
+		 */
 		FUZZ_CHECK(!w.failed || has_infinite(v));
 		fuzz_encode_check(&b, v);
 	} else
