@@ -9,6 +9,7 @@
 #include "err.h"
 #include "ini.h"
 #include "limits.h"
+#include "pbx.h"
 #include "pbxconf.h"
 #include "pv.h"
 
@@ -268,8 +269,9 @@ take(const char **dst, const char *v)
 		*dst = v;
 }
 
-static void
-issabel_inject(struct arena *a, const struct tenant *t, struct db_settings *out)
+void
+pbx_issabel_inject(
+    struct arena *a, const struct tenant *t, struct db_settings *out)
 {
 	char *text;
 	size_t n;
@@ -280,8 +282,9 @@ issabel_inject(struct arena *a, const struct tenant *t, struct db_settings *out)
 	take(&out->password, pbx_issabel_rootpw(a, text, n));
 }
 
-static void
-freepbx_inject(struct arena *a, const struct tenant *t, struct db_settings *out)
+void
+pbx_freepbx_inject(
+    struct arena *a, const struct tenant *t, struct db_settings *out)
 {
 	struct amp_conf amp;
 	char *text;
@@ -300,7 +303,8 @@ void
 pbx_db_settings(
     struct arena *a, const struct tenant *t, struct db_settings *out)
 {
-	const char *driver = tenant_get(t, "PBX_DRIVER"), *port;
+	const struct pbx_driver *drv = pbx_driver(t);
+	const char *port;
 	int64_t p;
 
 	port = tenant_get(t, "DB_PORT");
@@ -310,10 +314,6 @@ pbx_db_settings(
 	out->user = tenant_get(t, "DB_USERNAME");
 	out->password = tenant_get(t, "DB_PASSWORD");
 	out->charset = tenant_get(t, "DB_CHARSET");
-	if (*out->password != '\0')
-		return;
-	if (strcmp(driver, "issabel") == 0)
-		issabel_inject(a, t, out);
-	else if (strcmp(driver, "freepbx") == 0)
-		freepbx_inject(a, t, out);
+	if (*out->password == '\0' && drv->db_inject != NULL)
+		drv->db_inject(a, t, out);
 }

@@ -59,6 +59,16 @@ void pbx_db_settings(
     struct arena *a, const struct tenant *t, struct db_settings *out);
 
 /*
+ * The PBX drivers' db_inject slots (pbx.h): DB_PASSWORD from the
+ * mysqlrootpwd of ISSABEL_CONF_PATH; DB_HOST, DB_USERNAME and DB_PASSWORD
+ * from the AMPDBHOST, AMPDBUSER and AMPDBPASS of FREEPBX_CONF_PATH.
+ */
+void pbx_issabel_inject(
+    struct arena *a, const struct tenant *t, struct db_settings *out);
+void pbx_freepbx_inject(
+    struct arena *a, const struct tenant *t, struct db_settings *out);
+
+/*
  * Parses an issabel.conf text: lines of key=value split at the first '='
  * and trimmed.  Returns the last mysqlrootpwd (in the arena), or NULL.
  */

@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "elastix.h"
 #include "json.h"
+#include "pbx.h"
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
@@ -123,11 +124,11 @@ originatecall(struct req *r, struct reply *rp)
 	return elastix_status(r, rp, "CALL INITIATED");
 }
 
-/* The queue commands exist only with the FreePBX driver (501 else). */
+/* The queue commands exist only where the PBX driver manages queues. */
 static int
-is_freepbx(const struct req *r)
+has_queues(const struct req *r)
 {
-	return strcmp(tenant_get(r->tenant, "PBX_DRIVER"), "freepbx") == 0;
+	return pbx_driver(r->tenant)->queues_sql != NULL;
 }
 
 /* Sends a queue action; *ok is 1 if AMI answered Response: Success. */
@@ -138,7 +139,7 @@ queue_action(struct req *r, const char *action, const struct ami_kv *kv,
 	struct ami_reply rep;
 	enum err e;
 
-	if (!is_freepbx(r))
+	if (!has_queues(r))
 		return req_error(
 		    r, E_NOTSUP, "%s requires FreePBX driver", r->cmd->name);
 	if ((e = ami_action(r, action, kv, nkv, NULL, 0, &rep)) != E_OK)

@@ -11,7 +11,7 @@
 #include "elastix.h"
 #include "ini.h"
 #include "json.h"
-#include "mysql.h"
+#include "pbx.h"
 #include "pbxconf.h"
 #include "pv.h"
 #include "reply.h"
@@ -36,75 +36,24 @@ auth(struct req *r, struct reply *rp)
 	return E_OK;
 }
 
-/* One pjsip row into out[id][keyword] = data (PHP's assignment). */
-static enum err
-sipext_row(
-    void *ctx, const struct sql_col *cols, const struct sql_val *v, size_t n)
-{
-	struct req *r = ((void **)ctx)[0];
-	struct pv *out = ((void **)ctx)[1], *sec;
-	const char *id, *kw, *data;
-
-	(void)cols;
-	if (n < 3)
-		return E_OK;
-	id = arena_strndup(r->arena, v[0].s ? v[0].s : "", v[0].len);
-	kw = arena_strndup(r->arena, v[1].s ? v[1].s : "", v[1].len);
-	data = arena_strndup(r->arena, v[2].s ? v[2].s : "", v[2].len);
-	sec = pv_get(out, id, v[0].len);
-	if (sec == NULL || sec->type != PV_ARR)
-		sec =
-		    pv_set(r->arena, out, id, v[0].len, *pv_new_arr(r->arena));
-	pv_set(r->arena, sec, kw, v[1].len, pv_str(data, v[2].len));
-	return E_OK;
-}
-
 /*
- * The FreePBX driver reads the pjsip table first: "SELECT id, keyword,
- * data FROM pjsip ORDER BY id, flags" into out[id][keyword] = data (a
- * later keyword overwrites in place).  Returns 0 with *out set, or -1 if
- * the table cannot be read (the MySQL driver reads the same settings as
- * db itself, and logs why).
- */
-static int
-sipext_from_db(struct req *r, const struct db_settings *db, struct pv **out)
-{
-	struct sql_stmt st = { .text = "SELECT id, keyword, data FROM pjsip "
-				       "ORDER BY id, flags" };
-	struct sql_conn *c;
-	void *ctx[2];
-
-	(void)db;
-	*out = pv_new_arr(r->arena);
-	ctx[0] = r;
-	ctx[1] = *out;
-	if (sql_open(&mysql_driver, r, SQL_ASTERISK, &c) != E_OK ||
-	    sql_query(r, c, &st, sipext_row, ctx) != E_OK) {
-		req_error(r, E_OK, "%s", "");
-		*out = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * sipextensions: with PBX_DRIVER=freepbx the pjsip table if it has rows;
- * otherwise parse_ini_file(PJSIP_CONF_PATH when CHAN_DRIVER is exactly
- * "pjsip", else SIP_CONF_PATH, true, INI_SCANNER_RAW), and [] when that
- * file cannot be read or does not parse.
+ * sipextensions: the PBX database's SIP extensions if the driver keeps
+ * them there and they are not empty (FreePBX's pjsip table); otherwise
+ * parse_ini_file(PJSIP_CONF_PATH when CHAN_DRIVER is exactly "pjsip", else
+ * SIP_CONF_PATH, true, INI_SCANNER_RAW), and [] when that file cannot be read
+ * or does not parse.
  */
 static enum err
 sipextensions(struct req *r, struct reply *rp)
 {
+	const struct pbx_driver *drv = pbx_driver(r->tenant);
 	const struct tenant *t = r->tenant;
-	struct db_settings db;
 	struct pv *conf = NULL;
 	const char *key;
 
-	if (strcmp(tenant_get(t, "PBX_DRIVER"), "freepbx") == 0) {
-		pbx_db_settings(r->arena, t, &db);
+	if (drv->sip_extensions != NULL) {
 		req_op(r, "pjsip table");
-		if (sipext_from_db(r, &db, &conf) == -1 || pv_count(conf) == 0)
+		if (drv->sip_extensions(r, &conf) == -1 || pv_count(conf) == 0)
 			conf = NULL;
 	}
 	if (conf == NULL) {

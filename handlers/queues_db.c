@@ -10,18 +10,19 @@
 #include "dispatch.h"
 #include "elastix.h"
 #include "mysql.h"
+#include "pbx.h"
 #include "reply.h"
 #include "req.h"
 
 static enum err
 getqueues(struct req *r, struct reply *rp)
 {
-	struct sql_stmt st = { .text = "SELECT * FROM queues_config "
-				       "ORDER BY extension" };
+	const struct pbx_driver *drv = pbx_driver(r->tenant);
+	struct sql_stmt st = { .text = drv->queues_sql };
 	struct sql_conn *db;
 	enum err e;
 
-	if (strcmp(tenant_get(r->tenant, "PBX_DRIVER"), "freepbx") != 0)
+	if (drv->queues_sql == NULL)
 		return req_error(
 		    r, E_NOTSUP, "getqueues requires FreePBX driver");
 	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)

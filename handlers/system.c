@@ -27,6 +27,7 @@
 #include "elastix.h"
 #include "json.h"
 #include "log.h"
+#include "pbx.h"
 #include "reply.h"
 #include "req.h"
 #include "str.h"
@@ -99,6 +100,7 @@ du_entry(struct req *r, struct jw *w, const char *key, const char *path)
 static enum err
 getharddrivers(struct req *r, struct reply *rp)
 {
+	const struct pbx_driver *drv = pbx_driver(r->tenant);
 	struct sys_df df;
 	struct jw *w;
 
@@ -126,8 +128,8 @@ getharddrivers(struct req *r, struct reply *rp)
 	du_entry(r, w, "backups", "/var/www/backup");
 	du_entry(r, w, "configuration", "/etc");
 	du_entry(r, w, "recording", tenant_get(r->tenant, "RECORDINGS_PATH"));
-	if (strcmp(tenant_get(r->tenant, "PBX_DRIVER"), "issabel") == 0)
-		du_entry(r, w, "issabel_modules", "/opt/issabel");
+	if (drv->modules_key != NULL)
+		du_entry(r, w, drv->modules_key, drv->modules_dir);
 	jw_obj_close(w);
 	return E_OK;
 }

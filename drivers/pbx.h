@@ -1,0 +1,43 @@
+/*
+ * PBX drivers of the ?cmd= dialect: what differs between the
+ * Asterisk-family distributions the PHP elastix-api served (its drivers
+ * asterisk, issabel and freepbx; elastix-api.md §1.2, §2.5, §2.6, §5.3,
+ * §5.10, §5.21, §5.22).  A tenant's PBX_DRIVER selects one: "issabel",
+ * "freepbx", anything else "asterisk".  A NULL slot is something the
+ * distribution does not have; the command then answers as the reference
+ * did (the FreePBX-only commands with 501).
+ */
+#ifndef PBXAPI_PBX_H
+#define PBXAPI_PBX_H
+
+struct arena;
+struct db_settings;
+struct pv;
+struct req;
+struct tenant;
+
+struct pbx_driver {
+	const char *name;
+	/*
+	 * Completes the database settings from the distribution's own file
+	 * when DB_PASSWORD is empty (Issabel: issabel.conf, FreePBX:
+	 * freepbx.conf).
+	 */
+	void (*db_inject)(
+	    struct arena *a, const struct tenant *t, struct db_settings *db);
+	/*
+	 * The SIP extensions kept in the PBX database (FreePBX's pjsip
+	 * table), as sipextensions shows them.  Returns 0 with *out set, or
+	 * -1 when they cannot be read; the command then reads the ini file.
+	 */
+	int (*sip_extensions)(struct req *r, struct pv **out);
+	/* The queue list query; NULL: no queue commands (501). */
+	const char *queues_sql;
+	/* An extra getharddrivers entry (key and directory), or NULL. */
+	const char *modules_key, *modules_dir;
+};
+
+/* Returns the driver the tenant's PBX_DRIVER selects. */
+const struct pbx_driver *pbx_driver(const struct tenant *t);
+
+#endif
