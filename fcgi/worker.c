@@ -28,7 +28,9 @@
 #include "scoreboard.h"
 #include "worker.h"
 
-#define KEEP_MAX 16 /* kept-alive connections a worker holds */
+#define KEEP_SOFT 4  /* kept-alive connections before leaving new ones */
+#define KEEP_MAX  32 /* kept-alive connections a worker holds at most */
+#define STARVE_MS 20 /* backlog wait before a full worker takes one */
 
 struct conn {
 	void *conn;
@@ -298,17 +300,23 @@ accept_conn(int listen_fd)
 /*
  * A worker keeps the connections the web server leaves open
  * (fastcgi_keep_conn) and serves whichever one carries the next request,
- * taking turns with new connections on the listening socket.  With one
- * connection per worker, a worker would sit on a connection the web
- * server may not use again soon while a request waits in the backlog;
- * and closing an idle kept connection races with a request being written
- * to it (the web server then fails that request).  So a worker never
- * closes a kept connection while it runs: with KEEP_MAX of them it stops
- * accepting and leaves new connections to the other workers.
+ * taking turns with new connections on the listening socket.
+ *
+ * With one connection per worker, a worker would sit on a connection the
+ * web server may not use again soon while a request waits in the
+ * backlog; with many, requests queue behind each other on one busy
+ * worker while another is idle.  And closing an idle kept connection
+ * races with a request being written to it, which the web server then
+ * fails.  So a worker never closes a kept connection while it runs; with
+ * KEEP_SOFT of them it stops accepting and leaves new connections to the
+ * other workers, unless one has waited in the backlog for STARVE_MS (the
+ * web server keeps more connections than the pool has room for): then it
+ * takes it anyway, up to KEEP_MAX.
  */
 struct conns {
 	FCGX_Request r[KEEP_MAX];
-	unsigned next; /* where the readiness scan starts */
+	uint64_t starved; /* since when a connection waits, 0: none */
+	unsigned next;	  /* where the readiness scan starts */
 };
 
 static void
@@ -322,16 +330,50 @@ conns_init(struct conns *cs)
 		FCGX_InitRequest(&cs->r[i], -1, 0);
 }
 
-/* Returns a free slot, or KEEP_MAX if there is none. */
+/* Returns a free slot (KEEP_MAX if none) and the open count in *open. */
 static size_t
-conns_free(const struct conns *cs)
+conns_free(const struct conns *cs, size_t *open)
 {
-	size_t i;
+	size_t i, slot = KEEP_MAX;
 
+	*open = 0;
 	for (i = 0; i < KEEP_MAX; i++)
-		if (cs->r[i].ipcFd < 0)
-			break;
-	return i;
+		if (cs->r[i].ipcFd >= 0)
+			(*open)++;
+		else if (slot == KEEP_MAX)
+			slot = i;
+	return slot;
+}
+
+/* Takes a new connection into slot.  Returns the request or NULL. */
+static FCGX_Request *
+conns_take(struct conns *cs, size_t slot, int listen_fd)
+{
+	int fd;
+
+	cs->starved = 0;
+	if ((fd = accept_conn(listen_fd)) < 0)
+		return NULL;
+	cs->r[slot].ipcFd = fd;
+	/* Keep FCGX_Accept_r's internal finish from closing it. */
+	cs->r[slot].keepConnection = 1;
+	return &cs->r[slot];
+}
+
+/* Returns 1 if a connection has waited in the backlog for STARVE_MS. */
+static int
+conns_starving(struct conns *cs, int listen_fd)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+	uint64_t now = now_us();
+
+	if (poll(&pfd, 1, 0) != 1) {
+		cs->starved = 0;
+		return 0;
+	}
+	if (cs->starved == 0)
+		cs->starved = now;
+	return now - cs->starved >= STARVE_MS * 1000;
 }
 
 /*
@@ -342,12 +384,14 @@ conns_free(const struct conns *cs)
 static FCGX_Request *
 next_conn(struct conns *cs, int listen_fd, const sigset_t *waitmask)
 {
+	struct timespec tick = { 0, STARVE_MS * 1000000L / 2 };
 	struct pollfd pfd[KEEP_MAX + 1];
-	size_t map[KEEP_MAX + 1], n = 1, i, k, slot = conns_free(cs);
-	int fd;
+	size_t map[KEEP_MAX + 1], n = 1, i, k, open, slot;
+	int room, rc;
 
-	/* A full worker leaves new connections to the others. */
-	pfd[0].fd = slot < KEEP_MAX ? listen_fd : -1;
+	slot = conns_free(cs, &open);
+	room = open < KEEP_SOFT;
+	pfd[0].fd = room ? listen_fd : -1;
 	pfd[0].events = POLLIN;
 	for (i = 0; i < KEEP_MAX; i++) {
 		if (cs->r[i].ipcFd < 0)
@@ -356,28 +400,25 @@ next_conn(struct conns *cs, int listen_fd, const sigset_t *waitmask)
 		pfd[n].events = POLLIN;
 		map[n++] = i;
 	}
-	if (quit || ppoll(pfd, n, NULL, waitmask) <= 0)
+	if (quit || (rc = ppoll(pfd, n, room ? NULL : &tick, waitmask)) < 0)
 		return NULL;
+	if (!room && slot < KEEP_MAX && conns_starving(cs, listen_fd))
+		return conns_take(cs, slot, listen_fd);
 	/*
 	 * Take turns among the ready descriptors, the listening socket
 	 * included, so that neither a kept connection nor a new one waits
 	 * while the others stay busy.
 	 */
-	for (k = 0; k < n; k++) {
+	for (k = 0; rc > 0 && k < n; k++) {
 		i = (cs->next + k) % n;
 		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		cs->next = (unsigned)(i + 1);
 		if (i > 0)
 			return &cs->r[map[i]];
-		break;
+		return conns_take(cs, slot, listen_fd);
 	}
-	if (k == n || (fd = accept_conn(listen_fd)) < 0)
-		return NULL;
-	cs->r[slot].ipcFd = fd;
-	/* Keep FCGX_Accept_r's internal finish from closing it. */
-	cs->r[slot].keepConnection = 1;
-	return &cs->r[slot];
+	return NULL;
 }
 
 static void
