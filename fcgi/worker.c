@@ -28,9 +28,9 @@
 #include "scoreboard.h"
 #include "worker.h"
 
-#define KEEP_SOFT 4  /* kept-alive connections before leaving new ones */
+#define KEEP_SOFT 1  /* kept-alive connections before leaving new ones */
 #define KEEP_MAX  32 /* kept-alive connections a worker holds at most */
-#define STARVE_MS 20 /* backlog wait before a full worker takes one */
+#define STARVE_MS 5  /* backlog wait before a full worker takes one */
 
 struct conn {
 	void *conn;
