@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mysql.h"
 #include "netio.h"
+#include "pbx.h"
 #include "pbxconf.h"
 #include "req.h"
 #include "worker.h"

@@ -89,3 +89,22 @@ pbx_driver(const struct tenant *t)
 		return &freepbx;
 	return &asterisk;
 }
+
+void
+pbx_db_settings(
+    struct arena *a, const struct tenant *t, struct db_settings *out)
+{
+	const struct pbx_driver *drv = pbx_driver(t);
+	const char *port;
+	int64_t p;
+
+	port = tenant_get(t, "DB_PORT");
+	p = php_intval(port, strlen(port)); /* Config::getInt */
+	out->host = tenant_get(t, "DB_HOST");
+	out->port = (long)p;
+	out->user = tenant_get(t, "DB_USERNAME");
+	out->password = tenant_get(t, "DB_PASSWORD");
+	out->charset = tenant_get(t, "DB_CHARSET");
+	if (*out->password == '\0' && drv->db_inject != NULL)
+		drv->db_inject(a, t, out);
+}

@@ -40,4 +40,16 @@ struct pbx_driver {
 /* Returns the driver the tenant's PBX_DRIVER selects. */
 const struct pbx_driver *pbx_driver(const struct tenant *t);
 
+/*
+ * The database settings of the tenant: DB_HOST, DB_PORT, DB_USERNAME,
+ * DB_PASSWORD and DB_CHARSET, where an empty DB_PASSWORD lets the PBX's
+ * own file supply them: with PBX_DRIVER=issabel the mysqlrootpwd of
+ * ISSABEL_CONF_PATH, with PBX_DRIVER=freepbx the AMPDBHOST, AMPDBUSER and
+ * AMPDBPASS of FREEPBX_CONF_PATH.  Empty values found there change
+ * nothing (the reference passes them through the environment, where an
+ * empty variable does not override).
+ */
+void pbx_db_settings(
+    struct arena *a, const struct tenant *t, struct db_settings *out);
+
 #endif

@@ -9,7 +9,6 @@
 #include "err.h"
 #include "ini.h"
 #include "limits.h"
-#include "pbx.h"
 #include "pbxconf.h"
 #include "pv.h"
 
@@ -297,23 +296,4 @@ pbx_freepbx_inject(
 	take(&out->host, amp.host);
 	take(&out->user, amp.user);
 	take(&out->password, amp.pass);
-}
-
-void
-pbx_db_settings(
-    struct arena *a, const struct tenant *t, struct db_settings *out)
-{
-	const struct pbx_driver *drv = pbx_driver(t);
-	const char *port;
-	int64_t p;
-
-	port = tenant_get(t, "DB_PORT");
-	p = php_intval(port, strlen(port)); /* Config::getInt */
-	out->host = tenant_get(t, "DB_HOST");
-	out->port = (long)p;
-	out->user = tenant_get(t, "DB_USERNAME");
-	out->password = tenant_get(t, "DB_PASSWORD");
-	out->charset = tenant_get(t, "DB_CHARSET");
-	if (*out->password == '\0' && drv->db_inject != NULL)
-		drv->db_inject(a, t, out);
 }

@@ -47,18 +47,6 @@ int pbx_manager_user(struct arena *a, const struct pv *conf, const char **user,
     const char **secret);
 
 /*
- * The database settings of the tenant: DB_HOST, DB_PORT, DB_USERNAME,
- * DB_PASSWORD and DB_CHARSET, where an empty DB_PASSWORD lets the PBX's
- * own file supply them: with PBX_DRIVER=issabel the mysqlrootpwd of
- * ISSABEL_CONF_PATH, with PBX_DRIVER=freepbx the AMPDBHOST, AMPDBUSER and
- * AMPDBPASS of FREEPBX_CONF_PATH.  Empty values found there change
- * nothing (the reference passes them through the environment, where an
- * empty variable does not override).
- */
-void pbx_db_settings(
-    struct arena *a, const struct tenant *t, struct db_settings *out);
-
-/*
  * The PBX drivers' db_inject slots (pbx.h): DB_PASSWORD from the
  * mysqlrootpwd of ISSABEL_CONF_PATH; DB_HOST, DB_USERNAME and DB_PASSWORD
  * from the AMPDBHOST, AMPDBUSER and AMPDBPASS of FREEPBX_CONF_PATH.

@@ -26,6 +26,7 @@
 #include "elastix.h"
 #include "ini.h"
 #include "json.h"
+#include "pbx.h"
 #include "pbxconf.h"
 #include "pv.h"
 #include "reply.h"
