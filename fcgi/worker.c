@@ -28,9 +28,10 @@
 #include "scoreboard.h"
 #include "worker.h"
 
-#define KEEP_SOFT 1  /* kept-alive connections before leaving new ones */
-#define KEEP_MAX  32 /* kept-alive connections a worker holds at most */
-#define STARVE_MS 5  /* backlog wait before a full worker takes one */
+#define KEEP_SOFT 1    /* kept-alive connections before leaving new ones */
+#define KEEP_MAX  32   /* kept-alive connections a worker holds at most */
+#define STARVE_MS 5    /* backlog wait before a full worker takes one */
+#define RETIRE_MS 2000 /* how long a leaving worker waits for its conns */
 
 struct conn {
 	void *conn;
@@ -421,11 +422,82 @@ next_conn(struct conns *cs, int listen_fd, const sigset_t *waitmask)
 	return NULL;
 }
 
-static void
-conns_close(struct conns *cs)
+/*
+ * Serves the request waiting on fr's connection.  Returns 0, or -1 if the
+ * connection was closed or broken (libfcgi has closed it then).
+ */
+static int
+serve(struct worker *w, FCGX_Request *fr)
 {
-	size_t i;
+	if (FCGX_Accept_r(fr) < 0)
+		return -1;
+	cur_id = fr->requestId;
+	cur_fd = fr->ipcFd;
+	headers_sent = 0;
+	in_request = 1;
+	sb_self_begin();
+	handle(w, fr);
+	in_request = 0;
+	FCGX_Finish_r(fr);
+	return 0;
+}
 
+/*
+ * Leaving, a worker must not simply close its kept connections: the web
+ * server may be writing a request to one at that moment, and would fail
+ * it.  Instead it writes an empty FCGI_STDERR record on each.  nginx
+ * closes an idle cached connection on which anything arrives; one it has
+ * just taken for a request reads the record as an empty stderr stream
+ * and the reply follows.  So the worker waits, for at most RETIRE_MS,
+ * until the web server has closed them all, serving what still arrives
+ * and asking again after each reply.
+ */
+
+/* Writes the empty FCGI_STDERR record that asks nginx to let go. */
+static void
+retire_notice(const FCGX_Request *fr)
+{
+	unsigned char rec[8] = { 1, 7, (unsigned char)(fr->requestId >> 8),
+		(unsigned char)fr->requestId, 0, 0, 0, 0 };
+
+	(void)!write(fr->ipcFd, rec, sizeof(rec));
+}
+
+static void
+conns_retire(struct conns *cs, struct worker *w)
+{
+	struct pollfd pfd[KEEP_MAX];
+	size_t map[KEEP_MAX], n, i;
+	uint64_t end = now_us() + RETIRE_MS * 1000;
+	FCGX_Request *fr;
+	long left;
+	char c;
+
+	for (i = 0; i < KEEP_MAX; i++)
+		if (cs->r[i].ipcFd >= 0)
+			retire_notice(&cs->r[i]);
+	for (;;) {
+		for (i = 0, n = 0; i < KEEP_MAX; i++) {
+			if (cs->r[i].ipcFd < 0)
+				continue;
+			pfd[n].fd = cs->r[i].ipcFd;
+			pfd[n].events = POLLIN;
+			map[n++] = i;
+		}
+		left = (long)((end - now_us()) / 1000);
+		if (n == 0 || left <= 0 || poll(pfd, n, (int)left) <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			fr = &cs->r[map[i]];
+			if (recv(pfd[i].fd, &c, 1, MSG_PEEK) <= 0) {
+				close(fr->ipcFd); /* nginx let it go */
+				fr->ipcFd = -1;
+			} else if (serve(w, fr) == 0 && fr->ipcFd >= 0)
+				retire_notice(fr); /* it came back: ask again */
+		}
+	}
 	for (i = 0; i < KEEP_MAX; i++)
 		if (cs->r[i].ipcFd >= 0)
 			close(cs->r[i].ipcFd);
@@ -456,25 +528,15 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	conns_init(&cs);
 	while (!quit) {
 		sb_self_state(SB_IDLE);
-		if ((fr = next_conn(&cs, listen_fd, &waitmask)) == NULL)
+		if ((fr = next_conn(&cs, listen_fd, &waitmask)) == NULL ||
+		    serve(&w, fr) == -1)
 			continue;
-		if (FCGX_Accept_r(fr) < 0)
-			continue; /* closed or broken: libfcgi closed it */
-		served++;
-		cur_id = fr->requestId;
-		cur_fd = fr->ipcFd;
-		headers_sent = 0;
-		in_request = 1;
-		sb_self_begin();
-		handle(&w, fr);
-		in_request = 0;
-		FCGX_Finish_r(fr);
 		if (c->max_requests > 0 &&
-		    served >= (unsigned long)c->max_requests)
+		    ++served >= (unsigned long)c->max_requests)
 			break;
 	}
 	sb_self_state(SB_ENDING);
-	conns_close(&cs); /* idle kept-alive connections */
+	conns_retire(&cs, &w);
 	close_conns(&w);
 	_exit(0);
 }

@@ -43,11 +43,17 @@ t.is_(codes.count(200), 60, "60 requests after the kill all succeed")
 t.like(pool.log(), "exited on signal 9", "the crash is logged")
 
 
-def hammer(stop, results):
+def hammer(stop, results, method="GET"):
     c = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
     while not stop.is_set():
         try:
-            c.request("GET", PATH, headers=A)
+            # nginx retries a GET on a broken kept connection, never a
+            # POST: both must come through.
+            if method == "POST":
+                c.request("POST", PATH, body="a=1", headers=dict(A, **form))
+            else:
+                c.request("GET", PATH, headers=A)
             r = c.getresponse()
             r.read()
             results.append(r.status)
@@ -64,12 +70,14 @@ def status():
     return body
 
 
-# SIGHUP under load: five reloads while 8 clients keep requesting.
+# SIGHUP under load: five reloads while 8 clients keep requesting (GET
+# and POST) on kept-alive connections.
 gen0 = status()["generation"]
 stop = threading.Event()
 results = []
-threads = [threading.Thread(target=hammer, args=(stop, results))
-           for _ in range(8)]
+threads = [threading.Thread(target=hammer, args=(stop, results,
+                                                  ("GET", "POST")[i % 2]))
+           for i in range(8)]
 for th in threads:
     th.start()
 time.sleep(0.5)
