@@ -248,12 +248,15 @@ secret(const char *col)
 	    strcmp(col, "voicemail_password") == 0;
 }
 
+static void children_json(
+    struct jw *w, const struct fpx_row *rows, size_t n, int parent);
+
 /* Writes row i (and its children) as an object. */
 static void
 row_json(struct jw *w, const struct fpx_row *rows, size_t n, size_t i)
 {
-	const struct fpx_table *t = rows[i].t, *kid = NULL;
-	size_t c, k;
+	const struct fpx_table *t = rows[i].t;
+	size_t c;
 
 	jw_obj_open(w);
 	for (c = 0; c < t->ncols; c++) {
@@ -264,33 +267,22 @@ row_json(struct jw *w, const struct fpx_row *rows, size_t n, size_t i)
 			jw_strz(w,
 			    secret(t->cols[c]) ? "********" : rows[i].vals[c]);
 	}
-	for (k = 0; k < n; k++) {
-		if (rows[k].parent != (int)i)
-			continue;
-		if (rows[k].t != kid) {
-			if (kid != NULL)
-				jw_arr_close(w);
-			kid = rows[k].t;
-			jw_keyz(w, kid->name);
-			jw_arr_open(w);
-		}
-		row_json(w, rows, n, k);
-	}
-	if (kid != NULL)
-		jw_arr_close(w);
+	children_json(w, rows, n, (int)i);
 	jw_obj_close(w);
 }
 
-/* {"<table>":[rows...],...} of the top-level rows, in order. */
+/*
+ * "<table>":[rows...] for the rows whose parent is parent (-1: the top
+ * level), one array per run of rows of the same table, in order.
+ */
 static void
-rows_json(struct jw *w, const struct fpx_row *rows, size_t n)
+children_json(struct jw *w, const struct fpx_row *rows, size_t n, int parent)
 {
 	const struct fpx_table *t = NULL;
 	size_t i;
 
-	jw_obj_open(w);
 	for (i = 0; i < n; i++) {
-		if (rows[i].parent >= 0)
+		if (rows[i].parent != parent)
 			continue;
 		if (rows[i].t != t) {
 			if (t != NULL)
@@ -303,6 +295,14 @@ rows_json(struct jw *w, const struct fpx_row *rows, size_t n)
 	}
 	if (t != NULL)
 		jw_arr_close(w);
+}
+
+/* {"<table>":[rows...],...} of the top-level rows, in order. */
+static void
+rows_json(struct jw *w, const struct fpx_row *rows, size_t n)
+{
+	jw_obj_open(w);
+	children_json(w, rows, n, -1);
 	jw_obj_close(w);
 }
 
