@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the json_decode/json_encode round trip of the
- * FusionPBX dialect (handlers/fusionpbx_json.c, used on the
+ * FusionPBX dialect (handlers/fusionpbx/json.c, used on the
  * destination_actions column): on any input it must not crash, must
  * leave the buffer as it was unless it succeeds, and what it writes must
  * be valid JSON.

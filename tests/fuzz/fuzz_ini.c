@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for the PHP ini emulation (drivers/ini.c) and the PBX
- * credential readers (drivers/pbxconf.c).  ini_parse either fails or
+ * libFuzzer target for the PHP ini emulation (fcgi/php/ini.c) and the PBX
+ * credential readers (handlers/host/pbxconf.c).  ini_parse either fails or
  * returns an array of sections (arrays) and top-level scalars (strings),
  * nested at most key[offset] deep, that json_encode writes as valid JSON;
  * the same bytes give the same result twice.  The issabel.conf reader

@@ -1,12 +1,12 @@
 /*
- * cdrreport's statement building (handlers/cdr.c, included): the
+ * cdrreport's statement building (handlers/elastix/cdr.c, included): the
  * reference's WHERE clauses in its order with every value bound, the
  * status and field_name rules, the limit (elastix-api.md §5.12).
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "../../handlers/cdr.c"
+#include "../../handlers/elastix/cdr.c"
 #include "arena.h"
 #include "buf.h"
 #include "pv.h"

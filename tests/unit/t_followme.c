@@ -1,5 +1,5 @@
 /*
- * The input checks of the follow-me commands (handlers/followme.c,
+ * The input checks of the follow-me commands (handlers/elastix/followme.c,
  * included): what the reference let through and pbxapi refuses
  * (elastix-api.md §12.7, docs/elastix-db.md), and how the arguments are
  * bound.  The commands themselves run in tests/integration/61-*.t.
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../handlers/followme.c"
+#include "../../handlers/elastix/followme.c"
 #include "arena.h"
 #include "pv.h"
 #include "tap.h"

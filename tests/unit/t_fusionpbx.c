@@ -1,6 +1,6 @@
 /*
- * Pure helpers of the {"action": ...} dialect (handlers/fusionpbx_util.c,
- * fusionpbx_json.c, fusionpbx_save.c): uuids as PostgreSQL reads them,
+ * Pure helpers of the {"action": ...} dialect (handlers/fusionpbx/util.c,
+ * json.c, save.c): uuids as PostgreSQL reads them,
  * FusionPBX passwords, PHP's base64_decode and json_decode/json_encode
  * round trip, escaping, the validators of fusionpbx.md §5.
  */

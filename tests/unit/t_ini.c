@@ -1,7 +1,7 @@
 /*
- * The parse_ini_file emulation (drivers/ini.c), the PBX credential
- * readers (drivers/pbxconf.c) and the auth and sipextensions commands
- * (handlers/pbxinfo.c): every example of elastix-api.md §2.4-§2.6, §5.1
+ * The parse_ini_file emulation (fcgi/php/ini.c), the PBX credential
+ * readers (handlers/host/pbxconf.c) and the auth and sipextensions commands
+ * (handlers/elastix/pbxinfo.c): every example of elastix-api.md §2.4-§2.6, §5.1
  * and §5.3, rules of PHP's scanner the spec does not list, and, when the
  * golden corpus is present (PBXAPI_GOLDEN, default
  * /work/shared/golden/elastix), every 200 case of the sipextensions,

@@ -1,6 +1,6 @@
 /*
  * The MySQL driver's pure parts (PDO's error texts, the JSON typing of
- * rows) and the reload runner (drivers/reload.c).  The driver itself
+ * rows) and the reload runner (handlers/host/reload.c).  The driver itself
  * runs against a real MariaDB in tests/integration/50-mysql.t.
  */
 #include <sys/wait.h>

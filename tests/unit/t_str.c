@@ -1,5 +1,5 @@
 /*
- * String helpers (str.c) and human_size (drivers/sysinfo.c).
+ * String helpers (str.c) and human_size (handlers/host/sysinfo.c).
  */
 #include <stdint.h>
 #include <string.h>

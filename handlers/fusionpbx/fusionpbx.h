@@ -2,7 +2,7 @@
  * The {"action": ...} dialect at /app/rest_api/rest.php: the twin of the
  * PHP FusionPBX REST API app (fusionpbx.md), over the tenant's FusionPBX
  * PostgreSQL database and the FreeSWITCH event socket.  Its command
- * families (fusionpbx_read.c, fusionpbx_create.c, fusionpbx_call.c) share
+ * families (read.c, create.c, call.c) share
  * the backend, reply and validation helpers declared here.
  */
 #ifndef PBXAPI_FUSIONPBX_H
@@ -40,7 +40,7 @@ extern const struct dialect fusionpbx_dialect;
 #define FPX_APP_INBOUND	    "c03b422e-13a8-bd1b-e42b-b6b9b4d27ce4"
 #define FPX_APP_RING_GROUPS "1d61fb65-1eec-bc73-a6ee-a6203b4fe6f2"
 
-/* ---- backend (fusionpbx_backend.c) ---- */
+/* ---- backend (backend.c) ---- */
 
 /* Cache-delete methods (fusionpbx.md §4). */
 enum fpx_cache { FPX_CACHE_OFF, FPX_CACHE_FILE, FPX_CACHE_MEMCACHE };
@@ -95,7 +95,7 @@ long fpx_originate_ms(struct req *r);
 enum fpx_cache fpx_cache_method(struct req *r, const char **dir);
 
 /*
- * The domain a writing action targets (fusionpbx_create.c): checks that
+ * The domain a writing action targets (create.c): checks that
  * the key may touch it and reads its domain_name.  Returns E_OK with
  * *name, notfound with "domain not found" when there is no such domain
  * or the uuid is malformed (the reference's status differs per action),
@@ -104,7 +104,7 @@ enum fpx_cache fpx_cache_method(struct req *r, const char **dir);
 enum err fpx_target_domain(struct req *r, const char *domain_uuid,
     enum err notfound, const char **name);
 
-/* ---- FusionPBX's save() (fusionpbx_save.c) ---- */
+/* ---- FusionPBX's save() (save.c) ---- */
 
 /* A table the creates write: its JSON name, columns and INSERT. */
 struct fpx_table {
@@ -159,7 +159,7 @@ const char *fpx_arg(const struct req *r, size_t i);
 /* Returns 1 if argument i is PHP-truthy. */
 int fpx_truthy(const struct req *r, size_t i);
 
-/* ---- pure helpers (fusionpbx_util.c) ---- */
+/* ---- pure helpers (util.c) ---- */
 
 /*
  * Parses a uuid the way PostgreSQL's uuid_in does (32 hex digits, an
