@@ -15,12 +15,8 @@
 #include "ami.h"
 #include "ami_frame.h"
 #include "arena.h"
-#include "conf.h"
 #include "log.h"
 #include "netio.h"
-#include "pbxconf.h"
-#include "req.h"
-#include "worker.h"
 
 #define AMI_BUF_INIT   16384
 #define AMI_BUF_MAX    (AMI_FRAME_MAX + 65536)
@@ -28,7 +24,7 @@
 #define AMI_HDR_LINE   1000 /* Asterisk drops request lines over 1024 */
 #define AMI_ID_MAX     48
 
-struct ami_conn {
+struct ami {
 	int fd;
 	char *buf; /* received bytes not yet consumed */
 	size_t len, cap;
@@ -49,10 +45,10 @@ struct rd {
 
 enum verdict { V_SKIP, V_KEEP, V_LAST };
 
-static void
-conn_free(void *p)
+void
+ami_close(void *p)
 {
-	struct ami_conn *c = p;
+	struct ami *c = p;
 
 	if (c == NULL)
 		return;
@@ -63,16 +59,6 @@ conn_free(void *p)
 	free(c);
 }
 
-/*
- * The AMI credentials of the tenant (elastix-api §2.4).  This is the one
- * place that knows where they come from.
- */
-static void
-ami_creds(struct req *r, const char **user, const char **secret)
-{
-	pbx_ami_credentials(r->arena, r->tenant, user, secret);
-}
-
 static int
 has_ctl(const char *s, size_t n)
 {
@@ -80,21 +66,34 @@ has_ctl(const char *s, size_t n)
 	    memchr(s, '\0', n) != NULL;
 }
 
-/* Sets the error of a failed read or write and returns it. */
+/* Sets why for a failed read or write (n as it returned) and returns. */
 static enum err
-io_error(struct req *r, const char *what, ssize_t n)
+io_error(const char *what, ssize_t n, char *why, size_t whylen)
 {
-	if (n == 0)
-		return req_error(r, E_BACKEND, "AMI connection closed");
-	if (errno == ETIMEDOUT)
-		return req_error(r, E_TIMEOUT, "AMI %s timed out", what);
-	return req_error(r, E_BACKEND, "AMI %s failed (%d): %s", what, errno,
+	if (n == 0) {
+		snprintf(why, whylen, "AMI connection closed");
+		return E_BACKEND;
+	}
+	if (errno == ETIMEDOUT) {
+		snprintf(why, whylen, "AMI %s timed out", what);
+		return E_TIMEOUT;
+	}
+	snprintf(why, whylen, "AMI %s failed (%d): %s", what, errno,
 	    strerror(errno));
+	return E_BACKEND;
+}
+
+/* Sets why for a server that broke the framing and returns E_PROTO. */
+static enum err
+proto_error(char *why, size_t whylen)
+{
+	snprintf(why, whylen, "AMI protocol error");
+	return E_PROTO;
 }
 
 /* Makes room for a read.  Returns 0, or -1 at the ceiling. */
 static int
-conn_room(struct ami_conn *c)
+conn_room(struct ami *c)
 {
 	size_t cap = c->cap ? c->cap : AMI_BUF_INIT;
 	char *nb;
@@ -116,7 +115,7 @@ conn_room(struct ami_conn *c)
 
 /* Reads what arrives before the deadline.  Returns as net_read. */
 static ssize_t
-conn_fill(struct ami_conn *c, uint64_t deadline)
+conn_fill(struct ami *c, uint64_t deadline)
 {
 	ssize_t n;
 
@@ -132,7 +131,7 @@ conn_fill(struct ami_conn *c, uint64_t deadline)
 
 /* Drops the first n bytes of the buffer. */
 static void
-conn_consume(struct ami_conn *c, size_t n)
+conn_consume(struct ami *c, size_t n)
 {
 	memmove(c->buf, c->buf + n, c->len - n);
 	c->len -= n;
@@ -141,7 +140,7 @@ conn_consume(struct ami_conn *c, size_t n)
 
 /* Parses the n-byte frame at the head of the buffer into c->h. */
 static int
-conn_parse(struct ami_conn *c, size_t n, struct ami_frame *f)
+conn_parse(struct ami *c, size_t n, struct ami_frame *f)
 {
 	size_t need = ami_count_lines(c->buf, n);
 	struct ami_hdr *h;
@@ -162,8 +161,8 @@ conn_parse(struct ami_conn *c, size_t n, struct ami_frame *f)
  * Counts the bytes read in *got.  Returns E_OK or the error (set).
  */
 static enum err
-conn_frame(struct req *r, struct ami_conn *c, uint64_t deadline,
-    struct ami_frame *f, size_t *got)
+conn_frame(struct ami *c, uint64_t deadline, struct ami_frame *f, size_t *got,
+    char *why, size_t whylen)
 {
 	enum ami_rc rc;
 	size_t len;
@@ -175,10 +174,10 @@ conn_frame(struct req *r, struct ami_conn *c, uint64_t deadline,
 			return E_OK;
 		if (rc != AMI_MORE) {
 			log_warnx("ami: protocol error from the server");
-			return req_error(r, E_PROTO, "AMI protocol error");
+			return proto_error(why, whylen);
 		}
 		if ((n = conn_fill(c, deadline)) <= 0)
-			return io_error(r, "read", n);
+			return io_error("read", n, why, whylen);
 		*got += (size_t)n;
 	}
 }
@@ -191,7 +190,7 @@ conn_frame(struct req *r, struct ami_conn *c, uint64_t deadline,
  * -1 if the server closed it or sent garbage.
  */
 static int
-conn_drain(struct ami_conn *c)
+conn_drain(struct ami *c)
 {
 	struct ami_frame f;
 	enum ami_rc rc;
@@ -314,7 +313,7 @@ copy_frame(char *dst, const char *p, size_t n, const char *id)
 
 /* Appends the frame at the head of the buffer to the reply. */
 static enum err
-keep(struct req *r, struct ami_conn *c, size_t len, const char *id,
+keep(struct arena *a, struct ami *c, size_t len, const char *id,
     struct ami_reply *out, size_t *cap)
 {
 	struct ami_msg *m;
@@ -324,19 +323,19 @@ keep(struct req *r, struct ami_conn *c, size_t len, const char *id,
 
 	if (out->n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
-		m = arena_alloc(r->arena, *cap * sizeof(*m));
+		m = arena_alloc(a, *cap * sizeof(*m));
 		if (out->n > 0)
 			memcpy(m, out->msg, out->n * sizeof(*m));
 		out->msg = m;
 	}
-	raw = arena_alloc(r->arena, len + 1);
+	raw = arena_alloc(a, len + 1);
 	n = copy_frame(raw, c->buf, len, id);
 	raw[n] = '\0';
 	nh = ami_count_lines(raw, n);
-	h = arena_alloc(r->arena, (nh ? nh : 1) * sizeof(*h));
+	h = arena_alloc(a, (nh ? nh : 1) * sizeof(*h));
 	m = &out->msg[out->n];
 	if (ami_frame_parse(raw, n, &m->f, h, nh) != AMI_OK)
-		return req_error(r, E_PROTO, "AMI protocol error");
+		return E_PROTO;
 	m->raw = raw;
 	m->len = n;
 	out->n++;
@@ -344,29 +343,29 @@ keep(struct req *r, struct ami_conn *c, size_t len, const char *id,
 }
 
 /*
- * Writes the action and reads its reply.  Sets *sent once the action is
- * written and counts the reply bytes in *got.
+ * Writes the action and reads its reply.  Sets out->sent once the action
+ * is written and counts the reply bytes in out->got.
  */
 static enum err
-exchange(struct req *r, struct ami_conn *c, const char *frame, size_t flen,
-    struct rd *st, struct ami_reply *out, int *sent, size_t *got)
+exchange(struct ami *c, struct arena *a, const char *frame, size_t flen,
+    struct rd *st, uint64_t deadline, struct ami_reply *out, char *why,
+    size_t whylen)
 {
-	uint64_t deadline = net_deadline(r->conf->backend_ms);
 	struct ami_frame f;
 	enum verdict v;
 	size_t cap = 0;
 	enum err e;
 
 	if (net_write(c->fd, frame, flen, deadline) == -1)
-		return io_error(r, "write", -1);
-	*sent = 1;
+		return io_error("write", -1, why, whylen);
+	out->sent = 1;
 	for (;;) {
-		if ((e = conn_frame(r, c, deadline, &f, got)) != E_OK)
+		e = conn_frame(c, deadline, &f, &out->got, why, whylen);
+		if (e != E_OK)
 			return e;
 		v = classify(c->buf, &f, st);
-		if (v != V_SKIP &&
-		    (e = keep(r, c, f.len, st->id, out, &cap)) != E_OK)
-			return e;
+		if (v != V_SKIP && keep(a, c, f.len, st->id, out, &cap) != E_OK)
+			return proto_error(why, whylen);
 		conn_consume(c, f.len);
 		if (v == V_LAST)
 			break;
@@ -377,7 +376,7 @@ exchange(struct req *r, struct ami_conn *c, const char *frame, size_t flen,
 
 /* Reads the greeting line. */
 static enum err
-read_greeting(struct req *r, struct ami_conn *c, uint64_t deadline)
+read_greeting(struct ami *c, uint64_t deadline, char *why, size_t whylen)
 {
 	enum ami_rc rc;
 	size_t used;
@@ -391,9 +390,9 @@ read_greeting(struct req *r, struct ami_conn *c, uint64_t deadline)
 			return E_OK;
 		}
 		if (rc == AMI_EPROTO)
-			return req_error(r, E_PROTO, "AMI protocol error");
+			return proto_error(why, whylen);
 		if ((n = conn_fill(c, deadline)) <= 0)
-			return io_error(r, "read", n);
+			return io_error("read", n, why, whylen);
 	}
 }
 
@@ -402,22 +401,28 @@ read_greeting(struct req *r, struct ami_conn *c, uint64_t deadline)
  * frame must say Success (the reference never looked).
  */
 static enum err
-login(struct req *r, struct ami_conn *c, uint64_t deadline)
+login(struct ami *c, const struct ami_conf *cf, uint64_t deadline, char *why,
+    size_t whylen)
 {
-	const char *user, *secret, *frame;
 	struct ami_frame f;
 	size_t got = 0, n;
+	char frame[2 * AMI_HDR_LINE + 64];
+	int len;
 	enum err e;
 
-	ami_creds(r, &user, &secret);
-	frame = arena_printf(r->arena,
-	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\n"
-	    "Events: off\r\n\r\n",
-	    user, secret);
-	if (net_write(c->fd, frame, strlen(frame), deadline) == -1)
-		return io_error(r, "write", -1);
+	len = snprintf(frame, sizeof(frame),
+	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: "
+	    "off\r\n\r\n",
+	    cf->user, cf->secret);
+	if (len < 0 || (size_t)len >= sizeof(frame)) {
+		snprintf(why, whylen, "AMI credentials are too long");
+		return E_BACKEND;
+	}
+	if (net_write(c->fd, frame, (size_t)len, deadline) == -1)
+		return io_error("write", -1, why, whylen);
 	for (;;) {
-		if ((e = conn_frame(r, c, deadline, &f, &got)) != E_OK)
+		if ((e = conn_frame(c, deadline, &f, &got, why, whylen)) !=
+		    E_OK)
 			return e;
 		if (ami_frame_get(c->buf, &f, "Response", &n) != NULL)
 			break;
@@ -426,103 +431,67 @@ login(struct req *r, struct ami_conn *c, uint64_t deadline)
 	e = frame_is(c->buf, &f, "Response", "Success") ? E_OK : E_BACKEND;
 	conn_consume(c, f.len);
 	if (e != E_OK) {
-		log_warnx("ami: login as '%s' rejected", user);
-		return req_error(r, E_BACKEND, "AMI authentication failed");
+		log_warnx("ami: login as '%s' rejected", cf->user);
+		snprintf(why, whylen, "AMI authentication failed");
 	}
-	return E_OK;
+	return e;
 }
 
-/* Connects, reads the greeting and logs in. */
-static enum err
-conn_open(struct req *r, struct ami_conn **out)
+enum err
+ami_open(const struct ami_conf *cf, uint64_t deadline, struct ami **out,
+    char *why, size_t whylen)
 {
-	uint64_t deadline = net_deadline(r->conf->backend_ms);
-	const char *host = tenant_get(r->tenant, "AMI_HOST"), *user, *secret;
-	char port[24], err[256];
-	struct ami_conn *c;
+	char err[256];
+	struct ami *c;
 	enum err e;
 	int fd;
 
-	ami_creds(r, &user, &secret);
-	if (has_ctl(user, strlen(user)) || has_ctl(secret, strlen(secret)))
-		return req_error(
-		    r, E_BACKEND, "AMI credentials contain CR or LF");
-	snprintf(
-	    port, sizeof(port), "%ld", tenant_getint(r->tenant, "AMI_PORT"));
-	req_op(r, "ami connect");
-	fd = net_connect(host, port, deadline, err, sizeof(err));
-	if (fd == -1)
-		return req_error(
-		    r, E_BACKEND, "AMI connection failed (%d): %s", errno, err);
+	if (has_ctl(cf->user, strlen(cf->user)) ||
+	    has_ctl(cf->secret, strlen(cf->secret))) {
+		snprintf(why, whylen, "AMI credentials contain CR or LF");
+		return E_BACKEND;
+	}
+	fd = net_connect(cf->host, cf->port, deadline, err, sizeof(err));
+	if (fd == -1) {
+		snprintf(
+		    why, whylen, "AMI connection failed (%d): %s", errno, err);
+		return E_BACKEND;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->fd = fd;
-	req_op(r, "ami login");
-	if ((e = read_greeting(r, c, deadline)) != E_OK ||
-	    (e = login(r, c, deadline)) != E_OK) {
-		conn_free(c);
+	if ((e = read_greeting(c, deadline, why, whylen)) != E_OK ||
+	    (e = login(c, cf, deadline, why, whylen)) != E_OK) {
+		ami_close(c);
 		return e;
 	}
 	*out = c;
 	return E_OK;
 }
 
-/* Stores c as the worker's connection (or, without a worker, as the
- * request's). */
-static void
-conn_keep(struct req *r, struct ami_conn *c)
+int
+ami_usable(void *c)
 {
-	if (r->worker != NULL)
-		worker_set_conn(
-		    r->worker, r->tenant->index, CONN_AMI, c, conn_free);
-	else
-		arena_cleanup(r->arena, conn_free, c);
+	return conn_drain(c) == 0;
 }
 
-/* Closes the worker's connection after an error. */
-static void
-conn_drop(struct req *r, struct ami_conn *c)
-{
-	if (r->worker != NULL)
-		worker_set_conn(
-		    r->worker, r->tenant->index, CONN_AMI, NULL, NULL);
-	else if (c->fd != -1) {
-		close(c->fd);
-		c->fd = -1;
-	}
-}
-
-/* Returns the pooled connection if it is still alive, else NULL. */
-static struct ami_conn *
-pooled(struct req *r)
-{
-	struct ami_conn *c;
-
-	if (r->worker == NULL)
-		return NULL;
-	c = worker_conn(r->worker, r->tenant->index, CONN_AMI);
-	if (c != NULL && conn_drain(c) == -1) {
-		log_info("ami: pooled connection closed by the server");
-		conn_drop(r, c);
-		c = NULL;
-	}
-	return c;
-}
-
-/* Checks every value before anything is sent. */
-static enum err
-check_values(struct req *r, const struct ami_kv *kv, size_t nkv)
+enum err
+ami_check(const struct ami_kv *kv, size_t nkv, char *why, size_t whylen)
 {
 	size_t i;
 
 	for (i = 0; i < nkv; i++) {
-		if (has_ctl(kv[i].value, kv[i].vlen))
-			return req_error(r, E_BADREQ,
+		if (has_ctl(kv[i].value, kv[i].vlen)) {
+			snprintf(why, whylen,
 			    "AMI header '%s' contains CR, LF or NUL",
 			    kv[i].name);
-		if (strlen(kv[i].name) + 2 + kv[i].vlen > AMI_HDR_LINE)
-			return req_error(r, E_BADREQ,
-			    "AMI header '%s' is too long", kv[i].name);
+			return E_BADREQ;
+		}
+		if (strlen(kv[i].name) + 2 + kv[i].vlen > AMI_HDR_LINE) {
+			snprintf(why, whylen, "AMI header '%s' is too long",
+			    kv[i].name);
+			return E_BADREQ;
+		}
 	}
 	return E_OK;
 }
@@ -551,65 +520,29 @@ build(struct arena *a, const char *action, const struct ami_kv *kv, size_t nkv,
 	return s;
 }
 
-/* One attempt on connection c. */
-static enum err
-attempt(struct req *r, struct ami_conn *c, const char *action,
-    const struct ami_kv *kv, size_t nkv, struct rd *st, struct ami_reply *out,
-    int *sent, size_t *got)
+enum err
+ami_action(struct ami *c, struct arena *a, const struct ami_action *act,
+    uint64_t deadline, struct ami_reply *out, char *why, size_t whylen)
 {
+	struct rd st = { .complete = act->complete };
 	char id[AMI_ID_MAX];
 	const char *frame;
 	size_t flen;
-
-	snprintf(id, sizeof(id), "pbxapi-%ld-%lu", (long)getpid(), ++c->seq);
-	st->id = id;
-	st->in_list = st->echo = 0;
-	frame = build(r->arena, action, kv, nkv, id, &flen);
-	req_op(r, arena_printf(r->arena, "ami %s", action));
-	return exchange(r, c, frame, flen, st, out, sent, got);
-}
-
-enum err
-ami_action(struct req *r, const char *action, const struct ami_kv *kv,
-    size_t nkv, const char *complete, unsigned flags, struct ami_reply *out)
-{
-	struct rd st = { .complete = complete };
-	struct ami_conn *c;
-	int tries, reused, sent;
-	size_t got;
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = check_values(r, kv, nkv)) != E_OK)
+	if ((e = ami_check(act->kv, act->nkv, why, whylen)) != E_OK)
 		return e;
-	for (tries = 0;; tries++) {
-		c = pooled(r);
-		reused = c != NULL;
-		if (c == NULL) {
-			if ((e = conn_open(r, &c)) != E_OK)
-				return e;
-			conn_keep(r, c);
-		}
-		sent = 0;
-		got = 0;
-		e = attempt(r, c, action, kv, nkv, &st, out, &sent, &got);
-		if (e == E_OK)
-			return E_OK;
-		conn_drop(r, c);
+	snprintf(id, sizeof(id), "pbxapi-%ld-%lu", (long)getpid(), ++c->seq);
+	st.id = id;
+	frame = build(a, act->action, act->kv, act->nkv, id, &flen);
+	e = exchange(c, a, frame, flen, &st, deadline, out, why, whylen);
+	if (e == E_TIMEOUT && out->sent && (act->flags & AMI_SENT_OK)) {
 		memset(out, 0, sizeof(*out));
-		if (e == E_TIMEOUT && sent && (flags & AMI_SENT_OK)) {
-			out->timed_out = 1;
-			r->errmsg[0] = '\0';
-			r->errlen = 0;
-			return E_OK;
-		}
-		if (!reused || got > 0 || tries > 0 || e != E_BACKEND)
-			return e;
-		log_info("ami: pooled connection lost (%s), reconnecting",
-		    r->errmsg);
-		r->errmsg[0] = '\0';
-		r->errlen = 0;
+		out->sent = out->timed_out = 1;
+		return E_OK;
 	}
+	return e;
 }
 
 const char *

@@ -1,30 +1,42 @@
 /*
- * The AMI driver: one persistent, logged-in connection per worker and
- * tenant (the worker's CONN_AMI slot), opened lazily, dropped on any
- * error, EOF or timeout and replaced transparently once per request when
- * a pooled connection is found dead.  Every write and read runs under the
- * per-operation deadline (backend_timeout).
+ * The AMI driver: a client of the Asterisk Manager Interface.  One
+ * logged-in connection (struct ami) is opened with ami_open() and used
+ * for one action at a time; the owner keeps it across requests (the
+ * connection pool), asks ami_usable() before using it again, and closes
+ * it after any error.  Every write and read runs under the caller's
+ * deadline.  Errors are a status and a text in the caller's buffer; the
+ * texts are the PHP elastix-api's ("AMI connection failed (111):
+ * Connection refused"), which that dialect shows its clients.
  *
- * One action is in flight per connection.  Each action carries an
- * ActionID; a frame with another ActionID is stale and skipped, an event
- * before the response is unsolicited and skipped, and when the server
- * does not echo ActionIDs (old servers, recorded transcripts) the
- * response is the first Response frame after the action.  An event list
- * ("EventList: start", or "... will follow" on Asterisk <= 11) is read up
- * to its "EventList: Complete" or named closing event, no further: there
- * are no idle waits.  The ActionID line we added is removed from what the
- * caller sees, so replies look like replies to the reference's frames.
+ * Each action carries an ActionID; a frame with another ActionID is
+ * stale and skipped, an event before the response is unsolicited and
+ * skipped, and when the server does not echo ActionIDs (old servers,
+ * recorded transcripts) the response is the first Response frame after
+ * the action.  An event list ("EventList: start", or "... will follow"
+ * on Asterisk <= 11) is read up to its "EventList: Complete" or named
+ * closing event, no further: there are no idle waits.  The ActionID line
+ * we added is removed from what the caller sees, so replies look like
+ * replies to the reference's frames.
  */
 #ifndef PBXAPI_AMI_H
 #define PBXAPI_AMI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ami_frame.h"
 #include "err.h"
 
+struct ami;
 struct arena;
-struct req;
+
+/* Where and as whom to log in. */
+struct ami_conf {
+	const char *host; /* name, address, or a unix socket path */
+	const char *port;
+	const char *user;
+	const char *secret;
+};
 
 /* One header of an action. */
 struct ami_kv {
@@ -44,26 +56,64 @@ struct ami_reply {
 	struct ami_msg *msg; /* the response, then the list's events */
 	size_t n;
 	int list;      /* the response opened an event list */
+	int sent;      /* the action was written */
+	size_t got;    /* reply bytes read (0: the server said nothing) */
 	int timed_out; /* AMI_SENT_OK: no response before the deadline */
 };
 
 /* ami_action() flags. */
 #define AMI_SENT_OK 0x01u /* once written, no reply in time is E_OK */
 
+/* An action: "Action: <action>", the nkv headers of kv in order. */
+struct ami_action {
+	const char *action;
+	const struct ami_kv *kv;
+	size_t nkv;
+	const char *complete; /* the event closing its list, or NULL */
+	unsigned flags;	      /* AMI_* */
+};
+
 /*
- * Sends "Action: <action>" with the nkv headers of kv (in order) plus an
- * ActionID, and reads the reply: the response frame and, if it opens an
- * event list, the events up to "EventList: Complete" or the event called
- * complete (may be NULL).  Every value is checked first: CR, LF or NUL,
- * or a line over 1000 bytes, is E_BADREQ and nothing is sent.  Connect
- * and login errors are E_BACKEND with the reference's text ("AMI
- * connection failed (111): Connection refused"); a lost connection is
- * E_BACKEND, a deadline E_TIMEOUT, garbage E_PROTO; the message is set
- * with req_error().  With AMI_SENT_OK, a deadline passed after the action
- * was written gives E_OK with timed_out set (and the connection dropped).
+ * Connects, reads the greeting and logs in with Events: off.  Returns
+ * E_OK with *out, or E_BACKEND ("AMI connection failed (111): Connection
+ * refused", "AMI authentication failed", credentials with CR or LF),
+ * E_TIMEOUT or E_PROTO with the text in why.
  */
-enum err ami_action(struct req *r, const char *action, const struct ami_kv *kv,
-    size_t nkv, const char *complete, unsigned flags, struct ami_reply *out);
+enum err ami_open(const struct ami_conf *cf, uint64_t deadline,
+    struct ami **out, char *why, size_t whylen);
+
+/* Closes the connection (NULL is ignored). */
+void ami_close(void *c);
+
+/*
+ * Reads without waiting what a kept connection received since its last
+ * action and drops those frames (events).  Returns 1 if it is usable, 0
+ * if the server closed it or sent garbage.
+ */
+int ami_usable(void *c);
+
+/*
+ * Checks the values of nkv headers: CR, LF or NUL, or a line over 1000
+ * bytes, is E_BADREQ with the header named in why.  Returns E_OK else.
+ */
+enum err ami_check(
+    const struct ami_kv *kv, size_t nkv, char *why, size_t whylen);
+
+/*
+ * Sends the action with an ActionID and reads its reply into out (in the
+ * arena): the response frame and, if it opens an event list, the events
+ * up to "EventList: Complete" or act->complete.  The values are checked
+ * first (ami_check: nothing is sent).  A lost connection is E_BACKEND
+ * ("AMI connection closed"), a deadline E_TIMEOUT, garbage E_PROTO, each
+ * with why; out->sent and out->got tell whether the action left and
+ * whether any reply came, so the owner knows if a retry on a fresh
+ * connection is safe.  With AMI_SENT_OK a deadline passed after the
+ * action was written is E_OK with out->timed_out set.  After any error,
+ * and after timed_out, the connection must be closed.
+ */
+enum err ami_action(struct ami *c, struct arena *a,
+    const struct ami_action *act, uint64_t deadline, struct ami_reply *out,
+    char *why, size_t whylen);
 
 /* Returns the value of header name (case-insensitive) of m, or NULL. */
 const char *ami_get(const struct ami_msg *m, const char *name, size_t *vlen);

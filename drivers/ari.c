@@ -11,26 +11,23 @@
 #include "arena.h"
 #include "ari.h"
 #include "buf.h"
-#include "conf.h"
 #include "log.h"
 #include "phpin.h"
 #include "pv.h"
-#include "req.h"
-#include "worker.h"
 
 #define PHP_JSON_DEPTH 512 /* json_decode's default depth */
 
-struct ari_conn {
+struct ari {
 	CURL *h;
 	struct curl_slist *hdrs;
 	struct buf body;
 	char cerr[CURL_ERROR_SIZE];
 };
 
-static void
+void
 ari_close(void *p)
 {
-	struct ari_conn *c = p;
+	struct ari *c = p;
 
 	if (c == NULL)
 		return;
@@ -43,7 +40,7 @@ ari_close(void *p)
 static size_t
 on_body(char *p, size_t size, size_t nmemb, void *ctx)
 {
-	struct ari_conn *c = ctx;
+	struct ari *c = ctx;
 
 	if (buf_add(&c->body, p, size * nmemb) == -1)
 		return 0; /* CURLE_WRITE_ERROR; c->body.overflow says why */
@@ -52,7 +49,7 @@ on_body(char *p, size_t size, size_t nmemb, void *ctx)
 
 /* The settings that never change for a handle. */
 static int
-ari_setup(struct ari_conn *c)
+ari_setup(struct ari *c)
 {
 	CURL *h = c->h;
 
@@ -81,11 +78,11 @@ ari_setup(struct ari_conn *c)
 	return 0;
 }
 
-static struct ari_conn *
-ari_open(void)
+struct ari *
+ari_new(void)
 {
 	static int inited;
-	struct ari_conn *c;
+	struct ari *c;
 
 	if (!inited) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -102,37 +99,6 @@ ari_open(void)
 		return NULL;
 	}
 	return c;
-}
-
-/* Returns the worker's handle for r's tenant, opening it if needed. */
-static struct ari_conn *
-ari_conn(struct req *r)
-{
-	struct ari_conn *c = NULL;
-	size_t ti = r->tenant->index;
-
-	if (r->worker != NULL)
-		c = worker_conn(r->worker, ti, CONN_ARI);
-	if (c != NULL)
-		return c;
-	c = ari_open();
-	if (c == NULL)
-		return NULL;
-	if (r->worker != NULL)
-		worker_set_conn(r->worker, ti, CONN_ARI, c, ari_close);
-	else
-		arena_cleanup(r->arena, ari_close, c);
-	return c;
-}
-
-/* Drops the worker's handle after a failed transfer. */
-static void
-ari_drop(struct req *r, struct ari_conn *c)
-{
-	if (r->worker != NULL &&
-	    worker_conn(r->worker, r->tenant->index, CONN_ARI) == c)
-		worker_set_conn(
-		    r->worker, r->tenant->index, CONN_ARI, NULL, NULL);
 }
 
 static void err_set(struct ari_err *e, const char *fmt, ...)
@@ -191,7 +157,7 @@ ari_status_error(long status, const char *body, size_t n, struct ari_err *e)
 }
 
 struct pv *
-ari_decode(struct req *r, const char *body, size_t n)
+ari_decode(struct arena *a, const char *body, size_t n)
 {
 	struct in_limits lim = { .params_max = (size_t)-1,
 		.name_max = (size_t)-1,
@@ -200,30 +166,27 @@ ari_decode(struct req *r, const char *body, size_t n)
 	char errbuf[128];
 	struct pv *v = NULL;
 
-	if (json_decode_pv(
-		r->arena, body, n, &lim, &v, errbuf, sizeof(errbuf)) != E_OK ||
+	if (json_decode_pv(a, body, n, &lim, &v, errbuf, sizeof(errbuf)) !=
+		E_OK ||
 	    v == NULL || v->type != PV_ARR)
-		return pv_new_arr(r->arena);
+		return pv_new_arr(a);
 	return v;
 }
 
 /* Sets the per-request options: URL, credentials, deadline, method. */
 static void
-ari_prepare(struct req *r, struct ari_conn *c, const char *method,
-    const char *url, const char *body, size_t n)
+ari_prepare(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const char *method, const char *url, const char *body, size_t n)
 {
-	const struct tenant *t = r->tenant;
-	const char *userpwd;
 	CURL *h = c->h;
 
-	userpwd = arena_printf(r->arena, "%s:%s", tenant_get(t, "ARI_USERNAME"),
-	    tenant_get(t, "ARI_SECRET"));
 	buf_clear(&c->body);
 	c->cerr[0] = '\0';
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->conf->backend_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, r->conf->backend_ms);
+	curl_easy_setopt(
+	    h, CURLOPT_USERPWD, arena_printf(a, "%s:%s", cf->user, cf->secret));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cf->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cf->timeout_ms);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -241,7 +204,7 @@ ari_prepare(struct req *r, struct ari_conn *c, const char *method,
 
 /* The message of a failed transfer, as PHP's curl_error() gives it. */
 static void
-transfer_error(struct ari_conn *c, CURLcode rc, struct ari_err *e)
+transfer_error(struct ari *c, CURLcode rc, struct ari_err *e)
 {
 	if (c->body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
 		err_set(e,
@@ -254,49 +217,32 @@ transfer_error(struct ari_conn *c, CURLcode rc, struct ari_err *e)
 }
 
 enum err
-ari_request(struct req *r, const char *method, const char *path,
-    const char *body, size_t n, struct ari_reply *out, struct ari_err *e)
+ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const struct ari_call *call, struct ari_reply *out, struct ari_err *e)
 {
-	const struct tenant *t = r->tenant;
-	struct ari_conn *c;
-	const char *port, *data;
+	const char *data;
 	char *url;
 	CURLcode rc;
 
 	e->len = 0;
-	if (!tenant_getbool(t, "ARI_ENABLED")) {
-		err_set(
-		    e, "ARI is disabled. Set ARI_ENABLED=true in your .env");
-		return E_BACKEND;
-	}
-	c = ari_conn(r);
-	if (c == NULL) {
-		err_set(e, "ARI request failed (cURL error: out of memory)");
-		return E_BACKEND;
-	}
-	port = tenant_get(t, "ARI_PORT");
-	url = arena_printf(r->arena, "%s://%s:%lld/ari%s",
-	    tenant_get(t, "ARI_SCHEME"), tenant_get(t, "ARI_HOST"),
-	    (long long)php_intval(port, strlen(port)), path);
-	ari_prepare(r, c, method, url, body, n);
-	req_op(r, "ari");
+	out->status = 0;
+	url = arena_printf(a, "%s%s", cf->base, call->path);
+	ari_prepare(c, a, cf, call->method, url, call->body, call->n);
 	rc = curl_easy_perform(c->h);
-	req_op(r, NULL);
 	if (rc != CURLE_OK) {
 		transfer_error(c, rc, e);
-		log_warnx(
-		    "ari %s '%s': %.*s", method, url, (int)e->len, e->msg);
-		ari_drop(r, c);
+		log_warnx("ari %s '%s': %.*s", call->method, url, (int)e->len,
+		    e->msg);
 		return E_BACKEND;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &out->status);
 	data = c->body.len > 0 ? c->body.data : "";
 	if (out->status >= 400) {
 		ari_status_error(out->status, data, c->body.len, e);
-		log_warnx(
-		    "ari %s '%s': HTTP status %ld", method, url, out->status);
+		log_warnx("ari %s '%s': HTTP status %ld", call->method, url,
+		    out->status);
 		return E_BACKEND;
 	}
-	out->body = ari_decode(r, data, c->body.len);
+	out->body = ari_decode(a, data, c->body.len);
 	return E_OK;
 }

@@ -1,13 +1,14 @@
 /*
- * ARI driver: the Asterisk REST Interface over HTTP with libcurl.
+ * ARI driver: a client of the Asterisk REST Interface over HTTP with
+ * libcurl.
  *
- * One easy handle per worker and tenant, kept in the worker's connection
- * table (CONN_ARI) so that curl's connection cache keeps the TCP
- * connection alive between requests.  Every transfer runs under the
- * backend_timeout deadline, with Basic auth ARI_USERNAME:ARI_SECRET and
- * the headers the elastix-api reference sent (elastix-api.md §3.2).  The
- * reply body is bounded by LIM_ARI_BODY and decoded the way PHP's
- * json_decode($body, true) does.
+ * A struct ari is one curl easy handle; its owner keeps it across
+ * requests (the connection pool) so that curl's connection cache keeps
+ * the TCP connection alive.  Every transfer runs under the timeout of
+ * the settings, with Basic auth and the headers the elastix-api
+ * reference sent (elastix-api.md §3.2).  The reply body is bounded by
+ * LIM_ARI_BODY and decoded the way PHP's json_decode($body, true) does.
+ * Error texts are the reference's (the elastix dialect shows them).
  */
 #ifndef PBXAPI_ARI_H
 #define PBXAPI_ARI_H
@@ -16,15 +17,32 @@
 
 #include "err.h"
 
+struct ari;
+struct arena;
 struct pv;
-struct req;
 
 #define LIM_ARI_BODY   (8 * 1024 * 1024) /* ARI reply body bytes */
 #define LIM_ARI_ERRMSG 1024		 /* public ARI error message */
 #define ARI_BODY_CUT   500 /* error body bytes quoted (reference) */
 
+/* Where and as whom to ask. */
+struct ari_conf {
+	const char *base; /* "http://host:8088/ari" */
+	const char *user;
+	const char *secret;
+	long timeout_ms; /* connect and the whole transfer */
+};
+
+/* One request: "method <base><path>" with an optional JSON body. */
+struct ari_call {
+	const char *method;
+	const char *path; /* with its query, already encoded */
+	const char *body; /* n bytes of JSON, or NULL */
+	size_t n;
+};
+
 struct ari_reply {
-	long status;	 /* HTTP status */
+	long status;	 /* HTTP status, 0 if the transfer failed */
 	struct pv *body; /* json_decode($body, true), [] if not an array */
 };
 
@@ -34,17 +52,22 @@ struct ari_err {
 	size_t len;
 };
 
+/* Returns a new handle, or NULL if curl cannot make one. */
+struct ari *ari_new(void);
+
+/* Closes the handle (NULL is ignored). */
+void ari_close(void *c);
+
 /*
- * Sends "method /ari<path>" (path with its query, already encoded) to the
- * ARI of r's tenant, with the n bytes of JSON at body if body is not NULL.
- * Returns E_OK with out filled for an HTTP status below 400.  Returns
- * E_BACKEND with the reference's message in *e when ARI_ENABLED is off
- * ("ARI is disabled. ..."), when the transfer failed ("ARI request failed
- * (cURL error: ...)", also for a reply over LIM_ARI_BODY) or for a status
- * of 400 or more ("ARI request failed with HTTP status N: <body>").
+ * Runs call.  Returns E_OK with out filled (in the arena) for an HTTP
+ * status below 400.  Returns E_BACKEND with the reference's message in
+ * *e when the transfer failed ("ARI request failed (cURL error: ...)",
+ * also for a reply over LIM_ARI_BODY; out->status is 0 and the handle
+ * should be closed) or for a status of 400 or more ("ARI request failed
+ * with HTTP status N: <body>").
  */
-enum err ari_request(struct req *r, const char *method, const char *path,
-    const char *body, size_t n, struct ari_reply *out, struct ari_err *e);
+enum err ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const struct ari_call *call, struct ari_reply *out, struct ari_err *e);
 
 /*
  * Builds the message of an HTTP error reply as the reference did: the
@@ -59,6 +82,6 @@ void ari_status_error(
  * not a JSON object or array (invalid JSON, a scalar, too deep) becomes
  * an empty array.  Never returns NULL.
  */
-struct pv *ari_decode(struct req *r, const char *body, size_t n);
+struct pv *ari_decode(struct arena *a, const char *body, size_t n);
 
 #endif

@@ -1,12 +1,8 @@
 /*
  * The MySQL/MariaDB driver (libmariadb).  See mysql.h for the contract.
  *
- * The worker's CONN_MYSQL slot of a tenant holds a pool with one handle
- * per database.  A handle is connected on first use and kept; any client
- * error (connection lost, timeout) closes it, and the next use connects
- * again.  When a handle kept from an earlier request turns out dead while
- * a statement is being prepared (so it did not run), the driver
- * reconnects and tries once more.
+ * A connection whose client library reported a connection error (lost,
+ * timed out) is marked broken; its owner closes it and opens another.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,34 +15,18 @@
 #include <mariadb/mysql.h>
 
 #include "arena.h"
-#include "conf.h"
 #include "json.h"
 #include "log.h"
 #include "mysql.h"
 #include "netio.h"
-#include "pbx.h"
-#include "pbxconf.h"
-#include "req.h"
-#include "worker.h"
 
-#define DB_SOCKET_DEFAULT  "/run/mysqld/mysqld.sock"
-#define COLBUF_MIN	   64	 /* numbers and dates as text */
-#define COLBUF_MAX	   65536 /* larger values are fetched in a 2nd step */
-#define BACKEND_MS_DEFAULT 5000	 /* without a configuration (tests) */
+#define COLBUF_MIN 64	 /* numbers and dates as text */
+#define COLBUF_MAX 65536 /* larger values are fetched in a 2nd step */
 
-static const char *const dbnames[SQL_DB__MAX] = {
-	[SQL_CDR] = "asteriskcdrdb",
-	[SQL_ASTERISK] = "asterisk",
-};
-
-struct mysql_conn {
-	struct sql_conn base; /* first: handlers see this */
-	MYSQL *h;	      /* NULL: not connected */
-	enum sql_db db;
-};
-
-struct mysql_pool {
-	struct mysql_conn conn[SQL_DB__MAX];
+struct sql {
+	MYSQL *h; /* NULL: broken */
+	char db[64];
+	int retry; /* the last failure: server gone before the statement */
 };
 
 /* A statement or result the arena closes if the code path did not. */
@@ -73,7 +53,7 @@ struct result {
 };
 
 static void
-conn_drop(struct mysql_conn *c)
+conn_drop(struct sql *c)
 {
 	if (c->h != NULL) {
 		mysql_close(c->h);
@@ -81,15 +61,27 @@ conn_drop(struct mysql_conn *c)
 	}
 }
 
-static void
-pool_close(void *arg)
+void
+sql_close(void *arg)
 {
-	struct mysql_pool *p = arg;
-	size_t i;
+	struct sql *c = arg;
 
-	for (i = 0; i < SQL_DB__MAX; i++)
-		conn_drop(&p->conn[i]);
-	free(p);
+	if (c == NULL)
+		return;
+	conn_drop(c);
+	free(c);
+}
+
+int
+sql_broken(const struct sql *c)
+{
+	return c->h == NULL;
+}
+
+int
+sql_retryable(const struct sql *c)
+{
+	return c->retry;
 }
 
 static void
@@ -105,54 +97,20 @@ holder_close(void *arg)
 	hd->stmt = NULL;
 }
 
-/* The tenant's pool; without a worker (tests) it lives for the request. */
-static struct mysql_pool *
-pool_get(struct req *r)
-{
-	struct mysql_pool *p = NULL;
-	size_t i;
-
-	if (r->worker != NULL)
-		p = worker_conn(r->worker, r->tenant->index, CONN_MYSQL);
-	if (p != NULL)
-		return p;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		fatal("calloc");
-	for (i = 0; i < SQL_DB__MAX; i++) {
-		p->conn[i].base.drv = &mysql_driver;
-		p->conn[i].db = i;
-	}
-	if (r->worker != NULL)
-		worker_set_conn(
-		    r->worker, r->tenant->index, CONN_MYSQL, p, pool_close);
-	else
-		arena_cleanup(r->arena, pool_close, p);
-	return p;
-}
-
-/* The per-operation deadline (backend_timeout) in milliseconds. */
-static long
-backend_ms(const struct req *r)
-{
-	return r->conf != NULL ? r->conf->backend_ms : BACKEND_MS_DEFAULT;
-}
-
-/* backend_timeout in whole seconds (libmariadb's unit), at least 1. */
+/* cf->timeout_ms in whole seconds (libmariadb's unit), at least 1. */
 static unsigned int
-timeout_secs(const struct req *r)
+timeout_secs(const struct sql_conf *cf)
 {
-	long s = (backend_ms(r) + 999) / 1000;
+	long s = (cf->timeout_ms + 999) / 1000;
 
 	return s < 1 ? 1 : (unsigned int)s;
 }
 
 /* Sets the options of a new handle. */
 static void
-conn_options(
-    const struct req *r, MYSQL *h, const struct db_settings *s, int sock)
+conn_options(MYSQL *h, const struct sql_conf *s, int sock)
 {
-	unsigned int secs = timeout_secs(r), off = 0;
+	unsigned int secs = timeout_secs(s), off = 0;
 	unsigned int proto = sock ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
 	my_bool no = 0;
 
@@ -173,8 +131,8 @@ conn_options(
  * reason as mysqlnd would report it ("Connection refused").
  */
 static void
-connect_msg(const struct req *r, MYSQL *h, const struct db_settings *s,
-    int sock, uint64_t t0, char *msg, size_t size)
+connect_msg(MYSQL *h, const struct sql_conf *s, int sock, uint64_t t0,
+    char *msg, size_t size)
 {
 	unsigned int code = mysql_errno(h);
 	char port[24], why[256];
@@ -186,14 +144,14 @@ connect_msg(const struct req *r, MYSQL *h, const struct db_settings *s,
 		pdo_connect_msg(msg, size, code, mysql_error(h));
 		return;
 	}
-	if (now_us() - t0 > (uint64_t)backend_ms(r) * 500) {
+	if (net_deadline(0) - t0 > (uint64_t)s->timeout_ms / 2) {
 		snprintf(
 		    msg, size, "SQLSTATE[HY000] [2002] Connection timed out");
 		return;
 	}
 	snprintf(port, sizeof(port), "%ld", s->port);
 	fd = net_connect(
-	    s->host, port, net_deadline(backend_ms(r)), why, sizeof(why));
+	    s->host, port, net_deadline(s->timeout_ms), why, sizeof(why));
 	if (fd >= 0) {
 		close(fd);
 		pdo_connect_msg(msg, size, code, mysql_error(h));
@@ -202,52 +160,33 @@ connect_msg(const struct req *r, MYSQL *h, const struct db_settings *s,
 	snprintf(msg, size, "SQLSTATE[HY000] [2002] %s", why);
 }
 
-/*
- * Connects c.  DB_HOST "localhost" is the unix socket DB_SOCKET, as in
- * PDO's DSN; anything else is TCP to DB_PORT.
- */
-static enum err
-conn_open(struct req *r, struct mysql_conn *c)
+enum err
+sql_open(const struct sql_conf *cf, struct sql **out, char *why, size_t whylen)
 {
-	struct db_settings s;
-	const char *sockpath, *dbname = dbnames[c->db];
-	char msg[LIM_ERRMSG];
+	int sock = strcmp(cf->host, "localhost") == 0;
 	uint64_t t0;
-	int sock;
+	struct sql *c;
 	MYSQL *h;
 
-	pbx_db_settings(r->arena, r->tenant, &s);
-	sock = strcmp(s.host, "localhost") == 0;
-	sockpath = tenant_get(r->tenant, "DB_SOCKET");
-	if (*sockpath == '\0')
-		sockpath = DB_SOCKET_DEFAULT;
 	if ((h = mysql_init(NULL)) == NULL)
 		fatalx("mysql_init: out of memory");
-	conn_options(r, h, &s, sock);
-	req_op(r, "mysql connect");
-	t0 = now_us();
-	if (mysql_real_connect(h, s.host, s.user, s.password, dbname,
-		sock ? 0 : (unsigned int)s.port, sock ? sockpath : NULL,
+	conn_options(h, cf, sock);
+	t0 = net_deadline(0);
+	if (mysql_real_connect(h, cf->host, cf->user, cf->password, cf->dbname,
+		sock ? 0 : (unsigned int)cf->port, sock ? cf->socket : NULL,
 		0) == NULL) {
-		connect_msg(r, h, &s, sock, t0, msg, sizeof(msg));
+		connect_msg(h, cf, sock, t0, why, whylen);
 		log_warnx("mysql: cannot connect to '%s' as '%s' on '%s': %s",
-		    dbname, s.user, sock ? sockpath : s.host, mysql_error(h));
+		    cf->dbname, cf->user, sock ? cf->socket : cf->host,
+		    mysql_error(h));
 		mysql_close(h);
-		return req_error(r, E_BACKEND, "%s", msg);
+		return E_BACKEND;
 	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
 	c->h = h;
-	return E_OK;
-}
-
-static enum err
-drv_open(struct req *r, enum sql_db db, struct sql_conn **out)
-{
-	struct mysql_conn *c = &pool_get(r)->conn[db];
-	enum err e;
-
-	if (c->h == NULL && (e = conn_open(r, c)) != E_OK)
-		return e;
-	*out = &c->base;
+	snprintf(c->db, sizeof(c->db), "%s", cf->dbname);
+	*out = c;
 	return E_OK;
 }
 
@@ -267,27 +206,27 @@ conn_gone(unsigned int code)
 }
 
 /*
- * Sets the request's error from a failed statement, logs it, and drops
+ * Writes the PDO text of a failed statement to why, logs it, and drops
  * the connection if the error was the connection's.
  */
 static enum err
-stmt_fail(struct req *r, struct mysql_conn *c, struct holder *hd)
+stmt_fail(struct sql *c, struct holder *hd, char *why, size_t whylen)
 {
-	char msg[LIM_ERRMSG];
 	unsigned int code = mysql_stmt_errno(hd->stmt);
 
-	pdo_stmt_msg(msg, sizeof(msg), mysql_stmt_sqlstate(hd->stmt), code,
+	pdo_stmt_msg(why, whylen, mysql_stmt_sqlstate(hd->stmt), code,
 	    mysql_stmt_error(hd->stmt));
-	log_warnx("mysql %s: %s", dbnames[c->db], msg);
+	log_warnx("mysql %s: %s", c->db, why);
 	holder_close(hd);
 	if (conn_lost(code))
 		conn_drop(c);
-	return req_error(r, E_BACKEND, "%s", msg);
+	return E_BACKEND;
 }
 
 /* Binds the statement's parameters. */
 static enum err
-bind_params(struct req *r, MYSQL_STMT *stmt, const struct sql_stmt *st)
+bind_params(struct arena *a, MYSQL_STMT *stmt, const struct sql_stmt *st,
+    char *why, size_t whylen)
 {
 	MYSQL_BIND *b;
 	unsigned long *len;
@@ -296,12 +235,13 @@ bind_params(struct req *r, MYSQL_STMT *stmt, const struct sql_stmt *st)
 	if (mysql_stmt_param_count(stmt) != st->nparams) {
 		log_warnx("mysql: '%s' has %lu placeholders, %zu given",
 		    st->text, mysql_stmt_param_count(stmt), st->nparams);
-		return req_error(r, E_INTERNAL, "statement parameters");
+		snprintf(why, whylen, "statement parameters");
+		return E_INTERNAL;
 	}
 	if (st->nparams == 0)
 		return E_OK;
-	b = arena_zalloc(r->arena, st->nparams * sizeof(*b));
-	len = arena_zalloc(r->arena, st->nparams * sizeof(*len));
+	b = arena_zalloc(a, st->nparams * sizeof(*b));
+	len = arena_zalloc(a, st->nparams * sizeof(*len));
 	for (i = 0; i < st->nparams; i++) {
 		const struct sql_param *p = &st->params[i];
 
@@ -327,72 +267,49 @@ bind_params(struct req *r, MYSQL_STMT *stmt, const struct sql_stmt *st)
 	return E_OK;
 }
 
-/* One try: prepare, bind, execute.  *retry is set if another may help. */
+/*
+ * Prepares and executes st on c; on E_OK hd holds the executed
+ * statement.  A server gone at the prepare (the statement did not run)
+ * marks the failure retryable.
+ */
 static enum err
-run_once(struct req *r, struct mysql_conn *c, const struct sql_stmt *st,
-    struct holder *hd, int *retry)
+run(struct sql *c, struct arena *a, const struct sql_stmt *st,
+    struct holder *hd, char *why, size_t whylen)
 {
 	enum err e;
 
-	*retry = 0;
+	c->retry = 0;
+	if (c->h == NULL) {
+		snprintf(why, whylen,
+		    "SQLSTATE[HY000]: General error: "
+		    "connection lost");
+		return E_BACKEND;
+	}
+	arena_cleanup(a, holder_close, hd);
 	if ((hd->stmt = mysql_stmt_init(c->h)) == NULL)
 		fatalx("mysql_stmt_init: out of memory");
-	req_op(r, "mysql prepare");
 	if (mysql_stmt_prepare(hd->stmt, st->text, strlen(st->text)) != 0) {
-		*retry = conn_gone(mysql_stmt_errno(hd->stmt));
-		return stmt_fail(r, c, hd);
+		c->retry = conn_gone(mysql_stmt_errno(hd->stmt));
+		return stmt_fail(c, hd, why, whylen);
 	}
-	e = bind_params(r, hd->stmt, st);
+	e = bind_params(a, hd->stmt, st, why, whylen);
 	if (e == E_BACKEND)
-		return stmt_fail(r, c, hd);
+		return stmt_fail(c, hd, why, whylen);
 	if (e != E_OK)
 		return e;
-	req_op(r, "mysql execute");
 	if (mysql_stmt_execute(hd->stmt) != 0)
-		return stmt_fail(r, c, hd);
+		return stmt_fail(c, hd, why, whylen);
 	return E_OK;
 }
 
-/*
- * Prepares and executes st on c, reconnecting once if a handle kept from
- * before turns out to be dead at the prepare (the statement did not run)
- * and that failure came at once (a closed socket, not a stall).  On E_OK
- * hd holds the executed statement.
- */
-static enum err
-run(struct req *r, struct mysql_conn *c, const struct sql_stmt *st,
-    struct holder *hd)
+enum err
+sql_exec(struct sql *c, struct arena *a, const struct sql_stmt *st,
+    uint64_t *affected, char *why, size_t whylen)
 {
-	uint64_t t0 = now_us();
-	int kept, retry;
+	struct holder *hd = arena_zalloc(a, sizeof(*hd));
 	enum err e;
 
-	arena_cleanup(r->arena, holder_close, hd);
-	kept = c->h != NULL;
-	if (!kept && (e = conn_open(r, c)) != E_OK)
-		return e;
-	e = run_once(r, c, st, hd, &retry);
-	if (e == E_OK || !kept || !retry)
-		return e;
-	/* A stalled server is not retried: that would double the wait. */
-	if (now_us() - t0 > (uint64_t)backend_ms(r) * 500)
-		return e;
-	log_info(
-	    "mysql %s: kept connection lost, reconnecting", dbnames[c->db]);
-	if ((e = conn_open(r, c)) != E_OK)
-		return e;
-	return run_once(r, c, st, hd, &retry);
-}
-
-static enum err
-drv_exec(struct req *r, struct sql_conn *sc, const struct sql_stmt *st,
-    uint64_t *affected)
-{
-	struct mysql_conn *c = (struct mysql_conn *)sc;
-	struct holder *hd = arena_zalloc(r->arena, sizeof(*hd));
-	enum err e;
-
-	if ((e = run(r, c, st, hd)) != E_OK)
+	if ((e = run(c, a, st, hd, why, whylen)) != E_OK)
 		return e;
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(hd->stmt);
@@ -422,9 +339,8 @@ field_kind(const MYSQL_FIELD *f)
 
 /* Sets up the result buffers: every column is fetched as text. */
 static void
-result_init(struct req *r, MYSQL_RES *meta, struct result *res)
+result_init(struct arena *a, MYSQL_RES *meta, struct result *res)
 {
-	struct arena *a = r->arena;
 	size_t i, n;
 
 	n = res->n = mysql_num_fields(meta);
@@ -520,56 +436,47 @@ row_values(MYSQL_STMT *stmt, struct result *res)
 
 /* Fetches every row of the executed statement into fn. */
 static enum err
-fetch_rows(struct req *r, struct mysql_conn *c, struct holder *hd,
-    sql_row_fn fn, void *ctx)
+fetch_rows(struct sql *c, struct arena *a, struct holder *hd, sql_row_fn fn,
+    void *ctx, char *why, size_t whylen)
 {
-	struct result *res = arena_zalloc(r->arena, sizeof(*res));
+	struct result *res = arena_zalloc(a, sizeof(*res));
 	enum err e = E_OK;
 	int rc;
 
-	result_init(r, hd->meta, res);
-	arena_cleanup(r->arena, result_free, res);
+	result_init(a, hd->meta, res);
+	arena_cleanup(a, result_free, res);
 	if (mysql_stmt_bind_result(hd->stmt, res->bind) != 0)
-		return stmt_fail(r, c, hd);
-	req_op(r, "mysql fetch");
+		return stmt_fail(c, hd, why, whylen);
 	while (e == E_OK) {
 		rc = mysql_stmt_fetch(hd->stmt);
 		if (rc == MYSQL_NO_DATA)
 			break;
 		if (rc == 1 || row_values(hd->stmt, res) != 0)
-			return stmt_fail(r, c, hd);
+			return stmt_fail(c, hd, why, whylen);
 		e = fn(ctx, res->cols, res->vals, res->n);
 	}
 	holder_close(hd);
 	return e;
 }
 
-static enum err
-drv_query(struct req *r, struct sql_conn *sc, const struct sql_stmt *st,
-    sql_row_fn fn, void *ctx)
+enum err
+sql_query(struct sql *c, struct arena *a, const struct sql_stmt *st,
+    sql_row_fn fn, void *ctx, char *why, size_t whylen)
 {
-	struct mysql_conn *c = (struct mysql_conn *)sc;
-	struct holder *hd = arena_zalloc(r->arena, sizeof(*hd));
+	struct holder *hd = arena_zalloc(a, sizeof(*hd));
 	enum err e;
 
-	if ((e = run(r, c, st, hd)) != E_OK)
+	if ((e = run(c, a, st, hd, why, whylen)) != E_OK)
 		return e;
 	hd->meta = mysql_stmt_result_metadata(hd->stmt);
 	if (hd->meta == NULL) {
 		if (mysql_stmt_errno(hd->stmt) != 0)
-			return stmt_fail(r, c, hd);
+			return stmt_fail(c, hd, why, whylen);
 		holder_close(hd);
 		return E_OK;
 	}
-	return fetch_rows(r, c, hd, fn, ctx);
+	return fetch_rows(c, a, hd, fn, ctx, why, whylen);
 }
-
-const struct sql_driver mysql_driver = {
-	.name = "mysql",
-	.open = drv_open,
-	.exec = drv_exec,
-	.query = drv_query,
-};
 
 /* Returns 1 if the n digits at s (optional '-') fit an int64. */
 static int
@@ -608,45 +515,6 @@ sql_row_json(struct jw *w, const struct sql_col *cols,
 			jw_str(w, vals[i].s, vals[i].len);
 	}
 	jw_obj_close(w);
-}
-
-static enum err
-json_row(
-    void *ctx, const struct sql_col *cols, const struct sql_val *vals, size_t n)
-{
-	sql_row_json(ctx, cols, vals, n);
-	return E_OK;
-}
-
-enum err
-sql_query_json(
-    struct req *r, struct sql_conn *c, const struct sql_stmt *st, struct jw *w)
-{
-	enum err e;
-
-	jw_arr_open(w);
-	e = sql_query(r, c, st, json_row, w);
-	jw_arr_close(w);
-	return e;
-}
-
-static enum err
-found_row(
-    void *ctx, const struct sql_col *cols, const struct sql_val *vals, size_t n)
-{
-	(void)cols;
-	(void)vals;
-	(void)n;
-	*(int *)ctx = 1;
-	return E_OK;
-}
-
-enum err
-sql_exists(
-    struct req *r, struct sql_conn *c, const struct sql_stmt *st, int *found)
-{
-	*found = 0;
-	return sql_query(r, c, st, found_row, found);
 }
 
 size_t

@@ -1,19 +1,21 @@
 /*
- * SQL databases of the ?cmd= dialect: MySQL/MariaDB through libmariadb.
+ * The MySQL/MariaDB driver (libmariadb): a client of one database.
  *
- * One connection per worker, tenant and database (asteriskcdrdb for CDRs,
- * asterisk for the rest; the names are fixed, elastix-api.md §2.1),
- * opened lazily and kept across requests, dropped on any connection
- * error.  DB_HOST=localhost means the unix socket DB_SOCKET (default
- * /run/mysqld/mysqld.sock); connect, read and write run under the
- * backend_timeout.  Statements are always prepared and take bound
- * parameters; rows are fetched one at a time (nothing buffers the result
- * set) and handed to a callback or straight into a JSON writer, typed as
- * PHP >= 8.1 pdo_mysql types them (§1.4).
+ * A connection (struct sql) is opened with sql_open() and kept by its
+ * owner (the connection pool) across requests.  Connect, read and write
+ * run under the timeout of the settings.  Statements are always prepared
+ * and take bound parameters; rows are fetched one at a time (nothing
+ * buffers the result set) and handed to a callback or straight into a
+ * JSON writer, typed as PHP >= 8.1 pdo_mysql types them (elastix-api.md
+ * §1.4).
  *
- * Errors are E_BACKEND with PDO's exception text as the request's public
- * message (the reference puts it in its 503 bodies, the golden corpus
- * checks it); the same text goes to the log.
+ * Errors are a status and PDO's exception text in the caller's buffer
+ * (the elastix dialect shows it in its 503 bodies, as the reference did
+ * and the golden corpus checks).  After an error sql_broken() says
+ * whether the connection is still usable, and sql_retryable() whether
+ * the statement never ran because the server had gone (a kept
+ * connection the server closed), so that the owner may try once more on
+ * a new connection.
  */
 #ifndef PBXAPI_MYSQL_H
 #define PBXAPI_MYSQL_H
@@ -23,14 +25,20 @@
 
 #include "err.h"
 
+struct arena;
 struct jw;
-struct req;
+struct sql;
 
-/* The databases, by role. */
-enum sql_db {
-	SQL_CDR,      /* asteriskcdrdb */
-	SQL_ASTERISK, /* asterisk */
-	SQL_DB__MAX
+/* Where and as whom to connect. */
+struct sql_conf {
+	const char *host;   /* "localhost": the unix socket, port unused */
+	long port;
+	const char *socket; /* the unix socket path */
+	const char *user;
+	const char *password;
+	const char *charset; /* "" or NULL: the server's */
+	const char *dbname;
+	long timeout_ms; /* connect, read and write (whole seconds) */
 };
 
 enum sql_ptype { SQLP_NULL, SQLP_STR, SQLP_INT };
@@ -72,90 +80,45 @@ struct sql_val {
 
 /*
  * Called for each row.  Returns E_OK to go on, or the error to stop the
- * query with (its public message set through req_error).
+ * query with (the callback keeps its own message in ctx).
  */
 typedef enum err (*sql_row_fn)(void *ctx, const struct sql_col *cols,
     const struct sql_val *vals, size_t ncols);
 
-struct sql_driver;
+/*
+ * Connects.  Returns E_OK with *out, or E_BACKEND with PDO's message in
+ * why ("SQLSTATE[HY000] [<code>] <text>", as mysqlnd words it).
+ */
+enum err sql_open(
+    const struct sql_conf *cf, struct sql **out, char *why, size_t whylen);
 
-/* An open database; drivers embed it first in their own handle. */
-struct sql_conn {
-	const struct sql_driver *drv;
-};
+/* Closes the connection (NULL is ignored). */
+void sql_close(void *c);
 
-/* A database backend.  A NULL slot is an operation it does not have. */
-struct sql_driver {
-	const char *name;
-	/* Returns E_OK with *c usable until the request ends. */
-	enum err (*open)(struct req *r, enum sql_db db, struct sql_conn **c);
-	/* Runs a statement without a result set; *affected may be NULL. */
-	enum err (*exec)(struct req *r, struct sql_conn *c,
-	    const struct sql_stmt *st, uint64_t *affected);
-	/* Runs a query, calling fn for every row. */
-	enum err (*query)(struct req *r, struct sql_conn *c,
-	    const struct sql_stmt *st, sql_row_fn fn, void *ctx);
-};
-
-extern const struct sql_driver mysql_driver;
+/* Returns 1 once the connection must not be used any more. */
+int sql_broken(const struct sql *c);
 
 /*
- * Opens (or reuses) the worker's connection to db for r's tenant.
- * Returns E_OK, E_NOTSUP if the driver has no such operation, or
- * E_BACKEND with PDO's message (connect errors read
- * "SQLSTATE[HY000] [<code>] <text>", as mysqlnd words them).
+ * Returns 1 if the last failure came before the statement ran, from a
+ * server that had closed the connection: a retry on a new one is safe.
  */
-static inline enum err
-sql_open(const struct sql_driver *d, struct req *r, enum sql_db db,
-    struct sql_conn **c)
-{
-	if (d->open == NULL)
-		return E_NOTSUP;
-	return d->open(r, db, c);
-}
+int sql_retryable(const struct sql *c);
 
 /*
- * Runs st on c.  Returns E_OK (with the affected row count in *affected
- * if not NULL), E_NOTSUP, or E_BACKEND with PDO's message
- * ("SQLSTATE[<state>]: <class text>: <code> <text>").
+ * Runs st.  Returns E_OK (with the affected row count in *affected if
+ * not NULL), or E_BACKEND with PDO's message in why ("SQLSTATE[<state>]:
+ * <class text>: <code> <text>").
  */
-static inline enum err
-sql_exec(struct req *r, struct sql_conn *c, const struct sql_stmt *st,
-    uint64_t *affected)
-{
-	if (c->drv->exec == NULL)
-		return E_NOTSUP;
-	return c->drv->exec(r, c, st, affected);
-}
+enum err sql_exec(struct sql *c, struct arena *a, const struct sql_stmt *st,
+    uint64_t *affected, char *why, size_t whylen);
 
 /*
- * Runs the query st on c and calls fn(ctx, ...) for each row as it
- * arrives.  Returns E_OK, E_NOTSUP, E_BACKEND as sql_exec, or the error
- * the callback stopped with.
+ * Runs the query st and calls fn(ctx, ...) for each row as it arrives.
+ * Returns E_OK, E_BACKEND as sql_exec, or the error the callback stopped
+ * with (why untouched).
  */
-static inline enum err
-sql_query(struct req *r, struct sql_conn *c, const struct sql_stmt *st,
-    sql_row_fn fn, void *ctx)
-{
-	if (c->drv->query == NULL)
-		return E_NOTSUP;
-	return c->drv->query(r, c, st, fn, ctx);
-}
-
-/*
- * Runs the query st and writes its rows to w as a JSON array of objects
- * (column names as keys, in column order; integers as numbers, NULL as
- * null, everything else as strings).  Returns as sql_query.
- */
-enum err sql_query_json(
-    struct req *r, struct sql_conn *c, const struct sql_stmt *st, struct jw *w);
-
-/*
- * Runs the query st on c and sets *found to whether it returned a row.
- * Returns as sql_query.
- */
-enum err sql_exists(
-    struct req *r, struct sql_conn *c, const struct sql_stmt *st, int *found);
+enum err sql_query(struct sql *c, struct arena *a, const struct sql_stmt *st,
+    sql_row_fn fn, void *ctx, char *why, size_t whylen);
 
 /*
  * Returns the length in characters of the n UTF-8 bytes at s, as MySQL

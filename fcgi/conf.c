@@ -83,6 +83,7 @@ static const struct setting settings[] = {
 	NUM("max_input_nesting_level", S_INT, nest_max, 1, LIM_NEST_MAX, "64"),
 	NUM("value_max", S_SIZE, value_max, 1, LIM_BODY_CEILING, "64k"),
 	NUM("backend_timeout", S_DUR, backend_ms, 1, 600000L, "5s"),
+	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
 	STR("recordings_accel", recordings_accel, ""),
 	ENUM("recordings_sendfile", recordings_sendfile, on_off, "off"),
 };

@@ -74,6 +74,7 @@ struct conf {
 	/* request limits and deadlines */
 	long body_max, params_max, nest_max, value_max;
 	long backend_ms;
+	long backoff_ms; /* longest wait after connect timeouts, 0: off */
 
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */

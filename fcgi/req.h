@@ -20,7 +20,7 @@ struct tenant;
 struct dialect;
 struct cmd;
 struct pv;
-struct worker;
+struct pool;
 
 /* Methods, as bits so command tables can list several. */
 #define M_GET	  0x01u
@@ -49,7 +49,7 @@ struct arg {
 struct req {
 	struct arena *arena;
 	const struct conf *conf;
-	struct worker *worker;
+	struct pool *pool; /* the worker's backend connections */
 	char **envp; /* FastCGI parameters */
 	void *in;    /* FCGX_Stream for the body, NULL in tests */
 
@@ -67,6 +67,7 @@ struct req {
 	const char *cmdname; /* as requested, for logs */
 	const struct tenant *tenant;
 	unsigned scopes;
+	void *dctx; /* the dialect's per-request state (its auth's) */
 
 	struct pv *get;	 /* $_GET */
 	struct pv *post; /* $_POST, or the decoded JSON body */

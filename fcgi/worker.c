@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
+#include "pool.h"
 #include "reply.h"
 #include "req.h"
 #include "scoreboard.h"
@@ -33,16 +34,11 @@
 #define STARVE_MS 5    /* backlog wait before a full worker takes one */
 #define RETIRE_MS 2000 /* how long a leaving worker waits for its conns */
 
-struct conn {
-	void *conn;
-	void (*close)(void *);
-};
-
 struct worker {
 	const struct conf *conf;
 	struct arena *arena;
 	struct buf body;
-	struct conn *conns; /* ntenants * CONN__MAX */
+	struct pool *pool; /* backend connections, per tenant */
 	unsigned long nreq;
 };
 
@@ -144,39 +140,6 @@ signals(sigset_t *waitmask)
 	sigemptyset(waitmask);
 }
 
-void *
-worker_conn(struct worker *w, size_t ti, enum conn_kind k)
-{
-	if (ti >= w->conf->ntenants)
-		return NULL;
-	return w->conns[ti * CONN__MAX + k].conn;
-}
-
-void
-worker_set_conn(struct worker *w, size_t ti, enum conn_kind k, void *conn,
-    void (*close)(void *))
-{
-	struct conn *c;
-
-	if (ti >= w->conf->ntenants)
-		return;
-	c = &w->conns[ti * CONN__MAX + k];
-	if (c->conn != NULL && c->conn != conn && c->close != NULL)
-		c->close(c->conn);
-	c->conn = conn;
-	c->close = close;
-}
-
-static void
-close_conns(struct worker *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->conf->ntenants * CONN__MAX; i++)
-		if (w->conns[i].conn != NULL && w->conns[i].close != NULL)
-			w->conns[i].close(w->conns[i].conn);
-}
-
 /* Request id: nginx's $request_id if passed, else pid and sequence. */
 static void
 request_id(struct worker *w, struct req *r)
@@ -244,7 +207,7 @@ handle(struct worker *w, FCGX_Request *fr)
 	memset(&r, 0, sizeof(r));
 	r.arena = w->arena;
 	r.conf = w->conf;
-	r.worker = w;
+	r.pool = w->pool;
 	r.envp = fr->envp;
 	r.in = fr->in;
 	r.start_us = now_us();
@@ -522,9 +485,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	w.conf = c;
 	w.arena = arena_new();
 	buf_init(&w.body, LIM_REPLY_MAX);
-	w.conns = calloc(c->ntenants * CONN__MAX, sizeof(*w.conns));
-	if (w.conns == NULL)
-		fatalx("out of memory");
+	w.pool = pool_new(c->ntenants, c->backoff_ms);
 	conns_init(&cs);
 	while (!quit) {
 		sb_self_state(SB_IDLE);
@@ -537,6 +498,6 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 	}
 	sb_self_state(SB_ENDING);
 	conns_retire(&cs, &w);
-	close_conns(&w);
+	pool_free(w.pool);
 	_exit(0);
 }

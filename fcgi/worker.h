@@ -1,7 +1,7 @@
 /*
  * Worker: the libfcgi accept loop of one process.  It owns a request
- * arena and a reply buffer reused across requests, and a table of
- * persistent backend connections per tenant that drivers fill lazily.
+ * arena and a reply buffer reused across requests, and the connection
+ * pool (pool.h) that keeps its backend connections.
  */
 #ifndef PBXAPI_WORKER_H
 #define PBXAPI_WORKER_H
@@ -9,17 +9,6 @@
 #include <stddef.h>
 
 struct conf;
-
-/* Kinds of persistent connections a worker keeps per tenant. */
-enum conn_kind {
-	CONN_AMI,
-	CONN_ARI,
-	CONN_MYSQL,
-	CONN_PGSQL,
-	CONN_ESL,
-	CONN_FUSIONPBX, /* the {"action": ...} dialect's backend */
-	CONN__MAX
-};
 
 struct worker;
 
@@ -29,16 +18,6 @@ struct worker;
  */
 void worker_main(const struct conf *c, int listen_fd, int slot)
     __attribute__((noreturn));
-
-/* Returns the connection of this kind for tenant ti, or NULL. */
-void *worker_conn(struct worker *w, size_t ti, enum conn_kind k);
-
-/*
- * Stores a connection; close(conn) runs when it is replaced or the worker
- * exits.  conn NULL drops (and closes) the current one.
- */
-void worker_set_conn(struct worker *w, size_t ti, enum conn_kind k, void *conn,
-    void (*close)(void *));
 
 /* Returns the listening socket of this worker. */
 int worker_listen_fd(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ami.h"
+#include "asterisk.h"
 #include "arena.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -45,9 +46,11 @@ sippeers(struct req *r, struct reply *rp)
 	const char *text;
 	size_t len;
 	enum err e;
+	const struct ami_action act = { .action = pjsip ? "PJSIPShowEndpoints"
+							: "Sippeers",
+		.complete = pjsip ? PJSIP_DONE : "PeerlistComplete" };
 
-	e = ami_action(r, pjsip ? "PJSIPShowEndpoints" : "Sippeers", NULL, 0,
-	    pjsip ? PJSIP_DONE : "PeerlistComplete", 0, &rep);
+	e = ast_ami(r, &act, &rep);
 	if (e != E_OK)
 		return e;
 	text = ami_reply_text(
@@ -67,9 +70,12 @@ channelstatus(struct req *r, struct reply *rp)
 	const char *text;
 	size_t len;
 	enum err e;
+	const struct ami_action act = { .action = "Status",
+		.kv = &kv,
+		.nkv = ch->present && ch->len > 0,
+		.complete = "StatusComplete" };
 
-	e = ami_action(r, "Status", &kv, ch->present && ch->len > 0,
-	    "StatusComplete", 0, &rep);
+	e = ast_ami(r, &act, &rep);
 	if (e != E_OK)
 		return e;
 	text = ami_reply_text(r->arena, &rep, NULL, &len);
@@ -86,9 +92,10 @@ parkedcalls(struct req *r, struct reply *rp)
 	const char *text;
 	size_t len;
 	enum err e;
+	const struct ami_action act = { .action = "ParkedCalls",
+		.complete = "ParkedCallsComplete" };
 
-	e = ami_action(
-	    r, "ParkedCalls", NULL, 0, "ParkedCallsComplete", 0, &rep);
+	e = ast_ami(r, &act, &rep);
 	if (e != E_OK)
 		return e;
 	text = ami_reply_text(r->arena, &rep, "ParkedCallsComplete", &len);
@@ -115,10 +122,13 @@ originatecall(struct req *r, struct reply *rp)
 	};
 	struct ami_reply rep;
 	enum err e;
+	const struct ami_action act = {
+		.action = "Originate", .kv = kv, .nkv = 6, .flags = AMI_SENT_OK
+	};
 
 	kv[5].vlen = (size_t)snprintf(
 	    timeout, sizeof(timeout), "%lld", (long long)r->args[4].i);
-	e = ami_action(r, "Originate", kv, 6, NULL, AMI_SENT_OK, &rep);
+	e = ast_ami(r, &act, &rep);
 	if (e != E_OK)
 		return e;
 	return elastix_status(r, rp, "CALL INITIATED");
@@ -128,7 +138,7 @@ originatecall(struct req *r, struct reply *rp)
 static int
 has_queues(const struct req *r)
 {
-	return pbx_driver(r->tenant)->queues_sql != NULL;
+	return pbx_distro(r->tenant)->queues_sql != NULL;
 }
 
 /* Sends a queue action; *ok is 1 if AMI answered Response: Success. */
@@ -138,11 +148,14 @@ queue_action(struct req *r, const char *action, const struct ami_kv *kv,
 {
 	struct ami_reply rep;
 	enum err e;
+	const struct ami_action act = {
+		.action = action, .kv = kv, .nkv = nkv
+	};
 
 	if (!has_queues(r))
 		return req_error(
 		    r, E_NOTSUP, "%s requires FreePBX driver", r->cmd->name);
-	if ((e = ami_action(r, action, kv, nkv, NULL, 0, &rep)) != E_OK)
+	if ((e = ast_ami(r, &act, &rep)) != E_OK)
 		return e;
 	*ok = rep.n > 0 && ami_is(&rep.msg[0], "Response", "Success");
 	return E_OK;
@@ -348,8 +361,11 @@ activecall(struct req *r, struct reply *rp)
 	struct lines l = { .a = r->arena };
 	struct ami_reply rep;
 	enum err e;
+	const struct ami_action act = {
+		.action = "Command", .kv = &kv, .nkv = 1
+	};
 
-	if ((e = ami_action(r, "Command", &kv, 1, NULL, 0, &rep)) != E_OK)
+	if ((e = ast_ami(r, &act, &rep)) != E_OK)
 		return e;
 	ami_command_lines(&rep, add_line, &l);
 	pv_encode(elastix_json(r, rp, 200), channel_table(r->arena, &l));

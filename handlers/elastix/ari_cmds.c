@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "ari.h"
+#include "asterisk.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
@@ -45,7 +46,9 @@ arichannels(struct req *r, struct reply *rp)
 	struct ari_reply ar;
 	struct ari_err e;
 
-	if (ari_request(r, "GET", "/channels", NULL, 0, &ar, &e) != E_OK)
+	if (ast_ari(r,
+		&(struct ari_call){ .method = "GET", .path = "/channels" }, &ar,
+		&e) != E_OK)
 		return ari_fail(r, rp, &e);
 	pv_encode(elastix_json(r, rp, 200), ar.body);
 	return E_OK;

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
+#include "asterisk.h"
 #include "mysql.h"
 #include "pv.h"
 #include "reply.h"
@@ -150,7 +151,6 @@ cdrreport(struct req *r, struct reply *rp)
 {
 	struct sql_param p[5];
 	struct sql_stmt st;
-	struct sql_conn *db;
 	struct buf *sql;
 	int64_t limit;
 	size_t np = 0;
@@ -163,12 +163,12 @@ cdrreport(struct req *r, struct reply *rp)
 	arena_cleanup(r->arena, sql_free, sql);
 	cdr_sql(r, sql, p, &np);
 	p[np++] = (struct sql_param){ .type = SQLP_INT, .i = limit };
-	if ((e = sql_open(&mysql_driver, r, SQL_CDR, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_CDRDB)) != E_OK)
 		return e;
 	st = (struct sql_stmt){
 		.text = buf_cstr(sql), .params = p, .nparams = np
 	};
-	return sql_query_json(r, db, &st, elastix_json(r, rp, 200));
+	return ast_sql_json(r, AST_CDRDB, &st, elastix_json(r, rp, 200));
 }
 
 #define CDR_STR(n)                                                          \

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
+#include "asterisk.h"
 #include "mysql.h"
 #include "reload.h"
 #include "reply.h"
@@ -124,7 +125,7 @@ static const char sip_upsert[] =
 
 /* Runs sip_insert or sip_upsert with the 4 * NROWS values. */
 static enum err
-sip_rows(struct req *r, struct sql_conn *db, const char *text)
+sip_rows(struct req *r, const char *text)
 {
 	struct sql_param *p = arena_alloc(r->arena, 4 * NROWS * sizeof(*p));
 	const struct arg *acct = &r->args[A_ACCOUNT];
@@ -141,22 +142,21 @@ sip_rows(struct req *r, struct sql_conn *db, const char *text)
 		p[4 * i + 3] =
 		    (struct sql_param){ .type = SQLP_INT, .i = (int64_t)i + 2 };
 	}
-	return sql_exec(r, db, &st, NULL);
+	return ast_sql_exec(r, AST_DB, &st, NULL);
 }
 
 /* Runs text with the given parameters. */
 static enum err
-run(struct req *r, struct sql_conn *db, const char *text,
-    const struct sql_param *p, size_t n)
+run(struct req *r, const char *text, const struct sql_param *p, size_t n)
 {
 	struct sql_stmt st = { .text = text, .params = p, .nparams = n };
 
-	return sql_exec(r, db, &st, NULL);
+	return ast_sql_exec(r, AST_DB, &st, NULL);
 }
 
 /* Sets *found if a sip row of the account exists. */
 static enum err
-sip_exists(struct req *r, struct sql_conn *db, int *found)
+sip_exists(struct req *r, int *found)
 {
 	struct sql_param p = arg_param(&r->args[A_ACCOUNT]);
 	struct sql_stmt st = { .text =
@@ -164,11 +164,11 @@ sip_exists(struct req *r, struct sql_conn *db, int *found)
 		.params = &p,
 		.nparams = 1 };
 
-	return sql_exists(r, db, &st, found);
+	return ast_sql_exists(r, AST_DB, &st, found);
 }
 
 static enum err
-add_users_devices(struct req *r, struct sql_conn *db)
+add_users_devices(struct req *r)
 {
 	struct sql_param acct = arg_param(&r->args[A_ACCOUNT]);
 	struct sql_param u[] = { acct, arg_param(&r->args[A_NAME]), acct };
@@ -176,7 +176,7 @@ add_users_devices(struct req *r, struct sql_conn *db)
 		acct };
 	enum err e;
 
-	e = run(r, db,
+	e = run(r,
 	    "INSERT IGNORE INTO users (extension, password, name, voicemail, "
 	    "ringtimer, noanswer, recording, outboundcid, sipname, mohclass, "
 	    "noanswer_cid, busy_cid, chanunavail_cid, noanswer_dest, "
@@ -185,7 +185,7 @@ add_users_devices(struct req *r, struct sql_conn *db)
 	    u, 3);
 	if (e != E_OK)
 		return e;
-	return run(r, db,
+	return run(r,
 	    "INSERT IGNORE INTO devices (id, tech, dial, devicetype, user, "
 	    "description, emergency_cid) VALUES (?, 'sip', ?, 'fixed', ?, ?, "
 	    "'')",
@@ -195,20 +195,19 @@ add_users_devices(struct req *r, struct sql_conn *db)
 static enum err
 addextension(struct req *r, struct reply *rp)
 {
-	struct sql_conn *db;
 	int found;
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
 	if ((e = check_fields(r)) != E_OK)
 		return e;
-	if ((e = sip_exists(r, db, &found)) != E_OK)
+	if ((e = sip_exists(r, &found)) != E_OK)
 		return e;
 	if (found)
 		return elastix_status(r, rp, "ALREADY EXISTS");
-	if ((e = sip_rows(r, db, sip_insert)) != E_OK ||
-	    (e = add_users_devices(r, db)) != E_OK)
+	if ((e = sip_rows(r, sip_insert)) != E_OK ||
+	    (e = add_users_devices(r)) != E_OK)
 		return e;
 	pbx_reload(r, RELOAD_MODULE_ADMIN);
 	return elastix_status(r, rp, "INSERT OK");
@@ -220,16 +219,15 @@ updateextension(struct req *r, struct reply *rp)
 	struct sql_param acct = arg_param(&r->args[A_ACCOUNT]);
 	struct sql_param u[] = { acct, arg_param(&r->args[A_NAME]), acct,
 		acct };
-	struct sql_conn *db;
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
 	if ((e = check_fields(r)) != E_OK)
 		return e;
-	if ((e = sip_rows(r, db, sip_upsert)) != E_OK)
+	if ((e = sip_rows(r, sip_upsert)) != E_OK)
 		return e;
-	e = run(r, db,
+	e = run(r,
 	    "UPDATE users SET extension=?, name=?, sipname=? WHERE extension=?",
 	    u, 4);
 	if (e != E_OK)
@@ -242,18 +240,16 @@ static enum err
 deleteextension(struct req *r, struct reply *rp)
 {
 	struct sql_param acct = arg_param(&r->args[A_ACCOUNT]);
-	struct sql_conn *db;
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
 	if ((e = check_account(r)) != E_OK)
 		return e;
-	if ((e = run(r, db, "DELETE FROM sip WHERE id=?", &acct, 1)) != E_OK ||
-	    (e = run(r, db, "DELETE FROM users WHERE extension=?", &acct, 1)) !=
+	if ((e = run(r, "DELETE FROM sip WHERE id=?", &acct, 1)) != E_OK ||
+	    (e = run(r, "DELETE FROM users WHERE extension=?", &acct, 1)) !=
 		E_OK ||
-	    (e = run(r, db, "DELETE FROM devices WHERE id=?", &acct, 1)) !=
-		E_OK)
+	    (e = run(r, "DELETE FROM devices WHERE id=?", &acct, 1)) != E_OK)
 		return e;
 	pbx_reload(r, RELOAD_MODULE_ADMIN);
 	return elastix_status(r, rp, "DELETE OK");

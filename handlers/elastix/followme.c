@@ -28,6 +28,7 @@
 #include "dispatch.h"
 #include "elastix.h"
 #include "log.h"
+#include "asterisk.h"
 #include "mysql.h"
 #include "reload.h"
 #include "reply.h"
@@ -145,8 +146,9 @@ astdb_put(struct req *r, const char *name, const char *val, size_t vlen)
 		{ "Key", key, strlen(key) }, { "Val", val, vlen } };
 	struct ami_reply rep;
 	enum err e;
+	const struct ami_action act = { .action = "DBPut", .kv = kv, .nkv = 3 };
 
-	e = ami_action(r, "DBPut", kv, 3, NULL, 0, &rep);
+	e = ast_ami(r, &act, &rep);
 	if (e == E_OK &&
 	    (rep.n == 0 || !ami_is(&rep.msg[0], "Response", "Success")))
 		e = req_error(r, E_BACKEND, "DBPut %s refused", key);
@@ -202,9 +204,12 @@ astdb_followme_delete(struct req *r)
 	struct ami_kv kv[] = { { "Family", "AMPUSER", 7 },
 		{ "Key", key, strlen(key) } };
 	struct ami_reply rep;
+	const struct ami_action act = {
+		.action = "DBDelTree", .kv = kv, .nkv = 2
+	};
 
 	req_op(r, "ami DBDelTree");
-	if (ami_action(r, "DBDelTree", kv, 2, NULL, 0, &rep) != E_OK)
+	if (ast_ami(r, &act, &rep) != E_OK)
 		log_warnx("followme %s: AstDB not deleted: %s", key, r->errmsg);
 	else if (rep.n > 0 && !ami_is(&rep.msg[0], "Response", "Success"))
 		log_info("followme %s: DBDelTree refused", key);
@@ -213,7 +218,7 @@ astdb_followme_delete(struct req *r)
 
 /* Sets *found if the findmefollow row of grpnum exists. */
 static enum err
-fm_exists(struct req *r, struct sql_conn *db, int *found)
+fm_exists(struct req *r, int *found)
 {
 	struct sql_param p = fm_param(r, A_GRPNUM);
 	struct sql_stmt st = { .text = "SELECT grpnum FROM findmefollow WHERE "
@@ -221,13 +226,12 @@ fm_exists(struct req *r, struct sql_conn *db, int *found)
 		.params = &p,
 		.nparams = 1 };
 
-	return sql_exists(r, db, &st, found);
+	return ast_sql_exists(r, AST_DB, &st, found);
 }
 
 /* Runs text with the arguments as parameters, in the order of idx. */
 static enum err
-fm_run(struct req *r, struct sql_conn *db, const char *text, const int *idx,
-    size_t n)
+fm_run(struct req *r, const char *text, const int *idx, size_t n)
 {
 	struct sql_param p[A__MAX];
 	struct sql_stmt st = { .text = text, .params = p, .nparams = n };
@@ -235,16 +239,16 @@ fm_run(struct req *r, struct sql_conn *db, const char *text, const int *idx,
 
 	for (i = 0; i < n; i++)
 		p[i] = fm_param(r, idx[i]);
-	return sql_exec(r, db, &st, NULL);
+	return ast_sql_exec(r, AST_DB, &st, NULL);
 }
 
 /* Connects, then checks the input (the reference connected first). */
 static enum err
-fm_open(struct req *r, struct sql_conn **db, int full)
+fm_open(struct req *r, int full)
 {
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
 	return full ? check_fields(r) : check_grpnum(r);
 }
@@ -262,16 +266,14 @@ addfollowmeextension(struct req *r, struct reply *rp)
 	static const int cols[] = { A_GRPNUM, A_STRATEGY, A_GRPTIME, A_GRPPRE,
 		A_GRPLIST, A_ANNMSG, A_POSTDEST, A_DRING, A_REMOTEALERT,
 		A_NEEDSCONF, A_TOOLATE, A_PRERING, A_RINGING };
-	struct sql_conn *db;
 	int found;
 	enum err e;
 
-	if ((e = fm_open(r, &db, 1)) != E_OK ||
-	    (e = fm_exists(r, db, &found)) != E_OK)
+	if ((e = fm_open(r, 1)) != E_OK || (e = fm_exists(r, &found)) != E_OK)
 		return e;
 	if (found)
 		return elastix_status(r, rp, "ALREADY EXISTS");
-	e = fm_run(r, db,
+	e = fm_run(r,
 	    "INSERT INTO findmefollow (grpnum, strategy, grptime, grppre, "
 	    "grplist, annmsg_id, postdest, dring, remotealert_id, needsconf, "
 	    "toolate_id, pre_ring, ringing) VALUES "
@@ -295,16 +297,14 @@ updatefollowmeextension(struct req *r, struct reply *rp)
 	static const int cols[] = { A_STRATEGY, A_GRPTIME, A_GRPPRE, A_GRPLIST,
 		A_ANNMSG, A_POSTDEST, A_DRING, A_REMOTEALERT, A_NEEDSCONF,
 		A_TOOLATE, A_PRERING, A_RINGING, A_GRPNUM };
-	struct sql_conn *db;
 	int found;
 	enum err e;
 
-	if ((e = fm_open(r, &db, 1)) != E_OK ||
-	    (e = fm_exists(r, db, &found)) != E_OK)
+	if ((e = fm_open(r, 1)) != E_OK || (e = fm_exists(r, &found)) != E_OK)
 		return e;
 	if (!found)
 		return elastix_status(r, rp, "UPDATE OK");
-	e = fm_run(r, db,
+	e = fm_run(r,
 	    "UPDATE findmefollow SET strategy=?, grptime=?, grppre=?, "
 	    "grplist=?, annmsg_id=?, postdest=?, dring=?, remotealert_id=?, "
 	    "needsconf=?, toolate_id=?, pre_ring=?, ringing=? WHERE grpnum=?",
@@ -320,12 +320,11 @@ static enum err
 deletefollowmeextension(struct req *r, struct reply *rp)
 {
 	static const int cols[] = { A_GRPNUM };
-	struct sql_conn *db;
 	enum err e;
 
-	if ((e = fm_open(r, &db, 0)) != E_OK)
+	if ((e = fm_open(r, 0)) != E_OK)
 		return e;
-	e = fm_run(r, db, "DELETE FROM findmefollow WHERE grpnum=?", cols, 1);
+	e = fm_run(r, "DELETE FROM findmefollow WHERE grpnum=?", cols, 1);
 	if (e != E_OK)
 		return e;
 	astdb_followme_delete(r);
@@ -341,24 +340,22 @@ getfollowmeextension(struct req *r, struct reply *rp)
 				       "grpnum = ?",
 		.params = &p,
 		.nparams = 1 };
-	struct sql_conn *db;
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
-	return sql_query_json(r, db, &st, elastix_json(r, rp, 200));
+	return ast_sql_json(r, AST_DB, &st, elastix_json(r, rp, 200));
 }
 
 static enum err
 getallfollowmeextensions(struct req *r, struct reply *rp)
 {
 	struct sql_stmt st = { .text = "SELECT * FROM findmefollow" };
-	struct sql_conn *db;
 	enum err e;
 
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
-	return sql_query_json(r, db, &st, elastix_json(r, rp, 200));
+	return ast_sql_json(r, AST_DB, &st, elastix_json(r, rp, 200));
 }
 
 #define FM_STR(n, d, f)                                                   \

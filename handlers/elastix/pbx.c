@@ -1,10 +1,11 @@
 /*
- * The PBX drivers (see pbx.h).
+ * The PBX distributions (see pbx.h).
  */
 #include <string.h>
 
 #include "arena.h"
 #include "conf.h"
+#include "asterisk.h"
 #include "mysql.h"
 #include "pbx.h"
 #include "pbxconf.h"
@@ -45,14 +46,12 @@ freepbx_sip_extensions(struct req *r, struct pv **out)
 {
 	struct sql_stmt st = { .text = "SELECT id, keyword, data FROM pjsip "
 				       "ORDER BY id, flags" };
-	struct sql_conn *c;
 	void *ctx[2];
 
 	*out = pv_new_arr(r->arena);
 	ctx[0] = r;
 	ctx[1] = *out;
-	if (sql_open(&mysql_driver, r, SQL_ASTERISK, &c) != E_OK ||
-	    sql_query(r, c, &st, pjsip_row, ctx) != E_OK) {
+	if (ast_sql_query(r, AST_DB, &st, pjsip_row, ctx) != E_OK) {
 		req_error(r, E_OK, "%s", "");
 		*out = NULL;
 		return -1;
@@ -60,26 +59,26 @@ freepbx_sip_extensions(struct req *r, struct pv **out)
 	return 0;
 }
 
-static const struct pbx_driver asterisk = {
+static const struct pbx_distro asterisk = {
 	.name = "asterisk",
 };
 
-static const struct pbx_driver issabel = {
+static const struct pbx_distro issabel = {
 	.name = "issabel",
 	.db_inject = pbx_issabel_inject,
 	.modules_key = "issabel_modules",
 	.modules_dir = "/opt/issabel",
 };
 
-static const struct pbx_driver freepbx = {
+static const struct pbx_distro freepbx = {
 	.name = "freepbx",
 	.db_inject = pbx_freepbx_inject,
 	.sip_extensions = freepbx_sip_extensions,
 	.queues_sql = "SELECT * FROM queues_config ORDER BY extension",
 };
 
-const struct pbx_driver *
-pbx_driver(const struct tenant *t)
+const struct pbx_distro *
+pbx_distro(const struct tenant *t)
 {
 	const char *name = tenant_get(t, "PBX_DRIVER");
 
@@ -94,7 +93,7 @@ void
 pbx_db_settings(
     struct arena *a, const struct tenant *t, struct db_settings *out)
 {
-	const struct pbx_driver *drv = pbx_driver(t);
+	const struct pbx_distro *drv = pbx_distro(t);
 	const char *port;
 	int64_t p;
 

@@ -1,5 +1,5 @@
 /*
- * PBX drivers of the ?cmd= dialect: what differs between the
+ * PBX distributions of the ?cmd= dialect: what differs between the
  * Asterisk-family distributions the PHP elastix-api served (its drivers
  * asterisk, issabel and freepbx; elastix-api.md §1.2, §2.5, §2.6, §5.3,
  * §5.10, §5.21, §5.22).  A tenant's PBX_DRIVER selects one: "issabel",
@@ -16,7 +16,7 @@ struct pv;
 struct req;
 struct tenant;
 
-struct pbx_driver {
+struct pbx_distro {
 	const char *name;
 	/*
 	 * Completes the database settings from the distribution's own file
@@ -38,7 +38,7 @@ struct pbx_driver {
 };
 
 /* Returns the driver the tenant's PBX_DRIVER selects. */
-const struct pbx_driver *pbx_driver(const struct tenant *t);
+const struct pbx_distro *pbx_distro(const struct tenant *t);
 
 /*
  * The database settings of the tenant: DB_HOST, DB_PORT, DB_USERNAME,

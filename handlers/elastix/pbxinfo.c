@@ -46,7 +46,7 @@ auth(struct req *r, struct reply *rp)
 static enum err
 sipextensions(struct req *r, struct reply *rp)
 {
-	const struct pbx_driver *drv = pbx_driver(r->tenant);
+	const struct pbx_distro *drv = pbx_distro(r->tenant);
 	const struct tenant *t = r->tenant;
 	struct pv *conf = NULL;
 	const char *key;

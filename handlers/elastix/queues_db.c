@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
+#include "asterisk.h"
 #include "mysql.h"
 #include "pbx.h"
 #include "reply.h"
@@ -17,17 +18,16 @@
 static enum err
 getqueues(struct req *r, struct reply *rp)
 {
-	const struct pbx_driver *drv = pbx_driver(r->tenant);
+	const struct pbx_distro *drv = pbx_distro(r->tenant);
 	struct sql_stmt st = { .text = drv->queues_sql };
-	struct sql_conn *db;
 	enum err e;
 
 	if (drv->queues_sql == NULL)
 		return req_error(
 		    r, E_NOTSUP, "getqueues requires FreePBX driver");
-	if ((e = sql_open(&mysql_driver, r, SQL_ASTERISK, &db)) != E_OK)
+	if ((e = ast_sql_open(r, AST_DB)) != E_OK)
 		return e;
-	return sql_query_json(r, db, &st, elastix_json(r, rp, 200));
+	return ast_sql_json(r, AST_DB, &st, elastix_json(r, rp, 200));
 }
 
 static const struct cmd cmds[] = {

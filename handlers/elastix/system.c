@@ -100,7 +100,7 @@ du_entry(struct req *r, struct jw *w, const char *key, const char *path)
 static enum err
 getharddrivers(struct req *r, struct reply *rp)
 {
-	const struct pbx_driver *drv = pbx_driver(r->tenant);
+	const struct pbx_distro *drv = pbx_distro(r->tenant);
 	struct sys_df df;
 	struct jw *w;
 

@@ -1,13 +1,12 @@
 /*
- * The fusionpbx backend of a tenant, one per worker (worker_conn slot
- * CONN_FUSIONPBX): the PostgreSQL connection to FusionPBX's database and
- * the event-socket connection to its FreeSWITCH, both opened lazily and
- * dropped on error, where to find them (tenant keys, then FusionPBX's
- * own config.conf, then the legacy v_settings row, then FusionPBX's
- * defaults), and the API-key check with its cache of verified secrets.
- *
- * A worker serves one request at a time, so the key that authenticated
- * the current request (its domain limit) is kept here too.
+ * The FusionPBX backend of a tenant: the PostgreSQL connection to
+ * FusionPBX's database and the event-socket connection to its
+ * FreeSWITCH, both kinds of the connection pool (fcgi/pool.h), where to
+ * find them (tenant keys, then FusionPBX's own config.conf, then the
+ * legacy v_settings row, then FusionPBX's defaults), and the API-key
+ * check with its per-tenant cache of verified secrets (a third pool
+ * kind).  The key that authenticated a request (its domain limit) is the
+ * request's: r->dctx.
  */
 #include <crypt.h>
 #include <stdint.h>
@@ -25,7 +24,7 @@
 #include "pv.h"
 #include "req.h"
 #include "sha256.h"
-#include "worker.h"
+#include "pool.h"
 
 #define AUTH_CACHE   32		 /* verified secrets kept per backend */
 #define HASH_MAX     128	 /* longest stored key_secret cached */
@@ -41,15 +40,23 @@ struct authent {
 	uint64_t used;
 };
 
-struct fpx_backend {
-	struct pg *db;
+/* A pooled database connection. */
+struct fpx_db {
+	struct pg *pg;
 	int key_domains; /* rest_api_key_domains exists: -1 unknown */
-	struct esl *esl;
+};
+
+/* The verified secrets of a tenant's keys (a pool kind, not a socket). */
+struct fpx_keys {
 	uint8_t mackey[SHA256_LEN];
 	struct authent cache[AUTH_CACHE];
 	uint64_t tick;
 	struct crypt_data *cd;
-	char key_domain[FPX_UUID_LEN + 1]; /* of the current request */
+};
+
+/* What the request's key allows (r->dctx). */
+struct fpx_key {
+	char domain[FPX_UUID_LEN + 1]; /* "" for an open key */
 };
 
 static const struct pg_stmt st_has_key_domains = { "fpx_has_key_domains",
@@ -72,33 +79,6 @@ static const struct pg_stmt st_settings = { "fpx_v_settings",
 	"SELECT event_socket_ip_address, event_socket_port, "
 	"event_socket_password FROM v_settings LIMIT 1",
 	0 };
-
-static void
-backend_free(void *p)
-{
-	struct fpx_backend *b = p;
-
-	pg_close(b->db);
-	esl_close(b->esl);
-	free(b->cd);
-	free(b);
-}
-
-static struct fpx_backend *
-backend(struct req *r, const struct tenant *t)
-{
-	struct fpx_backend *b;
-
-	b = worker_conn(r->worker, t->index, CONN_FUSIONPBX);
-	if (b != NULL)
-		return b;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		abort();
-	b->key_domains = -1;
-	fpx_random(b->mackey, sizeof(b->mackey));
-	worker_set_conn(r->worker, t->index, CONN_FUSIONPBX, b, backend_free);
-	return b;
-}
 
 /* Returns the tenant's value of key, or NULL if it sets none. */
 static const char *
@@ -192,50 +172,102 @@ conninfo(struct req *r, const struct tenant *t, struct pg_conninfo *ci)
 	ci->stmt_timeout_ms = r->conf->backend_ms + 1000;
 }
 
-/*
- * Makes b->db a live connection; with idle (a request's first use), one
- * that has no transaction left open.  Returns E_OK or sets r's error.
- */
-static enum err
-db_conn(struct req *r, struct fpx_backend *b, const struct tenant *t, int idle)
+/* What a pool kind of this file opens for: a request and a tenant. */
+struct fpx_ctx {
+	struct req *r;
+	const struct tenant *t; /* the one tried, before r->tenant is set */
+};
+
+static void
+db_close(void *p)
 {
+	struct fpx_db *d = p;
+
+	if (d == NULL)
+		return;
+	pg_close(d->pg);
+	free(d);
+}
+
+/* A kept connection the server closed is not usable. */
+static int
+db_usable(void *p)
+{
+	return pg_usable(((struct fpx_db *)p)->pg, 0);
+}
+
+static enum err
+db_open(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
+{
+	struct fpx_ctx *x = ctx;
 	struct pg_conninfo ci;
-	char why[256];
+	struct fpx_db *d;
+	struct pg *pg;
 	enum err e;
 
-	if (b->db != NULL && !pg_usable(b->db, idle)) {
-		pg_close(b->db);
-		b->db = NULL;
+	conninfo(x->r, x->t, &ci);
+	if ((e = pg_open(&ci, deadline, &pg, why, whylen)) != E_OK) {
+		log_warnx("tenant '%s': cannot connect to the FusionPBX "
+			  "database '%s': %s",
+		    x->t->name, ci.dbname, why);
+		return e == E_TIMEOUT ? E_TIMEOUT : E_BACKEND;
 	}
-	if (b->db != NULL)
-		return E_OK;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		abort();
+	d->pg = pg;
+	d->key_domains = -1;
+	*conn = d;
+	return E_OK;
+}
+
+static const struct backend be_db = {
+	.name = "pgsql fusionpbx",
+	.open = db_open,
+	.usable = db_usable,
+	.close = db_close,
+};
+
+/*
+ * Returns t's database connection; with idle (a request's first use),
+ * one that has no transaction left open.  Returns E_OK or sets r's
+ * error.
+ */
+static enum err
+db_conn(struct req *r, const struct tenant *t, int idle, struct fpx_db **out)
+{
+	struct fpx_ctx x = { r, t };
+	char why[256];
+	void *c;
+	enum err e;
+
 	req_op(r, "pgsql connect");
-	conninfo(r, t, &ci);
-	e = pg_open(
-	    &ci, net_deadline(r->conf->backend_ms), &b->db, why, sizeof(why));
-	if (e == E_OK) {
-		b->key_domains = -1;
-		return E_OK;
+	e = pool_get(r->pool, t, &be_db, &x, net_deadline(r->conf->backend_ms),
+	    &c, NULL, why, sizeof(why));
+	if (e == E_OK && idle && !pg_usable(((struct fpx_db *)c)->pg, 1)) {
+		pool_drop(r->pool, t, &be_db);
+		e = pool_get(r->pool, t, &be_db, &x,
+		    net_deadline(r->conf->backend_ms), &c, NULL, why,
+		    sizeof(why));
 	}
-	log_warnx("tenant '%s': cannot connect to the FusionPBX database "
-		  "'%s': %s",
-	    t->name, ci.dbname, why);
-	return req_error(r, e == E_TIMEOUT ? E_TIMEOUT : E_BACKEND,
-	    "failed to connect to the database");
+	if (e != E_OK)
+		return req_error(r, e, "failed to connect to the database");
+	*out = c;
+	return E_OK;
 }
 
 /* Runs st on t's database.  Returns as fpx_db. */
 static enum err
-db_exec(struct req *r, struct fpx_backend *b, const struct tenant *t,
-    const struct pg_stmt *st, const char *const *vals, struct pg_res **out)
+db_exec(struct req *r, const struct tenant *t, const struct pg_stmt *st,
+    const char *const *vals, struct pg_res **out)
 {
+	struct fpx_db *d;
 	char why[256];
 	enum err e;
 
-	if ((e = db_conn(r, b, t, 0)) != E_OK)
+	if ((e = db_conn(r, t, 0, &d)) != E_OK)
 		return e;
 	req_op(r, st->name);
-	e = pg_exec(b->db, st, vals, net_deadline(r->conf->backend_ms),
+	e = pg_exec(d->pg, st, vals, net_deadline(r->conf->backend_ms),
 	    r->arena, out, why, sizeof(why));
 	if (e == E_OK)
 		return E_OK;
@@ -244,8 +276,7 @@ db_exec(struct req *r, struct fpx_backend *b, const struct tenant *t,
 		return E_BADREQ;
 	}
 	log_warnx("tenant '%s': %s: %s", t->name, st->name, why);
-	pg_close(b->db);
-	b->db = NULL;
+	pool_drop(r->pool, t, &be_db);
 	return req_error(r, e,
 	    e == E_TIMEOUT ? "the database did not answer in time"
 			   : "lost the connection to the database");
@@ -255,12 +286,45 @@ enum err
 fpx_db(struct req *r, const struct pg_stmt *st, const char *const *vals,
     struct pg_res **out)
 {
-	return db_exec(r, backend(r, r->tenant), r->tenant, st, vals, out);
+	return db_exec(r, r->tenant, st, vals, out);
 }
+
+static void
+keys_close(void *p)
+{
+	struct fpx_keys *k = p;
+
+	if (k == NULL)
+		return;
+	free(k->cd);
+	free(k);
+}
+
+static enum err
+keys_open(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
+{
+	struct fpx_keys *k;
+
+	(void)ctx;
+	(void)deadline;
+	(void)why;
+	(void)whylen;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		abort();
+	fpx_random(k->mackey, sizeof(k->mackey));
+	*conn = k;
+	return E_OK;
+}
+
+static const struct backend be_keys = {
+	.name = "fusionpbx verified keys",
+	.open = keys_open,
+	.close = keys_close,
+};
 
 /* Returns 1 if the secret matches the bcrypt hash (or a cached check). */
 static int
-verify(struct fpx_backend *b, const char *key, const char *hash,
+verify(struct fpx_keys *b, const char *key, const char *hash,
     const char *secret, size_t slen)
 {
 	uint8_t mac[SHA256_LEN];
@@ -296,9 +360,10 @@ verify(struct fpx_backend *b, const char *key, const char *hash,
 
 /* Reads the key's row (secret, refresh due, domain, read only). */
 static enum err
-key_row(struct req *r, struct fpx_backend *b, const struct tenant *t,
-    const char *key, struct pg_res **res)
+key_row(
+    struct req *r, const struct tenant *t, const char *key, struct pg_res **res)
 {
+	struct fpx_db *d;
 	const char *every = tkey(t, "FUSIONPBX_LAST_USED");
 	const char *vals[2] = { key, NULL };
 	struct pg_res *has;
@@ -309,49 +374,50 @@ key_row(struct req *r, struct fpx_backend *b, const struct tenant *t,
 		ms = LAST_USED_MS;
 	vals[1] = arena_printf(r->arena, "%ld milliseconds", ms);
 
-	if ((e = db_conn(r, b, t, 1)) != E_OK)
+	if ((e = db_conn(r, t, 1, &d)) != E_OK)
 		return e;
-	if (b->key_domains == -1) {
-		e = db_exec(r, b, t, &st_has_key_domains, NULL, &has);
+	if (d->key_domains == -1) {
+		e = db_exec(r, t, &st_has_key_domains, NULL, &has);
 		if (e != E_OK && e != E_BADREQ)
 			return e;
-		b->key_domains = e == E_OK && pg_nrows(has) == 1 &&
+		d->key_domains = e == E_OK && pg_nrows(has) == 1 &&
 		    pg_value(has, 0, 0)[0] == 't';
 	}
-	return db_exec(
-	    r, b, t, b->key_domains ? &st_key_dom : &st_key, vals, res);
+	return db_exec(r, t, d->key_domains ? &st_key_dom : &st_key, vals, res);
 }
 
 enum err
 fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
     const char *secret, size_t slen)
 {
-	struct fpx_backend *b = backend(r, t);
 	const char *vals[1] = { key_uuid };
 	struct pg_res *res, *touched;
+	struct fpx_key *k;
+	void *keys;
 	enum err e;
 
-	e = key_row(r, b, t, key_uuid, &res);
+	e = key_row(r, t, key_uuid, &res);
 	if (e == E_BADREQ || (e == E_OK && pg_nrows(res) == 0))
 		return E_NOTFOUND;
 	if (e != E_OK)
 		return e;
+	(void)pool_get(r->pool, t, &be_keys, NULL, 0, &keys, NULL, NULL, 0);
 	if (pg_isnull(res, 0, 0) ||
-	    !verify(b, key_uuid, pg_value(res, 0, 0), secret, slen))
+	    !verify(keys, key_uuid, pg_value(res, 0, 0), secret, slen))
 		return E_UNAUTH;
 	r->tenant = t;
 	r->scopes = SCOPE_READ;
 	if (pg_value(res, 0, 3)[0] != 't')
 		r->scopes |= SCOPE_WRITE;
-	b->key_domain[0] = '\0';
+	r->dctx = k = arena_zalloc(r->arena, sizeof(*k));
 	/* A limit that is not a uuid matches no domain: it denies all. */
 	if (!pg_isnull(res, 0, 2))
-		memcpy(b->key_domain,
+		memcpy(k->domain,
 		    pg_len(res, 0, 2) == FPX_UUID_LEN ? pg_value(res, 0, 2)
 						      : "-",
 		    pg_len(res, 0, 2) == FPX_UUID_LEN ? FPX_UUID_LEN + 1 : 2);
 	if (pg_value(res, 0, 1)[0] == 't' &&
-	    db_exec(r, b, t, &st_touch, vals, &touched) != E_OK)
+	    db_exec(r, t, &st_touch, vals, &touched) != E_OK)
 		log_info("cannot update last_used of key '%s'", key_uuid);
 	r->errmsg[0] = '\0';
 	r->errlen = 0;
@@ -361,9 +427,9 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 const char *
 fpx_key_domain(struct req *r)
 {
-	struct fpx_backend *b = backend(r, r->tenant);
+	const struct fpx_key *k = r->dctx;
 
-	return b->key_domain[0] != '\0' ? b->key_domain : NULL;
+	return k != NULL && k->domain[0] != '\0' ? k->domain : NULL;
 }
 
 enum err
@@ -383,7 +449,7 @@ fpx_domain_allowed(struct req *r, const char *domain_uuid)
 
 /* The event-socket settings, each from the first place that has it. */
 static void
-esl_settings(struct req *r, struct fpx_backend *b, struct esl_conf *ec)
+esl_settings(struct req *r, struct esl_conf *ec)
 {
 	const struct tenant *t = r->tenant;
 	struct pv *conf = config(r, t);
@@ -404,7 +470,7 @@ esl_settings(struct req *r, struct fpx_backend *b, struct esl_conf *ec)
 		missing += got[i] == NULL;
 	}
 	/* FusionPBX <= 5.1 kept them in the first row of v_settings. */
-	if (missing > 0 && db_exec(r, b, t, &st_settings, NULL, &res) == E_OK &&
+	if (missing > 0 && db_exec(r, t, &st_settings, NULL, &res) == E_OK &&
 	    pg_nrows(res) > 0)
 		for (i = 0; i < 3; i++)
 			if (!pg_isnull(res, 0, i) && *pg_value(res, 0, i))
@@ -416,38 +482,57 @@ esl_settings(struct req *r, struct fpx_backend *b, struct esl_conf *ec)
 	ec->password = first(got[2], row[2], defs[2]);
 }
 
+static enum err
+esl_connect(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
+{
+	struct req *r = ctx;
+	struct esl_conf ec;
+	struct esl *c;
+	enum err e;
+
+	esl_settings(r, &ec);
+	req_op(r, "esl connect");
+	if ((e = esl_open(&ec, deadline, &c, why, whylen)) != E_OK) {
+		log_warnx("tenant '%s': event socket %s:%s: %s",
+		    r->tenant->name, ec.host, ec.port, why);
+		return e;
+	}
+	*conn = c;
+	return E_OK;
+}
+
+static int
+esl_ok(void *c)
+{
+	return esl_usable(c);
+}
+
+static const struct backend be_esl = {
+	.name = "esl",
+	.open = esl_connect,
+	.usable = esl_ok,
+	.close = esl_close,
+};
+
 enum err
 fpx_esl(struct req *r, struct esl **out)
 {
-	struct fpx_backend *b = backend(r, r->tenant);
-	struct esl_conf ec;
 	char why[256];
+	void *c;
 	enum err e;
 
-	if (b->esl != NULL && !esl_usable(b->esl))
-		fpx_esl_drop(r);
-	if (b->esl == NULL) {
-		esl_settings(r, b, &ec);
-		req_op(r, "esl connect");
-		e = esl_open(&ec, net_deadline(r->conf->backend_ms), &b->esl,
-		    why, sizeof(why));
-		if (e != E_OK) {
-			log_warnx("tenant '%s': event socket %s:%s: %s",
-			    r->tenant->name, ec.host, ec.port, why);
-			return e;
-		}
-	}
-	*out = b->esl;
+	e = pool_get(r->pool, r->tenant, &be_esl, r,
+	    net_deadline(r->conf->backend_ms), &c, NULL, why, sizeof(why));
+	if (e != E_OK)
+		return e;
+	*out = c;
 	return E_OK;
 }
 
 void
 fpx_esl_drop(struct req *r)
 {
-	struct fpx_backend *b = backend(r, r->tenant);
-
-	esl_close(b->esl);
-	b->esl = NULL;
+	pool_drop(r->pool, r->tenant, &be_esl);
 }
 
 long

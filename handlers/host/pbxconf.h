@@ -47,7 +47,7 @@ int pbx_manager_user(struct arena *a, const struct pv *conf, const char **user,
     const char **secret);
 
 /*
- * The PBX drivers' db_inject slots (pbx.h): DB_PASSWORD from the
+ * The PBX distributions' db_inject slots (pbx.h): DB_PASSWORD from the
  * mysqlrootpwd of ISSABEL_CONF_PATH; DB_HOST, DB_USERNAME and DB_PASSWORD
  * from the AMPDBHOST, AMPDBUSER and AMPDBPASS of FREEPBX_CONF_PATH.
  */

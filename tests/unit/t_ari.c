@@ -35,11 +35,7 @@ enc(const struct pv *v)
 static void
 decoded(const char *body, const char *want, const char *name)
 {
-	struct req r;
-
-	memset(&r, 0, sizeof(r));
-	r.arena = A;
-	is_str(enc(ari_decode(&r, body, strlen(body))), want, name);
+	is_str(enc(ari_decode(A, body, strlen(body))), want, name);
 }
 
 static void

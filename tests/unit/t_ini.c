@@ -28,6 +28,7 @@
 #include "json.h"
 #include "pbx.h"
 #include "pbxconf.h"
+#include "pool.h"
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
@@ -285,14 +286,19 @@ run(const char *env, const char *cmd, const char **head)
 
 	t->name = "default";
 	env_parse(A, t, env, strlen(env));
+	static const struct conf conf = { .backend_ms = 2000 };
+
 	memset(&r, 0, sizeof(r));
 	r.arena = A;
+	r.conf = &conf;
 	r.tenant = t;
+	r.pool = pool_new(1, 0);
 	buf_init(&body, 1 << 20);
 	buf_clear(&out);
 	reply_init(&rp, A, &body, NULL);
 	if (c == NULL || c->run(&r, &rp) != E_OK || reply_finish(&rp) == -1)
 		buf_adds(&out, "(failed)\r\n\r\n");
+	pool_free(r.pool);
 	buf_free(&body);
 	sep = strstr(buf_cstr(&out), "\r\n\r\n");
 	*head = sep ? arena_strndup(A, out.data, (size_t)(sep - out.data)) : "";
