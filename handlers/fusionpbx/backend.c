@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "digest.h"
 #include "esl.h"
 #include "fusionpbx.h"
 #include "ini.h"
@@ -24,7 +25,6 @@
 #include "pgsql.h"
 #include "pv.h"
 #include "req.h"
-#include "sha256.h"
 #include "worker.h"
 
 #define AUTH_CACHE   32		 /* verified secrets kept per backend */
