@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sha256.h"
+#include "digest.h"
 
 #define SCOPE_READ	 0x01u
 #define SCOPE_WRITE	 0x02u

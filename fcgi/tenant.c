@@ -9,7 +9,7 @@
 
 #include "arena.h"
 #include "conf.h"
-#include "sha256.h"
+#include "digest.h"
 
 /*
  * The elastix-api settings and their defaults (elastix-api.md §2.1).

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "digest.h"
 #include "esl.h"
 #include "fusionpbx.h"
 #include "ini.h"
@@ -23,7 +24,6 @@
 #include "pgsql.h"
 #include "pv.h"
 #include "req.h"
-#include "sha256.h"
 #include "pool.h"
 
 #define AUTH_CACHE   32		 /* verified secrets kept per backend */

@@ -20,13 +20,13 @@
 #include "arena.h"
 #include "buf.h"
 #include "conf.h"
+#include "digest.h"
 #include "dispatch.h"
 #include "json.h"
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
 #include "scoreboard.h"
-#include "sha256.h"
 #include "worker.h"
 
 /* Returns 1 if addr lies in the "a.b.c.d[/n]" or "x::y[/n]" entry. */

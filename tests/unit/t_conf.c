@@ -13,8 +13,8 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "digest.h"
 #include "limits.h"
-#include "sha256.h"
 #include "tap.h"
 
 static char dir[64];

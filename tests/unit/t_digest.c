@@ -1,10 +1,11 @@
 /*
- * SHA-256 (FIPS 180-2 vectors) and HMAC-SHA-256 (RFC 4231 cases 1-4, 6, 7).
+ * digest.c: SHA-256 (FIPS 180-2 vectors), HMAC-SHA-256 (RFC 4231 cases 1-4,
+ * 6, 7, and empty or NULL keys and messages) and ct_equal.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "digest.h"
 #include "tap.h"
 
 static const char *
@@ -35,9 +36,7 @@ static void
 fips(void)
 {
 	static char million[1000000];
-	struct sha256 c;
 	uint8_t d[SHA256_LEN];
-	size_t i;
 
 	sha("", 0,
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -52,15 +51,11 @@ fips(void)
 	sha(million, sizeof(million),
 	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
 	    "sha256 one million 'a'");
-	/* The same, fed in uneven pieces. */
-	sha256_init(&c);
-	for (i = 0; i < sizeof(million); i += 997)
-		sha256_update(&c, million + i,
-		    sizeof(million) - i < 997 ? sizeof(million) - i : 997);
-	sha256_final(&c, d);
+	/* No bytes need no buffer. */
+	sha256(NULL, 0, d);
 	is_str(hex(d),
-	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
-	    "sha256 one million 'a' in 997-byte pieces");
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "sha256 of NULL, 0 is the empty digest");
 }
 
 /* Lengths around the padding boundary (checked against hashlib). */
@@ -154,6 +149,28 @@ rfc4231(void)
 	    152,
 	    "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
 	    "RFC 4231 case 7 (key and data longer than a block)");
+	memset(k, 0xaa, 64);
+	hmac(k, 64, "x", 1,
+	    "ce3c639dcb9d8baae5d44c3b8b5e233faab4d1860e07489af5c84f213998bd79",
+	    "key of exactly one block");
+}
+
+/* Empty and NULL keys and messages (checked against Python's hmac). */
+static void
+empty(void)
+{
+	hmac("", 0, "", 0,
+	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	    "empty key, empty message");
+	hmac(NULL, 0, NULL, 0,
+	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	    "NULL key, NULL message");
+	hmac(NULL, 0, "Hi There", 8,
+	    "e48411262715c8370cd5e7bf8e82bef53bd53712d007f3429351843b77c7bb9b",
+	    "NULL key");
+	hmac("key", 3, "The quick brown fox jumps over the lazy dog", 43,
+	    "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+	    "short key");
 }
 
 static void
@@ -173,6 +190,7 @@ main(void)
 	fips();
 	boundaries();
 	rfc4231();
+	empty();
 	compare();
 	return done_testing();
 }
