@@ -16,9 +16,9 @@
  *
  * Anything else (a key holding "(){}^~!$&|\"", a bare "yes" or "none",
  * a "(" after a section such as the Asterisk template "[x](!)", an
- * unclosed "[x") is a syntax error that fails the whole file.  ';' starts a
- *comment;
- * '#' is an ordinary label character (PHP 7 dropped '#' comments).
+ * unclosed "[x") is a syntax error that fails the whole file.  ';'
+ * starts a comment; '#' is an ordinary label character (PHP 7 dropped
+ * '#' comments).
  *
  * Raw values run to the end of the line, are cut at the first ';' (unless
  * the value starts with '"' and a later '"' follows it), lose surrounding
@@ -32,17 +32,11 @@
  * and fuzzed files, equal on all of them but the ones naming PHP
  * constants other than true, false and null in an offset.
  */
-#include <sys/stat.h>
-#include <sys/types.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "ini.h"
@@ -362,7 +356,11 @@ on_section(struct ini *x, const char *name, size_t n)
 }
 
 /* is_numeric_string's blanks. */
-#define PHP_SPACE(c) ((c) != '\0' && strchr(" \t\n\r\v\f", (c)) != NULL)
+static int
+php_space(char c)
+{
+	return c != '\0' && strchr(" \t\n\r\v\f", c) != NULL;
+}
 
 /*
  * The label of label[...]= becomes an integer key when it does not start
@@ -379,7 +377,7 @@ pop_index(struct arena *a, const char *k, size_t n, int64_t *out)
 
 	if (n > 1 && k[0] == '0')
 		return 0;
-	while (i < n && PHP_SPACE(k[i]))
+	while (i < n && php_space(k[i]))
 		i++;
 	if (i < n && (k[i] == '+' || k[i] == '-'))
 		neg = k[i++] == '-';
@@ -393,7 +391,7 @@ pop_index(struct arena *a, const char *k, size_t n, int64_t *out)
 	    (i - d == 19 && memcmp(k + d, lmin, 19) >= 0 &&
 		!(neg && memcmp(k + d, lmin, 19) == 0)))
 		return 0;
-	while (i < n && PHP_SPACE(k[i]))
+	while (i < n && php_space(k[i]))
 		i++;
 	if (i != n)
 		return 0;
@@ -723,76 +721,4 @@ ini_parse(struct arena *a, const char *text, size_t n, struct pv **out)
 		return E_BADREQ;
 	*out = x.root;
 	return E_OK;
-}
-
-/* Reads fd to its end into the arena, growing from cap up to max bytes. */
-static enum err
-read_all(
-    int fd, struct arena *a, size_t cap, size_t max, char **text, size_t *n)
-{
-	char *buf = arena_alloc(a, cap + 1), *nb;
-	size_t len = 0;
-	ssize_t k;
-
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				return E_TOOLARGE;
-			cap = cap > max / 2 ? max + 1 : cap * 2;
-			nb = arena_alloc(a, cap + 1);
-			memcpy(nb, buf, len);
-			buf = nb;
-		}
-		k = read(fd, buf + len, cap - len);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1)
-			return E_NOTFOUND;
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	if (len > max)
-		return E_TOOLARGE;
-	buf[len] = '\0';
-	*text = buf;
-	*n = len;
-	return E_OK;
-}
-
-enum err
-ini_read_file(
-    struct arena *a, const char *path, size_t max, char **text, size_t *n)
-{
-	struct stat st;
-	enum err e;
-	int fd;
-
-	*text = NULL;
-	*n = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		return E_NOTFOUND;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		e = E_NOTFOUND;
-	else if ((uintmax_t)st.st_size > max)
-		e = E_TOOLARGE;
-	else
-		e = read_all(fd, a, (size_t)st.st_size + 64, max, text, n);
-	close(fd);
-	return e;
-}
-
-enum err
-ini_load(struct arena *a, const char *path, struct pv **out)
-{
-	char *text;
-	size_t n;
-	enum err e;
-
-	*out = NULL;
-	e = ini_read_file(a, path, LIM_INI_FILE, &text, &n);
-	if (e != E_OK)
-		return e;
-	return ini_parse(a, text, n, out);
 }

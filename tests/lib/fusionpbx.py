@@ -97,7 +97,7 @@ class Database:
 
 
 class Esl:
-    """The ESL double (tests/doubles/esl_double.c) on 127.0.0.1.
+    """The ESL double (tests/doubles/esl/) on 127.0.0.1.
 
     port 0 picks a free one; restart() keeps it.  scenario() rewrites the
     scenario file, which the double reads for every command.

@@ -1,6 +1,6 @@
 /*
  * The event-socket client (drivers/esl.c) against the ESL double
- * (tests/doubles/esl_double.c, from $PBXAPI_BUILD or build/): auth, api,
+ * (tests/doubles/esl/, run from $PBXAPI_BUILD or build/): auth, api,
  * bgapi with Job-UUID, sendevent, reuse after idle events, refusal of CR
  * and LF, and the faults that must end in an error within the deadline.
  */

@@ -1,8 +1,24 @@
 /*
- * Scripted mode of ami_double, included by ami_double.c only: the
- * fixtures, the scenario file and its rules, the replies and the fault
- * modes, and the connection loop (see the top of ami_double.c).
+ * Scripted mode of ami_double: the fixtures, the scenario file and its
+ * rules, the replies and the fault modes, and the connection loop (see
+ * the top of main.c).
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl_tree.h>
+
+#include "ami_frame.h"
+#include "ami_double.h"
 
 static void scenario_refresh(void);
 
@@ -452,7 +468,7 @@ by_name(const void *a, const void *b)
 	    ((const struct fixture *)b)->name);
 }
 
-static void
+void
 load_fixtures(const char *dir)
 {
 	char path[4096], *req;
@@ -528,7 +544,7 @@ load_rule(struct rule *r, yajl_val v)
 }
 
 /* Loads the scenario file.  Returns 0, or -1 if it cannot be used. */
-static int
+int
 load_scenario(const char *path)
 {
 	const char *rp[] = { "rules", NULL };
@@ -578,7 +594,7 @@ scenario_refresh(void)
 }
 
 /* Accepts scripted connections until the lifetime is over. */
-static void
+void
 scripted(int lfd, double end)
 {
 	struct pollfd p = { .fd = lfd, .events = POLLIN };

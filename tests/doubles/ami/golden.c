@@ -1,5 +1,5 @@
 /*
- * Golden mode of ami_double, included by ami_double.c only.
+ * Golden mode of ami_double.
  *
  *   ami_double --golden CASES.jsonl --control FILE [--port 15038]
  *              [--port-file FILE] [--log DIR] [--lifetime SECONDS]
@@ -28,6 +28,24 @@
  * is idle or sends its next message (unanswered).  --log DIR keeps what
  * each connection sent as NNNNNN-<case>-ami.bin, like golden-double.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yajl_tree.h>
+
+#include "ami_double.h"
 
 struct gstep {
 	size_t need; /* client messages before it is due */
@@ -540,7 +558,7 @@ gaccept(int lfd)
 }
 
 /* Runs golden mode until end; the listener follows the case's state. */
-static void
+void
 golden(const char *cases, const char *control, int port, const char *port_file,
     const char *logdir, double end)
 {

@@ -1,9 +1,24 @@
 /*
- * ari_double's golden mode (see ari_double.c, which includes this file
- * once): backend.ari[n] of the golden cases, replayed to the n-th
- * connection of the case named in the control file.
+ * ari_double's golden mode: backend.ari[n] of the golden cases, replayed
+ * to the n-th connection of the case named in the control file.
  */
-/* ---- golden mode ---- */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "pv.h"
+#include "ari_double.h"
+
+static struct gcase *gc;
+static size_t ngc;
 
 static const char *
 chunk_data(const struct pv *ch, size_t *n)
@@ -16,7 +31,7 @@ chunk_data(const struct pv *ch, size_t *n)
 		*n = s != NULL ? strlen(s) : 0;
 		return s != NULL ? s : "";
 	}
-	out = arena_alloc(A, strlen(s) + 1);
+	out = arena_alloc(S.arena, strlen(s) + 1);
 	*n = b64_decode(s, strlen(s), out);
 	return out;
 }
@@ -44,7 +59,7 @@ load_gconn(const struct pv *conn, struct gconn *g)
 	size_t seen = 0, n;
 	struct step *s;
 
-	g->steps = arena_zalloc(A, (pv_count(chunks) + 1) * sizeof(*s));
+	g->steps = arena_zalloc(S.arena, (pv_count(chunks) + 1) * sizeof(*s));
 	for (e = chunks ? chunks->u.arr->head : NULL; e; e = e->next) {
 		dir = pv_s(&e->val, "dir");
 		d = chunk_data(&e->val, &n);
@@ -72,20 +87,21 @@ load_case(const struct pv *c, struct gcase *g)
 	g->down = state != NULL &&
 	    (strstr(state, "ari_down") != NULL ||
 		strstr(state, "asterisk_stopped") != NULL);
-	g->conns = arena_zalloc(A, (pv_count(ari) + 1) * sizeof(*g->conns));
+	g->conns =
+	    arena_zalloc(S.arena, (pv_count(ari) + 1) * sizeof(*g->conns));
 	for (e = ari ? ari->u.arr->head : NULL; e; e = e->next)
 		load_gconn(&e->val, &g->conns[g->nconns++]);
 }
 
-static void
+void
 load_golden(void)
 {
 	char *text, *line, *nl;
 	size_t n, cap = 0;
 
-	text = slurp(opt.golden, &n);
+	text = slurp(S.opt.golden, &n);
 	if (text == NULL)
-		die("cannot read '%s'", opt.golden);
+		die("cannot read '%s'", S.opt.golden);
 	for (line = text; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl == NULL)
@@ -104,7 +120,7 @@ load_golden(void)
 	}
 }
 
-static const struct gcase *
+const struct gcase *
 gcase_find(const char *id)
 {
 	size_t i;
@@ -149,14 +165,6 @@ replay(int fd, const struct gconn *g, struct buf *received)
 	}
 }
 
-struct gjob {
-	int fd;
-	unsigned long n;
-	const struct gcase *gc;
-	size_t idx;
-	char id[256];
-};
-
 /* Saves what the client sent: DIR/NNNNNN-<case>-ari.bin. */
 static void
 golden_log(const struct gjob *j, const struct buf *received)
@@ -165,7 +173,7 @@ golden_log(const struct gjob *j, const struct buf *received)
 	size_t i;
 	int fd;
 
-	if (opt.log == NULL)
+	if (S.opt.log == NULL)
 		return;
 	for (i = 0; j->id[i] != '\0' && i + 1 < sizeof(safe); i++)
 		safe[i] =
@@ -175,7 +183,7 @@ golden_log(const struct gjob *j, const struct buf *received)
 		    ? j->id[i]
 		    : '_';
 	safe[i] = '\0';
-	snprintf(path, sizeof(path), "%s/%06lu-%s-ari.bin", opt.log, j->n,
+	snprintf(path, sizeof(path), "%s/%06lu-%s-ari.bin", S.opt.log, j->n,
 	    i ? safe : "none");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
@@ -185,7 +193,7 @@ golden_log(const struct gjob *j, const struct buf *received)
 	close(fd);
 }
 
-static void *
+void *
 golden_conn(void *arg)
 {
 	struct gjob *j = arg;

@@ -1,57 +1,16 @@
 /*
- * ami_double: an Asterisk Manager Interface server for the tests
- * (shared/doubles/README.md §1-§2).  Loopback only, port 0 by default,
- * the chosen port written to a file; stops by itself after --lifetime
- * seconds (0: only when killed).
- *
- * Scripted mode replays shared/fixtures/ami: a request is answered by the
- * fixture whose request has the same headers (ActionID aside), else by
- * the fixture named like its action (or <Action>_*), with the client's
- * ActionID substituted (removed when it sent none).  Login checks the
- * user and secret (a failure waits --auth-delay-ms, answers
- * "Authentication failed" and closes); actions before login get
- * "Permission denied"; Logoff says goodbye and closes.  A scenario file
- * (JSON) adds replies and faults per connection or per request:
- *
- *   {"version": "11.0.0", "username": "admin", "secret": "amp111",
- *    "auth_delay_ms": 0,
- *    "rules": [
- *      {"conn": 2, "fault": "refuse"},
- *      {"conn": 3, "fault": "stall", "greet": true},
- *      {"fault": "chatty", "interval_ms": 5},    (0: a flood)
- *      {"action": "Status", "headers": {"Channel": "x"},
- *       "reply": "Status_Channel" | "text": "Response: ...",
- *       "fault": "close-mid-reply", "bytes": 12, "times": 1}]}
- *
- * A rule without "action" applies to whole connections (refuse, stall,
- * chatty, garbage greeting); with one ("*" = any) to matching requests:
- * stall, close-mid-reply (bytes), slow-drip (chunk, delay_ms), coalesce
- * (events around the reply in one write), garbage (kind: nocolon, huge,
- * endless, binary, nul, neverend), auth-fail (for login).  "conn" limits
- * a rule to the n-th connection (1-based), "times" to its first uses.
- * Every received message is logged as one JSON line: {"conn", "t", "raw"
- * (bytes as \u00XX-escaped latin-1), "headers": [[name, value], ...]};
- * accepts and closes too (with any unterminated bytes as "partial").
- *
- * Golden mode (--golden CASES.jsonl --control FILE) serves the AMI side
- * of recorded golden cases like shared/tools/golden-double.
- *
- * This file holds the common parts and main(); the scripted mode is in
- * ami_script.h, the golden mode in ami_golden.h (both included below).
+ * What both modes of ami_double share: memory, time, files, the client
+ * buffer, the JSON-lines log, replies, JSON members, the listener and
+ * threads.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,65 +21,9 @@
 
 #include <yajl_tree.h>
 
-#include "ami_frame.h"
+#include "ami_double.h"
 
-#define MSG_MAX	    (1024 * 1024) /* client bytes without a message end */
-#define EVENTS_FILE "Events_Originate_Hangup.txt"
-
-struct kv {
-	const char *k, *v;
-};
-
-struct fixture {
-	char *name;
-	struct kv *h; /* request headers, ActionID dropped */
-	size_t nh;
-	char *reply;
-	size_t rlen;
-};
-
-struct rule {
-	const char *action; /* NULL: a connection rule; "*": any */
-	struct kv *h;
-	size_t nh;
-	int conn;  /* 0: any */
-	int times; /* 0: unlimited; else uses left, -1 when used up */
-	const char *reply, *text, *fault, *kind;
-	long bytes, chunk, delay_ms, interval_ms;
-	int greet;
-};
-
-struct client {
-	int fd, n;
-	char *buf;
-	size_t len, cap;
-	int logged_in, events_on;
-	const char *id; /* ActionID of the message in hand, or NULL */
-	double t0;
-};
-
-static struct {
-	const char *dir, *user, *secret, *version, *scenario;
-	const char *version_arg; /* --version */
-	long auth_delay_ms;
-	struct fixture *fx;
-	size_t nfx;
-	struct rule *rules;
-	size_t nrules;
-	char **events; /* unsolicited event frames */
-	size_t nevents;
-	FILE *log;
-	pthread_mutex_t lock;
-	int nconn;
-	double start;
-} S = { .user = "admin",
-	.secret = "amp111",
-	.version = "11.0.0",
-	.version_arg = "11.0.0",
-	.auth_delay_ms = 1000,
-	.lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -133,7 +36,7 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static void *
+void *
 xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
@@ -143,7 +46,7 @@ xmalloc(size_t n)
 	return p;
 }
 
-static void *
+void *
 xrealloc(void *p, size_t n)
 {
 	if ((p = realloc(p, n ? n : 1)) == NULL)
@@ -151,7 +54,7 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
-static char *
+char *
 xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);
@@ -161,7 +64,7 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static double
+double
 now(void)
 {
 	struct timespec ts;
@@ -170,7 +73,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+void
 sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -180,7 +83,7 @@ sleep_ms(long ms)
 }
 
 /* Writes all n bytes.  Returns 0 or -1. */
-static int
+int
 send_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;
@@ -197,7 +100,7 @@ send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static char *
+char *
 slurp(const char *path, size_t *n)
 {
 	FILE *fp = fopen(path, "rb");
@@ -241,7 +144,7 @@ json_bytes(FILE *fp, const char *s, size_t n)
 }
 
 /* Logs a received message (its headers parsed leniently) or an event. */
-static void
+void
 log_line(const struct client *c, const char *event, const char *raw, size_t n)
 {
 	const char *line, *end = raw + n, *nl, *colon, *v;
@@ -286,7 +189,7 @@ log_line(const struct client *c, const char *event, const char *raw, size_t n)
 /* ---- messages from the client ---- */
 
 /* Returns the value of header name in the message, or NULL (malloc). */
-static char *
+char *
 header(const char *m, size_t n, const char *name)
 {
 	const char *line = m, *end = m + n, *nl, *v;
@@ -312,7 +215,7 @@ header(const char *m, size_t n, const char *name)
  * Waits up to ms for bytes.  Returns 1 if some arrived, 0 on timeout, -1
  * at EOF or error (or past MSG_MAX without a message end).
  */
-static int
+int
 client_read(struct client *c, int ms)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
@@ -334,7 +237,7 @@ client_read(struct client *c, int ms)
 }
 
 /* Length of the first whole message (through its CRLF CRLF), or 0. */
-static size_t
+size_t
 client_msg(const struct client *c)
 {
 	const char *e;
@@ -345,14 +248,14 @@ client_msg(const struct client *c)
 	return e ? (size_t)(e - c->buf) + 4 : 0;
 }
 
-static void
+void
 client_drop(struct client *c, size_t n)
 {
 	memmove(c->buf, c->buf + n, c->len - n);
 	c->len -= n;
 }
 
-static void
+void
 client_close(struct client *c)
 {
 	log_line(c, "close", c->buf, c->len);
@@ -362,12 +265,7 @@ client_close(struct client *c)
 
 /* ---- replies ---- */
 
-struct out {
-	char *p;
-	size_t len, cap;
-};
-
-static void
+void
 out_add(struct out *o, const char *s, size_t n)
 {
 	if (o->cap - o->len < n + 1) {
@@ -379,14 +277,14 @@ out_add(struct out *o, const char *s, size_t n)
 	o->p[o->len] = '\0';
 }
 
-static void
+void
 out_adds(struct out *o, const char *s)
 {
 	out_add(o, s, strlen(s));
 }
 
 /* Copies a reply with its ActionID lines set to id (dropped if NULL). */
-static void
+void
 with_id(struct out *o, const char *r, size_t n, const char *id)
 {
 	const char *end = r + n, *nl;
@@ -405,7 +303,7 @@ with_id(struct out *o, const char *r, size_t n, const char *id)
 	}
 }
 
-static const char *
+const char *
 jstr(yajl_val v, const char *key)
 {
 	const char *path[] = { key, NULL };
@@ -414,7 +312,7 @@ jstr(yajl_val v, const char *key)
 	return s ? YAJL_GET_STRING(s) : NULL;
 }
 
-static long
+long
 jnum(yajl_val v, const char *key, long def)
 {
 	const char *path[] = { key, NULL };
@@ -424,21 +322,21 @@ jnum(yajl_val v, const char *key, long def)
 }
 
 /* The length of a JSON array (0 for anything else). */
-static size_t
+size_t
 jlen(yajl_val a)
 {
 	return YAJL_IS_ARRAY(a) ? a->u.array.len : 0;
 }
 
 /* Element i of a JSON array (NULL past its end). */
-static yajl_val
+yajl_val
 jat(yajl_val a, size_t i)
 {
 	return i < jlen(a) ? a->u.array.values[i] : NULL;
 }
 
 /* Binds 127.0.0.1:port (0: any), writes the port to port_file. */
-static int
+int
 listen_on(int port, const char *port_file)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -470,7 +368,7 @@ listen_on(int port, const char *port_file)
 	return fd;
 }
 
-static void
+void
 spawn(void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t at;
@@ -481,94 +379,4 @@ spawn(void *(*fn)(void *), void *arg)
 	if (pthread_create(&t, &at, fn, arg) != 0)
 		die("pthread_create");
 	pthread_attr_destroy(&at);
-}
-
-#include "ami_script.h"
-#include "ami_golden.h"
-
-static void
-usage(void)
-{
-	fputs("usage: ami_double [--port N] [--port-file FILE] [--fixtures "
-	      "DIR] [--scenario FILE]\n"
-	      "                  [--log FILE] [--lifetime SECONDS] "
-	      "[--version V] [--auth-delay-ms N]\n"
-	      "       ami_double --golden CASES.jsonl --control FILE "
-	      "[--port 15038] [--port-file FILE]\n"
-	      "                  [--log DIR] [--lifetime SECONDS]\n",
-	    stderr);
-	exit(2);
-}
-
-/* The command line. */
-struct args {
-	const char *port_file, *scenario, *log, *golden, *control, *fixtures;
-	long lifetime, port;
-};
-
-/* Sets one option; returns -1 if it is unknown. */
-static int
-option(struct args *o, const char *a, const char *v)
-{
-	if (strcmp(a, "--port") == 0)
-		o->port = strtol(v, NULL, 10);
-	else if (strcmp(a, "--port-file") == 0)
-		o->port_file = v;
-	else if (strcmp(a, "--fixtures") == 0)
-		o->fixtures = v;
-	else if (strcmp(a, "--scenario") == 0)
-		o->scenario = v;
-	else if (strcmp(a, "--log") == 0)
-		o->log = v;
-	else if (strcmp(a, "--lifetime") == 0)
-		o->lifetime = strtol(v, NULL, 10);
-	else if (strcmp(a, "--version") == 0)
-		S.version = S.version_arg = v;
-	else if (strcmp(a, "--auth-delay-ms") == 0)
-		S.auth_delay_ms = strtol(v, NULL, 10);
-	else if (strcmp(a, "--golden") == 0)
-		o->golden = v;
-	else if (strcmp(a, "--control") == 0)
-		o->control = v;
-	else
-		return -1;
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	static char fx[4096];
-	struct args o = { .fixtures = "../shared/fixtures/ami",
-		.lifetime = 300 };
-	int i, lfd;
-
-	signal(SIGPIPE, SIG_IGN);
-	if (getenv("PBXAPI_SHARED") != NULL) {
-		snprintf(
-		    fx, sizeof(fx), "%s/fixtures/ami", getenv("PBXAPI_SHARED"));
-		o.fixtures = fx;
-	}
-	for (i = 1; i + 1 < argc; i += 2)
-		if (option(&o, argv[i], argv[i + 1]) == -1)
-			usage();
-	if (i != argc || (o.golden != NULL && o.control == NULL))
-		usage();
-	S.start = now();
-	if (o.lifetime <= 0) /* 0: until killed (make demo) */
-		o.lifetime = 10L * 365 * 86400;
-	if (o.golden != NULL) {
-		golden(o.golden, o.control, (int)o.port, o.port_file, o.log,
-		    S.start + (double)o.lifetime);
-		return 0;
-	}
-	load_fixtures(o.fixtures);
-	if (o.scenario != NULL && load_scenario(o.scenario) == -1)
-		die("cannot load '%s'", o.scenario);
-	S.scenario = o.scenario;
-	if (o.log != NULL && (S.log = fopen(o.log, "a")) == NULL)
-		die("cannot open '%s'", o.log);
-	lfd = listen_on((int)o.port, o.port_file);
-	scripted(lfd, S.start + (double)o.lifetime);
-	return 0;
 }

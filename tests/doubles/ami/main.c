@@ -1,0 +1,140 @@
+/*
+ * ami_double: an Asterisk Manager Interface server for the tests
+ * (shared/doubles/README.md §1-§2).  Loopback only, port 0 by default,
+ * the chosen port written to a file; stops by itself after --lifetime
+ * seconds (0: only when killed).
+ *
+ * Scripted mode replays shared/fixtures/ami: a request is answered by the
+ * fixture whose request has the same headers (ActionID aside), else by
+ * the fixture named like its action (or <Action>_*), with the client's
+ * ActionID substituted (removed when it sent none).  Login checks the
+ * user and secret (a failure waits --auth-delay-ms, answers
+ * "Authentication failed" and closes); actions before login get
+ * "Permission denied"; Logoff says goodbye and closes.  A scenario file
+ * (JSON) adds replies and faults per connection or per request:
+ *
+ *   {"version": "11.0.0", "username": "admin", "secret": "amp111",
+ *    "auth_delay_ms": 0,
+ *    "rules": [
+ *      {"conn": 2, "fault": "refuse"},
+ *      {"conn": 3, "fault": "stall", "greet": true},
+ *      {"fault": "chatty", "interval_ms": 5},    (0: a flood)
+ *      {"action": "Status", "headers": {"Channel": "x"},
+ *       "reply": "Status_Channel" | "text": "Response: ...",
+ *       "fault": "close-mid-reply", "bytes": 12, "times": 1}]}
+ *
+ * A rule without "action" applies to whole connections (refuse, stall,
+ * chatty, garbage greeting); with one ("*" = any) to matching requests:
+ * stall, close-mid-reply (bytes), slow-drip (chunk, delay_ms), coalesce
+ * (events around the reply in one write), garbage (kind: nocolon, huge,
+ * endless, binary, nul, neverend), auth-fail (for login).  "conn" limits
+ * a rule to the n-th connection (1-based), "times" to its first uses.
+ * Every received message is logged as one JSON line: {"conn", "t", "raw"
+ * (bytes as \u00XX-escaped latin-1), "headers": [[name, value], ...]};
+ * accepts and closes too (with any unterminated bytes as "partial").
+ *
+ * Golden mode (--golden CASES.jsonl --control FILE) serves the AMI side
+ * of recorded golden cases like shared/tools/golden-double.
+ *
+ * This file holds the state and main(); ami_double.h lists the others.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ami_double.h"
+
+struct ami_state S = { .user = "admin",
+	.secret = "amp111",
+	.version = "11.0.0",
+	.version_arg = "11.0.0",
+	.auth_delay_ms = 1000,
+	.lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+usage(void)
+{
+	fputs("usage: ami_double [--port N] [--port-file FILE] [--fixtures "
+	      "DIR] [--scenario FILE]\n"
+	      "                  [--log FILE] [--lifetime SECONDS] "
+	      "[--version V] [--auth-delay-ms N]\n"
+	      "       ami_double --golden CASES.jsonl --control FILE "
+	      "[--port 15038] [--port-file FILE]\n"
+	      "                  [--log DIR] [--lifetime SECONDS]\n",
+	    stderr);
+	exit(2);
+}
+
+/* The command line. */
+struct args {
+	const char *port_file, *scenario, *log, *golden, *control, *fixtures;
+	long lifetime, port;
+};
+
+/* Sets one option; returns -1 if it is unknown. */
+static int
+option(struct args *o, const char *a, const char *v)
+{
+	if (strcmp(a, "--port") == 0)
+		o->port = strtol(v, NULL, 10);
+	else if (strcmp(a, "--port-file") == 0)
+		o->port_file = v;
+	else if (strcmp(a, "--fixtures") == 0)
+		o->fixtures = v;
+	else if (strcmp(a, "--scenario") == 0)
+		o->scenario = v;
+	else if (strcmp(a, "--log") == 0)
+		o->log = v;
+	else if (strcmp(a, "--lifetime") == 0)
+		o->lifetime = strtol(v, NULL, 10);
+	else if (strcmp(a, "--version") == 0)
+		S.version = S.version_arg = v;
+	else if (strcmp(a, "--auth-delay-ms") == 0)
+		S.auth_delay_ms = strtol(v, NULL, 10);
+	else if (strcmp(a, "--golden") == 0)
+		o->golden = v;
+	else if (strcmp(a, "--control") == 0)
+		o->control = v;
+	else
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char fx[4096];
+	struct args o = { .fixtures = "../shared/fixtures/ami",
+		.lifetime = 300 };
+	int i, lfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("PBXAPI_SHARED") != NULL) {
+		snprintf(
+		    fx, sizeof(fx), "%s/fixtures/ami", getenv("PBXAPI_SHARED"));
+		o.fixtures = fx;
+	}
+	for (i = 1; i + 1 < argc; i += 2)
+		if (option(&o, argv[i], argv[i + 1]) == -1)
+			usage();
+	if (i != argc || (o.golden != NULL && o.control == NULL))
+		usage();
+	S.start = now();
+	if (o.lifetime <= 0) /* 0: until killed (make demo) */
+		o.lifetime = 10L * 365 * 86400;
+	if (o.golden != NULL) {
+		golden(o.golden, o.control, (int)o.port, o.port_file, o.log,
+		    S.start + (double)o.lifetime);
+		return 0;
+	}
+	load_fixtures(o.fixtures);
+	if (o.scenario != NULL && load_scenario(o.scenario) == -1)
+		die("cannot load '%s'", o.scenario);
+	S.scenario = o.scenario;
+	if (o.log != NULL && (S.log = fopen(o.log, "a")) == NULL)
+		die("cannot open '%s'", o.log);
+	lfd = listen_on((int)o.port, o.port_file);
+	scripted(lfd, S.start + (double)o.lifetime);
+	return 0;
+}

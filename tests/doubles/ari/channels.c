@@ -1,0 +1,302 @@
+/*
+ * ari_double's stateful /ari/channels family: the channels created
+ * through it (or seeded by channels=N) are listed, fetched, hung up and
+ * operated on as Asterisk 22 does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "ari_double.h"
+
+struct chan {
+	char id[128];
+	char *json;
+	int stasis;
+};
+
+static struct chan chans[CHAN_MAX];
+static size_t nchan;
+static unsigned long seq;
+static long seeded = -1;
+
+/* The Channel JSON of Asterisk 22 (asterisk-protocol.md §3.3). */
+static char *
+chan_json(const char *id, const char *name, const char *cname, const char *cnum,
+    const char *ctx, const char *exten, const char *app, const char *data)
+{
+	char when[64];
+	struct buf b;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000+0000", &tm);
+	buf_init(&b, (size_t)-1);
+	buf_adds(&b, "{\"id\":\"");
+	jesc(&b, id);
+	buf_adds(&b, "\",\"name\":\"");
+	jesc(&b, name);
+	buf_adds(&b,
+	    "\",\"state\":\"Up\",\"protocol_id\":\"\",\"caller\":"
+	    "{\"name\":\"");
+	jesc(&b, cname);
+	buf_adds(&b, "\",\"number\":\"");
+	jesc(&b, cnum);
+	buf_adds(&b, "\"},\"connected\":{\"name\":\"");
+	jesc(&b, cname);
+	buf_adds(&b, "\",\"number\":\"");
+	jesc(&b, cnum);
+	buf_adds(&b, "\"},\"accountcode\":\"\",\"dialplan\":{\"context\":\"");
+	jesc(&b, ctx);
+	buf_adds(&b, "\",\"exten\":\"");
+	jesc(&b, exten);
+	buf_adds(&b, "\",\"priority\":1,\"app_name\":\"");
+	jesc(&b, app);
+	buf_adds(&b, "\",\"app_data\":\"");
+	jesc(&b, data);
+	buf_printf(
+	    &b, "\"},\"creationtime\":\"%s\",\"language\":\"en\"}", when);
+	return b.data;
+}
+
+static struct chan *
+chan_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nchan; i++)
+		if (strcmp(chans[i].id, id) == 0)
+			return &chans[i];
+	return NULL;
+}
+
+/* Adds a channel (under the lock).  Returns it, or NULL when full. */
+static struct chan *
+chan_add(const char *id, char *json, int stasis)
+{
+	struct chan *ch;
+
+	if (nchan == CHAN_MAX) {
+		free(json);
+		return NULL;
+	}
+	ch = &chans[nchan++];
+	snprintf(ch->id, sizeof(ch->id), "%s", id);
+	ch->json = json;
+	ch->stasis = stasis;
+	return ch;
+}
+
+static void
+chan_del(struct chan *ch)
+{
+	free(ch->json);
+	*ch = chans[--nchan];
+}
+
+/* channels=N: N Local channels in Stasis, "double-1" ... (under lock). */
+static void
+chan_seed(long n)
+{
+	char id[64], name[96];
+	long i;
+
+	while (nchan > 0)
+		chan_del(&chans[0]);
+	for (i = 1; i <= n && i <= CHAN_MAX; i++) {
+		snprintf(id, sizeof(id), "double-%ld", i);
+		snprintf(name, sizeof(name), "Local/600@test-%08lx;%ld",
+		    (i + 1) / 2, 2 - i % 2);
+		chan_add(id,
+		    chan_json(id, name, "Double", "5550100", "test", "600",
+			"Stasis", "pbxapi"),
+		    1);
+	}
+	seeded = n;
+}
+
+/* channels=N re-seeds when N changes (under the lock). */
+void
+chan_sync(long n)
+{
+	if (n != seeded)
+		chan_seed(n);
+}
+
+static void
+chan_list(struct conn *c)
+{
+	const struct fixture *f = fixture("channels_list");
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, REPLY_MAX);
+	buf_addc(&b, '[');
+	for (i = 0; i < nchan; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		buf_adds(&b, chans[i].json);
+	}
+	buf_addc(&b, ']');
+	respond(c, f, b.data, b.len, 0);
+	buf_free(&b);
+}
+
+/* fault=huge: a valid channel list of at least S.cur.huge bytes. */
+static void
+chan_list_huge(struct conn *c)
+{
+	struct buf b;
+	char id[64], *j;
+	long i;
+
+	buf_init(&b, REPLY_MAX);
+	buf_addc(&b, '[');
+	for (i = 1; b.len < (size_t)S.cur.huge; i++) {
+		snprintf(id, sizeof(id), "huge-%ld", i);
+		j = chan_json(id, "Local/600@test-00000001;1", "Huge", "1",
+		    "test", "600", "Stasis", "pbxapi");
+		if (i > 1)
+			buf_addc(&b, ',');
+		if (buf_adds(&b, j) == -1) {
+			free(j);
+			break;
+		}
+		free(j);
+	}
+	buf_addc(&b, ']');
+	respond(c, fixture("channels_list"), b.data, b.len, 0);
+	buf_free(&b);
+}
+
+/* Splits "Name <number>" (or a bare number) as Asterisk does. */
+static void
+callerid(char *cid, char *name, size_t nsize, char *num, size_t numsize)
+{
+	char *lt = strchr(cid, '<');
+
+	copyn(num, numsize, lt ? lt + 1 : cid, strlen(lt ? lt + 1 : cid));
+	num[strcspn(num, ">")] = '\0';
+	if (lt == NULL)
+		return;
+	while (lt > cid && lt[-1] == ' ')
+		lt--;
+	*lt = '\0';
+	copyn(name, nsize, cid, strlen(cid));
+}
+
+/* POST /ari/channels[/{id}]: the checks Asterisk makes, in its order. */
+static int
+chan_originate(struct conn *c, const char *id)
+{
+	char ep[256], app[128], ext[128], ctx[128], cid[256], nid[128];
+	char name[300], cname[256] = "", cnum[128] = "", *lt;
+	const char *q = c->q.query;
+	int has_app = qparam(q, "app", app, sizeof(app));
+	int has_ext = qparam(q, "extension", ext, sizeof(ext));
+
+	if (!qparam(q, "endpoint", ep, sizeof(ep)))
+		return respond(
+		    c, fixture("error_400_originate_no_endpoint"), NULL, 0, 0);
+	if (!has_app && !has_ext)
+		return respond(c,
+		    fixture("error_400_originate_no_app_or_exten"), NULL, 0, 0);
+	if (strchr(ep, '/') == NULL)
+		return respond(
+		    c, fixture("error_400_originate_bad_endpoint"), NULL, 0, 0);
+	if (strncasecmp(ep, "Local/", 6) != 0 &&
+	    strncasecmp(ep, "PJSIP/", 6) != 0)
+		return respond(
+		    c, fixture("error_500_originate_bad_tech"), NULL, 0, 0);
+	if (id == NULL && !qparam(q, "channelId", nid, sizeof(nid)))
+		snprintf(nid, sizeof(nid), "pbxtest-%ld.%lu", (long)time(NULL),
+		    ++seq);
+	else if (id != NULL)
+		copyn(nid, sizeof(nid), id, strlen(id));
+	if (chan_find(nid) != NULL)
+		return respond(
+		    c, fixture("error_409_channel_id_in_use"), NULL, 0, 0);
+	if (qparam(q, "callerId", cid, sizeof(cid)))
+		callerid(cid, cname, sizeof(cname), cnum, sizeof(cnum));
+	if (!qparam(q, "context", ctx, sizeof(ctx)))
+		snprintf(ctx, sizeof(ctx), "default");
+	snprintf(name, sizeof(name), "%s-%08lx%s", ep, ++seq,
+	    strncasecmp(ep, "Local/", 6) == 0 ? ";1" : "");
+	lt = chan_json(nid, name, cname, cnum, ctx, has_ext ? ext : "s",
+	    has_app ? "Stasis" : "AppDial2", has_app ? app : "(Outgoing Line)");
+	if (chan_add(nid, lt, has_app) == NULL)
+		return respond(
+		    c, fixture("error_500_originate_bad_tech"), NULL, 0, 0);
+	return respond(c, fixture("channel_originate"), lt, strlen(lt), 0);
+}
+
+/* /ari/channels/{id}/{op}...: 404 unknown, 409 outside Stasis. */
+static int
+chan_op(struct conn *c, struct chan *ch, const char *op)
+{
+	const struct fixture *f;
+
+	if (ch == NULL)
+		return respond(
+		    c, fixture("error_404_channel_hold"), NULL, 0, 0);
+	if (!ch->stasis) {
+		if (strncmp(op, "dtmf", 4) == 0)
+			f = fixture("error_409_not_in_stasis_dtmf");
+		else if (strncmp(op, "play", 4) == 0)
+			f = fixture("error_409_not_in_stasis_play");
+		else
+			f = fixture("error_409_not_in_stasis_hold");
+		return respond(c, f, NULL, 0, 0);
+	}
+	f = fx_match(c->q.method, c->q.target, c->q.path);
+	if (f == NULL)
+		f = fixture("error_404_resource");
+	return respond(c, f, NULL, 0, 0);
+}
+
+/* The /ari/channels family, with state.  Under the lock. */
+int
+channels(struct conn *c, const char *rest)
+{
+	const char *m = c->q.method, *slash;
+	char id[128];
+	struct chan *ch;
+
+	if (*rest == '\0') {
+		if (strcmp(m, "GET") == 0 && strcmp(S.cur.fault, "huge") == 0)
+			chan_list_huge(c);
+		else if (strcmp(m, "GET") == 0)
+			chan_list(c);
+		else if (strcmp(m, "POST") == 0)
+			return chan_originate(c, NULL);
+		else
+			respond(c, fixture("error_405_method"), NULL, 0, 0);
+		return 0;
+	}
+	rest++;
+	slash = strchr(rest, '/');
+	copyn(id, sizeof(id), rest,
+	    slash ? (size_t)(slash - rest) : strlen(rest));
+	ch = chan_find(id);
+	if (slash != NULL)
+		return chan_op(c, ch, slash + 1);
+	if (strcmp(m, "POST") == 0)
+		return chan_originate(c, id);
+	if (strcmp(m, "GET") == 0 && ch != NULL)
+		return respond(
+		    c, fixture("channel_get"), ch->json, strlen(ch->json), 0);
+	if (strcmp(m, "GET") == 0)
+		return respond(c, fixture("error_404_channel"), NULL, 0, 0);
+	if (strcmp(m, "DELETE") == 0 && ch == NULL)
+		return respond(
+		    c, fixture("error_404_channel_delete"), NULL, 0, 0);
+	if (strcmp(m, "DELETE") == 0) {
+		chan_del(ch);
+		return respond(c, fixture("channel_hangup"), NULL, 0, 0);
+	}
+	return respond(c, fixture("error_405_method"), NULL, 0, 0);
+}

@@ -1,0 +1,101 @@
+/*
+ * esl_double: what its files share (usage at the top of main.c).
+ *
+ *	main.c		the listener, a process per connection, the clock
+ *	scenario.c	the scenario file: replies and faults
+ *	conn.c		a connection: packets in, the log, the loop
+ *	reply.c		packets out, under a fault
+ *	api.c		the commands and the APIs they call
+ */
+#ifndef ESL_DOUBLE_H
+#define ESL_DOUBLE_H
+
+#include <stddef.h>
+
+#define HEAD_MAX  (1024 * 1024)
+#define BODY_MAX  (16 * 1024 * 1024)
+#define LINE_MAX_ 4096
+
+#define NOTICE                                                         \
+	"Content-Type: text/disconnect-notice\nContent-Length: 67\n\n" \
+	"Disconnected, goodbye.\nSee you at ClueCon! "                 \
+	"http://www.cluecon.com/\n"
+
+struct opts {
+	const char *portfile, *password, *logfile, *scenario;
+	int port, lifetime, auth_timeout;
+};
+
+struct fault {
+	char mode[32];
+	char arg[64];
+};
+
+struct packet {
+	char *raw;
+	size_t rawlen;
+	char *cmd; /* first line */
+	char *hname[64], *hval[64];
+	size_t nh;
+	char *body;
+	size_t blen;
+};
+
+struct conn {
+	int fd, n, authed, events;
+	const struct opts *o;
+	char *buf;
+	size_t len, cap;
+};
+
+/* main.c */
+
+/* Seconds since the epoch, to the microsecond. */
+double now(void);
+
+/* Sleeps ms milliseconds, signals notwithstanding. */
+void msleep(long ms);
+
+/* scenario.c */
+
+/*
+ * Reads the scenario line that starts with key into out (outlen bytes):
+ * for "fault" the last one whose scope matches the connection or cmd
+ * (the text after the scope), else the last one (the text after key).
+ * Returns 1 if there is one, else 0.
+ */
+int scenario(const struct conn *c, const char *key, const char *cmd, char *out,
+    size_t outlen);
+
+/* The fault for this connection and command, mode "" if none. */
+void fault_for(const struct conn *c, const char *cmd, struct fault *f);
+
+/* conn.c */
+
+/* Serves a connection from the greeting to its end. */
+void serve(struct conn *c);
+
+/* reply.c */
+
+/* Writes all n bytes; ends the process (_exit 0) if it cannot. */
+void send_all(int fd, const char *s, size_t n);
+
+/* A malloc'd string as printf makes it; aborts when out of memory. */
+char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+/* A text/event-plain packet of event name (malloc'd). */
+char *event_plain(const char *name, const char *extra, const char *body);
+
+/*
+ * Sends a command/reply with Reply-Text text, or an api/response with
+ * body, under the fault f; may not return (close, stall).
+ */
+void command_reply(struct conn *c, const char *text, const struct fault *f);
+void api_response(struct conn *c, const char *body, const struct fault *f);
+
+/* api.c */
+
+/* Handles one packet; returns 0 to go on, -1 to close. */
+int handle(struct conn *c, const struct packet *p);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * esl_double: a FreeSWITCH event socket (mod_event_socket, inbound) for
+ * tests (doubles/README.md §1, §3; fusionpbx.md §6).  It binds 127.0.0.1
+ * only, writes the chosen port to a file, serves each connection in its
+ * own process, records every packet it receives as one JSON line, fakes
+ * the APIs FusionPBX uses (originate, status, reloadxml, memcache, and
+ * system, which is recorded and never run), and misbehaves on request.
+ *
+ * usage: esl_double -P portfile [-p port] [-w password] [-l log]
+ *                   [-t lifetime_s] [-a auth_timeout_s] [-s scenario]
+ * (long forms --port-file, --port, --password, --log, --lifetime (0: no
+ * limit), --auth-timeout, --scenario, as the other doubles take them)
+ *
+ * The scenario file is read again for every connection and every
+ * command, so a test changes behaviour by rewriting it.  Lines:
+ *
+ *   originate +OK | -ERR <CAUSE> | -USAGE   what api originate answers
+ *   delay <ms>                              wait before each api answer
+ *   fault <scope> <mode> [arg]              misbehave
+ *
+ * scope: all, conn=<n> (the n-th connection, from 1), cmd=<word> (the
+ * command, or for api/bgapi the API: cmd=originate, cmd=auth).  Modes at
+ * accept: refuse (close before the greeting), rude (text/rude-rejection),
+ * silent (no greeting, never answer).  Modes on a reply: stall (never
+ * answer), close-after <n> (send n bytes of it, then close), drip <ms>
+ * (one byte per write), split (headers and body in two writes), events
+ * (unsolicited event and log line before it), coalesce (it and an event
+ * in one write), disconnect (the disconnect notice instead, then close),
+ * auth-fail (refuse any password), garbage <kind> with kind nocolon,
+ * longhead, endless, nonutf8, nul, clen-neg, clen-huge, clen-nan,
+ * clen-short.
+ *
+ * Log lines: {"conn":n,"t":secs,"raw":"...","command":"...",
+ * "headers":[["name","value"],...],"body":"..."}; strings map each byte
+ * to one code point (decode them as latin-1 to get the bytes).
+ *
+ * This file holds the listener and main(); esl_double.h lists the
+ * others.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esl_double.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+double
+now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int
+listen_on(const struct opts *o)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd, one = 1;
+	FILE *fp;
+
+	sa.sin_port = htons((unsigned short)o->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+		perror("esl_double: listen");
+		exit(1);
+	}
+	/* Written whole under a temporary name, so readers never see half. */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->portfile);
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		perror("esl_double: port file");
+		exit(1);
+	}
+	fprintf(fp, "%d\n", ntohs(sa.sin_port));
+	fclose(fp);
+	rename(tmp, o->portfile);
+	return fd;
+}
+
+static void
+child(const struct opts *o, int fd, int n, double deadline)
+{
+	struct conn c = { .fd = fd, .n = n, .o = o };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	alarm((unsigned)(deadline - now()) + 1);
+	serve(&c);
+	close(fd);
+	_exit(0);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: esl_double -P|--port-file FILE [-p|--port N] "
+	    "[-w|--password PW] [-l|--log FILE] [-t|--lifetime S] "
+	    "[-a|--auth-timeout S] [-s|--scenario FILE]\n");
+	exit(2);
+}
+
+static void
+options(int argc, char *argv[], struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "port-file", required_argument, NULL, 'P' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "password", required_argument, NULL, 'w' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "lifetime", required_argument, NULL, 't' },
+		{ "auth-timeout", required_argument, NULL, 'a' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "P:p:w:l:t:a:s:", longs, NULL)) != -1)
+		switch (ch) {
+		case 'P':
+			o->portfile = optarg;
+			break;
+		case 'p':
+			o->port = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'w':
+			o->password = optarg;
+			break;
+		case 'l':
+			o->logfile = optarg;
+			break;
+		case 't':
+			o->lifetime = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'a':
+			o->auth_timeout = (int)strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			o->scenario = optarg;
+			break;
+		default:
+			usage();
+		}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = {
+		.password = "ClueCon", .lifetime = 300, .auth_timeout = 25
+	};
+	struct pollfd pfd;
+	struct sigaction sa;
+	double deadline;
+	int lfd, fd, n = 0;
+
+	options(argc, argv, &o);
+	if (o.portfile == NULL)
+		usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, NULL);
+	lfd = listen_on(&o);
+	/* --lifetime 0: until stopped. */
+	deadline = now() + (o.lifetime > 0 ? o.lifetime : 1e9);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	while (!stop && now() < deadline) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		n++;
+		if (fork() == 0) {
+			close(lfd);
+			child(&o, fd, n, deadline);
+		}
+		close(fd);
+	}
+	close(lfd);
+	/* The children stop with their parent (PR_SET_PDEATHSIG). */
+	return 0;
+}
