@@ -47,14 +47,140 @@ cmd_find(const struct dialect *d, const char *name)
 	const struct family *const *f;
 	size_t i;
 
-	for (f = families; *f != NULL; f++) {
-		if (strcmp((*f)->dialect, d->name) != 0)
-			continue;
+	for (f = d->families; *f != NULL; f++)
 		for (i = 0; i < (*f)->ncmds; i++)
 			if (strcmp((*f)->cmds[i].name, name) == 0)
 				return &(*f)->cmds[i];
-	}
 	return NULL;
+}
+
+struct bitname {
+	unsigned bit;
+	const char *name;
+};
+
+static const struct bitname method_names[] = {
+	{ M_GET, "GET" },
+	{ M_POST, "POST" },
+	{ M_PUT, "PUT" },
+	{ M_DELETE, "DELETE" },
+	{ M_HEAD, "HEAD" },
+	{ M_OPTIONS, "OPTIONS" },
+	{ M_PATCH, "PATCH" },
+	{ M_OTHER, "OTHER" },
+};
+
+static const struct bitname scope_names[] = {
+	{ SCOPE_READ, "read" },
+	{ SCOPE_WRITE, "write" },
+	{ SCOPE_RECORDINGS, "recordings" },
+	{ SCOPE_ADMIN, "admin" },
+};
+
+static const struct bitname flag_names[] = {
+	{ P_REQUIRED, "required" },
+	{ P_NONEMPTY, "nonempty" },
+	{ P_NOCTL, "noctl" },
+	{ P_UTF8, "utf8" },
+};
+
+/*
+ * Writes the names of the bits set in v, each after a comma but the first
+ * when *sep is "" (then sets *sep to ",").
+ */
+static void
+list_bits(
+    FILE *fp, unsigned v, const struct bitname *b, size_t n, const char **sep)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v & b[i].bit) {
+			fprintf(fp, "%s%s", *sep, b[i].name);
+			*sep = ",";
+		}
+}
+
+/* Writes s with bytes outside [A-Za-z0-9._/+-] as %XX. */
+static void
+list_value(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._/+-", *s) != NULL)
+			putc(*s, fp);
+		else
+			fprintf(fp, "%%%02X", (unsigned char)*s);
+}
+
+/* Writes " name:src:type:attributes" for one parameter. */
+static void
+list_param(FILE *fp, const struct param *p)
+{
+	const char *sep = "";
+
+	fprintf(fp, " %s:%s:%s:", p->name,
+	    p->src == SRC_QUERY ? "query" : "body",
+	    p->type == PT_INT ? "int" : "str");
+	list_bits(fp, p->flags, flag_names, nitems(flag_names), &sep);
+	if (p->maxlen > 0) {
+		fprintf(fp, "%smax=%zu", sep, p->maxlen);
+		sep = ",";
+	}
+	if (p->def != NULL) {
+		fprintf(fp, "%sdefault=", sep);
+		list_value(fp, p->def);
+		sep = ",";
+	}
+	if (p->valid != NULL) {
+		fprintf(fp, "%svalid", sep);
+		sep = ",";
+	}
+	if (*sep == '\0')
+		putc('-', fp);
+}
+
+/* Writes the names of the bits set in v, comma-separated, or "none". */
+static void
+list_set(FILE *fp, unsigned v, const struct bitname *b, size_t n)
+{
+	const char *sep = "";
+
+	list_bits(fp, v, b, n, &sep);
+	if (*sep == '\0')
+		fputs("none", fp);
+}
+
+/* Writes the line of command c of dialect d. */
+static void
+list_cmd(FILE *fp, const struct dialect *d, const struct cmd *c)
+{
+	size_t i;
+
+	fprintf(fp, "%s %s ", d->name, c->name);
+	if (c->methods == M_ANY)
+		fputs("ANY", fp);
+	else
+		list_set(fp, c->methods, method_names, nitems(method_names));
+	putc(' ', fp);
+	list_set(fp, c->scope, scope_names, nitems(scope_names));
+	for (i = 0; i < c->nparams; i++)
+		list_param(fp, &c->params[i]);
+	putc('\n', fp);
+}
+
+int
+dispatch_list(FILE *fp)
+{
+	const struct dialect *const *d;
+	const struct family *const *f;
+	size_t i;
+
+	for (d = dialects; *d != NULL; d++)
+		for (f = (*d)->families; *f != NULL; f++)
+			for (i = 0; i < (*f)->ncmds; i++)
+				list_cmd(fp, *d, &(*f)->cmds[i]);
+	return fflush(fp) == EOF || ferror(fp) ? -1 : 0;
 }
 
 int

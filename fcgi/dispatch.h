@@ -11,9 +11,11 @@
 #define PBXAPI_DISPATCH_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "req.h"
+#include "util.h"
 
 struct reply;
 
@@ -44,6 +46,13 @@ struct param {
 	int (*valid)(const char *s, size_t n);
 };
 
+/*
+ * One command: one row of a family's table, in designated initialisers,
+ * with its parameters given by PARAMS() (none: no PARAMS()):
+ *	{ .name = "originatecall", .methods = M_ANY, .scope = SCOPE_WRITE,
+ *	    PARAMS(originate_params), .run = originatecall },
+ * Handlers read r->args in the order of the parameter array.
+ */
 struct cmd {
 	const char *name;
 	unsigned methods; /* M_* bits */
@@ -53,17 +62,27 @@ struct cmd {
 	enum err (*run)(struct req *, struct reply *);
 };
 
-/* One handlers/ file: a family of commands of one dialect. */
+/* The parameters of a command, an array, and their count. */
+#define PARAMS(a) .params = (a), .nparams = nitems(a)
+
+/*
+ * One handlers/ file: a family of commands of one dialect, e.g.
+ *	const struct family ami_family = { .name = "ami", CMDS(cmds) };
+ */
 struct family {
 	const char *name;
-	const char *dialect;
 	const struct cmd *cmds;
 	size_t ncmds;
 };
 
+/* The commands of a family, an array, and their count. */
+#define CMDS(a) .cmds = (a), .ncmds = nitems(a)
+
 struct dialect {
 	const char *name;
 	unsigned body_kinds; /* BODY_* the dialect parses */
+	/* Its command families, NULL-terminated, searched in order. */
+	const struct family *const *families;
 	/* Authenticates: sets r->tenant and r->scopes, or fails. */
 	enum err (*auth)(struct req *r);
 	/* Names the command (n bytes, NUL-terminated) or fails. */
@@ -95,12 +114,19 @@ const struct dialect *route_find(const struct req *r);
 /* Returns the command called name in the dialect, or NULL. */
 const struct cmd *cmd_find(const struct dialect *d, const char *name);
 
+/*
+ * Writes every command of every dialect to fp, one line each, from the
+ * tables (the format is in pbxapi(8), option -L).  Returns 0, or -1 if
+ * writing failed.
+ */
+int dispatch_list(FILE *fp);
+
 /* Validates r->args against r->cmd's table.  Returns E_OK or E_BADREQ. */
 enum err params_validate(struct req *r);
 
-/* Tables in handlers/registry.c. */
+/* Tables in handlers/registry.c; each ends with a NULL dialect. */
 extern const struct route routes[];
-extern const struct family *const families[];
+extern const struct dialect *const dialects[];
 
 /* Common validators. */
 int v_digits(const char *s, size_t n);	  /* [0-9]+ */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dispatch.h"
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
@@ -27,10 +28,11 @@
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-	    "usage: pbxapi [-fstTv] [-c file] [-e env-file]\n"
+	    "usage: pbxapi [-fLstTv] [-c file] [-e env-file]\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
+	    "  -L           list every dialect's commands and exit\n"
 	    "  -s           run one worker in this process\n"
 	    "  -t           check the configuration and exit\n"
 	    "  -T           check and print the configuration\n"
@@ -131,11 +133,12 @@ main(int argc, char *argv[])
 	struct pm_args args = { .use_environ = 1 };
 	const char *path = NULL;
 	int ch, foreground = 0, single = 0, test = 0, fd, inherited_single;
+	int list = 0;
 	struct conf *c;
 	struct stat st;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "c:e:fstTv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:fLstTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -145,6 +148,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'L':
+			list = 1;
 			break;
 		case 's':
 			single = 1;
@@ -164,6 +170,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	/* The command tables are compiled in: no configuration is read. */
+	if (list)
+		return dispatch_list(stdout) == -1 ? 1 : 0;
 	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
 		path = DEFAULT_CONF;
 	args.conf_path = path;

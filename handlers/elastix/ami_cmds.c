@@ -379,45 +379,31 @@ static const struct param channel_params[] = {
 	    .maxlen = AMI_FIELD_MAX },
 };
 
+/* A body field sent in an AMI header, "" or def when absent. */
+#define AMI_STR(n, d)                                                 \
+	{                                                             \
+		.name = n, .src = SRC_BODY, .type = PT_STR,           \
+		.flags = AMI_FLAGS, .maxlen = AMI_FIELD_MAX, .def = d \
+	}
+
 static const struct param originate_params[] = {
-	{ .name = "channel",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "" },
-	{ .name = "extension",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "" },
-	{ .name = "context",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "from-internal" },
-	{ .name = "callerid",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "" },
+	AMI_STR("channel", ""),
+	AMI_STR("extension", ""),
+	AMI_STR("context", "from-internal"),
+	AMI_STR("callerid", ""),
 	{ .name = "timeout", .src = SRC_BODY, .type = PT_INT, .def = "30000" },
 };
 
 static const struct param queueadd_params[] = {
-	{ .name = "queue",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "" },
-	{ .name = "device",
-	    .src = SRC_BODY,
-	    .flags = AMI_FLAGS,
-	    .maxlen = AMI_FIELD_MAX,
-	    .def = "" },
+	AMI_STR("queue", ""),
+	AMI_STR("device", ""),
 	{ .name = "penalty", .src = SRC_BODY, .type = PT_INT, .def = "0" },
 };
 
-#define NPARAMS(p) (sizeof(p) / sizeof((p)[0]))
+static const struct param queueremove_params[] = {
+	AMI_STR("queue", ""),
+	AMI_STR("device", ""),
+};
 
 static const struct cmd cmds[] = {
 	{ .name = "sippeers",
@@ -431,8 +417,7 @@ static const struct cmd cmds[] = {
 	{ .name = "channelstatus",
 	    .methods = M_ANY,
 	    .scope = SCOPE_READ,
-	    .params = channel_params,
-	    .nparams = NPARAMS(channel_params),
+	    PARAMS(channel_params),
 	    .run = channelstatus },
 	{ .name = "parkedcalls",
 	    .methods = M_ANY,
@@ -441,26 +426,21 @@ static const struct cmd cmds[] = {
 	{ .name = "originatecall",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = originate_params,
-	    .nparams = NPARAMS(originate_params),
+	    PARAMS(originate_params),
 	    .run = originatecall },
 	{ .name = "queueaddmember",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = queueadd_params,
-	    .nparams = NPARAMS(queueadd_params),
+	    PARAMS(queueadd_params),
 	    .run = queueaddmember },
 	{ .name = "queueremovemember",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = queueadd_params,
-	    .nparams = 2,
+	    PARAMS(queueremove_params),
 	    .run = queueremovemember },
 };
 
 const struct family ami_family = {
 	.name = "ami",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

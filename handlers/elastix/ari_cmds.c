@@ -63,7 +63,5 @@ static const struct cmd cmds[] = {
 
 const struct family ari_family = {
 	.name = "ari",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

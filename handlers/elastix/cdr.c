@@ -194,14 +194,11 @@ static const struct cmd cmds[] = {
 	{ .name = "cdrreport",
 	    .methods = M_ANY,
 	    .scope = SCOPE_READ,
-	    .params = cdr_params,
-	    .nparams = sizeof(cdr_params) / sizeof(cdr_params[0]),
+	    PARAMS(cdr_params),
 	    .run = cdrreport },
 };
 
 const struct family cdr_family = {
 	.name = "cdr",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -151,9 +151,23 @@ elastix_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
+static const struct family *const families[] = {
+	&system_family,
+	&pbxinfo_family,
+	&ari_family,
+	&ami_family,
+	&recordings_family,
+	&cdr_family,
+	&extension_family,
+	&followme_family,
+	&queues_db_family,
+	NULL,
+};
+
 const struct dialect elastix_dialect = {
 	.name = "elastix",
 	.body_kinds = BODY_FORM,
+	.families = families,
 	.auth = elastix_auth,
 	.route = elastix_route,
 	.error = elastix_error,

@@ -15,6 +15,17 @@ struct req;
 
 extern const struct dialect elastix_dialect;
 
+/* Its command families, one file each (elastix_dialect lists them). */
+extern const struct family system_family;
+extern const struct family pbxinfo_family;
+extern const struct family ari_family;
+extern const struct family ami_family;
+extern const struct family recordings_family;
+extern const struct family cdr_family;
+extern const struct family extension_family;
+extern const struct family followme_family;
+extern const struct family queues_db_family;
+
 /*
  * Starts a JSON reply the way the reference's json() does: status,
  * Content-Type: application/json, Access-Control-Allow-Origin; returns

@@ -296,30 +296,29 @@ static const struct param ext_params[] = {
 	EXT_STR("accountcode", ""),
 };
 
+static const struct param account_params[] = {
+	EXT_STR("account", NULL),
+};
+
 static const struct cmd cmds[] = {
 	{ .name = "addextension",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = ext_params,
-	    .nparams = sizeof(ext_params) / sizeof(ext_params[0]),
+	    PARAMS(ext_params),
 	    .run = addextension },
 	{ .name = "updateextension",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = ext_params,
-	    .nparams = sizeof(ext_params) / sizeof(ext_params[0]),
+	    PARAMS(ext_params),
 	    .run = updateextension },
 	{ .name = "deleteextension",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = ext_params,
-	    .nparams = 1,
+	    PARAMS(account_params),
 	    .run = deleteextension },
 };
 
 const struct family extension_family = {
 	.name = "extension",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

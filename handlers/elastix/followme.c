@@ -385,23 +385,39 @@ static const struct param fm_params[A__MAX] = {
 	[A_RINGING] = FM_STR("ringing", "Ring", P_UTF8),
 };
 
-#define FM_CMD(n, np, sc)                                    \
-	{                                                    \
-		.name = #n, .methods = M_ANY, .scope = sc,   \
-		.params = fm_params, .nparams = np, .run = n \
-	}
+/* delete and get take the group number only. */
+static const struct param grpnum_params[] = {
+	[A_GRPNUM] = FM_STR("grpnum", "", 0),
+};
 
 static const struct cmd cmds[] = {
-	FM_CMD(addfollowmeextension, A__MAX, SCOPE_WRITE),
-	FM_CMD(updatefollowmeextension, A__MAX, SCOPE_WRITE),
-	FM_CMD(deletefollowmeextension, 1, SCOPE_WRITE),
-	FM_CMD(getfollowmeextension, 1, SCOPE_READ),
-	FM_CMD(getallfollowmeextensions, 0, SCOPE_READ),
+	{ .name = "addfollowmeextension",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(fm_params),
+	    .run = addfollowmeextension },
+	{ .name = "updatefollowmeextension",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(fm_params),
+	    .run = updatefollowmeextension },
+	{ .name = "deletefollowmeextension",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(grpnum_params),
+	    .run = deletefollowmeextension },
+	{ .name = "getfollowmeextension",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(grpnum_params),
+	    .run = getfollowmeextension },
+	{ .name = "getallfollowmeextensions",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    .run = getallfollowmeextensions },
 };
 
 const struct family followme_family = {
 	.name = "followme",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -78,7 +78,5 @@ static const struct cmd cmds[] = {
 
 const struct family pbxinfo_family = {
 	.name = "pbxinfo",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

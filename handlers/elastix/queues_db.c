@@ -39,7 +39,5 @@ static const struct cmd cmds[] = {
 
 const struct family queues_db_family = {
 	.name = "queues_db",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -299,14 +299,11 @@ static const struct cmd cmds[] = {
 	{ .name = "getwavfile",
 	    .methods = M_ANY,
 	    .scope = SCOPE_RECORDINGS,
-	    .params = wav_params,
-	    .nparams = 1,
+	    PARAMS(wav_params),
 	    .run = getwavfile },
 };
 
 const struct family recordings_family = {
 	.name = "recordings",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

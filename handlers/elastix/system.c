@@ -175,7 +175,5 @@ static const struct cmd cmds[] = {
 
 const struct family system_family = {
 	.name = "system",
-	.dialect = "elastix",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -126,14 +126,11 @@ static const struct cmd cmds[] = {
 	{ .name = "originate",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
-	    .params = p_originate,
-	    .nparams = sizeof(p_originate) / sizeof(p_originate[0]),
+	    PARAMS(p_originate),
 	    .run = originate },
 };
 
 const struct family fusionpbx_call_family = {
 	.name = "fusionpbx-call",
-	.dialect = "fusionpbx",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

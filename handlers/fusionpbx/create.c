@@ -560,21 +560,25 @@ static const struct param p_rg_create[] = {
 	    .valid = fpx_v_strategy },
 };
 
-#define CMD(n, p, fn)                                                       \
-	{                                                                   \
-		.name = n, .methods = M_ANY, .scope = SCOPE_WRITE,          \
-		.params = p, .nparams = sizeof(p) / sizeof(p[0]), .run = fn \
-	}
-
 static const struct cmd cmds[] = {
-	CMD("extension-create", p_ext_create, extension_create),
-	CMD("destination-create", p_dest_create, destination_create),
-	CMD("ringgroup-create", p_rg_create, ringgroup_create),
+	{ .name = "extension-create",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(p_ext_create),
+	    .run = extension_create },
+	{ .name = "destination-create",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(p_dest_create),
+	    .run = destination_create },
+	{ .name = "ringgroup-create",
+	    .methods = M_ANY,
+	    .scope = SCOPE_WRITE,
+	    PARAMS(p_rg_create),
+	    .run = ringgroup_create },
 };
 
 const struct family fusionpbx_create_family = {
 	.name = "fusionpbx-create",
-	.dialect = "fusionpbx",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -294,9 +294,17 @@ fpx_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
+static const struct family *const families[] = {
+	&fusionpbx_read_family,
+	&fusionpbx_create_family,
+	&fusionpbx_call_family,
+	NULL,
+};
+
 const struct dialect fusionpbx_dialect = {
 	.name = "fusionpbx",
 	.body_kinds = BODY_JSON,
+	.families = families,
 	.auth = fpx_auth,
 	.route = fpx_route,
 	.error = fpx_error,

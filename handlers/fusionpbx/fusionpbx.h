@@ -25,6 +25,11 @@ struct tenant;
 
 extern const struct dialect fusionpbx_dialect;
 
+/* Its command families, one file each (fusionpbx_dialect lists them). */
+extern const struct family fusionpbx_read_family;
+extern const struct family fusionpbx_create_family;
+extern const struct family fusionpbx_call_family;
+
 /*
  * The reference's two nested error shapes travel as codes no action
  * returns otherwise: E_FPX_MISSING (r->errmsg holds the last missing

@@ -238,23 +238,35 @@ static const struct param p_number[] = {
 	{ .name = "number", .src = SRC_BODY, .flags = P_REQUIRED },
 };
 
-#define CMD(n, p, fn)                                                          \
-	{                                                                      \
-		.name = n, .methods = M_ANY, .scope = SCOPE_READ, .params = p, \
-		.nparams = sizeof(p) / sizeof(p[0]), .run = fn                 \
-	}
-
 static const struct cmd cmds[] = {
-	CMD("domain-details", p_domain_details, domain_details),
-	CMD("extension-list", p_domain, extension_list),
-	CMD("extension-details", p_ext_details, extension_details),
-	CMD("destination-details", p_number, destination_details),
-	CMD("cdr-list", p_domain, cdr_list),
+	{ .name = "domain-details",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(p_domain_details),
+	    .run = domain_details },
+	{ .name = "extension-list",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(p_domain),
+	    .run = extension_list },
+	{ .name = "extension-details",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(p_ext_details),
+	    .run = extension_details },
+	{ .name = "destination-details",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(p_number),
+	    .run = destination_details },
+	{ .name = "cdr-list",
+	    .methods = M_ANY,
+	    .scope = SCOPE_READ,
+	    PARAMS(p_domain),
+	    .run = cdr_list },
 };
 
 const struct family fusionpbx_read_family = {
 	.name = "fusionpbx-read",
-	.dialect = "fusionpbx",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
 };

@@ -132,15 +132,6 @@ status_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
-const struct dialect status_dialect = {
-	.name = "status",
-	.body_kinds = 0,
-	.auth = status_auth,
-	.route = status_route,
-	.error = status_error,
-	.unknown = status_unknown,
-};
-
 static void
 no_cache(struct reply *rp)
 {
@@ -351,8 +342,7 @@ static const struct cmd cmds[] = {
 	{ .name = "status",
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
-	    .params = status_params,
-	    .nparams = 2,
+	    PARAMS(status_params),
 	    .run = status },
 	{ .name = "ping",
 	    .methods = M_GET | M_HEAD,
@@ -360,9 +350,22 @@ static const struct cmd cmds[] = {
 	    .run = ping },
 };
 
-const struct family status_family = {
+static const struct family status_family = {
 	.name = "status",
-	.dialect = "status",
-	.cmds = cmds,
-	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	CMDS(cmds),
+};
+
+static const struct family *const families[] = {
+	&status_family,
+	NULL,
+};
+
+const struct dialect status_dialect = {
+	.name = "status",
+	.body_kinds = 0,
+	.families = families,
+	.auth = status_auth,
+	.route = status_route,
+	.error = status_error,
+	.unknown = status_unknown,
 };

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # The documentation keeps up with the code: every setting of the typed
 # table in fcgi/conf.c is in docs/configuration.md and in `pbxapi -T`,
-# every command of every family is named in the docs, and every option of
-# main.c is in the man page.
+# every command `pbxapi -L` lists is named in its dialect's docs, and
+# every option of main.c is in the man page.
 import os
 import re
 import subprocess
@@ -26,16 +26,70 @@ for s in settings:
     t.ok(re.search(r"^%s = " % re.escape(s), dump, re.M) is not None,
          "setting '%s' printed by -T" % s)
 
-docs = "".join(T.read(os.path.join(T.ROOT, "docs", f))
-               for f in os.listdir(os.path.join(T.ROOT, "docs")))
-docs += T.read(os.path.join(T.ROOT, "README"))
-for f in sorted(os.listdir(os.path.join(T.ROOT, "handlers"))):
-    if not f.endswith(".c") or f == "registry.c":
-        continue
-    src = T.read(os.path.join(T.ROOT, "handlers", f))
-    for name in re.findall(r'\{\s*\.name = "([A-Za-z0-9_-]+)",\s*\.methods',
-                           src):
-        t.ok(name in docs, "command '%s' (%s) named in docs/" % (name, f))
+# Commands: every command of every dialect, as pbxapi -L prints it from
+# the command tables, is named in its dialect's documentation: in a code
+# span (`sippeers`, `GET /ping`) or a code block, as a whole word.
+DIALECT_DOCS = {
+    "elastix": ["elastix.md", "elastix-db.md"],
+    "fusionpbx": ["fusionpbx.md"],
+    "status": ["operations.md"],
+}
+MIN_COMMANDS = 35  # 24 elastix, 9 fusionpbx, 2 status when -L came in
+ATTR = r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*)"
+PARAM = r"[A-Za-z0-9_]+:(?:query|body):(?:str|int):(?:-|%s(?:,%s)*)" % (
+    ATTR, ATTR)
+LINE = re.compile(r"([a-z]+) ([A-Za-z0-9_-]+) (ANY|[A-Z]+(?:,[A-Z]+)*) "
+                  r"([a-z]+(?:,[a-z]+)*)((?: %s)*)" % PARAM)
+
+
+def code_text(md):
+    """The text of md's code blocks and code spans, one per line."""
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", md, re.M | re.S)
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", md, flags=re.M | re.S)
+    return "\n".join(blocks + re.findall(r"`([^`]+)`", prose))
+
+
+code = {}
+for d, files in DIALECT_DOCS.items():
+    code[d] = "\n".join(code_text(T.read(os.path.join(T.ROOT, "docs", f)))
+                        for f in files)
+lst = subprocess.run([os.path.join(T.BUILD, "pbxapi"), "-L"],
+                     capture_output=True, text=True)
+t.is_(lst.returncode, 0, "pbxapi -L exits 0")
+lines = lst.stdout.splitlines()
+t.ok(len(lines) >= MIN_COMMANDS,
+     "pbxapi -L lists %d commands (at least %d)" % (len(lines), MIN_COMMANDS))
+listed, bad = [], []
+for line in lines:
+    m = LINE.fullmatch(line)
+    if m is None:
+        bad.append(line)
+    else:
+        listed.append((m.group(1), m.group(2)))
+if not t.ok(not bad, "every line in the format of pbxapi(8)"):
+    t.diag("\n".join(bad))
+t.is_(len(set(listed)), len(listed), "no command listed twice")
+dialects = sorted({d for d, _ in listed})
+t.is_(dialects, sorted(DIALECT_DOCS), "the dialects listed are documented")
+for d, name in listed:
+    word = r"(?<![A-Za-z0-9_-])%s(?![A-Za-z0-9_-])" % re.escape(name)
+    t.ok(re.search(word, code.get(d, "")) is not None,
+         "%s command '%s' named in docs/%s" % (
+             d, name, " or ".join(DIALECT_DOCS.get(d, ["?"]))))
+
+# Every row of a command table (one form: { .name = "x", .methods = ... })
+# is listed: its family is in its dialect's list.
+names = {n for _, n in listed}
+rows = 0
+for top, _, files in sorted(os.walk(os.path.join(T.ROOT, "handlers"))):
+    for f in sorted(files):
+        if not f.endswith(".c"):
+            continue
+        src = T.read(os.path.join(top, f))
+        for name in re.findall(r'\{ \.name = "([^"]+)",\s*\.methods', src):
+            rows += 1
+            t.ok(name in names, "table row '%s' (%s) listed by -L" % (name, f))
+t.is_(rows, len(listed), "as many table rows in handlers/ as -L lines")
 
 man = T.read(os.path.join(T.ROOT, "docs", "pbxapi.8"))
 main_c = T.read(os.path.join(T.ROOT, "fcgi", "main.c"))
