@@ -81,8 +81,7 @@ web2 = T.Nginx(f2)
 T.wait_for(lambda: web2.get(PATH, A)[0] == 200, 10, what="systemd pool")
 t.is_(web2.get(PATH, A)[0], 200, "socket from systemd (LISTEN_FDS) serves")
 p.send_signal(signal.SIGTERM)
-p.wait(5)
-t.ok(p.returncode is not None, "and stops on SIGTERM")
+t.ok(T.poll(lambda: p.poll() is not None, 5), "and stops on SIGTERM")
 
 # Daemonized with a pid file, on TCP.
 port = T.free_port()
@@ -118,7 +117,6 @@ w = T.Web()
 w.port = nport
 t.is_(w.get(PATH, A)[0], 200, "TCP listen socket serves")
 os.kill(pid, signal.SIGQUIT)
-T.wait_for(lambda: not os.path.exists("/proc/%d" % pid), 10,
-           what="daemon exit")
-t.ok(not os.path.exists("/proc/%d" % pid), "daemon stops on SIGQUIT")
+t.ok(T.poll(lambda: not os.path.exists("/proc/%d" % pid), 10),
+     "daemon stops on SIGQUIT")
 t.done()

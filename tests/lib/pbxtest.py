@@ -107,7 +107,7 @@ def timeout(seconds):
 
 
 class Tap:
-    """TAP producer: ok/is_/like, plan at the end."""
+    """TAP producer: ok/is_/like/skip, plan at the end."""
 
     def __init__(self):
         self.n = 0
@@ -133,6 +133,16 @@ class Tap:
         if not r:
             self.diag("%r not found in %r" % (needle, got[:2000]))
         return r
+
+    def skip(self, name, why):
+        """A test point that does not apply here: "ok N - name # SKIP why".
+
+        prove reports it as skipped, not passed; never write ok(True, ...)
+        for a check that did not run."""
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, name.replace("#", "\\#"),
+                                         why))
+        sys.stdout.flush()
 
     def diag(self, msg):
         for line in str(msg).splitlines() or [""]:
@@ -168,16 +178,28 @@ def free_port():
     return port
 
 
-def wait_for(pred, seconds=10, step=0.02, what="condition"):
+def poll(pred, seconds=10, step=0.02):
+    """Returns True as soon as pred() is true, False after seconds (an
+    exception in pred counts as false).  For a check: t.ok(poll(...), name)
+    fails the test point, where wait_for(...) followed by t.ok(pred())
+    could not."""
     end = time.time() + seconds
-    while time.time() < end:
+    while True:
         try:
             if pred():
                 return True
         except Exception:
             pass
+        if time.time() >= end:
+            return False
         time.sleep(step)
-    raise RuntimeError("timed out waiting for %s" % what)
+
+
+def wait_for(pred, seconds=10, step=0.02, what="condition"):
+    """Waits for a precondition; raises (the test file dies) on timeout."""
+    if not poll(pred, seconds, step):
+        raise RuntimeError("timed out waiting for %s" % what)
+    return True
 
 
 def wait_socket(path, seconds=10):

@@ -1,6 +1,9 @@
 /*
  * Minimal TAP producer for the unit tests (run by prove).  A test file
- * #includes this, calls ok()/is_*() and ends with done_testing().
+ * #includes this, calls ok()/is_*() and ends with done_testing().  A name
+ * ending in "# SKIP why" marks a check that did not run (its condition
+ * must be 1); one ending in "# TODO why" marks a known bug: it fails
+ * without failing the file, and prove reports it once it passes.
  */
 #ifndef PBXAPI_TAP_H
 #define PBXAPI_TAP_H
@@ -16,15 +19,15 @@ static int tap_n, tap_failed;
 static int __attribute__((format(printf, 2, 3)))
 ok(int cond, const char *fmt, ...)
 {
+	char name[4096];
 	va_list ap;
 
 	tap_n++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_n);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	printf("\n");
-	if (!cond)
+	printf("%sok %d - %s\n", cond ? "" : "not ", tap_n, name);
+	if (!cond && strstr(name, "# TODO") == NULL)
 		tap_failed++;
 	fflush(stdout);
 	return cond;
