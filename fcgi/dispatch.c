@@ -230,73 +230,139 @@ has_ctl(const char *s, size_t n)
 	    memchr(s, '\0', n) != NULL;
 }
 
-/* Validates one argument against its parameter. */
+/* Sets the error of parameter p: the dialect's words, else these. */
 static enum err
-param_check(struct req *r, const struct param *p, struct arg *a)
+param_error(struct req *r, const struct param *p, enum perr why, size_t max)
+{
+	enum err e;
+
+	if (r->dialect->param_error != NULL &&
+	    (e = r->dialect->param_error(r, p, why)) != E_OK)
+		return e;
+	switch (why) {
+	case PE_MISSING:
+		return req_error(
+		    r, E_BADREQ, "missing parameter '%s'", p->name);
+	case PE_EMPTY:
+		return req_error(r, E_BADREQ, "empty parameter '%s'", p->name);
+	case PE_LONG:
+		return req_error(r, E_BADREQ,
+		    "parameter '%s' longer than %zu bytes", p->name, max);
+	case PE_CTL:
+		return req_error(r, E_BADREQ,
+		    "parameter '%s' contains CR, LF or NUL", p->name);
+	case PE_UTF8:
+		return req_error(
+		    r, E_BADREQ, "parameter '%s' is not valid UTF-8", p->name);
+	default:
+		return req_error(
+		    r, E_BADREQ, "invalid value for parameter '%s'", p->name);
+	}
+}
+
+/* Returns the raw value of p (its alias's when it is PHP-empty). */
+static const struct pv *
+param_value(const struct req *r, const struct param *p)
+{
+	const struct pv *src = p->src == SRC_QUERY ? r->get : r->post;
+	const struct pv *v = pv_getz(src, p->name), *alt;
+
+	if (p->alias != NULL && pv_empty(v) &&
+	    !pv_empty(alt = pv_getz(src, p->alias)))
+		return alt;
+	return v;
+}
+
+/* Returns 1 if a required parameter counts as missing. */
+static int
+missing(const struct req *r, const struct arg *a)
+{
+	if (r->dialect->flags & D_PHP_EMPTY)
+		return pv_empty(a->v);
+	return !a->present;
+}
+
+/* Returns 1 if v may be bound as a string (not a list, not a bool). */
+static int
+json_scalar(const struct pv *v)
+{
+	return v->type == PV_STR || v->type == PV_INT || v->type == PV_DOUBLE;
+}
+
+/* Checks one argument's value against its parameter. */
+static enum err
+param_check(struct req *r, const struct param *p, const struct arg *a)
 {
 	size_t max = p->maxlen ? p->maxlen : (size_t)r->conf->value_max;
+	unsigned df = r->dialect->flags;
 
-	if (!a->present || a->s == NULL) {
-		if (p->flags & P_REQUIRED)
-			return req_error(
-			    r, E_BADREQ, "missing parameter '%s'", p->name);
-		return E_OK;
-	}
 	if (a->len == 0 && (p->flags & (P_REQUIRED | P_NONEMPTY)))
-		return req_error(r, E_BADREQ, "empty parameter '%s'", p->name);
+		return param_error(r, p, PE_EMPTY, max);
+	if ((df & D_JSON_SCALARS) && !json_scalar(a->v))
+		return a->v->type == PV_ARR && (p->flags & P_LIST)
+		    ? E_OK
+		    : param_error(r, p, PE_INVALID, max);
 	if (a->len > max)
-		return req_error(r, E_BADREQ,
-		    "parameter '%s' longer than %zu "
-		    "bytes",
-		    p->name, max);
-	if ((p->flags & P_NOCTL) && has_ctl(a->s, a->len))
-		return req_error(r, E_BADREQ,
-		    "parameter '%s' contains CR, "
-		    "LF or NUL",
-		    p->name);
+		return param_error(r, p, PE_LONG, max);
+	if (((p->flags & P_NOCTL) && has_ctl(a->s, a->len)) ||
+	    ((df & D_JSON_SCALARS) && memchr(a->s, '\0', a->len) != NULL))
+		return param_error(r, p, PE_CTL, max);
 	if ((p->flags & P_UTF8) && utf8_valid(a->s, a->len) == -1)
-		return req_error(r, E_BADREQ,
-		    "parameter '%s' is not valid "
-		    "UTF-8",
-		    p->name);
+		return param_error(r, p, PE_UTF8, max);
 	if (p->valid != NULL && a->len > 0 && p->valid(a->s, a->len) != 0)
-		return req_error(r, E_BADREQ,
-		    "invalid value for parameter "
-		    "'%s'",
-		    p->name);
+		return param_error(r, p, PE_INVALID, max);
 	return E_OK;
+}
+
+/* Fills argument a of parameter p from the input or the default. */
+static void
+param_fill(struct req *r, const struct param *p, struct arg *a)
+{
+	const struct pv *v = param_value(r, p);
+
+	if (v != NULL) {
+		a->present = 1;
+		a->v = v;
+		a->s = pv_to_str(r->arena, v, &a->len);
+	} else if (p->def != NULL) {
+		a->s = p->def;
+		a->len = strlen(p->def);
+	}
+	/* (int) of the value itself: an array is 1 when not empty. */
+	if (p->type == PT_INT && a->s != NULL)
+		a->i = a->v ? pv_to_int(a->v) : php_intval(a->s, a->len);
 }
 
 enum err
 params_validate(struct req *r)
 {
 	const struct cmd *c = r->cmd;
-	const struct param *p;
-	const struct pv *src, *v;
-	struct arg *a;
+	const struct param *p, *last = NULL;
+	unsigned df = r->dialect->flags;
 	enum err e;
 	size_t i;
 
 	r->args = arena_zalloc(r->arena, (c->nparams + 1) * sizeof(*r->args));
 	for (i = 0; i < c->nparams; i++) {
+		param_fill(r, &c->params[i], &r->args[i]);
+		if ((c->params[i].flags & P_REQUIRED) &&
+		    missing(r, &r->args[i]))
+			last = &c->params[i];
+	}
+	/* PHP's ensure_parameters(): every one first, the last reported. */
+	if ((df & D_PHP_EMPTY) && last != NULL)
+		return param_error(r, last, PE_MISSING, 0);
+	for (i = 0; i < c->nparams; i++) {
 		p = &c->params[i];
-		a = &r->args[i];
-		src = p->src == SRC_QUERY ? r->get : r->post;
-		v = pv_getz(src, p->name);
-		if (v != NULL) {
-			a->present = 1;
-			a->v = v;
-			a->s = pv_to_str(r->arena, v, &a->len);
-		} else if (p->def != NULL) {
-			a->s = p->def;
-			a->len = strlen(p->def);
+		if (!r->args[i].present || r->args[i].s == NULL) {
+			if (p->flags & P_REQUIRED)
+				return param_error(r, p, PE_MISSING, 0);
+			continue;
 		}
-		if ((e = param_check(r, p, a)) != E_OK)
+		if ((df & D_JSON_SCALARS) && pv_empty(r->args[i].v))
+			continue;
+		if ((e = param_check(r, p, &r->args[i])) != E_OK)
 			return e;
-		/* (int) of the value itself: an array is 1 when not empty. */
-		if (p->type == PT_INT && a->s != NULL)
-			a->i =
-			    a->v ? pv_to_int(a->v) : php_intval(a->s, a->len);
 	}
 	return E_OK;
 }
@@ -312,27 +378,38 @@ needs(const struct cmd *c, enum src s)
 	return 0;
 }
 
-/* Everything after authentication and routing. */
+/* Decodes the input the command reads and validates its parameters. */
 static enum err
-run_cmd(struct req *r, struct reply *rp)
+input(struct req *r)
 {
 	const struct cmd *c = r->cmd;
 	enum err e;
 
-	if ((c->scope & r->scopes) != c->scope)
-		return req_error(r, E_FORBIDDEN,
-		    "token lacks the scope for "
-		    "'%s'",
-		    c->name);
-	if (!(c->methods & r->m))
-		return req_error(r, E_METHOD, "method %s not allowed for '%s'",
-		    r->method, c->name);
 	if (needs(c, SRC_QUERY) && (e = req_parse_query(r)) != E_OK)
 		return e;
 	if (needs(c, SRC_BODY) &&
 	    (e = req_parse_body(r, r->dialect->body_kinds)) != E_OK)
 		return e;
-	if ((e = params_validate(r)) != E_OK)
+	return params_validate(r);
+}
+
+/* Everything after authentication and routing. */
+static enum err
+run_cmd(struct req *r, struct reply *rp)
+{
+	const struct cmd *c = r->cmd;
+	int first = (r->dialect->flags & D_PARAMS_FIRST) != 0;
+	enum err e;
+
+	if (first && (e = input(r)) != E_OK)
+		return e;
+	if ((c->scope & r->scopes) != c->scope)
+		return req_error(
+		    r, E_FORBIDDEN, "token lacks the scope for '%s'", c->name);
+	if (!(c->methods & r->m))
+		return req_error(r, E_METHOD, "method %s not allowed for '%s'",
+		    r->method, c->name);
+	if (!first && (e = input(r)) != E_OK)
 		return e;
 	return c->run(r, rp);
 }
@@ -359,12 +436,13 @@ dispatch(struct req *r, struct reply *rp)
 	sb_self_request(r->method, r->path, d->name);
 	if (r->clen > r->conf->body_max) {
 		e = req_error(r, E_TOOLARGE,
-		    "request body larger than %ld "
-		    "bytes",
-		    r->conf->body_max);
+		    "request body larger than %ld bytes", r->conf->body_max);
 		goto fail;
 	}
 	if ((e = d->auth(r)) != E_OK)
+		goto fail;
+	if ((d->flags & D_BODY_FIRST) &&
+	    (e = req_parse_body(r, d->body_kinds)) != E_OK)
 		goto fail;
 	if ((e = d->route(r, &name, &len)) != E_OK)
 		goto fail;

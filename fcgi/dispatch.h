@@ -4,8 +4,10 @@
  * command; the command's table entry says which methods and scope it
  * needs and declares every parameter (where it comes from, its type,
  * whether it is required, its maximum length and validator).  dispatch()
- * checks all of that and hands the handler validated arguments: handlers
- * never read raw input.
+ * decodes the input, checks all of that in one pass and hands the
+ * handler validated arguments: handlers never read raw input.  What
+ * differs between dialects is said by the dialect's flags (D_*) and
+ * hooks, never by a second pass.
  */
 #ifndef PBXAPI_DISPATCH_H
 #define PBXAPI_DISPATCH_H
@@ -34,6 +36,7 @@ enum ptype {
 #define P_NOCTL	   0x02u /* CR, LF or NUL is an error (AMI/ESL-bound) */
 #define P_UTF8	   0x04u /* invalid UTF-8 is an error */
 #define P_NONEMPTY 0x08u /* present but "" is an error */
+#define P_LIST	   0x10u /* may be a list in a D_JSON_SCALARS dialect */
 
 struct param {
 	const char *name;
@@ -44,6 +47,18 @@ struct param {
 	const char *def; /* when absent; NULL leaves it absent */
 	/* Returns 0 if the value is acceptable. */
 	int (*valid)(const char *s, size_t n);
+	/* Another name for it, used when this one is PHP-empty. */
+	const char *alias;
+};
+
+/* What is wrong with a parameter (struct dialect's param_error). */
+enum perr {
+	PE_MISSING, /* required, absent (or PHP-empty: D_PHP_EMPTY) */
+	PE_EMPTY,   /* required or P_NONEMPTY, and "" */
+	PE_LONG,    /* longer than its maximum */
+	PE_CTL,	    /* CR, LF or NUL (P_NOCTL), NUL (D_JSON_SCALARS) */
+	PE_UTF8,    /* not UTF-8 (P_UTF8) */
+	PE_INVALID, /* refused by its validator, or a list */
 };
 
 /*
@@ -78,9 +93,26 @@ struct family {
 /* The commands of a family, an array, and their count. */
 #define CMDS(a) .cmds = (a), .ncmds = nitems(a)
 
+/*
+ * Dialect flags: how a dialect's input rules differ from the ?cmd= ones.
+ * D_BODY_FIRST    the command is named in the body: decode it first.
+ * D_PARAMS_FIRST  parameters are checked before scope and method.
+ * D_PHP_EMPTY     required means PHP's !empty(); every required
+ *                 parameter is checked before the others, and the last
+ *                 one missing is reported.
+ * D_JSON_SCALARS  values are json_decode()'s: a list (unless P_LIST) or
+ *                 a NUL byte is invalid; a PHP-empty value is not
+ *                 checked further.
+ */
+#define D_BODY_FIRST   0x01u
+#define D_PARAMS_FIRST 0x02u
+#define D_PHP_EMPTY    0x04u
+#define D_JSON_SCALARS 0x08u
+
 struct dialect {
 	const char *name;
 	unsigned body_kinds; /* BODY_* the dialect parses */
+	unsigned flags;	     /* D_* */
 	/* Its command families, NULL-terminated, searched in order. */
 	const struct family *const *families;
 	/* Authenticates: sets r->tenant and r->scopes, or fails. */
@@ -91,6 +123,12 @@ struct dialect {
 	void (*error)(struct req *r, struct reply *rp, enum err e);
 	/* Sets the error for an unknown command name of n bytes. */
 	enum err (*unknown)(struct req *r, const char *name, size_t n);
+	/*
+	 * Sets the error for parameter p in the dialect's words; returns
+	 * E_OK to leave it to the generic text.  NULL: always generic.
+	 */
+	enum err (*param_error)(
+	    struct req *r, const struct param *p, enum perr why);
 };
 
 struct route {
@@ -121,7 +159,12 @@ const struct cmd *cmd_find(const struct dialect *d, const char *name);
  */
 int dispatch_list(FILE *fp);
 
-/* Validates r->args against r->cmd's table.  Returns E_OK or E_BADREQ. */
+/*
+ * Fills r->args from the request's input and validates them against
+ * r->cmd's table, with the rules of r->dialect.  Returns E_OK, or the
+ * error of the first parameter that fails (E_BADREQ unless the
+ * dialect's param_error says otherwise).
+ */
 enum err params_validate(struct req *r);
 
 /* Tables in handlers/registry.c; each ends with a NULL dialect. */

@@ -224,6 +224,24 @@ media_is(const char *ctype, const char *type)
 	    (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
 }
 
+/* BODY_JSON_INPUT: the object the body holds, else an empty array. */
+static enum err
+json_input(struct req *r)
+{
+	char why[LIM_ERRMSG];
+	struct pv *v = NULL;
+	enum err e;
+
+	if ((e = req_read_body(r)) != E_OK)
+		return e;
+	if (r->bodylen > 0 &&
+	    json_decode_pv(r->arena, r->body, r->bodylen, &r->lim, &v, why,
+		sizeof(why)) != E_OK)
+		v = NULL;
+	r->post = v != NULL && v->type == PV_ARR ? v : pv_new_arr(r->arena);
+	return E_OK;
+}
+
 enum err
 req_parse_body(struct req *r, unsigned kinds)
 {
@@ -234,6 +252,8 @@ req_parse_body(struct req *r, unsigned kinds)
 
 	if (r->post != NULL)
 		return E_OK;
+	if (kinds & BODY_JSON_INPUT)
+		return json_input(r);
 	r->post = pv_new_arr(r->arena);
 	if ((kinds & BODY_FORM) && r->m == M_POST &&
 	    media_is(r->ctype, "application/x-www-form-urlencoded")) {

@@ -34,8 +34,13 @@ struct pool;
 #define M_ANY	  0xffu
 
 /* Body kinds a dialect accepts. */
-#define BODY_FORM 0x01u /* urlencoded and multipart, POST only (PHP) */
-#define BODY_JSON 0x02u /* application/json */
+#define BODY_FORM	0x01u /* urlencoded and multipart, POST only (PHP) */
+#define BODY_JSON	0x02u /* application/json */
+/*
+ * json_decode(php://input): the body of any method and Content-Type;
+ * anything but a JSON object counts as no body (an empty array).
+ */
+#define BODY_JSON_INPUT 0x04u
 
 /* One validated argument (see struct param in dispatch.h). */
 struct arg {
@@ -50,8 +55,8 @@ struct req {
 	struct arena *arena;
 	const struct conf *conf;
 	struct pool *pool; /* the worker's backend connections */
-	char **envp; /* FastCGI parameters */
-	void *in;    /* FCGX_Stream for the body, NULL in tests */
+	char **envp;	   /* FastCGI parameters */
+	void *in;	   /* FCGX_Stream for the body, NULL in tests */
 
 	const char *method;
 	unsigned m;

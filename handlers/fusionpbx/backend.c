@@ -54,11 +54,6 @@ struct fpx_keys {
 	struct crypt_data *cd;
 };
 
-/* What the request's key allows (r->dctx). */
-struct fpx_key {
-	char domain[FPX_UUID_LEN + 1]; /* "" for an open key */
-};
-
 static const struct pg_stmt st_has_key_domains = { "fpx_has_key_domains",
 	"SELECT to_regclass('rest_api_key_domains') IS NOT NULL", 0 };
 static const struct pg_stmt st_key = { "fpx_key",
@@ -392,7 +387,7 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 {
 	const char *vals[1] = { key_uuid };
 	struct pg_res *res, *touched;
-	struct fpx_key *k;
+	struct fpx_req *k;
 	void *keys;
 	enum err e;
 
@@ -412,7 +407,7 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 	r->dctx = k = arena_zalloc(r->arena, sizeof(*k));
 	/* A limit that is not a uuid matches no domain: it denies all. */
 	if (!pg_isnull(res, 0, 2))
-		memcpy(k->domain,
+		memcpy(k->key_domain,
 		    pg_len(res, 0, 2) == FPX_UUID_LEN ? pg_value(res, 0, 2)
 						      : "-",
 		    pg_len(res, 0, 2) == FPX_UUID_LEN ? FPX_UUID_LEN + 1 : 2);
@@ -427,9 +422,9 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 const char *
 fpx_key_domain(struct req *r)
 {
-	const struct fpx_key *k = r->dctx;
+	const struct fpx_req *k = r->dctx;
 
-	return k != NULL && k->domain[0] != '\0' ? k->domain : NULL;
+	return k != NULL && k->key_domain[0] != '\0' ? k->key_domain : NULL;
 }
 
 enum err

@@ -135,102 +135,56 @@ fpx_auth(struct req *r)
 }
 
 /*
- * rest.php's body: json_decode(php://input) whatever the method and
- * Content-Type; anything that is not a JSON object counts as no body.
+ * The parameter errors in the reference's words: a missing one is the
+ * nested {"error":{"error":"missing required parameter(s)",...}} (PHP 7's
+ * ensure_parameters() names the last one missing), an unfit value
+ * "invalid <name>" (fusionpbx.md §5).
  */
 static enum err
-body(struct req *r)
+fpx_param_error(struct req *r, const struct param *p, enum perr why)
 {
-	char why[LIM_ERRMSG];
-	struct pv *v = NULL;
-	enum err e;
+	struct fpx_req *x = r->dctx;
 
-	if ((e = req_read_body(r)) != E_OK)
-		return e;
-	if (r->bodylen > 0 &&
-	    json_decode_pv(r->arena, r->body, r->bodylen, &r->lim, &v, why,
-		sizeof(why)) != E_OK)
-		v = NULL;
-	r->post = v != NULL && v->type == PV_ARR ? v : pv_new_arr(r->arena);
-	return E_OK;
-}
-
-/* Returns 1 if the value may be bound as a string parameter. */
-static int
-scalar(const struct pv *v)
-{
-	return v->type == PV_STR || v->type == PV_INT || v->type == PV_DOUBLE;
+	switch (why) {
+	case PE_MISSING:
+		x->shape = FPX_SHAPE_MISSING;
+		return req_error(r, E_BADREQ, "%s", p->name);
+	case PE_CTL:
+	case PE_INVALID:
+		return req_error(r, E_BADREQ, "invalid %s", p->name);
+	default:
+		return E_OK;
+	}
 }
 
 /*
- * ensure_parameters() with the reference's PHP 7 result (the last
- * PHP-falsy required parameter), then the input rules of fusionpbx.md
- * §5 for every truthy value: a scalar (destinations may also be a
- * list), no NUL byte, and the parameter's validator.
+ * The action of the decoded body (D_BODY_FIRST), lower-cased; no
+ * app_api.php is ever included (§3.10, §5 #5).
  */
-static enum err
-check_params(struct req *r, const struct cmd *c)
-{
-	const struct param *p;
-	const char *missing = NULL, *s;
-	const struct pv *v;
-	size_t i, n;
-
-	for (i = 0; i < c->nparams; i++)
-		if ((c->params[i].flags & P_REQUIRED) &&
-		    pv_empty(pv_getz(r->post, c->params[i].name)))
-			missing = c->params[i].name;
-	if (missing != NULL)
-		return req_error(r, E_FPX_MISSING, "%s", missing);
-	for (i = 0; i < c->nparams; i++) {
-		p = &c->params[i];
-		v = pv_getz(r->post, p->name);
-		if (pv_empty(v))
-			continue;
-		if (!scalar(v) && strcmp(p->name, "destinations") != 0)
-			return req_error(r, E_BADREQ, "invalid %s", p->name);
-		if (v->type == PV_ARR)
-			continue;
-		s = pv_to_str(r->arena, v, &n);
-		if (memchr(s, '\0', n) != NULL ||
-		    (p->valid != NULL && p->valid(s, n) != 0))
-			return req_error(r, E_BADREQ, "invalid %s", p->name);
-	}
-	return E_OK;
-}
-
 static enum err
 fpx_route(struct req *r, const char **name, size_t *len)
 {
-	const struct pv *action, *alias;
-	const struct cmd *c;
+	struct fpx_req *x = r->dctx;
+	const struct pv *action;
 	char *lower;
 	size_t i;
-	enum err e;
 
-	if ((e = body(r)) != E_OK)
-		return e;
 	action = pv_getz(r->post, "action");
-	if (pv_empty(action))
-		return req_error(r, E_FPX_MISSING, "action");
-	/* No app_api.php is ever included (§3.10, §5 #5). */
-	if (!pv_empty(pv_getz(r->post, "app")))
-		return E_FPX_NOAPP;
+	if (pv_empty(action)) {
+		x->shape = FPX_SHAPE_MISSING;
+		return req_error(r, E_BADREQ, "action");
+	}
+	if (!pv_empty(pv_getz(r->post, "app"))) {
+		x->shape = FPX_SHAPE_NOAPP;
+		return E_BADREQ;
+	}
 	*name = pv_to_str(r->arena, action, len);
 	lower = arena_strndup(r->arena, *name, *len);
 	for (i = 0; i < *len; i++)
 		if (lower[i] >= 'A' && lower[i] <= 'Z')
 			lower[i] = (char)(lower[i] - 'A' + 'a');
 	*name = lower;
-	if (memchr(lower, '\0', *len) != NULL ||
-	    (c = cmd_find(r->dialect, lower)) == NULL)
-		return E_OK; /* dispatch answers "unknown action" */
-	/* extension-details takes the README's extension_uuid too. */
-	alias = pv_getz(r->post, "extension_uuid");
-	if (strcmp(lower, "extension-details") == 0 &&
-	    pv_empty(pv_getz(r->post, "extension")) && !pv_empty(alias))
-		pv_set(r->arena, r->post, "extension", 9, *alias);
-	return check_params(r, c);
+	return E_OK;
 }
 
 static enum err
@@ -263,15 +217,17 @@ fpx_error(struct req *r, struct reply *rp, enum err e)
 {
 	const char *msg = r->errlen > 0 ? r->errmsg : err_str(e);
 	size_t n = r->errlen > 0 ? r->errlen : strlen(msg);
+	const struct fpx_req *x = r->dctx;
 	const char *word = NULL;
 	struct jw *w;
 	int status = err_status(e);
 
-	if (e == E_FPX_MISSING || e == E_FPX_NOAPP) {
+	if (x != NULL && x->shape != FPX_SHAPE_PLAIN) {
 		nested(fpx_json(rp, 400),
-		    e == E_FPX_NOAPP ? "unknown app"
-				     : "missing required parameter(s)",
-		    e == E_FPX_NOAPP ? NULL : msg, n);
+		    x->shape == FPX_SHAPE_NOAPP
+			? "unknown app"
+			: "missing required parameter(s)",
+		    x->shape == FPX_SHAPE_NOAPP ? NULL : msg, n);
 		return;
 	}
 	if (e == E_UNAUTH || e == E_FORBIDDEN) {
@@ -303,10 +259,12 @@ static const struct family *const families[] = {
 
 const struct dialect fusionpbx_dialect = {
 	.name = "fusionpbx",
-	.body_kinds = BODY_JSON,
+	.body_kinds = BODY_JSON_INPUT,
+	.flags = D_BODY_FIRST | D_PARAMS_FIRST | D_PHP_EMPTY | D_JSON_SCALARS,
 	.families = families,
 	.auth = fpx_auth,
 	.route = fpx_route,
 	.error = fpx_error,
 	.unknown = fpx_unknown,
+	.param_error = fpx_param_error,
 };

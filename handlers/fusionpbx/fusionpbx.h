@@ -30,15 +30,20 @@ extern const struct family fusionpbx_read_family;
 extern const struct family fusionpbx_create_family;
 extern const struct family fusionpbx_call_family;
 
-/*
- * The reference's two nested error shapes travel as codes no action
- * returns otherwise: E_FPX_MISSING (r->errmsg holds the last missing
- * parameter) and E_FPX_NOAPP.
- */
-#define E_FPX_MISSING E_UNPROC
-#define E_FPX_NOAPP   E_CONFLICT
-
 #define FPX_UUID_LEN 36 /* canonical text form */
+
+/* The reference's error shapes (fpx_error). */
+enum fpx_shape {
+	FPX_SHAPE_PLAIN,   /* {"error":"<message>"} and its kin */
+	FPX_SHAPE_MISSING, /* nested, the missing parameter in r->errmsg */
+	FPX_SHAPE_NOAPP,   /* nested "unknown app" */
+};
+
+/* The dialect's per-request state (r->dctx), made by the key check. */
+struct fpx_req {
+	char key_domain[FPX_UUID_LEN + 1]; /* "" for a key of any domain */
+	enum fpx_shape shape;
+};
 
 /* App uuids FusionPBX files rows under (fusionpbx.md §3). */
 #define FPX_APP_REST_API    "2bfe71d9-e112-4b8b-bcff-75aeb0e06302"

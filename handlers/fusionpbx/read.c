@@ -230,9 +230,13 @@ static const struct param p_domain_details[] = {
 static const struct param p_domain[] = {
 	{ .name = "domain_uuid", .src = SRC_BODY, .flags = P_REQUIRED },
 };
+/* extension-details takes the README's extension_uuid too. */
 static const struct param p_ext_details[] = {
 	{ .name = "domain_uuid", .src = SRC_BODY, .flags = P_REQUIRED },
-	{ .name = "extension", .src = SRC_BODY, .flags = P_REQUIRED },
+	{ .name = "extension",
+	    .src = SRC_BODY,
+	    .flags = P_REQUIRED,
+	    .alias = "extension_uuid" },
 };
 static const struct param p_number[] = {
 	{ .name = "number", .src = SRC_BODY, .flags = P_REQUIRED },
