@@ -411,8 +411,7 @@ login(struct ami *c, const struct ami_conf *cf, uint64_t deadline, char *why,
 	enum err e;
 
 	len = snprintf(frame, sizeof(frame),
-	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: "
-	    "off\r\n\r\n",
+	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: off\r\n\r\n",
 	    cf->user, cf->secret);
 	if (len < 0 || (size_t)len >= sizeof(frame)) {
 		snprintf(why, whylen, "AMI credentials are too long");

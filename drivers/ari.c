@@ -138,8 +138,7 @@ ari_status_error(long status, const char *body, size_t n, struct ari_err *e)
 		n--;
 	if (n == 0) {
 		err_set(e,
-		    "ARI request failed with HTTP status %ld: "
-		    "[empty response body]",
+		    "ARI request failed with HTTP status %ld: [empty response body]",
 		    status);
 		return;
 	}
@@ -208,8 +207,7 @@ transfer_error(struct ari *c, CURLcode rc, struct ari_err *e)
 {
 	if (c->body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
 		err_set(e,
-		    "ARI request failed (cURL error: reply larger than %d "
-		    "bytes)",
+		    "ARI request failed (cURL error: reply larger than %d bytes)",
 		    LIM_ARI_BODY);
 	else
 		err_set(e, "ARI request failed (cURL error: %s)",

@@ -281,8 +281,7 @@ run(struct sql *c, struct arena *a, const struct sql_stmt *st,
 	c->retry = 0;
 	if (c->h == NULL) {
 		snprintf(why, whylen,
-		    "SQLSTATE[HY000]: General error: "
-		    "connection lost");
+		    "SQLSTATE[HY000]: General error: connection lost");
 		return E_BACKEND;
 	}
 	arena_cleanup(a, holder_close, hd);

@@ -31,7 +31,7 @@ struct sql;
 
 /* Where and as whom to connect. */
 struct sql_conf {
-	const char *host;   /* "localhost": the unix socket, port unused */
+	const char *host; /* "localhost": the unix socket, port unused */
 	long port;
 	const char *socket; /* the unix socket path */
 	const char *user;

@@ -147,8 +147,7 @@ pdo_connect_msg(char *dst, size_t size, unsigned code, const char *msg)
 		quoted_host(msg, host, sizeof(host));
 		n = mysql_msg_errno(msg);
 		snprintf(dst, size,
-		    "SQLSTATE[HY000] [2002] php_network_getaddresses: "
-		    "getaddrinfo for %s failed: %s",
+		    "SQLSTATE[HY000] [2002] php_network_getaddresses: getaddrinfo for %s failed: %s",
 		    host,
 		    n < 0 ? gai_strerror(n) : "Name or service not known");
 		return;

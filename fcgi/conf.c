@@ -377,8 +377,7 @@ token_line(struct parse *p, struct tenant *t, const char *v)
 	} else if (n == strlen(API_KEY_PLACEHOLDER) &&
 	    strncmp(v, API_KEY_PLACEHOLDER, n) == 0) {
 		return fail(p,
-		    "'token': the elastix-api placeholder key is "
-		    "not a secret");
+		    "'token': the elastix-api placeholder key is not a secret");
 	} else
 		sha256(v, n, digest);
 	return token_add(p, t, digest, scopes);
@@ -653,20 +652,16 @@ check(struct parse *p)
 	if (c->pm == PM_DYNAMIC) {
 		if (c->min_spare > c->max_spare)
 			return fail(p,
-			    "pm.min_spare_servers (%ld) is above "
-			    "pm.max_spare_servers (%ld)",
+			    "pm.min_spare_servers (%ld) is above pm.max_spare_servers (%ld)",
 			    c->min_spare, c->max_spare);
 		if (c->start_servers < c->min_spare ||
 		    c->start_servers > c->max_spare)
 			return fail(p,
-			    "pm.start_servers (%ld) must lie "
-			    "between pm.min_spare_servers and "
-			    "pm.max_spare_servers",
+			    "pm.start_servers (%ld) must lie between pm.min_spare_servers and pm.max_spare_servers",
 			    c->start_servers);
 		if (c->max_spare > c->max_children)
 			return fail(p,
-			    "pm.max_spare_servers (%ld) is above "
-			    "pm.max_children (%ld)",
+			    "pm.max_spare_servers (%ld) is above pm.max_children (%ld)",
 			    c->max_spare, c->max_children);
 	}
 	if (c->listen[0] == '\0')
@@ -677,8 +672,7 @@ check(struct parse *p)
 				SHA256_LEN) == 0 &&
 			    c->tokens[i].tenant != c->tokens[j].tenant)
 				return fail(p,
-				    "the same token is given to "
-				    "tenants '%s' and '%s'",
+				    "the same token is given to tenants '%s' and '%s'",
 				    c->tokens[i].tenant->name,
 				    c->tokens[j].tenant->name);
 	return 0;

@@ -64,8 +64,8 @@ conf_warnings(const struct conf *c)
 		for (j = 0, has = 0; j < c->ntokens; j++)
 			has |= c->tokens[j].tenant == &c->tenants[i];
 		if (!has)
-			log_warnx("tenant '%s' has no token and no "
-				  "API_SECRET_KEY: its requests get 401",
+			log_warnx(
+			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
 	}
 }
@@ -193,9 +193,7 @@ main(int argc, char *argv[])
 		conf_warnings(c);
 		if (test == 2)
 			conf_dump(c, stdout);
-		fprintf(stderr,
-		    "pbxapi: configuration %s test is "
-		    "successful\n",
+		fprintf(stderr, "pbxapi: configuration %s test is successful\n",
 		    path ? path : "(built-in defaults)");
 		conf_free(c);
 		return 0;

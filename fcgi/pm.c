@@ -156,8 +156,8 @@ reap(void)
 			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
 			crashed = crashed && !kids[i].term_ms;
 		} else if (WEXITSTATUS(status) == 3) {
-			log_notice("worker %ld terminated after "
-				   "request_terminate_timeout",
+			log_notice(
+			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
 		} else if (WEXITSTATUS(status) != 0) {
 			log_warnx("worker %ld exited with status %d", (long)pid,
@@ -173,8 +173,8 @@ reap(void)
 				if (d > BACKOFF_MAX_MS)
 					d = BACKOFF_MAX_MS;
 				next_spawn_ms = now + d;
-				log_warnx("workers are crash-looping; next "
-					  "fork in %llu ms",
+				log_warnx(
+				    "workers are crash-looping; next fork in %llu ms",
 				    (unsigned long long)d);
 			}
 		} else if (!crashed)
@@ -204,9 +204,8 @@ timeouts(uint64_t now)
 		    kids[i].slow_seq != v.seq) {
 			kids[i].slow_seq = v.seq;
 			atomic_fetch_add(&sb_pool()->slow, 1);
-			log_warnx("slow request: pid %d tenant %s dialect %s "
-				  "command %s backend %s elapsed %llu ms "
-				  "\"%s %s\"",
+			log_warnx(
+			    "slow request: pid %d tenant %s dialect %s command %s backend %s elapsed %llu ms \"%s %s\"",
 			    v.pid, v.tenant[0] ? v.tenant : "-",
 			    v.dialect[0] ? v.dialect : "-",
 			    v.cmd[0] ? v.cmd : "-", v.op[0] ? v.op : "-",
@@ -218,8 +217,8 @@ timeouts(uint64_t now)
 				kids[i].alarm_seq = v.seq;
 				kids[i].alarm_ms = now;
 				atomic_fetch_add(&sb_pool()->terminated, 1);
-				log_warnx("request_terminate_timeout: pid %d "
-					  "command %s backend %s after %llu ms",
+				log_warnx(
+				    "request_terminate_timeout: pid %d command %s backend %s after %llu ms",
 				    v.pid, v.cmd[0] ? v.cmd : "-",
 				    v.op[0] ? v.op : "-",
 				    (unsigned long long)el_ms);
@@ -247,8 +246,8 @@ escalate(uint64_t now)
 		else if (!kids[i].term_ms && kids[i].quit_ms &&
 		    now - kids[i].quit_ms > limit) {
 			kids[i].term_ms = now;
-			log_notice("worker %ld still busy after "
-				   "process_control_timeout, sending SIGTERM",
+			log_notice(
+			    "worker %ld still busy after process_control_timeout, sending SIGTERM",
 			    (long)kids[i].pid);
 			signal_kid(i, SIGTERM);
 		}
@@ -365,14 +364,14 @@ reload(int listen_fd, const struct pm_args *args)
 	nc = conf_load(args->conf_path, args->env_file, args->use_environ, err,
 	    sizeof(err));
 	if (nc == NULL) {
-		log_warnx("reload failed, keeping the running configuration: "
-			  "%s",
+		log_warnx(
+		    "reload failed, keeping the running configuration: %s",
 		    err);
 		return;
 	}
 	if (strcmp(nc->listen, conf->listen) != 0) {
-		log_warnx("'listen' changed to '%s': a restart is needed, the "
-			  "socket stays '%s'",
+		log_warnx(
+		    "'listen' changed to '%s': a restart is needed, the socket stays '%s'",
 		    nc->listen, conf->listen);
 		nc->listen = arena_strdup(nc->arena, conf->listen);
 	}

@@ -132,8 +132,7 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 			*conn = s->conn;
 			return E_OK;
 		}
-		log_info("tenant '%s': kept %s connection closed by the "
-			 "server",
+		log_info("tenant '%s': kept %s connection closed by the server",
 		    t->name, b->name);
 		slot_close(s);
 	}

@@ -60,9 +60,7 @@ listen_unix(const struct conf *c, char *errbuf, size_t errlen)
 	if (c->listen_owner[0] != '\0') {
 		if ((pw = getpwnam(c->listen_owner)) == NULL) {
 			snprintf(errbuf, errlen,
-			    "listen.owner '%s': no such "
-			    "user",
-			    c->listen_owner);
+			    "listen.owner '%s': no such user", c->listen_owner);
 			close(fd);
 			return -1;
 		}
@@ -71,8 +69,7 @@ listen_unix(const struct conf *c, char *errbuf, size_t errlen)
 	if (c->listen_group[0] != '\0') {
 		if ((gr = getgrnam(c->listen_group)) == NULL) {
 			snprintf(errbuf, errlen,
-			    "listen.group '%s': no such "
-			    "group",
+			    "listen.group '%s': no such group",
 			    c->listen_group);
 			close(fd);
 			return -1;

@@ -117,9 +117,7 @@ req_init(struct req *r)
 	r->lim.nest_max = (size_t)c->nest_max;
 	if (r->querylen > LIM_QUERY_MAX)
 		return req_error(r, E_BADREQ,
-		    "query string longer than %d "
-		    "bytes",
-		    LIM_QUERY_MAX);
+		    "query string longer than %d bytes", LIM_QUERY_MAX);
 	return E_OK;
 }
 
@@ -191,10 +189,8 @@ req_read_body(struct req *r)
 		return E_OK;
 	}
 	if ((unsigned long long)r->clen > max)
-		return req_error(r, E_TOOLARGE,
-		    "request body larger than %zu "
-		    "bytes",
-		    max);
+		return req_error(
+		    r, E_TOOLARGE, "request body larger than %zu bytes", max);
 	b = arena_alloc(r->arena, (size_t)r->clen + 1);
 	while (got < (size_t)r->clen) {
 		n = FCGX_GetStr(b + got, (int)((size_t)r->clen - got), r->in);
@@ -207,8 +203,7 @@ req_read_body(struct req *r)
 	r->bodylen = got;
 	if (got != (size_t)r->clen)
 		return req_error(r, E_BADREQ,
-		    "request body shorter than its "
-		    "Content-Length");
+		    "request body shorter than its Content-Length");
 	return E_OK;
 }
 
@@ -268,9 +263,8 @@ req_parse_body(struct req *r, unsigned kinds)
 	    media_is(r->ctype, "multipart/form-data")) {
 		boundary = multipart_boundary(r->arena, r->ctype, &blen);
 		if (boundary == NULL)
-			return req_error(r, E_BADREQ,
-			    "multipart body without "
-			    "boundary");
+			return req_error(
+			    r, E_BADREQ, "multipart body without boundary");
 		if ((e = req_read_body(r)) != E_OK)
 			return e;
 		return parsed(r,

@@ -188,8 +188,7 @@ access_line(const struct req *r, const struct reply *rp, uint64_t dur)
 {
 	const char *ra = req_param(r, "REMOTE_ADDR");
 
-	log_access("%s %s \"%s %s\" %d %zu %.3fms tenant=%s dialect=%s "
-		   "cmd=%s",
+	log_access("%s %s \"%s %s\" %d %zu %.3fms tenant=%s dialect=%s cmd=%s",
 	    r->id, ra ? ra : "-", r->method ? r->method : "-",
 	    r->path ? r->path : "-", rp->status, rp->bytes,
 	    (double)dur / 1000.0, r->tenant ? r->tenant->name : "-",

@@ -185,16 +185,14 @@ php_parse_urlencoded(struct arena *a, struct pv *arr, const char *s, size_t n,
 		}
 		if (nlen > lim->name_max) {
 			snprintf(errbuf, errlen,
-			    "parameter name longer than "
-			    "%zu bytes",
+			    "parameter name longer than %zu bytes",
 			    lim->name_max);
 			return E_BADREQ;
 		}
 		if (vlen > lim->value_max) {
 			snprintf(errbuf, errlen,
-			    "value of '%.64s' longer than "
-			    "%zu bytes",
-			    name, lim->value_max);
+			    "value of '%.64s' longer than %zu bytes", name,
+			    lim->value_max);
 			return E_BADREQ;
 		}
 		php_register(a, arr, name, val, vlen, lim->nest_max);
@@ -583,8 +581,7 @@ json_decode_pv(struct arena *a, const char *s, size_t n,
 
 	if (json_prescan(s, n) == -1) {
 		snprintf(errbuf, errlen,
-		    "invalid JSON: malformed UTF-8 or "
-		    "unpaired surrogate");
+		    "invalid JSON: malformed UTF-8 or unpaired surrogate");
 		return E_BADREQ;
 	}
 	h = yajl_alloc(&jcb, NULL, &c);

@@ -60,8 +60,8 @@ enum err ast_sql_open(struct req *r, enum ast_db db);
  */
 enum err ast_sql_exec(struct req *r, enum ast_db db, const struct sql_stmt *st,
     uint64_t *affected);
-enum err ast_sql_query(struct req *r, enum ast_db db,
-    const struct sql_stmt *st, sql_row_fn fn, void *ctx);
+enum err ast_sql_query(struct req *r, enum ast_db db, const struct sql_stmt *st,
+    sql_row_fn fn, void *ctx);
 enum err ast_sql_json(
     struct req *r, enum ast_db db, const struct sql_stmt *st, struct jw *w);
 enum err ast_sql_exists(

@@ -113,8 +113,7 @@ cdr_sql(struct req *r, struct buf *sql, struct sql_param *p, size_t *np)
 	status = cdr_status(a[A_STATUS].s, a[A_STATUS].len);
 	if (status == NULL) {
 		buf_adds(sql,
-		    "(disposition IN ('ANSWERED','BUSY','FAILED',"
-		    "'NO ANSWER')) AND ");
+		    "(disposition IN ('ANSWERED','BUSY','FAILED','NO ANSWER')) AND ");
 	} else {
 		buf_adds(sql, "(disposition = ?) AND ");
 		p[(*np)++] = str_param(status, strlen(status));

@@ -187,8 +187,7 @@ add_users_devices(struct req *r)
 		return e;
 	return run(r,
 	    "INSERT IGNORE INTO devices (id, tech, dial, devicetype, user, "
-	    "description, emergency_cid) VALUES (?, 'sip', ?, 'fixed', ?, ?, "
-	    "'')",
+	    "description, emergency_cid) VALUES (?, 'sip', ?, 'fixed', ?, ?, '')",
 	    d, 4);
 }
 

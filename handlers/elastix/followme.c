@@ -221,10 +221,12 @@ static enum err
 fm_exists(struct req *r, int *found)
 {
 	struct sql_param p = fm_param(r, A_GRPNUM);
-	struct sql_stmt st = { .text = "SELECT grpnum FROM findmefollow WHERE "
-				       "grpnum = ? LIMIT 1",
+	struct sql_stmt st = {
+		.text =
+		    "SELECT grpnum FROM findmefollow WHERE grpnum = ? LIMIT 1",
 		.params = &p,
-		.nparams = 1 };
+		.nparams = 1
+	};
 
 	return ast_sql_exists(r, AST_DB, &st, found);
 }
@@ -336,10 +338,11 @@ static enum err
 getfollowmeextension(struct req *r, struct reply *rp)
 {
 	struct sql_param p = fm_param(r, A_GRPNUM);
-	struct sql_stmt st = { .text = "SELECT * FROM findmefollow WHERE "
-				       "grpnum = ?",
+	struct sql_stmt st = {
+		.text = "SELECT * FROM findmefollow WHERE grpnum = ?",
 		.params = &p,
-		.nparams = 1 };
+		.nparams = 1
+	};
 	enum err e;
 
 	if ((e = ast_sql_open(r, AST_DB)) != E_OK)

@@ -202,8 +202,8 @@ db_open(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
 
 	conninfo(x->r, x->t, &ci);
 	if ((e = pg_open(&ci, deadline, &pg, why, whylen)) != E_OK) {
-		log_warnx("tenant '%s': cannot connect to the FusionPBX "
-			  "database '%s': %s",
+		log_warnx(
+		    "tenant '%s': cannot connect to the FusionPBX database '%s': %s",
 		    x->t->name, ci.dbname, why);
 		return e == E_TIMEOUT ? E_TIMEOUT : E_BACKEND;
 	}

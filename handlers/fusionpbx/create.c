@@ -392,8 +392,7 @@ ring_group_xml(struct req *r, const char *name, const char *dp_uuid,
 	fpx_xml_escape(&b, rg_uuid, strlen(rg_uuid));
 	buf_adds(&b,
 	    "\" />\n\t\t<action application=\"lua\" "
-	    "data=\"app.lua ring_groups\" />\n\t</condition>\n"
-	    "</extension>");
+	    "data=\"app.lua ring_groups\" />\n\t</condition>\n</extension>");
 	out = arena_strndup(r->arena, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	return out;

@@ -19,6 +19,7 @@
 #include "json.h"
 #include "pgsql.h"
 #include "req.h"
+#include "util.h"
 
 #define TXLOG_MAX (1024 * 1024) /* transaction_new of one create */
 
@@ -55,8 +56,8 @@ static const struct pg_stmt ext_insert = { "fpx_insert_extensions",
 	"$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, "
 	"$32, $33, $34, $35, $36, $37, $38, now(), NULL)",
 	38 };
-const struct fpx_table fpx_t_ext = { "extensions", ext_cols,
-	sizeof(ext_cols) / sizeof(ext_cols[0]), &ext_insert };
+const struct fpx_table fpx_t_ext = { "extensions", ext_cols, nitems(ext_cols),
+	&ext_insert };
 
 /* v_voicemails: 11 columns, then insert_date and insert_user. */
 static const char *const vm_cols[] = { "domain_uuid", "voicemail_uuid",
@@ -70,11 +71,10 @@ static const struct pg_stmt vm_insert = { "fpx_insert_voicemails",
 	"voicemail_file, voicemail_local_after_email, "
 	"voicemail_transcription_enabled, voicemail_tutorial, "
 	"voicemail_enabled, voicemail_description, insert_date, "
-	"insert_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-	"$10, $11, now(), NULL)",
+	"insert_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), NULL)",
 	11 };
-const struct fpx_table fpx_t_vm = { "voicemails", vm_cols,
-	sizeof(vm_cols) / sizeof(vm_cols[0]), &vm_insert };
+const struct fpx_table fpx_t_vm = { "voicemails", vm_cols, nitems(vm_cols),
+	&vm_insert };
 
 /* v_destinations: 27 columns, then insert_date and insert_user. */
 static const char *const dest_cols[] = { "dialplan_uuid", "domain_uuid",
@@ -108,7 +108,7 @@ static const struct pg_stmt dest_insert = { "fpx_insert_destinations",
 	"$25, $26, $27, now(), NULL)",
 	27 };
 const struct fpx_table fpx_t_dest = { "destinations", dest_cols,
-	sizeof(dest_cols) / sizeof(dest_cols[0]), &dest_insert };
+	nitems(dest_cols), &dest_insert };
 
 /* v_dialplans: 11 columns, then insert_date and insert_user. */
 static const char *const dp_cols[] = { "app_uuid", "dialplan_uuid",
@@ -123,8 +123,8 @@ static const struct pg_stmt dp_insert = { "fpx_insert_dialplans",
 	"insert_date, insert_user) VALUES ($1, $2, $3, $4, $5, $6, "
 	"$7, $8, $9, $10, $11, now(), NULL)",
 	11 };
-const struct fpx_table fpx_t_dp = { "dialplans", dp_cols,
-	sizeof(dp_cols) / sizeof(dp_cols[0]), &dp_insert };
+const struct fpx_table fpx_t_dp = { "dialplans", dp_cols, nitems(dp_cols),
+	&dp_insert };
 
 /* v_dialplan_details: 7 columns, then insert_date and insert_user. */
 static const char *const dpd_cols[] = { "domain_uuid", "dialplan_uuid",
@@ -138,7 +138,7 @@ static const struct pg_stmt dpd_insert = { "fpx_insert_dialplan_details",
 	"($1, $2, $3, $4, $5, $6, $7, now(), NULL)",
 	7 };
 const struct fpx_table fpx_t_dpd = { "dialplan_details", dpd_cols,
-	sizeof(dpd_cols) / sizeof(dpd_cols[0]), &dpd_insert };
+	nitems(dpd_cols), &dpd_insert };
 
 /* v_ring_groups: 24 columns, then insert_date and insert_user. */
 static const char *const rg_cols[] = { "ring_group_uuid", "domain_uuid",
@@ -169,8 +169,8 @@ static const struct pg_stmt rg_insert = { "fpx_insert_ring_groups",
 	"$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
 	"$19, $20, $21, $22, $23, $24, now(), NULL)",
 	24 };
-const struct fpx_table fpx_t_rg = { "ring_groups", rg_cols,
-	sizeof(rg_cols) / sizeof(rg_cols[0]), &rg_insert };
+const struct fpx_table fpx_t_rg = { "ring_groups", rg_cols, nitems(rg_cols),
+	&rg_insert };
 
 /* v_ring_group_destinations: 8 columns, then insert_date and insert_user. */
 static const char *const rgd_cols[] = { "ring_group_uuid",
@@ -182,11 +182,10 @@ static const struct pg_stmt rgd_insert = { "fpx_insert_ring_group_destinations",
 	"ring_group_destination_uuid, destination_number, "
 	"destination_delay, destination_timeout, "
 	"destination_prompt, destination_enabled, domain_uuid, "
-	"insert_date, insert_user) VALUES ($1, $2, $3, $4, $5, $6, "
-	"$7, $8, now(), NULL)",
+	"insert_date, insert_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), NULL)",
 	8 };
 const struct fpx_table fpx_t_rgd = { "ring_group_destinations", rgd_cols,
-	sizeof(rgd_cols) / sizeof(rgd_cols[0]), &rgd_insert };
+	nitems(rgd_cols), &rgd_insert };
 static const struct pg_stmt st_begin = { "fpx_begin", "BEGIN", 0 };
 static const struct pg_stmt st_commit = { "fpx_commit", "COMMIT", 0 };
 static const struct pg_stmt st_rollback = { "fpx_rollback", "ROLLBACK", 0 };

@@ -16,18 +16,7 @@
 #include "esl.h"
 #include "fusionpbx.h"
 #include "json.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "str.h"
 
 int
 fpx_uuid_parse(const char *s, size_t n, char out[FPX_UUID_LEN + 1])
@@ -43,8 +32,8 @@ fpx_uuid_parse(const char *s, size_t n, char out[FPX_UUID_LEN + 1])
 		s++;
 	}
 	for (i = 0; i < 16; i++) {
-		if (end - s < 2 || (hi = hexval(s[0])) < 0 ||
-		    (lo = hexval(s[1])) < 0)
+		if (end - s < 2 || (hi = hex_digit(s[0])) < 0 ||
+		    (lo = hex_digit(s[1])) < 0)
 			return -1;
 		b[i] = (unsigned char)(hi * 16 + lo);
 		s += 2;

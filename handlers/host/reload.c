@@ -150,9 +150,9 @@ report(const char *cmd, int rc, int status, long ms)
 	if (rc == -1)
 		log_warn("reload: cannot run '%s'", cmd);
 	else if (rc == -2)
-		log_warnx("reload: '%s' still running after %ld ms, not "
-			  "waiting",
-		    cmd, ms);
+		log_warnx(
+		    "reload: '%s' still running after %ld ms, not waiting", cmd,
+		    ms);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		log_warnx(
 		    "reload: '%s' exited with %d", cmd, WEXITSTATUS(status));

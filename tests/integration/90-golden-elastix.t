@@ -15,7 +15,12 @@ corpus = os.path.join(T.SHARED, "golden", "elastix", "visible.jsonl")
 if not os.path.exists(corpus):
     print("1..0 # SKIP no golden corpus at %s" % corpus)
     sys.exit(0)
+# The TAP goes to prove and, with every failure's diagnostics, to
+# $PBXAPI_BUILD/golden-elastix.log, which a failing `make check` keeps.
 r = subprocess.run([sys.executable, os.path.join(T.ROOT, "tests", "golden",
                                                   "elastix"), "--tap",
-                    corpus])
+                    corpus], capture_output=True, text=True)
+sys.stdout.write(r.stdout)
+sys.stderr.write(r.stderr)
+T.write(os.path.join(T.BUILD, "golden-elastix.log"), r.stdout + r.stderr)
 sys.exit(r.returncode)

@@ -233,10 +233,10 @@ onez(const char *s, struct ami_frame *f, size_t *used)
 static void
 headers(void)
 {
-	static const char s[] = "Response: Success\r\nActionID: 7\r\n"
-				"message:Authentication accepted\r\n"
-				"Output:  two spaces\r\nResponse: Again\r\n"
-				"\r\nEvent: Next\r\n";
+	static const char s[] =
+	    "Response: Success\r\nActionID: 7\r\n"
+	    "message:Authentication accepted\r\n"
+	    "Output:  two spaces\r\nResponse: Again\r\n\r\nEvent: Next\r\n";
 	struct ami_frame f;
 	size_t used, vl;
 	const char *v;
@@ -246,8 +246,7 @@ headers(void)
 	    "frame with 5 headers, the next frame left");
 	v = ami_frame_get(s, &f, "MESSAGE", &vl);
 	is_mem(v, vl, "Authentication accepted",
-	    "names case-insensitive, "
-	    "no space after ':'");
+	    "names case-insensitive, no space after ':'");
 	v = ami_frame_get(s, &f, "output", &vl);
 	is_mem(v, vl, " two spaces", "one space after ':' is dropped");
 	v = ami_frame_get(s, &f, "Response", &vl);
@@ -276,9 +275,9 @@ follows(void)
 	    "Response: Follows\r\nPrivilege: Command\r\nActionID: a1\r\n"
 	    "Channel              Context\n\nline: two\n"
 	    "2 active channels\n--END COMMAND--\r\n\r\nEvent: X\r\n\r\n";
-	static const char glued[] = "Response: Follows\r\nPrivilege: "
-				    "Command\r\nNo such command 'x'"
-				    "--END COMMAND--\r\n\r\n";
+	static const char glued[] =
+	    "Response: Follows\r\nPrivilege: "
+	    "Command\r\nNo such command 'x'--END COMMAND--\r\n\r\n";
 	static const char empty[] = "Response: Follows\r\nPrivilege: Command"
 				    "\r\n--END COMMAND--\r\n\r\n";
 	struct ami_frame f;
@@ -393,14 +392,12 @@ blocks(struct arena *a)
 	    "100\r\nTransport: transport-udp\r\nAor: 100\r\nAuths: "
 	    "auth100\r\nOutboundAuths: \r\nContacts: "
 	    "100/sip:100@192.168.1.10:5060,\r\nDeviceState: Not in "
-	    "use\r\nActiveChannels: \r\n\r\nEvent: "
-	    "EndpointListComplete\r\n";
+	    "use\r\nActiveChannels: \r\n\r\nEvent: EndpointListComplete\r\n";
 	static const char sip[] =
 	    "Response: Success\r\nEventList: start\r\nMessage: Peer status "
 	    "list will follow\r\n\r\nEvent: PeerEntry\r\nChanneltype: "
 	    "SIP\r\nObjectName: 100\r\nChanObjectType: peer\r\n\r\n"
-	    "Event: PeerlistComplete\r\nEventList: Complete\r\nListItems: "
-	    "1\r\n";
+	    "Event: PeerlistComplete\r\nEventList: Complete\r\nListItems: 1\r\n";
 
 	blocks_is(a, pjsip, 0,
 	    "[{\"Response\":\"Success\",\"EventList\":\"start\",\"Message\":"

@@ -83,14 +83,12 @@ statements(void)
 
 	is_str(build(v0, p, &np),
 	    "SELECT * FROM cdr WHERE (disposition IN ('ANSWERED','BUSY',"
-	    "'FAILED','NO ANSWER')) AND dst != 's' ORDER BY calldate DESC "
-	    "LIMIT ?",
+	    "'FAILED','NO ANSWER')) AND dst != 's' ORDER BY calldate DESC LIMIT ?",
 	    "no filters: all four dispositions, dst != 's'");
 	is_int((long long)np, 0, "no filters: no parameters before the limit");
 	is_str(build(v1, p, &np),
 	    "SELECT * FROM cdr WHERE (calldate BETWEEN ? AND ?) AND (src "
-	    "LIKE ?) AND (disposition = ?) AND dst != 's' ORDER BY calldate "
-	    "DESC LIMIT ?",
+	    "LIKE ?) AND (disposition = ?) AND dst != 's' ORDER BY calldate DESC LIMIT ?",
 	    "every filter, in the reference's order; custom ignored");
 	is_int((long long)np, 4, "four parameters");
 	is_param(&p[0], "2024-01-01", 10, "start bound");
@@ -99,13 +97,11 @@ statements(void)
 	is_param(&p[3], "ANSWERED", 8, "status upper-cased");
 	is_str(build(v2, p, &np),
 	    "SELECT * FROM cdr WHERE (disposition IN ('ANSWERED','BUSY',"
-	    "'FAILED','NO ANSWER')) AND dst != 's' ORDER BY calldate DESC "
-	    "LIMIT ?",
+	    "'FAILED','NO ANSWER')) AND dst != 's' ORDER BY calldate DESC LIMIT ?",
 	    "start_date 0 is empty, calldate not allowed, CONGESTION is all");
 	is_str(build(v3, p, &np),
 	    "SELECT * FROM cdr WHERE (cnam LIKE ?) AND (disposition IN "
-	    "('ANSWERED','BUSY','FAILED','NO ANSWER')) AND dst != 's' ORDER "
-	    "BY calldate DESC LIMIT ?",
+	    "('ANSWERED','BUSY','FAILED','NO ANSWER')) AND dst != 's' ORDER BY calldate DESC LIMIT ?",
 	    "no pattern: '%%'; a leading blank makes status all");
 	is_param(&p[0], "%%", 2, "missing pattern is %%");
 }

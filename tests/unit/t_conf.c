@@ -79,23 +79,13 @@ env(const struct tenant *t, const char *k)
 static void
 dotenv(void)
 {
-	static const char text[] = "# comment\n"
-				   "  KEY1 = value1  \n"
-				   "NOEQUALS\n"
-				   "\n"
-				   "KEY2=\"quoted\"\n"
-				   "KEY3='single'\n"
-				   "KEY4=\"mismatch'\n"
-				   "KEY5=b # c\n"
-				   "  # X=1\n"
-				   "KEY6=\"\n"
-				   "KEY7=a=b\r\n"
-				   "KEY8=\"\"\n"
-				   "KEY9=\f x \v\n"
-				   "KEY10=v\0\0\n"
-				   "KEY1=later\n"
-				   "KEY2\0x=nul in the key\n"
-				   "\tKEY11\t=\t\" padded \"\t";
+	static const char text[] =
+	    "# comment\n  KEY1 = value1  \nNOEQUALS\n\n"
+	    "KEY2=\"quoted\"\nKEY3='single'\n"
+	    "KEY4=\"mismatch'\nKEY5=b # c\n  # X=1\n"
+	    "KEY6=\"\nKEY7=a=b\r\n"
+	    "KEY8=\"\"\nKEY9=\f x \v\nKEY10=v\0\0\nKEY1=later\nKEY2\0x=nul in the key\n"
+	    "\tKEY11\t=\t\" padded \"\t";
 	struct arena *a = arena_new();
 	struct tenant t = { .name = "t" };
 
@@ -235,17 +225,10 @@ settings(void)
 {
 	struct conf *c;
 
-	c = load("# comment\n"
-		 "; comment\n"
-		 "listen = /tmp/x.sock\n"
-		 "pm = static\n"
-		 "pm.max_children = 10\n"
-		 "body_max = 2m\n"
-		 "request_terminate_timeout = 30s\n"
-		 "listen.mode = 0600\n"
-		 "log_level = debug\n"
-		 "ping.response = \"pong pong\"\n"
-		 "   max_input_vars=50   \n");
+	c = load(
+	    "# comment\n; comment\nlisten = /tmp/x.sock\npm = static\npm.max_children = 10\nbody_max = 2m\n"
+	    "request_terminate_timeout = 30s\nlisten.mode = 0600\nlog_level = debug\n"
+	    "ping.response = \"pong pong\"\n   max_input_vars=50   \n");
 	ok(c != NULL, "settings load (%s)", errbuf);
 	if (c == NULL)
 		return;
@@ -295,11 +278,9 @@ pm_checks(void)
 {
 	struct conf *c;
 
-	bad("pm.start_servers = 4\npm.min_spare_servers = 1\n"
-	    "pm.max_spare_servers = 3\n",
+	bad("pm.start_servers = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n",
 	    "pm.start_servers (4) must lie", "start above max_spare");
-	bad("pm.start_servers = 1\npm.min_spare_servers = 2\n"
-	    "pm.max_spare_servers = 3\n",
+	bad("pm.start_servers = 1\npm.min_spare_servers = 2\npm.max_spare_servers = 3\n",
 	    "pm.start_servers (1) must lie", "start below min_spare");
 	bad("pm.min_spare_servers = 4\npm.max_spare_servers = 3\n",
 	    "is above pm.max_spare_servers", "min_spare above max_spare");
@@ -336,12 +317,8 @@ tenants(void)
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-	    "AMI_HOST = global-host\n"
-	    "[tenant acme]\n"
-	    "AMI_HOST = 10.0.0.1\n"
-	    "token = s3cret read\n"
-	    "token = sha256:%s admin,write\n"
-	    "[tenant other.co-2]\n"
+	    "AMI_HOST = global-host\n[tenant acme]\nAMI_HOST = 10.0.0.1\ntoken = s3cret read\n"
+	    "token = sha256:%s admin,write\n[tenant other.co-2]\n"
 	    "API_SECRET_KEY = \"key two\"\n",
 	    hexdigest("hashed-secret"));
 	c = load(text);
@@ -384,8 +361,7 @@ token_errors(void)
 	bad("[tenant a]\ntoken = sha256:abcd\n", "sha256",
 	    "short sha256 digest");
 	bad("[tenant a]\ntoken = sha256:"
-	    "zz00000000000000000000000000000000000000000000000000000000000000"
-	    "\n",
+	    "zz00000000000000000000000000000000000000000000000000000000000000\n",
 	    "bad sha256 digest", "non-hex sha256 digest");
 	bad("[tenant a]\ntoken =\n", "without a value", "empty token");
 }

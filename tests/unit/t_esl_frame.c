@@ -85,8 +85,8 @@ crlf_and_spaces(void)
 static void
 dripped(void)
 {
-	static const char s[] = "Content-Type: api/response\nContent-Length: "
-				"4\n\n+OK\n";
+	static const char s[] =
+	    "Content-Type: api/response\nContent-Length: 4\n\n+OK\n";
 	struct esl_frame_state st = { 0 };
 	struct esl_msg m;
 	size_t n, used = 0;

@@ -187,8 +187,7 @@ scanner_rules(void)
 	ini_is("[s]\nk=1\n;c=2", "{\"s\":{\"k\":\"1\"}}",
 	    "comment without a line end");
 	ini_is("[s]\nk=;a=b", "FAIL",
-	    "value ';' with no line end after it: the scan stops "
-	    "mid-statement");
+	    "value ';' with no line end after it: the scan stops mid-statement");
 	ini_is("[s]\nk=v;c", "{\"s\":{\"k\":\"v\"}}",
 	    "comment after a value at the end of the input");
 	ini_is("[s]\nnull", "{\"s\":[]}",
@@ -321,8 +320,7 @@ static void
 auth_cmd(void)
 {
 	const char *m = putz("manager.conf",
-	    ";\n[general]\nenabled = yes\n\n[admin]\nsecret = amp111\n"
-	    "read = all\n");
+	    ";\n[general]\nenabled = yes\n\n[admin]\nsecret = amp111\nread = all\n");
 	const char *m2 = putz("manager2.conf",
 	    "[general]\nenabled=yes\n[noauth]\nread=all\n[mark]\nsecret=pw2\n");
 	const char *mt =
@@ -340,9 +338,7 @@ auth_cmd(void)
 	lordword(arena_printf(A, "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n", m),
 	    "YWRtaW46YW1wMTEx", "auth: only AMI_USERNAME set, the file wins");
 	lordword(arena_printf(A,
-		     "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n"
-		     "AMI_SECRET=s3\n",
-		     m),
+		     "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\nAMI_SECRET=s3\n", m),
 	    "Ym9iOnMz", "auth: both set");
 	lordword(arena_printf(A, "AMI_CONF_PATH=%s\nAMI_USERNAME=bob\n", mt),
 	    "Ym9iOg==", "auth: unparseable file, configured pair");
@@ -373,8 +369,7 @@ sipextensions(void)
 	    "[100]\ntype=endpoint\ncontext=from-internal\n"
 	    "transport=transport-udp\nauth=auth100\naors=100\n");
 	const char *sip = putz("sip.conf",
-	    "[100]\ndeny=0.0.0.0/0.0.0.0\nsecret=strongpassword\n"
-	    "callerid=Lowis <100>\n");
+	    "[100]\ndeny=0.0.0.0/0.0.0.0\nsecret=strongpassword\ncallerid=Lowis <100>\n");
 	const char *l1 = putz("latin1.conf", "[100]\ncallerid=\xc7\x61\n");
 	const char *want_pj =
 	    "{\"transport-udp\":{\"type\":\"transport\",\"protocol\":\"udp\","
@@ -389,10 +384,10 @@ sipextensions(void)
 	    "sipextensions: pjsip.conf");
 	sipext_is(arena_printf(A, "CHAN_DRIVER=sip\nSIP_CONF_PATH=%s\n", sip),
 	    want_sip, "sipextensions: CHAN_DRIVER=sip reads SIP_CONF_PATH");
-	sipext_is(arena_printf(A,
-		      "CHAN_DRIVER=PJSIP\nSIP_CONF_PATH=%s\n"
-		      "PJSIP_CONF_PATH=%s\n",
-		      sip, pj),
+	sipext_is(
+	    arena_printf(A,
+		"CHAN_DRIVER=PJSIP\nSIP_CONF_PATH=%s\nPJSIP_CONF_PATH=%s\n",
+		sip, pj),
 	    want_sip, "sipextensions: only exactly 'pjsip' means PJSIP");
 	sipext_is("PJSIP_CONF_PATH=/nonexistent\n", "[]",
 	    "sipextensions: missing file is []");
@@ -451,8 +446,7 @@ db_settings(void)
 		  A, "%sPBX_DRIVER=issabel\nISSABEL_CONF_PATH=%s\n", base, is),
 	    "h", "u", "sec=ret", "issabel: mysqlrootpwd, split at the first =");
 	db_is(arena_printf(A,
-		  "%sPBX_DRIVER=issabel\nDB_PASSWORD=x\n"
-		  "ISSABEL_CONF_PATH=%s\n",
+		  "%sPBX_DRIVER=issabel\nDB_PASSWORD=x\nISSABEL_CONF_PATH=%s\n",
 		  base, is),
 	    "h", "u", "x", "issabel: an explicit DB_PASSWORD wins");
 	db_is(arena_printf(
@@ -467,8 +461,7 @@ db_settings(void)
 	    "h", "pa", "x#y//z",
 	    "freepbx: value cut at a quote, comment marks inside strings");
 	db_is(arena_printf(A,
-		  "%sPBX_DRIVER=freepbx\nDB_PASSWORD=p\n"
-		  "FREEPBX_CONF_PATH=%s\n",
+		  "%sPBX_DRIVER=freepbx\nDB_PASSWORD=p\nFREEPBX_CONF_PATH=%s\n",
 		  base, fp),
 	    "h", "u", "p", "freepbx: an explicit DB_PASSWORD wins");
 }
@@ -522,8 +515,7 @@ static size_t
 unbase64(const char *s, char *dst)
 {
 	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned acc = 0, bits = 0;
 	const char *p;
 	size_t n = 0;

@@ -77,8 +77,7 @@ connect_msgs(void)
 	char m[512];
 
 	pdo_connect_msg(m, sizeof(m), 1045,
-	    "Access denied for user 'elastix'@'localhost' (using password: "
-	    "YES)");
+	    "Access denied for user 'elastix'@'localhost' (using password: YES)");
 	is_str(m,
 	    "SQLSTATE[HY000] [1045] Access denied for user "
 	    "'elastix'@'localhost' (using password: YES)",

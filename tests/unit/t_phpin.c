@@ -236,12 +236,11 @@ multipart(void)
 	mp("--XyZ\r\n" CD "name=\"a\"\r\n\r\n1\r\n"
 	   "--XyZ\r\n" CD "name=\"f\"; filename=\"x.txt\"\r\n"
 	   "Content-Type: text/plain\r\n\r\nfile data\r\n"
-	   "--XyZ\r\n" CD "name=\"b[]\"\r\n\r\nline1\r\nline2\r\n"
-	   "--XyZ--\r\n",
+	   "--XyZ\r\n" CD "name=\"b[]\"\r\n\r\nline1\r\nline2\r\n--XyZ--\r\n",
 	    "{\"a\":\"1\",\"b\":[\"line1\\r\\nline2\"]}",
 	    "fields kept, file part skipped");
-	mp("This is the preamble.\r\n--XyZ\r\n" CD "name=a\r\n\r\nv\r\n"
-	   "--XyZ--\r\nepilogue",
+	mp("This is the preamble.\r\n--XyZ\r\n" CD
+	   "name=a\r\n\r\nv\r\n--XyZ--\r\nepilogue",
 	    "{\"a\":\"v\"}", "preamble and epilogue ignored");
 	mp("--XyZ  \r\n" CD "name=\"a.b\"\r\n\r\n\r\n--XyZ--", "{\"a_b\":\"\"}",
 	    "padding after the delimiter, empty value");

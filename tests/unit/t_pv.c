@@ -92,10 +92,7 @@ intval_more(void)
 	iv(".", 0);
 	iv("+.e1", 0);
 	is_int(php_intval("42", 1), 4, "(int) respects the length");
-	is_int(php_intval("5\0"
-			  "9",
-		   3),
-	    5, "(int) stops at a NUL");
+	is_int(php_intval("5\09", 3), 5, "(int) stops at a NUL");
 	/* A numeric prefix longer than any buffer: 1 000...0 e-600 is 1. */
 	big[0] = '1';
 	memset(big + 1, '0', 600);

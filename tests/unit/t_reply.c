@@ -145,8 +145,7 @@ body_switch(void)
 	w = reply_json(&rp, JW_UTF8);
 	jw_int(w, 7);
 	finish_is(&rp,
-	    "Status: 200 OK\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 1\r\n\r\n7",
+	    "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1\r\n\r\n7",
 	    "reply_json drops an earlier text body");
 	start(&rp);
 	w = reply_json(&rp, JW_UTF8);
@@ -357,8 +356,7 @@ streaming(void)
 		    "Status: 200 OK\r\nContent-Type: "
 		    "application/json\r\nX-Stream: 1\r\n\r\n[",
 		    strlen(STREAM_HEAD) + 13 + 1) == 0,
-	    "stream: the first flush sends headers without Content-Length "
-	    "and the buffered bytes");
+	    "stream: the first flush sends headers without Content-Length and the buffered bytes");
 	ok(reply_committed(&rp), "stream: committed at the first flush");
 	reply_status(&rp, 500);
 	reply_reset(&rp);
@@ -402,8 +400,7 @@ streaming_small(void)
 	w = reply_json_stream(&rp, JW_PHP);
 	jw_str(w, "\xff", 1);
 	finish_is(&rp,
-	    "Status: 200 OK\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 0\r\n\r\n",
+	    "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
 	    "small stream, invalid UTF-8 under JW_PHP: no body (PHP)");
 }
 
@@ -420,8 +417,7 @@ json_failures(void)
 	jw_str(w, "ok\xc3(", 4);
 	jw_arr_close(w);
 	finish_is(&rp,
-	    "Status: 200 OK\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 0\r\n\r\n",
+	    "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
 	    "JW_PHP, invalid UTF-8: json_encode failed, no body");
 	start(&rp);
 	w = reply_json(&rp, JW_UTF8);

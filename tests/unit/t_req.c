@@ -401,8 +401,7 @@ parse_query(void)
 	ok(e == E_OK && pv_getz(r->get, "a") == NULL &&
 		strcmp(enc(r->get), "{\"b\":{\"x\":{\"y\":{\"z\":\"2\"}}}}") ==
 		    0,
-	    "req_parse_query: nest_max from the configuration (3 levels "
-	    "kept, 4 dropped)");
+	    "req_parse_query: nest_max from the configuration (3 levels kept, 4 dropped)");
 }
 
 /*

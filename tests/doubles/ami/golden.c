@@ -81,8 +81,8 @@ static struct {
 static size_t
 b64dec(const char *s, char *out)
 {
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-				 "rstuvwxyz0123456789+/";
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned v = 0, bits = 0;
 	const char *p;
 	size_t n = 0;

@@ -55,13 +55,13 @@ struct ami_state S = { .user = "admin",
 static void
 usage(void)
 {
-	fputs("usage: ami_double [--port N] [--port-file FILE] [--fixtures "
-	      "DIR] [--scenario FILE]\n"
-	      "                  [--log FILE] [--lifetime SECONDS] "
-	      "[--version V] [--auth-delay-ms N]\n"
-	      "       ami_double --golden CASES.jsonl --control FILE "
-	      "[--port 15038] [--port-file FILE]\n"
-	      "                  [--log DIR] [--lifetime SECONDS]\n",
+	fputs(
+	    "usage: ami_double [--port N] [--port-file FILE] [--fixtures DIR] [--scenario FILE]\n"
+	    "                  [--log FILE] [--lifetime SECONDS] "
+	    "[--version V] [--auth-delay-ms N]\n"
+	    "       ami_double --golden CASES.jsonl --control FILE "
+	    "[--port 15038] [--port-file FILE]\n"
+	    "                  [--log DIR] [--lifetime SECONDS]\n",
 	    stderr);
 	exit(2);
 }

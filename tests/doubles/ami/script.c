@@ -153,8 +153,7 @@ default_reply(
 		out_adds(o, "Response: Error\r\n");
 		with_id(o, "ActionID: x\r\n", 13, id);
 		out_adds(o,
-		    "Message: Command output follows\r\nOutput: No "
-		    "such command '");
+		    "Message: Command output follows\r\nOutput: No such command '");
 		out_adds(o, cmd ? cmd : "");
 		out_adds(o, "'\r\n\r\n");
 		free(cmd);
@@ -164,8 +163,7 @@ default_reply(
 		out_adds(o, "Message: Invalid/unknown command: ");
 		out_adds(o, action);
 		out_adds(o,
-		    ". Use Action: ListCommands to show available "
-		    "commands.\r\n\r\n");
+		    ". Use Action: ListCommands to show available commands.\r\n\r\n");
 	}
 }
 
@@ -232,8 +230,7 @@ send_garbage(struct client *c, const char *kind)
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "\r\n");
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
 	rc = send_all(c->fd, o.p, o.len);
 	if (strcmp(kind, "endless") == 0 || strcmp(kind, "neverend") == 0) {
 		out_adds(&o,

@@ -177,8 +177,8 @@ golden_log(const struct gjob *j, const struct buf *received)
 		return;
 	for (i = 0; j->id[i] != '\0' && i + 1 < sizeof(safe); i++)
 		safe[i] =
-		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
-			   "VWXYZ0123456789_.-",
+		    strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
 			j->id[i]) != NULL
 		    ? j->id[i]
 		    : '_';

@@ -16,8 +16,7 @@
 
 static const char html404[] =
     "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n"
-    "<html><head>\r\n<title>404 Not Found</title>\r\n</head><body>\r\n"
-    "<h1>Not Found</h1>\r\n"
+    "<html><head>\r\n<title>404 Not Found</title>\r\n</head><body>\r\n<h1>Not Found</h1>\r\n"
     "<p>The requested URL was not found on this server.</p>\r\n"
     "<hr />\r\n<address>Asterisk Server</address>\r\n</body></html>\r\n";
 

@@ -115,8 +115,7 @@ size_t
 b64_decode(const char *s, size_t n, char *out)
 {
 	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
-	    "xyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned v = 0, bits = 0;
 	size_t i, o = 0;
 	const char *p;

@@ -178,8 +178,8 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 		return;
 	out = api_output(c, word, args);
 	arg = url_encode(args);
-	extra = fmt("Job-UUID: %s\nJob-Owner-UUID: _undef_\nJob-Command: "
-		    "%s\nJob-Command-Arg: %s\n",
+	extra = fmt(
+	    "Job-UUID: %s\nJob-Owner-UUID: _undef_\nJob-Command: %s\nJob-Command-Arg: %s\n",
 	    job, word, *arg != '\0' ? arg : "_undef_");
 	free(arg);
 	ev = event_plain("BACKGROUND_JOB", extra, out);

@@ -46,12 +46,12 @@ event_plain(const char *name, const char *extra, const char *body)
 {
 	char *inner, *out;
 
-	inner = fmt("Event-Name: %s\nCore-UUID: "
-		    "4b1e2e2a-0000-4000-8000-00000000c0de\n"
-		    "FreeSWITCH-Hostname: esl-double\n"
-		    "Event-Date-Local: 2026-11-22%%2012%%3A17%%3A16\n"
-		    "Event-Calling-File: mod_event_socket.c\n%s"
-		    "Content-Length: %zu\n\n%s",
+	inner = fmt(
+	    "Event-Name: %s\nCore-UUID: "
+	    "4b1e2e2a-0000-4000-8000-00000000c0de\n"
+	    "FreeSWITCH-Hostname: esl-double\n"
+	    "Event-Date-Local: 2026-11-22%%2012%%3A17%%3A16\n"
+	    "Event-Calling-File: mod_event_socket.c\n%sContent-Length: %zu\n\n%s",
 	    name, extra, strlen(body), body);
 	out = fmt("Content-Length: %zu\nContent-Type: text/event-plain\n\n%s",
 	    strlen(inner), inner);
@@ -69,12 +69,12 @@ static const char G_NONUTF8[] = "Content-Type: api/response\nContent-Length: "
 static const char G_NUL[] = "Content-Type: api/re\0sponse\n\n";
 static const char G_NEG[] =
     "Content-Type: api/response\nContent-Length: -5\n\n";
-static const char G_HUGE[] = "Content-Type: api/response\nContent-Length: "
-			     "99999999999999999999\n\n";
+static const char G_HUGE[] =
+    "Content-Type: api/response\nContent-Length: 99999999999999999999\n\n";
 static const char G_NAN[] =
     "Content-Type: api/response\nContent-Length: ten\n\n";
-static const char G_SHORT[] = "Content-Type: api/response\nContent-Length: "
-			      "400\n\n+OK ";
+static const char G_SHORT[] =
+    "Content-Type: api/response\nContent-Length: 400\n\n+OK ";
 static const char G_NOCOLON[] = "this line has no colon\n\n";
 
 static void
