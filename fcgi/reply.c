@@ -2,6 +2,7 @@
  * Replies (see reply.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ reply_reset(struct reply *rp)
 	rp->is_json = 0;
 	rp->streaming = 0;
 	rp->php_empty_on_fail = 0;
+	rp->overflow = 0;
 	buf_clear(rp->body);
 }
 
@@ -74,6 +76,10 @@ reply_header(struct reply *rp, const char *name, const char *value)
 {
 	size_t i;
 
+	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n:") != NULL) {
+		log_warnx("reply header '%s' with CR or LF dropped", name);
+		return;
+	}
 	/* Replace an existing header of the same name, as PHP's header(). */
 	for (i = 0; i < rp->nhdr; i++)
 		if (strcasecmp(rp->hdr[i].name, name) == 0)
@@ -135,8 +141,7 @@ reply_text(struct reply *rp, const char *ctype, const char *s, size_t n)
 	buf_clear(rp->body);
 	rp->ctype = ctype;
 	rp->is_json = 0;
-	if (buf_add(rp->body, s, n) == -1)
-		log_warnx("reply body over %zu bytes truncated", rp->body->max);
+	rp->overflow = buf_add(rp->body, s, n) == -1;
 }
 
 void
@@ -157,30 +162,51 @@ reply_committed(const struct reply *rp)
 }
 
 /* Writes the CGI response header block; length -1: no Content-Length. */
+/*
+ * Appends a formatted line to the header block at *n; a line that does
+ * not fit is left out whole.  Returns 0, or -1 if it did not fit.
+ */
+static int __attribute__((format(printf, 4, 5)))
+head_add(char *head, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(head + *n, size - *n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= size - *n) {
+		head[*n] = '\0';
+		return -1;
+	}
+	*n += (size_t)k;
+	return 0;
+}
+
 static int
 send_headers(struct reply *rp, long long length)
 {
+	/* Room for the end of the block whatever the headers take. */
 	char head[LIM_REPLY_HEADERS * (LIM_HEADER_VALUE + 64) + 256];
-	size_t i;
-	int n, k;
+	size_t i, n = 0, size = sizeof(head) - 64;
 
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", rp->status,
+	(void)head_add(head, size, &n, "Status: %d %s\r\n", rp->status,
 	    http_reason(rp->status));
-	if (rp->ctype != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Type: %s\r\n", rp->ctype);
-	for (i = 0; i < rp->nhdr; i++) {
-		k = snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n",
-		    rp->hdr[i].name, rp->hdr[i].value);
-		n += k;
-	}
+	if (rp->ctype != NULL &&
+	    head_add(head, size, &n, "Content-Type: %s\r\n", rp->ctype) == -1)
+		log_warnx("Content-Type too long, dropped");
+	for (i = 0; i < rp->nhdr; i++)
+		if (head_add(head, size, &n, "%s: %s\r\n", rp->hdr[i].name,
+			rp->hdr[i].value) == -1)
+			log_warnx("reply headers over %zu bytes, '%s' dropped",
+			    size, rp->hdr[i].name);
 	if (length >= 0)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Length: %lld\r\n", length);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+		(void)head_add(
+		    head, sizeof(head), &n, "Content-Length: %lld\r\n", length);
+	(void)head_add(head, sizeof(head), &n, "\r\n");
 	worker_headers_sent();
 	rp->headers_sent = 1;
-	if (reply_write(rp->out, head, (size_t)n) == -1) {
+	if (reply_write(rp->out, head, n) == -1) {
 		rp->failed = 1;
 		return -1;
 	}
@@ -228,7 +254,8 @@ reply_finish(struct reply *rp)
 		rp->fd = -1;
 		return rc;
 	}
-	if (rp->is_json && rp->jw.error && !rp->headers_sent) {
+	if (((rp->is_json && rp->jw.error) || rp->overflow) &&
+	    !rp->headers_sent) {
 		log_warnx("reply body over %zu bytes", rp->body->max);
 		reply_reset(rp);
 		rp->status = 500;

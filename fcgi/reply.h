@@ -40,6 +40,7 @@ struct reply {
 	off_t fsize;
 	size_t bytes; /* body bytes handed to the stream */
 	int failed;   /* the client went away or a write failed */
+	int overflow; /* a text body over the ceiling: answered 500 */
 };
 
 /* Prepares rp for a new request. */
@@ -50,7 +51,12 @@ void reply_reset(struct reply *rp);
 
 void reply_status(struct reply *rp, int status);
 
-/* Adds a header; name and value are copied. */
+/*
+ * Adds a header (or replaces one of the same name); name and value are
+ * copied, the value cut at LIM_HEADER_VALUE bytes.  A value holding CR
+ * or LF is refused and logged: nothing a handler passes can add a header
+ * or end the block.
+ */
 void reply_header(struct reply *rp, const char *name, const char *value);
 
 /* Sets Content-Type: application/json and returns the body's writer. */

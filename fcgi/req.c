@@ -180,8 +180,9 @@ req_read_body(struct req *r)
 	char *b;
 	int n;
 
+	/* A second call gives the first one's verdict (and message). */
 	if (r->body_read)
-		return E_OK;
+		return r->body_err;
 	r->body_read = 1;
 	if (r->clen <= 0 || r->in == NULL) {
 		if (r->body == NULL)
@@ -189,8 +190,8 @@ req_read_body(struct req *r)
 		return E_OK;
 	}
 	if ((unsigned long long)r->clen > max)
-		return req_error(
-		    r, E_TOOLARGE, "request body larger than %zu bytes", max);
+		return r->body_err = req_error(r, E_TOOLARGE,
+			   "request body larger than %zu bytes", max);
 	b = arena_alloc(r->arena, (size_t)r->clen + 1);
 	while (got < (size_t)r->clen) {
 		n = FCGX_GetStr(b + got, (int)((size_t)r->clen - got), r->in);
@@ -201,9 +202,11 @@ req_read_body(struct req *r)
 	b[got] = '\0';
 	r->body = b;
 	r->bodylen = got;
-	if (got != (size_t)r->clen)
-		return req_error(r, E_BADREQ,
+	if (got != (size_t)r->clen) {
+		r->body_err = req_error(r, E_BADREQ,
 		    "request body shorter than its Content-Length");
+		return r->body_err;
+	}
 	return E_OK;
 }
 

@@ -79,7 +79,8 @@ struct req {
 	const char *body;
 	size_t bodylen;
 	int body_read;
-	struct arg *args; /* in the order of cmd->params */
+	enum err body_err; /* what reading it gave */
+	struct arg *args;  /* in the order of cmd->params */
 
 	struct in_limits lim;
 	char errmsg[LIM_ERRMSG]; /* public message, "" for err_str() */
@@ -119,7 +120,11 @@ enum err req_parse_query(struct req *r);
  */
 enum err req_parse_body(struct req *r, unsigned kinds);
 
-/* Reads the raw body into r->body.  Returns E_OK or E_TOOLARGE. */
+/*
+ * Reads the raw body into r->body (once: a second call returns the first
+ * one's verdict).  Returns E_OK, E_TOOLARGE over body_max, or E_BADREQ
+ * for a body shorter than its Content-Length.
+ */
 enum err req_read_body(struct req *r);
 
 /* Records the backend operation in progress (slow log, status). */
