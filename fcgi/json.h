@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 #define JW_PHP	0x01 /* json_encode rules, fail on invalid UTF-8 */
 #define JW_UTF8 0x02 /* raw UTF-8, U+FFFD for invalid bytes */
@@ -68,18 +69,6 @@ void json_format_double(double v, char *dst, size_t size);
 
 /* Formats a double as PHP's (string) cast does (precision 14). */
 void php_double_str(double v, char *dst, size_t size);
-
-/*
- * Returns 0 if the n bytes at s are valid UTF-8 (no overlongs, no
- * surrogates, nothing past U+10FFFF), else -1.
- */
-int utf8_valid(const char *s, size_t n);
-
-/*
- * Returns the length of the valid UTF-8 sequence starting at s (n bytes
- * available), or 0 if it is invalid.
- */
-size_t utf8_seq(const char *s, size_t n);
 
 /* Flushes what is buffered if streaming.  Returns 0 or -1. */
 int jw_flush(struct jw *w);

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "limits.h"
 #include "log.h"
+#include "utf8.h"
 
 struct target {
 	int fd;		/* -1: off */

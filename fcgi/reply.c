@@ -13,7 +13,6 @@
 #include "err.h"
 #include "log.h"
 #include "reply.h"
-#include "worker.h"
 
 #define FILE_CHUNK (64 * 1024)
 #define STREAM_AT  (32 * 1024)
@@ -34,6 +33,7 @@ fcgx_write(void *out, const char *p, size_t n)
 }
 
 int (*reply_write)(void *, const char *, size_t) = fcgx_write;
+void (*reply_on_headers)(void);
 
 void
 reply_init(struct reply *rp, struct arena *a, struct buf *body, void *out)
@@ -204,7 +204,8 @@ send_headers(struct reply *rp, long long length)
 		(void)head_add(
 		    head, sizeof(head), &n, "Content-Length: %lld\r\n", length);
 	(void)head_add(head, sizeof(head), &n, "\r\n");
-	worker_headers_sent();
+	if (reply_on_headers != NULL)
+		reply_on_headers();
 	rp->headers_sent = 1;
 	if (reply_write(rp->out, head, n) == -1) {
 		rp->failed = 1;

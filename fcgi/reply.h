@@ -86,4 +86,10 @@ int reply_committed(const struct reply *rp);
  */
 extern int (*reply_write)(void *out, const char *p, size_t n);
 
+/*
+ * Called once a reply's headers have left (the worker's request timeout
+ * can then no longer answer 504); NULL: nothing to do.
+ */
+extern void (*reply_on_headers)(void);
+
 #endif

@@ -97,8 +97,8 @@ on_alarm(int sig)
 	_exit(3);
 }
 
-void
-worker_headers_sent(void)
+static void
+headers_left(void)
 {
 	headers_sent = 1;
 }
@@ -478,6 +478,7 @@ worker_main(const struct conf *c, int listen_fd, int slot)
 		fatalx("FCGX_Init failed");
 	signals(&waitmask);
 	listen_fd_ = listen_fd;
+	reply_on_headers = headers_left;
 	if (slot >= 0)
 		sb_attach((size_t)slot);
 	memset(&w, 0, sizeof(w));

@@ -22,7 +22,4 @@ void worker_main(const struct conf *c, int listen_fd, int slot)
 /* Returns the listening socket of this worker. */
 int worker_listen_fd(void);
 
-/* Marks that reply headers left (the timeout reply is then impossible). */
-void worker_headers_sent(void);
-
 #endif

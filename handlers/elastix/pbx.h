@@ -13,7 +13,6 @@
 struct arena;
 struct db_settings;
 struct pv;
-struct req;
 struct tenant;
 
 struct pbx_distro {
@@ -26,11 +25,11 @@ struct pbx_distro {
 	void (*db_inject)(
 	    struct arena *a, const struct tenant *t, struct db_settings *db);
 	/*
-	 * The SIP extensions kept in the PBX database (FreePBX's pjsip
-	 * table), as sipextensions shows them.  Returns 0 with *out set, or
-	 * -1 when they cannot be read; the command then reads the ini file.
+	 * The query of the SIP extensions kept in the PBX database
+	 * (FreePBX's pjsip table: id, keyword, data), as sipextensions
+	 * shows them; NULL: the command reads the ini file.
 	 */
-	int (*sip_extensions)(struct req *r, struct pv **out);
+	const char *sip_sql;
 	/* The queue list query; NULL: no queue commands (501). */
 	const char *queues_sql;
 	/* An extra getharddrivers entry (key and directory), or NULL. */

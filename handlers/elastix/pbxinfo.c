@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "asterisk.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
@@ -36,6 +37,52 @@ auth(struct req *r, struct reply *rp)
 	return E_OK;
 }
 
+/* One pjsip row into out[id][keyword] = data (PHP's assignment). */
+static enum err
+pjsip_row(
+    void *ctx, const struct sql_col *cols, const struct sql_val *v, size_t n)
+{
+	struct req *r = ((void **)ctx)[0];
+	struct pv *out = ((void **)ctx)[1], *sec;
+	const char *id, *kw, *data;
+
+	(void)cols;
+	if (n < 3)
+		return E_OK;
+	id = arena_strndup(r->arena, v[0].s ? v[0].s : "", v[0].len);
+	kw = arena_strndup(r->arena, v[1].s ? v[1].s : "", v[1].len);
+	data = arena_strndup(r->arena, v[2].s ? v[2].s : "", v[2].len);
+	sec = pv_get(out, id, v[0].len);
+	if (sec == NULL || sec->type != PV_ARR)
+		sec =
+		    pv_set(r->arena, out, id, v[0].len, *pv_new_arr(r->arena));
+	pv_set(r->arena, sec, kw, v[1].len, pv_str(data, v[2].len));
+	return E_OK;
+}
+
+/*
+ * The SIP extensions a distribution keeps in its database (FreePBX's
+ * pjsip table: id, keyword, data) into out[id][keyword] = data, a later
+ * keyword overwriting in place.  A failure is logged by the backend call
+ * and is no error here: the ini file is read instead.  Returns 0 or -1.
+ */
+static int
+sip_from_db(struct req *r, const char *sql, struct pv **out)
+{
+	struct sql_stmt st = { .text = sql };
+	void *ctx[2];
+
+	*out = pv_new_arr(r->arena);
+	ctx[0] = r;
+	ctx[1] = *out;
+	if (ast_sql_query(r, AST_DB, &st, pjsip_row, ctx) != E_OK) {
+		req_error(r, E_OK, "%s", "");
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * sipextensions: the PBX database's SIP extensions if the driver keeps
  * them there and they are not empty (FreePBX's pjsip table); otherwise
@@ -51,9 +98,10 @@ sipextensions(struct req *r, struct reply *rp)
 	struct pv *conf = NULL;
 	const char *key;
 
-	if (drv->sip_extensions != NULL) {
+	if (drv->sip_sql != NULL) {
 		req_op(r, "pjsip table");
-		if (drv->sip_extensions(r, &conf) == -1 || pv_count(conf) == 0)
+		if (sip_from_db(r, drv->sip_sql, &conf) == -1 ||
+		    pv_count(conf) == 0)
 			conf = NULL;
 	}
 	if (conf == NULL) {
