@@ -26,7 +26,7 @@
 #include "req.h"
 #include "pool.h"
 
-#define AUTH_CACHE   32		 /* verified secrets kept per backend */
+#define AUTH_CACHE   32		 /* verified secrets kept per tenant */
 #define HASH_MAX     128	 /* longest stored key_secret cached */
 #define ESL_WAIT_MS  (45 * 1000) /* originate wait by default */
 #define LAST_USED_MS 60000	 /* last_used refresh by default */
@@ -317,6 +317,18 @@ static const struct backend be_keys = {
 	.close = keys_close,
 };
 
+/* Returns tenant t's cache of verified secrets (made on first use). */
+static struct fpx_keys *
+keys_of(struct req *r, const struct tenant *t)
+{
+	void *keys;
+
+	if (pool_get(r->pool, t, &be_keys, NULL, 0, &keys, NULL, NULL, 0) !=
+	    E_OK)
+		abort(); /* keys_open cannot fail */
+	return keys;
+}
+
 /* Returns 1 if the secret matches the bcrypt hash (or a cached check). */
 static int
 verify(struct fpx_keys *b, const char *key, const char *hash,
@@ -388,7 +400,6 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 	const char *vals[1] = { key_uuid };
 	struct pg_res *res, *touched;
 	struct fpx_req *k;
-	void *keys;
 	enum err e;
 
 	e = key_row(r, t, key_uuid, &res);
@@ -396,15 +407,15 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 		return E_NOTFOUND;
 	if (e != E_OK)
 		return e;
-	(void)pool_get(r->pool, t, &be_keys, NULL, 0, &keys, NULL, NULL, 0);
 	if (pg_isnull(res, 0, 0) ||
-	    !verify(keys, key_uuid, pg_value(res, 0, 0), secret, slen))
+	    !verify(keys_of(r, t), key_uuid, pg_value(res, 0, 0), secret, slen))
 		return E_UNAUTH;
 	r->tenant = t;
 	r->scopes = SCOPE_READ;
 	if (pg_value(res, 0, 3)[0] != 't')
 		r->scopes |= SCOPE_WRITE;
-	r->dctx = k = arena_zalloc(r->arena, sizeof(*k));
+	k = arena_zalloc(r->arena, sizeof(*k));
+	r->dctx = k;
 	/* A limit that is not a uuid matches no domain: it denies all. */
 	if (!pg_isnull(res, 0, 2))
 		memcpy(k->key_domain,
