@@ -17,11 +17,17 @@
 const struct dialect *
 route_find(const struct req *r)
 {
+	return route_match(routes, r);
+}
+
+const struct dialect *
+route_match(const struct route *table, const struct req *r)
+{
 	const struct route *rt;
 	const char *forced = req_param(r, "PBXAPI_DIALECT"), *path;
 	size_t n;
 
-	for (rt = routes; rt->dialect != NULL; rt++) {
+	for (rt = table; rt->dialect != NULL; rt++) {
 		if (forced != NULL) {
 			if (strcmp(forced, rt->dialect->name) == 0)
 				return rt->dialect;
@@ -417,12 +423,18 @@ run_cmd(struct req *r, struct reply *rp)
 enum err
 dispatch(struct req *r, struct reply *rp)
 {
+	return dispatch_on(routes, r, rp);
+}
+
+enum err
+dispatch_on(const struct route *table, struct req *r, struct reply *rp)
+{
 	const struct dialect *d;
 	const char *name = NULL;
 	size_t len = 0;
 	enum err e;
 
-	d = route_find(r);
+	d = route_match(table, r);
 	if (d == NULL) {
 		struct jw *w = reply_json(rp, JW_UTF8);
 		reply_status(rp, 404);

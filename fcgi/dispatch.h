@@ -146,8 +146,20 @@ struct route {
  */
 enum err dispatch(struct req *r, struct reply *rp);
 
+/* dispatch() on the routes of table (ended by a NULL dialect). */
+enum err dispatch_on(
+    const struct route *table, struct req *r, struct reply *rp);
+
 /* Returns the dialect serving path (and PBXAPI_DIALECT), or NULL. */
 const struct dialect *route_find(const struct req *r);
+
+/*
+ * Returns the dialect of the first route of table (ended by a NULL
+ * dialect) that serves r's path, or the one PBXAPI_DIALECT names; NULL
+ * if none does.  route_find() is this on the registry's routes.
+ */
+const struct dialect *route_match(
+    const struct route *table, const struct req *r);
 
 /* Returns the command called name in the dialect, or NULL. */
 const struct cmd *cmd_find(const struct dialect *d, const char *name);
