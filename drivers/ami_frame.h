@@ -2,8 +2,7 @@
  * AMI framing, with no I/O: the greeting line, frames of "Name: value"
  * lines ended by an empty line, and the Asterisk <= 13 Command reply
  * ("Response: Follows", raw CLI text, "--END COMMAND--", empty line).
- * Every function takes (bytes, length) and a limit; nothing allocates
- * except ami_blocks(), which builds PHP arrays in an arena.
+ * Every function takes (bytes, length) and a limit; nothing allocates.
  *
  * Reading a stream: keep a struct ami_scan zeroed per frame, call
  * ami_frame_find() on what has arrived (it resumes where it stopped), and
@@ -111,17 +110,5 @@ const char *ami_peek(const char *p, size_t len, const char *name, size_t *vlen);
  */
 enum ami_rc ami_greeting(
     const char *p, size_t n, size_t *used, char *ver, size_t versz);
-
-/*
- * The elastix-api block parser (its AsteriskDriver, spec §3.1): split the
- * n bytes at s on LF, right-trim CR and LF from each line, an empty line
- * ends a block, a line holding ": " is key (before the first ": ") and
- * value (after it), a repeated key overwrites in place, other lines are
- * ignored, the last block is flushed at the end.  Keeps the blocks with
- * more than more_than keys (PJSIP: 0, chan_sip: 3).  Returns a list of
- * arrays whose strings point into s.
- */
-struct pv *ami_blocks(
-    struct arena *a, const char *s, size_t n, size_t more_than);
 
 #endif

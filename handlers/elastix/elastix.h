@@ -9,7 +9,9 @@
 
 #include "dispatch.h"
 
+struct arena;
 struct jw;
+struct pv;
 struct reply;
 struct req;
 
@@ -38,5 +40,17 @@ void elastix_text(struct req *r, struct reply *rp, const char *s, size_t n);
 
 /* Writes {"status":<status>,"code":200}. */
 enum err elastix_status(struct req *r, struct reply *rp, const char *status);
+
+/*
+ * The elastix-api block parser (its AsteriskDriver, spec §3.1): split the
+ * n bytes at s on LF, right-trim CR and LF from each line, an empty line
+ * ends a block, a line holding ": " is key (before the first ": ") and
+ * value (after it), a repeated key overwrites in place, other lines are
+ * ignored, the last block is flushed at the end.  Keeps the blocks with
+ * more than more_than keys (PJSIP: 0, chan_sip: 3).  Returns a list of
+ * arrays whose strings point into s.
+ */
+struct pv *ami_blocks(
+    struct arena *a, const char *s, size_t n, size_t more_than);
 
 #endif

@@ -16,6 +16,7 @@
 #include "ami_frame.h"
 #include "arena.h"
 #include "buf.h"
+#include "elastix.h"
 #include "fuzz.h"
 #include "pv.h"
 

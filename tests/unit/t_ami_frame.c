@@ -13,6 +13,7 @@
 
 #include "ami_frame.h"
 #include "arena.h"
+#include "elastix.h"
 #include "buf.h"
 #include "json.h"
 #include "pv.h"
