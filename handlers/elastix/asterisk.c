@@ -255,7 +255,7 @@ sql_run(struct req *r, enum ast_db db, const struct sqlop *op)
 	const struct backend *b = &be_db[db];
 	uint64_t t0 = now_us();
 	char why[LIM_ERRMSG];
-	int reused, tries;
+	int reused, retry, tries;
 	void *c;
 	enum err e;
 
@@ -267,11 +267,12 @@ sql_run(struct req *r, enum ast_db db, const struct sqlop *op)
 		e = sql_once(c, r->arena, op, why, sizeof(why));
 		if (e == E_OK)
 			return E_OK;
+		retry = sql_retryable(c);
 		if (sql_broken(c))
-			pool_drop(r->pool, r->tenant, b);
+			pool_drop(r->pool, r->tenant, b); /* c is gone */
 		if (why[0] == '\0')
 			return e; /* the row callback's error */
-		if (!reused || tries > 0 || !sql_retryable(c) ||
+		if (!reused || tries > 0 || !retry ||
 		    now_us() - t0 > (uint64_t)r->conf->backend_ms * 500)
 			return req_error(r, e, "%s", why);
 		log_info("%s: kept connection lost, reconnecting", b->name);
