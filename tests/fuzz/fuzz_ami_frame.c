@@ -80,35 +80,30 @@ whole(const char *p, size_t n, struct seen *s)
 
 /* The same stream arriving in slices of 1 to 64 bytes. */
 static void
-sliced(const char *p, size_t n, const uint8_t *sizes, size_t nsizes,
-    struct seen *s)
+sliced(const char *p, struct fuzz_feed *in, struct seen *s)
 {
 	struct ami_scan sc = { 0 };
 	struct ami_frame f;
-	size_t avail = 0, off = 0, len, k = 0;
+	size_t off = 0, len;
 	enum ami_rc rc;
 
 	while (s->n < FRAMES_MAX) {
-		rc = ami_frame_find(p + off, avail - off, &sc, &len);
+		rc = ami_frame_find(p + off, in->avail - off, &sc, &len);
+		if (rc == AMI_MORE) {
+			if (!fuzz_feed_more(in))
+				return;
+			continue;
+		}
 		if (rc == AMI_EPROTO ||
-		    (rc == AMI_OK &&
-			ami_frame_parse(p + off, len, &f, hbuf,
-			    AMI_HEADERS_MAX) != AMI_OK)) {
+		    ami_frame_parse(p + off, len, &f, hbuf, AMI_HEADERS_MAX) !=
+			AMI_OK) {
 			s->err = 1;
 			return;
 		}
-		if (rc == AMI_OK) {
-			s->len[s->n] = len;
-			s->nh[s->n++] = f.nh;
-			off += len;
-			memset(&sc, 0, sizeof(sc));
-			continue;
-		}
-		if (avail == n)
-			return;
-		avail += 1 + (nsizes ? sizes[k++ % nsizes] % 64 : 0);
-		if (avail > n)
-			avail = n;
+		s->len[s->n] = len;
+		s->nh[s->n++] = f.nh;
+		off += len;
+		memset(&sc, 0, sizeof(sc));
 	}
 }
 
@@ -119,13 +114,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct seen w = { 0 }, sl = { 0 };
 	const char *p = (const char *)data;
 	size_t skip = size < 4 ? size : 4, used, vl;
+	struct fuzz_feed in = {
+		.n = size - skip, .sizes = data, .nsizes = skip
+	};
 	char ver[32];
 	struct buf b;
 
 	if (a == NULL)
 		a = arena_new();
 	whole(p + skip, size - skip, &w);
-	sliced(p + skip, size - skip, data, skip, &sl);
+	sliced(p + skip, &in, &sl);
 	FUZZ_CHECK(w.n == sl.n && w.err == sl.err);
 	FUZZ_CHECK(memcmp(w.len, sl.len, w.n * sizeof(w.len[0])) == 0);
 	FUZZ_CHECK(memcmp(w.nh, sl.nh, w.n * sizeof(w.nh[0])) == 0);

@@ -46,61 +46,35 @@ check_msg(const char *p, size_t n, const struct esl_msg *m, size_t used)
 	}
 }
 
-/* All messages of the whole stream at once. */
+/*
+ * The messages of the stream as the feed in hands it out, the parser
+ * resuming with its state; with all bytes out at once, the whole stream.
+ */
 static void
-whole(const char *p, size_t n, struct seen *s)
+scan(const char *p, struct fuzz_feed *in, struct seen *s)
 {
-	struct esl_frame_state st;
+	struct esl_frame_state st = { 0 };
 	struct esl_msg m;
 	enum esl_frame_rc rc;
 	size_t off = 0, used;
 
 	while (s->n < MSGS_MAX) {
-		memset(&st, 0, sizeof(st));
 		used = 0;
-		rc = esl_frame_parse(p + off, n - off, &st, &m, &used);
+		rc = esl_frame_parse(p + off, in->avail - off, &st, &m, &used);
 		if (rc == ESL_FRAME_ERR) {
 			FUZZ_CHECK(m.err != NULL);
 			s->err = 1;
 			return;
 		}
-		if (rc == ESL_FRAME_MORE)
-			return;
-		check_msg(p + off, n - off, &m, used);
-		s->used[s->n++] = used;
-		off += used;
-	}
-}
-
-/* The same stream delivered in slices of 1 to 64 bytes. */
-static void
-sliced(const char *p, size_t n, const uint8_t *sizes, size_t nsizes,
-    struct seen *s)
-{
-	struct esl_frame_state st = { 0 };
-	struct esl_msg m;
-	enum esl_frame_rc rc;
-	size_t off = 0, avail = 0, used, k = 0;
-
-	while (s->n < MSGS_MAX) {
-		used = 0;
-		rc = esl_frame_parse(p + off, avail - off, &st, &m, &used);
-		if (rc == ESL_FRAME_ERR) {
-			s->err = 1;
-			return;
-		}
 		if (rc == ESL_FRAME_OK) {
-			check_msg(p + off, avail - off, &m, used);
+			check_msg(p + off, in->avail - off, &m, used);
 			s->used[s->n++] = used;
 			off += used;
 			memset(&st, 0, sizeof(st));
 			continue;
 		}
-		if (avail == n)
+		if (!fuzz_feed_more(in))
 			return;
-		avail += nsizes ? (size_t)(sizes[k++ % nsizes] % 64) + 1 : 1;
-		if (avail > n)
-			avail = n;
 	}
 }
 
@@ -108,16 +82,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct seen a = { .n = 0 }, b = { .n = 0 };
-	size_t nsizes = size > 0 ? data[0] % 8 : 0, i;
+	size_t nsizes = size > 0 ? data[0] % 8 : 0, n, i;
+	struct fuzz_feed whole, sliced;
 	char *p;
 
 	if (size < 1 + nsizes)
 		return 0;
+	n = size - 1 - nsizes;
+	whole = (struct fuzz_feed){ .n = n, .avail = n };
+	sliced =
+	    (struct fuzz_feed){ .n = n, .sizes = data + 1, .nsizes = nsizes };
 	/* An exact-size copy, so any read past the end is caught. */
-	p = malloc(size - 1 - nsizes + 1);
-	memcpy(p, data + 1 + nsizes, size - 1 - nsizes);
-	whole(p, size - 1 - nsizes, &a);
-	sliced(p, size - 1 - nsizes, data + 1, nsizes, &b);
+	p = malloc(n + 1);
+	memcpy(p, data + 1 + nsizes, n);
+	scan(p, &whole, &a);
+	scan(p, &sliced, &b);
 	/* A sliced read may fail earlier (a limit seen on a prefix) but
 	 * never disagree on a message both found. */
 	for (i = 0; i < a.n && i < b.n; i++)

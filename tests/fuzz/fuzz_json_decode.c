@@ -12,18 +12,10 @@
 #include "buf.h"
 #include "fuzz.h"
 #include "json.h"
-#include "limits.h"
 #include "phpin.h"
 #include "pv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const struct in_limits lim = {
-	.params_max = 1000,
-	.name_max = LIM_NAME_MAX,
-	.value_max = 65536,
-	.nest_max = 64,
-};
 
 /* Returns 1 if v holds a double that is not finite. */
 static int
@@ -57,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_init(&b, 1 << 26);
 	}
 	errbuf[0] = '\0';
-	e = json_decode_pv(a, s, size, &lim, &v, errbuf, sizeof(errbuf));
+	e = json_decode_pv(
+	    a, s, size, fuzz_limits(), &v, errbuf, sizeof(errbuf));
 	FUZZ_CHECK(e == E_OK || e == E_BADREQ);
 	if (e == E_OK) {
 		FUZZ_CHECK(v != NULL);

@@ -39,16 +39,8 @@ static int
 read_back(const char *s, size_t n, struct decoded *d)
 {
 	static const yajl_callbacks cb = { .yajl_string = on_string };
-	yajl_handle h = yajl_alloc(&cb, NULL, d);
-	yajl_status st;
 
-	if (h == NULL)
-		abort();
-	st = yajl_parse(h, (const unsigned char *)s, n);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	yajl_free(h);
-	return st == yajl_status_ok && d->strings == 1 ? 0 : -1;
+	return fuzz_yajl(s, n, &cb, d) && d->strings == 1 ? 0 : -1;
 }
 
 static void

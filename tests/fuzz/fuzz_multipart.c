@@ -11,18 +11,10 @@
 #include "arena.h"
 #include "buf.h"
 #include "fuzz.h"
-#include "limits.h"
 #include "phpin.h"
 #include "pv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const struct in_limits lim = {
-	.params_max = 1000,
-	.name_max = LIM_NAME_MAX,
-	.value_max = 65536,
-	.nest_max = 64,
-};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		arr = pv_new_arr(a);
 		errbuf[0] = '\0';
 		e = php_parse_multipart(a, arr, nl + 1, size - blen - 1, s,
-		    blen, &lim, errbuf, sizeof(errbuf));
+		    blen, fuzz_limits(), errbuf, sizeof(errbuf));
 		FUZZ_CHECK(e == E_OK || e == E_TOOLARGE || e == E_BADREQ);
 		FUZZ_CHECK(e == E_OK || errbuf[0] != '\0');
 		fuzz_encode_check(&b, arr);

@@ -15,8 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T
 
-T.timeout(120)
-t = T.Tap()
+t = T.Tap(timeout=120)
 KEY = "pm-key-0123456789abcdef"
 A = {"Authorization": KEY}
 PATH = "/api/api.php?cmd=systemresources"

@@ -75,6 +75,20 @@ def req(cmd, key=KEY, query="", body=None):
     return st, hdr, data, time.time() - t0
 
 
+def sent(frame, name):
+    """The last frame the double received is exactly frame (a regular
+    expression of bytes)."""
+    return t.ok(re.fullmatch(frame, last_frame(msgs())), name)
+
+
+def scripted(rules, want, name, cmd, key=KEY, **kw):
+    """With the double playing rules, cmd answers exactly want; then the
+    default scenario again."""
+    scenario(rules)
+    t.is_(req(cmd, key, **kw)[2], want, name)
+    scenario()
+
+
 def logged():
     return [json.loads(x) for x in T.read(LOG).splitlines() if x.strip()]
 
@@ -198,20 +212,18 @@ st, _, data, _ = req("sippeers", "sip")
 t.is_((st, data), (200, b"[]"), "chan_sip on Asterisk 22: []")
 t.ok(last_frame(msgs()).startswith(b"Action: Sippeers\r\n"),
      "chan_sip sends Action: Sippeers")
-scenario([{"action": "Sippeers", "text":
+scripted([{"action": "Sippeers", "text":
            "Response: Success\r\nActionID: x\r\nEventList: start\r\n"
            "Message: Peer status list will follow\r\n\r\n"
            "Event: PeerEntry\r\nActionID: x\r\nChanneltype: SIP\r\n"
            "ObjectName: 100\r\nChanObjectType: peer\r\nIPaddress: 1.1.1.1"
            "\r\nIPport: 1025\r\nDynamic: yes\r\nStatus: OK (89 ms)\r\n"
            "Description: \r\n\r\nEvent: PeerlistComplete\r\nActionID: x"
-           "\r\nEventList: Complete\r\nListItems: 1\r\n\r\n"}])
-st, _, data, _ = req("sippeers", "sip")
-t.is_(data, b'[{"Event":"PeerEntry","Channeltype":"SIP","ObjectName":"100",'
-      b'"ChanObjectType":"peer","IPaddress":"1.1.1.1","IPport":"1025",'
-      b'"Dynamic":"yes","Status":"OK (89 ms)","Description":""}]',
-      "chan_sip: the verified example of spec §5.2")
-scenario()
+           "\r\nEventList: Complete\r\nListItems: 1\r\n\r\n"}],
+         b'[{"Event":"PeerEntry","Channeltype":"SIP","ObjectName":"100",'
+         b'"ChanObjectType":"peer","IPaddress":"1.1.1.1","IPport":"1025",'
+         b'"Dynamic":"yes","Status":"OK (89 ms)","Description":""}]',
+         "chan_sip: the verified example of spec §5.2", "sippeers", "sip")
 
 # --- channelstatus
 st, hdr, data, _ = req("channelstatus")
@@ -220,18 +232,17 @@ t.is_(hdr.get("content-type"), TEXT, "channelstatus: text/plain;UTF-8")
 t.is_(hdr.get("access-control-allow-origin"), "*", "channelstatus: CORS")
 t.is_(data, no_id(fixture("Status_All")),
       "channelstatus: raw bytes through StatusComplete and its blank line")
-t.ok(re.fullmatch(rb"Action: Status\r\nActionID: [^\r]+\r\n\r\n",
-                  last_frame(msgs())), "no Channel header when absent")
+sent(rb"Action: Status\r\nActionID: [^\r]+\r\n\r\n",
+     "no Channel header when absent")
 req("channelstatus", query="&channel=")
-t.ok(re.fullmatch(rb"Action: Status\r\nActionID: [^\r]+\r\n\r\n",
-                  last_frame(msgs())), "nor when empty")
+sent(rb"Action: Status\r\nActionID: [^\r]+\r\n\r\n", "nor when empty")
 scenario([{"action": "Status", "headers": {"Channel": "nope"},
            "reply": "Status_NoSuchChannel"}])
 st, _, data, _ = req("channelstatus", query="&channel=nope")
 t.is_(data, b"Response: Error\r\nMessage: No such channel\r\n\r\n",
       "channelstatus: an error reply is one frame")
-t.ok(re.fullmatch(rb"Action: Status\r\nChannel: nope\r\nActionID: [^\r]+"
-                  rb"\r\n\r\n", last_frame(msgs())), "Channel header sent")
+sent(rb"Action: Status\r\nChannel: nope\r\nActionID: [^\r]+"
+     rb"\r\n\r\n", "Channel header sent")
 scenario()
 
 # --- parkedcalls
@@ -240,18 +251,17 @@ t.is_((st, hdr.get("content-type")), (200, TEXT), "parkedcalls: text")
 t.is_(data, b"Response: Error\r\nMessage: Invalid/unknown command: "
       b"ParkedCalls. Use Action: ListCommands to show available commands."
       b"\r\n\r\n", "parkedcalls without res_parking: the error frame")
-scenario([{"action": "ParkedCalls", "text":
+scripted([{"action": "ParkedCalls", "text":
            "Response: Success\r\nActionID: x\r\nEventList: start\r\n"
            "Message: Parked calls will follow\r\n\r\nEvent: ParkedCall\r\n"
            "ActionID: x\r\nParkeeChannel: PJSIP/100-1\r\n\r\n"
            "Event: ParkedCallsComplete\r\nActionID: x\r\n"
-           "EventList: Complete\r\nListItems: 1\r\nTotal: 1\r\n\r\n"}])
-st, _, data, _ = req("parkedcalls")
-t.is_(data, b"Response: Success\r\nEventList: start\r\nMessage: Parked calls"
-      b" will follow\r\n\r\nEvent: ParkedCall\r\nParkeeChannel: PJSIP/100-1"
-      b"\r\n\r\nEvent: ParkedCallsComplete\r\n",
-      "parkedcalls: ends at the Event: ParkedCallsComplete line")
-scenario()
+           "EventList: Complete\r\nListItems: 1\r\nTotal: 1\r\n\r\n"}],
+         b"Response: Success\r\nEventList: start\r\nMessage: Parked calls"
+         b" will follow\r\n\r\nEvent: ParkedCall\r\nParkeeChannel: "
+         b"PJSIP/100-1\r\n\r\nEvent: ParkedCallsComplete\r\n",
+         "parkedcalls: ends at the Event: ParkedCallsComplete line",
+         "parkedcalls")
 
 # --- activecall, Asterisk 22 Output: lines and Asterisk 13 Follows form
 st, _, data, _ = req("activecall")
@@ -261,33 +271,31 @@ t.is_(data, php_json(want), "activecall: the reference's columns")
 t.is_(json.loads(data)[0]["Channel"], "PJSIP/102-00000000",
       "activecall: first channel")
 t.is_(json.loads(data)[-1], "4 calls processed", "summary lines as strings")
-t.ok(re.fullmatch(rb"Action: Command\r\nCommand: core show channels verbose"
-                  rb"\r\nActionID: [^\r]+\r\n\r\n", last_frame(msgs())),
+sent(rb"Action: Command\r\nCommand: core show channels verbose"
+     rb"\r\nActionID: [^\r]+\r\n\r\n",
      "activecall asks AMI Command, no shell")
 scenario(version="2.10.6")
 st, _, data13, _ = req("activecall", "old")
 t.is_(data13, data, "activecall: Asterisk 13 Response: Follows, same result")
-scenario([{"action": "Command", "reply":
-           "Command_core_show_channels_verbose_Empty"}])
-st, _, data, _ = req("activecall")
-t.is_(data, b'["0 active channels","0 active calls","0 calls processed"]',
-      "activecall without channels: header dropped")
-scenario()
+scripted([{"action": "Command", "reply":
+           "Command_core_show_channels_verbose_Empty"}],
+         b'["0 active channels","0 active calls","0 calls processed"]',
+         "activecall without channels: header dropped", "activecall")
 
 # --- originatecall
 st, _, data, _ = req("originatecall", body="channel=Local%2F600%40test&"
                      "extension=600&context=test&callerid=%22G%22+%3C1%3E")
 t.is_((st, data), (200, b'{"status":"CALL INITIATED","code":200}'),
       "originatecall: CALL INITIATED")
-t.ok(re.fullmatch(rb'Action: Originate\r\nChannel: Local/600@test\r\n'
-                  rb'Context: test\r\nExten: 600\r\nPriority: 1\r\n'
-                  rb'Callerid: "G" <1>\r\nTimeout: 30000\r\n'
-                  rb'ActionID: [^\r]+\r\n\r\n', last_frame(msgs())),
+sent(rb'Action: Originate\r\nChannel: Local/600@test\r\n'
+     rb'Context: test\r\nExten: 600\r\nPriority: 1\r\n'
+     rb'Callerid: "G" <1>\r\nTimeout: 30000\r\n'
+     rb'ActionID: [^\r]+\r\n\r\n',
      "originatecall: the reference's frame")
 st, _, data, _ = req("originatecall", body="timeout=abc&context=")
-t.ok(re.fullmatch(rb"Action: Originate\r\nChannel: \r\nContext: \r\n"
-                  rb"Exten: \r\nPriority: 1\r\nCallerid: \r\nTimeout: 0\r\n"
-                  rb"ActionID: [^\r]+\r\n\r\n", last_frame(msgs())),
+sent(rb"Action: Originate\r\nChannel: \r\nContext: \r\n"
+     rb"Exten: \r\nPriority: 1\r\nCallerid: \r\nTimeout: 0\r\n"
+     rb"ActionID: [^\r]+\r\n\r\n",
      "originatecall: present-but-empty stays empty, (int) 'abc' is 0")
 req("originatecall", body="")
 t.ok(b"Context: from-internal\r\n" in last_frame(msgs()) and
@@ -317,9 +325,9 @@ t.is_(len(msgs()), n, "nothing sent for a 501")
 st, _, data, _ = req("queueaddmember", "fpbx",
                      body="queue=support&device=PJSIP%2F102&penalty=1x")
 t.is_(data, b'{"status":"MEMBER ADDED","code":200}', "MEMBER ADDED")
-t.ok(re.fullmatch(rb"Action: QueueAdd\r\nQueue: support\r\nInterface: "
-                  rb"PJSIP/102\r\nPenalty: 1\r\nActionID: [^\r]+\r\n\r\n",
-                  last_frame(msgs())), "QueueAdd frame, (int) penalty")
+sent(rb"Action: QueueAdd\r\nQueue: support\r\nInterface: "
+     rb"PJSIP/102\r\nPenalty: 1\r\nActionID: [^\r]+\r\n\r\n",
+     "QueueAdd frame, (int) penalty")
 scenario([{"action": "QueueAdd", "reply": "QueueAdd_AlreadyThere"},
           {"action": "QueueRemove", "reply": "QueueRemove_NotThere"}])
 st, _, data, _ = req("queueaddmember", "fpbx", body="queue=support")
@@ -332,9 +340,8 @@ scenario()
 st, _, data, _ = req("queueremovemember", "fpbx",
                      body="queue=support&device=PJSIP%2F102")
 t.is_(data, b'{"status":"MEMBER REMOVED","code":200}', "MEMBER REMOVED")
-t.ok(re.fullmatch(rb"Action: QueueRemove\r\nQueue: support\r\nInterface: "
-                  rb"PJSIP/102\r\nActionID: [^\r]+\r\n\r\n",
-                  last_frame(msgs())), "QueueRemove frame")
+sent(rb"Action: QueueRemove\r\nQueue: support\r\nInterface: "
+     rb"PJSIP/102\r\nActionID: [^\r]+\r\n\r\n", "QueueRemove frame")
 
 # --- hostile values never reach AMI
 BAD = [("CR", "a%0Db"), ("LF", "a%0Ab"), ("CRLF action", "x%0D%0AAction:"

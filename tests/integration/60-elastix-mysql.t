@@ -17,27 +17,9 @@ import pbxtest as T
 T.timeout(300)
 t = T.Tap()
 my = T.MariaDB()
-SQL = os.path.join(T.ROOT, "sql", "mysql")
-
-
-def sql(text, db=None, check=True):
-    argv = ["mariadb", "--no-defaults", "--default-character-set=utf8mb4",
-            "-S", my.sock, "-u", "root", "--batch", "--skip-column-names"]
-    if db:
-        argv.append(db)
-    r = subprocess.run(argv, input=text, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError("mariadb: %s" % r.stderr)
-    return r.stdout
-
-
-for f in sorted(os.listdir(SQL)):
-    if f.endswith(".sql"):
-        sql(T.read(os.path.join(SQL, f)))
+my.load_elastix()
+sql = my.sql
 sql("""
-CREATE USER 'elastix'@'localhost' IDENTIFIED BY 'elastixpw';
-GRANT SELECT, INSERT, UPDATE, DELETE ON asterisk.* TO 'elastix'@'localhost';
-GRANT SELECT ON asteriskcdrdb.* TO 'elastix'@'localhost';
 INSERT INTO asterisk.pjsip (id, keyword, data, flags) VALUES
  ('100','secret','pw100',2),('100','context','from-internal',3),
  ('101','callerid','\u00c7a\u011fr\u0131 <101>',4),('101','secret','x',2),

@@ -7,7 +7,6 @@
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -18,27 +17,14 @@ import pbxtest as T
 T.timeout(240)
 t = T.Tap()
 my = T.MariaDB()
-SQL = os.path.join(T.ROOT, "sql", "mysql")
+my.load_elastix()
 
 
 def sql(text, db="asterisk", check=True):
-    argv = ["mariadb", "--no-defaults", "--default-character-set=utf8mb4",
-            "-S", my.sock, "-u", "root", "--batch", "--skip-column-names"]
-    if db:
-        argv.append(db)
-    r = subprocess.run(argv, input=text, capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError("mariadb: %s" % r.stderr)
-    return r.stdout
+    return my.sql(text, db, check)
 
 
-for f in sorted(os.listdir(SQL)):
-    if f.endswith(".sql"):
-        sql(T.read(os.path.join(SQL, f)), db=None)
 sql("""
-CREATE USER 'elastix'@'localhost' IDENTIFIED BY 'elastixpw';
-GRANT SELECT, INSERT, UPDATE, DELETE ON asterisk.* TO 'elastix'@'localhost';
-GRANT SELECT ON asteriskcdrdb.* TO 'elastix'@'localhost';
 INSERT INTO asterisk.findmefollow (grpnum, strategy, grptime, grppre, grplist,
  annmsg_id, postdest, dring, remotealert_id, needsconf, toolate_id,
  pre_ring, ringing) VALUES

@@ -14,11 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T  # noqa: E402
 import fusionpbx as F  # noqa: E402
 
-T.timeout(240)
-t = T.Tap()
-pg = T.Postgres()
-db = F.Database(pg)
-esl = F.Esl()
+t, db, esl = F.start(240)
 cache = T.tmpdir("pbxapi-fpx-cache-")
 os.chmod(cache, 0o777)  # FusionPBX's cache directory is group-writable
 pool = T.Pool(env=F.tenant_env(db, esl, FUSIONPBX_CACHE="file",
@@ -247,7 +243,7 @@ database.0.password = x
 switch.event_socket.host = 127.0.0.1
 switch.event_socket.port = %d
 switch.event_socket.password = ClueCon
-""" % (pg.host, pg.port, db.name, esl.port))
+""" % (db.pg.host, db.pg.port, db.name, esl.port))
 pool2 = T.Pool(env={"FUSIONPBX_CONFIG": conf, "FUSIONPBX_CACHE": "off",
                     "FUSIONPBX_LAST_USED": "0"})
 web2 = T.Nginx(pool2)

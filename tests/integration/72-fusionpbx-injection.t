@@ -10,11 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T  # noqa: E402
 import fusionpbx as F  # noqa: E402
 
-T.timeout(180)
-t = T.Tap()
-pg = T.Postgres()
-db = F.Database(pg)
-esl = F.Esl()
+t, db, esl = F.start(180)
 pool = T.Pool(env=F.tenant_env(db, esl))
 web = T.Nginx(pool)
 D = F.DOMAIN

@@ -11,11 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T  # noqa: E402
 import fusionpbx as F  # noqa: E402
 
-T.timeout(180)
-t = T.Tap()
-pg = T.Postgres()
-db = F.Database(pg)
-esl = F.Esl()
+t, db, esl = F.start(180)
 D, O = F.DOMAIN, F.OTHER_DOMAIN
 # New keys reuse the seed's bcrypt hash of the README key's secret.
 RO_KEY, RO_SECRET = "7a1e3c52-0b8e-4d7c-9f30-5e4d3c2b1a09", F.SECRET
@@ -118,7 +114,7 @@ for a in actions:
     t.is_(st, want, "read-only key: %s %d" % (a["action"], want))
 
 # Tenants: two FusionPBX databases; a key belongs to the one that has it.
-db_b = F.Database(pg, name="fusionpbx_b")
+db_b = F.Database(db.pg, name="fusionpbx_b")
 db_b.sql("DELETE FROM rest_api_keys; UPDATE v_domains SET "
          "domain_description = 'tenant b' WHERE domain_uuid = '%s';" % D)
 KB, SB = "2c9a4e1d-7f60-4b3a-8e21-94d0c5b7a6f3", F.SECRET

@@ -15,11 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T  # noqa: E402
 import fusionpbx as F  # noqa: E402
 
-T.timeout(300)
-t = T.Tap()
-pg = T.Postgres()
-db = F.Database(pg)
-esl = F.Esl()
+t, db, esl = F.start(300)
 D = F.DOMAIN
 ORIG = {"action": "originate", "domain_uuid": D, "caller_id_number": "1",
         "destination_a": "100", "destination_b": "101"}

@@ -166,6 +166,15 @@ class Esl:
         T.write(self.log, "")
 
 
+def start(timeout):
+    """What a FusionPBX test starts with: its TAP stream (the file fails
+    after timeout seconds), a throwaway PostgreSQL holding the seeded
+    FusionPBX database, and the ESL double.  Returns (tap, db, esl); the
+    server is db.pg."""
+    t = T.Tap(timeout=timeout)
+    return t, Database(T.Postgres()), Esl()
+
+
 def tenant_env(db, esl=None, **extra):
     """Tenant keys pointing a pool at db (and the ESL double)."""
     env = {

@@ -106,12 +106,18 @@ def timeout(seconds):
     signal.alarm(seconds)
 
 
-class Tap:
-    """TAP producer: ok/is_/like/skip, plan at the end."""
+_timeout = timeout  # for Tap, whose parameter hides the name
 
-    def __init__(self):
+
+class Tap:
+    """TAP producer: ok/is_/like/skip, plan at the end.  With timeout, the
+    whole test file fails after that many seconds (see timeout)."""
+
+    def __init__(self, timeout=None):
         self.n = 0
         self.failed = 0
+        if timeout is not None:
+            _timeout(timeout)
 
     def ok(self, cond, name):
         self.n += 1
@@ -620,6 +626,20 @@ class MariaDB:
         if check and r.returncode != 0:
             raise RuntimeError("mariadb: %s" % r.stderr)
         return r.stdout
+
+    def load_elastix(self):
+        """Loads the schema of sql/mysql/ and adds the user the pool logs
+        in as: 'elastix', password 'elastixpw', writing asterisk and
+        reading asteriskcdrdb."""
+        schema = os.path.join(ROOT, "sql", "mysql")
+        for f in sorted(os.listdir(schema)):
+            if f.endswith(".sql"):
+                self.sql(read(os.path.join(schema, f)))
+        self.sql("""
+CREATE USER 'elastix'@'localhost' IDENTIFIED BY 'elastixpw';
+GRANT SELECT, INSERT, UPDATE, DELETE ON asterisk.* TO 'elastix'@'localhost';
+GRANT SELECT ON asteriskcdrdb.* TO 'elastix'@'localhost';
+""")
 
 
 def b64(s):

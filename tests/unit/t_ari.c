@@ -9,28 +9,17 @@
 
 #include "arena.h"
 #include "ari.h"
-#include "buf.h"
 #include "json.h"
 #include "pv.h"
 #include "req.h"
 #include "tap.h"
+#include "testlib.h"
+#include "util.h"
 
 static struct arena *A;
 
-static const char *
-enc(const struct pv *v)
-{
-	struct buf b;
-	struct jw w;
-	char *s;
-
-	buf_init(&b, 1 << 20);
-	jw_init(&w, &b, JW_PHP);
-	pv_encode(&w, v);
-	s = arena_strdup(A, w.failed || w.error ? "(failed)" : buf_cstr(&b));
-	buf_free(&b);
-	return s;
-}
+/* json_encode(v) (JW_PHP), "(failed)" if it fails. */
+#define enc(v) tl_json(A, (v), JW_PHP)
 
 static void
 decoded(const char *body, const char *want, const char *name)
@@ -38,35 +27,44 @@ decoded(const char *body, const char *want, const char *name)
 	is_str(enc(ari_decode(A, body, strlen(body))), want, name);
 }
 
+/* An HTTP status and reply body, and the message made of them. */
+static const struct status_case {
+	int status;
+	const char *body;
+	size_t len;
+	const char *want, *name;
+} status_cases[] = {
+	{ 401, "{\"message\":\"Authentication required\"}", 37,
+	    "ARI request failed with HTTP status 401: "
+	    "{\"message\":\"Authentication required\"}",
+	    "401 body quoted" },
+	{ 500, " \t\r\n\v", 5,
+	    "ARI request failed with HTTP status 500: [empty response body]",
+	    "blank body: [empty response body]" },
+	{ 503, "", 0,
+	    "ARI request failed with HTTP status 503: [empty response body]",
+	    "empty body" },
+	{ 404, "\n  <html>x</html>\r\n\0", 20,
+	    "ARI request failed with HTTP status 404: <html>x</html>",
+	    "trimmed like PHP's trim(), NUL included" },
+	{ 400, "\f{}\f", 4, "ARI request failed with HTTP status 400: \f{}\f",
+	    "form feed is not trimmed" },
+};
+
 static void
 status_errors(void)
 {
+	const struct status_case *c;
 	char body[700];
 	struct ari_err e;
 	const char *prefix = "ARI request failed with HTTP status 404: ";
 
-	ari_status_error(
-	    401, "{\"message\":\"Authentication required\"}", 37, &e);
-	is_mem(e.msg, e.len,
-	    "ARI request failed with HTTP status 401: "
-	    "{\"message\":\"Authentication required\"}",
-	    "401 body quoted");
+	for (c = status_cases; c < status_cases + nitems(status_cases); c++) {
+		ari_status_error(c->status, c->body, c->len, &e);
+		is_mem(e.msg, e.len, c->want, c->name);
+	}
 	ari_status_error(500, " \t\r\n\v", 5, &e);
-	is_mem(e.msg, e.len,
-	    "ARI request failed with HTTP status 500: [empty response body]",
-	    "blank body: [empty response body]");
-	is_int((long long)e.len, 62, "its length");
-	ari_status_error(503, "", 0, &e);
-	is_mem(e.msg, e.len,
-	    "ARI request failed with HTTP status 503: [empty response body]",
-	    "empty body");
-	ari_status_error(404, "\n  <html>x</html>\r\n\0", 20, &e);
-	is_mem(e.msg, e.len,
-	    "ARI request failed with HTTP status 404: <html>x</html>",
-	    "trimmed like PHP's trim(), NUL included");
-	ari_status_error(400, "\f{}\f", 4, &e);
-	is_mem(e.msg, e.len, "ARI request failed with HTTP status 400: \f{}\f",
-	    "form feed is not trimmed");
+	is_int((long long)e.len, 62, "blank body: its length");
 	memset(body, 'a', sizeof(body));
 	ari_status_error(404, body, 500, &e);
 	ok(e.len == strlen(prefix) + 500 &&

@@ -3,8 +3,6 @@
  * sizes and scopes, and conf_load on temporary files: settings and their
  * bounds, tenants, tokens, env files, includes and the pm checks.
  */
-#include <sys/stat.h>
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,48 +14,18 @@
 #include "digest.h"
 #include "limits.h"
 #include "tap.h"
+#include "testlib.h"
+#include "util.h"
 
-static char dir[64];
+static const char *dir; /* the scratch directory (testlib.h) */
 static char errbuf[512];
-
-/* Returns dir/name (static storage, 16 slots). */
-static const char *
-path(const char *name)
-{
-	static char paths[16][128];
-	static int next;
-	char *p = paths[next++ % 16];
-
-	snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-/* Writes n bytes to dir/name and returns the path. */
-static const char *
-putn(const char *name, const char *text, size_t n)
-{
-	const char *p = path(name);
-	FILE *fp = fopen(p, "w");
-
-	if (fp != NULL) {
-		fwrite(text, 1, n, fp);
-		fclose(fp);
-	}
-	return p;
-}
-
-static const char *
-put(const char *name, const char *text)
-{
-	return putn(name, text, strlen(text));
-}
 
 static struct conf *
 load(const char *text)
 {
 	errbuf[0] = '\0';
 	return conf_load(
-	    put("pbxapi.conf", text), NULL, 0, errbuf, sizeof(errbuf));
+	    tl_put("pbxapi.conf", text), NULL, 0, errbuf, sizeof(errbuf));
 }
 
 /* The configuration text must fail with a message containing want. */
@@ -70,10 +38,18 @@ bad(const char *text, const char *want, const char *name)
 	conf_free(c);
 }
 
-static const char *
-env(const struct tenant *t, const char *k)
+/* A configuration text that must fail, a part of its message, a name. */
+struct bad_case {
+	const char *text, *want, *name;
+};
+
+static void
+bads(const struct bad_case *c, size_t n)
 {
-	return tenant_get(t, k);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		bad(c[i].text, c[i].want, c[i].name);
 }
 
 static void
@@ -86,105 +62,126 @@ dotenv(void)
 	    "KEY6=\"\nKEY7=a=b\r\n"
 	    "KEY8=\"\"\nKEY9=\f x \v\nKEY10=v\0\0\nKEY1=later\nKEY2\0x=nul in the key\n"
 	    "\tKEY11\t=\t\" padded \"\t";
+	/* Each key's value after the parse, and what that shows. */
+	static const struct {
+		const char *key, *value, *name;
+	} want[] = {
+		{ "KEY2", "quoted",
+		    "double quotes stripped; a key with a NUL is skipped" },
+		{ "KEY3", "single", "single quotes stripped" },
+		{ "KEY4", "\"mismatch'", "mismatched quotes kept" },
+		{ "KEY5", "b # c", "no inline comments" },
+		{ "KEY6", "\"", "a lone quote is kept" },
+		{ "KEY7", "a=b", "split at the first '=', CR trimmed" },
+		{ "KEY8", "", "\"\" is empty" },
+		{ "KEY9", "\f x", "PHP trim(): \\f kept, \\v trimmed" },
+		{ "KEY10", "v", "PHP trim(): NULs trimmed" },
+		{ "KEY11", " padded ", "quotes protect blanks" },
+		{ "NOEQUALS", "", "a line without '=' is skipped" },
+		{ "X", "", "an indented comment is skipped" },
+		{ "AMI_PORT", "5038", "unset keys: elastix default" },
+		{ "NOT_A_KEY", "", "unknown keys: ''" },
+	};
 	struct arena *a = arena_new();
 	struct tenant t = { .name = "t" };
+	size_t i;
 
 	env_parse(a, &t, text, sizeof(text) - 1);
-	is_str(env(&t, "KEY1"), "later", "later duplicate wins");
+	is_str(tenant_get(&t, "KEY1"), "later", "later duplicate wins");
 	is_str(t.env[0].key, "KEY1", "and keeps the first position");
-	is_str(env(&t, "KEY2"), "quoted",
-	    "double quotes stripped; a key with a NUL is skipped");
-	is_str(env(&t, "KEY3"), "single", "single quotes stripped");
-	is_str(env(&t, "KEY4"), "\"mismatch'", "mismatched quotes kept");
-	is_str(env(&t, "KEY5"), "b # c", "no inline comments");
-	is_str(env(&t, "KEY6"), "\"", "a lone quote is kept");
-	is_str(env(&t, "KEY7"), "a=b", "split at the first '=', CR trimmed");
-	is_str(env(&t, "KEY8"), "", "\"\" is empty");
-	is_str(env(&t, "KEY9"), "\f x", "PHP trim(): \\f kept, \\v trimmed");
-	is_str(env(&t, "KEY10"), "v", "PHP trim(): NULs trimmed");
-	is_str(env(&t, "KEY11"), " padded ", "quotes protect blanks");
-	is_str(env(&t, "NOEQUALS"), "", "a line without '=' is skipped");
-	is_str(env(&t, "X"), "", "an indented comment is skipped");
-	is_str(env(&t, "AMI_PORT"), "5038", "unset keys: elastix default");
-	is_str(env(&t, "NOT_A_KEY"), "", "unknown keys: ''");
+	for (i = 0; i < nitems(want); i++)
+		is_str(
+		    tenant_get(&t, want[i].key), want[i].value, want[i].name);
 	arena_free(a);
 }
 
-static void
-dur(const char *s, long want)
-{
-	long ms = -42;
-	int rc = parse_duration(s, &ms);
+/* A setting's text and the value parsed from it; -1: the parse fails. */
+struct unit_case {
+	const char *s;
+	long want;
+};
 
-	if (want < 0)
-		ok(rc == -1, "parse_duration('%s') fails", s);
-	else
-		ok(rc == 0 && ms == want, "parse_duration('%s') = %ld", s,
-		    want);
-}
+static const struct unit_case durations[] = {
+	{ "30s", 30000 },
+	{ "500ms", 500 },
+	{ "2m", 120000 },
+	{ "1h", 3600000 },
+	{ "1d", 86400000 },
+	{ "5", 5000 },
+	{ "0", 0 },
+	{ "100d", 8640000000L },
+	{ "101d", -1 },
+	{ "-1", -1 },
+	{ "", -1 },
+	{ "s", -1 },
+	{ "5x", -1 },
+	{ "5 s", -1 },
+	{ "99999999999999999999", -1 },
+};
 
-static void
-size(const char *s, long want)
-{
-	long n = -42;
-	int rc = parse_size(s, &n);
+static const struct unit_case sizes[] = {
+	{ "512", 512 },
+	{ "64k", 65536 },
+	{ "64K", 65536 },
+	{ "1m", 1048576 },
+	{ "1g", 1073741824L },
+	{ "1024g", 1L << 40 },
+	{ "1025g", -1 },
+	{ "1kb", -1 },
+	{ "k", -1 },
+	{ "-1", -1 },
+	{ "", -1 },
+};
 
-	if (want < 0)
-		ok(rc == -1, "parse_size('%s') fails", s);
-	else
-		ok(rc == 0 && n == want, "parse_size('%s') = %ld", s, want);
-}
+static const struct unit_case scope_lists[] = {
+	{ "read,write", SCOPE_READ | SCOPE_WRITE },
+	{ "read write\tadmin", SCOPE_READ | SCOPE_WRITE | SCOPE_ADMIN },
+	{ "recordings", SCOPE_RECORDINGS },
+	{ "all", SCOPE_DEFAULT | SCOPE_ADMIN },
+	{ "read,,write,", SCOPE_READ | SCOPE_WRITE },
+	{ "", 0 },
+	{ "READ", -1 },
+	{ "read,bogus", -1 },
+};
 
-static void
-scopes(const char *s, long want)
+/* parse_scopes with the signature of the other two. */
+static int
+parse_scopes_long(const char *s, long *v)
 {
 	unsigned sc = 0xffff;
 	int rc = parse_scopes(s, &sc);
 
-	if (want < 0)
-		ok(rc == -1, "parse_scopes('%s') fails", s);
-	else
-		ok(rc == 0 && sc == (unsigned)want, "parse_scopes('%s') = %ld",
-		    s, want);
+	*v = (long)sc;
+	return rc;
+}
+
+/* Checks the n cases of c against parse, called fn in the names. */
+static void
+parses(const char *fn, int (*parse)(const char *, long *),
+    const struct unit_case *c, size_t n)
+{
+	size_t i;
+	long v;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		v = -42;
+		rc = parse(c[i].s, &v);
+		if (c[i].want < 0)
+			ok(rc == -1, "%s('%s') fails", fn, c[i].s);
+		else
+			ok(rc == 0 && v == c[i].want, "%s('%s') = %ld", fn,
+			    c[i].s, c[i].want);
+	}
 }
 
 static void
 units(void)
 {
-	dur("30s", 30000);
-	dur("500ms", 500);
-	dur("2m", 120000);
-	dur("1h", 3600000);
-	dur("1d", 86400000);
-	dur("5", 5000);
-	dur("0", 0);
-	dur("100d", 8640000000L);
-	dur("101d", -1);
-	dur("-1", -1);
-	dur("", -1);
-	dur("s", -1);
-	dur("5x", -1);
-	dur("5 s", -1);
-	dur("99999999999999999999", -1);
-	size("512", 512);
-	size("64k", 65536);
-	size("64K", 65536);
-	size("1m", 1048576);
-	size("1g", 1073741824L);
-	size("1024g", 1L << 40);
-	size("1025g", -1);
-	size("1kb", -1);
-	size("k", -1);
-	size("-1", -1);
-	size("", -1);
-	scopes("read,write", SCOPE_READ | SCOPE_WRITE);
-	scopes("read write\tadmin", SCOPE_READ | SCOPE_WRITE | SCOPE_ADMIN);
-	scopes("recordings", SCOPE_RECORDINGS);
-	scopes("all", SCOPE_DEFAULT | SCOPE_ADMIN);
-	scopes("read,,write,", SCOPE_READ | SCOPE_WRITE);
-	scopes("", 0);
-	scopes("READ", -1);
-	scopes("read,bogus", -1);
+	parses("parse_duration", parse_duration, durations, nitems(durations));
+	parses("parse_size", parse_size, sizes, nitems(sizes));
+	parses("parse_scopes", parse_scopes_long, scope_lists,
+	    nitems(scope_lists));
 }
 
 static void
@@ -244,48 +241,56 @@ settings(void)
 	conf_free(c);
 }
 
+static const struct bad_case setting_cases[] = {
+	{ "\n\nfoo = 1\n", "pbxapi.conf:3: unknown setting 'foo'",
+	    "unknown key with file:line" },
+	{ "pm.max_children = 0\n", "pbxapi.conf:1: 'pm.max_children'",
+	    "below the minimum" },
+	{ "pm.max_children = 1025\n", "out of range", "above the maximum" },
+	{ "pm.max_children = 5x\n", "not a number", "not a number" },
+	{ "pm.max_children = \n", "not a number", "empty number" },
+	{ "listen.mode = 0999\n", "octal", "not octal" },
+	{ "listen.mode = 01777\n", "out of range", "mode past 0777" },
+	{ "pm = ondemand\n", "unknown value 'ondemand'", "unknown enum" },
+	{ "backend_timeout = 5 s\n", "not a duration", "bad duration" },
+	{ "body_max = 65m\n", "out of range", "body_max past ceiling" },
+	{ "value_max = 1q\n", "not a size", "bad size" },
+	{ "listen\n", "expected 'key = value'", "line without '='" },
+	{ " = 1\n", "empty key", "empty key" },
+	{ "listen = \"\"\n", "'listen' is empty", "empty listen" },
+	{ "[foo]\n", "unknown section '[foo]'", "unknown section" },
+	{ "[tenant]\n", "unknown section", "tenant without a name" },
+	{ "[tenant a b]\n", "bad tenant name", "bad tenant name" },
+	{ "[tenant x\n", "unterminated section", "unterminated section" },
+	{ "[tenant x]\nlisten = y\n", "unknown tenant setting 'listen'",
+	    "global setting in a tenant" },
+	{ "[tenant x]\nlower_case = 1\n", "unknown tenant setting",
+	    "tenant keys are upper case" },
+};
+
 static void
 setting_errors(void)
 {
-	bad("\n\nfoo = 1\n", "pbxapi.conf:3: unknown setting 'foo'",
-	    "unknown key with file:line");
-	bad("pm.max_children = 0\n", "pbxapi.conf:1: 'pm.max_children'",
-	    "below the minimum");
-	bad("pm.max_children = 1025\n", "out of range", "above the maximum");
-	bad("pm.max_children = 5x\n", "not a number", "not a number");
-	bad("pm.max_children = \n", "not a number", "empty number");
-	bad("listen.mode = 0999\n", "octal", "not octal");
-	bad("listen.mode = 01777\n", "out of range", "mode past 0777");
-	bad("pm = ondemand\n", "unknown value 'ondemand'", "unknown enum");
-	bad("backend_timeout = 5 s\n", "not a duration", "bad duration");
-	bad("body_max = 65m\n", "out of range", "body_max past ceiling");
-	bad("value_max = 1q\n", "not a size", "bad size");
-	bad("listen\n", "expected 'key = value'", "line without '='");
-	bad(" = 1\n", "empty key", "empty key");
-	bad("listen = \"\"\n", "'listen' is empty", "empty listen");
-	bad("[foo]\n", "unknown section '[foo]'", "unknown section");
-	bad("[tenant]\n", "unknown section", "tenant without a name");
-	bad("[tenant a b]\n", "bad tenant name", "bad tenant name");
-	bad("[tenant x\n", "unterminated section", "unterminated section");
-	bad("[tenant x]\nlisten = y\n", "unknown tenant setting 'listen'",
-	    "global setting in a tenant");
-	bad("[tenant x]\nlower_case = 1\n", "unknown tenant setting",
-	    "tenant keys are upper case");
+	bads(setting_cases, nitems(setting_cases));
 }
+
+static const struct bad_case pm_cases[] = {
+	{ "pm.start_servers = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n",
+	    "pm.start_servers (4) must lie", "start above max_spare" },
+	{ "pm.start_servers = 1\npm.min_spare_servers = 2\npm.max_spare_servers = 3\n",
+	    "pm.start_servers (1) must lie", "start below min_spare" },
+	{ "pm.min_spare_servers = 4\npm.max_spare_servers = 3\n",
+	    "is above pm.max_spare_servers", "min_spare above max_spare" },
+	{ "pm.max_children = 2\npm.start_servers = 1\n", "pm.max_children",
+	    "max_spare above max_children" },
+};
 
 static void
 pm_checks(void)
 {
 	struct conf *c;
 
-	bad("pm.start_servers = 4\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n",
-	    "pm.start_servers (4) must lie", "start above max_spare");
-	bad("pm.start_servers = 1\npm.min_spare_servers = 2\npm.max_spare_servers = 3\n",
-	    "pm.start_servers (1) must lie", "start below min_spare");
-	bad("pm.min_spare_servers = 4\npm.max_spare_servers = 3\n",
-	    "is above pm.max_spare_servers", "min_spare above max_spare");
-	bad("pm.max_children = 2\npm.start_servers = 1\n", "pm.max_children",
-	    "max_spare above max_children");
+	bads(pm_cases, nitems(pm_cases));
 	c = load("pm = static\npm.start_servers = 9\n");
 	ok(c != NULL, "static pm ignores the spare settings (%s)", errbuf);
 	conf_free(c);
@@ -347,23 +352,27 @@ tenants(void)
 	conf_free(c);
 }
 
+static const struct bad_case token_cases[] = {
+	{ "[tenant a]\ntoken = same\n[tenant b]\ntoken = same\n",
+	    "the same token is given to tenants 'a' and 'b'",
+	    "one token for two tenants" },
+	{ "[tenant a]\nAPI_SECRET_KEY = k\n[tenant b]\ntoken = k\n",
+	    "the same token", "API key of one tenant as token of another" },
+	{ "[tenant a]\ntoken = " API_KEY_PLACEHOLDER "\n", "placeholder",
+	    "the placeholder as a token" },
+	{ "[tenant a]\ntoken = x reed\n", "unknown scope", "bad scope" },
+	{ "[tenant a]\ntoken = sha256:abcd\n", "sha256",
+	    "short sha256 digest" },
+	{ "[tenant a]\ntoken = sha256:"
+	  "zz00000000000000000000000000000000000000000000000000000000000000\n",
+	    "bad sha256 digest", "non-hex sha256 digest" },
+	{ "[tenant a]\ntoken =\n", "without a value", "empty token" },
+};
+
 static void
 token_errors(void)
 {
-	bad("[tenant a]\ntoken = same\n[tenant b]\ntoken = same\n",
-	    "the same token is given to tenants 'a' and 'b'",
-	    "one token for two tenants");
-	bad("[tenant a]\nAPI_SECRET_KEY = k\n[tenant b]\ntoken = k\n",
-	    "the same token", "API key of one tenant as token of another");
-	bad("[tenant a]\ntoken = " API_KEY_PLACEHOLDER "\n", "placeholder",
-	    "the placeholder as a token");
-	bad("[tenant a]\ntoken = x reed\n", "unknown scope", "bad scope");
-	bad("[tenant a]\ntoken = sha256:abcd\n", "sha256",
-	    "short sha256 digest");
-	bad("[tenant a]\ntoken = sha256:"
-	    "zz00000000000000000000000000000000000000000000000000000000000000\n",
-	    "bad sha256 digest", "non-hex sha256 digest");
-	bad("[tenant a]\ntoken =\n", "without a value", "empty token");
+	bads(token_cases, nitems(token_cases));
 }
 
 static void
@@ -392,7 +401,7 @@ env_files(void)
 
 	snprintf(text, sizeof(text),
 	    "[tenant e]\nAMI_PORT = 2\nenv_file = %s\n",
-	    put("e.env",
+	    tl_put("e.env",
 		"AMI_HOST=1.2.3.4\nAPI_SECRET_KEY=\"k1\"\nAMI_PORT=1\n"));
 	c = load(text);
 	ok(c != NULL, "tenant env_file loads (%s)", errbuf);
@@ -406,7 +415,7 @@ env_files(void)
 	snprintf(
 	    text, sizeof(text), "[tenant e]\nenv_file = %s/missing.env\n", dir);
 	bad(text, "tenant 'e': cannot read", "missing env_file");
-	c = conf_load(NULL, put("d.env", "PBX_DRIVER=issabel\n"), 0, errbuf,
+	c = conf_load(NULL, tl_put("d.env", "PBX_DRIVER=issabel\n"), 0, errbuf,
 	    sizeof(errbuf));
 	ok(c != NULL &&
 		strcmp(tenant_get(conf_tenant(c, "default"), "PBX_DRIVER"),
@@ -445,13 +454,12 @@ static void
 includes(void)
 {
 	struct conf *c;
-	char text[512], sub[128];
+	const char *sub = tl_path("conf.d");
+	char text[512];
 
-	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
-	mkdir(sub, 0700);
-	put("conf.d/a.conf", "pm.max_children = 7\n");
-	put("conf.d/b.conf", "[tenant t2]\ntoken = t2tok\n");
-	put("conf.d/c.txt", "garbage\n");
+	tl_put("conf.d/a.conf", "pm.max_children = 7\n");
+	tl_put("conf.d/b.conf", "[tenant t2]\ntoken = t2tok\n");
+	tl_put("conf.d/c.txt", "garbage\n");
 	snprintf(text, sizeof(text),
 	    "include = %s/*.conf\ninclude = %s/none-*.conf\n", sub, sub);
 	c = load(text);
@@ -461,12 +469,12 @@ includes(void)
 		ok(conf_token(c, "t2tok", 5) != NULL, "tenant from b.conf");
 	}
 	conf_free(c);
-	put("conf.d/z.conf", "\nbogus = 1\n");
+	tl_put("conf.d/z.conf", "\nbogus = 1\n");
 	snprintf(text, sizeof(text), "\ninclude = %s/*.conf\n", sub);
 	/* Inclusion is textual: z.conf continues b.conf's section. */
 	bad(text, "z.conf:2: unknown tenant setting 'bogus'",
 	    "error in an included file names it");
-	unlink(path("conf.d/z.conf"));
+	unlink(tl_path("conf.d/z.conf"));
 	snprintf(text, sizeof(text), "include = %s/pbxapi.conf\n", dir);
 	bad(text, "nested too deeply", "a file including itself");
 }
@@ -540,19 +548,17 @@ file_errors(void)
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	bad(text, "line longer than", "overlong line");
-	c = conf_load(putn("nul.conf", "listen = a\0b\n", 13), NULL, 0, errbuf,
-	    sizeof(errbuf));
+	c = conf_load(tl_putn("nul.conf", "listen = a\0b\n", 13), NULL, 0,
+	    errbuf, sizeof(errbuf));
 	ok(c == NULL && strstr(errbuf, "NUL byte") != NULL, "NUL byte: %s",
 	    errbuf);
-	unlink(path("nul.conf"));
+	unlink(tl_path("nul.conf"));
 }
 
 int
 main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/t_conf.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	dir = tl_tmpdir("t_conf");
 	dotenv();
 	units();
 	defaults();
@@ -569,14 +575,6 @@ main(void)
 	dump();
 	file_errors();
 	is_mem("x", 1, "x", "tap sanity");
-	/* Remove the scratch directory. */
-	unlink(path("conf.d/a.conf"));
-	unlink(path("conf.d/b.conf"));
-	unlink(path("conf.d/c.txt"));
-	rmdir(path("conf.d"));
-	unlink(path("pbxapi.conf"));
-	unlink(path("e.env"));
-	unlink(path("d.env"));
-	rmdir(dir);
+	tl_rmtmp();
 	return done_testing();
 }

@@ -7,6 +7,7 @@
 
 #include "digest.h"
 #include "tap.h"
+#include "util.h"
 
 static const char *
 hex(const uint8_t *d)
@@ -156,21 +157,34 @@ rfc4231(void)
 }
 
 /* Empty and NULL keys and messages (checked against Python's hmac). */
+static const struct hmac_case {
+	const char *k;
+	size_t kl;
+	const char *m;
+	size_t ml;
+	const char *want, *name;
+} empties[] = {
+	{ "", 0, "", 0,
+	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	    "empty key, empty message" },
+	{ NULL, 0, NULL, 0,
+	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	    "NULL key, NULL message" },
+	{ NULL, 0, "Hi There", 8,
+	    "e48411262715c8370cd5e7bf8e82bef53bd53712d007f3429351843b77c7bb9b",
+	    "NULL key" },
+	{ "key", 3, "The quick brown fox jumps over the lazy dog", 43,
+	    "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+	    "short key" },
+};
+
 static void
 empty(void)
 {
-	hmac("", 0, "", 0,
-	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
-	    "empty key, empty message");
-	hmac(NULL, 0, NULL, 0,
-	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
-	    "NULL key, NULL message");
-	hmac(NULL, 0, "Hi There", 8,
-	    "e48411262715c8370cd5e7bf8e82bef53bd53712d007f3429351843b77c7bb9b",
-	    "NULL key");
-	hmac("key", 3, "The quick brown fox jumps over the lazy dog", 43,
-	    "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
-	    "short key");
+	const struct hmac_case *c;
+
+	for (c = empties; c < empties + nitems(empties); c++)
+		hmac(c->k, c->kl, c->m, c->ml, c->want, c->name);
 }
 
 static void

@@ -18,44 +18,32 @@
 #include "esl.h"
 #include "netio.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char dir[] = "/tmp/t_esl.XXXXXX";
 static char port[16];
 static pid_t dbl;
 
-static void
-scenario(const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/scenario", dir);
-	if ((fp = fopen(path, "w")) == NULL)
-		abort();
-	fputs(text, fp);
-	fclose(fp);
-}
+/* Writes the scenario file the double plays. */
+#define scenario(text) tl_put("scenario", (text))
 
 /* Starts the double; returns 0, or -1 if it is not built. */
 static int
 start(void)
 {
 	const char *b = getenv("PBXAPI_BUILD");
-	char bin[512], pf[256], sc[256], lg[256];
+	const char *pf = tl_path("port");
+	char bin[512];
 	struct timespec ts = { 0, 20000000 };
 	FILE *fp;
 	int i;
 
 	snprintf(bin, sizeof(bin), "%s/doubles/esl_double", b ? b : "build");
-	snprintf(pf, sizeof(pf), "%s/port", dir);
-	snprintf(sc, sizeof(sc), "%s/scenario", dir);
-	snprintf(lg, sizeof(lg), "%s/log", dir);
 	if (access(bin, X_OK) != 0)
 		return -1;
 	scenario("");
 	if ((dbl = fork()) == 0) {
-		execl(bin, bin, "-P", pf, "-s", sc, "-l", lg, "-t", "60",
-		    (char *)NULL);
+		execl(bin, bin, "-P", pf, "-s", tl_path("scenario"), "-l",
+		    tl_path("log"), "-t", "60", (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 250 && (fp = fopen(pf, "r")) == NULL; i++)
@@ -65,20 +53,6 @@ start(void)
 	port[strcspn(port, "\n")] = '\0';
 	fclose(fp);
 	return 0;
-}
-
-static void
-cleanup(void)
-{
-	static const char *const files[] = { "port", "scenario", "log" };
-	char path[256];
-	size_t i;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
 }
 
 static struct esl *
@@ -153,8 +127,10 @@ main(void)
 {
 	struct arena *a = arena_new();
 
-	if (mkdtemp(dir) == NULL || start() == -1) {
+	tl_tmpdir("t_esl");
+	if (start() == -1) {
 		printf("1..0 # SKIP esl_double not built\n");
+		tl_rmtmp();
 		return 0;
 	}
 	commands(a);
@@ -172,7 +148,7 @@ main(void)
 	fault(a, "fault cmd=originate drip 1\n", E_OK, "dripped");
 	kill(dbl, SIGTERM);
 	waitpid(dbl, NULL, 0);
-	cleanup();
+	tl_rmtmp();
 	arena_free(a);
 	return done_testing();
 }

@@ -7,15 +7,9 @@
  * /work/shared/golden/elastix), every 200 case of the sipextensions,
  * auth-cmd and authentication groups byte for byte.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -24,6 +18,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
+#include "fusionpbx.h"
 #include "ini.h"
 #include "json.h"
 #include "pbx.h"
@@ -32,234 +27,209 @@
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
-#include "str.h"
 #include "tap.h"
+#include "testlib.h"
+#include "util.h"
 
 static struct arena *A;
-static char tmpdir[64];
-static size_t unmoved; /* golden .env texts naming the fixture root */
+static const char *tmpdir; /* the scratch directory (testlib.h) */
+static size_t unmoved;	   /* golden .env texts naming the fixture root */
 
-/* The JSON of ini_parse's result, "FAIL" if PHP returns false. */
-static const char *
-ini_json(const char *text, size_t n)
+/*
+ * An INI text, the JSON of what ini_parse makes of it ("FAIL" if PHP
+ * returns false) and a name.  INI(text) gives a literal with its length:
+ * it may hold NUL bytes.
+ */
+struct ini_case {
+	const char *text;
+	size_t len;
+	const char *want, *name;
+};
+#define INI(text) (text), sizeof(text) - 1
+
+static void
+ini_cases(const struct ini_case *c, size_t n)
 {
+	const char *got;
 	struct pv *v;
-	struct buf b;
-	struct jw w;
-	const char *s;
+	size_t i;
 
-	if (ini_parse(A, text, n, &v) != E_OK)
-		return "FAIL";
-	buf_init(&b, 1 << 20);
-	jw_init(&w, &b, JW_PHP);
-	pv_encode(&w, v);
-	s = arena_strdup(A, w.failed ? "(invalid UTF-8)" : buf_cstr(&b));
-	buf_free(&b);
-	return s;
+	for (i = 0; i < n; i++) {
+		got = "FAIL";
+		if (ini_parse(A, c[i].text, c[i].len, &v) == E_OK)
+			got = tl_json(A, v, JW_PHP);
+		is_str(got, c[i].want, c[i].name);
+	}
 }
-
-/* text is a string literal: it may hold NUL bytes. */
-#define ini_is(text, want, name) \
-	is_str(ini_json((text), sizeof(text) - 1), (want), (name))
 
 /* The verified examples of elastix-api.md §2.4: comments and keys. */
-static void
-spec_keys(void)
-{
-	ini_is("[100]\nsecret=ab;cd\n", "{\"100\":{\"secret\":\"ab\"}}",
-	    "';' starts a comment");
-	ini_is("[100]\n# hash comment\nsecret=pass\n",
-	    "{\"100\":{\"secret\":\"pass\"}}", "'#' line ignored");
-	ini_is("#include pjsip_custom.conf\n[100]\nsecret=pass\n",
-	    "{\"100\":{\"secret\":\"pass\"}}", "#include not followed");
-	ini_is("[100]\n  secret  =  pass word  \n",
-	    "{\"100\":{\"secret\":\"pass word\"}}", "blanks trimmed");
-	ini_is("[100]\nmy key = v\n", "{\"100\":{\"my key\":\"v\"}}",
-	    "key with a space");
-	ini_is("[100]\na.b=1\nc-d=2\nkey?=3\n",
+static const struct ini_case spec_keys[] = {
+	{ INI("[100]\nsecret=ab;cd\n"), "{\"100\":{\"secret\":\"ab\"}}",
+	    "';' starts a comment" },
+	{ INI("[100]\n# hash comment\nsecret=pass\n"),
+	    "{\"100\":{\"secret\":\"pass\"}}", "'#' line ignored" },
+	{ INI("#include pjsip_custom.conf\n[100]\nsecret=pass\n"),
+	    "{\"100\":{\"secret\":\"pass\"}}", "#include not followed" },
+	{ INI("[100]\n  secret  =  pass word  \n"),
+	    "{\"100\":{\"secret\":\"pass word\"}}", "blanks trimmed" },
+	{ INI("[100]\nmy key = v\n"), "{\"100\":{\"my key\":\"v\"}}",
+	    "key with a space" },
+	{ INI("[100]\na.b=1\nc-d=2\nkey?=3\n"),
 	    "{\"100\":{\"a.b\":\"1\",\"c-d\":\"2\",\"key?\":\"3\"}}",
-	    "keys with . - ?");
-	ini_is("[100]\nx(y)=1\n", "FAIL", "key with ( fails the file");
-	ini_is("[100]\nkey{x}=1\n", "FAIL", "key with { fails the file");
-	ini_is("[100]\nx^y=1\n", "FAIL", "key with ^ fails the file");
-	ini_is("[100]\n~x=1\n", "FAIL", "key with ~ fails the file");
-	ini_is("[100]\n!x=1\n", "FAIL", "key with ! fails the file");
-	ini_is("[tpl](!)\ntype=endpoint\n[100](tpl)\nsecret=x\n", "FAIL",
-	    "Asterisk template fails the file");
-	ini_is("[100](tpl)\nsecret=x\n", "FAIL", "[100](tpl) fails");
-	ini_is("[100\na=1\n", "FAIL", "unclosed section fails");
-	ini_is("[100] ; comment\na=1\n", "{\"100\":{\"a\":\"1\"}}",
-	    "comment after a section header");
-	ini_is("[ 100 ]\na=1\n", "{\" 100 \":{\"a\":\"1\"}}",
-	    "blanks inside brackets kept");
-}
+	    "keys with . - ?" },
+	{ INI("[100]\nx(y)=1\n"), "FAIL", "key with ( fails the file" },
+	{ INI("[100]\nkey{x}=1\n"), "FAIL", "key with { fails the file" },
+	{ INI("[100]\nx^y=1\n"), "FAIL", "key with ^ fails the file" },
+	{ INI("[100]\n~x=1\n"), "FAIL", "key with ~ fails the file" },
+	{ INI("[100]\n!x=1\n"), "FAIL", "key with ! fails the file" },
+	{ INI("[tpl](!)\ntype=endpoint\n[100](tpl)\nsecret=x\n"), "FAIL",
+	    "Asterisk template fails the file" },
+	{ INI("[100](tpl)\nsecret=x\n"), "FAIL", "[100](tpl) fails" },
+	{ INI("[100\na=1\n"), "FAIL", "unclosed section fails" },
+	{ INI("[100] ; comment\na=1\n"), "{\"100\":{\"a\":\"1\"}}",
+	    "comment after a section header" },
+	{ INI("[ 100 ]\na=1\n"), "{\" 100 \":{\"a\":\"1\"}}",
+	    "blanks inside brackets kept" },
+};
 
 /* §2.4: values. */
-static void
-spec_values(void)
-{
-	ini_is("[100]\nsecret=\"a b\"\n", "{\"100\":{\"secret\":\"a b\"}}",
-	    "double-quoted value unquoted");
-	ini_is("[100]\nsecret=\"pass;word\"\n",
-	    "{\"100\":{\"secret\":\"pass;word\"}}", "';' inside quotes kept");
-	ini_is("[100]\ncallerid=\"Alice\" <100>\n",
+static const struct ini_case spec_values[] = {
+	{ INI("[100]\nsecret=\"a b\"\n"), "{\"100\":{\"secret\":\"a b\"}}",
+	    "double-quoted value unquoted" },
+	{ INI("[100]\nsecret=\"pass;word\"\n"),
+	    "{\"100\":{\"secret\":\"pass;word\"}}", "';' inside quotes kept" },
+	{ INI("[100]\ncallerid=\"Alice\" <100>\n"),
 	    "{\"100\":{\"callerid\":\"\\\"Alice\\\" <100>\"}}",
-	    "partial quotes kept");
-	ini_is("[100]\nx=a\"b\n", "{\"100\":{\"x\":\"a\\\"b\"}}",
-	    "inner quote kept");
-	ini_is("[100]\nsecret=\"abc\n", "{\"100\":{\"secret\":\"\\\"abc\"}}",
-	    "unbalanced quote kept");
-	ini_is("[100]\nx='a b'\n", "{\"100\":{\"x\":\"'a b'\"}}",
-	    "single quotes kept");
-	ini_is("[100]\nsetvar=X=1\n", "{\"100\":{\"setvar\":\"X=1\"}}",
-	    "= inside a value");
-	ini_is("[ctx]\nexten => 100,1,Dial(SIP/100)\n",
+	    "partial quotes kept" },
+	{ INI("[100]\nx=a\"b\n"), "{\"100\":{\"x\":\"a\\\"b\"}}",
+	    "inner quote kept" },
+	{ INI("[100]\nsecret=\"abc\n"), "{\"100\":{\"secret\":\"\\\"abc\"}}",
+	    "unbalanced quote kept" },
+	{ INI("[100]\nx='a b'\n"), "{\"100\":{\"x\":\"'a b'\"}}",
+	    "single quotes kept" },
+	{ INI("[100]\nsetvar=X=1\n"), "{\"100\":{\"setvar\":\"X=1\"}}",
+	    "= inside a value" },
+	{ INI("[ctx]\nexten => 100,1,Dial(SIP/100)\n"),
 	    "{\"ctx\":{\"exten\":\"> 100,1,Dial(SIP\\/100)\"}}",
-	    "exten => is key exten");
-	ini_is("[100]\na=${VAR}\nb=p$ss\nc=a|b&c\nd=!all\ne=~x\n",
+	    "exten => is key exten" },
+	{ INI("[100]\na=${VAR}\nb=p$ss\nc=a|b&c\nd=!all\ne=~x\n"),
 	    "{\"100\":{\"a\":\"${VAR}\",\"b\":\"p$ss\",\"c\":\"a|b&c\","
 	    "\"d\":\"!all\",\"e\":\"~x\"}}",
-	    "${} $ | & ! ~ literal in values");
-	ini_is("[100]\nbs=C:\\path\\\"q\\\"\n",
+	    "${} $ | & ! ~ literal in values" },
+	{ INI("[100]\nbs=C:\\path\\\"q\\\"\n"),
 	    "{\"100\":{\"bs\":\"C:\\\\path\\\\\\\"q\\\\\\\"\"}}",
-	    "backslashes literal");
-}
+	    "backslashes literal" },
+};
 
 /* §2.4: keys, sections and whole files. */
-static void
-spec_structure(void)
-{
-	ini_is("[100]\njustakey\nb=2\n", "{\"100\":{\"b\":\"2\"}}",
-	    "valueless key dropped");
-	ini_is("[100]\ncallgroup=\n", "{\"100\":{\"callgroup\":\"\"}}",
-	    "k= is \"\"");
-	ini_is("[100]\nallow=ulaw\ntype=x\nallow=alaw\n",
+static const struct ini_case spec_structure[] = {
+	{ INI("[100]\njustakey\nb=2\n"), "{\"100\":{\"b\":\"2\"}}",
+	    "valueless key dropped" },
+	{ INI("[100]\ncallgroup=\n"), "{\"100\":{\"callgroup\":\"\"}}",
+	    "k= is \"\"" },
+	{ INI("[100]\nallow=ulaw\ntype=x\nallow=alaw\n"),
 	    "{\"100\":{\"allow\":\"alaw\",\"type\":\"x\"}}",
-	    "duplicate key overwrites in place");
-	ini_is("[100]\nallow[]=ulaw\nallow[]=alaw\n",
-	    "{\"100\":{\"allow\":[\"ulaw\",\"alaw\"]}}", "k[]= arrays");
-	ini_is("[100]\na=1\n[100]\nb=2\n", "{\"100\":{\"b\":\"2\"}}",
-	    "duplicate section replaces");
-	ini_is("a=1\n[100]\nb=2\n", "{\"a\":\"1\",\"100\":{\"b\":\"2\"}}",
-	    "keys before the first section");
-	ini_is("[a]\n[b]\n", "{\"a\":[],\"b\":[]}", "empty sections are []");
-	ini_is("", "[]", "empty file");
-	ini_is(";c\n;d\n", "[]", "comment-only file");
-	ini_is("\xef\xbb\xbf[100]\nsecret=x\n", "{\"100\":{\"secret\":\"x\"}}",
-	    "BOM ignored");
-	ini_is("[100]\r\nsecret=pass\r\n", "{\"100\":{\"secret\":\"pass\"}}",
-	    "CRLF");
-	ini_is("[0]\na=1\n[1]\nb=2\n", "[{\"a\":\"1\"},{\"b\":\"2\"}]",
-	    "numeric sections make a list");
-	ini_is("[100]\nqualify=yes\nnat=no\nx=true\ny=null\n",
+	    "duplicate key overwrites in place" },
+	{ INI("[100]\nallow[]=ulaw\nallow[]=alaw\n"),
+	    "{\"100\":{\"allow\":[\"ulaw\",\"alaw\"]}}", "k[]= arrays" },
+	{ INI("[100]\na=1\n[100]\nb=2\n"), "{\"100\":{\"b\":\"2\"}}",
+	    "duplicate section replaces" },
+	{ INI("a=1\n[100]\nb=2\n"), "{\"a\":\"1\",\"100\":{\"b\":\"2\"}}",
+	    "keys before the first section" },
+	{ INI("[a]\n[b]\n"), "{\"a\":[],\"b\":[]}", "empty sections are []" },
+	{ INI(""), "[]", "empty file" },
+	{ INI(";c\n;d\n"), "[]", "comment-only file" },
+	{ INI("\xef\xbb\xbf[100]\nsecret=x\n"), "{\"100\":{\"secret\":\"x\"}}",
+	    "BOM ignored" },
+	{ INI("[100]\r\nsecret=pass\r\n"), "{\"100\":{\"secret\":\"pass\"}}",
+	    "CRLF" },
+	{ INI("[0]\na=1\n[1]\nb=2\n"), "[{\"a\":\"1\"},{\"b\":\"2\"}]",
+	    "numeric sections make a list" },
+	{ INI("[100]\nqualify=yes\nnat=no\nx=true\ny=null\n"),
 	    "{\"100\":{\"qualify\":\"yes\",\"nat\":\"no\",\"x\":\"true\","
 	    "\"y\":\"null\"}}",
-	    "raw values are not typed");
-}
+	    "raw values are not typed" },
+};
 
 /* Rules of zend_ini_scanner.l / zend_ini_parser.y beyond the spec. */
-static void
-scanner_rules(void)
-{
-	ini_is("# a=b\n[s]\n", "{\"# a\":\"b\",\"s\":[]}",
-	    "'#' is a label character");
-	ini_is("# see (docs)\n[s]\n", "FAIL", "'#' line with ( fails");
-	ini_is("[s]\nyes\n", "FAIL", "bare yes is a syntax error");
-	ini_is("[s]\nnone=1\n", "FAIL", "key none is a syntax error");
-	ini_is("[s]\nnobody=1\n", "{\"s\":{\"nobody\":\"1\"}}",
-	    "a longer label wins over no");
-	ini_is("  [s]\na=1\n", "FAIL", "space-indented section is an offset");
-	ini_is("\t[s]\na=1\n", "{\"s\":{\"a\":\"1\"}}", "tab-indented section");
-	ini_is(
-	    "[s] a=1\n", "{\"s\":{\"a\":\"1\"}}", "entry on the section line");
-	ini_is("[]\na=1\n", "{\"\":{\"a\":\"1\"}}", "empty section name");
-	ini_is("[s]\na\tb=1\n", "{\"s\":{\"b\":\"1\"}}",
-	    "tab splits a label: the first word is bare");
-	ini_is("[s]\nk=\"a;b\" ; c\n", "{\"s\":{\"k\":\"a;b\"}}",
-	    "quoted value, then a comment");
-	ini_is("[s]\nk=\"a\" ;c \"d\"\n", "{\"s\":{\"k\":\"a\\\" ;c \\\"d\"}}",
-	    "a later quote cancels the comment");
-	ini_is("[s]\rk=v\r", "{\"s\":{\"k\":\"v\"}}", "CR line ends");
-	ini_is("[s]\nk=v\n\0z=1\n", "{\"s\":{\"k\":\"v\",\"\\u0000z\":\"1\"}}",
-	    "NUL is a label character");
-	ini_is("[s]\nk=a\0b\n", "{\"s\":{\"k\":\"a\\u0000b\"}}",
-	    "NUL inside a value kept");
-	ini_is("[s]\nk=1\n;c=2", "{\"s\":{\"k\":\"1\"}}",
-	    "comment without a line end");
-	ini_is("[s]\nk=;a=b", "FAIL",
-	    "value ';' with no line end after it: the scan stops mid-statement");
-	ini_is("[s]\nk=v;c", "{\"s\":{\"k\":\"v\"}}",
-	    "comment after a value at the end of the input");
-	ini_is("[s]\nnull", "{\"s\":[]}",
-	    "a label running to the end of the input ends it");
-	ini_is("[s]\nNull\n", "FAIL", "bool words ignore case");
-	ini_is("[s]\nx]y=1\n", "{\"s\":{\"x]y\":\"1\"}}",
-	    "']' is a label character");
-	ini_is("\xef\xbb\xbf", "[]", "BOM alone is a bare label");
-	ini_is("[s]\nk=1\n[t]\n[s]\n", "{\"s\":[],\"t\":[]}",
-	    "a replaced section keeps its place");
-	ini_is("s=1\n[s]\nk=2\n", "{\"s\":{\"k\":\"2\"}}",
-	    "a section replaces a scalar");
-	ini_is("[s]\n=1\n", "FAIL", "line starting with = fails");
-	ini_is("[s]\nk=\"\n", "{\"s\":{\"k\":\"\\\"\"}}", "lone quote");
-	ini_is("[s]]\n", "{\"s\":[]}", "']' after a section: a bare label");
-	ini_is("[s](\n", "FAIL", "'(' after a section fails");
-}
+static const struct ini_case scanner_rules[] = {
+	{ INI("# a=b\n[s]\n"), "{\"# a\":\"b\",\"s\":[]}",
+	    "'#' is a label character" },
+	{ INI("# see (docs)\n[s]\n"), "FAIL", "'#' line with ( fails" },
+	{ INI("[s]\nyes\n"), "FAIL", "bare yes is a syntax error" },
+	{ INI("[s]\nnone=1\n"), "FAIL", "key none is a syntax error" },
+	{ INI("[s]\nnobody=1\n"), "{\"s\":{\"nobody\":\"1\"}}",
+	    "a longer label wins over no" },
+	{ INI("  [s]\na=1\n"), "FAIL", "space-indented section is an offset" },
+	{ INI("\t[s]\na=1\n"), "{\"s\":{\"a\":\"1\"}}",
+	    "tab-indented section" },
+	{ INI("[s] a=1\n"), "{\"s\":{\"a\":\"1\"}}",
+	    "entry on the section line" },
+	{ INI("[]\na=1\n"), "{\"\":{\"a\":\"1\"}}", "empty section name" },
+	{ INI("[s]\na\tb=1\n"), "{\"s\":{\"b\":\"1\"}}",
+	    "tab splits a label: the first word is bare" },
+	{ INI("[s]\nk=\"a;b\" ; c\n"), "{\"s\":{\"k\":\"a;b\"}}",
+	    "quoted value, then a comment" },
+	{ INI("[s]\nk=\"a\" ;c \"d\"\n"), "{\"s\":{\"k\":\"a\\\" ;c \\\"d\"}}",
+	    "a later quote cancels the comment" },
+	{ INI("[s]\rk=v\r"), "{\"s\":{\"k\":\"v\"}}", "CR line ends" },
+	{ INI("[s]\nk=v\n\0z=1\n"), "{\"s\":{\"k\":\"v\",\"\\u0000z\":\"1\"}}",
+	    "NUL is a label character" },
+	{ INI("[s]\nk=a\0b\n"), "{\"s\":{\"k\":\"a\\u0000b\"}}",
+	    "NUL inside a value kept" },
+	{ INI("[s]\nk=1\n;c=2"), "{\"s\":{\"k\":\"1\"}}",
+	    "comment without a line end" },
+	{ INI("[s]\nk=;a=b"), "FAIL",
+	    "value ';' with no line end after it: the scan stops mid-statement" },
+	{ INI("[s]\nk=v;c"), "{\"s\":{\"k\":\"v\"}}",
+	    "comment after a value at the end of the input" },
+	{ INI("[s]\nnull"), "{\"s\":[]}",
+	    "a label running to the end of the input ends it" },
+	{ INI("[s]\nNull\n"), "FAIL", "bool words ignore case" },
+	{ INI("[s]\nx]y=1\n"), "{\"s\":{\"x]y\":\"1\"}}",
+	    "']' is a label character" },
+	{ INI("\xef\xbb\xbf"), "[]", "BOM alone is a bare label" },
+	{ INI("[s]\nk=1\n[t]\n[s]\n"), "{\"s\":[],\"t\":[]}",
+	    "a replaced section keeps its place" },
+	{ INI("s=1\n[s]\nk=2\n"), "{\"s\":{\"k\":\"2\"}}",
+	    "a section replaces a scalar" },
+	{ INI("[s]\n=1\n"), "FAIL", "line starting with = fails" },
+	{ INI("[s]\nk=\"\n"), "{\"s\":{\"k\":\"\\\"\"}}", "lone quote" },
+	{ INI("[s]]\n"), "{\"s\":[]}", "']' after a section: a bare label" },
+	{ INI("[s](\n"), "FAIL", "'(' after a section fails" },
+};
 
 /* label[offset]= (ZEND_INI_PARSER_POP_ENTRY). */
-static void
-offsets(void)
-{
-	ini_is("[s]\nk[x]=1\nk[y]=2\n",
-	    "{\"s\":{\"k\":{\"x\":\"1\",\"y\":\"2\"}}}", "k[x]=");
-	ini_is("[s]\nk[2]=a\nk[]=b\n",
-	    "{\"s\":{\"k\":{\"2\":\"a\",\"3\":\"b\"}}}", "k[2]= then k[]=");
-	ini_is("[s]\nk[ ]=a\n", "{\"s\":{\"k\":[\"a\"]}}", "k[ ]= pushes");
-	ini_is("[s]\nk[\"a b\"]=1\n", "{\"s\":{\"k\":{\"a b\":\"1\"}}}",
-	    "double-quoted offset");
-	ini_is("[s]\nk[\"a\\\"b\"]=1\n", "{\"s\":{\"k\":{\"a\\\"b\":\"1\"}}}",
-	    "escape in a double-quoted offset");
-	ini_is("[s]\nk['q r']=1\n", "{\"s\":{\"k\":{\"q r\":\"1\"}}}",
-	    "single-quoted offset");
-	ini_is("[s]\nk[TRUE]=1\nk[null]=2\n",
+static const struct ini_case offsets[] = {
+	{ INI("[s]\nk[x]=1\nk[y]=2\n"),
+	    "{\"s\":{\"k\":{\"x\":\"1\",\"y\":\"2\"}}}", "k[x]=" },
+	{ INI("[s]\nk[2]=a\nk[]=b\n"),
+	    "{\"s\":{\"k\":{\"2\":\"a\",\"3\":\"b\"}}}", "k[2]= then k[]=" },
+	{ INI("[s]\nk[ ]=a\n"), "{\"s\":{\"k\":[\"a\"]}}", "k[ ]= pushes" },
+	{ INI("[s]\nk[\"a b\"]=1\n"), "{\"s\":{\"k\":{\"a b\":\"1\"}}}",
+	    "double-quoted offset" },
+	{ INI("[s]\nk[\"a\\\"b\"]=1\n"), "{\"s\":{\"k\":{\"a\\\"b\":\"1\"}}}",
+	    "escape in a double-quoted offset" },
+	{ INI("[s]\nk['q r']=1\n"), "{\"s\":{\"k\":{\"q r\":\"1\"}}}",
+	    "single-quoted offset" },
+	{ INI("[s]\nk[TRUE]=1\nk[null]=2\n"),
 	    "{\"s\":{\"k\":{\"1\":\"1\",\"2\":\"2\"}}}",
-	    "constants true and null");
-	ini_is("[s]\nk[${X}]=1\n", "{\"s\":{\"k\":[\"1\"]}}",
-	    "${X} in an offset reads as \"\"");
-	ini_is("[s]\nk=1\nk[]=2\n", "{\"s\":{\"k\":[\"2\"]}}",
-	    "k[]= replaces a scalar");
-	ini_is("[s]\nk[]=1\nk=2\n", "{\"s\":{\"k\":\"2\"}}",
-	    "k= replaces an array");
-	ini_is("[s]\n5[]=a\n", "{\"s\":{\"5\":[\"a\"]}}", "numeric label");
-	ini_is("[s]\n05[]=a\n", "{\"s\":{\"05\":[\"a\"]}}",
-	    "label with a leading zero stays a string");
-	ini_is("[s]\nk[]\n", "FAIL", "k[] without =");
-	ini_is("[s]\nk[a;b]=1\n", "FAIL", "; inside an offset");
-	ini_is("[s]\nk[a=1\n", "FAIL", "unclosed offset");
-	ini_is("[s]\nk[x] = \"v\"\n", "{\"s\":{\"k\":{\"x\":\"v\"}}}",
-	    "offset value is raw");
-}
-
-/* Writes a file under tmpdir; returns its path. */
-static const char *
-put(const char *name, const char *text, size_t n)
-{
-	const char *path = arena_printf(A, "%s/%s", tmpdir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd == -1 || write(fd, text, n) != (ssize_t)n)
-		fprintf(
-		    stderr, "cannot write '%s': %s\n", path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	return path;
-}
-
-static const char *
-putz(const char *name, const char *text)
-{
-	return put(name, text, strlen(text));
-}
+	    "constants true and null" },
+	{ INI("[s]\nk[${X}]=1\n"), "{\"s\":{\"k\":[\"1\"]}}",
+	    "${X} in an offset reads as \"\"" },
+	{ INI("[s]\nk=1\nk[]=2\n"), "{\"s\":{\"k\":[\"2\"]}}",
+	    "k[]= replaces a scalar" },
+	{ INI("[s]\nk[]=1\nk=2\n"), "{\"s\":{\"k\":\"2\"}}",
+	    "k= replaces an array" },
+	{ INI("[s]\n5[]=a\n"), "{\"s\":{\"5\":[\"a\"]}}", "numeric label" },
+	{ INI("[s]\n05[]=a\n"), "{\"s\":{\"05\":[\"a\"]}}",
+	    "label with a leading zero stays a string" },
+	{ INI("[s]\nk[]\n"), "FAIL", "k[] without =" },
+	{ INI("[s]\nk[a;b]=1\n"), "FAIL", "; inside an offset" },
+	{ INI("[s]\nk[a=1\n"), "FAIL", "unclosed offset" },
+	{ INI("[s]\nk[x] = \"v\"\n"), "{\"s\":{\"k\":{\"x\":\"v\"}}}",
+	    "offset value is raw" },
+};
 
 static struct buf out;
 
@@ -319,12 +289,12 @@ lordword(const char *env, const char *want, const char *name)
 static void
 auth_cmd(void)
 {
-	const char *m = putz("manager.conf",
+	const char *m = tl_put("manager.conf",
 	    ";\n[general]\nenabled = yes\n\n[admin]\nsecret = amp111\nread = all\n");
-	const char *m2 = putz("manager2.conf",
+	const char *m2 = tl_put("manager2.conf",
 	    "[general]\nenabled=yes\n[noauth]\nread=all\n[mark]\nsecret=pw2\n");
 	const char *mt =
-	    putz("manager3.conf", "[general]\n[admin](!)\nsecret=amp111\n");
+	    tl_put("manager3.conf", "[general]\n[admin](!)\nsecret=amp111\n");
 	const char *head;
 
 	lordword(arena_printf(A, "AMI_CONF_PATH=%s\n", m), "YWRtaW46YW1wMTEx",
@@ -364,13 +334,13 @@ sipext_is(const char *env, const char *want, const char *name)
 static void
 sipextensions(void)
 {
-	const char *pj = putz("pjsip.conf",
+	const char *pj = tl_put("pjsip.conf",
 	    "[transport-udp]\ntype=transport\nprotocol=udp\nbind=0.0.0.0\n"
 	    "[100]\ntype=endpoint\ncontext=from-internal\n"
 	    "transport=transport-udp\nauth=auth100\naors=100\n");
-	const char *sip = putz("sip.conf",
+	const char *sip = tl_put("sip.conf",
 	    "[100]\ndeny=0.0.0.0/0.0.0.0\nsecret=strongpassword\ncallerid=Lowis <100>\n");
-	const char *l1 = putz("latin1.conf", "[100]\ncallerid=\xc7\x61\n");
+	const char *l1 = tl_put("latin1.conf", "[100]\ncallerid=\xc7\x61\n");
 	const char *want_pj =
 	    "{\"transport-udp\":{\"type\":\"transport\",\"protocol\":\"udp\","
 	    "\"bind\":\"0.0.0.0\"},\"100\":{\"type\":\"endpoint\","
@@ -427,9 +397,9 @@ db_is(const char *env, const char *host, const char *user, const char *pw,
 static void
 db_settings(void)
 {
-	const char *is = putz("issabel.conf",
+	const char *is = tl_put("issabel.conf",
 	    "mysqlrootpwd = sec=ret \r\n\namiadminpwd=amp111\n");
-	const char *fp = putz("freepbx.conf",
+	const char *fp = tl_put("freepbx.conf",
 	    "<?php\n$amp_conf['AMPDBUSER'] = 'freepbxuser';\n"
 	    "$amp_conf[\"AMPDBPASS\"] = \"real\";\n"
 	    "// $amp_conf[\"AMPDBPASS\"] = \"old\";\n"
@@ -437,7 +407,7 @@ db_settings(void)
 	    "/* $amp_conf['AMPDBHOST'] = 'block'; */\n"
 	    "$amp_conf[ 'AMPDBHOST' ]\t=\n'db.example.com';\n"
 	    "$amp_conf['datasource'] = '';\n");
-	const char *fq = putz("freepbx2.conf",
+	const char *fq = tl_put("freepbx2.conf",
 	    "<?php $amp_conf['AMPDBUSER'] = 'pa\"ss'; "
 	    "$amp_conf['AMPDBPASS'] = 'x#y//z';\n$amp_conf['AMPDBHOST']='';");
 	const char *base = "DB_USERNAME=u\nDB_HOST=h\n";
@@ -510,43 +480,6 @@ load_json(const char *text)
 	return yajl_tree_parse(text, err, sizeof(err));
 }
 
-/* Decodes standard base64 (the content_b64 of binary fixtures). */
-static size_t
-unbase64(const char *s, char *dst)
-{
-	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned acc = 0, bits = 0;
-	const char *p;
-	size_t n = 0;
-
-	for (; *s != '\0' && *s != '='; s++) {
-		p = strchr(tbl, *s);
-		if (p == NULL)
-			continue;
-		acc = (acc << 6) | (unsigned)(p - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			dst[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return n;
-}
-
-/* mkdir -p of the directories of rel under tmpdir. */
-static void
-mkdirs(const char *rel)
-{
-	char *path = arena_printf(A, "%s/%s", tmpdir, rel), *p;
-
-	for (p = path + strlen(tmpdir) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		(void)mkdir(path, 0755);
-		*p = '/';
-	}
-}
-
 /* Writes one fixture entry; returns 0, or -1 if it is unusable. */
 static int
 fixture(yajl_val e)
@@ -564,15 +497,13 @@ fixture(yajl_val e)
 		data = arena_strdup(A, text);
 		n = strlen(text);
 	} else if (b64 != NULL) {
-		data = arena_alloc(A, strlen(b64));
-		n = unbase64(b64, data);
+		data = fpx_base64_decode(A, b64, strlen(b64), &n);
 	} else {
 		return 0;
 	}
 	if ((long long)n != YAJL_GET_INTEGER(size))
 		return -1; /* a NUL byte the tree parser cut */
-	mkdirs(path);
-	put(path, data, n);
+	tl_putn(path, data, n);
 	return 0;
 }
 
@@ -727,41 +658,24 @@ golden(void)
 	yajl_tree_free(base);
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rmtree(const char *dir)
-{
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int
 main(void)
 {
 	A = arena_new();
 	buf_init(&out, 1 << 22);
 	reply_write = capture;
-	str_copy(tmpdir, "/tmp/t_ini.XXXXXX", sizeof(tmpdir));
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
-	spec_keys();
-	spec_values();
-	spec_structure();
-	scanner_rules();
-	offsets();
+	tmpdir = tl_tmpdir("t_ini");
+	ini_cases(spec_keys, nitems(spec_keys));
+	ini_cases(spec_values, nitems(spec_values));
+	ini_cases(spec_structure, nitems(spec_structure));
+	ini_cases(scanner_rules, nitems(scanner_rules));
+	ini_cases(offsets, nitems(offsets));
 	auth_cmd();
 	sipextensions();
 	db_settings();
 	db_defaults();
 	golden();
-	rmtree(tmpdir);
+	tl_rmtmp();
 	arena_free(A);
 	return done_testing();
 }

@@ -92,15 +92,23 @@ invalid_utf8(void)
 	    "JW_UTF8: raw UTF-8, raw slash, U+FFFD");
 }
 
+/*
+ * Checks that the double formatter fmt writes want for v; the check is
+ * named pre, v, post ("json_encode(0.1) = 0.1").
+ */
 static void
-dbl(double v, const char *want)
+formats(void (*fmt)(double, char *, size_t), const char *pre, const char *post,
+    double v, const char *want)
 {
 	char out[64], name[96];
 
-	json_format_double(v, out, sizeof(out));
-	snprintf(name, sizeof(name), "json_encode(%.17g) = %s", v, want);
+	fmt(v, out, sizeof(out));
+	snprintf(name, sizeof(name), "%s%.17g%s = %s", pre, v, post, want);
 	is_str(out, want, name);
 }
+
+#define dbl(v, want)  formats(json_format_double, "json_encode(", ")", v, want)
+#define pstr(v, want) formats(php_double_str, "(string) ", "", v, want)
 
 static double
 bits(uint64_t b)
@@ -146,16 +154,6 @@ doubles(void)
 	dbl(NAN, "0");
 	json_format_double(1.0 / 3, small, sizeof(small));
 	is_str(small, "0.33", "json_format_double respects size");
-}
-
-static void
-pstr(double v, const char *want)
-{
-	char out[64], name[96];
-
-	php_double_str(v, out, sizeof(out));
-	snprintf(name, sizeof(name), "(string) %.17g = %s", v, want);
-	is_str(out, want, name);
 }
 
 static void

@@ -7,28 +7,15 @@
 #include <string.h>
 
 #include "arena.h"
-#include "buf.h"
 #include "json.h"
 #include "pv.h"
 #include "tap.h"
+#include "testlib.h"
 
 static struct arena *A;
 
 /* Returns json_encode(v) (JW_PHP) as an arena string. */
-static const char *
-enc(const struct pv *v)
-{
-	struct buf b;
-	struct jw w;
-	char *s;
-
-	buf_init(&b, 1 << 20);
-	jw_init(&w, &b, JW_PHP);
-	pv_encode(&w, v);
-	s = arena_strdup(A, w.failed || w.error ? "(failed)" : buf_cstr(&b));
-	buf_free(&b);
-	return s;
-}
+#define enc(v) tl_json(A, (v), JW_PHP)
 
 static void
 iv(const char *s, int64_t want)

@@ -24,6 +24,7 @@
 #include "limits.h"
 #include "reply.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define STREAM_AT (32 * 1024)
 
@@ -32,7 +33,6 @@ static struct buf out;	/* what reached the client */
 static struct buf body; /* the worker's reply buffer */
 static int writes;	/* calls of the sink */
 static int fail_from;	/* the sink fails from this call on, 0 never */
-static char tmpdir[64];
 static int (*fcgx_default)(void *, const char *, size_t); /* reply.c's */
 
 static int
@@ -492,22 +492,22 @@ write_failures(void)
 	ok(reply_finish(&rp) == -1, "stream: then reply_finish returns -1");
 }
 
-/* Writes n bytes of a pattern to a file under tmpdir; returns its fd. */
+/* Writes n bytes of a pattern to a scratch file; returns its fd. */
 static int
 tmpfile_(const char *name, size_t n, char **data)
 {
-	const char *path = arena_printf(A, "%s/%s", tmpdir, name);
 	char *d = arena_alloc(A, n + 1);
+	const char *path;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < n; i++)
 		d[i] = (char)('a' + i % 26);
 	d[n] = '\0';
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, d, n) != (ssize_t)n ||
-	    lseek(fd, 0, SEEK_SET) != 0)
-		printf("# cannot write %s: %s\n", path, strerror(errno));
+	path = tl_putn(name, d, n);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		printf("# cannot open %s: %s\n", path, strerror(errno));
 	*data = d;
 	return fd;
 }
@@ -610,9 +610,7 @@ main(void)
 	buf_init(&body, LIM_REPLY_MAX);
 	fcgx_default = reply_write;
 	reply_write = sink;
-	memcpy(tmpdir, "/tmp/t_reply.XXXXXX", 20);
-	if (mkdtemp(tmpdir) == NULL)
-		return 1;
+	tl_tmpdir("t_reply");
 	init_and_defaults();
 	text_and_json();
 	body_switch();
@@ -627,10 +625,7 @@ main(void)
 	write_failures();
 	files();
 	fcgx_sink();
-	unlink(arena_printf(A, "%s/old", tmpdir));
-	unlink(arena_printf(A, "%s/big", tmpdir));
-	unlink(arena_printf(A, "%s/short", tmpdir));
-	rmdir(tmpdir);
+	tl_rmtmp();
 	buf_free(&body);
 	buf_free(&out);
 	arena_free(A);

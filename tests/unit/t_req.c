@@ -14,13 +14,14 @@
 #include <fcgiapp.h>
 
 #include "arena.h"
-#include "buf.h"
 #include "conf.h"
 #include "json.h"
 #include "limits.h"
 #include "pv.h"
 #include "req.h"
 #include "tap.h"
+#include "testlib.h"
+#include "util.h"
 
 static struct arena *A, *D;
 
@@ -33,47 +34,31 @@ static struct conf C = {
 	.value_max = 16,
 };
 
-/* A request from FastCGI parameters ("NAME=value", up to a NULL). */
+/*
+ * A request from FastCGI parameters ("NAME=value", up to a NULL): with e,
+ * after req_init, its verdict in *e.  mkreq(...) and init(e, ...) add the
+ * NULL.
+ */
+#define mkreq(...)   req_of(NULL, __VA_ARGS__, (const char *)NULL)
+#define init(e, ...) req_of(e, __VA_ARGS__, (const char *)NULL)
+
 static struct req *
-vmkreq(const char *p, va_list ap)
+req_of(enum err *e, const char *p, ...)
 {
 	struct req *r = arena_zalloc(A, sizeof(*r));
 	char **envp = arena_zalloc(A, 32 * sizeof(*envp));
 	size_t n = 0;
+	va_list ap;
 
+	va_start(ap, p);
 	for (; p != NULL && n < 31; p = va_arg(ap, const char *))
 		envp[n++] = arena_strdup(A, p);
+	va_end(ap);
 	r->arena = A;
 	r->conf = &C;
 	r->envp = envp;
-	return r;
-}
-
-static struct req *
-mkreq(const char *p, ...)
-{
-	struct req *r;
-	va_list ap;
-
-	va_start(ap, p);
-	r = vmkreq(p, ap);
-	va_end(ap);
-	return r;
-}
-
-/* req_init on the parameters; returns the request, its verdict in *e. */
-#define init(e, ...) init_(e, __VA_ARGS__, (const char *)NULL)
-
-static struct req *
-init_(enum err *e, const char *p, ...)
-{
-	struct req *r;
-	va_list ap;
-
-	va_start(ap, p);
-	r = vmkreq(p, ap);
-	va_end(ap);
-	*e = req_init(r);
+	if (e != NULL)
+		*e = req_init(r);
 	return r;
 }
 
@@ -122,28 +107,13 @@ feed(struct feed *f, const char *body, size_t n, size_t chunk)
 }
 
 /* json_encode(v) with raw UTF-8, "(null)" or "(failed)". */
-static const char *
-enc(const struct pv *v)
-{
-	struct buf b;
-	struct jw w;
-	const char *s;
-
-	if (v == NULL)
-		return "(null)";
-	buf_init(&b, 1 << 20);
-	jw_init(&w, &b, JW_UTF8);
-	pv_encode(&w, v);
-	s = arena_strdup(A, w.error ? "(failed)" : buf_cstr(&b));
-	buf_free(&b);
-	return s;
-}
+#define enc(v) tl_json(A, (v), JW_UTF8)
 
 static void
 param(void)
 {
 	struct req *r = mkreq("QUERY_STRING=a=1", "EMPTY=", "DUP=first",
-	    "DUP=second", "QUERY_STRINGX=no", "NOEQUALS", (const char *)NULL);
+	    "DUP=second", "QUERY_STRINGX=no", "NOEQUALS");
 	struct req none = { .envp = NULL };
 
 	is_str(req_param(r, "QUERY_STRING"), "a=1",
@@ -300,6 +270,7 @@ init_clen(void)
 	clen_is("99999999999999999999", E_OK, INT64_MAX);
 }
 
+/* The public error message: req_error formats it, req_error_bytes copies. */
 static void
 error_msg(void)
 {
@@ -318,14 +289,6 @@ error_msg(void)
 	    "req_error truncates at LIM_ERRMSG - 1 bytes");
 	req_error(r, E_BADREQ, "%s", "");
 	ok(r->errlen == 0 && r->errmsg[0] == '\0', "req_error: empty message");
-}
-
-static void
-error_bytes(void)
-{
-	struct req *r = mkreq((const char *)NULL);
-	char big[LIM_ERRMSG * 2];
-
 	is_int(req_error_bytes(r, E_PROTO, "bad: ", "a\0b\xff\xc3", 5), E_PROTO,
 	    "req_error_bytes returns its error");
 	ok(r->errlen == 10 && memcmp(r->errmsg, "bad: a\0b\xff\xc3", 10) == 0 &&
@@ -379,18 +342,37 @@ parse_query(void)
 	r = query("", &e);
 	ok(e == E_OK && r->get != NULL && strcmp(enc(r->get), "[]") == 0,
 	    "req_parse_query: empty query is an empty array");
-	r = query("a=1&b=2&c=3&d=4", &e);
-	is_int(e, E_OK, "req_parse_query: params_max parameters pass");
-	r = query("a=1&b=2&c=3&d=4&e=5", &e);
-	is_int(e, E_TOOLARGE, "req_parse_query: one more is E_TOOLARGE");
-	is_str(r->errmsg, "more than 4 parameters",
-	    "req_parse_query: its message");
-	r = query("v=0123456789abcdef", &e);
-	is_int(e, E_OK, "req_parse_query: value_max bytes pass");
-	r = query("v=0123456789abcdefg", &e);
-	is_int(e, E_BADREQ, "req_parse_query: one more is E_BADREQ");
-	is_str(r->errmsg, "value of 'v' longer than 16 bytes",
-	    "req_parse_query: value_max message");
+}
+
+/* The limits of the configuration (C), and the messages past them. */
+static void
+parse_query_limits(void)
+{
+	static const struct {
+		const char *q;
+		enum err want;
+		const char *name, *msg;
+	} cases[] = {
+		{ "a=1&b=2&c=3&d=4", E_OK, "params_max parameters pass", NULL },
+		{ "a=1&b=2&c=3&d=4&e=5", E_TOOLARGE,
+		    "params_max + 1 is E_TOOLARGE", "more than 4 parameters" },
+		{ "v=0123456789abcdef", E_OK, "value_max bytes pass", NULL },
+		{ "v=0123456789abcdefg", E_BADREQ, "value_max + 1 is E_BADREQ",
+		    "value of 'v' longer than 16 bytes" },
+	};
+	enum err e;
+	struct req *r;
+	size_t i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		r = query(cases[i].q, &e);
+		is_int(e, cases[i].want,
+		    arena_printf(A, "req_parse_query: %s", cases[i].name));
+		if (cases[i].msg != NULL)
+			is_str(r->errmsg, cases[i].msg,
+			    arena_printf(A, "req_parse_query: its message (%s)",
+				cases[i].name));
+	}
 	r = query(arena_printf(A, "%0*d=1", LIM_NAME_MAX + 1, 0), &e);
 	is_int(e, E_BADREQ, "req_parse_query: a name over LIM_NAME_MAX");
 	is_str(r->errmsg,
@@ -689,8 +671,8 @@ main(void)
 	init_query();
 	init_clen();
 	error_msg();
-	error_bytes();
 	parse_query();
+	parse_query_limits();
 	read_body();
 	read_body_limits();
 	body_form();
