@@ -108,3 +108,37 @@ tl_rmtmp(void)
 	arena_free(tl_arena);
 	tl_arena = NULL;
 }
+
+static void
+feed_fill(FCGX_Stream *s)
+{
+	struct tl_feed *f = s->data;
+	size_t n = f->len - f->off;
+
+	if (n == 0) {
+		s->isClosed = 1;
+		return;
+	}
+	if (f->chunk > 0 && n > f->chunk)
+		n = f->chunk;
+	s->rdNext = s->stopUnget = f->data + f->off;
+	s->stop = s->rdNext + n;
+	f->off += n;
+	f->fills++;
+}
+
+FCGX_Stream *
+tl_feed(struct tl_feed *f, struct arena *a, const char *body, size_t n,
+    size_t chunk)
+{
+	memset(f, 0, sizeof(*f));
+	f->data = arena_alloc(a, n + 1);
+	memcpy(f->data, body, n);
+	f->len = n;
+	f->chunk = chunk;
+	f->s.isReader = 1;
+	f->s.fillBuffProc = feed_fill;
+	f->s.data = f;
+	f->s.rdNext = f->s.stop = f->s.stopUnget = f->data;
+	return &f->s;
+}

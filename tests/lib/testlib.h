@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <fcgiapp.h>
+
 struct arena;
 struct pv;
 
@@ -43,5 +45,21 @@ const char *tl_put(const char *name, const char *text);
  * returned above are gone with it.
  */
 void tl_rmtmp(void);
+
+/*
+ * A libfcgi reader stream on memory, for request bodies: the bytes are
+ * handed out chunk at a time (0: all at once), then the stream ends.
+ * fills counts the handouts; off and len may be changed between reads.
+ */
+struct tl_feed {
+	FCGX_Stream s;
+	unsigned char *data;
+	size_t len, off, chunk;
+	int fills;
+};
+
+/* Sets f up on a copy (in the arena) of the n bytes at body. */
+FCGX_Stream *tl_feed(struct tl_feed *f, struct arena *a, const char *body,
+    size_t n, size_t chunk);
 
 #endif

@@ -28,6 +28,7 @@
 #include "reply.h"
 #include "req.h"
 #include "tap.h"
+#include "testlib.h"
 
 extern const struct dialect status_dialect;
 
@@ -40,15 +41,8 @@ static struct buf out;	/* what reached the client */
 static struct buf body; /* the worker's reply buffer */
 static char dir[64];
 
-/* Limits for params_validate: value_max is small. */
-static struct conf PC = {
-	.body_max = 1000,
-	.params_max = 50,
-	.nest_max = 8,
-	.value_max = 16,
-	.status_path = "/status",
-	.ping_path = "/ping",
-};
+/* The paths of the status dialect, for route_match. */
+static struct conf PC = { .status_path = "/status", .ping_path = "/ping" };
 
 static int
 sink(void *o, const char *p, size_t n)
@@ -229,44 +223,7 @@ commands(void)
 
 /* ---- dispatch ---- */
 
-struct feed {
-	FCGX_Stream s;
-	unsigned char *data;
-	size_t len, off;
-	int fills;
-};
-
-static void
-feed_fill(FCGX_Stream *s)
-{
-	struct feed *f = s->data;
-	size_t n = f->len - f->off;
-
-	if (n == 0) {
-		s->isClosed = 1;
-		return;
-	}
-	s->rdNext = s->stopUnget = f->data + f->off;
-	s->stop = s->rdNext + n;
-	f->off += n;
-	f->fills++;
-}
-
-static struct feed *
-feed(const char *data)
-{
-	struct feed *f = arena_zalloc(A, sizeof(*f));
-
-	f->len = strlen(data);
-	f->data = (unsigned char *)arena_strdup(A, data);
-	f->s.isReader = 1;
-	f->s.fillBuffProc = feed_fill;
-	f->s.data = f;
-	f->s.rdNext = f->s.stop = f->s.stopUnget = f->data;
-	return f;
-}
-
-static struct feed *last_feed;
+static struct tl_feed *last_feed;
 
 /*
  * Runs a request through req_init, dispatch and reply_finish: FastCGI
@@ -288,7 +245,11 @@ serve(enum err *e, const char *b, const char *p, ...)
 	r->arena = A;
 	r->conf = C;
 	r->envp = envp;
-	last_feed = b ? feed(b) : NULL;
+	last_feed = NULL;
+	if (b != NULL) {
+		last_feed = arena_zalloc(A, sizeof(*last_feed));
+		tl_feed(last_feed, A, b, strlen(b), 0);
+	}
 	r->in = last_feed ? &last_feed->s : NULL;
 	buf_clear(&out);
 	reply_init(&rp, A, &body, NULL);

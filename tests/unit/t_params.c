@@ -35,8 +35,6 @@ static struct conf PC = {
 	.params_max = 50,
 	.nest_max = 8,
 	.value_max = 16,
-	.status_path = "/status",
-	.ping_path = "/ping",
 };
 
 /* The n bytes at s, with bytes outside printable ASCII as \xNN. */
@@ -57,51 +55,62 @@ shown(const char *s, size_t n)
 
 /* ---- validators ---- */
 
-#define VALID(fn, lit, want) valid_is(fn, #fn, lit, sizeof(lit) - 1, want)
+/* A validator's verdict on a literal (its length from the literal). */
+struct vcase {
+	int (*fn)(const char *, size_t);
+	const char *name, *s;
+	size_t n;
+	int want;
+};
 
-static void
-valid_is(int (*fn)(const char *, size_t), const char *name, const char *s,
-    size_t n, int want)
-{
-	ok(fn(s, n) == want, "%s('%s'): %s", name, shown(s, n),
-	    want == 0 ? "accepted" : "refused");
-}
+#define V(fn, lit, want)                            \
+	{                                           \
+		fn, #fn, lit, sizeof(lit) - 1, want \
+	}
+
+static const struct vcase vcases[] = {
+	V(v_digits, "", -1),
+	V(v_digits, "0", 0),
+	V(v_digits, "0123456789", 0),
+	V(v_digits, "/", -1),
+	V(v_digits, ":", -1),
+	V(v_digits, "12a", -1),
+	V(v_digits, "-1", -1),
+	V(v_digits, " 1", -1),
+	V(v_digits, "1\0", -1),
+	V(v_digits, "\xb1", -1),
+	V(v_token, "", -1),
+	V(v_token, "azAZ09_.-", 0),
+	V(v_token, "@", -1),
+	V(v_token, "[", -1),
+	V(v_token, "`", -1),
+	V(v_token, "{", -1),
+	V(v_token, "/", -1),
+	V(v_token, ":", -1),
+	V(v_token, "a b", -1),
+	V(v_token, "a+b", -1),
+	V(v_token, "a\0", -1),
+	V(v_token, "\xc3\xa9", -1),
+	V(v_printable, "", 0),
+	V(v_printable, " ~", 0),
+	V(v_printable, "caf\xc3\xa9 \x80\xff", 0),
+	V(v_printable, "\x1f", -1),
+	V(v_printable, "a\tb", -1),
+	V(v_printable, "a\r", -1),
+	V(v_printable, "\n", -1),
+	V(v_printable, "a\0", -1),
+	V(v_printable, "\x7f", -1),
+};
 
 static void
 validators(void)
 {
-	VALID(v_digits, "", -1);
-	VALID(v_digits, "0", 0);
-	VALID(v_digits, "0123456789", 0);
-	VALID(v_digits, "/", -1);
-	VALID(v_digits, ":", -1);
-	VALID(v_digits, "12a", -1);
-	VALID(v_digits, "-1", -1);
-	VALID(v_digits, " 1", -1);
-	VALID(v_digits, "1\0", -1);
-	VALID(v_digits, "\xb1", -1);
+	const struct vcase *c;
+
+	for (c = vcases; c < vcases + nitems(vcases); c++)
+		ok(c->fn(c->s, c->n) == c->want, "%s('%s'): %s", c->name,
+		    shown(c->s, c->n), c->want == 0 ? "accepted" : "refused");
 	ok(v_digits("12x", 2) == 0, "v_digits reads n bytes only");
-	VALID(v_token, "", -1);
-	VALID(v_token, "azAZ09_.-", 0);
-	VALID(v_token, "@", -1);
-	VALID(v_token, "[", -1);
-	VALID(v_token, "`", -1);
-	VALID(v_token, "{", -1);
-	VALID(v_token, "/", -1);
-	VALID(v_token, ":", -1);
-	VALID(v_token, "a b", -1);
-	VALID(v_token, "a+b", -1);
-	VALID(v_token, "a\0", -1);
-	VALID(v_token, "\xc3\xa9", -1);
-	VALID(v_printable, "", 0);
-	VALID(v_printable, " ~", 0);
-	VALID(v_printable, "caf\xc3\xa9 \x80\xff", 0);
-	VALID(v_printable, "\x1f", -1);
-	VALID(v_printable, "a\tb", -1);
-	VALID(v_printable, "a\r", -1);
-	VALID(v_printable, "\n", -1);
-	VALID(v_printable, "a\0", -1);
-	VALID(v_printable, "\x7f", -1);
 }
 
 /* ---- params_validate ---- */

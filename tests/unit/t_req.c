@@ -62,50 +62,6 @@ req_of(enum err *e, const char *p, ...)
 	return r;
 }
 
-/*
- * A reader stream on memory: the body is handed out chunk bytes at a
- * time, then the stream reports its end.
- */
-struct feed {
-	FCGX_Stream s;
-	unsigned char *data;
-	size_t len, off, chunk;
-	int fills;
-};
-
-static void
-feed_fill(FCGX_Stream *s)
-{
-	struct feed *f = s->data;
-	size_t n = f->len - f->off;
-
-	if (n == 0) {
-		s->isClosed = 1;
-		return;
-	}
-	if (n > f->chunk)
-		n = f->chunk;
-	s->rdNext = s->stopUnget = f->data + f->off;
-	s->stop = s->rdNext + n;
-	f->off += n;
-	f->fills++;
-}
-
-static FCGX_Stream *
-feed(struct feed *f, const char *body, size_t n, size_t chunk)
-{
-	memset(f, 0, sizeof(*f));
-	f->data = arena_alloc(A, n + 1);
-	memcpy(f->data, body, n);
-	f->len = n;
-	f->chunk = chunk;
-	f->s.isReader = 1;
-	f->s.fillBuffProc = feed_fill;
-	f->s.data = f;
-	f->s.rdNext = f->s.stop = f->s.stopUnget = f->data;
-	return &f->s;
-}
-
 /* json_encode(v) with raw UTF-8, "(null)" or "(failed)". */
 #define enc(v) tl_json(A, (v), JW_UTF8)
 
@@ -405,7 +361,7 @@ dirty(void)
 /* A request with a body on a memory stream (chunk bytes per read). */
 static struct req *
 body_req(const char *method, const char *ctype, const char *body, size_t n,
-    size_t chunk, struct feed *f)
+    size_t chunk, struct tl_feed *f)
 {
 	enum err e;
 	struct req *r = init(&e, arena_printf(A, "REQUEST_METHOD=%s", method),
@@ -414,14 +370,14 @@ body_req(const char *method, const char *ctype, const char *body, size_t n,
 
 	if (e != E_OK)
 		printf("# req_init failed: %s\n", r->errmsg);
-	r->in = feed(f, body, n, chunk);
+	r->in = tl_feed(f, A, body, n, chunk);
 	return r;
 }
 
 static void
 read_body(void)
 {
-	struct feed f;
+	struct tl_feed f;
 	struct req *r;
 	enum err e;
 
@@ -476,7 +432,7 @@ static void
 read_body_limits(void)
 {
 	char big[BODY_MAX + 1];
-	struct feed f;
+	struct tl_feed f;
 	struct req *r;
 	enum err e;
 
@@ -507,7 +463,7 @@ static struct req *
 pbody(const char *method, const char *ctype, const char *body, unsigned kinds,
     enum err *e)
 {
-	struct feed *f = arena_zalloc(A, sizeof(*f));
+	struct tl_feed *f = arena_zalloc(A, sizeof(*f));
 	struct req *r = body_req(method, ctype, body, strlen(body), 5, f);
 
 	*e = req_parse_body(r, kinds);
