@@ -2,8 +2,8 @@
  * ami_double: what its files share (usage at the top of main.c).
  *
  *	main.c		the state, the command line
- *	util.c		memory, time, files, JSON, the listener, threads,
- *			the client buffer, the log and the reply buffer
+ *	util.c		memory, time, files, JSON, the listener, the client
+ *			buffer, the log and the reply buffer
  *	script.c	scripted mode: fixtures, scenario rules and faults
  *	golden.c	golden mode: recorded cases replayed
  */
@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #include <yajl_tree.h>
+
+#include "dbl.h"
 
 #define MSG_MAX	    (1024 * 1024) /* client bytes without a message end */
 #define EVENTS_FILE "Events_Originate_Hangup.txt"
@@ -89,12 +91,6 @@ char *xstrndup(const char *s, size_t n);
 /* Seconds on the monotonic clock. */
 double now(void);
 
-/* Sleeps ms milliseconds, signals notwithstanding. */
-void sleep_ms(long ms);
-
-/* Writes all n bytes.  Returns 0 or -1. */
-int send_all(int fd, const char *p, size_t n);
-
 /*
  * Reads the file at path into a NUL-terminated malloc'd buffer and sets
  * *n to its length.  Returns it, or NULL if the file cannot be opened.
@@ -148,9 +144,6 @@ yajl_val jat(yajl_val a, size_t i);
  * not NULL).  Returns the listening socket; dies if it cannot.
  */
 int listen_on(int port, const char *port_file);
-
-/* Runs fn(arg) in a detached thread; dies if it cannot. */
-void spawn(void *(*fn)(void *), void *arg);
 
 /* script.c */
 

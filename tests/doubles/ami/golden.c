@@ -77,29 +77,6 @@ static struct {
 	int used; /* AMI connections of the current case so far */
 } G;
 
-/* Decodes base64 (RFC 4648, padding optional).  Returns the length. */
-static size_t
-b64dec(const char *s, char *out)
-{
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned v = 0, bits = 0;
-	const char *p;
-	size_t n = 0;
-
-	for (; *s != '\0' && *s != '='; s++) {
-		if ((p = strchr(al, *s)) == NULL)
-			continue;
-		v = (v << 6) | (unsigned)(p - al);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)((v >> bits) & 0xff);
-		}
-	}
-	return n;
-}
-
 /* The bytes of a chunk ("data" or "data_b64"); NULL if neither. */
 static char *
 chunk_bytes(yajl_val ch, size_t *n)
@@ -114,7 +91,7 @@ chunk_bytes(yajl_val ch, size_t *n)
 	if (b == NULL)
 		return NULL;
 	out = xmalloc(strlen(b));
-	*n = b64dec(b, out);
+	*n = dbl_b64_decode(b, strlen(b), out);
 	return out;
 }
 
@@ -364,7 +341,7 @@ replay(struct gcl *g, const struct gstep *st, size_t n)
 		if (st[i].need <= count_ends(g->seen.p, g->seen.len)) {
 			if (st[i].data == NULL)
 				return;
-			if (send_all(g->c.fd, st[i].data, st[i].len) == -1)
+			if (dbl_send_all(g->c.fd, st[i].data, st[i].len) == -1)
 				return;
 			i++;
 			continue;
@@ -473,7 +450,7 @@ synth(struct gcl *g, struct gcase *gc)
 	size_t len;
 	int rc, bye;
 
-	send_all(g->c.fd, "Asterisk Call Manager/11.0.0\r\n", 30);
+	dbl_send_all(g->c.fd, "Asterisk Call Manager/11.0.0\r\n", 30);
 	for (;;) {
 		while ((len = client_msg(&g->c)) > 0) {
 			if (moved_on(g->id))
@@ -484,7 +461,7 @@ synth(struct gcl *g, struct gcase *gc)
 			pthread_mutex_unlock(&S.lock);
 			bye = strncmp(o.p, "Response: Goodbye", 17) == 0;
 			client_drop(&g->c, len);
-			if (send_all(g->c.fd, o.p, o.len) == -1 || bye) {
+			if (dbl_send_all(g->c.fd, o.p, o.len) == -1 || bye) {
 				free(o.p);
 				return;
 			}
@@ -554,7 +531,8 @@ gaccept(int lfd)
 	g->idx = G.used++;
 	g->c.n = ++S.nconn;
 	pthread_mutex_unlock(&S.lock);
-	spawn(gserve, g);
+	if (dbl_spawn(gserve, g) != 0)
+		die("pthread_create");
 }
 
 /* Runs golden mode until end; the listener follows the case's state. */
@@ -590,7 +568,7 @@ golden(const char *cases, const char *control, int port, const char *port_file,
 			lfd = -1;
 		}
 		if (lfd == -1) {
-			sleep_ms(20);
+			dbl_sleep_ms(20);
 			continue;
 		}
 		p.fd = lfd;

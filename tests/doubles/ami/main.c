@@ -39,10 +39,12 @@
  * This file holds the state and main(); ami_double.h lists the others.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "ami_double.h"
 
 struct ami_state S = { .user = "admin",
@@ -69,45 +71,37 @@ usage(void)
 /* The command line. */
 struct args {
 	const char *port_file, *scenario, *log, *golden, *control, *fixtures;
-	long lifetime, port;
+	const char *version;
+	long lifetime, port, auth_delay_ms;
 };
 
-/* Sets one option; returns -1 if it is unknown. */
-static int
-option(struct args *o, const char *a, const char *v)
-{
-	if (strcmp(a, "--port") == 0)
-		o->port = strtol(v, NULL, 10);
-	else if (strcmp(a, "--port-file") == 0)
-		o->port_file = v;
-	else if (strcmp(a, "--fixtures") == 0)
-		o->fixtures = v;
-	else if (strcmp(a, "--scenario") == 0)
-		o->scenario = v;
-	else if (strcmp(a, "--log") == 0)
-		o->log = v;
-	else if (strcmp(a, "--lifetime") == 0)
-		o->lifetime = strtol(v, NULL, 10);
-	else if (strcmp(a, "--version") == 0)
-		S.version = S.version_arg = v;
-	else if (strcmp(a, "--auth-delay-ms") == 0)
-		S.auth_delay_ms = strtol(v, NULL, 10);
-	else if (strcmp(a, "--golden") == 0)
-		o->golden = v;
-	else if (strcmp(a, "--control") == 0)
-		o->control = v;
-	else
-		return -1;
-	return 0;
-}
+#define ARG(n, t, m)                                                      \
+	{                                                                 \
+		.name = (n), .type = (t), .off = offsetof(struct args, m) \
+	}
+
+static const struct dbl_opt opts[] = {
+	ARG("port", DBL_LONG, port),
+	ARG("port-file", DBL_STR, port_file),
+	ARG("fixtures", DBL_STR, fixtures),
+	ARG("scenario", DBL_STR, scenario),
+	ARG("log", DBL_STR, log),
+	ARG("lifetime", DBL_LONG, lifetime),
+	ARG("version", DBL_STR, version),
+	ARG("auth-delay-ms", DBL_LONG, auth_delay_ms),
+	ARG("golden", DBL_STR, golden),
+	ARG("control", DBL_STR, control),
+};
 
 int
 main(int argc, char **argv)
 {
 	static char fx[4096];
 	struct args o = { .fixtures = "../shared/fixtures/ami",
-		.lifetime = 300 };
-	int i, lfd;
+		.version = S.version_arg,
+		.lifetime = 300,
+		.auth_delay_ms = S.auth_delay_ms };
+	int lfd;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (getenv("PBXAPI_SHARED") != NULL) {
@@ -115,11 +109,11 @@ main(int argc, char **argv)
 		    fx, sizeof(fx), "%s/fixtures/ami", getenv("PBXAPI_SHARED"));
 		o.fixtures = fx;
 	}
-	for (i = 1; i + 1 < argc; i += 2)
-		if (option(&o, argv[i], argv[i + 1]) == -1)
-			usage();
-	if (i != argc || (o.golden != NULL && o.control == NULL))
+	if (dbl_opt_args(&o, opts, nitems(opts), argc, argv) == -1 ||
+	    (o.golden != NULL && o.control == NULL))
 		usage();
+	S.version = S.version_arg = o.version;
+	S.auth_delay_ms = o.auth_delay_ms;
 	S.start = now();
 	if (o.lifetime <= 0) /* 0: until killed (make demo) */
 		o.lifetime = 10L * 365 * 86400;

@@ -231,15 +231,15 @@ send_garbage(struct client *c, const char *kind)
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
-	rc = send_all(c->fd, o.p, o.len);
+	rc = dbl_send_all(c->fd, o.p, o.len);
 	if (strcmp(kind, "endless") == 0 || strcmp(kind, "neverend") == 0) {
 		out_adds(&o,
 		    strcmp(kind, "endless") == 0
 			? "Message: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 			: "Key: value\r\n");
 		for (i = 0; i < 100000 && rc == 0; i++) {
-			rc = send_all(c->fd, o.p + 19, o.len - 19);
-			sleep_ms(strcmp(kind, "endless") == 0 ? 1 : 10);
+			rc = dbl_send_all(c->fd, o.p + 19, o.len - 19);
+			dbl_sleep_ms(strcmp(kind, "endless") == 0 ? 1 : 10);
 		}
 	}
 	free(o.p);
@@ -255,17 +255,17 @@ deliver(struct client *c, const struct rule *r, const struct out *o)
 	int rc;
 
 	if (is(r, "close-mid-reply")) {
-		send_all(c->fd, o->p,
+		dbl_send_all(c->fd, o->p,
 		    (size_t)r->bytes < o->len ? (size_t)r->bytes : o->len);
 		return -1;
 	}
 	if (is(r, "slow-drip")) {
 		step = r->chunk > 0 ? (size_t)r->chunk : 1;
 		for (i = 0; i < o->len; i += step) {
-			if (send_all(c->fd, o->p + i,
+			if (dbl_send_all(c->fd, o->p + i,
 				i + step > o->len ? o->len - i : step) == -1)
 				return -1;
-			sleep_ms(r->delay_ms > 0 ? r->delay_ms : 2);
+			dbl_sleep_ms(r->delay_ms > 0 ? r->delay_ms : 2);
 		}
 		return 0;
 	}
@@ -275,11 +275,11 @@ deliver(struct client *c, const struct rule *r, const struct out *o)
 		out_add(&co, o->p, o->len);
 		for (i = 3; i < S.nevents && i < 6; i++)
 			out_adds(&co, S.events[i]);
-		rc = send_all(c->fd, co.p, co.len);
+		rc = dbl_send_all(c->fd, co.p, co.len);
 		free(co.p);
 		return rc;
 	}
-	return send_all(c->fd, o->p, o->len);
+	return dbl_send_all(c->fd, o->p, o->len);
 }
 
 /* Login: the configured pair, or Authentication failed and a close. */
@@ -299,10 +299,10 @@ login(struct client *c, const char *m, size_t n, const struct rule *r)
 	free(s);
 	free(ev);
 	if (!good) {
-		sleep_ms(S.auth_delay_ms);
+		dbl_sleep_ms(S.auth_delay_ms);
 		f = must("Login_AuthFailed");
 		with_id(&o, f->reply, f->rlen, c->id);
-		send_all(c->fd, o.p, o.len);
+		dbl_send_all(c->fd, o.p, o.len);
 		free(o.p);
 		return -1;
 	}
@@ -373,7 +373,7 @@ chatter(struct client *c, size_t *k)
 		return 0;
 	e = S.events[*k % S.nevents];
 	(*k)++;
-	return send_all(c->fd, e, strlen(e));
+	return dbl_send_all(c->fd, e, strlen(e));
 }
 
 /* Serves one scripted connection. */
@@ -394,7 +394,7 @@ serve(void *arg)
 	if (is(cr, "garbage"))
 		snprintf(greet, sizeof(greet), "HTTP/1.1 400 Bad Request\r\n");
 	if ((!is(cr, "stall") || cr->greet) &&
-	    send_all(c->fd, greet, strlen(greet)) == -1)
+	    dbl_send_all(c->fd, greet, strlen(greet)) == -1)
 		goto out;
 	ms = is(cr, "chatty") ? (int)cr->interval_ms : 100; /* 0: a flood */
 	while (rc == 0) {
@@ -609,6 +609,7 @@ scripted(int lfd, double end)
 		pthread_mutex_lock(&S.lock);
 		c->n = ++S.nconn;
 		pthread_mutex_unlock(&S.lock);
-		spawn(serve, c);
+		if (dbl_spawn(serve, c) != 0)
+			die("pthread_create");
 	}
 }

@@ -1,7 +1,6 @@
 /*
  * What both modes of ami_double share: memory, time, files, the client
- * buffer, the JSON-lines log, replies, JSON members, the listener and
- * threads.
+ * buffer, the JSON-lines log, replies, JSON members and the listener.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -73,33 +72,6 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* Writes all n bytes.  Returns 0 or -1. */
-int
-send_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 char *
 slurp(const char *path, size_t *n)
 {
@@ -123,26 +95,6 @@ slurp(const char *path, size_t *n)
 
 /* ---- the JSON-lines log ---- */
 
-/* Writes the n bytes at s as a JSON string, bytes >= 0x80 as \u00XX. */
-static void
-json_bytes(FILE *fp, const char *s, size_t n)
-{
-	unsigned char c;
-	size_t i;
-
-	fputc('"', fp);
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
-
 /* Logs a received message (its headers parsed leniently) or an event. */
 void
 log_line(const struct client *c, const char *event, const char *raw, size_t n)
@@ -156,10 +108,10 @@ log_line(const struct client *c, const char *event, const char *raw, size_t n)
 	fprintf(S.log, "{\"conn\":%d,\"t\":%.6f", c->n, now() - S.start);
 	if (event != NULL) {
 		fprintf(S.log, ",\"event\":\"%s\",\"partial\":", event);
-		json_bytes(S.log, raw, n);
+		dbl_json_str(S.log, raw, n);
 	} else {
 		fputs(",\"raw\":", S.log);
-		json_bytes(S.log, raw, n);
+		dbl_json_str(S.log, raw, n);
 		fputs(",\"headers\":[", S.log);
 		for (line = raw; line < end; line = nl + 1) {
 			if ((nl = memchr(line, '\n', (size_t)(end - line))) ==
@@ -172,9 +124,9 @@ log_line(const struct client *c, const char *event, const char *raw, size_t n)
 				;
 			fputs(first ? "[" : ",[", S.log);
 			first = 0;
-			json_bytes(S.log, line, (size_t)(colon - line));
+			dbl_json_str(S.log, line, (size_t)(colon - line));
 			fputc(',', S.log);
-			json_bytes(S.log, v,
+			dbl_json_str(S.log, v,
 			    (size_t)(nl - v) -
 				(nl > v && nl[-1] == '\r' && nl != end));
 			fputc(']', S.log);
@@ -366,17 +318,4 @@ listen_on(int port, const char *port_file)
 	printf("ami_double: listening on 127.0.0.1:%d\n", ntohs(sin.sin_port));
 	fflush(stdout);
 	return fd;
-}
-
-void
-spawn(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t at;
-	pthread_t t;
-
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &at, fn, arg) != 0)
-		die("pthread_create");
-	pthread_attr_destroy(&at);
 }

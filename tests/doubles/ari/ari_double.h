@@ -2,7 +2,7 @@
  * ari_double: what its files share (usage at the top of main.c).
  *
  *	main.c		the state, the control file, the listener, main()
- *	util.c		files, sockets, time, JSON text and base64
+ *	util.c		strings, files, time and JSON text
  *	conn.c		a connection: requests, the request log, faults
  *	rest.c		the captures: replies, auth and routing
  *	channels.c	the stateful /ari/channels family
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "dbl.h"
 
 #define HEAD_MAX    (64 * 1024)
 #define BODY_MAX    (1024 * 1024)
@@ -126,9 +127,6 @@ void copyn(char *dst, size_t size, const char *s, size_t n);
 /* Seconds since the start. */
 double elapsed(void);
 
-/* Sleeps ms milliseconds, signals notwithstanding. */
-void sleep_ms(long ms);
-
 /*
  * Reads the file at path (at most FILE_MAX bytes) into a NUL-terminated
  * malloc'd buffer and sets *len.  Returns it, or NULL if it cannot be
@@ -136,17 +134,11 @@ void sleep_ms(long ms);
  */
 char *slurp(const char *path, size_t *len);
 
-/* Writes all n bytes.  Returns 0 or -1. */
-int write_all(int fd, const char *p, size_t n);
-
 /* Appends the bytes as a JSON string of code points U+0000-U+00FF. */
 void jstr(struct buf *b, const char *s, size_t n);
 
 /* Appends s JSON-escaped as Asterisk writes strings (UTF-8 raw). */
 void jesc(struct buf *b, const char *s);
-
-/* Decodes base64 into out (n bytes at most).  Returns the length. */
-size_t b64_decode(const char *s, size_t n, char *out);
 
 /* The string member key of obj (in S.arena), or NULL if none or null. */
 const char *pv_s(const struct pv *obj, const char *key);

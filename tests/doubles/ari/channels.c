@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "util.h"
 #include "ari_double.h"
 
 struct chan {
@@ -28,36 +29,35 @@ static char *
 chan_json(const char *id, const char *name, const char *cname, const char *cnum,
     const char *ctx, const char *exten, const char *app, const char *data)
 {
+	/* The JSON text before each value, and the value (escaped). */
+	const char *part[][2] = {
+		{ "{\"id\":\"", id },
+		{ "\",\"name\":\"", name },
+		{ "\",\"state\":\"Up\",\"protocol_id\":\"\",\"caller\":"
+		  "{\"name\":\"",
+		    cname },
+		{ "\",\"number\":\"", cnum },
+		{ "\"},\"connected\":{\"name\":\"", cname },
+		{ "\",\"number\":\"", cnum },
+		{ "\"},\"accountcode\":\"\",\"dialplan\":{\"context\":\"",
+		    ctx },
+		{ "\",\"exten\":\"", exten },
+		{ "\",\"priority\":1,\"app_name\":\"", app },
+		{ "\",\"app_data\":\"", data },
+	};
 	char when[64];
 	struct buf b;
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t i;
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000+0000", &tm);
 	buf_init(&b, (size_t)-1);
-	buf_adds(&b, "{\"id\":\"");
-	jesc(&b, id);
-	buf_adds(&b, "\",\"name\":\"");
-	jesc(&b, name);
-	buf_adds(&b,
-	    "\",\"state\":\"Up\",\"protocol_id\":\"\",\"caller\":"
-	    "{\"name\":\"");
-	jesc(&b, cname);
-	buf_adds(&b, "\",\"number\":\"");
-	jesc(&b, cnum);
-	buf_adds(&b, "\"},\"connected\":{\"name\":\"");
-	jesc(&b, cname);
-	buf_adds(&b, "\",\"number\":\"");
-	jesc(&b, cnum);
-	buf_adds(&b, "\"},\"accountcode\":\"\",\"dialplan\":{\"context\":\"");
-	jesc(&b, ctx);
-	buf_adds(&b, "\",\"exten\":\"");
-	jesc(&b, exten);
-	buf_adds(&b, "\",\"priority\":1,\"app_name\":\"");
-	jesc(&b, app);
-	buf_adds(&b, "\",\"app_data\":\"");
-	jesc(&b, data);
+	for (i = 0; i < nitems(part); i++) {
+		buf_adds(&b, part[i][0]);
+		jesc(&b, part[i][1]);
+	}
 	buf_printf(
 	    &b, "\"},\"creationtime\":\"%s\",\"language\":\"en\"}", when);
 	return b.data;

@@ -222,19 +222,19 @@ send_reply(struct conn *c, const struct ctl *f)
 		for (; n > 0; p += k, n -= k) {
 			k = n < (size_t)f->drip_bytes ? n
 						      : (size_t)f->drip_bytes;
-			if (write_all(c->fd, p, k) == -1)
+			if (dbl_send_all(c->fd, p, k) == -1)
 				return -1;
-			sleep_ms(f->drip_ms);
+			dbl_sleep_ms(f->drip_ms);
 		}
 		return c->q.close ? -1 : 0;
 	}
 	if (strcmp(f->fault, "truncate") == 0) {
 		k = f->cut > 0 && (size_t)f->cut < n ? (size_t)f->cut
 						     : half_body(p, n);
-		write_all(c->fd, p, k);
+		dbl_send_all(c->fd, p, k);
 		return -1;
 	}
-	if (write_all(c->fd, p, n) == -1)
+	if (dbl_send_all(c->fd, p, n) == -1)
 		return -1;
 	if (strcmp(f->fault, "length-mismatch") == 0) {
 		stall(c->fd);
@@ -260,7 +260,7 @@ serve_one(struct conn *c)
 	if (strcmp(f.fault, "close") == 0 || strncmp(f.fault, "refuse", 6) == 0)
 		return -1;
 	if (strcmp(f.fault, "garbage") == 0) {
-		write_all(c->fd, junk, sizeof(junk) - 1);
+		dbl_send_all(c->fd, junk, sizeof(junk) - 1);
 		return -1;
 	}
 	if (strcmp(f.fault, "stall") == 0) {

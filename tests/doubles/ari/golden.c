@@ -32,7 +32,7 @@ chunk_data(const struct pv *ch, size_t *n)
 		return s != NULL ? s : "";
 	}
 	out = arena_alloc(S.arena, strlen(s) + 1);
-	*n = b64_decode(s, strlen(s), out);
+	*n = dbl_b64_decode(s, strlen(s), out);
 	return out;
 }
 
@@ -150,7 +150,7 @@ replay(int fd, const struct gconn *g, struct buf *received)
 				shutdown(fd, SHUT_WR);
 				return;
 			}
-			if (write_all(fd, g->steps[i].data, g->steps[i].len))
+			if (dbl_send_all(fd, g->steps[i].data, g->steps[i].len))
 				return;
 			i++;
 			continue;

@@ -55,6 +55,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "util.h"
 #include "ari_double.h"
 
 struct ari_state S = { .opt = { .lifetime = -1,
@@ -195,19 +197,6 @@ wanted(void)
 	return strcmp(S.cur.fault, "refuse") != 0;
 }
 
-static void
-spawn(void *(*fn)(void *), void *arg)
-{
-	pthread_t t;
-	pthread_attr_t at;
-
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &at, fn, arg) != 0)
-		die("pthread_create failed");
-	pthread_attr_destroy(&at);
-}
-
 /* A new connection: its job, under the control read at accept. */
 static void
 accepted(int fd)
@@ -225,7 +214,8 @@ accepted(int fd)
 		j->idx = S.used++;
 		snprintf(j->id, sizeof(j->id), "%s", S.cur_case);
 		pthread_mutex_unlock(&S.lock);
-		spawn(golden_conn, j);
+		if (dbl_spawn(golden_conn, j) != 0)
+			die("pthread_create failed");
 		return;
 	}
 	if (strcmp(S.cur.fault, "refuse-accept") == 0) {
@@ -237,7 +227,8 @@ accepted(int fd)
 	c->fd = fd;
 	c->n = ++S.nconn;
 	pthread_mutex_unlock(&S.lock);
-	spawn(serve_conn, c);
+	if (dbl_spawn(serve_conn, c) != 0)
+		die("pthread_create failed");
 }
 
 /* inotify on the control file's directory, -1 if none. */
@@ -318,42 +309,30 @@ usage(void)
 	exit(2);
 }
 
+#define OPT(n, t, m)                                                      \
+	{                                                                 \
+		.name = (n), .type = (t), .off = offsetof(struct opts, m) \
+	}
+
+static const struct dbl_opt opts[] = {
+	OPT("port", DBL_INT, port),
+	OPT("port-file", DBL_STR, port_file),
+	OPT("lifetime", DBL_LONG, lifetime),
+	OPT("log", DBL_STR, log),
+	OPT("fixtures", DBL_STR, fixtures),
+	OPT("user", DBL_STR, user),
+	OPT("secret", DBL_STR, secret),
+	OPT("fault", DBL_STR, fault),
+	OPT("channels", DBL_LONG, channels),
+	OPT("control", DBL_STR, control),
+	OPT("golden", DBL_STR, golden),
+};
+
 static void
 options(int argc, char **argv)
 {
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (v == NULL)
-			usage();
-		i++;
-		if (strcmp(k, "--port") == 0)
-			S.opt.port = (int)strtol(v, NULL, 10);
-		else if (strcmp(k, "--port-file") == 0)
-			S.opt.port_file = v;
-		else if (strcmp(k, "--lifetime") == 0)
-			S.opt.lifetime = strtol(v, NULL, 10);
-		else if (strcmp(k, "--log") == 0)
-			S.opt.log = v;
-		else if (strcmp(k, "--fixtures") == 0)
-			S.opt.fixtures = v;
-		else if (strcmp(k, "--user") == 0)
-			S.opt.user = v;
-		else if (strcmp(k, "--secret") == 0)
-			S.opt.secret = v;
-		else if (strcmp(k, "--fault") == 0)
-			S.opt.fault = v;
-		else if (strcmp(k, "--channels") == 0)
-			S.opt.channels = strtol(v, NULL, 10);
-		else if (strcmp(k, "--control") == 0)
-			S.opt.control = v;
-		else if (strcmp(k, "--golden") == 0)
-			S.opt.golden = v;
-		else
-			usage();
-	}
+	if (dbl_opt_args(&S.opt, opts, nitems(opts), argc, argv) == -1)
+		usage();
 	if (S.opt.golden != NULL && S.opt.control == NULL)
 		usage();
 	if (S.opt.lifetime < 0) /* a golden run outlasts a test file */

@@ -149,7 +149,7 @@ auth_check(struct conn *c)
 
 	snprintf(want, sizeof(want), "%s:%s", S.opt.user, S.opt.secret);
 	if (a != NULL && strncasecmp(a, "Basic ", 6) == 0) {
-		n = b64_decode(a + 6, strcspn(a + 6, "\r\n"), dec);
+		n = dbl_b64_decode(a + 6, strcspn(a + 6, "\r\n"), dec);
 		dec[n] = '\0';
 		if (strcmp(S.cur.fault, "auth-fail") != 0 &&
 		    strcmp(dec, want) == 0)

@@ -1,11 +1,9 @@
 /*
- * Helpers of ari_double: strings, time, files, sockets, JSON text, base64
- * and the JSON of the fixtures and golden cases.
+ * Helpers of ari_double: strings, time, files, JSON text and the JSON of
+ * the fixtures and golden cases.
  */
-#include <sys/socket.h>
 #include <sys/types.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,23 +57,6 @@ slurp(const char *path, size_t *len)
 	return b.data != NULL ? b.data : strdup("");
 }
 
-int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Appends the bytes as a JSON string of code points U+0000-U+00FF. */
 void
 jstr(struct buf *b, const char *s, size_t n)
@@ -109,38 +90,6 @@ jesc(struct buf *b, const char *s)
 		else
 			buf_addc(b, *s);
 	}
-}
-
-size_t
-b64_decode(const char *s, size_t n, char *out)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned v = 0, bits = 0;
-	size_t i, o = 0;
-	const char *p;
-
-	for (i = 0; i < n && s[i] != '='; i++) {
-		p = strchr(tab, s[i]);
-		if (p == NULL || s[i] == '\0')
-			continue;
-		v = (v << 6) | (unsigned)(p - tab);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((v >> bits) & 0xff);
-		}
-	}
-	return o;
-}
-
-void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 const char *

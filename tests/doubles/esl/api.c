@@ -127,7 +127,7 @@ do_api(struct conn *c, const struct packet *p, const struct fault *f)
 	args += *args == ' ';
 	out = api_output(c, word, args);
 	if (scenario(c, "delay", NULL, delay, sizeof(delay)))
-		msleep(strtol(delay, NULL, 10));
+		dbl_sleep_ms(strtol(delay, NULL, 10));
 	api_response(c, out, f);
 	free(out);
 }

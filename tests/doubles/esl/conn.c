@@ -20,25 +20,6 @@ static const char RUDE[] = "Content-Type: text/rude-rejection\n"
 
 /* ---- log ---- */
 
-static void
-jstr(FILE *fp, const char *s, size_t n)
-{
-	unsigned char ch;
-	size_t i;
-
-	fputc('"', fp);
-	for (i = 0; i < n; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			fputc(ch, fp);
-	}
-	fputc('"', fp);
-}
-
 /* Appends one line with a single write, so processes never interleave. */
 static void
 log_packet(const struct conn *c, const struct packet *p)
@@ -51,19 +32,19 @@ log_packet(const struct conn *c, const struct packet *p)
 	if (c->o->logfile == NULL || (fp = open_memstream(&text, &len)) == NULL)
 		return;
 	fprintf(fp, "{\"conn\":%d,\"t\":%.6f,\"raw\":", c->n, now());
-	jstr(fp, p->raw, p->rawlen);
+	dbl_json_str(fp, p->raw, p->rawlen);
 	fprintf(fp, ",\"command\":");
-	jstr(fp, p->cmd, strlen(p->cmd));
+	dbl_json_str(fp, p->cmd, strlen(p->cmd));
 	fprintf(fp, ",\"headers\":[");
 	for (i = 0; i < p->nh; i++) {
 		fprintf(fp, "%s[", i ? "," : "");
-		jstr(fp, p->hname[i], strlen(p->hname[i]));
+		dbl_json_str(fp, p->hname[i], strlen(p->hname[i]));
 		fputc(',', fp);
-		jstr(fp, p->hval[i], strlen(p->hval[i]));
+		dbl_json_str(fp, p->hval[i], strlen(p->hval[i]));
 		fputc(']', fp);
 	}
 	fprintf(fp, "],\"body\":");
-	jstr(fp, p->body ? p->body : "", p->blen);
+	dbl_json_str(fp, p->body ? p->body : "", p->blen);
 	fprintf(fp, "}\n");
 	fclose(fp);
 	fd = open(

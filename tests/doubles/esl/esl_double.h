@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "dbl.h"
+
 #define HEAD_MAX  (1024 * 1024)
 #define BODY_MAX  (16 * 1024 * 1024)
 #define LINE_MAX_ 4096
@@ -52,9 +54,6 @@ struct conn {
 
 /* Seconds since the epoch, to the microsecond. */
 double now(void);
-
-/* Sleeps ms milliseconds, signals notwithstanding. */
-void msleep(long ms);
 
 /* scenario.c */
 

@@ -44,16 +44,16 @@
 
 #include <netinet/in.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "esl_double.h"
 
 static volatile sig_atomic_t stop;
@@ -72,15 +72,6 @@ now(void)
 
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-void
-msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 static int
@@ -140,48 +131,49 @@ usage(void)
 	exit(2);
 }
 
+#define OPT(n, c, t, m)                              \
+	{                                            \
+		.name = (n), .ch = (c), .type = (t), \
+		.off = offsetof(struct opts, m)      \
+	}
+
+static const struct dbl_opt opts[] = {
+	OPT("port-file", 'P', DBL_STR, portfile),
+	OPT("port", 'p', DBL_INT, port),
+	OPT("password", 'w', DBL_STR, password),
+	OPT("log", 'l', DBL_STR, logfile),
+	OPT("lifetime", 't', DBL_INT, lifetime),
+	OPT("auth-timeout", 'a', DBL_INT, auth_timeout),
+	OPT("scenario", 's', DBL_STR, scenario),
+};
+
+/*
+ * Sets o from the command line as getopt_long reads it by the table
+ * opts ("-P FILE", "--port-file FILE", "--port-file=FILE"); usage() at
+ * an unknown option.
+ */
 static void
 options(int argc, char *argv[], struct opts *o)
 {
-	static const struct option longs[] = {
-		{ "port-file", required_argument, NULL, 'P' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "password", required_argument, NULL, 'w' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "lifetime", required_argument, NULL, 't' },
-		{ "auth-timeout", required_argument, NULL, 'a' },
-		{ "scenario", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longs[nitems(opts) + 1] = { { .name = NULL } };
+	char shorts[2 * nitems(opts) + 1] = "";
+	size_t i;
 	int ch;
 
-	while (
-	    (ch = getopt_long(argc, argv, "P:p:w:l:t:a:s:", longs, NULL)) != -1)
-		switch (ch) {
-		case 'P':
-			o->portfile = optarg;
-			break;
-		case 'p':
-			o->port = (int)strtol(optarg, NULL, 10);
-			break;
-		case 'w':
-			o->password = optarg;
-			break;
-		case 'l':
-			o->logfile = optarg;
-			break;
-		case 't':
-			o->lifetime = (int)strtol(optarg, NULL, 10);
-			break;
-		case 'a':
-			o->auth_timeout = (int)strtol(optarg, NULL, 10);
-			break;
-		case 's':
-			o->scenario = optarg;
-			break;
-		default:
+	for (i = 0; i < nitems(opts); i++) {
+		longs[i] = (struct option){ .name = opts[i].name,
+			.has_arg = required_argument,
+			.val = opts[i].ch };
+		shorts[2 * i] = (char)opts[i].ch;
+		shorts[2 * i + 1] = ':';
+	}
+	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		for (i = 0; i < nitems(opts) && opts[i].ch != ch; i++)
+			;
+		if (i == nitems(opts))
 			usage();
-		}
+		dbl_opt_put(o, &opts[i], optarg);
+	}
 }
 
 int

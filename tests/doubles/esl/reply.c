@@ -2,7 +2,6 @@
  * What esl_double sends: events, command replies and API responses, and
  * the faults that bend them.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +13,8 @@
 void
 send_all(int fd, const char *s, size_t n)
 {
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, s, n);
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			_exit(0);
-		}
-		s += w;
-		n -= (size_t)w;
-	}
+	if (dbl_send_all(fd, s, n) == -1)
+		_exit(0);
 }
 
 char *
@@ -138,7 +127,7 @@ reply(struct conn *c, const char *msg, const struct fault *f)
 	if (strcmp(f->mode, "drip") == 0) {
 		for (i = 0; i < n; i++) {
 			send_all(c->fd, msg + i, 1);
-			msleep(strtol(f->arg, NULL, 10));
+			dbl_sleep_ms(strtol(f->arg, NULL, 10));
 		}
 		return;
 	}
@@ -147,7 +136,7 @@ reply(struct conn *c, const char *msg, const struct fault *f)
 		    ? (size_t)(strstr(msg, "\n\n") - msg) + 2
 		    : n;
 		send_all(c->fd, msg, head);
-		msleep(50);
+		dbl_sleep_ms(50);
 		send_all(c->fd, msg + head, n - head);
 		return;
 	}
