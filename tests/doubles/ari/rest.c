@@ -149,7 +149,11 @@ auth_check(struct conn *c)
 
 	snprintf(want, sizeof(want), "%s:%s", S.opt.user, S.opt.secret);
 	if (a != NULL && strncasecmp(a, "Basic ", 6) == 0) {
-		n = dbl_b64_decode(a + 6, strcspn(a + 6, "\r\n"), dec);
+		/* 4 base64 bytes give 3: cap what is decoded to fit dec. */
+		n = strcspn(a + 6, "\r\n");
+		if (n > (sizeof(dec) - 1) / 3 * 4)
+			n = (sizeof(dec) - 1) / 3 * 4;
+		n = dbl_b64_decode(a + 6, n, dec);
 		dec[n] = '\0';
 		if (strcmp(S.cur.fault, "auth-fail") != 0 &&
 		    strcmp(dec, want) == 0)
