@@ -567,6 +567,7 @@ golden(const char *cases, const char *control, int port, const char *port_file,
 			close(lfd);
 			lfd = -1;
 		}
+		dbl_ack(control, "ami", id);
 		if (lfd == -1) {
 			dbl_sleep_ms(20);
 			continue;

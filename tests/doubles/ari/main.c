@@ -260,12 +260,13 @@ static void __attribute__((noreturn)) serve(void)
 {
 	struct pollfd p[2];
 	int lfd = -1, port = S.opt.port, want, fd, ino = watch_control();
-	char ev[4096];
+	char ev[4096], id[sizeof(S.cur_case)];
 
 	for (;;) {
 		pthread_mutex_lock(&S.lock);
 		ctl_read();
 		want = wanted();
+		snprintf(id, sizeof(id), "%s", S.cur_case);
 		pthread_mutex_unlock(&S.lock);
 		if (want && lfd == -1) {
 			lfd = listen_on(port);
@@ -281,6 +282,8 @@ static void __attribute__((noreturn)) serve(void)
 			close(lfd);
 			lfd = -1;
 		}
+		if (S.opt.golden != NULL)
+			dbl_ack(S.opt.control, "ari", id);
 		p[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = ino, .events = POLLIN };
 		if (poll(p, 2, 20) <= 0)

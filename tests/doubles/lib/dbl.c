@@ -132,3 +132,22 @@ dbl_opt_args(
 	}
 	return i == argc ? 0 : -1;
 }
+
+void
+dbl_ack(const char *control, const char *who, const char *id)
+{
+	static char last[512] = "\001";
+	char path[1024], tmp[1100];
+	FILE *fp;
+
+	if (control == NULL || strcmp(last, id) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s.%s.ack", control, who);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "%s\n", id);
+	if (fclose(fp) != 0 || rename(tmp, path) != 0)
+		return;
+	snprintf(last, sizeof(last), "%s", id);
+}

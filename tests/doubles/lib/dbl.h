@@ -37,6 +37,15 @@ void dbl_json_str(FILE *fp, const char *s, size_t n);
  */
 size_t dbl_b64_decode(const char *s, size_t n, char *out);
 
+/*
+ * Golden mode's handshake: once a double serves the case named in the
+ * control file (its listener open or closed as the case wants), it
+ * writes the case's id to "<control>.<who>.ack" (atomically, and only
+ * when the id changed since the last call), so that the harness sends a
+ * case's requests only after every double is ready for it.
+ */
+void dbl_ack(const char *control, const char *who, const char *id);
+
 /* The type of a command-line option's member. */
 enum dbl_type {
 	DBL_STR, /* const char * */
