@@ -67,6 +67,11 @@ static const struct pg_stmt st_ext_details = { "fpx_extension_details",
 	2 };
 static const struct pg_stmt st_destination = { "fpx_destination_details",
 	"SELECT * FROM v_destinations WHERE destination_number = $1", 1 };
+/* For a key limited to a domain: that domain's row first. */
+static const struct pg_stmt st_destination_dom = { "fpx_destination_dom",
+	"SELECT * FROM v_destinations WHERE destination_number = $1 "
+	"ORDER BY domain_uuid::text = $2 DESC",
+	2 };
 static const struct pg_stmt st_cdr_list = { "fpx_cdr_list",
 	"SELECT xml_cdr_uuid, extension_uuid, direction, start_stamp, "
 	"end_stamp, hangup_cause, duration, missed_call, record_name, "
@@ -202,11 +207,17 @@ destination_row(struct jw *w, const struct pg_res *res)
 static enum err
 destination_details(struct req *r, struct reply *rp)
 {
-	const char *vals[1] = { fpx_arg(r, 0) };
+	const char *vals[2] = { fpx_arg(r, 0), fpx_key_domain(r) };
 	struct pg_res *res;
 	enum err e;
 
-	e = fpx_db(r, &st_destination, vals, &res);
+	/*
+	 * The same number may be routed in several domains: a key limited to
+	 * one sees its own domain's row (the reference, without limits, took
+	 * the first row).
+	 */
+	e = fpx_db(r, vals[1] != NULL ? &st_destination_dom : &st_destination,
+	    vals, &res);
 	if (e != E_OK && e != E_BADREQ)
 		return e;
 	if (e == E_BADREQ || pg_nrows(res) == 0)

@@ -104,6 +104,27 @@ t.is_(call({"action": "destination-details", "number": "15035550100"}),
       FORBIDDEN, "destination-details of the other domain's number: 403")
 st, _ = call({"action": "destination-details", "number": "12065550100"})
 t.is_(st, 200, "destination-details of its own number: 200")
+# The same number routed in both domains, the other domain's row first
+# in the table (destination-create refuses a number that exists, so the
+# own domain's copy is made in SQL): each limited key sees its own.
+st, _ = call({"action": "destination-create", "domain_uuid": O,
+              "number": "12065550177", "extension": "100"},
+             key=F.KEY, secret=F.SECRET)
+t.is_(st, 200, "the number routed in the other domain")
+db.sql("CREATE TEMP TABLE d AS SELECT * FROM v_destinations WHERE "
+       "destination_number = '12065550177'; UPDATE d SET destination_uuid "
+       "= gen_random_uuid(), domain_uuid = '%s'; INSERT INTO v_destinations "
+       "SELECT * FROM d;" % D)
+t.is_(db.sql("SELECT count(DISTINCT domain_uuid) FROM v_destinations "
+             "WHERE destination_number = '12065550177';").strip(), "2",
+      "the number is in both domains")
+st, body = call({"action": "destination-details", "number": "12065550177"})
+t.is_((st, isinstance(body, dict) and body.get("domain_uuid")), (200, D),
+      "destination-details of a number in two domains: the key's own row")
+st, body = call({"action": "destination-details", "number": "12065550177"},
+                key=F.KEY, secret=F.SECRET)
+t.is_((st, isinstance(body, dict) and body.get("domain_uuid")), (200, O),
+      "an open key: the first row, as the reference")
 
 # Read-only keys.
 for a in actions:
