@@ -54,8 +54,9 @@ fpx_truthy(const struct req *r, size_t i)
 
 /*
  * Splits "Basic base64(user:password)" as PHP does for PHP_AUTH_USER and
- * PHP_AUTH_PW: lenient base64, the user up to the first ':', each part
- * cut at a NUL.  Returns 0 or -1 (no credentials).
+ * PHP_AUTH_PW (lenient base64, the user up to the first ':'), except that
+ * the password is not cut at a NUL byte: the key check refuses a secret
+ * holding one.  Returns 0 or -1 (no credentials).
  */
 static int
 basic_auth(struct req *r, const char **user, size_t *ulen, const char **pw,
@@ -68,13 +69,13 @@ basic_auth(struct req *r, const char **user, size_t *ulen, const char **pw,
 	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
 		return -1;
 	dec = fpx_base64_decode(r->arena, h + 6, strlen(h + 6), &n);
-	n = strlen(dec);
 	if ((colon = memchr(dec, ':', n)) == NULL)
 		return -1;
 	*user = dec;
 	*ulen = (size_t)(colon - dec);
+	/* All of it: PHP cut the password at a NUL (docs/COMPAT.md). */
 	*pw = colon + 1;
-	*pwlen = strlen(colon + 1);
+	*pwlen = n - *ulen - 1;
 	return 0;
 }
 

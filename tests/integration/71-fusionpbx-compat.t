@@ -49,6 +49,12 @@ t.is_(db.sql("SELECT count(*) FROM rest_api_keys WHERE last_used IS NOT "
              "NULL;").strip(), "0", "refused keys leave last_used alone")
 st, hdr, body = call(dd)
 t.is_(st, 200, "the right secret: 200")
+# PHP cut PHP_AUTH_PW at a NUL; pbxapi takes the whole secret, also when
+# the right one is already in the cache of verified secrets.
+for extra in ("\0", "\0anything"):
+    st, _, body = call(dd, secret=F.SECRET + extra)
+    t.is_((st, body), (401, {"error": "unauthorized"}),
+          "the secret followed by %r: 401" % extra)
 t.is_(hdr.get("content-type"), "application/json", "Content-Type is JSON")
 t.is_(db.sql("SELECT count(*) FROM rest_api_keys WHERE key_uuid = '%s' AND "
              "last_used IS NOT NULL;" % F.KEY).strip(), "1",
