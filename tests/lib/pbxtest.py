@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("PBXAPI_BUILD", os.path.join(ROOT, "build"))
@@ -161,14 +162,45 @@ class Tap:
         sys.exit(1 if self.failed else 0)
 
 
-def tmpdir(prefix="pbxapi-test-"):
-    """A world-readable temporary directory, removed at exit."""
-    if DETACHED:
-        d = os.path.join(RUN_BASE, prefix.replace("pbxapi-", "").strip("-"))
-        shutil.rmtree(d, ignore_errors=True)
+def reachable(path):
+    """Whether other users may pass through every directory above path
+    (a clone under /root, mode 0700, is not)."""
+    p = os.path.abspath(path)
+    while os.path.dirname(p) != p:
+        p = os.path.dirname(p)
+        if not os.stat(p).st_mode & 0o001:
+            return False
+    return True
+
+
+def _detached_dir(name):
+    """Where a detached service keeps its files: RUN_BASE/name, or, when
+    the unprivileged users the services run as cannot reach RUN_BASE, a
+    directory under the system's temporary directory that RUN_BASE/name
+    links to (removed and made anew, like the first)."""
+    d = os.path.join(RUN_BASE, name)
+    if os.path.islink(d):
+        os.unlink(d)
+    shutil.rmtree(d, ignore_errors=True)
+    if reachable(RUN_BASE):
         os.makedirs(d)
         os.chmod(d, 0o755)
         return d
+    top = os.path.join(tempfile.gettempdir(), "pbxapi-demo-%d-%08x" % (
+        os.geteuid(), zlib.crc32(RUN_BASE.encode())))
+    real = os.path.join(top, name)
+    shutil.rmtree(real, ignore_errors=True)
+    os.makedirs(real)
+    os.chmod(top, 0o755)
+    os.chmod(real, 0o755)
+    os.symlink(real, d)
+    return real
+
+
+def tmpdir(prefix="pbxapi-test-"):
+    """A world-readable temporary directory, removed at exit."""
+    if DETACHED:
+        return _detached_dir(prefix.replace("pbxapi-", "").strip("-"))
     d = tempfile.mkdtemp(prefix=prefix)
     os.chmod(d, 0o755)
     if not os.environ.get("PBXAPI_KEEP_TMP"):
@@ -548,16 +580,17 @@ class Postgres:
             _ensure_pg_user()
             runas = ["runuser", "-u", PG_USER, "--"]
             shutil.chown(self.dir, PG_USER)
+        # From a directory the server's user can reach, not the clone.
         subprocess.run(runas + [_pg_bin("initdb"), "-D", data, "-A", "trust",
                                 "-U", "test", "-E", "UTF8", "--no-locale"],
-                       check=True, stdout=subprocess.DEVNULL,
+                       check=True, cwd=self.dir, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off" %
                 (self.dir, self.port))
         subprocess.run(runas + [_pg_bin("pg_ctl"), "-D", data, "-o", opts,
                                 "-l", os.path.join(self.dir, "pg.log"), "-w",
-                                "start"], check=True,
+                                "start"], check=True, cwd=self.dir,
                        stdout=subprocess.DEVNULL)
         self.stop_argv = runas + [_pg_bin("pg_ctl"), "-D", data, "-m",
                                   "immediate", "stop"]
@@ -566,7 +599,7 @@ class Postgres:
                 f.write("\0".join(self.stop_argv))
         else:
             _cleanups.append(lambda: subprocess.run(
-                self.stop_argv, stdout=subprocess.DEVNULL,
+                self.stop_argv, cwd="/", stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL))
 
     def psql(self, sql, db="postgres", check=True):

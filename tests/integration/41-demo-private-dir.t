@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# make demo from a clone whose parent directory others cannot enter (a
+# clone under /root, mode 0700): the services that run as unprivileged
+# users (PostgreSQL, the pool's workers) get directories they can reach,
+# every dialect answers, and demo-stop stops it all.
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pbxtest as T  # noqa: E402
+import fusionpbx as F  # noqa: E402
+
+t = T.Tap(timeout=240)
+top = T.tmpdir("pbxapi-private-")
+os.chmod(top, 0o700)
+root = os.path.join(top, "pbxapi")
+# What deploy/demo/run reads from its clone; the binaries and the shared
+# material come through PBXAPI_BUILD and PBXAPI_SHARED.
+for d in ("deploy", "sql", os.path.join("tests", "lib")):
+    shutil.copytree(os.path.join(T.ROOT, d), os.path.join(root, d),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+t.ok(not T.reachable(root), "the clone's parent is private (mode 0700)")
+port = T.free_port()
+env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD,
+           PBXAPI_SHARED=T.SHARED)
+demo = os.path.join(root, "deploy", "demo", "run")
+r = subprocess.run([sys.executable, demo, "start"], env=env, cwd=root,
+                   capture_output=True, text=True, timeout=180)
+t.is_(r.returncode, 0, "make demo starts from the private clone")
+if r.returncode != 0:
+    print("# " + (r.stdout + r.stderr)[-2000:].replace("\n", "\n# "))
+vals = {}
+for line in T.read(os.path.join(root, "run", "demo",
+                                "endpoints.env")).splitlines():
+    k, _, v = line.partition("=")
+    vals[k] = v.strip("'\"")
+t.is_(vals.get("BASE_URL"), "http://127.0.0.1:%d" % port,
+      "endpoints.env names the base URL")
+web = T.Web()
+web.port = port
+st, _, body = web.request("GET", "/api/api.php?cmd=sippeers",
+                          {"Authorization": vals.get("ELASTIX_KEY", "")})
+t.is_(st, 200, "the ?cmd= dialect answers (sippeers)")
+st, _, body = web.request(
+    "GET", "/api/api.php?cmd=cdrreport&limit=1",
+    {"Authorization": vals.get("ELASTIX_KEY", "")})
+t.is_(st, 200, "its MariaDB answers (cdrreport)")
+st, _, body = web.request(
+    "POST", "/app/rest_api/rest.php",
+    F.auth(vals.get("FUSIONPBX_KEY_ID", ""), vals.get("FUSIONPBX_SECRET", "")),
+    ('{"action":"domain-details","domain_uuid":"%s"}' %
+     vals.get("FUSIONPBX_DOMAIN", "")).encode())
+t.is_(st, 200, "the FusionPBX dialect and its PostgreSQL answer")
+r = subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
+                   capture_output=True, text=True, timeout=60)
+t.is_((r.returncode, r.stdout.strip()), (0, "demo stopped"),
+      "demo-stop stops it")
+t.ok(T.poll(lambda: not os.path.exists(os.path.join(root, "run", "demo",
+                                                    "pids")), 10),
+     "nothing is left running")
+t.done()
