@@ -3,6 +3,7 @@
 # single worker under spawn-fcgi, with a socket from systemd (LISTEN_FDS),
 # daemonized with a pid file, on a TCP socket.
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,9 +36,14 @@ conf = os.path.join(d, "pbxapi.conf")
 # spawn-fcgi drops privileges itself; errors go to its stderr.
 T.write(conf, "API_SECRET_KEY = %s\n" % KEY)
 argv = ["spawn-fcgi", "-n", "-s", sock, "-M", "0666"]
+binary = pool.binary
 if T.IS_ROOT:
     argv += ["-u", T.RUN_USER]
-p = T.spawn(argv + ["--", pool.binary, "-c", conf], log=d + "/spawn.log")
+    # It execs the binary as that user, who may not reach the clone.
+    if not T.reachable(binary):
+        binary = os.path.join(d, "pbxapi")
+        shutil.copy2(pool.binary, binary)
+p = T.spawn(argv + ["--", binary, "-c", conf], log=d + "/spawn.log")
 T.wait_socket(sock)
 
 
