@@ -27,6 +27,10 @@ route_match(const struct route *table, const struct req *r)
 	const char *forced = req_param(r, "PBXAPI_DIALECT"), *path;
 	size_t n;
 
+	/* Empty is unset, like PBXAPI_TENANT (nginx's if_not_empty). */
+	if (forced != NULL && *forced == '\0')
+		forced = NULL;
+
 	for (rt = table; rt->dialect != NULL; rt++) {
 		if (forced != NULL) {
 			if (strcmp(forced, rt->dialect->name) == 0)

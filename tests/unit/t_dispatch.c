@@ -132,6 +132,8 @@ forced_routes(void)
 	    "forced names are case-sensitive");
 	route_is(&c, "/api/api.php", "PBXAPI_DIALECTX=status", E,
 	    "only the parameter of that name forces");
+	route_is(&c, "/api/api.php", "PBXAPI_DIALECT=", E,
+	    "an empty PBXAPI_DIALECT is unset: the path decides");
 }
 
 static const struct dialect d_pre = { .name = "pre" },
