@@ -43,6 +43,20 @@ tap_diag_str(const char *what, const char *s, size_t n)
 }
 
 int
+skip(const char *why, const char *fmt, ...)
+{
+	char name[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	printf("ok %d - %s # SKIP %s\n", ++tap_n, name, why);
+	fflush(stdout);
+	return 1;
+}
+
+int
 is_mem(const char *got, size_t n, const char *want, const char *name)
 {
 	int r = got != NULL && n == strlen(want) && memcmp(got, want, n) == 0;
