@@ -92,6 +92,7 @@ static const struct bitname flag_names[] = {
 	{ P_NONEMPTY, "nonempty" },
 	{ P_NOCTL, "noctl" },
 	{ P_UTF8, "utf8" },
+	{ P_LIST, "list" },
 };
 
 /*
@@ -140,6 +141,10 @@ list_param(FILE *fp, const struct param *p)
 	if (p->def != NULL) {
 		fprintf(fp, "%sdefault=", sep);
 		list_value(fp, p->def);
+		sep = ",";
+	}
+	if (p->alias != NULL) {
+		fprintf(fp, "%salias=%s", sep, p->alias);
 		sep = ",";
 	}
 	if (p->valid != NULL) {

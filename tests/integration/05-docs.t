@@ -35,7 +35,7 @@ DIALECT_DOCS = {
     "status": ["operations.md"],
 }
 MIN_COMMANDS = 35  # 24 elastix, 9 fusionpbx, 2 status when -L came in
-ATTR = r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*)"
+ATTR = r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|alias=[A-Za-z0-9_]+)"
 PARAM = r"[A-Za-z0-9_]+:(?:query|body):(?:str|int):(?:-|%s(?:,%s)*)" % (
     ATTR, ATTR)
 LINE = re.compile(r"([a-z]+) ([A-Za-z0-9_-]+) (ANY|[A-Z]+(?:,[A-Z]+)*) "

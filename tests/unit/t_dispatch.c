@@ -658,7 +658,7 @@ listing(void)
 	ok(strstr(text,
 	       "\nfusionpbx extension-details ANY read "
 	       "domain_uuid:body:str:required "
-	       "extension:body:str:required\n") != NULL,
+	       "extension:body:str:required,alias=extension_uuid\n") != NULL,
 	    "dispatch_list: parameters");
 	full = fopen("/dev/full", "w");
 	if (full == NULL) {
