@@ -67,7 +67,9 @@ struct conf {
 	long max_children, start_servers, min_spare, max_spare;
 	long max_requests;
 	long terminate_ms, slowlog_ms, control_ms;
+	long read_ms; /* request_read_timeout */
 	const char *status_path, *ping_path, *ping_response;
+	const char *status_listen; /* a socket of its own for status/ping */
 	const char *status_allow;
 	const char *status_token;
 

@@ -181,6 +181,7 @@ enum err params_validate(struct req *r);
 
 /* Tables in handlers/registry.c; each ends with a NULL dialect. */
 extern const struct route routes[];
+extern const struct route status_routes[]; /* status and ping only */
 extern const struct dialect *const dialects[];
 
 /* Common validators. */

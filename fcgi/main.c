@@ -120,11 +120,11 @@ run_single(struct conf *c, int fd)
 	if (sb_create() == -1)
 		fatal("cannot map the scoreboard");
 	atomic_store(&sb_pool()->pm, 2);
-	slot = sb_claim(1);
+	slot = sb_claim(1, SB_POOL);
 	atomic_store(&sb_slot((size_t)slot)->pid, getpid());
 	if (priv_drop(c) == -1)
 		return 1;
-	worker_main(c, fd, slot);
+	worker_main(c, fd, slot, SB_POOL);
 }
 
 int
@@ -133,7 +133,7 @@ main(int argc, char *argv[])
 	struct pm_args args = { .use_environ = 1 };
 	const char *path = NULL;
 	int ch, foreground = 0, single = 0, test = 0, fd, inherited_single;
-	int list = 0;
+	int list = 0, status_fd = -1;
 	struct conf *c;
 	struct stat st;
 	char err[512];
@@ -203,16 +203,27 @@ main(int argc, char *argv[])
 	if (open_logs(c, foreground || single) == -1)
 		return 1;
 	conf_warnings(c);
-	if (fd == -1 && (fd = listen_open(c, err, sizeof(err))) == -1) {
+	if (fd == -1 &&
+	    (fd = listen_open(c, c->listen, err, sizeof(err))) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}
-	if (single)
+	if (single) {
+		if (c->status_listen[0] != '\0')
+			log_warnx("pm.status_listen needs the process manager: "
+				  "ignored by a single worker");
 		return run_single(c, fd);
+	}
+	if (c->status_listen[0] != '\0' &&
+	    (status_fd = listen_open(c, c->status_listen, err, sizeof(err))) ==
+		-1) {
+		log_warnx("pm.status_listen: %s", err);
+		return 1;
+	}
 	args.foreground = foreground;
 	if (!foreground)
 		daemonize();
 	if (pidfile_write(c) == -1)
 		log_warn("cannot write pid file '%s'", c->pid_file);
-	return pm_run(c, fd, &args);
+	return pm_run(c, fd, status_fd, &args);
 }

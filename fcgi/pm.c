@@ -32,6 +32,7 @@
 struct child {
 	pid_t pid;
 	unsigned gen;
+	enum sb_role role;
 	uint64_t born_ms;
 	uint64_t quit_ms; /* SIGQUIT sent (retiring), 0 if not */
 	uint64_t term_ms; /* SIGTERM sent */
@@ -42,6 +43,7 @@ struct child {
 
 static struct child kids[SB_SLOTS];
 static struct conf *conf;
+static int status_fd = -1; /* pm.status_listen, -1: none */
 static unsigned gen = 1;
 static int stopping; /* 0, SIGQUIT or SIGTERM */
 static uint64_t stop_ms;
@@ -58,13 +60,14 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Forks a worker on fd: one of the pool, or the status worker. */
 static int
-spawn(int listen_fd)
+spawn(int fd, enum sb_role role)
 {
 	pid_t pid, master = getpid();
 	int slot;
 
-	slot = sb_claim(gen);
+	slot = sb_claim(gen, role);
 	if (slot == -1) {
 		log_warnx("scoreboard full, cannot fork a worker");
 		return -1;
@@ -84,12 +87,15 @@ spawn(int listen_fd)
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
 		    getppid() != master)
 			_exit(1);
-		worker_main(conf, listen_fd, slot);
+		if (role == SB_STATUS)
+			(void)prctl(PR_SET_NAME, "pbxapi-status");
+		worker_main(conf, fd, slot, (int)role);
 	}
 	atomic_store(&sb_slot((size_t)slot)->pid, pid);
 	memset(&kids[slot], 0, sizeof(kids[slot]));
 	kids[slot].pid = pid;
 	kids[slot].gen = gen;
+	kids[slot].role = role;
 	kids[slot].born_ms = now_ms();
 	return 0;
 }
@@ -104,7 +110,8 @@ count(int *total, int *idle, int *active)
 
 	*total = *idle = *active = 0;
 	for (i = 0; i < SB_SLOTS; i++) {
-		if (kids[i].pid == 0 || kids[i].gen != gen || kids[i].quit_ms)
+		if (kids[i].pid == 0 || kids[i].gen != gen || kids[i].quit_ms ||
+		    kids[i].role != SB_POOL)
 			continue;
 		s = sb_slot(i);
 		st = atomic_load(&s->state);
@@ -254,6 +261,19 @@ escalate(uint64_t now)
 	}
 }
 
+/* Returns 1 if the current generation has its status worker. */
+static int
+has_status_worker(void)
+{
+	size_t i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (kids[i].pid != 0 && kids[i].gen == gen &&
+		    !kids[i].quit_ms && kids[i].role == SB_STATUS)
+			return 1;
+	return 0;
+}
+
 /* Keeps the number of current workers where the pm mode wants it. */
 static void
 maintain(int listen_fd, uint64_t now)
@@ -263,12 +283,14 @@ maintain(int listen_fd, uint64_t now)
 
 	if (stopping || now < next_spawn_ms)
 		return;
+	if (status_fd != -1 && !has_status_worker())
+		(void)spawn(status_fd, SB_STATUS);
 	count(&total, &idle, &active);
 	if ((uint64_t)active > atomic_load(&sb_pool()->max_active))
 		atomic_store(&sb_pool()->max_active, (uint64_t)active);
 	if (conf->pm == PM_STATIC) {
 		for (n = total; n < conf->max_children; n++)
-			if (spawn(listen_fd) == -1)
+			if (spawn(listen_fd, SB_POOL) == -1)
 				break;
 		return;
 	}
@@ -285,7 +307,7 @@ maintain(int listen_fd, uint64_t now)
 			}
 		}
 		for (n = 0; n < want; n++)
-			if (spawn(listen_fd) == -1)
+			if (spawn(listen_fd, SB_POOL) == -1)
 				break;
 		if (spawn_rate < SPAWN_RATE_MAX)
 			spawn_rate *= 2;
@@ -296,7 +318,7 @@ maintain(int listen_fd, uint64_t now)
 		/* Retire the oldest idle worker, one per heartbeat. */
 		for (i = 0; i < SB_SLOTS; i++) {
 			if (kids[i].pid == 0 || kids[i].gen != gen ||
-			    kids[i].quit_ms ||
+			    kids[i].quit_ms || kids[i].role != SB_POOL ||
 			    atomic_load(&sb_slot(i)->state) != SB_IDLE)
 				continue;
 			if (oldest == -1 ||
@@ -316,8 +338,10 @@ start_generation(int listen_fd)
 
 	atomic_store(&sb_pool()->gen, gen);
 	atomic_store(&sb_pool()->pm, (int)conf->pm);
+	if (status_fd != -1)
+		(void)spawn(status_fd, SB_STATUS);
 	while (n-- > 0)
-		if (spawn(listen_fd) == -1)
+		if (spawn(listen_fd, SB_POOL) == -1)
 			break;
 }
 
@@ -375,6 +399,13 @@ reload(int listen_fd, const struct pm_args *args)
 		    nc->listen, conf->listen);
 		nc->listen = arena_strdup(nc->arena, conf->listen);
 	}
+	if (strcmp(nc->status_listen, conf->status_listen) != 0) {
+		log_warnx(
+		    "'pm.status_listen' changed to '%s': a restart is needed, the socket stays '%s'",
+		    nc->status_listen, conf->status_listen);
+		nc->status_listen =
+		    arena_strdup(nc->arena, conf->status_listen);
+	}
 	open_logs(nc, args);
 	conf_free(conf);
 	conf = nc;
@@ -431,13 +462,15 @@ children(void)
 }
 
 int
-pm_run(struct conf *c, int listen_fd, const struct pm_args *args)
+pm_run(struct conf *c, int listen_fd, int status_listen_fd,
+    const struct pm_args *args)
 {
 	struct timespec hb = { 0, HEARTBEAT_MS * 1000000L };
 	sigset_t set;
 	int sig;
 
 	conf = c;
+	status_fd = status_listen_fd;
 	if (sb_create() == -1)
 		fatal("cannot map the scoreboard");
 	sigemptyset(&set);

@@ -21,6 +21,7 @@ struct pm_args {
  * Runs the master loop with the socket listen_fd until stopped.  Takes
  * ownership of c.  Returns the exit status.
  */
-int pm_run(struct conf *c, int listen_fd, const struct pm_args *args);
+int pm_run(
+    struct conf *c, int listen_fd, int status_fd, const struct pm_args *args);
 
 #endif

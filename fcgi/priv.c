@@ -31,7 +31,7 @@ nonblock(int fd)
 }
 
 static int
-listen_unix(const struct conf *c, char *errbuf, size_t errlen)
+listen_unix(const struct conf *c, const char *path, char *errbuf, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct passwd *pw;
@@ -42,20 +42,19 @@ listen_unix(const struct conf *c, char *errbuf, size_t errlen)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(c->listen) >= sizeof(sun.sun_path)) {
-		snprintf(
-		    errbuf, errlen, "socket path '%s' too long", c->listen);
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(errbuf, errlen, "socket path '%s' too long", path);
 		return -1;
 	}
-	memcpy(sun.sun_path, c->listen, strlen(c->listen));
+	memcpy(sun.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
-	if (unlink(c->listen) == -1 && errno != ENOENT)
+	if (unlink(path) == -1 && errno != ENOENT)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		goto fail;
-	if (chmod(c->listen, (mode_t)c->listen_mode) == -1)
+	if (chmod(path, (mode_t)c->listen_mode) == -1)
 		goto fail;
 	if (c->listen_owner[0] != '\0') {
 		if ((pw = getpwnam(c->listen_owner)) == NULL) {
@@ -77,32 +76,32 @@ listen_unix(const struct conf *c, char *errbuf, size_t errlen)
 		gid = gr->gr_gid;
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(c->listen, uid, gid) == -1)
+	    chown(path, uid, gid) == -1)
 		goto fail;
 	if (listen(fd, (int)c->backlog) == -1 || nonblock(fd) == -1)
 		goto fail;
 	return fd;
 fail:
-	snprintf(errbuf, errlen, "cannot listen on '%s': %s", c->listen,
-	    strerror(errno));
+	snprintf(
+	    errbuf, errlen, "cannot listen on '%s': %s", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return -1;
 }
 
 static int
-listen_tcp(const struct conf *c, char *errbuf, size_t errlen)
+listen_tcp(const struct conf *c, const char *addr, char *errbuf, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[256], *colon;
 	const char *port;
 	int fd = -1, on = 1, rc;
 
-	snprintf(host, sizeof(host), "%s", c->listen);
+	snprintf(host, sizeof(host), "%s", addr);
 	colon = strrchr(host, ':');
 	if (colon == NULL) {
 		snprintf(host, sizeof(host), "127.0.0.1");
-		port = c->listen;
+		port = addr;
 	} else {
 		*colon = '\0';
 		port = colon + 1;
@@ -119,7 +118,7 @@ listen_tcp(const struct conf *c, char *errbuf, size_t errlen)
 	rc = getaddrinfo(
 	    host[0] && strcmp(host, "*") ? host : NULL, port, &hints, &res);
 	if (rc != 0) {
-		snprintf(errbuf, errlen, "cannot resolve '%s': %s", c->listen,
+		snprintf(errbuf, errlen, "cannot resolve '%s': %s", addr,
 		    gai_strerror(rc));
 		return -1;
 	}
@@ -135,18 +134,18 @@ listen_tcp(const struct conf *c, char *errbuf, size_t errlen)
 		fd = -1;
 	}
 	if (fd == -1)
-		snprintf(errbuf, errlen, "cannot listen on '%s': %s", c->listen,
+		snprintf(errbuf, errlen, "cannot listen on '%s': %s", addr,
 		    strerror(errno));
 	freeaddrinfo(res);
 	return fd;
 }
 
 int
-listen_open(const struct conf *c, char *errbuf, size_t errlen)
+listen_open(const struct conf *c, const char *addr, char *errbuf, size_t errlen)
 {
-	if (c->listen[0] == '/')
-		return listen_unix(c, errbuf, errlen);
-	return listen_tcp(c, errbuf, errlen);
+	if (addr[0] == '/')
+		return listen_unix(c, addr, errbuf, errlen);
+	return listen_tcp(c, addr, errbuf, errlen);
 }
 
 static int

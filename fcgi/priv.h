@@ -7,12 +7,13 @@
 struct conf;
 
 /*
- * Opens the listening socket of c->listen: a path (unix socket, given
- * listen.mode, listen.owner and listen.group) or host:port.  The socket
- * is non-blocking: workers poll before they accept.  Returns the fd, or
- * -1 with a message in errbuf.
+ * Opens a listening socket on addr (c->listen or c->status_listen): a
+ * path (unix socket, given listen.mode, listen.owner and listen.group)
+ * or host:port.  The socket is non-blocking: workers poll before they
+ * accept.  Returns the fd, or -1 with a message in errbuf.
  */
-int listen_open(const struct conf *c, char *errbuf, size_t errlen);
+int listen_open(
+    const struct conf *c, const char *addr, char *errbuf, size_t errlen);
 
 /*
  * Returns the listening socket inherited from systemd (LISTEN_FDS) or

@@ -46,7 +46,7 @@ sb_slot(size_t i)
 }
 
 int
-sb_claim(unsigned gen)
+sb_claim(unsigned gen, enum sb_role role)
 {
 	struct sb_slot *s;
 	size_t i;
@@ -58,6 +58,7 @@ sb_claim(unsigned gen)
 		memset(s, 0, sizeof(*s));
 		atomic_store(&s->state, SB_STARTING);
 		atomic_store(&s->gen, gen);
+		atomic_store(&s->role, (int)role);
 		atomic_store(&s->spawned, (uint64_t)time(NULL));
 		return (int)i;
 	}
@@ -175,6 +176,15 @@ sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem)
 }
 
 void
+sb_self_cancel(void)
+{
+	if (self == NULL)
+		return;
+	atomic_store(&self->started_us, 0);
+	atomic_store(&self->state, SB_IDLE);
+}
+
+void
 sb_view(size_t i, struct sb_view *v)
 {
 	struct sb_slot *s = sb_slot(i);
@@ -185,6 +195,7 @@ sb_view(size_t i, struct sb_view *v)
 		return;
 	v->pid = atomic_load(&s->pid);
 	v->state = atomic_load(&s->state);
+	v->role = atomic_load(&s->role);
 	v->gen = atomic_load(&s->gen);
 	v->spawned = atomic_load(&s->spawned);
 	v->started_us = atomic_load(&s->started_us);

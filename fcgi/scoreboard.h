@@ -14,6 +14,8 @@
 
 #include "limits.h"
 
+enum sb_role { SB_POOL, SB_STATUS };
+
 enum sb_state {
 	SB_FREE,
 	SB_STARTING,
@@ -27,6 +29,7 @@ enum sb_state {
 struct sb_slot {
 	_Atomic int pid;
 	_Atomic int state;
+	_Atomic int role; /* SB_POOL, or SB_STATUS: pm.status_listen's */
 	_Atomic unsigned gen;
 	_Atomic unsigned lock;	     /* odd while the strings change */
 	_Atomic uint64_t spawned;    /* wall clock, seconds */
@@ -58,7 +61,7 @@ struct sb_pool {
 
 /* A consistent copy of a slot's fields, for readers. */
 struct sb_view {
-	int pid, state;
+	int pid, state, role;
 	unsigned gen;
 	uint64_t spawned, started_us, seq, requests, last_us, last_cpu_us;
 	uint64_t last_mem;
@@ -77,7 +80,7 @@ struct sb_pool *sb_pool(void);
 struct sb_slot *sb_slot(size_t i);
 
 /* Master: claims a free slot for a worker about to be forked, or -1. */
-int sb_claim(unsigned gen);
+int sb_claim(unsigned gen, enum sb_role role);
 
 /* Master: frees a slot after its worker was reaped. */
 void sb_release(size_t i);
@@ -91,6 +94,8 @@ void sb_self_request(const char *method, const char *uri, const char *dialect);
 void sb_self_cmd(const char *tenant, const char *cmd);
 void sb_self_op(const char *op);
 void sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem);
+/* A connection ended without a request being answered. */
+void sb_self_cancel(void);
 
 /* Copies slot i consistently into v. */
 void sb_view(size_t i, struct sb_view *v);

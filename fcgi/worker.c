@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -29,23 +30,26 @@
 #include "scoreboard.h"
 #include "worker.h"
 
-#define KEEP_SOFT 1    /* kept-alive connections before leaving new ones */
-#define KEEP_MAX  32   /* kept-alive connections a worker holds at most */
-#define STARVE_MS 5    /* backlog wait before a full worker takes one */
-#define RETIRE_MS 2000 /* how long a leaving worker waits for its conns */
+#define STARVE_MS 5    /* backlog wait before a kept connection is given back */
+#define RETIRE_MS 2000 /* how long giving back a kept connection may take */
 
 struct worker {
 	const struct conf *conf;
 	struct arena *arena;
 	struct buf body;
 	struct pool *pool; /* backend connections, per tenant */
+	const struct route *routes;
 	unsigned long nreq;
+	uint64_t starved; /* since when a new connection waits, 0: none */
 };
 
 static volatile sig_atomic_t quit;
 static volatile sig_atomic_t in_request, headers_sent;
+static volatile sig_atomic_t reading, read_expired;
 static volatile int cur_fd = -1, cur_id;
 static int listen_fd_ = -1;
+static timer_t read_timer;
+static long read_ms; /* request_read_timeout, 0: none */
 
 int
 worker_listen_fd(void)
@@ -104,10 +108,74 @@ headers_left(void)
 }
 
 /*
+ * request_read_timeout: a request must arrive whole (its FastCGI records,
+ * parameters and body) within read_ms of the connection becoming ready.
+ * libfcgi reads with blocking read(2) and no deadline, so a timer
+ * signal ends the read instead: its handler shuts the connection's read
+ * side, the read returns end of file, and libfcgi reports a broken
+ * request.  Only while `reading`: a request already received is never
+ * cut off.
+ */
+static void
+on_read_deadline(int sig)
+{
+	(void)sig;
+	if (reading && cur_fd >= 0) {
+		read_expired = 1;
+		(void)shutdown(cur_fd, SHUT_RD);
+	}
+}
+
+static void
+deadline_arm(int fd)
+{
+	struct itimerspec its;
+
+	cur_fd = fd;
+	read_expired = 0;
+	if (read_ms <= 0)
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = read_ms / 1000;
+	its.it_value.tv_nsec = (read_ms % 1000) * 1000000L;
+	reading = 1;
+	if (timer_settime(read_timer, 0, &its, NULL) == -1)
+		reading = 0;
+}
+
+static void
+deadline_disarm(void)
+{
+	static const struct itimerspec off;
+
+	if (!reading)
+		return;
+	(void)timer_settime(read_timer, 0, &off, NULL);
+	reading = 0;
+}
+
+/* Creates the read deadline's timer; without one, reads have none. */
+static void
+deadline_init(long ms)
+{
+	struct sigevent sev;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGRTMIN;
+	read_ms = ms;
+	if (ms > 0 && timer_create(CLOCK_MONOTONIC, &sev, &read_timer) == -1) {
+		log_warn("timer_create: requests are read without a deadline");
+		read_ms = 0;
+	}
+}
+
+/*
  * Handlers run with SA_RESTART so that libfcgi's reads and writes inside
  * a request are never cut short.  SIGQUIT stays blocked except while the
  * worker waits in ppoll(), so it acts only between requests;
- * SIGALRM (the request timeout) and SIGTERM act at once.  FCGX_Init()
+ * SIGALRM (the request timeout), SIGRTMIN (the read deadline) and
+ * SIGTERM act at once.  FCGX_Init()
  * installs its own handlers for SIGTERM, SIGUSR1 and SIGPIPE; these
  * replace them, so it must run first.  SIGUSR1 (reopen logs) is the
  * master's business: it rolls the workers.
@@ -125,6 +193,8 @@ signals(sigset_t *waitmask)
 	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_read_deadline;
+	sigaction(SIGRTMIN, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -195,7 +265,12 @@ access_line(const struct req *r, const struct reply *rp, uint64_t dur)
 	    r->dialect ? r->dialect->name : "-", r->cmdname ? r->cmdname : "-");
 }
 
-static void
+/*
+ * Reads the rest of the request (its body, under the read deadline) and
+ * answers it.  Returns 0, or -1 if the request did not arrive whole in
+ * time (nothing is answered then, and the connection is closed).
+ */
+static int
 handle(struct worker *w, FCGX_Request *fr)
 {
 	struct req r;
@@ -213,10 +288,23 @@ handle(struct worker *w, FCGX_Request *fr)
 	w->nreq++;
 	request_id(w, &r);
 	log_request(r.id, NULL);
-	reply_init(&rp, w->arena, &w->body, fr->out);
 	e = req_init(&r);
+	/* The whole body now, so that the read deadline covers it. */
 	if (e == E_OK)
-		e = dispatch(&r, &rp);
+		(void)req_read_body(&r);
+	deadline_disarm();
+	if (read_expired) {
+		log_notice("request body not received within "
+			   "request_read_timeout (%ld ms), connection closed",
+		    read_ms);
+		fr->keepConnection = 0;
+		log_request(NULL, NULL);
+		arena_reset(w->arena);
+		return -1;
+	}
+	reply_init(&rp, w->arena, &w->body, fr->out);
+	if (e == E_OK)
+		e = dispatch_on(w->routes, &r, &rp);
 	else {
 		struct jw *jw = reply_json(&rp, JW_UTF8);
 		reply_status(&rp, err_status(e));
@@ -232,190 +320,122 @@ handle(struct worker *w, FCGX_Request *fr)
 	sb_self_state(SB_FINISHING);
 	if (reply_finish(&rp) == -1)
 		log_info("client went away");
+	deadline_arm(fr->ipcFd);
 	drain(fr);
+	deadline_disarm();
 	dur = now_us() - r.start_us;
 	access_line(&r, &rp, dur);
 	log_request(NULL, NULL);
 	sb_self_end(dur, cpu_us() - cpu0, arena_used(w->arena));
 	arena_reset(w->arena);
-}
-
-/*
- * Accepts a connection for libfcgi: the worker accepts itself (the
- * listening socket is non-blocking and shared by all workers), so that a
- * stop signal can never strand a connection inside the library.  Returns
- * the fd or -1.
- */
-static int
-accept_conn(int listen_fd)
-{
-	int fd;
-
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd == -1 && errno != EAGAIN && errno != EINTR &&
-	    errno != ECONNABORTED) {
-		log_warn("accept");
-		usleep(100000);
-	}
-	return fd;
-}
-
-/*
- * A worker keeps the connections the web server leaves open
- * (fastcgi_keep_conn) and serves whichever one carries the next request,
- * taking turns with new connections on the listening socket.
- *
- * With one connection per worker, a worker would sit on a connection the
- * web server may not use again soon while a request waits in the
- * backlog; with many, requests queue behind each other on one busy
- * worker while another is idle.  And closing an idle kept connection
- * races with a request being written to it, which the web server then
- * fails.  So a worker never closes a kept connection while it runs; with
- * KEEP_SOFT of them it stops accepting and leaves new connections to the
- * other workers, unless one has waited in the backlog for STARVE_MS (the
- * web server keeps more connections than the pool has room for): then it
- * takes it anyway, up to KEEP_MAX.
- */
-struct conns {
-	FCGX_Request r[KEEP_MAX];
-	uint64_t starved; /* since when a connection waits, 0: none */
-	unsigned next;	  /* where the readiness scan starts */
-};
-
-static void
-conns_init(struct conns *cs)
-{
-	size_t i;
-
-	memset(cs, 0, sizeof(*cs));
-	/* libfcgi never accepts by itself: its listening socket is -1. */
-	for (i = 0; i < KEEP_MAX; i++)
-		FCGX_InitRequest(&cs->r[i], -1, 0);
-}
-
-/* Returns a free slot (KEEP_MAX if none) and the open count in *open. */
-static size_t
-conns_free(const struct conns *cs, size_t *open)
-{
-	size_t i, slot = KEEP_MAX;
-
-	*open = 0;
-	for (i = 0; i < KEEP_MAX; i++)
-		if (cs->r[i].ipcFd >= 0)
-			(*open)++;
-		else if (slot == KEEP_MAX)
-			slot = i;
-	return slot;
-}
-
-/* Takes a new connection into slot.  Returns the request or NULL. */
-static FCGX_Request *
-conns_take(struct conns *cs, size_t slot, int listen_fd)
-{
-	int fd;
-
-	cs->starved = 0;
-	if ((fd = accept_conn(listen_fd)) < 0)
-		return NULL;
-	cs->r[slot].ipcFd = fd;
-	/* Keep FCGX_Accept_r's internal finish from closing it. */
-	cs->r[slot].keepConnection = 1;
-	return &cs->r[slot];
-}
-
-/* Returns 1 if a connection has waited in the backlog for STARVE_MS. */
-static int
-conns_starving(struct conns *cs, int listen_fd)
-{
-	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-	uint64_t now = now_us();
-
-	if (poll(&pfd, 1, 0) != 1) {
-		cs->starved = 0;
-		return 0;
-	}
-	if (cs->starved == 0)
-		cs->starved = now;
-	return now - cs->starved >= STARVE_MS * 1000;
-}
-
-/*
- * Waits for the next request and returns the request whose connection is
- * ready to read (a kept one, or one just accepted), or NULL on a signal
- * or when there is nothing to do.
- */
-static FCGX_Request *
-next_conn(struct conns *cs, int listen_fd, const sigset_t *waitmask)
-{
-	struct timespec tick = { 0, STARVE_MS * 1000000L / 2 };
-	struct pollfd pfd[KEEP_MAX + 1];
-	size_t map[KEEP_MAX + 1], n = 1, i, k, open, slot;
-	int room, rc;
-
-	slot = conns_free(cs, &open);
-	room = open < KEEP_SOFT;
-	pfd[0].fd = room ? listen_fd : -1;
-	pfd[0].events = POLLIN;
-	for (i = 0; i < KEEP_MAX; i++) {
-		if (cs->r[i].ipcFd < 0)
-			continue;
-		pfd[n].fd = cs->r[i].ipcFd;
-		pfd[n].events = POLLIN;
-		map[n++] = i;
-	}
-	if (quit || (rc = ppoll(pfd, n, room ? NULL : &tick, waitmask)) < 0)
-		return NULL;
-	if (!room && slot < KEEP_MAX && conns_starving(cs, listen_fd))
-		return conns_take(cs, slot, listen_fd);
-	/*
-	 * Take turns among the ready descriptors, the listening socket
-	 * included, so that neither a kept connection nor a new one waits
-	 * while the others stay busy.
-	 */
-	for (k = 0; rc > 0 && k < n; k++) {
-		i = (cs->next + k) % n;
-		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		cs->next = (unsigned)(i + 1);
-		if (i > 0)
-			return &cs->r[map[i]];
-		return conns_take(cs, slot, listen_fd);
-	}
-	return NULL;
-}
-
-/*
- * Serves the request waiting on fr's connection.  Returns 0, or -1 if the
- * connection was closed or broken (libfcgi has closed it then).
- */
-static int
-serve(struct worker *w, FCGX_Request *fr)
-{
-	if (FCGX_Accept_r(fr) < 0)
-		return -1;
-	cur_id = fr->requestId;
-	cur_fd = fr->ipcFd;
-	headers_sent = 0;
-	in_request = 1;
-	sb_self_begin();
-	handle(w, fr);
-	in_request = 0;
-	FCGX_Finish_r(fr);
 	return 0;
 }
 
 /*
- * Leaving, a worker must not simply close its kept connections: the web
- * server may be writing a request to one at that moment, and would fail
- * it.  Instead it writes an empty FCGI_STDERR record on each.  nginx
- * closes an idle cached connection on which anything arrives; one it has
- * just taken for a request reads the record as an empty stderr stream
- * and the reply follows.  So the worker waits, for at most RETIRE_MS,
- * until the web server has closed them all, serving what still arrives
- * and asking again after each reply.
+ * One connection at a time.  A worker accepts a connection (the
+ * listening socket is non-blocking and shared by all workers, and the
+ * worker accepts itself, so that a stop signal never strands a
+ * connection inside libfcgi), serves its request, and closes it, unless
+ * the web server asked to keep it (FCGI_KEEP_CONN, nginx's
+ * fastcgi_keep_conn).  A kept connection stays with its worker, which
+ * serves the next request that arrives on it and nothing else: the web
+ * server never has a request parked behind another one, and a worker that
+ * dies takes only its own request with it.  The price is that a kept
+ * connection holds a worker while it is idle, so when a new connection
+ * has waited in the backlog for STARVE_MS (every worker is busy or kept)
+ * the worker hands its kept connection back to the web server and takes
+ * the new one.
+ *
+ * A worker counts as busy (SB_READING, under request_terminate_timeout)
+ * from the moment a connection is accepted or a kept one becomes
+ * readable, and the request must arrive within request_read_timeout.
  */
 
-/* Writes the empty FCGI_STDERR record that asks nginx to let go. */
+/* Takes a waiting connection into fr.  Returns 1, or 0 if none. */
+static int
+conn_accept(FCGX_Request *fr, int listen_fd)
+{
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			log_warn("accept");
+			usleep(100000);
+		}
+		return 0;
+	}
+	fr->ipcFd = fd;
+	/* Keep FCGX_Accept_r's internal finish from closing it. */
+	fr->keepConnection = 1;
+	return 1;
+}
+
+static void
+conn_close(FCGX_Request *fr)
+{
+	if (fr->ipcFd >= 0)
+		close(fr->ipcFd);
+	fr->ipcFd = -1;
+}
+
+/* Returns 1 if a connection waits in the listening socket's backlog. */
+static int
+backlog(int listen_fd)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * Reads, handles and answers the request on fr's connection.  Returns 1
+ * if a request was answered, else 0.  Either way fr->ipcFd is -1 if the
+ * connection is gone (libfcgi closed it).
+ */
+static int
+serve(struct worker *w, FCGX_Request *fr)
+{
+	int answered;
+
+	sb_self_begin();
+	deadline_arm(fr->ipcFd);
+	/* libfcgi closes without its lingering read (a slow peer could hold
+	 * the worker in it). */
+	fr->detached = 1;
+	if (FCGX_Accept_r(fr) < 0) {
+		deadline_disarm();
+		if (read_expired)
+			log_notice("no complete request within "
+				   "request_read_timeout (%ld ms), connection "
+				   "closed",
+			    read_ms);
+		sb_self_cancel();
+		return 0;
+	}
+	cur_id = fr->requestId;
+	headers_sent = 0;
+	in_request = 1;
+	answered = handle(w, fr) == 0;
+	if (!answered)
+		sb_self_cancel();
+	in_request = 0;
+	fr->detached = 1;
+	FCGX_Finish_r(fr);
+	return answered;
+}
+
+/*
+ * Leaving, or making room, a worker must not simply close a kept
+ * connection: the web server may be writing a request to it at that
+ * moment, and would fail it.  Instead it writes an empty FCGI_STDERR
+ * record.  nginx closes an idle cached connection on which anything
+ * arrives; one it has just taken for a request reads the record as an
+ * empty stderr stream and the reply follows.  So the worker waits, for
+ * at most RETIRE_MS, until the web server has closed it, serving what
+ * still arrives and asking again after each reply.
+ */
 static void
 retire_notice(const FCGX_Request *fr)
 {
@@ -426,78 +446,113 @@ retire_notice(const FCGX_Request *fr)
 }
 
 static void
-conns_retire(struct conns *cs, struct worker *w)
+give_back(struct worker *w, FCGX_Request *fr)
 {
-	struct pollfd pfd[KEEP_MAX];
-	size_t map[KEEP_MAX], n, i;
-	uint64_t end = now_us() + RETIRE_MS * 1000;
-	FCGX_Request *fr;
-	long left;
+	uint64_t end = now_us() + RETIRE_MS * 1000, now;
+	struct pollfd pfd;
 	char c;
 
-	for (i = 0; i < KEEP_MAX; i++)
-		if (cs->r[i].ipcFd >= 0)
-			retire_notice(&cs->r[i]);
-	for (;;) {
-		for (i = 0, n = 0; i < KEEP_MAX; i++) {
-			if (cs->r[i].ipcFd < 0)
-				continue;
-			pfd[n].fd = cs->r[i].ipcFd;
-			pfd[n].events = POLLIN;
-			map[n++] = i;
-		}
-		left = (long)((end - now_us()) / 1000);
-		if (n == 0 || left <= 0 || poll(pfd, n, (int)left) <= 0)
+	retire_notice(fr);
+	while (fr->ipcFd >= 0 && (now = now_us()) < end) {
+		pfd.fd = fr->ipcFd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) <= 0)
 			break;
-		for (i = 0; i < n; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			fr = &cs->r[map[i]];
-			if (recv(pfd[i].fd, &c, 1, MSG_PEEK) <= 0) {
-				close(fr->ipcFd); /* nginx let it go */
-				fr->ipcFd = -1;
-			} else if (serve(w, fr) == 0 && fr->ipcFd >= 0)
-				retire_notice(fr); /* it came back: ask again */
-		}
+		if (recv(fr->ipcFd, &c, 1, MSG_PEEK) <= 0)
+			conn_close(fr); /* the web server let go */
+		else if (serve(w, fr) && fr->ipcFd >= 0)
+			retire_notice(fr); /* it came back: ask again */
 	}
-	for (i = 0; i < KEEP_MAX; i++)
-		if (cs->r[i].ipcFd >= 0)
-			close(cs->r[i].ipcFd);
+	if (fr->ipcFd >= 0) {
+		log_info("a kept connection was not given back within %d ms, "
+			 "closed",
+		    RETIRE_MS);
+		conn_close(fr);
+	}
+}
+
+/*
+ * Waits for the next request: on the kept connection if there is one,
+ * else on the listening socket.  Returns 1 when fr's connection has a
+ * request to read, 0 when there is nothing to do yet, -1 on a signal.
+ */
+static int
+next_request(
+    struct worker *w, FCGX_Request *fr, int listen_fd, const sigset_t *waitmask)
+{
+	struct timespec tick = { 0, STARVE_MS * 1000000L };
+	struct pollfd pfd[2] = { { .fd = listen_fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN } };
+	uint64_t now;
+	char c;
+	int rc;
+
+	if (fr->ipcFd < 0) {
+		if (quit || ppoll(pfd, 1, NULL, waitmask) < 0)
+			return -1;
+		return conn_accept(fr, listen_fd);
+	}
+	/* Kept: make room once a new connection has starved STARVE_MS. */
+	now = now_us();
+	if (!backlog(listen_fd))
+		w->starved = 0;
+	else if (w->starved == 0)
+		w->starved = now;
+	else if (now - w->starved >= STARVE_MS * 1000) {
+		w->starved = 0;
+		give_back(w, fr);
+		return conn_accept(fr, listen_fd);
+	}
+	pfd[0].fd = fr->ipcFd;
+	pfd[1].fd = w->starved ? -1 : listen_fd;
+	rc = ppoll(pfd, 2, w->starved ? &tick : NULL, waitmask);
+	if (quit || rc < 0)
+		return -1;
+	if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if (recv(fr->ipcFd, &c, 1, MSG_PEEK) <= 0) {
+		conn_close(fr); /* the web server let go */
+		return 0;
+	}
+	return 1;
 }
 
 void
-worker_main(const struct conf *c, int listen_fd, int slot)
+worker_main(const struct conf *c, int listen_fd, int slot, int role)
 {
-	static struct conns cs;
 	struct worker w;
-	FCGX_Request *fr;
+	FCGX_Request fr;
 	sigset_t waitmask;
 	unsigned long served = 0;
 
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	signals(&waitmask);
+	deadline_init(c->read_ms);
 	listen_fd_ = listen_fd;
 	reply_on_headers = headers_left;
 	if (slot >= 0)
 		sb_attach((size_t)slot);
 	memset(&w, 0, sizeof(w));
 	w.conf = c;
+	w.routes = role == SB_STATUS ? status_routes : routes;
 	w.arena = arena_new();
 	buf_init(&w.body, LIM_REPLY_MAX);
 	w.pool = pool_new(c->ntenants, c->backoff_ms);
-	conns_init(&cs);
+	/* libfcgi never accepts by itself: its listening socket is -1. */
+	FCGX_InitRequest(&fr, -1, 0);
 	while (!quit) {
 		sb_self_state(SB_IDLE);
-		if ((fr = next_conn(&cs, listen_fd, &waitmask)) == NULL ||
-		    serve(&w, fr) == -1)
+		if (next_request(&w, &fr, listen_fd, &waitmask) != 1 ||
+		    !serve(&w, &fr))
 			continue;
 		if (c->max_requests > 0 &&
 		    ++served >= (unsigned long)c->max_requests)
 			break;
 	}
 	sb_self_state(SB_ENDING);
-	conns_retire(&cs, &w);
+	if (fr.ipcFd >= 0)
+		give_back(&w, &fr);
 	pool_free(w.pool);
 	_exit(0);
 }

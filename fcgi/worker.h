@@ -14,9 +14,10 @@ struct worker;
 
 /*
  * Runs the accept loop on listen_fd until a stop signal, max_requests or
- * a fatal error; never returns.  slot is the scoreboard slot (-1: none).
+ * a fatal error; never returns.  slot is the scoreboard slot (-1: none);
+ * role SB_STATUS serves only the status and ping paths.
  */
-void worker_main(const struct conf *c, int listen_fd, int slot)
+void worker_main(const struct conf *c, int listen_fd, int slot, int role)
     __attribute__((noreturn));
 
 /* Returns the listening socket of this worker. */

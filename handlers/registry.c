@@ -24,6 +24,17 @@ const struct route routes[] = {
 	{ .dialect = NULL },
 };
 
+/* What the status worker (pm.status_listen) serves. */
+const struct route status_routes[] = {
+	{ .path = NULL,
+	    .conf_off = offsetof(struct conf, status_path),
+	    .dialect = &status_dialect },
+	{ .path = NULL,
+	    .conf_off = offsetof(struct conf, ping_path),
+	    .dialect = &status_dialect },
+	{ .dialect = NULL },
+};
+
 const struct dialect *const dialects[] = {
 	&elastix_dialect,
 	&fusionpbx_dialect,

@@ -65,7 +65,7 @@ def setup():
     d = T.tmpdir("pbxapi-bench-fpx-")
     # A new FastCGI connection per request, as in the earlier runs, so
     # that the figures compare; see docs/PERFORMANCE.md.
-    web = T.Nginx(pool, keepalive=False,
+    web = T.Nginx(pool,
                   locations="location /static/ { alias %s/; }" % d)
     return db, pool, web, d, load_s
 

@@ -220,7 +220,7 @@ pool_fields(struct req *r, struct out *o)
 
 	for (i = 0; i < SB_SLOTS; i++) {
 		sb_view(i, &v);
-		if (v.pid == 0 || v.state == SB_FREE)
+		if (v.pid == 0 || v.state == SB_FREE || v.role != SB_POOL)
 			continue;
 		if (v.state == SB_IDLE || v.state == SB_STARTING)
 			idle++;
@@ -309,7 +309,8 @@ status(struct req *r, struct reply *rp)
 		}
 		for (i = 0; i < SB_SLOTS; i++) {
 			sb_view(i, &v);
-			if (v.pid == 0 || v.state == SB_FREE)
+			if (v.pid == 0 || v.state == SB_FREE ||
+			    v.role != SB_POOL)
 				continue;
 			if (o.w != NULL)
 				jw_obj_open(o.w);

@@ -293,6 +293,15 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+def comm(pid):
+    """A process's name (/proc/PID/comm), "" if it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 class Pool:
     """The pbxapi pool, started with a generated pbxapi.conf.
 
@@ -302,9 +311,14 @@ class Pool:
     """
 
     def __init__(self, settings=None, env=None, extra="", binary=None,
-                 start=True, env_file=None, args=()):
+                 start=True, env_file=None, args=(), status_listen=False):
         self.dir = tmpdir("pbxapi-pool-")
         self.sock = os.path.join(self.dir, "pbxapi.sock")
+        # pm.status_listen, as shipped: status and ping on a socket (and
+        # worker) of their own.  Off by default in tests that count
+        # workers; nginx then sends status to the pool's socket.
+        self.status_sock = (os.path.join(self.dir, "pbxapi-status.sock")
+                            if status_listen else None)
         self.conf = os.path.join(self.dir, "pbxapi.conf")
         self.error_log = os.path.join(self.dir, "error.log")
         self.access_log = os.path.join(self.dir, "access.log")
@@ -324,6 +338,8 @@ class Pool:
         }
         if IS_ROOT:
             base["user"] = RUN_USER
+        if self.status_sock:
+            base["pm.status_listen"] = self.status_sock
         base.update(settings or {})
         self.settings = base
         self.env = env or {}
@@ -358,7 +374,7 @@ class Pool:
     def pid(self):
         return self.proc.pid
 
-    def workers(self):
+    def children(self):
         """pids of the master's children."""
         try:
             out = subprocess.run(["pgrep", "-P", str(self.pid)],
@@ -366,6 +382,14 @@ class Pool:
         except OSError:
             return []
         return [int(x) for x in out.split()]
+
+    def workers(self):
+        """pids of the pool's workers (not the status worker)."""
+        return [p for p in self.children() if comm(p) != "pbxapi-status"]
+
+    def status_workers(self):
+        """pids of the status worker (pm.status_listen)."""
+        return [p for p in self.children() if comm(p) == "pbxapi-status"]
 
     def wait_workers(self, n=1, seconds=10):
         wait_for(lambda: len(self.workers()) >= n, seconds,
@@ -449,7 +473,7 @@ class Nginx(Web):
     locations: extra nginx text for the server block.
     """
 
-    def __init__(self, pool, locations="", keepalive=True, port=None,
+    def __init__(self, pool, locations="", keep_conn=False, port=None,
                  snippet=True, server_extra="", tenant="", http_extra=""):
         self.dir = tmpdir("pbxapi-nginx-")
         self.port = port or free_port()
@@ -458,18 +482,25 @@ class Nginx(Web):
         self.error_log = os.path.join(self.dir, "error.log")
         for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
-        # keepalive: True (8 idle connections), False, or a number.
+        # keep_conn: False (as shipped: a FastCGI connection per
+        # request), or how many idle connections nginx keeps with
+        # fastcgi_keep_conn (True: 8).
         ka = ""
-        if keepalive:
-            ka = "keepalive %d;" % (8 if keepalive is True else keepalive)
+        if keep_conn:
+            ka = "keepalive %d;" % (8 if keep_conn is True else keep_conn)
         body = ""
         if snippet:
             # The shipped snippet, with its /etc/pbxapi paths pointed here.
             text = read(os.path.join(ROOT, "deploy", "nginx", "pbxapi.conf"))
             text = text.replace("/etc/pbxapi/nginx/",
                                 os.path.join(ROOT, "deploy", "nginx") + "/")
-            if not keepalive:
-                text = text.replace("fastcgi_keep_conn on;", "")
+            text = text.replace("unix:/run/pbxapi/pbxapi-status.sock",
+                                "unix:" + (getattr(pool, "status_sock", None)
+                                          or pool.sock))
+            if keep_conn:
+                text = text.replace("fastcgi_pass pbxapi;",
+                                    "fastcgi_keep_conn on;\n"
+                                    "    fastcgi_pass pbxapi;")
             write(os.path.join(self.dir, "pbxapi-snippet.conf"), text)
             body = "set $pbxapi_tenant \"%s\";\n        include %s;" % (
                 tenant, os.path.join(self.dir, "pbxapi-snippet.conf"))
