@@ -373,6 +373,19 @@ sipextensions(void)
 		      "nonexistent\nPJSIP_CONF_PATH=%s\n",
 		      pj),
 	    want_pj, "sipextensions: freepbx falls back to the file");
+	sipext_is(
+	    arena_printf(A,
+		"PBX_DRIVER=freepbx\nDB_SOCKET=/nonexistent\n"
+		"CHAN_DRIVER=pjsip\nSIP_CONF_PATH=%s\nPJSIP_CONF_PATH=%s\n",
+		sip, pj),
+	    want_pj,
+	    "sipextensions: freepbx, DB down, CHAN_DRIVER=pjsip: pjsip.conf");
+	sipext_is(arena_printf(A,
+		      "PBX_DRIVER=freepbx\nDB_SOCKET=/nonexistent\n"
+		      "CHAN_DRIVER=sip\nSIP_CONF_PATH=%s\nPJSIP_CONF_PATH=%s\n",
+		      sip, pj),
+	    want_sip,
+	    "sipextensions: freepbx, DB down, CHAN_DRIVER=sip: sip file");
 }
 
 static void
