@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
@@ -43,14 +44,79 @@ def hello(processes):
     return http, server
 
 
-def hello_ceiling(base):
+def hello_runs(base):
+    """The responder without and with kept-alive connections (/hello,
+    /hello-keep), each the median of its runs; 'via' names the
+    location."""
+    wrk(base + "/hello", duration=1)
+    runs = []
+    for loc in ("/hello", "/hello-keep"):
+        r = best_of(lambda loc=loc: wrk(base + loc))
+        r["via"] = loc
+        runs.append(r)
+    return runs
+
+
+def hello_ceiling(base, runs=None):
     """The better of the responder with and without kept-alive
     connections (libfcgi's own accept loop stalls when nginx keeps more
     connections than there are processes)."""
-    wrk(base + "/hello", duration=1)
-    return max(best_of(lambda: wrk(base + "/hello")),
-               best_of(lambda: wrk(base + "/hello-keep")),
-               key=lambda r: r["rps"])
+    return max(runs or hello_runs(base), key=lambda r: r["rps"])
+
+
+def fastcgi_settings(web, location):
+    """How the nginx of web (T.Nginx) passes `location` (e.g. "=
+    /api/api.php") to the pool, read from the configuration it runs (the
+    shipped deploy/nginx/pbxapi.conf as T.Nginx wrote it): {'keep_conn':
+    bool, 'keepalive': idle connections of the upstream or 0, 'text': a
+    phrase for the report}."""
+    text = T.read(web.conf)
+    snippet = os.path.join(web.dir, "pbxapi-snippet.conf")
+    if os.path.exists(snippet):
+        text += "\n" + T.read(snippet)
+    keep = _keep_conn(text, location)
+    m = re.search(r"upstream\s+pbxapi\s*\{[^}]*?keepalive\s+(\d+)", text)
+    ka = int(m.group(1)) if m else 0
+    if keep:
+        phrase = ("`fastcgi_keep_conn on`, which with the upstream's "
+                  "`keepalive %d` keeps FastCGI connections to the "
+                  "workers open" % ka)
+    else:
+        phrase = ("no `fastcgi_keep_conn`, so nginx's default: a new "
+                  "FastCGI connection per request")
+    return {"keep_conn": keep, "keepalive": ka, "text": phrase}
+
+
+def shipped_keep_conn(location):
+    """Whether deploy/nginx/pbxapi.conf sets fastcgi_keep_conn on for
+    `location`."""
+    return _keep_conn(T.read(os.path.join(T.ROOT, "deploy", "nginx",
+                                          "pbxapi.conf")), location)
+
+
+def _keep_conn(text, location):
+    m = re.search(r"location\s+%s\s*\{([^}]*)\}" % re.escape(location),
+                  text)
+    if not m:
+        raise RuntimeError("nginx has no location %s" % location)
+    return bool(re.search(r"^\s*fastcgi_keep_conn\s+on\s*;", m.group(1),
+                          re.M))
+
+
+def reflow(text):
+    """The report text with each paragraph of prose filled to 72 columns
+    (two spaces after a full stop kept); headings, tables and indented
+    code blocks are left as they are."""
+    out = []
+    for block in text.strip("\n").split("\n\n"):
+        if block.startswith(("#", "|", "    ")):
+            out.append(block)
+        else:
+            block = re.sub(r"\.\n", ".  ", block)
+            out.append(textwrap.fill(block.replace("\n", " "), 72,
+                                     break_long_words=False,
+                                     break_on_hyphens=False))
+    return "\n\n".join(out) + "\n"
 
 
 def _secs(v, unit):

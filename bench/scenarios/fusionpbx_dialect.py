@@ -2,12 +2,18 @@
 indexes of sql/pgsql) and originate against the ESL double, each next to
 two ceilings measured in the same run: nginx serving the same response
 bytes as a static file, and pbxapi's own 401 of the same dialect (the
-whole request path without the backends).  Self-contained: it starts its
-PostgreSQL, ESL double, pool and nginx (tests/lib/fusionpbx.py).  By hand
-against any installation: bench/fusionpbx.sh."""
+whole request path without the backends).  cdr-list also against its
+real ceiling: PostgreSQL alone running the same prepared statement with
+the same bound value over as many connections (pgbench).  Self-contained:
+it starts its PostgreSQL, ESL double, pool and nginx
+(tests/lib/fusionpbx.py).  By hand against any installation:
+bench/fusionpbx.sh."""
+import glob
 import json
 import os
 import platform
+import re
+import subprocess
 import time
 
 import lib
@@ -17,6 +23,16 @@ import fusionpbx as F
 WORKERS = 8
 ROWS = int(os.environ.get("BENCH_CDR_ROWS", "1000000"))
 DOMAINS = 10
+# The statement of cdr-list (handlers/fusionpbx/read.c, st_cdr_list),
+# which pbxapi prepares once per connection and runs with the domain
+# bound as text; run() checks it against PostgreSQL's statement log.
+CDR_SQL = ("SELECT xml_cdr_uuid, extension_uuid, direction, start_stamp, "
+           "end_stamp, hangup_cause, duration, missed_call, record_name, "
+           "bridge_uuid, caller_id_name, caller_id_number, "
+           "caller_destination, source_number, destination_number, leg "
+           "FROM v_xml_cdr WHERE domain_uuid = $1 ORDER BY end_stamp DESC "
+           "LIMIT 100")
+TARGET = 0.5  # cdr-list's requests/s at least 0.5x PostgreSQL alone's
 
 GENERATE = """
 INSERT INTO v_xml_cdr (xml_cdr_uuid, domain_uuid, extension_uuid,
@@ -103,16 +119,82 @@ def sequential_ms(client, body, n=200, **kw):
 
 def query_ms(db):
     """PostgreSQL's execution time of cdr-list's query (median of 5)."""
-    sql = ("PREPARE q(uuid) AS SELECT xml_cdr_uuid, extension_uuid, "
-           "direction, start_stamp, end_stamp, hangup_cause, duration, "
-           "missed_call, record_name, bridge_uuid, caller_id_name, "
-           "caller_id_number, caller_destination, source_number, "
-           "destination_number, leg FROM v_xml_cdr WHERE domain_uuid = $1 "
-           "ORDER BY end_stamp DESC LIMIT 100;" +
+    sql = ("PREPARE q(uuid) AS %s;" % CDR_SQL +
            "EXPLAIN ANALYZE EXECUTE q('%s');" % F.DOMAIN * 5)
     times = sorted(float(x.split()[2]) for x in db.sql(sql).splitlines()
                    if x.startswith("Execution Time"))
     return times[len(times) // 2] if times else 0.0
+
+
+def logged_statement(db, request):
+    """What pbxapi runs for request(), from PostgreSQL's statement log:
+    (statement text, its $1), or (None, None) on a shared server."""
+    if not db.pg.owned:
+        return None, None
+    path = os.path.join(db.pg.dir, "pg.log")
+    mark = os.path.getsize(path)
+    db.sql("ALTER SYSTEM SET log_statement = 'all';\n"
+           "SELECT pg_reload_conf();")
+    time.sleep(0.5)
+    try:
+        for _ in range(2):
+            request()
+    finally:
+        db.sql("ALTER SYSTEM RESET log_statement;\n"
+               "SELECT pg_reload_conf();")
+    with open(path, errors="replace") as f:
+        f.seek(mark)
+        log = f.read()
+    text = value = None
+    for m in re.finditer(r"LOG:\s+execute [^:]+: (.*FROM v_xml_cdr .*)\n"
+                         r"(?:.*DETAIL:\s+parameters: \$1 = '([^']*)')?",
+                         log):
+        text, value = m.group(1), m.group(2)
+    if text is None:
+        raise RuntimeError("no cdr-list statement in %s" % path)
+    return text, value
+
+
+def pg_alone(db, d, conns, seconds=None):
+    """pgbench: conns connections running CDR_SQL, prepared, with
+    $1 = F.DOMAIN; p99 from its per-transaction log."""
+    prefix = os.path.join(d, "pgbench")
+    for f in glob.glob(prefix + ".*"):
+        os.unlink(f)
+    out = subprocess.run(
+        ["pgbench", "-n", "-f", os.path.join(d, "cdr-list.sql"), "-c",
+         str(conns), "-j", str(min(2, conns)), "-T",
+         str(seconds or lib.DURATION), "-M", "prepared", "-D",
+         "dom=" + F.DOMAIN, "-l", "--log-prefix", prefix, "-h",
+         db.pg.host, "-p", str(db.pg.port), "-U", "test", db.name],
+        capture_output=True, text=True, cwd=d)
+    m = re.search(r"^tps = ([\d.]+)", out.stdout, re.M)
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    lat = []
+    for f in glob.glob(prefix + ".*"):
+        with open(f) as fh:
+            for line in fh:
+                x = line.split()
+                if len(x) >= 3 and x[2].isdigit():
+                    lat.append(int(x[2]))
+    lat.sort()
+    p99 = lat[max(0, (len(lat) * 99 + 99) // 100 - 1)] / 1000.0 if lat \
+        else 0.0
+    return {"rps": float(m.group(1)) if m else 0.0, "p99_ms": p99,
+            "errors": (int(failed.group(1)) if failed else 0) +
+            (out.returncode != 0), "non2xx": None, "stderr": out.stderr}
+
+
+def db_row(name, r, pg, target=""):
+    """A line of the cdr-list table: r and its ratios to pg."""
+    ratio = r["rps"] / max(pg["rps"], 1e-9)
+    met = ""
+    if target:
+        met = "met" if ratio >= TARGET else "not met"
+    return "| %s | %.0f | %.2f ms | %.2fx | %.2fx | %s | %s | %d / %s |" % (
+        name, r["rps"], r["p99_ms"], ratio,
+        r["p99_ms"] / max(pg["p99_ms"], 1e-9), target, met, r["errors"],
+        "-" if r["non2xx"] is None else r["non2xx"])
 
 
 def row(name, r, static, reject):
@@ -130,8 +212,19 @@ def run():
     orig = {"action": "originate", "domain_uuid": F.DOMAIN,
             "caller_id_number": "+12065550100", "destination_a": "100",
             "destination_b": "12065550199"}
+    stmt, bound = logged_statement(db, lambda: F.call(client, cdr))
+    if stmt is not None and (stmt != CDR_SQL or bound != F.DOMAIN):
+        raise RuntimeError("pbxapi ran %r with $1 = %r, the ceiling runs "
+                           "%r with %r" % (stmt, bound, CDR_SQL, F.DOMAIN))
     out = {name: measure(base, d, name, body, client)
            for name, body in (("cdr-list", cdr), ("originate", orig))}
+    script = CDR_SQL.replace("$1", ":dom") + ";\n"
+    T.write(os.path.join(d, "cdr-list.sql"), script)
+    pg_alone(db, d, lib.CONNECTIONS, seconds=1)
+    pg = lib.best_of(lambda: pg_alone(db, d, lib.CONNECTIONS))
+    pg_few = lib.best_of(lambda: pg_alone(db, d, WORKERS))
+    fcgi = lib.fastcgi_settings(web, "= /app/rest_api/rest.php")
+    shipped = lib.shipped_keep_conn("= /app/rest_api/rest.php")
     seq_cdr = sequential_ms(client, cdr)
     seq_401 = sequential_ms(client, cdr, key="xx", secret="xx")
     pg_ms = query_ms(db)
@@ -146,18 +239,42 @@ def run():
 worker, then cached): `cdr-list` of a domain holding %d of the %d rows of
 `v_xml_cdr` (%d domains; plan: `%s`; load took %.0f s), answering %d bytes
 (100 rows); `originate` against the ESL double (one kept connection per
-worker), answering %d bytes.  %d pbxapi workers behind nginx (a new
-FastCGI connection per request), PostgreSQL %s on a unix socket
-(fsync off), wrk with %d connections, %d s, median of %d runs.  Ceilings
-of the same run: nginx serving the same response bytes as a static file,
-and pbxapi's own 401 of this dialect (no backend).  Machine: %s, %d CPUs.
-By hand against an installation: `bench/fusionpbx.sh`.
+worker), answering %d bytes.  %d pbxapi workers behind nginx (%s),
+PostgreSQL %s on a unix socket (fsync off), wrk with %d connections,
+%d s, median of %d runs.  Ceilings of the same run: nginx serving the
+same response bytes as a static file, and pbxapi's own 401 of this
+dialect (no backend); for `cdr-list` also PostgreSQL alone (below).
+Machine: %s, %d CPUs.  By hand against an installation:
+`bench/fusionpbx.sh`.
 
 | request | requests/s | p99 | of static | of 401 | errors / non-2xx |
 |---|---|---|---|---|---|
 %s
 %s
 %s
+%s
+%s
+%s
+
+`cdr-list` against PostgreSQL alone: pgbench running the statement
+pbxapi runs, as pbxapi runs it (prepared once per connection, the domain
+bound as text), with the same value; the statement and value %s.
+
+    pgbench -n -f cdr-list.sql -c %d -j %d -T %d -M prepared \\
+        -D dom=%s -l
+
+with `cdr-list.sql`:
+
+    %s
+
+requests/s is pgbench's `tps`, p99 the 99th percentile of the latencies
+in its per-transaction log (`-l`); median of %d runs.  Also with %d
+connections (pbxapi holds one per worker).  Ratios are to PostgreSQL
+alone at %d connections; against PostgreSQL alone with %d connections,
+`cdr-list` reaches %.2fx its requests/s.
+
+| measure | requests/s | p99 | requests/s vs DB alone | p99 vs DB alone | target | met | errors / non-2xx |
+|---|---|---|---|---|---|---|---|
 %s
 %s
 %s
@@ -173,14 +290,14 @@ queue behind them: the p99 is the queue, not one request (see the
 sequential figures).  Reaching the target needs about %d requests/s;
 the 401 path, which does no backend work at all, reaches %.0f here.
 
-The runs above use a new FastCGI connection per request, like the runs
-before them.  With `fastcgi_keep_conn on` (as shipped) these POSTs no
+The runs above use %s, like the runs
+before them.  With `fastcgi_keep_conn on` (%s) these POSTs no
 longer fail: a worker never closes a kept connection while it runs, and
 one that leaves hands its connections back first (docs/architecture.md).
 Only a crash or a `request_terminate_timeout` kill still fails the
 requests queued on that worker's connections (issue 8).
 """ % (ROWS // DOMAINS, ROWS, DOMAINS, plan[0].strip() if plan else "?",
-       load_s, c[1], o[1], WORKERS,
+       load_s, c[1], o[1], WORKERS, fcgi["text"],
        db.sql("SHOW server_version;").strip(), lib.CONNECTIONS,
        lib.DURATION, lib.ROUNDS, platform.machine(), os.cpu_count(),
        row("cdr-list", c[2], c[3], c[4]),
@@ -189,7 +306,22 @@ requests queued on that worker's connections (issue 8).
        row("originate", o[2], o[3], o[4]),
        row("originate ceiling: static", o[3], o[3], o[4]),
        row("originate ceiling: 401", o[4], o[3], o[4]),
+       "match pbxapi's in PostgreSQL's statement log of this run"
+       if stmt is not None else "were not checked (a shared server)",
+       lib.CONNECTIONS, min(2, lib.CONNECTIONS), lib.DURATION, F.DOMAIN,
+       script.strip(), lib.ROUNDS, WORKERS, lib.CONNECTIONS, WORKERS,
+       c[2]["rps"] / max(pg_few["rps"], 1e-9),
+       db_row("cdr-list through nginx and pbxapi, %d connections" %
+              lib.CONNECTIONS, c[2], pg, ">= %.1fx" % TARGET),
+       db_row("ceiling: PostgreSQL alone, %d connections" %
+              lib.CONNECTIONS, pg, pg),
+       db_row("PostgreSQL alone, %d connections" % WORKERS, pg_few, pg),
        seq_cdr, seq_401, pg_ms, rss / 1024.0,
-       lib.CONNECTIONS * 1000 // 20, c[4]["rps"])
+       lib.CONNECTIONS * 1000 // 20, c[4]["rps"],
+       "a new FastCGI connection per request" if not fcgi["keep_conn"]
+       else "kept FastCGI connections",
+       "as the shipped snippet sets it" if shipped
+       else "which the shipped snippet does not set")
+    text = lib.reflow(text)
     lib.report_section("fusionpbx", text)
     return text
