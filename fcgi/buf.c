@@ -60,6 +60,15 @@ buf_reserve(struct buf *b, size_t n)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	/* Room under the capacity (with its NUL) and the ceiling: the
+	 * usual case, without buf_reserve()'s arithmetic. */
+	if (n < b->cap - b->len && n <= b->max - b->len) {
+		if (n > 0)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	if (buf_reserve(b, n) == -1)
 		return -1;
 	if (n > 0)

@@ -144,6 +144,29 @@ escape_ascii(struct buf *b, unsigned char c, unsigned flags)
 }
 
 /*
+ * What json_escape() does with a byte: 0 copies it, 1 escapes (or
+ * decodes, from 0x80) it, 2 ('/') escapes it in JW_PHP mode only.
+ */
+static const unsigned char esc_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
  * Returns 0, -1 on buffer overflow, or 1 if the input is not valid UTF-8
  * in JW_PHP mode (nothing useful is written then).
  */
@@ -151,13 +174,13 @@ int
 json_escape(struct buf *b, const char *s, size_t n, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	unsigned copy = flags & JW_PHP ? 0 : 2; /* classes copied as they are */
 	size_t i = 0, run, len;
 	uint32_t cp;
 
 	while (i < n) {
 		/* Copy runs of bytes that need no escaping in one go. */
-		for (run = i; run < n && p[run] >= 0x20 && p[run] < 0x80 &&
-		     p[run] != '"' && p[run] != '\\' && p[run] != '/';
+		for (run = i; run < n && (esc_class[p[run]] | copy) == copy;
 		     run++)
 			;
 		if (run > i && buf_add(b, p + i, run - i) == -1)
