@@ -1,6 +1,7 @@
 /*
  * Worker (see worker.h).
  */
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -41,6 +42,7 @@ struct worker {
 	const struct route *routes;
 	unsigned long nreq;
 	uint64_t starved; /* since when a new connection waits, 0: none */
+	int epfd;	  /* the listening socket, EPOLLEXCLUSIVE */
 };
 
 static volatile sig_atomic_t quit;
@@ -351,6 +353,19 @@ handle(struct worker *w, FCGX_Request *fr)
  * readable, and the request must arrive within request_read_timeout.
  */
 
+/* An epoll set holding the listening socket for this worker alone. */
+static int
+listen_epoll(int listen_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int fd;
+
+	if ((fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    epoll_ctl(fd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+		fatal("epoll on the listening socket");
+	return fd;
+}
+
 /* Takes a waiting connection into fr.  Returns 1, or 0 if none. */
 static int
 conn_accept(FCGX_Request *fr, int listen_fd)
@@ -472,6 +487,30 @@ give_back(struct worker *w, FCGX_Request *fr)
 }
 
 /*
+ * Takes the next connection: at once if one waits in the backlog, else
+ * after waiting in epoll_pwait(), which with EPOLLEXCLUSIVE wakes one
+ * idle worker per new connection, not all of them (poll would).  A stop
+ * signal, blocked while the worker runs, is taken there or seen pending.
+ */
+static int
+next_conn(
+    struct worker *w, FCGX_Request *fr, int listen_fd, const sigset_t *waitmask)
+{
+	struct epoll_event ev;
+	sigset_t pending;
+
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGQUIT))
+		quit = 1;
+	if (quit)
+		return -1;
+	if (conn_accept(fr, listen_fd))
+		return 1;
+	if (epoll_pwait(w->epfd, &ev, 1, -1, waitmask) < 0)
+		return -1;
+	return conn_accept(fr, listen_fd);
+}
+
+/*
  * Waits for the next request: on the kept connection if there is one,
  * else on the listening socket.  Returns 1 when fr's connection has a
  * request to read, 0 when there is nothing to do yet, -1 on a signal.
@@ -487,11 +526,8 @@ next_request(
 	char c;
 	int rc;
 
-	if (fr->ipcFd < 0) {
-		if (quit || ppoll(pfd, 1, NULL, waitmask) < 0)
-			return -1;
-		return conn_accept(fr, listen_fd);
-	}
+	if (fr->ipcFd < 0)
+		return next_conn(w, fr, listen_fd, waitmask);
 	/* Kept: make room once a new connection has starved STARVE_MS. */
 	now = now_us();
 	if (!backlog(listen_fd))
@@ -539,6 +575,7 @@ worker_main(const struct conf *c, int listen_fd, int slot, int role)
 	w.arena = arena_new();
 	buf_init(&w.body, LIM_REPLY_MAX);
 	w.pool = pool_new(c->ntenants, c->backoff_ms);
+	w.epfd = listen_epoll(listen_fd);
 	/* libfcgi never accepts by itself: its listening socket is -1. */
 	FCGX_InitRequest(&fr, -1, 0);
 	while (!quit) {
