@@ -290,12 +290,10 @@ queue behind them: the p99 is the queue, not one request (see the
 sequential figures).  Reaching the target needs about %d requests/s;
 the 401 path, which does no backend work at all, reaches %.0f here.
 
-The runs above use %s, like the runs
-before them.  With `fastcgi_keep_conn on` (%s) these POSTs no
-longer fail: a worker never closes a kept connection while it runs, and
-one that leaves hands its connections back first (docs/architecture.md).
-Only a crash or a `request_terminate_timeout` kill still fails the
-requests queued on that worker's connections (issue 8).
+The runs above use %s (%s).  A worker holds one FastCGI connection
+at a time, kept or not, so a worker that dies fails only the request it
+was answering, and a reload fails none (31-pm-pressure.t counts both,
+POSTs included).
 """ % (ROWS // DOMAINS, ROWS, DOMAINS, plan[0].strip() if plan else "?",
        load_s, c[1], o[1], WORKERS, fcgi["text"],
        db.sql("SHOW server_version;").strip(), lib.CONNECTIONS,
@@ -320,8 +318,8 @@ requests queued on that worker's connections (issue 8).
        lib.CONNECTIONS * 1000 // 20, c[4]["rps"],
        "a new FastCGI connection per request" if not fcgi["keep_conn"]
        else "kept FastCGI connections",
-       "as the shipped snippet sets it" if shipped
-       else "which the shipped snippet does not set")
+       "as the shipped snippet does" if shipped == fcgi["keep_conn"]
+       else "unlike the shipped snippet")
     text = lib.reflow(text)
     lib.report_section("fusionpbx", text)
     return text
