@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -22,6 +23,8 @@ struct ari {
 	struct curl_slist *hdrs;
 	struct buf body;
 	char cerr[CURL_ERROR_SIZE];
+	char reason[ARI_REASON_MAX]; /* of the last status line */
+	char location[ARI_LOCATION_MAX];
 };
 
 void
@@ -47,6 +50,39 @@ on_body(char *p, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
+/* Keeps the reason phrase of the status line and the Location header. */
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct ari *c = ctx;
+	size_t n = size * nmemb, k;
+	const char *sp;
+
+	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		c->reason[0] = c->location[0] = '\0';
+		/* "HTTP/1.1 404 Variable Not Found" */
+		if ((sp = memchr(p, ' ', n)) != NULL &&
+		    (sp = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p))) !=
+			NULL) {
+			k = n - (size_t)(sp + 1 - p);
+			if (k < sizeof(c->reason)) {
+				memcpy(c->reason, sp + 1, k);
+				c->reason[k] = '\0';
+			}
+		}
+	} else if (n > 9 && strncasecmp(p, "Location:", 9) == 0) {
+		for (p += 9, n -= 9; n > 0 && *p == ' '; p++, n--)
+			;
+		if (n < sizeof(c->location)) {
+			memcpy(c->location, p, n);
+			c->location[n] = '\0';
+		}
+	}
+	return size * nmemb;
+}
+
 /* The settings that never change for a handle. */
 static int
 ari_setup(struct ari *c)
@@ -64,6 +100,8 @@ ari_setup(struct ari *c)
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->cerr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
 	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	curl_easy_setopt(
@@ -242,5 +280,36 @@ ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
 		return E_BACKEND;
 	}
 	out->body = ari_decode(a, data, c->body.len);
+	return E_OK;
+}
+
+enum err
+ari_forward(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const struct ari_call *call, struct ari_raw *out, struct ari_err *e)
+{
+	char *url, *body;
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	e->len = 0;
+	url = arena_printf(a, "%s%s", cf->base, call->path);
+	ari_prepare(c, a, cf, call->method, url, call->body, call->n);
+	c->reason[0] = c->location[0] = '\0';
+	rc = curl_easy_perform(c->h);
+	if (rc != CURLE_OK) {
+		transfer_error(c, rc, e);
+		log_warnx("ari %s '%s': %.*s", call->method, url, (int)e->len,
+		    e->msg);
+		return E_BACKEND;
+	}
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &out->status);
+	body = arena_alloc(a, c->body.len + 1);
+	if (c->body.len > 0)
+		memcpy(body, c->body.data, c->body.len);
+	body[c->body.len] = '\0';
+	out->body = body;
+	out->n = c->body.len;
+	out->reason = arena_strdup(a, c->reason);
+	out->location = c->location[0] ? arena_strdup(a, c->location) : NULL;
 	return E_OK;
 }

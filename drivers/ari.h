@@ -41,6 +41,18 @@ struct ari_call {
 	size_t n;
 };
 
+#define ARI_REASON_MAX	 64   /* reason phrase kept from a status line */
+#define ARI_LOCATION_MAX 1024 /* Location header kept */
+
+/* A reply as it came: for passing it through (ari_forward). */
+struct ari_raw {
+	long status;
+	const char *reason; /* "Not Found", "Invalid Reason", or "" */
+	const char *body;   /* n bytes (and a NUL), in the arena */
+	size_t n;
+	const char *location; /* the Location header, or NULL */
+};
+
 struct ari_reply {
 	long status;	 /* HTTP status, 0 if the transfer failed */
 	struct pv *body; /* json_decode($body, true), [] if not an array */
@@ -68,6 +80,15 @@ void ari_close(void *c);
  */
 enum err ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
     const struct ari_call *call, struct ari_reply *out, struct ari_err *e);
+
+/*
+ * Runs call and returns the reply as it came, whatever its status:
+ * E_OK with out filled (in the arena), or E_BACKEND with the message in
+ * *e when the transfer failed (refused, timed out, over LIM_ARI_BODY;
+ * the handle should be closed then).
+ */
+enum err ari_forward(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const struct ari_call *call, struct ari_raw *out, struct ari_err *e);
 
 /*
  * Builds the message of an HTTP error reply as the reference did: the

@@ -187,11 +187,11 @@ parse_scopes(const char *s, unsigned *scopes)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-		{ "read", SCOPE_READ },
-		{ "write", SCOPE_WRITE },
-		{ "recordings", SCOPE_RECORDINGS },
-		{ "admin", SCOPE_ADMIN },
-		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN },
+		{ "read", SCOPE_READ }, { "write", SCOPE_WRITE },
+		{ "recordings", SCOPE_RECORDINGS }, { "admin", SCOPE_ADMIN },
+		{ "ari-read", SCOPE_ARI_READ },
+		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
+		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-* */
 	};
 	size_t i, n;
 	unsigned r = 0;

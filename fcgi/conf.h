@@ -14,11 +14,13 @@
 
 #include "digest.h"
 
-#define SCOPE_READ	 0x01u
-#define SCOPE_WRITE	 0x02u
-#define SCOPE_RECORDINGS 0x04u
-#define SCOPE_ADMIN	 0x08u
-#define SCOPE_DEFAULT	 (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
+#define SCOPE_READ	  0x01u
+#define SCOPE_WRITE	  0x02u
+#define SCOPE_RECORDINGS  0x04u
+#define SCOPE_ADMIN	  0x08u
+#define SCOPE_ARI_READ	  0x10u /* /ari: GET operations */
+#define SCOPE_ARI_CONTROL 0x20u /* /ari: every operation */
+#define SCOPE_DEFAULT	  (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
 
 #define API_KEY_PLACEHOLDER "YOUR_SECRETKEY_50_RANDOM_CHARS"
 

@@ -85,6 +85,8 @@ static const struct bitname scope_names[] = {
 	{ SCOPE_WRITE, "write" },
 	{ SCOPE_RECORDINGS, "recordings" },
 	{ SCOPE_ADMIN, "admin" },
+	{ SCOPE_ARI_READ, "ari-read" },
+	{ SCOPE_ARI_CONTROL, "ari-control" },
 };
 
 static const struct bitname flag_names[] = {
@@ -130,8 +132,9 @@ list_param(FILE *fp, const struct param *p)
 {
 	const char *sep = "";
 
-	fprintf(fp, " %s:%s:%s:", p->name,
-	    p->src == SRC_QUERY ? "query" : "body",
+	static const char *const srcs[] = { "query", "body", "path", "any" };
+
+	fprintf(fp, " %s:%s:%s:", p->name, srcs[p->src],
 	    p->type == PT_INT ? "int" : "str");
 	list_bits(fp, p->flags, flag_names, nitems(flag_names), &sep);
 	if (p->maxlen > 0) {
@@ -279,9 +282,23 @@ param_error(struct req *r, const struct param *p, enum perr why, size_t max)
 static const struct pv *
 param_value(const struct req *r, const struct param *p)
 {
-	const struct pv *src = p->src == SRC_QUERY ? r->get : r->post;
-	const struct pv *v = pv_getz(src, p->name), *alt;
+	const struct pv *src, *v, *alt;
 
+	switch (p->src) {
+	case SRC_PATH:
+		return pv_getz(r->pathargs, p->name);
+	case SRC_ANY:
+		if ((v = pv_getz(r->post, p->name)) != NULL)
+			return v;
+		return pv_getz(r->get, p->name);
+	case SRC_QUERY:
+		src = r->get;
+		break;
+	default:
+		src = r->post;
+		break;
+	}
+	v = pv_getz(src, p->name);
 	if (p->alias != NULL && pv_empty(v) &&
 	    !pv_empty(alt = pv_getz(src, p->alias)))
 		return alt;
@@ -400,9 +417,10 @@ input(struct req *r)
 	const struct cmd *c = r->cmd;
 	enum err e;
 
-	if (needs(c, SRC_QUERY) && (e = req_parse_query(r)) != E_OK)
+	if ((needs(c, SRC_QUERY) || needs(c, SRC_ANY)) &&
+	    (e = req_parse_query(r)) != E_OK)
 		return e;
-	if (needs(c, SRC_BODY) &&
+	if ((needs(c, SRC_BODY) || needs(c, SRC_ANY)) &&
 	    (e = req_parse_body(r, r->dialect->body_kinds)) != E_OK)
 		return e;
 	return params_validate(r);

@@ -24,6 +24,8 @@ struct reply;
 enum src {
 	SRC_QUERY, /* $_GET */
 	SRC_BODY,  /* $_POST or the decoded JSON body */
+	SRC_PATH,  /* a segment of the path, named by the dialect's route */
+	SRC_ANY,   /* the body's value if it has one, else the query's */
 };
 
 enum ptype {
@@ -75,6 +77,8 @@ struct cmd {
 	const struct param *params;
 	size_t nparams;
 	enum err (*run)(struct req *, struct reply *);
+	/* What the dialect keeps per command (a path, a status...). */
+	const void *ext;
 };
 
 /* The parameters of a command, an array, and their count. */

@@ -56,6 +56,7 @@ reply_reset(struct reply *rp)
 		close(rp->fd);
 	rp->fd = -1;
 	rp->status = 200;
+	rp->reason = NULL;
 	rp->ctype = NULL;
 	rp->nhdr = 0;
 	rp->is_json = 0;
@@ -69,6 +70,22 @@ void
 reply_status(struct reply *rp, int status)
 {
 	rp->status = status;
+	rp->reason = NULL;
+}
+
+void
+reply_status_reason(struct reply *rp, int status, const char *reason)
+{
+	size_t i;
+
+	reply_status(rp, status);
+	if (reason == NULL || *reason == '\0')
+		return;
+	for (i = 0; reason[i] != '\0'; i++)
+		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f ||
+		    i >= 63)
+			return;
+	rp->reason = reason;
 }
 
 void
@@ -191,7 +208,7 @@ send_headers(struct reply *rp, long long length)
 	size_t i, n = 0, size = sizeof(head) - 64;
 
 	(void)head_add(head, size, &n, "Status: %d %s\r\n", rp->status,
-	    http_reason(rp->status));
+	    rp->reason != NULL ? rp->reason : http_reason(rp->status));
 	if (rp->ctype != NULL &&
 	    head_add(head, size, &n, "Content-Type: %s\r\n", rp->ctype) == -1)
 		log_warnx("Content-Type too long, dropped");

@@ -27,6 +27,7 @@ struct reply {
 	struct arena *arena;
 	void *out; /* FCGX_Stream, NULL in tests */
 	int status;
+	const char *reason; /* the status line's text, NULL: the standard one */
 	const char *ctype;
 	struct reply_header hdr[LIM_REPLY_HEADERS];
 	size_t nhdr;
@@ -50,6 +51,13 @@ void reply_init(struct reply *rp, struct arena *a, struct buf *body, void *out);
 void reply_reset(struct reply *rp);
 
 void reply_status(struct reply *rp, int status);
+
+/*
+ * Sets the status with a reason phrase of its own ("400 Invalid Reason",
+ * as Asterisk words some); a phrase with a control byte, or longer than
+ * 63 bytes, gives way to the standard one.
+ */
+void reply_status_reason(struct reply *rp, int status, const char *reason);
 
 /*
  * Adds a header (or replaces one of the same name); name and value are

@@ -74,8 +74,9 @@ struct req {
 	unsigned scopes;
 	void *dctx; /* the dialect's per-request state (its auth's) */
 
-	struct pv *get;	 /* $_GET */
-	struct pv *post; /* $_POST, or the decoded JSON body */
+	struct pv *get;	     /* $_GET */
+	struct pv *post;     /* $_POST, or the decoded JSON body */
+	struct pv *pathargs; /* SRC_PATH values, set by the dialect's route */
 	const char *body;
 	size_t bodylen;
 	int body_read;

@@ -102,3 +102,81 @@ base64(struct arena *a, const void *p, size_t n)
 	*o = '\0';
 	return out;
 }
+
+static int
+b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+char *
+base64_decode(struct arena *a, const char *s, size_t n, size_t *outlen)
+{
+	char *out, *o;
+	size_t i, pad = 0;
+	unsigned v = 0;
+	int d;
+
+	if (n % 4 != 0)
+		return NULL;
+	while (pad < 2 && n - pad > 0 && s[n - 1 - pad] == '=')
+		pad++;
+	out = o = arena_alloc(a, n / 4 * 3 + 1);
+	for (i = 0; i < n - pad; i++) {
+		if ((d = b64_value((unsigned char)s[i])) < 0)
+			return NULL;
+		v = v << 6 | (unsigned)d;
+		if (i % 4 == 3) {
+			*o++ = (char)(v >> 16);
+			*o++ = (char)(v >> 8);
+			*o++ = (char)v;
+			v = 0;
+		}
+	}
+	if (pad == 2 && (v & 0xf) == 0)
+		*o++ = (char)(v >> 4);
+	else if (pad == 1 && (v & 0x3) == 0) {
+		*o++ = (char)(v >> 10);
+		*o++ = (char)(v >> 2);
+	} else if (pad != 0)
+		return NULL;
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
+int
+url_encode(struct buf *b, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	unsigned char c;
+	char e[3];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (buf_addc(b, (char)c) == -1)
+				return -1;
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hexd[c >> 4];
+		e[2] = hexd[c & 15];
+		if (buf_add(b, e, 3) == -1)
+			return -1;
+	}
+	return 0;
+}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct arena;
+struct buf;
 
 /* Returns s with every from replaced by to (str_replace). */
 char *str_replace(
@@ -24,5 +25,14 @@ int hex_digit(int c);
 
 /* Standard base64 of n bytes, NUL-terminated, in the arena. */
 char *base64(struct arena *a, const void *p, size_t n);
+
+/*
+ * Decodes standard base64 (padded, no whitespace) into the arena, NUL-
+ * terminated, its length in *outlen.  Returns NULL if s is not that.
+ */
+char *base64_decode(struct arena *a, const char *s, size_t n, size_t *outlen);
+
+/* Appends s percent-encoded (all but RFC 3986's unreserved).  0 or -1. */
+int url_encode(struct buf *b, const char *s, size_t n);
 
 #endif

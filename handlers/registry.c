@@ -11,6 +11,7 @@
 extern const struct dialect elastix_dialect;
 extern const struct dialect status_dialect;
 extern const struct dialect fusionpbx_dialect;
+extern const struct dialect ari_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -21,6 +22,7 @@ const struct route routes[] = {
 	    .dialect = &status_dialect },
 	{ .path = "/api/api.php", .dialect = &elastix_dialect },
 	{ .path = "/app/rest_api/rest.php", .dialect = &fusionpbx_dialect },
+	{ .path = "/ari/", .prefix = 1, .dialect = &ari_dialect },
 	{ .dialect = NULL },
 };
 
@@ -38,6 +40,7 @@ const struct route status_routes[] = {
 const struct dialect *const dialects[] = {
 	&elastix_dialect,
 	&fusionpbx_dialect,
+	&ari_dialect,
 	&status_dialect,
 	NULL,
 };

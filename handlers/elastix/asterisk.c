@@ -103,14 +103,12 @@ static const struct backend be_ari = {
 	.close = ari_close,
 };
 
-enum err
-ast_ari(struct req *r, const struct ari_call *call, struct ari_reply *out,
-    struct ari_err *e)
+/* The tenant's kept ARI handle and where it points.  Returns E_OK. */
+static enum err
+ari_begin(struct req *r, void **c, struct ari_conf *cf, struct ari_err *e)
 {
 	const struct tenant *t = r->tenant;
-	struct ari_conf cf;
 	const char *port;
-	void *c;
 	enum err rc;
 
 	e->len = 0;
@@ -120,23 +118,54 @@ ast_ari(struct req *r, const struct ari_call *call, struct ari_reply *out,
 		return E_BACKEND;
 	}
 	rc = pool_get(
-	    r->pool, t, &be_ari, r->arena, 0, &c, NULL, e->msg, sizeof(e->msg));
+	    r->pool, t, &be_ari, r->arena, 0, c, NULL, e->msg, sizeof(e->msg));
 	if (rc != E_OK) {
 		e->len = strlen(e->msg);
 		return rc;
 	}
 	port = tenant_get(t, "ARI_PORT");
-	cf.base = arena_printf(r->arena, "%s://%s:%lld/ari",
+	cf->base = arena_printf(r->arena, "%s://%s:%lld/ari",
 	    tenant_get(t, "ARI_SCHEME"), tenant_get(t, "ARI_HOST"),
 	    (long long)php_intval(port, strlen(port)));
-	cf.user = tenant_get(t, "ARI_USERNAME");
-	cf.secret = tenant_get(t, "ARI_SECRET");
-	cf.timeout_ms = r->conf->backend_ms;
+	cf->user = tenant_get(t, "ARI_USERNAME");
+	cf->secret = tenant_get(t, "ARI_SECRET");
+	cf->timeout_ms = r->conf->backend_ms;
+	return E_OK;
+}
+
+enum err
+ast_ari(struct req *r, const struct ari_call *call, struct ari_reply *out,
+    struct ari_err *e)
+{
+	struct ari_conf cf;
+	void *c;
+	enum err rc;
+
+	if ((rc = ari_begin(r, &c, &cf, e)) != E_OK)
+		return rc;
 	req_op(r, "ari");
 	rc = ari_request(c, r->arena, &cf, call, out, e);
 	req_op(r, NULL);
 	if (rc != E_OK && out->status == 0)
-		pool_drop(r->pool, t, &be_ari);
+		pool_drop(r->pool, r->tenant, &be_ari);
+	return rc;
+}
+
+enum err
+ast_ari_forward(struct req *r, const struct ari_call *call, struct ari_raw *out,
+    struct ari_err *e)
+{
+	struct ari_conf cf;
+	void *c;
+	enum err rc;
+
+	if ((rc = ari_begin(r, &c, &cf, e)) != E_OK)
+		return rc;
+	req_op(r, "ari");
+	rc = ari_forward(c, r->arena, &cf, call, out, e);
+	req_op(r, NULL);
+	if (rc != E_OK)
+		pool_drop(r->pool, r->tenant, &be_ari);
 	return rc;
 }
 

@@ -43,6 +43,10 @@ enum err ast_ami(
 enum err ast_ari(struct req *r, const struct ari_call *call,
     struct ari_reply *out, struct ari_err *e);
 
+/* Like ast_ari(), but returns the reply as it came (ari_forward()). */
+enum err ast_ari_forward(struct req *r, const struct ari_call *call,
+    struct ari_raw *out, struct ari_err *e);
+
 /*
  * Connects to the tenant's database db now, or finds the kept connection
  * usable: the reference connected (PDO's constructor) before it looked

@@ -33,13 +33,15 @@ DIALECT_DOCS = {
     "elastix": ["elastix.md", "elastix-db.md"],
     "fusionpbx": ["fusionpbx.md"],
     "status": ["operations.md"],
+    "ari": ["ari.md"],
 }
-MIN_COMMANDS = 35  # 24 elastix, 9 fusionpbx, 2 status when -L came in
+MIN_COMMANDS = 63  # 24 elastix, 9 fusionpbx, 2 status, 28 ari
 ATTR = r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|alias=[A-Za-z0-9_]+)"
-PARAM = r"[A-Za-z0-9_]+:(?:query|body):(?:str|int):(?:-|%s(?:,%s)*)" % (
-    ATTR, ATTR)
+PARAM = r"[A-Za-z0-9_]+:(?:query|body|path|any):(?:str|int):(?:-|%s(?:,%s)*)" \
+    % (ATTR, ATTR)
+SCOPE = r"[a-z]+(?:-[a-z]+)?"
 LINE = re.compile(r"([a-z]+) ([A-Za-z0-9_-]+) (ANY|[A-Z]+(?:,[A-Z]+)*) "
-                  r"([a-z]+(?:,[a-z]+)*)((?: %s)*)" % PARAM)
+                  r"(%s(?:,%s)*)((?: %s)*)" % (SCOPE, SCOPE, PARAM))
 
 
 def code_text(md):

@@ -3,6 +3,7 @@
 # clone under /root, mode 0700): the services that run as unprivileged
 # users (PostgreSQL, the pool's workers) get directories they can reach,
 # every dialect answers, and demo-stop stops it all.
+import base64
 import os
 import shutil
 import subprocess
@@ -53,6 +54,14 @@ st, _, body = web.request(
     ('{"action":"domain-details","domain_uuid":"%s"}' %
      vals.get("FUSIONPBX_DOMAIN", "")).encode())
 t.is_(st, 200, "the FusionPBX dialect and its PostgreSQL answer")
+ari = {"Authorization": "Basic " + base64.b64encode(
+    ("%s:%s" % (vals.get("ARI_USER", ""), vals.get("ARI_PASSWORD", "")))
+    .encode()).decode()}
+st, _, body = web.request(
+    "POST", "/ari/channels?endpoint=Local/600@test&app=demo", ari)
+t.is_(st, 200, "the ARI dialect originates over the ARI double")
+st, _, body = web.request("GET", "/ari/channels", ari)
+t.is_(st, 200, "and lists the channels")
 r = subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=60)
 t.is_((r.returncode, r.stdout.strip()), (0, "demo stopped"),

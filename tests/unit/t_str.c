@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "str.h"
 #include "sysinfo.h"
 #include "tap.h"
@@ -127,10 +128,70 @@ human(void)
 	ok(strlen(small) < sizeof(small), "human_size respects size");
 }
 
+/* base64_decode: strict, and the inverse of base64 (ARI's Basic auth). */
+static void
+b64_decode(struct arena *a)
+{
+	static const char *const bad[] = { "YQ", "YQ=", "Y===", "YW=j", "YW Jj",
+		"YWJj\n", "****", "YR==" };
+	unsigned char bytes[256];
+	const char *enc;
+	char *d;
+	size_t i, n, len;
+
+	d = base64_decode(a, "YXJpOnBhc3M=", 12, &n);
+	ok(d != NULL && n == 8 && memcmp(d, "ari:pass", 8) == 0,
+	    "base64_decode: user:pass");
+	d = base64_decode(a, "", 0, &n);
+	ok(d != NULL && n == 0, "base64_decode: empty");
+	d = base64_decode(a, "AA==", 4, &n);
+	ok(d != NULL && n == 1 && d[0] == '\0', "base64_decode: a NUL byte");
+	for (i = 0; i < nitems(bad); i++)
+		ok(base64_decode(a, bad[i], strlen(bad[i]), &n) == NULL,
+		    "base64_decode refuses '%s'", bad[i]);
+	for (i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)(255 - i);
+	for (len = 0; len <= 5; len++) {
+		enc = base64(a, bytes, len);
+		d = base64_decode(a, enc, strlen(enc), &n);
+		ok(d != NULL && n == len && memcmp(d, bytes, len) == 0,
+		    "base64_decode(base64(%zu bytes)) round-trips", len);
+	}
+	enc = base64(a, bytes, sizeof(bytes));
+	d = base64_decode(a, enc, strlen(enc), &n);
+	ok(d != NULL && n == sizeof(bytes) && memcmp(d, bytes, n) == 0,
+	    "base64_decode round-trips every byte value");
+}
+
+static void
+urlenc(void)
+{
+	struct buf b;
+
+	buf_init(&b, 64);
+	ok(url_encode(&b, "a-Z_0.9~", 8) == 0 &&
+		strcmp(b.data, "a-Z_0.9~") == 0,
+	    "url_encode keeps the unreserved");
+	buf_clear(&b);
+	ok(url_encode(&b, "1 /?#&%\r\n", 9) == 0 &&
+		strcmp(b.data, "1%20%2F%3F%23%26%25%0D%0A") == 0,
+	    "url_encode encodes the rest");
+	buf_clear(&b);
+	ok(url_encode(&b, "\0\xff", 2) == 0 && strcmp(b.data, "%00%FF") == 0,
+	    "url_encode: NUL and high bytes");
+	buf_clear(&b);
+	ok(url_encode(&b, "////////////////////////", 24) == -1,
+	    "url_encode fails past the buffer's ceiling");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	struct arena *a = arena_new();
+
+	b64_decode(a);
+	urlenc();
 
 	replace(a);
 	trim();

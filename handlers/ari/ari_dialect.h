@@ -1,0 +1,42 @@
+/*
+ * The ARI dialect: the Asterisk REST Interface's /ari/channels resource,
+ * a drop-in twin (docs/ari.md).  Each command row carries, in .ext, its
+ * path under /ari and its success status; the dialect's route matches
+ * method and path against those rows, and the errors are ARI's:
+ * {"message":...} with Asterisk's status line.
+ */
+#ifndef PBXAPI_ARI_DIALECT_H
+#define PBXAPI_ARI_DIALECT_H
+
+#include "dispatch.h"
+
+/* What a command row of the dialect keeps in .ext. */
+struct ari_op {
+	const char *path; /* under /ari, "{name}" a path parameter */
+	int ok;		  /* the success status: 200, 201 or 204 */
+	const char *summary;
+};
+
+#define ARI_OP(p, s, sum)                                \
+	.ext = &(const struct ari_op)                    \
+	{                                                \
+		.path = (p), .ok = (s), .summary = (sum) \
+	}
+
+/* Per-request state (r->dctx). */
+struct ari_req {
+	int status;	    /* the error's status, 0: err_status() */
+	const char *reason; /* its status line text, NULL: standard */
+	const char *allow;  /* Allow header of a 405 */
+};
+
+/*
+ * Sets the error of r as ARI words it: status (0: e's), its status line
+ * text (NULL: the standard one) and the message.  Returns e.
+ */
+enum err ari_fail(struct req *r, enum err e, int status, const char *reason,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+extern const struct family ari_channels;
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * The ARI dialect (see ari_dialect.h): credentials, routing by method
+ * and path, and ARI's error replies.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ari_dialect.h"
+#include "arena.h"
+#include "conf.h"
+#include "json.h"
+#include "php/pv.h"
+#include "reply.h"
+#include "str.h"
+
+#define ARI_REALM     "Asterisk REST Interface"
+#define ARI_PATH_SEGS 8 /* segments of the longest path */
+
+extern const struct dialect ari_dialect;
+
+static const struct family *const families[] = { &ari_channels, NULL };
+
+static struct ari_req *
+state(struct req *r)
+{
+	if (r->dctx == NULL)
+		r->dctx = arena_zalloc(r->arena, sizeof(struct ari_req));
+	return r->dctx;
+}
+
+enum err
+ari_fail(struct req *r, enum err e, int status, const char *reason,
+    const char *fmt, ...)
+{
+	struct ari_req *q = state(r);
+	va_list ap;
+	int n;
+
+	q->status = status;
+	q->reason = reason;
+	va_start(ap, fmt);
+	n = vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+	va_end(ap);
+	r->errlen = n < 0		    ? 0
+	    : (size_t)n < sizeof(r->errmsg) ? (size_t)n
+					    : sizeof(r->errmsg) - 1;
+	return e;
+}
+
+/*
+ * "user:password", from HTTP Basic or, only without an Authorization
+ * header, from ?api_key= (as Asterisk).  Returns it or NULL.
+ */
+static const char *
+credential(struct req *r, size_t *n)
+{
+	const char *h = req_param(r, "HTTP_AUTHORIZATION");
+	const struct pv *k;
+
+	if (h != NULL && *h != '\0') {
+		if (strncasecmp(h, "Basic ", 6) != 0)
+			return NULL;
+		for (h += 6; *h == ' '; h++)
+			;
+		return base64_decode(r->arena, h, strlen(h), n);
+	}
+	if (req_parse_query(r) != E_OK ||
+	    (k = pv_getz(r->get, "api_key")) == NULL)
+		return NULL;
+	return pv_to_str(r->arena, k, n);
+}
+
+/*
+ * An ARI credential is a tenant token whose secret is "user:password"
+ * and whose scopes include ari-read (GET) or ari-control (everything);
+ * the backend's own ARI, AMI or ESL credentials never leave the server.
+ */
+static enum err
+ari_auth(struct req *r)
+{
+	const struct tenant *fixed = NULL;
+	const struct token *tk;
+	const char *cred, *pin;
+	size_t n = 0;
+
+	state(r);
+	pin = req_param(r, "PBXAPI_TENANT");
+	if (pin != NULL && *pin != '\0' &&
+	    (fixed = conf_tenant(r->conf, pin)) == NULL)
+		return req_error(r, E_UNAUTH, "unknown tenant '%s'", pin);
+	if ((cred = credential(r, &n)) == NULL || memchr(cred, ':', n) == NULL)
+		return E_UNAUTH;
+	tk = conf_token(r->conf, cred, n);
+	if (tk == NULL || (fixed != NULL && tk->tenant != fixed) ||
+	    !(tk->scopes & (SCOPE_ARI_READ | SCOPE_ARI_CONTROL)))
+		return E_UNAUTH;
+	r->tenant = tk->tenant;
+	r->scopes = tk->scopes;
+	return E_OK;
+}
+
+/*
+ * Splits path (after "/ari", from its "/") into segments, in place.
+ * Returns their number, at most ARI_PATH_SEGS + 1 (too many).
+ */
+static size_t
+split(char *path, char **seg)
+{
+	size_t n = 0;
+	char *p = path;
+
+	while (*p == '/' && n <= ARI_PATH_SEGS) {
+		*p++ = '\0';
+		seg[n++] = p;
+		p += strcspn(p, "/");
+	}
+	return n;
+}
+
+/*
+ * Percent-decodes a path segment in place.  Returns 0, or -1 if it
+ * decodes to a NUL byte (no ARI name holds one).
+ */
+static int
+pct_decode(char *s)
+{
+	char *o = s;
+	int hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%' && (hi = hex_digit((unsigned char)s[1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)s[2])) >= 0) {
+			if ((*o++ = (char)(hi << 4 | lo)) == '\0')
+				return -1;
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return 0;
+}
+
+/*
+ * Matches segs against a row's path template.  Returns the number of
+ * literal segments that matched (its precedence: "create" beats
+ * "{channelId}"), or -1.
+ */
+static int
+template_match(const char *tmpl, char **segs, size_t n)
+{
+	size_t i = 0, len;
+	int lit = 0;
+
+	while (*tmpl == '/') {
+		tmpl++;
+		len = strcspn(tmpl, "/");
+		if (i == n)
+			return -1;
+		if (tmpl[0] == '{') {
+			if (segs[i][0] == '\0')
+				return -1;
+		} else if (strlen(segs[i]) != len ||
+		    strncmp(tmpl, segs[i], len) != 0)
+			return -1;
+		else
+			lit++;
+		tmpl += len;
+		i++;
+	}
+	return i == n ? lit : -1;
+}
+
+/* Stores the path parameters of tmpl from segs into r->pathargs. */
+static void
+path_args(struct req *r, const char *tmpl, char **segs)
+{
+	const char *name;
+	size_t i = 0, len;
+
+	r->pathargs = pv_new_arr(r->arena);
+	while (*tmpl == '/') {
+		tmpl++;
+		len = strcspn(tmpl, "/");
+		if (tmpl[0] == '{') {
+			name = arena_strndup(r->arena, tmpl + 1, len - 2);
+			pv_set(r->arena, r->pathargs, name, len - 2,
+			    pv_str(segs[i], strlen(segs[i])));
+		}
+		tmpl += len;
+		i++;
+	}
+}
+
+/* ARI's Allow list: OPTIONS, then the methods in Asterisk's order. */
+static const char *
+allow_list(struct req *r, unsigned methods)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} order[] = { { M_GET, "GET" }, { M_POST, "POST" }, { M_HEAD, "HEAD" },
+		{ M_PUT, "PUT" }, { M_DELETE, "DELETE" } };
+	char *s = arena_strdup(r->arena, "OPTIONS");
+	size_t i;
+
+	for (i = 0; i < nitems(order); i++)
+		if (methods & order[i].bit)
+			s = arena_printf(r->arena, "%s,%s", s, order[i].name);
+	return s;
+}
+
+/*
+ * Names the operation of the method and path: the row whose template
+ * matches with the most literal segments.  A path no row has is ARI's
+ * 404, a method the path lacks its 405 with Allow.
+ */
+static enum err
+ari_route(struct req *r, const char **name, size_t *len)
+{
+	const struct family *const *f;
+	const struct cmd *c, *best = NULL;
+	const struct ari_op *op;
+	char *segs[ARI_PATH_SEGS + 1], *path;
+	size_t n, i;
+	unsigned methods = 0;
+	int lit, top = -1;
+
+	path = arena_strdup(r->arena, r->path + strlen("/ari"));
+	if (strlen(path) > 1 && path[strlen(path) - 1] == '/') {
+		path[strlen(path) - 1] = '\0';
+		return ari_fail(r, E_NOTFOUND, 404, NULL,
+		    "ARI URLs do not end with a slash. Try /ari%s", path);
+	}
+	n = split(path, segs);
+	if (n == 0 || n > ARI_PATH_SEGS)
+		return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
+	for (i = 0; i < n; i++)
+		if (pct_decode(segs[i]) == -1)
+			return ari_fail(
+			    r, E_NOTFOUND, 404, NULL, "Resource not found");
+	for (f = ari_dialect.families; *f != NULL; f++)
+		for (i = 0; i < (*f)->ncmds; i++) {
+			c = &(*f)->cmds[i];
+			op = c->ext;
+			lit = template_match(op->path, segs, n);
+			if (lit < 0 || lit < top)
+				continue;
+			if (lit > top) {
+				top = lit;
+				methods = 0;
+				best = NULL;
+			}
+			methods |= c->methods;
+			if (c->methods & r->m)
+				best = c;
+		}
+	if (top < 0)
+		return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
+	if (best == NULL) {
+		state(r)->allow = allow_list(r, methods);
+		return ari_fail(r, E_METHOD, 405, NULL, "Invalid method");
+	}
+	path_args(r, ((const struct ari_op *)best->ext)->path, segs);
+	*name = best->name;
+	*len = strlen(best->name);
+	return E_OK;
+}
+
+static enum err
+ari_unknown(struct req *r, const char *name, size_t n)
+{
+	(void)name;
+	(void)n;
+	return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
+}
+
+/* The message of an error that no code path worded. */
+static const char *
+generic(enum err e)
+{
+	switch (e) {
+	case E_UNAUTH:
+		return "Authentication required";
+	case E_FORBIDDEN:
+		return "Write access denied";
+	case E_NOTFOUND:
+		return "Resource not found";
+	case E_METHOD:
+		return "Invalid method";
+	case E_TOOLARGE:
+		return "Request body too large";
+	case E_BADREQ:
+		return "Error parsing request body";
+	default:
+		return err_str(e);
+	}
+}
+
+static void
+ari_error(struct req *r, struct reply *rp, enum err e)
+{
+	struct ari_req *q = state(r);
+	const char *msg = r->errmsg;
+	size_t len = r->errlen;
+	struct jw *w;
+
+	if (e == E_UNAUTH || e == E_FORBIDDEN || len == 0) {
+		msg = generic(e);
+		len = strlen(msg);
+	}
+	w = reply_json(rp, JW_UTF8);
+	reply_status_reason(rp, q->status ? q->status : err_status(e),
+	    q->status ? q->reason : NULL);
+	reply_header(rp, "Cache-Control", "no-cache, no-store");
+	if (e == E_METHOD && q->allow != NULL)
+		reply_header(rp, "Allow", q->allow);
+	if (e == E_UNAUTH)
+		reply_header(
+		    rp, "WWW-Authenticate", "Basic realm=\"" ARI_REALM "\"");
+	jw_obj_open(w);
+	jw_keyz(w, "message");
+	jw_str(w, msg, len);
+	jw_obj_close(w);
+}
+
+enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
+
+const struct dialect ari_dialect = {
+	.name = "ari",
+	.body_kinds = BODY_JSON,
+	.families = families,
+	.auth = ari_auth,
+	.route = ari_route,
+	.error = ari_error,
+	.unknown = ari_unknown,
+	.param_error = ari_param_error,
+};

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+# The ARI dialect (/ari/channels) over the ARI backend, through the real
+# nginx and pool against the ARI double: ARI credentials (Basic and
+# api_key, read-only and control scopes, the 401 as Asterisk words it),
+# routing (404, 405 with Allow, the trailing slash), validation from the
+# table before anything reaches the backend (ARI's texts and status
+# lines), and replies passed through (status, Location, body).  A
+# backend that is down is a 503 within the deadline.
+import base64
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pbxtest as T
+
+T.timeout(90)
+t = T.Tap()
+D = T.tmpdir("pbxapi-ari-")
+CTL = os.path.join(D, "control")
+PORTF = os.path.join(D, "port")
+T.write(CTL, "channels=2\n")
+LOG = os.path.join(D, "requests.jsonl")
+T.spawn([os.path.join(T.BUILD, "doubles", "ari_double"), "--port-file",
+         PORTF, "--control", CTL, "--lifetime", "85", "--log", LOG,
+         "--fixtures",
+         os.path.join(T.SHARED, "fixtures", "ari")],
+        log=os.path.join(D, "double.out"))
+T.wait_for(lambda: T.read(PORTF).strip(), what="ari_double port")
+PORT = T.read(PORTF).strip()
+
+
+def basic(user, pw):
+    return {"Authorization": "Basic " +
+            base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()}
+
+
+CTRL = basic("app", "app-secret")
+RO = basic("viewer", "viewer-secret")
+pool = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789",
+                   "ARI_ENABLED": "true", "ARI_PORT": PORT},
+              extra="token = app:app-secret ari-control\n"
+                    "token = viewer:viewer-secret ari-read\n"
+                    "token = elastix-only-0123456789 all\n")
+web = T.Nginx(pool)
+
+
+def req(method, path, headers=CTRL, body=None):
+    h = dict(headers)
+    if body is not None:
+        h["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    return web.request(method, path, h, body)
+
+
+def message(b):
+    try:
+        return json.loads(b).get("message")
+    except ValueError:
+        return None
+
+
+# --- credentials ---
+st, hdr, body = req("GET", "/ari/channels", {})
+t.is_((st, body), (401, b'{"message":"Authentication required"}'),
+      "no credentials: ARI's 401")
+t.is_(hdr.get("www-authenticate"), 'Basic realm="Asterisk REST Interface"',
+      "with ARI's realm")
+t.is_(hdr.get("cache-control"), "no-cache, no-store", "and Cache-Control")
+t.is_(req("GET", "/ari/channels", basic("app", "wrong"))[0], 401,
+      "a wrong password: 401")
+t.is_(req("GET", "/ari/channels",
+          {"Authorization": "elastix-only-0123456789"})[0], 401,
+      "a token without an ari scope: 401")
+t.is_(req("GET", "/ari/nosuchresource", {})[0], 401,
+      "authentication comes before routing (as Asterisk)")
+t.is_(req("GET", "/ari/channels?api_key=app:app-secret", {})[0], 200,
+      "api_key=user:password works")
+t.is_(req("GET", "/ari/channels?api_key=app:wrong", CTRL)[0], 200,
+      "a Basic header wins over api_key")
+st, _, body = req("POST", "/ari/channels/double-1/hold", RO)
+t.is_((st, message(body)), (403, "Write access denied"),
+      "a read-only credential cannot control")
+t.is_(req("GET", "/ari/channels/double-1", RO)[0], 200,
+      "but can read")
+
+# --- routing ---
+st, _, body = req("GET", "/ari/channels")
+chans = json.loads(body)
+t.is_((st, sorted(c["id"] for c in chans)), (200, ["double-1", "double-2"]),
+      "list: the backend's channels")
+st, _, body = req("GET", "/ari/channels/double-1")
+t.is_((st, json.loads(body)["id"]), (200, "double-1"), "get")
+t.is_(req("GET", "/ari/channels/nosuch")[:3:2],
+      (404, b'{"message":"Channel not found"}'), "get: unknown channel")
+st, hdr, body = req("PUT", "/ari/channels")
+t.is_((st, message(body), hdr.get("allow")),
+      (405, "Invalid method", "OPTIONS,GET,POST"), "405 with Allow")
+st, hdr, _ = req("GET", "/ari/channels/double-1/hold")
+t.is_((st, hdr.get("allow")), (405, "OPTIONS,POST,DELETE"),
+      "405 lists the path's methods")
+t.is_((req("GET", "/ari/channels/")[0], message(req("GET",
+                                                    "/ari/channels/")[2])),
+      (404, "ARI URLs do not end with a slash. Try /ari/channels"),
+      "a trailing slash: ARI's 404")
+t.is_(message(req("GET", "/ari/nosuchresource")[2]), "Resource not found",
+      "an unknown resource: 404")
+
+# --- validation before the backend: ARI's words ---
+cases = [
+    ("POST", "/ari/channels/double-1/dtmf", None, 400, "DTMF is required"),
+    ("POST", "/ari/channels/double-1/dtmf?dtmf=1%0d2", None, 400,
+     "Invalid DTMF specified"),
+    ("POST", "/ari/channels/double-1/mute", None, 400,
+     "Direction is required"),
+    ("POST", "/ari/channels/double-1/mute?direction=sideways", None, 400,
+     "Invalid direction specified"),
+    ("DELETE", "/ari/channels/double-1?reason=bogus", None, 400,
+     "Invalid reason for hangup reason provided"),
+    ("DELETE", "/ari/channels/double-1?reason=busy&reason_code=17", None,
+     400, "The reason and reason_code can't both be specified"),
+    ("POST", "/ari/channels?app=x", None, 400, "Endpoint must be specified"),
+    ("POST", "/ari/channels?endpoint=nosuch&app=x", None, 400,
+     "Invalid endpoint specified"),
+    ("POST", "/ari/channels?endpoint=Local/1@t", None, 400,
+     "Application or extension must be specified"),
+    ("POST", "/ari/channels?endpoint=Local/1@t&app=x&originator=a&formats=ulaw",
+     None, 400, "Originator and formats can't both be specified"),
+    ("POST", "/ari/channels?endpoint=Local/1@t&app=x", {"variables": {"A": 1}},
+     400, "Each value in 'variables' must be a string or an object with "
+          "'value' and optional 'report_events'"),
+    ("POST", "/ari/channels?endpoint=Local/1@t&app=x",
+     {"variables": {"A": {"report_events": True}}}, 400,
+     "Each object value in 'variables' must include string field 'value'"),
+    ("POST", "/ari/channels?endpoint=Local/1@t&app=x",
+     {"variables": {"A": "x\r\nAction: Originate"}}, 400,
+     "Invalid variable 'A'"),
+    ("POST", "/ari/channels/double-1/play", None, 500,
+     "Failed to queue media for playback"),
+    ("POST", "/ari/channels/double-1/play?media=sound:x&skipms=-1", None,
+     400, "skipms cannot be negative"),
+    ("POST", "/ari/channels/double-1/record?name=a&format=wav"
+     "&maxDurationSeconds=-5", None, 400,
+     "max_duration_seconds cannot be negative"),
+    ("POST", "/ari/channels/double-1/record?name=../../etc/x&format=wav",
+     None, 400, "Recording name invalid"),
+    ("POST", "/ari/channels/double-1/record?name=a&format=wav&ifExists=x",
+     None, 400, "ifExists invalid"),
+    ("GET", "/ari/channels/double-1/variable", None, 400,
+     "Variable name is required"),
+    ("POST", "/ari/channels/double-1/snoop?app=x", None, 400,
+     "Direction must be specified for at least spy or whisper"),
+    ("POST", "/ari/channels/double-1/snoop?spy=sideways&app=x", None, 400,
+     "Invalid direction specified for spy"),
+    ("POST", "/ari/channels/double-1/snoop?spy=in", None, 400,
+     "Application name is required"),
+    ("POST", "/ari/channels/double-1/redirect?endpoint=x", None, 422,
+     "Endpoint parameter 'x' does not contain tech/resource"),
+    ("POST", "/ari/channels/a..b/answer", None, 404, "Channel not found"),
+    ("POST", "/ari/channels/a%0d%0ab/answer", None, 404, "Channel not found"),
+]
+seen = len(T.read(LOG).splitlines())
+t.ok(seen > 0, "the double logs the requests it gets (%d so far)" % seen)
+for method, path, body, want_st, want_msg in cases:
+    st, _, b = req(method, path, body=body)
+    t.is_((st, message(b)), (want_st, want_msg), "%s %s" % (method, path))
+t.is_(len(T.read(LOG).splitlines()), seen,
+      "none of the %d refused requests reached the backend" % len(cases))
+st = web.request("POST", "/ari/channels/double-1/redirect", CTRL)[0]
+t.is_(st, 400, "redirect without endpoint: 400 (Asterisk's 'Not Found' "
+      "status line)")
+
+# --- passed through ---
+st, hdr, body = req("POST", "/ari/channels/double-1/dtmf?dtmf=123%23")
+t.is_((st, body), (204, b""), "sendDTMF: 204, no body")
+st, hdr, body = req("POST", "/ari/channels/double-1/play?media=sound:hello-world")
+t.is_(st, 201, "play: 201")
+t.like(hdr.get("location", ""), "/ari/playbacks/", "with Location")
+t.is_(json.loads(body)["state"], "queued", "and the Playback")
+st, _, body = req(
+    "POST", "/ari/channels?endpoint=Local/600@test&app=pbxapi&callerId="
+    "ARI%20Test%20%3C5554000%3E")
+ch = json.loads(body)
+t.is_((st, ch["caller"]), (200, {"name": "ARI Test", "number": "5554000"}),
+      "originate: the Channel")
+t.is_(req("GET", "/ari/channels/double-1/variable?variable=FOO")[:3:2],
+      (200, b'{"value":"bar"}'), "getChannelVar")
+t.is_(req("POST", "/ari/channels/double-1/variable",
+          body={"variable": "X", "value": "y"})[0], 204,
+      "setChannelVar from a JSON body")
+t.is_(req("DELETE", "/ari/channels/%s" % ch["id"])[0], 204, "hangup")
+t.is_(req("GET", "/ari/channels/%s" % ch["id"])[0], 404, "and it is gone")
+st, _, body = req("POST", "/ari/channels?endpoint=NoSuchTech/100&app=pbxapi")
+t.is_((st, body), (500, b'{"error":"Allocation failed"}'),
+      "ARI's one non-message error body passes through")
+
+# --- backend faults: a clear 503 ---
+for fault in ("refuse", "html404"):
+    T.write(CTL, "fault=%s\n" % fault)
+    st, _, body = req("GET", "/ari/channels")
+    t.is_((st, message(body)), (503, "Asterisk REST Interface unavailable"),
+          "backend fault '%s': 503" % fault)
+T.write(CTL, "channels=2\n")
+t.is_(req("GET", "/ari/channels")[0], 200, "and it serves again")
+
+# --- a tenant without ARI ---
+pool2 = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789"},
+               extra="token = app:app-secret ari-control\n")
+web2 = T.Nginx(pool2)
+st, _, body = web2.request("GET", "/ari/channels", CTRL)
+t.is_(st, 501, "no ARI configured: 501 (AMI and ESL translations: issue 9)")
+t.like(message(body) or "", "not supported", "saying so")
+t.done()
