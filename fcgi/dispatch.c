@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "conf.h"
@@ -95,6 +96,7 @@ static const struct bitname flag_names[] = {
 	{ P_NOCTL, "noctl" },
 	{ P_UTF8, "utf8" },
 	{ P_LIST, "list" },
+	{ P_ICASE, "icase" },
 };
 
 /*
@@ -130,9 +132,9 @@ list_value(FILE *fp, const char *s)
 static void
 list_param(FILE *fp, const struct param *p)
 {
-	const char *sep = "";
-
 	static const char *const srcs[] = { "query", "body", "path", "any" };
+	const char *sep = "";
+	const char *const *v;
 
 	fprintf(fp, " %s:%s:%s:", p->name, srcs[p->src],
 	    p->type == PT_INT ? "int" : "str");
@@ -152,6 +154,12 @@ list_param(FILE *fp, const struct param *p)
 	}
 	if (p->valid != NULL) {
 		fprintf(fp, "%svalid", sep);
+		sep = ",";
+	}
+	if (p->values != NULL) {
+		fprintf(fp, "%svalues=", sep);
+		for (v = p->values; *v != NULL; v++)
+			fprintf(fp, "%s%s", v == p->values ? "" : "|", *v);
 		sep = ",";
 	}
 	if (*sep == '\0')
@@ -321,6 +329,19 @@ json_scalar(const struct pv *v)
 	return v->type == PV_STR || v->type == PV_INT || v->type == PV_DOUBLE;
 }
 
+/* Returns 1 if s is one of p's values. */
+static int
+one_of(const struct param *p, const char *s)
+{
+	const char *const *v;
+
+	for (v = p->values; *v != NULL; v++)
+		if ((p->flags & P_ICASE) ? strcasecmp(s, *v) == 0
+					 : strcmp(s, *v) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks one argument's value against its parameter. */
 static enum err
 param_check(struct req *r, const struct param *p, const struct arg *a)
@@ -342,6 +363,8 @@ param_check(struct req *r, const struct param *p, const struct arg *a)
 	if ((p->flags & P_UTF8) && utf8_valid(a->s, a->len) == -1)
 		return param_error(r, p, PE_UTF8, max);
 	if (p->valid != NULL && a->len > 0 && p->valid(a->s, a->len) != 0)
+		return param_error(r, p, PE_INVALID, max);
+	if (p->values != NULL && a->len > 0 && !one_of(p, a->s))
 		return param_error(r, p, PE_INVALID, max);
 	return E_OK;
 }

@@ -39,6 +39,7 @@ enum ptype {
 #define P_UTF8	   0x04u /* invalid UTF-8 is an error */
 #define P_NONEMPTY 0x08u /* present but "" is an error */
 #define P_LIST	   0x10u /* may be a list in a D_JSON_SCALARS dialect */
+#define P_ICASE	   0x20u /* .values compared without case */
 
 struct param {
 	const char *name;
@@ -51,6 +52,8 @@ struct param {
 	int (*valid)(const char *s, size_t n);
 	/* Another name for it, used when this one is PHP-empty. */
 	const char *alias;
+	/* The values allowed, NULL-terminated (NULL: any). */
+	const char *const *values;
 };
 
 /* What is wrong with a parameter (struct dialect's param_error). */

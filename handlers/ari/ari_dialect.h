@@ -38,5 +38,14 @@ enum err ari_fail(struct req *r, enum err e, int status, const char *reason,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 extern const struct family ari_channels;
+extern const struct family ari_apidocs;
+
+struct jw;
+
+/* Returns 1 if p takes a number not below 0 (api-docs' RANGE). */
+int ari_nonneg(const struct param *p);
+
+/* Writes the errorResponses array of c for api-docs. */
+void ari_error_responses(struct jw *w, const struct cmd *c);
 
 #endif

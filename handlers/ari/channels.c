@@ -82,72 +82,18 @@ v_nonneg(const char *s, size_t n)
 	return v_int(s, n) == -1 || s[0] == '-' ? -1 : 0;
 }
 
-static int
-in_list(const char *s, const char *const *list, int icase)
-{
-	for (; *list != NULL; list++)
-		if ((icase ? strcasecmp(s, *list) : strcmp(s, *list)) == 0)
-			return 0;
-	return -1;
-}
-
-static int
-v_reason(const char *s, size_t n)
-{
-	static const char *const l[] = { "normal", "busy", "congestion",
-		"no_answer", "timeout", "rejected", "unallocated",
-		"normal_unspecified", "number_incomplete", "codec_mismatch",
-		"interworking", "failure", "answered_elsewhere", NULL };
-
-	(void)n;
-	return in_list(s, l, 0);
-}
-
-static int
-v_direction(const char *s, size_t n)
-{
-	static const char *const l[] = { "both", "in", "out", NULL };
-
-	(void)n;
-	return in_list(s, l, 0);
-}
-
-static int
-v_spy(const char *s, size_t n)
-{
-	static const char *const l[] = { "none", "both", "out", "in", NULL };
-
-	(void)n;
-	return in_list(s, l, 0);
-}
-
-static int
-v_if_exists(const char *s, size_t n)
-{
-	static const char *const l[] = { "fail", "overwrite", "append", NULL };
-
-	(void)n;
-	return in_list(s, l, 1);
-}
-
-static int
-v_terminate_on(const char *s, size_t n)
-{
-	static const char *const l[] = { "none", "any", "*", "#", NULL };
-
-	(void)n;
-	return in_list(s, l, 1);
-}
-
-static int
-v_bool(const char *s, size_t n)
-{
-	static const char *const l[] = { "yes", "true", "y", "t", "1", "on",
-		"no", "false", "n", "f", "0", "off", NULL };
-
-	(void)n;
-	return in_list(s, l, 1);
-}
+/* The values of the enumerations (Asterisk 22's channels.json). */
+static const char *const reasons[] = { "normal", "busy", "congestion",
+	"no_answer", "timeout", "rejected", "unallocated", "normal_unspecified",
+	"number_incomplete", "codec_mismatch", "interworking", "failure",
+	"answered_elsewhere", NULL };
+static const char *const directions[] = { "both", "in", "out", NULL };
+static const char *const spy_dirs[] = { "none", "both", "out", "in", NULL };
+static const char *const if_exists[] = { "fail", "overwrite", "append", NULL };
+static const char *const terminate_on[] = { "none", "any", "*", "#", NULL };
+/* Asterisk's ast_true() and ast_false() words. */
+static const char *const booleans[] = { "yes", "true", "y", "t", "1", "on",
+	"no", "false", "n", "f", "0", "off", NULL };
 
 /* DTMF digits, and ',' or 'w' for a pause. */
 static int
@@ -202,6 +148,11 @@ v_dialplan(const char *s, size_t n)
 		.name = (n), .src = SRC_ANY, .flags = P_NOCTL | (f), \
 		.maxlen = (len), .valid = (v)                        \
 	}
+#define ANY_IN(n, f, len, vals)                                      \
+	{                                                            \
+		.name = (n), .src = SRC_ANY, .flags = P_NOCTL | (f), \
+		.maxlen = (len), .values = (vals)                    \
+	}
 #define ANY_INT(n, v)                                                          \
 	{                                                                      \
 		.name = (n), .src = SRC_ANY, .type = PT_INT, .flags = P_NOCTL, \
@@ -247,7 +198,7 @@ static const struct param create_params[] = {
 
 static const struct param hangup_params[] = {
 	PATH_ID("channelId"),
-	ANY("reason", 0, 32, v_reason),
+	ANY_IN("reason", 0, 32, reasons),
 	ANY("reason_code", 0, 12, v_int),
 };
 
@@ -275,7 +226,7 @@ static const struct param dtmf_params[] = {
 
 static const struct param mute_params[] = {
 	PATH_ID("channelId"),
-	ANY("direction", P_REQUIRED, 8, v_direction),
+	ANY_IN("direction", P_REQUIRED, 8, directions),
 };
 
 static const struct param moh_params[] = {
@@ -306,9 +257,9 @@ static const struct param record_params[] = {
 	ANY_INT("maxSilenceSeconds", v_nonneg),
 	ANY("name", P_REQUIRED, 256, v_rec_name),
 	ANY("format", P_REQUIRED, 16, v_word),
-	ANY("ifExists", 0, 16, v_if_exists),
-	ANY("beep", 0, 8, v_bool),
-	ANY("terminateOn", 0, 8, v_terminate_on),
+	ANY_IN("ifExists", P_ICASE, 16, if_exists),
+	ANY_IN("beep", P_ICASE, 8, booleans),
+	ANY_IN("terminateOn", P_ICASE, 8, terminate_on),
 };
 
 static const struct param getvar_params[] = {
@@ -320,12 +271,12 @@ static const struct param setvar_params[] = {
 	ANY("variable", P_REQUIRED, 256, printable),
 	PATH_ID("channelId"),
 	ANY("value", P_UTF8, 4096, NULL),
-	ANY("report_events", 0, 8, v_bool),
+	ANY_IN("report_events", P_ICASE, 8, booleans),
 };
 
-#define SNOOP_COMMON                                          \
-	ANY("spy", 0, 8, v_spy), ANY("whisper", 0, 8, v_spy), \
-	    ANY("app", P_REQUIRED, 80, v_dialplan),           \
+#define SNOOP_COMMON                                                      \
+	ANY_IN("spy", 0, 8, spy_dirs), ANY_IN("whisper", 0, 8, spy_dirs), \
+	    ANY("app", P_REQUIRED, 80, v_dialplan),                       \
 	    ANY("appArgs", P_UTF8, 1024, NULL)
 
 static const struct param snoop_params[] = {
@@ -446,6 +397,74 @@ ari_param_error(struct req *r, const struct param *p, enum perr why)
 		    "Required parameter '%s' not provided.", p->name);
 	return ari_fail(r, E_BADREQ, 400, NULL,
 	    "Invalid value for parameter '%s'", p->name);
+}
+
+int
+ari_nonneg(const struct param *p)
+{
+	return p->valid == v_nonneg;
+}
+
+/* Returns 1 if c has a parameter called name. */
+static int
+has_param(const struct cmd *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+error_response(struct jw *w, int code, const char *reason)
+{
+	jw_obj_open(w);
+	jw_keyz(w, "code");
+	jw_int(w, code);
+	jw_keyz(w, "reason");
+	jw_strz(w, reason);
+	jw_obj_close(w);
+}
+
+/* Returns 1 if an earlier text words t's case for cmd (the lookup's
+ * precedence: the first match wins). */
+static int
+shadowed(const struct perr_text *t, const char *cmd)
+{
+	const struct perr_text *u;
+
+	for (u = perr_texts; u < t; u++)
+		if ((u->cmd == NULL || strcmp(u->cmd, cmd) == 0) &&
+		    strcmp(u->param, t->param) == 0 && (u->why & t->why) != 0)
+			return 1;
+	return 0;
+}
+
+void
+ari_error_responses(struct jw *w, const struct cmd *c)
+{
+	const struct perr_text *t;
+	const char *cmd =
+	    strcmp(c->name, "originateWithId") == 0 ? "originate" : c->name;
+	size_t i;
+
+	jw_arr_open(w);
+	for (i = 0; i < nitems(perr_texts); i++) {
+		t = &perr_texts[i];
+		if ((t->cmd == NULL || strcmp(t->cmd, cmd) == 0) &&
+		    has_param(c, t->param) && strstr(t->msg, "%s") == NULL &&
+		    !shadowed(t, cmd))
+			error_response(w, t->status, t->msg);
+	}
+	/* Every control operation of a channel needs it in Stasis. */
+	if (c->scope == SCOPE_ARI_CONTROL && has_param(c, "channelId") &&
+	    c->params[0].src == SRC_PATH && strcmp(c->name, "hangup") != 0 &&
+	    strncmp(c->name, "snoop", 5) != 0 &&
+	    strcmp(c->name, "originateWithId") != 0)
+		error_response(w, 409, "Channel not in Stasis application");
+	jw_arr_close(w);
 }
 
 /* ---- rules across parameters (Asterisk's order) ---- */

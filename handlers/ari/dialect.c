@@ -19,7 +19,8 @@
 
 extern const struct dialect ari_dialect;
 
-static const struct family *const families[] = { &ari_channels, NULL };
+static const struct family *const families[] = { &ari_channels, &ari_apidocs,
+	NULL };
 
 static struct ari_req *
 state(struct req *r)

@@ -35,8 +35,9 @@ DIALECT_DOCS = {
     "status": ["operations.md"],
     "ari": ["ari.md"],
 }
-MIN_COMMANDS = 63  # 24 elastix, 9 fusionpbx, 2 status, 28 ari
-ATTR = r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|alias=[A-Za-z0-9_]+)"
+MIN_COMMANDS = 65  # 24 elastix, 9 fusionpbx, 2 status, 28 + 2 ari
+ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
+        r"alias=[A-Za-z0-9_]+|values=[A-Za-z0-9_*#]+(?:\|[A-Za-z0-9_*#]+)*)")
 PARAM = r"[A-Za-z0-9_]+:(?:query|body|path|any):(?:str|int):(?:-|%s(?:,%s)*)" \
     % (ATTR, ATTR)
 SCOPE = r"[a-z]+(?:-[a-z]+)?"

@@ -9,6 +9,7 @@
 import base64
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -193,6 +194,45 @@ t.is_(req("GET", "/ari/channels/%s" % ch["id"])[0], 404, "and it is gone")
 st, _, body = req("POST", "/ari/channels?endpoint=NoSuchTech/100&app=pbxapi")
 t.is_((st, body), (500, b'{"error":"Allocation failed"}'),
       "ARI's one non-message error body passes through")
+
+# --- api-docs, generated from the table ---
+t.is_(req("GET", "/ari/api-docs/resources.json", {})[0], 401,
+      "api-docs need credentials (as Asterisk)")
+st, hdr, body = req("GET", "/ari/api-docs/resources.json", RO)
+res = json.loads(body)
+t.is_((st, res["swaggerVersion"], [a["path"] for a in res["apis"]]),
+      (200, "1.1", ["/api-docs/channels.{format}"]),
+      "resources.json lists the channels resource")
+t.is_(res.get("basePath"), "http://127.0.0.1:%d/ari" % web.port,
+      "basePath is http:// + Host + /ari")
+st, _, body = req("GET", "/ari/api-docs/channels.json", RO)
+doc = json.loads(body)
+ops = {o["nickname"]: (a["path"], o) for a in doc["apis"]
+       for o in a["operations"]}
+lst = subprocess.run([os.path.join(T.BUILD, "pbxapi"), "-L"],
+                   capture_output=True, text=True).stdout.splitlines()
+table = {ln.split()[1]: ln.split() for ln in lst if ln.startswith("ari ")
+         and ln.split()[1] not in ("resources", "channelsDoc")}
+t.is_(sorted(ops), sorted(table), "channels.json has every operation of "
+      "the table (%d), and only those" % len(table))
+same = [n for n in table if n in ops and
+        ops[n][1]["httpMethod"] == table[n][2] and
+        [p["name"] for p in ops[n][1]["parameters"]] ==
+        [x.split(":")[0] for x in table[n][4:]]]
+t.is_(sorted(same), sorted(table), "with the table's method and parameters")
+path, mute = ops["mute"]
+t.is_(path, "/channels/{channelId}/mute", "paths are the routes served")
+d = [p for p in mute["parameters"] if p["name"] == "direction"][0]
+t.is_((d["required"], d["allowableValues"]),
+      (True, {"valueType": "LIST", "values": ["both", "in", "out"]}),
+      "allowed values come from the validation table")
+t.ok({"code": 400, "reason": "Direction is required"} in
+     mute["errorResponses"], "errorResponses carry ARI's texts")
+t.ok(all(m in doc["models"] for m in ("Channel", "CallerID", "DialplanCEP",
+                                       "Playback", "Variable")),
+     "the models are there")
+t.is_(req("POST", "/ari/api-docs/channels.json")[0], 405,
+      "api-docs: GET only")
 
 # --- backend faults: a clear 503 ---
 for fault in ("refuse", "html404"):
