@@ -37,6 +37,19 @@ struct ari_req {
 enum err ari_fail(struct req *r, enum err e, int status, const char *reason,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+enum ari_backend { ARI_BE_ARI, ARI_BE_AMI, ARI_BE_ESL };
+
+/* The backend that serves r's tenant (ARI_BACKEND, or guessed). */
+enum ari_backend ari_backend(struct req *r);
+
+/*
+ * The operation r->cmd (validated, its cross-parameter rules checked)
+ * translated for an AMI-only Asterisk (ami.c) or the FreeSWITCH event
+ * socket (esl.c); what a backend cannot do is 501.
+ */
+enum err ari_ami_run(struct req *r, struct reply *rp);
+enum err ari_esl_run(struct req *r, struct reply *rp);
+
 extern const struct family ari_channels;
 extern const struct family ari_apidocs;
 

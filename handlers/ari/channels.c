@@ -18,6 +18,7 @@
 #include "log.h"
 #include "php/pv.h"
 #include "reply.h"
+#include "fusionpbx.h"
 #include "str.h"
 
 #define ARI_ID_MAX 149 /* Asterisk's unique id */
@@ -554,6 +555,28 @@ cross_checks(struct req *r)
 	return E_OK;
 }
 
+/* ---- backends ---- */
+
+/*
+ * ARI_BACKEND: "ari", "ami" or "esl"; unset or "auto": ARI when
+ * ARI_ENABLED, the event socket for a FusionPBX tenant, else AMI.
+ */
+enum ari_backend
+ari_backend(struct req *r)
+{
+	const char *b = tenant_get(r->tenant, "ARI_BACKEND");
+
+	if (b != NULL && strcmp(b, "ari") == 0)
+		return ARI_BE_ARI;
+	if (b != NULL && strcmp(b, "ami") == 0)
+		return ARI_BE_AMI;
+	if (b != NULL && strcmp(b, "esl") == 0)
+		return ARI_BE_ESL;
+	if (tenant_getbool(r->tenant, "ARI_ENABLED"))
+		return ARI_BE_ARI;
+	return fpx_tenant_enabled(r, r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
+}
+
 /* ---- the ARI backend ---- */
 
 /* The path under /ari with the path parameters, percent-encoded. */
@@ -670,10 +693,14 @@ run(struct req *r, struct reply *rp)
 
 	if ((rc = cross_checks(r)) != E_OK)
 		return rc;
-	if (!tenant_getbool(r->tenant, "ARI_ENABLED"))
-		return ari_fail(r, E_NOTSUP, 501, NULL,
-		    "%s is not supported by this tenant's backend (no ARI)",
-		    r->cmd->name);
+	switch (ari_backend(r)) {
+	case ARI_BE_AMI:
+		return ari_ami_run(r, rp);
+	case ARI_BE_ESL:
+		return ari_esl_run(r, rp);
+	default:
+		break;
+	}
 	buf_init(&path, 64 * 1024);
 	if (backend_path(r, op, &path) == -1 || backend_query(r, &path) == -1) {
 		buf_free(&path);
