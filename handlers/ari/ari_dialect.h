@@ -52,6 +52,7 @@ enum err ari_esl_run(struct req *r, struct reply *rp);
 
 extern const struct family ari_channels;
 extern const struct family ari_apidocs;
+extern const struct family ari_events;
 
 struct jw;
 

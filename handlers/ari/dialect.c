@@ -20,7 +20,7 @@
 extern const struct dialect ari_dialect;
 
 static const struct family *const families[] = { &ari_channels, &ari_apidocs,
-	NULL };
+	&ari_events, NULL };
 
 static struct ari_req *
 state(struct req *r)

@@ -35,7 +35,7 @@ DIALECT_DOCS = {
     "status": ["operations.md"],
     "ari": ["ari.md"],
 }
-MIN_COMMANDS = 65  # 24 elastix, 9 fusionpbx, 2 status, 28 + 2 ari
+MIN_COMMANDS = 66  # 24 elastix, 9 fusionpbx, 2 status, 28 + 3 ari
 ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
         r"alias=[A-Za-z0-9_]+|values=[A-Za-z0-9_*#]+(?:\|[A-Za-z0-9_*#]+)*)")
 PARAM = r"[A-Za-z0-9_]+:(?:query|body|path|any):(?:str|int):(?:-|%s(?:,%s)*)" \

@@ -7,8 +7,10 @@
 # lines), and replies passed through (status, Location, body).  A
 # backend that is down is a 503 within the deadline.
 import base64
+import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -40,6 +42,7 @@ CTRL = basic("app", "app-secret")
 RO = basic("viewer", "viewer-secret")
 pool = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789",
                    "ARI_ENABLED": "true", "ARI_PORT": PORT},
+              status_listen=True,
               extra="token = app:app-secret ari-control\n"
                     "token = viewer:viewer-secret ari-read\n"
                     "token = elastix-only-0123456789 all\n")
@@ -212,7 +215,8 @@ ops = {o["nickname"]: (a["path"], o) for a in doc["apis"]
 lst = subprocess.run([os.path.join(T.BUILD, "pbxapi"), "-L"],
                    capture_output=True, text=True).stdout.splitlines()
 table = {ln.split()[1]: ln.split() for ln in lst if ln.startswith("ari ")
-         and ln.split()[1] not in ("resources", "channelsDoc")}
+         and ln.split()[1] not in ("resources", "channelsDoc",
+                                   "eventsAuth")}
 t.is_(sorted(ops), sorted(table), "channels.json has every operation of "
       "the table (%d), and only those" % len(table))
 same = [n for n in table if n in ops and
@@ -233,6 +237,75 @@ t.ok(all(m in doc["models"] for m in ("Channel", "CallerID", "DialplanCEP",
      "the models are there")
 t.is_(req("POST", "/ari/api-docs/channels.json")[0], 405,
       "api-docs: GET only")
+
+# --- /ari/events: nginx proxies the websocket after auth_request ---
+def ws_open(query, auth):
+    """Opens /ari/events through nginx; returns (status line, headers
+    text, first frame's text or None, socket, key)."""
+    s = socket.create_connection(("127.0.0.1", web.port), timeout=20)
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = ("GET /ari/events?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+            % (query, key))
+    for k, v in auth.items():
+        head += "%s: %s\r\n" % (k, v)
+    s.sendall((head + "\r\n").encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+    top, _, rest = data.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    frame = None
+    if lines[0].startswith("HTTP/1.1 101"):
+        while len(rest) < 4:
+            rest += s.recv(4096)
+        n, off = rest[1] & 0x7F, 2
+        if n == 126:
+            n, off = int.from_bytes(rest[2:4], "big"), 4
+        while len(rest) < off + n:
+            rest += s.recv(65536)
+        frame = (rest[0] & 0x0F, rest[off:off + n].decode())
+    return lines[0], "\r\n".join(lines[1:]), frame, s, key, rest
+
+
+line, hdrs, frame, sock, key, _ = ws_open("app=myapp&subscribeAll=true", RO)
+accept = base64.b64encode(hashlib.sha1(
+    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+t.is_(line, "HTTP/1.1 101 Switching Protocols",
+      "events: the websocket opens through nginx")
+t.like(hdrs, "Sec-WebSocket-Accept: " + accept, "with the right accept key")
+t.ok(frame is not None and frame[0] == 1 and
+     json.loads(frame[1]).get("application") == "myapp",
+     "Asterisk's events arrive as text frames for the app")
+st, _, s = web.json("/status?json")
+t.is_((st, s["active processes"]), (200, 0),
+      "no pbxapi worker holds the open websocket")
+ev = [json.loads(x) for x in T.read(LOG).splitlines()]
+up = [x for x in ev if "/ari/events" in x.get("raw", "")][-1:]
+t.ok(up and "app=myapp&subscribeAll=true" in up[0]["raw"] and
+     base64.b64encode(b"ari_user:ari_password").decode() in up[0]["raw"],
+     "Asterisk got the app and pbxapi's own ARI account")
+sock.close()
+line, hdrs, _, sock, _, rest = ws_open("app=myapp", {})
+t.is_(line, "HTTP/1.1 401 Unauthorized", "events without credentials: 401")
+t.like(hdrs, 'WWW-Authenticate: Basic realm="Asterisk REST Interface"',
+       "with ARI's realm")
+t.like(rest.decode("latin-1"), '{"message":"Authentication required"}',
+       "and ARI's body")
+sock.close()
+line, _, frame, sock, _, _ = ws_open("app=x&api_key=viewer:viewer-secret", {})
+t.is_(line, "HTTP/1.1 101 Switching Protocols", "events with api_key")
+ev = [json.loads(x) for x in T.read(LOG).splitlines()]
+up = [x for x in ev if "/ari/events" in x.get("raw", "")][-1:]
+t.ok(up and "api_key" not in up[0]["raw"],
+     "the client's api_key never reaches Asterisk")
+sock.close()
+t.is_(req("GET", "/ari/_events_auth?app=x")[0], 404,
+      "the auth endpoint is nginx's internal business")
 
 # --- backend faults: a clear 503 ---
 for fault in ("refuse", "html404"):

@@ -184,6 +184,26 @@ int respond(struct conn *c, const struct fixture *f, const char *body, size_t n,
 /* Builds the reply to c->q into c->out.  Under the lock. */
 void route(struct conn *c);
 
+/*
+ * 0 if the request carries the configured credentials (Basic, else
+ * api_key); else the 401 capture is in c->out and -1.  Under the lock.
+ */
+int auth_check(struct conn *c);
+
+/* conn.c: the value of header name in a request head, or NULL. */
+const char *header(const char *head, const char *name);
+
+/* events.c */
+
+/*
+ * GET /ari/events: the Stasis websocket.  Checks the credentials and
+ * app, answers 101 as Asterisk 22 does, sends the captured events
+ * (shared/fixtures/ari/events.jsonl) as text frames with the client's
+ * app, and holds the socket until the client closes it.  A refusal is
+ * left in c->out.  Returns 1 if the socket was taken (close it), 0.
+ */
+int events_serve(struct conn *c);
+
 /* channels.c */
 
 /* Re-seeds n Stasis channels if n differs from the last seed (locked). */

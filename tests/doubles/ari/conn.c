@@ -19,7 +19,7 @@
 
 /* ---- requests ---- */
 
-static const char *
+const char *
 header(const char *head, const char *name)
 {
 	size_t n = strlen(name);
@@ -267,6 +267,9 @@ serve_one(struct conn *c)
 		stall(c->fd);
 		return -1;
 	}
+	if (strcmp(c->q.method, "GET") == 0 &&
+	    strcmp(c->q.path, "/ari/events") == 0)
+		return events_serve(c) ? -1 : send_reply(c, &f);
 	pthread_mutex_lock(&S.lock);
 	S.cl_extra = strcmp(f.fault, "length-mismatch") == 0 ? 100 : 0;
 	route(c);

@@ -139,8 +139,7 @@ respond_html404(struct conn *c)
 	    sizeof(html404) - 1, html404);
 }
 
-/* 0 if the request carries the configured credentials. */
-static int
+int
 auth_check(struct conn *c)
 {
 	const char *a = c->q.auth;

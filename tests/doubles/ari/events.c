@@ -1,0 +1,158 @@
+/*
+ * ari_double's /ari/events: the websocket a Stasis application opens
+ * (RFC 6455, server side, as Asterisk 22 answers it: the 101 has no
+ * Server or Date header).  The events are the captured ones, with the
+ * client's app as "application"; frames from the client are read and
+ * dropped until it closes.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "ari_double.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+static void
+b64(const unsigned char *p, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i + 2 < n; i += 3, out += 4) {
+		v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+		out[0] = t[v >> 18];
+		out[1] = t[(v >> 12) & 63];
+		out[2] = t[(v >> 6) & 63];
+		out[3] = t[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned)p[i] << 16 |
+		    (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+		out[0] = t[v >> 18];
+		out[1] = t[(v >> 12) & 63];
+		out[2] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+		out[3] = '=';
+		out += 4;
+	}
+	*out = '\0';
+}
+
+/* One unmasked text frame. */
+static int
+send_frame(int fd, const char *p, size_t n)
+{
+	unsigned char h[10];
+	size_t hl = 2;
+
+	h[0] = 0x81;
+	if (n < 126)
+		h[1] = (unsigned char)n;
+	else if (n < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(n >> 8);
+		h[3] = (unsigned char)n;
+		hl = 4;
+	} else
+		return -1;
+	if (dbl_send_all(fd, (const char *)h, hl) == -1)
+		return -1;
+	return dbl_send_all(fd, p, n);
+}
+
+/* The captured events, "application" set to app, one frame each. */
+static void
+send_events(int fd, const char *app)
+{
+	static const char from[] = "\"application\":\"pbxapi\"";
+	char path[4096], *text, *line, *next, *at;
+	size_t n;
+	struct buf b;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", S.opt.fixtures);
+	if ((text = slurp(path, &n)) == NULL)
+		return;
+	buf_init(&b, 1024 * 1024);
+	for (line = text; line < text + n && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next == NULL)
+			next = line + strlen(line);
+		else
+			*next++ = '\0';
+		buf_clear(&b);
+		if ((at = strstr(line, from)) != NULL) {
+			buf_add(&b, line, (size_t)(at - line));
+			buf_printf(&b, "\"application\":\"%s\"", app);
+			buf_adds(&b, at + sizeof(from) - 1);
+		} else
+			buf_adds(&b, line);
+		if (b.len > 0 && send_frame(fd, b.data, b.len) == -1)
+			break;
+	}
+	buf_free(&b);
+	free(text);
+}
+
+int
+events_serve(struct conn *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char app[128], accept[64], in[4096], keybuf[256];
+	const char *key, *up;
+	unsigned mdlen = 0;
+	size_t kn;
+	int ok;
+
+	pthread_mutex_lock(&S.lock);
+	ok = auth_check(c) == 0;
+	pthread_mutex_unlock(&S.lock);
+	if (!ok)
+		return 0;
+	up = header(c->q.raw, "Upgrade");
+	key = header(c->q.raw, "Sec-WebSocket-Key");
+	if (up == NULL || strncasecmp(up, "websocket", 9) != 0 || key == NULL) {
+		buf_clear(&c->out);
+		buf_adds(&c->out,
+		    "HTTP/1.1 426 Upgrade Required\r\n"
+		    "Content-Length: 0\r\n\r\n");
+		return 0;
+	}
+	if (!qparam(c->q.query, "app", app, sizeof(app)) || app[0] == '\0' ||
+	    strspn(app,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(app)) {
+		buf_clear(&c->out);
+		buf_adds(&c->out,
+		    "HTTP/1.1 400 Bad Request\r\n"
+		    "Content-Length: 0\r\n\r\n");
+		return 0;
+	}
+	kn = strcspn(key, "\r\n");
+	if (kn > 128)
+		kn = 128;
+	snprintf(keybuf, sizeof(keybuf), "%.*s" WS_GUID, (int)kn, key);
+	EVP_Digest(keybuf, strlen(keybuf), md, &mdlen, EVP_sha1(), NULL);
+	b64(md, mdlen, accept);
+	buf_clear(&c->out);
+	buf_printf(&c->out,
+	    "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: %.*s\r\n"
+	    "Connection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n",
+	    (int)strcspn(up, "\r\n"), up, accept);
+	if (dbl_send_all(c->fd, c->out.data, c->out.len) == -1)
+		return 1;
+	send_events(c->fd, app);
+	/* Hold the socket until the client closes it. */
+	while (recv(c->fd, in, sizeof(in), 0) > 0)
+		;
+	return 1;
+}
