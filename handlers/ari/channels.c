@@ -470,8 +470,8 @@ ari_error_responses(struct jw *w, const struct cmd *c)
 
 /* ---- rules across parameters (Asterisk's order) ---- */
 
-static const struct arg *
-arg(const struct req *r, const char *name)
+const struct arg *
+ari_arg(const struct req *r, const char *name)
 {
 	size_t i;
 
@@ -532,21 +532,21 @@ cross_checks(struct req *r)
 	    strcmp(c, "create") == 0) {
 		if (check_variables(r, pv_getz(r->post, "variables")) != E_OK)
 			return E_BADREQ;
-		if (arg(r, "originator") && arg(r, "formats"))
+		if (ari_arg(r, "originator") && ari_arg(r, "formats"))
 			return ari_fail(r, E_BADREQ, 400, NULL,
 			    "Originator and formats can't both be specified");
-		if (strcmp(c, "create") != 0 && !arg(r, "app") &&
-		    !arg(r, "extension"))
+		if (strcmp(c, "create") != 0 && !ari_arg(r, "app") &&
+		    !ari_arg(r, "extension"))
 			return ari_fail(r, E_BADREQ, 400, NULL,
 			    "Application or extension must be specified");
 	}
-	if (strcmp(c, "hangup") == 0 && arg(r, "reason") &&
-	    arg(r, "reason_code"))
+	if (strcmp(c, "hangup") == 0 && ari_arg(r, "reason") &&
+	    ari_arg(r, "reason_code"))
 		return ari_fail(r, E_BADREQ, 400, NULL,
 		    "The reason and reason_code can't both be specified");
 	if (strncmp(c, "snoopChannel", 12) == 0) {
-		spy = arg(r, "spy");
-		whisper = arg(r, "whisper");
+		spy = ari_arg(r, "spy");
+		whisper = ari_arg(r, "whisper");
 		if ((spy == NULL || strcmp(spy->s, "none") == 0) &&
 		    (whisper == NULL || strcmp(whisper->s, "none") == 0))
 			return ari_fail(r, E_BADREQ, 400, NULL,
