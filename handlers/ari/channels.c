@@ -18,7 +18,6 @@
 #include "log.h"
 #include "php/pv.h"
 #include "reply.h"
-#include "fusionpbx.h"
 #include "str.h"
 
 #define ARI_ID_MAX 149 /* Asterisk's unique id */
@@ -557,9 +556,23 @@ cross_checks(struct req *r)
 
 /* ---- backends ---- */
 
+/* Returns 1 if t has a FUSIONPBX_* setting. */
+static int
+has_fusionpbx_keys(const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * ARI_BACKEND: "ari", "ami" or "esl"; unset or "auto": ARI when
- * ARI_ENABLED, the event socket for a FusionPBX tenant, else AMI.
+ * ARI_ENABLED, the event socket for a tenant with FUSIONPBX_* settings,
+ * else AMI.  (The FusionPBX dialect also serves a lone default tenant
+ * without them; for ARI that tenant is an Asterisk's, AMI.)
  */
 enum ari_backend
 ari_backend(struct req *r)
@@ -574,7 +587,7 @@ ari_backend(struct req *r)
 		return ARI_BE_ESL;
 	if (tenant_getbool(r->tenant, "ARI_ENABLED"))
 		return ARI_BE_ARI;
-	return fpx_tenant_enabled(r, r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
+	return has_fusionpbx_keys(r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
 }
 
 /* ---- the ARI backend ---- */
