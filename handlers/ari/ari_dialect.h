@@ -37,6 +37,12 @@ struct ari_req {
 enum err ari_fail(struct req *r, enum err e, int status, const char *reason,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * Returns the argument called name of r's command if the request gave
+ * it (validated), else NULL.
+ */
+const struct arg *ari_arg(const struct req *r, const char *name);
+
 enum ari_backend { ARI_BE_ARI, ARI_BE_AMI, ARI_BE_ESL };
 
 /* The backend that serves r's tenant (ARI_BACKEND, or guessed). */

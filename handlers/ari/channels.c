@@ -18,7 +18,6 @@
 #include "log.h"
 #include "php/pv.h"
 #include "reply.h"
-#include "fusionpbx.h"
 #include "str.h"
 
 #define ARI_ID_MAX 149 /* Asterisk's unique id */
@@ -470,8 +469,8 @@ ari_error_responses(struct jw *w, const struct cmd *c)
 
 /* ---- rules across parameters (Asterisk's order) ---- */
 
-static const struct arg *
-arg(const struct req *r, const char *name)
+const struct arg *
+ari_arg(const struct req *r, const char *name)
 {
 	size_t i;
 
@@ -532,21 +531,21 @@ cross_checks(struct req *r)
 	    strcmp(c, "create") == 0) {
 		if (check_variables(r, pv_getz(r->post, "variables")) != E_OK)
 			return E_BADREQ;
-		if (arg(r, "originator") && arg(r, "formats"))
+		if (ari_arg(r, "originator") && ari_arg(r, "formats"))
 			return ari_fail(r, E_BADREQ, 400, NULL,
 			    "Originator and formats can't both be specified");
-		if (strcmp(c, "create") != 0 && !arg(r, "app") &&
-		    !arg(r, "extension"))
+		if (strcmp(c, "create") != 0 && !ari_arg(r, "app") &&
+		    !ari_arg(r, "extension"))
 			return ari_fail(r, E_BADREQ, 400, NULL,
 			    "Application or extension must be specified");
 	}
-	if (strcmp(c, "hangup") == 0 && arg(r, "reason") &&
-	    arg(r, "reason_code"))
+	if (strcmp(c, "hangup") == 0 && ari_arg(r, "reason") &&
+	    ari_arg(r, "reason_code"))
 		return ari_fail(r, E_BADREQ, 400, NULL,
 		    "The reason and reason_code can't both be specified");
 	if (strncmp(c, "snoopChannel", 12) == 0) {
-		spy = arg(r, "spy");
-		whisper = arg(r, "whisper");
+		spy = ari_arg(r, "spy");
+		whisper = ari_arg(r, "whisper");
 		if ((spy == NULL || strcmp(spy->s, "none") == 0) &&
 		    (whisper == NULL || strcmp(whisper->s, "none") == 0))
 			return ari_fail(r, E_BADREQ, 400, NULL,
@@ -557,9 +556,23 @@ cross_checks(struct req *r)
 
 /* ---- backends ---- */
 
+/* Returns 1 if t has a FUSIONPBX_* setting. */
+static int
+has_fusionpbx_keys(const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * ARI_BACKEND: "ari", "ami" or "esl"; unset or "auto": ARI when
- * ARI_ENABLED, the event socket for a FusionPBX tenant, else AMI.
+ * ARI_ENABLED, the event socket for a tenant with FUSIONPBX_* settings,
+ * else AMI.  (The FusionPBX dialect also serves a lone default tenant
+ * without them; for ARI that tenant is an Asterisk's, AMI.)
  */
 enum ari_backend
 ari_backend(struct req *r)
@@ -574,7 +587,7 @@ ari_backend(struct req *r)
 		return ARI_BE_ESL;
 	if (tenant_getbool(r->tenant, "ARI_ENABLED"))
 		return ARI_BE_ARI;
-	return fpx_tenant_enabled(r, r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
+	return has_fusionpbx_keys(r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
 }
 
 /* ---- the ARI backend ---- */

@@ -316,11 +316,24 @@ for fault in ("refuse", "html404"):
 T.write(CTL, "channels=2\n")
 t.is_(req("GET", "/ari/channels")[0], 200, "and it serves again")
 
-# --- a tenant without ARI ---
-pool2 = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789"},
-               extra="token = app:app-secret ari-control\n")
+# --- tenants without ARI: AMI, or the event socket for FusionPBX ---
+pool2 = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789",
+                    "AMI_HOST": "127.0.0.1",
+                    "AMI_PORT": str(T.free_port())},
+               extra="token = app:app-secret ari-control\n"
+                     "[tenant fpx]\nFUSIONPBX_CONFIG = /nonexistent\n"
+                     "token = fpx:fpx-secret ari-control\n")
 web2 = T.Nginx(pool2)
+st, _, body = web2.request("POST", "/ari/channels/x/answer", CTRL)
+t.is_((st, message(body)), (501, "answer is not supported by the AMI "
+                            "backend"),
+      "no ARI and no FUSIONPBX_* settings: the AMI backend (even as the "
+      "lone default tenant)")
 st, _, body = web2.request("GET", "/ari/channels", CTRL)
-t.is_(st, 501, "no ARI configured: 501 (AMI and ESL translations: issue 9)")
-t.like(message(body) or "", "not supported", "saying so")
+t.is_((st, message(body)), (503, "Asterisk Manager Interface unavailable"),
+      "which reaches AMI for a list (here refused: 503)")
+st, _, body = web2.request("GET", "/ari/channels", basic("fpx", "fpx-secret"))
+t.is_((st, message(body)), (501, "list is not supported by the event "
+                            "socket backend"),
+      "FUSIONPBX_* settings: the event socket backend (not built yet)")
 t.done()
