@@ -18,7 +18,6 @@
 #include "log.h"
 #include "php/pv.h"
 #include "reply.h"
-#include "fusionpbx.h"
 #include "str.h"
 
 #define ARI_ID_MAX 149 /* Asterisk's unique id */
@@ -558,8 +557,24 @@ cross_checks(struct req *r)
 /* ---- backends ---- */
 
 /*
+ * Returns 1 if t sets a FUSIONPBX_* key.  (The {"action"} dialect also
+ * serves a "default" tenant that sets none; ARI does not guess that.)
+ */
+static int
+fusionpbx_keys(const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nenv; i++)
+		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * ARI_BACKEND: "ari", "ami" or "esl"; unset or "auto": ARI when
- * ARI_ENABLED, the event socket for a FusionPBX tenant, else AMI.
+ * ARI_ENABLED, the event socket for a FusionPBX tenant (one that sets a
+ * FUSIONPBX_* key), else AMI.
  */
 enum ari_backend
 ari_backend(struct req *r)
@@ -574,7 +589,7 @@ ari_backend(struct req *r)
 		return ARI_BE_ESL;
 	if (tenant_getbool(r->tenant, "ARI_ENABLED"))
 		return ARI_BE_ARI;
-	return fpx_tenant_enabled(r, r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
+	return fusionpbx_keys(r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
 }
 
 /* ---- the ARI backend ---- */
