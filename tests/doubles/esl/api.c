@@ -2,7 +2,7 @@
  * The commands esl_double knows (auth, api, bgapi, event plain,
  * noevents, sendevent, exit) and the APIs FusionPBX calls: originate,
  * status, reloadxml, memcache, and system, which is recorded and never
- * run.
+ * run; show channels and the uuid_* APIs are chan.c's.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,8 +61,10 @@ new_uuid(char out[37])
 static char *
 api_output(const struct conn *c, const char *cmd, const char *args)
 {
-	char uuid[37], how[128] = "+OK";
+	char uuid[37], how[128] = "+OK", *out;
 
+	if ((out = chan_api(c, cmd, args)) != NULL)
+		return out;
 	if (strcmp(cmd, "originate") == 0) {
 		if (count_args(args) < 2 || count_args(args) > 7)
 			return fmt("%s", USAGE);

@@ -6,6 +6,7 @@
  *	conn.c		a connection: packets in, the log, the loop
  *	reply.c		packets out, under a fault
  *	api.c		the commands and the APIs they call
+ *	chan.c		show channels, uuid_* and canned API replies
  */
 #ifndef ESL_DOUBLE_H
 #define ESL_DOUBLE_H
@@ -66,6 +67,13 @@ double now(void);
 int scenario(const struct conn *c, const char *key, const char *cmd, char *out,
     size_t outlen);
 
+/*
+ * Calls fn(arg, text) for every scenario line that starts with key, in
+ * file order, text being what follows the key.  Returns how many.
+ */
+int scenario_each(const struct conn *c, const char *key,
+    void (*fn)(void *, const char *), void *arg);
+
 /* The fault for this connection and command, mode "" if none. */
 void fault_for(const struct conn *c, const char *cmd, struct fault *f);
 
@@ -96,5 +104,13 @@ void api_response(struct conn *c, const char *body, const struct fault *f);
 
 /* Handles one packet; returns 0 to go on, -1 to close. */
 int handle(struct conn *c, const struct packet *p);
+
+/* chan.c */
+
+/*
+ * The output (malloc'd) of api cmd with args when it is a reply line's
+ * API, show channels or a uuid_* API; NULL for the others.
+ */
+char *chan_api(const struct conn *c, const char *cmd, const char *args);
 
 #endif

@@ -4,7 +4,9 @@
  * only, writes the chosen port to a file, serves each connection in its
  * own process, records every packet it receives as one JSON line, fakes
  * the APIs FusionPBX uses (originate, status, reloadxml, memcache, and
- * system, which is recorded and never run), and misbehaves on request.
+ * system, which is recorded and never run) and those pbxapi's ARI
+ * dialect uses (show channels as json, uuid_*), and misbehaves on
+ * request.
  *
  * usage: esl_double -P portfile [-p port] [-w password] [-l log]
  *                   [-t lifetime_s] [-a auth_timeout_s] [-s scenario]
@@ -17,7 +19,12 @@
  *   originate +OK | -ERR <CAUSE> | -USAGE   what api originate answers
  *   delay <ms>                              wait before each api answer
  *   fault <scope> <mode> [arg]              misbehave
+ *   channel <JSON object>                   a row of show channels
+ *   var <uuid> <name> <value>               what uuid_getvar answers
+ *   reply <api> <text>                      the output of that API
  *
+ * (every channel, var and reply line counts, not just the last; chan.c
+ * says what the uuid_* APIs answer.) *
  * scope: all, conn=<n> (the n-th connection, from 1), cmd=<word> (the
  * command, or for api/bgapi the API: cmd=originate, cmd=auth).  Modes at
  * accept: refuse (close before the greeting), rude (text/rude-rejection),

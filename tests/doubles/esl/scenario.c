@@ -45,6 +45,28 @@ scenario(const struct conn *c, const char *key, const char *cmd, char *out,
 	return found;
 }
 
+int
+scenario_each(const struct conn *c, const char *key,
+    void (*fn)(void *, const char *), void *arg)
+{
+	char line[LINE_MAX_];
+	FILE *fp;
+	int n = 0;
+
+	if (c->o->scenario == NULL || (fp = fopen(c->o->scenario, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, key, strlen(key)) != 0 ||
+		    line[strlen(key)] != ' ')
+			continue;
+		fn(arg, line + strlen(key) + 1);
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
 /* The fault for this connection and command, mode "" if none. */
 void
 fault_for(const struct conn *c, const char *cmd, struct fault *f)
