@@ -4,6 +4,7 @@
 # users (PostgreSQL, the pool's workers) get directories they can reach,
 # every dialect answers, and demo-stop stops it all.
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -62,6 +63,12 @@ st, _, body = web.request(
 t.is_(st, 200, "the ARI dialect originates over the ARI double")
 st, _, body = web.request("GET", "/ari/channels", ari)
 t.is_(st, 200, "and lists the channels")
+ami = {"Authorization": "Basic " + base64.b64encode(
+    ("%s:%s" % (vals.get("ARI_AMI_USER", ""),
+                vals.get("ARI_AMI_PASSWORD", ""))).encode()).decode()}
+st, _, body = web.request("GET", "/ari/channels", ami)
+t.ok(st == 200 and isinstance(json.loads(body), list),
+     "a second tenant serves the same API over the AMI double")
 r = subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=60)
 t.is_((r.returncode, r.stdout.strip()), (0, "demo stopped"),
