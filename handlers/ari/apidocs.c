@@ -76,6 +76,10 @@ response_class(const struct cmd *c)
 		return "List[Channel]";
 	if (strcmp(c->name, "getChannelVar") == 0)
 		return "Variable";
+	if (strcmp(c->name, "getChannelVars") == 0)
+		return "ChannelVariables";
+	if (strcmp(c->name, "rtpstatistics") == 0)
+		return "RTPstat";
 	if (strcmp(c->name, "record") == 0)
 		return "LiveRecording";
 	if (op->ok == 201)

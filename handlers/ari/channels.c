@@ -297,6 +297,52 @@ static const struct param dial_params[] = {
 	ANY_INT("timeout", v_nonneg),
 };
 
+/* Asterisk 22's operations beyond the seed's 28. */
+
+static const struct param move_params[] = {
+	PATH_ID("channelId"),
+	ANY("app", P_REQUIRED, 80, v_dialplan),
+	ANY("appArgs", P_UTF8, 1024, NULL),
+};
+
+static const struct param getvars_params[] = {
+	PATH_ID("channelId"),
+	ANY("variables", P_REQUIRED | P_LIST, 4096, printable),
+};
+
+static const struct param setvars_params[] = {
+	PATH_ID("channelId"),
+	{ .name = "variables", .src = SRC_BODY, .flags = P_REQUIRED | P_LIST },
+};
+
+static const char *const encapsulations[] = { "rtp", "audiosocket", "none",
+	NULL };
+static const char *const transports[] = { "udp", "tcp", "websocket", NULL };
+static const char *const connection_types[] = { "client", "server", NULL };
+static const char *const media_directions[] = { "both", NULL };
+
+static const struct param external_params[] = {
+	ANY("channelId", 0, ARI_ID_MAX, v_id),
+	ANY("app", P_REQUIRED, 80, v_dialplan),
+	{ .name = "variables", .src = SRC_BODY, .flags = P_LIST },
+	ANY("external_host", P_REQUIRED, 256, printable),
+	ANY_IN("encapsulation", 0, 16, encapsulations),
+	ANY_IN("transport", 0, 16, transports),
+	ANY_IN("connection_type", 0, 16, connection_types),
+	ANY("format", P_REQUIRED, 16, v_word),
+	ANY_IN("direction", 0, 8, media_directions),
+	ANY("data", P_UTF8, 1024, NULL),
+	ANY("transport_data", P_UTF8, 1024, NULL),
+};
+
+static const char *const transfer_states[] = { "channel_progress",
+	"channel_answered", "channel_unavailable", "channel_declined", NULL };
+
+static const struct param transfer_params[] = {
+	PATH_ID("channelId"),
+	ANY_IN("states", P_REQUIRED, 32, transfer_states),
+};
+
 /* ---- ARI's words for an invalid parameter ---- */
 
 #define W(x)	 (1u << (x))
@@ -539,6 +585,12 @@ cross_checks(struct req *r)
 			return ari_fail(r, E_BADREQ, 400, NULL,
 			    "Application or extension must be specified");
 	}
+	if (strcmp(c, "externalMedia") == 0 &&
+	    check_variables(r, pv_getz(r->post, "variables")) != E_OK)
+		return E_BADREQ;
+	if (strcmp(c, "setChannelVars") == 0 &&
+	    check_variables(r, pv_getz(r->post, "variables")) != E_OK)
+		return E_BADREQ;
 	if (strcmp(c, "hangup") == 0 && ari_arg(r, "reason") &&
 	    ari_arg(r, "reason_code"))
 		return ari_fail(r, E_BADREQ, 400, NULL,
@@ -928,6 +980,56 @@ static const struct cmd cmds[] = {
 	    .run = run,
 	    ARI_OP(
 		"/channels/{channelId}/dial", 204, "Dial a created channel.") },
+	{ .name = "externalMedia",
+	    .methods = M_POST,
+	    .scope = C,
+	    PARAMS(external_params),
+	    .run = run,
+	    ARI_OP("/channels/externalMedia", 200,
+		"Start an External Media session.") },
+	{ .name = "move",
+	    .methods = M_POST,
+	    .scope = C,
+	    PARAMS(move_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/move", 204,
+		"Move the channel from one Stasis application to another.") },
+	{ .name = "progress",
+	    .methods = M_POST,
+	    .scope = C,
+	    PARAMS(no_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/progress", 204,
+		"Indicate progress on a channel.") },
+	{ .name = "getChannelVars",
+	    .methods = M_GET,
+	    .scope = R,
+	    PARAMS(getvars_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/variables", 200,
+		"Get the values of channel variables or functions.") },
+	{ .name = "setChannelVars",
+	    .methods = M_POST,
+	    .scope = C,
+	    PARAMS(setvars_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/variables", 204,
+		"Set the values of channel variables or functions.") },
+	{ .name = "rtpstatistics",
+	    .methods = M_GET,
+	    .scope = R,
+	    PARAMS(no_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/rtp_statistics", 200,
+		"RTP stats on a channel.") },
+	{ .name = "transfer_progress",
+	    .methods = M_POST,
+	    .scope = C,
+	    PARAMS(transfer_params),
+	    .run = run,
+	    ARI_OP("/channels/{channelId}/transfer_progress", 204,
+		"Inform the channel about the progress of an attended "
+		"transfer.") },
 };
 
 const struct family ari_channels = { .name = "channels", CMDS(cmds) };

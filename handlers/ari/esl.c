@@ -359,9 +359,13 @@ ari_esl_run(struct req *r, struct reply *rp)
 		if (strcmp(o->op, r->cmd->name) == 0)
 			break;
 	if (o == ops + nitems(ops) || o->run == NULL)
-		return ari_fail(r, E_NOTSUP, 501, NULL,
-		    "%s is not supported by the event socket backend: %s",
-		    r->cmd->name, o < ops + nitems(ops) ? o->why : "unknown");
+		return o < ops + nitems(ops)
+		    ? ari_fail(r, E_NOTSUP, 501, NULL,
+			  "%s is not supported by the event socket backend: %s",
+			  r->cmd->name, o->why)
+		    : ari_fail(r, E_NOTSUP, 501, NULL,
+			  "%s is not supported by the event socket backend",
+			  r->cmd->name);
 	if ((e = unsupported(r)) != E_OK ||
 	    (e = tenant_domain(r, &x.domain)) != E_OK)
 		return e;

@@ -161,6 +161,17 @@ cases = [
     ("POST", "/ari/channels/double-1/redirect?endpoint=x", None, 422,
      "Endpoint parameter 'x' does not contain tech/resource"),
     ("POST", "/ari/channels/a..b/answer", None, 404, "Channel not found"),
+    ("POST", "/ari/channels/externalMedia?external_host=h:1&format=ulaw",
+     None, 400, "Application name is required"),
+    ("GET", "/ari/channels/double-1/variables", None, 400,
+     "Required parameter 'variables' not provided."),
+    ("POST", "/ari/channels/double-1/variables", {"variables": {"A": 1}},
+     400, "Each value in 'variables' must be a string or an object with "
+          "'value' and optional 'report_events'"),
+    ("POST", "/ari/channels/double-1/transfer_progress?states=bogus", None,
+     400, "Invalid value for parameter 'states'"),
+    ("POST", "/ari/channels/double-1/move", None, 400,
+     "Application name is required"),
     ("POST", "/ari/channels/a%0d%0ab/answer", None, 404, "Channel not found"),
 ]
 seen = len(T.read(LOG).splitlines())
