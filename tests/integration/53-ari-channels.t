@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T
@@ -319,13 +320,22 @@ t.is_(req("GET", "/ari/_events_auth?app=x")[0], 404,
       "the auth endpoint is nginx's internal business")
 
 # --- backend faults: a clear 503 ---
-for fault in ("refuse", "html404"):
+workers = sorted(pool.workers())
+for fault in ("refuse", "html404", "close", "truncate", "garbage", "stall"):
     T.write(CTL, "fault=%s\n" % fault)
-    st, _, body = req("GET", "/ari/channels")
+    t0 = time.time()
+    st, hdr, body = req("GET", "/ari/channels")
+    el = time.time() - t0
     t.is_((st, message(body)), (503, "Asterisk REST Interface unavailable"),
-          "backend fault '%s': 503" % fault)
+          "backend fault '%s': 503 (%.1f s)" % (fault, el))
+    t.is_(hdr.get("content-type"), "application/json", "  as JSON")
+# backend_timeout is 5 s: the stalled backend is given up on by then
+# (the bound leaves room for a loaded machine; without a deadline the
+# request would hang until nginx's 60 s).
+t.ok(el < 30, "the stalled backend's 503 came within the deadline")
 T.write(CTL, "channels=2\n")
 t.is_(req("GET", "/ari/channels")[0], 200, "and it serves again")
+t.is_(sorted(pool.workers()), workers, "no worker died on the way")
 
 # --- tenants without ARI: AMI, or the event socket for FusionPBX ---
 pool2 = T.Pool(env={"API_SECRET_KEY": "ari-test-key-0123456789",
