@@ -103,16 +103,21 @@ static const struct backend be_ari = {
 	.close = ari_close,
 };
 
-/* The tenant's kept ARI handle and where it points.  Returns E_OK. */
+/*
+ * The tenant's kept ARI handle and where it points.  Returns E_OK.  With
+ * gate, a tenant without ARI_ENABLED is refused (the elastix-api's rule;
+ * the ARI dialect has chosen its backend already).
+ */
 static enum err
-ari_begin(struct req *r, void **c, struct ari_conf *cf, struct ari_err *e)
+ari_begin(struct req *r, void **c, struct ari_conf *cf, struct ari_err *e,
+    int gate)
 {
 	const struct tenant *t = r->tenant;
 	const char *port;
 	enum err rc;
 
 	e->len = 0;
-	if (!tenant_getbool(t, "ARI_ENABLED")) {
+	if (gate && !tenant_getbool(t, "ARI_ENABLED")) {
 		e->len = (size_t)snprintf(e->msg, sizeof(e->msg),
 		    "ARI is disabled. Set ARI_ENABLED=true in your .env");
 		return E_BACKEND;
@@ -141,7 +146,7 @@ ast_ari(struct req *r, const struct ari_call *call, struct ari_reply *out,
 	void *c;
 	enum err rc;
 
-	if ((rc = ari_begin(r, &c, &cf, e)) != E_OK)
+	if ((rc = ari_begin(r, &c, &cf, e, 1)) != E_OK)
 		return rc;
 	req_op(r, "ari");
 	rc = ari_request(c, r->arena, &cf, call, out, e);
@@ -159,7 +164,7 @@ ast_ari_forward(struct req *r, const struct ari_call *call, struct ari_raw *out,
 	void *c;
 	enum err rc;
 
-	if ((rc = ari_begin(r, &c, &cf, e)) != E_OK)
+	if ((rc = ari_begin(r, &c, &cf, e, 0)) != E_OK)
 		return rc;
 	req_op(r, "ari");
 	rc = ari_forward(c, r->arena, &cf, call, out, e);
