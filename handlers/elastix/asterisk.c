@@ -109,8 +109,8 @@ static const struct backend be_ari = {
  * the ARI dialect has chosen its backend already).
  */
 static enum err
-ari_begin(struct req *r, void **c, struct ari_conf *cf, struct ari_err *e,
-    int gate)
+ari_begin(
+    struct req *r, void **c, struct ari_conf *cf, struct ari_err *e, int gate)
 {
 	const struct tenant *t = r->tenant;
 	const char *port;
