@@ -210,6 +210,46 @@ st, _, body = req("POST", "/ari/channels?endpoint=NoSuchTech/100&app=pbxapi")
 t.is_((st, body), (500, b'{"error":"Allocation failed"}'),
       "ARI's one non-message error body passes through")
 
+st, _, body = req("GET", "/ari/api-docs/channels.json", RO)
+ari_paths = {o["nickname"]: a["path"] for a in json.loads(body)["apis"]
+             for o in a["operations"]}
+# --- hostile input in every parameter of every operation ---
+# Generated from the table (pbxapi -L), so a new row is covered: for each
+# operation, each query/body parameter in turn holds CR LF (then NUL),
+# the others valid-looking; path parameters get the same in the path.
+# Whatever the answer, it is an error, and nothing reaches Asterisk.
+rows = [ln.split() for ln in subprocess.run(
+    [os.path.join(T.BUILD, "pbxapi"), "-L"], capture_output=True,
+    text=True).stdout.splitlines() if ln.startswith("ari ")]
+seen = len(T.read(LOG).splitlines())
+tried, bad = 0, []
+for row in rows:
+    name, method = row[1], row[2].split(",")[0]
+    if name in ("resources", "channelsDoc", "eventsAuth"):
+        continue
+    path = ari_paths[name]
+    params = [p.split(":") for p in row[4:]]
+    for i, (pname, src, _, _) in enumerate(params):
+        if src == "body":
+            continue
+        for evil in ("x%0D%0AAction:%20Originate", "x%00y"):
+            url = path
+            query = []
+            for j, (qname, qsrc, _, _) in enumerate(params):
+                val = evil if i == j else "double-1"
+                if qsrc == "path":
+                    url = url.replace("{%s}" % qname, val)
+                elif qsrc != "body":
+                    query.append("%s=%s" % (qname, val))
+            url = "/ari" + url + ("?" + "&".join(query) if query else "")
+            st = req(method, url)[0]
+            tried += 1
+            if st < 400:
+                bad.append((name, pname, st))
+t.is_(bad, [], "%d hostile requests (CR LF or NUL in each parameter of "
+      "each operation) all refused" % tried)
+t.is_(len(T.read(LOG).splitlines()), seen, "and none reached the backend")
+
 # --- api-docs, generated from the table ---
 t.is_(req("GET", "/ari/api-docs/resources.json", {})[0], 401,
       "api-docs need credentials (as Asterisk)")
