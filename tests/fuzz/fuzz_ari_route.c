@@ -41,8 +41,8 @@ route(struct arena *a, const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	r.arena = a;
 	r.m = methods[data[0] % nitems(methods)];
-	r.path = arena_printf(a, "/ari%.*s", (int)(size - 1),
-	    (const char *)data + 1);
+	r.path = arena_printf(
+	    a, "/ari%.*s", (int)(size - 1), (const char *)data + 1);
 	if (strlen(r.path) != size + 3)
 		return; /* a NUL in the path: FastCGI cannot carry it */
 	rc = ari_dialect.route(&r, &name, &len);

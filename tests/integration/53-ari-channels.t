@@ -199,6 +199,17 @@ st, _, body = req(
 ch = json.loads(body)
 t.is_((st, ch["caller"]), (200, {"name": "ARI Test", "number": "5554000"}),
       "originate: the Channel")
+st, _, body = req("POST", "/ari/channels/fixture-ari-2",
+                  body={"endpoint": "Local/600@test", "app": "pbxapi",
+                        "variables": {"FIXTURE_ORIG_VAR": "v1",
+                                      "CALLERID(name)": "Fixture Two"}})
+two = json.loads(body) if st == 200 else {}
+t.is_((st, two.get("id"), two.get("caller", {}).get("name")),
+      (200, "fixture-ari-2", "Fixture Two"),
+      "originateWithId from a JSON body: parameters and variables reach "
+      "Asterisk")
+t.is_(req("DELETE", "/ari/channels/fixture-ari-2")[0], 204,
+      "  (hung up again)")
 t.is_(req("GET", "/ari/channels/double-1/variable?variable=FOO")[:3:2],
       (200, b'{"value":"bar"}'), "getChannelVar")
 t.is_(req("POST", "/ari/channels/double-1/variable",

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "phpin.h"
+#include "pv.h"
 #include "util.h"
 #include "ari_double.h"
 
@@ -189,17 +191,58 @@ callerid(char *cid, char *name, size_t nsize, char *num, size_t numsize)
 	copyn(name, nsize, cid, strlen(cid));
 }
 
+/*
+ * The request's JSON body, if it is an object (NULL otherwise).  Under
+ * the lock (S.arena).
+ */
+static const struct pv *
+json_body(const struct conn *c)
+{
+	struct in_limits lim = { .nest_max = 64 };
+	const char *ct = header(c->q.raw, "Content-Type");
+	struct pv *v = NULL;
+	char err[128];
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    c->q.rawlen <= c->q.headlen)
+		return NULL;
+	if (json_decode_pv(S.arena, c->q.raw + c->q.headlen,
+		c->q.rawlen - c->q.headlen, &lim, &v, err,
+		sizeof(err)) != E_OK ||
+	    v == NULL || v->type != PV_ARR)
+		return NULL;
+	return v;
+}
+
+/*
+ * An originate parameter as Asterisk reads it: a string in the JSON body
+ * overrides the query's.  Returns 1 if present.
+ */
+static int
+oparam(const struct conn *c, const struct pv *body, const char *key, char *dst,
+    size_t size)
+{
+	const char *s = body != NULL ? pv_s(body, key) : NULL;
+
+	if (s != NULL) {
+		copyn(dst, size, s, strlen(s));
+		return 1;
+	}
+	return qparam(c->q.query, key, dst, size);
+}
+
 /* POST /ari/channels[/{id}]: the checks Asterisk makes, in its order. */
 static int
 chan_originate(struct conn *c, const char *id)
 {
 	char ep[256], app[128], ext[128], ctx[128], cid[256], nid[128];
 	char name[300], cname[256] = "", cnum[128] = "", *lt;
-	const char *q = c->q.query;
-	int has_app = qparam(q, "app", app, sizeof(app));
-	int has_ext = qparam(q, "extension", ext, sizeof(ext));
+	const struct pv *body = json_body(c), *vars;
+	int has_app = oparam(c, body, "app", app, sizeof(app));
+	int has_ext = oparam(c, body, "extension", ext, sizeof(ext));
+	const char *v;
 
-	if (!qparam(q, "endpoint", ep, sizeof(ep)))
+	if (!oparam(c, body, "endpoint", ep, sizeof(ep)))
 		return respond(
 		    c, fixture("error_400_originate_no_endpoint"), NULL, 0, 0);
 	if (!has_app && !has_ext)
@@ -212,7 +255,7 @@ chan_originate(struct conn *c, const char *id)
 	    strncasecmp(ep, "PJSIP/", 6) != 0)
 		return respond(
 		    c, fixture("error_500_originate_bad_tech"), NULL, 0, 0);
-	if (id == NULL && !qparam(q, "channelId", nid, sizeof(nid)))
+	if (id == NULL && !oparam(c, body, "channelId", nid, sizeof(nid)))
 		snprintf(nid, sizeof(nid), "pbxtest-%ld.%lu", (long)time(NULL),
 		    ++seq);
 	else if (id != NULL)
@@ -220,9 +263,16 @@ chan_originate(struct conn *c, const char *id)
 	if (chan_find(nid) != NULL)
 		return respond(
 		    c, fixture("error_409_channel_id_in_use"), NULL, 0, 0);
-	if (qparam(q, "callerId", cid, sizeof(cid)))
+	if (oparam(c, body, "callerId", cid, sizeof(cid)))
 		callerid(cid, cname, sizeof(cname), cnum, sizeof(cnum));
-	if (!qparam(q, "context", ctx, sizeof(ctx)))
+	/* CALLERID() in the body's variables sets the caller, as in
+	 * channel_originate_with_id. */
+	vars = body != NULL ? pv_getz(body, "variables") : NULL;
+	if (vars != NULL && (v = pv_s(vars, "CALLERID(name)")) != NULL)
+		copyn(cname, sizeof(cname), v, strlen(v));
+	if (vars != NULL && (v = pv_s(vars, "CALLERID(num)")) != NULL)
+		copyn(cnum, sizeof(cnum), v, strlen(v));
+	if (!oparam(c, body, "context", ctx, sizeof(ctx)))
 		snprintf(ctx, sizeof(ctx), "default");
 	snprintf(name, sizeof(name), "%s-%08lx%s", ep, ++seq,
 	    strncasecmp(ep, "Local/", 6) == 0 ? ";1" : "");
