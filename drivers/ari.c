@@ -252,26 +252,41 @@ transfer_error(struct ari *c, CURLcode rc, struct ari_err *e)
 		    c->cerr[0] != '\0' ? c->cerr : curl_easy_strerror(rc));
 }
 
+/*
+ * Runs call on c; sets *status and *url.  Returns E_OK once a reply came
+ * (any status), or E_BACKEND with the transfer's message in *e.
+ */
+static enum err
+perform(struct ari *c, struct arena *a, const struct ari_conf *cf,
+    const struct ari_call *call, long *status, const char **url,
+    struct ari_err *e)
+{
+	CURLcode rc;
+
+	e->len = 0;
+	*status = 0;
+	*url = arena_printf(a, "%s%s", cf->base, call->path);
+	ari_prepare(c, a, cf, call->method, *url, call->body, call->n);
+	c->reason[0] = c->location[0] = '\0';
+	if ((rc = curl_easy_perform(c->h)) != CURLE_OK) {
+		transfer_error(c, rc, e);
+		log_warnx("ari %s '%s': %.*s", call->method, *url, (int)e->len,
+		    e->msg);
+		return E_BACKEND;
+	}
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
+	return E_OK;
+}
+
 enum err
 ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
     const struct ari_call *call, struct ari_reply *out, struct ari_err *e)
 {
-	const char *data;
-	char *url;
-	CURLcode rc;
+	const char *data, *url;
+	enum err rc;
 
-	e->len = 0;
-	out->status = 0;
-	url = arena_printf(a, "%s%s", cf->base, call->path);
-	ari_prepare(c, a, cf, call->method, url, call->body, call->n);
-	rc = curl_easy_perform(c->h);
-	if (rc != CURLE_OK) {
-		transfer_error(c, rc, e);
-		log_warnx("ari %s '%s': %.*s", call->method, url, (int)e->len,
-		    e->msg);
-		return E_BACKEND;
-	}
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &out->status);
+	if ((rc = perform(c, a, cf, call, &out->status, &url, e)) != E_OK)
+		return rc;
 	data = c->body.len > 0 ? c->body.data : "";
 	if (out->status >= 400) {
 		ari_status_error(out->status, data, c->body.len, e);
@@ -287,27 +302,14 @@ enum err
 ari_forward(struct ari *c, struct arena *a, const struct ari_conf *cf,
     const struct ari_call *call, struct ari_raw *out, struct ari_err *e)
 {
-	char *url, *body;
-	CURLcode rc;
+	const char *url;
+	enum err rc;
 
 	memset(out, 0, sizeof(*out));
-	e->len = 0;
-	url = arena_printf(a, "%s%s", cf->base, call->path);
-	ari_prepare(c, a, cf, call->method, url, call->body, call->n);
-	c->reason[0] = c->location[0] = '\0';
-	rc = curl_easy_perform(c->h);
-	if (rc != CURLE_OK) {
-		transfer_error(c, rc, e);
-		log_warnx("ari %s '%s': %.*s", call->method, url, (int)e->len,
-		    e->msg);
-		return E_BACKEND;
-	}
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &out->status);
-	body = arena_alloc(a, c->body.len + 1);
-	if (c->body.len > 0)
-		memcpy(body, c->body.data, c->body.len);
-	body[c->body.len] = '\0';
-	out->body = body;
+	if ((rc = perform(c, a, cf, call, &out->status, &url, e)) != E_OK)
+		return rc;
+	out->body =
+	    arena_strndup(a, c->body.len > 0 ? c->body.data : "", c->body.len);
 	out->n = c->body.len;
 	out->reason = arena_strdup(a, c->reason);
 	out->location = c->location[0] ? arena_strdup(a, c->location) : NULL;

@@ -103,8 +103,8 @@ base64(struct arena *a, const void *p, size_t n)
 	return out;
 }
 
-static int
-b64_value(int c)
+int
+base64_value(int c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -133,7 +133,7 @@ base64_decode(struct arena *a, const char *s, size_t n, size_t *outlen)
 		pad++;
 	out = o = arena_alloc(a, n / 4 * 3 + 1);
 	for (i = 0; i < n - pad; i++) {
-		if ((d = b64_value((unsigned char)s[i])) < 0)
+		if ((d = base64_value((unsigned char)s[i])) < 0)
 			return NULL;
 		v = v << 6 | (unsigned)d;
 		if (i % 4 == 3) {

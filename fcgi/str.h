@@ -26,6 +26,9 @@ int hex_digit(int c);
 /* Standard base64 of n bytes, NUL-terminated, in the arena. */
 char *base64(struct arena *a, const void *p, size_t n);
 
+/* The value of a standard base64 digit, or -1. */
+int base64_value(int c);
+
 /*
  * Decodes standard base64 (padded, no whitespace) into the arena, NUL-
  * terminated, its length in *outlen.  Returns NULL if s is not that.

@@ -48,24 +48,6 @@ static const struct ami_op *find_op(const char *name);
 
 /* ---- replies ---- */
 
-static enum err
-no_content(struct reply *rp)
-{
-	reply_status(rp, 204);
-	reply_header(rp, "Cache-Control", "no-cache, no-store");
-	return E_OK;
-}
-
-struct jw *
-ari_ami_json(struct reply *rp, int status)
-{
-	struct jw *w = reply_json(rp, JW_UTF8);
-
-	reply_status(rp, status);
-	reply_header(rp, "Cache-Control", "no-cache, no-store");
-	return w;
-}
-
 /* ARI's 404 for an unknown channel (getChannelVar words it its way). */
 static enum err
 not_found(struct req *r)
@@ -255,7 +237,7 @@ op_list(struct req *r, struct reply *rp)
 
 	if ((e = ari_ami_channels(r, &rep)) != E_OK)
 		return e;
-	w = ari_ami_json(rp, 200);
+	w = ari_reply_json(rp, 200);
 	jw_arr_open(w);
 	for (i = 1; i < rep.n; i++) {
 		if (!is_channel(&rep.msg[i]))
@@ -276,7 +258,7 @@ op_get(struct req *r, struct reply *rp)
 
 	if ((e = target(r, &rep, &c)) != E_OK)
 		return e;
-	ari_chan_json(ari_ami_json(rp, 200), &c);
+	ari_chan_json(ari_reply_json(rp, 200), &c);
 	return E_OK;
 }
 
@@ -304,7 +286,7 @@ op_hangup(struct req *r, struct reply *rp)
 		ari_ami_add(kv, &n, "Cause", cause, strlen(cause));
 	if ((e = ari_ami_simple(r, "Hangup", kv, n)) != E_OK)
 		return e;
-	return no_content(rp);
+	return ari_reply_empty(rp);
 }
 
 /*
@@ -354,7 +336,7 @@ op_continue(struct req *r, struct reply *rp)
 		ari_ami_add(kv, &n, "Priority", num, strlen(num));
 	if ((e = ari_ami_simple(r, "Redirect", kv, n)) != E_OK)
 		return e;
-	return no_content(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- DTMF ---- */
@@ -441,7 +423,7 @@ op_dtmf(struct req *r, struct reply *rp)
 		if ((e = ari_ami_simple(r, "PlayDTMF", kv, 3)) != E_OK)
 			return e;
 	}
-	return no_content(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- mute, variables ---- */
@@ -466,7 +448,7 @@ op_mute(struct req *r, struct reply *rp)
 	ari_ami_add(kv, &n, "State", on, strlen(on));
 	if ((e = ari_ami_simple(r, "MuteAudio", kv, n)) != E_OK)
 		return e;
-	return no_content(rp);
+	return ari_reply_empty(rp);
 }
 
 /*
@@ -499,7 +481,7 @@ op_getvar(struct req *r, struct reply *rp)
 	if ((v == NULL || n == 0) && var->s[var->len - 1] != ')')
 		return ari_fail(r, E_NOTFOUND, 404, "Variable Not Found",
 		    "Provided variable was not found");
-	w = ari_ami_json(rp, 200);
+	w = ari_reply_json(rp, 200);
 	jw_obj_open(w);
 	jw_keyz(w, "value");
 	jw_str(w, v != NULL ? v : "", v != NULL ? n : 0);
@@ -528,7 +510,7 @@ op_setvar(struct req *r, struct reply *rp)
 		ari_ami_add(kv, &n, "Value", "", 0);
 	if ((e = ari_ami_simple(r, "Setvar", kv, n)) != E_OK)
 		return e;
-	return no_content(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- record ---- */
@@ -581,7 +563,7 @@ live_recording(struct req *r, struct reply *rp, const struct ari_chan *c)
 		reply_header(
 		    rp, "Location", arena_strndup(r->arena, b.data, b.len));
 	buf_free(&b);
-	w = ari_ami_json(rp, 201);
+	w = ari_reply_json(rp, 201);
 	jw_obj_open(w);
 	jw_keyz(w, "name");
 	jw_str(w, name->s, name->len);

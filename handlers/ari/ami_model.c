@@ -41,14 +41,6 @@ static const struct {
 	{ "answered_elsewhere", 26 },
 };
 
-static struct ari_str
-str(const char *s)
-{
-	struct ari_str v = { s, strlen(s) };
-
-	return v;
-}
-
 static int
 eq(struct ari_str v, const char *s)
 {
@@ -65,7 +57,7 @@ get(const struct ami_msg *m, const char *name, const char *alt)
 	if (v.s == NULL && alt != NULL)
 		v.s = ami_get(m, alt, &v.n);
 	if (v.s == NULL)
-		v = str("");
+		v = ari_strz("");
 	return v;
 }
 
@@ -75,7 +67,7 @@ party(const struct ami_msg *m, const char *name)
 {
 	struct ari_str v = get(m, name, NULL);
 
-	return eq(v, "<unknown>") ? str("") : v;
+	return eq(v, "<unknown>") ? ari_strz("") : v;
 }
 
 /*
@@ -114,14 +106,14 @@ state(const struct ami_msg *m)
 	size_t i;
 
 	if (eq(d, "Rsrvd")) /* ast_state2str's word for Rsrved */
-		return str("Rsrved");
+		return ari_strz("Rsrved");
 	for (i = 0; i < nitems(states); i++)
 		if (eq(d, states[i]))
-			return str(states[i]);
+			return ari_strz(states[i]);
 	k = number(get(m, "ChannelState", NULL));
 	if (k >= 0 && (size_t)k < nitems(states))
-		return str(states[k]);
-	return str("Unknown");
+		return ari_strz(states[k]);
+	return ari_strz("Unknown");
 }
 
 /*
@@ -180,20 +172,6 @@ created(struct ari_str id, long long age, time_t now)
 }
 
 void
-ari_time(char *buf, time_t t, long ms)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	(void)snprintf(buf, ARI_TIME_SIZE,
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ld+0000",
-	    (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
-	    tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-	    tm.tm_sec % 100, ms % 1000);
-}
-
-void
 ari_chan_from_ami(struct ari_chan *c, const struct ami_msg *m, time_t now)
 {
 	c->id = get(m, "Uniqueid", NULL);
@@ -214,50 +192,7 @@ ari_chan_from_ami(struct ari_chan *c, const struct ami_msg *m, time_t now)
 	ari_time(c->creationtime, created(c->id, age(m), now), 0);
 	c->language.s = ami_get(m, "Language", &c->language.n);
 	if (c->language.s == NULL)
-		c->language = str("en"); /* Asterisk 11 does not say */
-}
-
-static void
-put(struct jw *w, const char *key, struct ari_str v)
-{
-	jw_keyz(w, key);
-	jw_str(w, v.s != NULL ? v.s : "", v.s != NULL ? v.n : 0);
-}
-
-static void
-put_party(
-    struct jw *w, const char *key, struct ari_str name, struct ari_str number)
-{
-	jw_keyz(w, key);
-	jw_obj_open(w);
-	put(w, "name", name);
-	put(w, "number", number);
-	jw_obj_close(w);
-}
-
-void
-ari_chan_json(struct jw *w, const struct ari_chan *c)
-{
-	jw_obj_open(w);
-	put(w, "id", c->id);
-	put(w, "name", c->name);
-	put(w, "state", c->state);
-	put(w, "protocol_id", str(""));
-	put_party(w, "caller", c->caller_name, c->caller_number);
-	put_party(w, "connected", c->connected_name, c->connected_number);
-	put(w, "accountcode", c->accountcode);
-	jw_keyz(w, "dialplan");
-	jw_obj_open(w);
-	put(w, "context", c->context);
-	put(w, "exten", c->exten);
-	jw_keyz(w, "priority");
-	jw_int(w, c->priority);
-	put(w, "app_name", c->app_name);
-	put(w, "app_data", c->app_data);
-	jw_obj_close(w);
-	put(w, "creationtime", str(c->creationtime));
-	put(w, "language", c->language);
-	jw_obj_close(w);
+		c->language = ari_strz("en"); /* Asterisk 11 does not say */
 }
 
 /* s without surrounding blanks, then without one pair of quotes. */
@@ -285,7 +220,7 @@ ari_callerid(
 	struct ari_str t;
 	size_t i;
 
-	*name = *number = str("");
+	*name = *number = ari_strz("");
 	for (i = n; i > 0 && lt == NULL; i--)
 		if (s[i - 1] == '<')
 			lt = s + i - 1;

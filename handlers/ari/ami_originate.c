@@ -146,7 +146,7 @@ originate_reply(struct req *r, struct reply *rp, struct ari_str id)
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	ari_time(c.creationtime, ts.tv_sec, ts.tv_nsec / 1000000);
 	c.language = (struct ari_str){ "en", 2 };
-	ari_chan_json(ari_ami_json(rp, 200), &c);
+	ari_chan_json(ari_reply_json(rp, 200), &c);
 }
 
 /*

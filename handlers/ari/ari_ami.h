@@ -12,31 +12,12 @@
 #include <time.h>
 
 #include "ami.h"
+#include "ari_model.h"
 #include "err.h"
 #include "req.h"
 
 struct jw;
 struct reply;
-
-#define ARI_TIME_SIZE 48 /* "YYYY-MM-DDTHH:MM:SS.mmm+0000", NUL, slack */
-
-/* Bytes that are not NUL-terminated (s NULL: ""). */
-struct ari_str {
-	const char *s;
-	size_t n;
-};
-
-/* ARI's Channel, field for field in its key order. */
-struct ari_chan {
-	struct ari_str id, name, state;
-	struct ari_str caller_name, caller_number;
-	struct ari_str connected_name, connected_number;
-	struct ari_str accountcode;
-	struct ari_str context, exten, app_name, app_data;
-	long long priority;
-	char creationtime[ARI_TIME_SIZE];
-	struct ari_str language;
-};
 
 /*
  * Fills c from a CoreShowChannel or Status event m (Asterisk 11 to 22
@@ -44,15 +25,6 @@ struct ari_chan {
  * into m.
  */
 void ari_chan_from_ami(struct ari_chan *c, const struct ami_msg *m, time_t now);
-
-/* Writes c as ARI's Channel object. */
-void ari_chan_json(struct jw *w, const struct ari_chan *c);
-
-/*
- * Writes t and ms as ARI's creationtime ("2026-11-22T12:23:40.604+0000",
- * UTC) into buf, ARI_TIME_SIZE bytes.
- */
-void ari_time(char *buf, time_t t, long ms);
 
 /*
  * Splits a caller id as Asterisk's ast_callerid_parse() does:
@@ -98,9 +70,6 @@ const struct ami_msg *ari_ami_find(
 
 /* Sets 501 {"message":"<what> is not supported by the AMI backend"}. */
 enum err ari_ami_unsupported(struct req *r, const char *what);
-
-/* Starts a JSON reply of status (Cache-Control as Asterisk's). */
-struct jw *ari_ami_json(struct reply *rp, int status);
 
 /* Appends the header name: the vlen bytes at v to kv[*n]. */
 static inline void

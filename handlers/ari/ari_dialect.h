@@ -56,6 +56,9 @@ enum ari_backend ari_backend(struct req *r);
 enum err ari_ami_run(struct req *r, struct reply *rp);
 enum err ari_esl_run(struct req *r, struct reply *rp);
 
+/* The dialect's param_error: ARI's words for an invalid parameter. */
+enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
+
 extern const struct family ari_channels;
 extern const struct family ari_apidocs;
 extern const struct family ari_events;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ari_model.h"
 #include "err.h"
 
 struct arena;
@@ -53,9 +54,6 @@ int aesl_in_domain(const struct aesl_chan *c, const char *domain);
 
 /* ARI's state name for c's callstate (and direction). */
 const char *aesl_state(const struct aesl_chan *c);
-
-/* Writes epoch seconds as ARI's "YYYY-MM-DDTHH:MM:SS.000+0000". */
-void aesl_iso_time(time_t t, char out[32]);
 
 /* Writes c as ARI's Channel model, keys in ARI's order. */
 void aesl_channel_json(struct jw *w, const struct aesl_chan *c);
@@ -165,12 +163,6 @@ enum err aesl_find(struct req *r, struct aesl_ctx *x);
  * aesl_find for "-ERR No such channel", 500 for another answer.
  */
 enum err aesl_command(struct req *r, struct aesl_ctx *x, const char *cmd);
-
-/* Starts a JSON reply with status; returns its writer. */
-struct jw *aesl_json(struct reply *rp, int status);
-
-/* The empty 204 of a done operation.  Returns E_OK. */
-enum err aesl_done(struct reply *rp);
 
 /* A tenant setting, or def when it is unset or empty. */
 const char *aesl_setting(const struct req *r, const char *key, const char *def);

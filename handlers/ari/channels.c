@@ -14,6 +14,7 @@
 #include "asterisk.h"
 #include "buf.h"
 #include "conf.h"
+#include "fusionpbx.h"
 #include "json.h"
 #include "log.h"
 #include "php/pv.h"
@@ -399,8 +400,6 @@ static const struct perr_text perr_texts[] = {
 	{ NULL, "app", W_ABSENT, 400, NULL, "Application name is required" },
 };
 
-enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
-
 enum err
 ari_param_error(struct req *r, const struct param *p, enum perr why)
 {
@@ -608,18 +607,6 @@ cross_checks(struct req *r)
 
 /* ---- backends ---- */
 
-/* Returns 1 if t has a FUSIONPBX_* setting. */
-static int
-has_fusionpbx_keys(const struct tenant *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nenv; i++)
-		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * ARI_BACKEND: "ari", "ami" or "esl"; unset or "auto": ARI when
  * ARI_ENABLED, the event socket for a tenant with FUSIONPBX_* settings,
@@ -639,7 +626,7 @@ ari_backend(struct req *r)
 		return ARI_BE_ESL;
 	if (tenant_getbool(r->tenant, "ARI_ENABLED"))
 		return ARI_BE_ARI;
-	return has_fusionpbx_keys(r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
+	return fpx_tenant_has_keys(r->tenant) ? ARI_BE_ESL : ARI_BE_AMI;
 }
 
 /* ---- the ARI backend ---- */

@@ -325,8 +325,6 @@ ari_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
-enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
-
 const struct dialect ari_dialect = {
 	.name = "ari",
 	.body_kinds = BODY_JSON,

@@ -151,24 +151,6 @@ aesl_command(struct req *r, struct aesl_ctx *x, const char *cmd)
 
 /* ---- replies ---- */
 
-struct jw *
-aesl_json(struct reply *rp, int status)
-{
-	struct jw *w = reply_json(rp, JW_UTF8);
-
-	reply_status(rp, status);
-	reply_header(rp, "Cache-Control", "no-cache, no-store");
-	return w;
-}
-
-enum err
-aesl_done(struct reply *rp)
-{
-	reply_status(rp, 204);
-	reply_header(rp, "Cache-Control", "no-cache, no-store");
-	return E_OK;
-}
-
 const struct arg *
 aesl_arg(const struct req *r, const char *name)
 {
@@ -202,7 +184,7 @@ list(struct req *r, struct reply *rp, struct aesl_ctx *x)
 
 	if ((e = channels(r, &rows, &n)) != E_OK)
 		return e;
-	w = aesl_json(rp, 200);
+	w = ari_reply_json(rp, 200);
 	jw_arr_open(w);
 	for (i = 0; i < n; i++)
 		if (aesl_in_domain(&rows[i], x->domain))
@@ -218,7 +200,7 @@ get(struct req *r, struct reply *rp, struct aesl_ctx *x)
 
 	if ((e = aesl_find(r, x)) != E_OK)
 		return e;
-	aesl_channel_json(aesl_json(rp, 200), &x->ch);
+	aesl_channel_json(ari_reply_json(rp, 200), &x->ch);
 	return E_OK;
 }
 

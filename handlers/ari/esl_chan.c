@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ari_esl.h"
+#include "ari_model.h"
 #include "arena.h"
 #include "esl.h"
 #include "json.h"
@@ -152,16 +153,6 @@ aesl_state(const struct aesl_chan *c)
 	return "Unknown";
 }
 
-void
-aesl_iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000+0000", &tm) == 0)
-		(void)snprintf(out, 32, "1970-01-01T00:00:00.000+0000");
-}
-
 /* created_epoch (decimal seconds) as a time, 0 if it is not one. */
 static time_t
 epoch(const char *s)
@@ -176,49 +167,29 @@ epoch(const char *s)
 	return t;
 }
 
-static void
-kv(struct jw *w, const char *k, const char *v)
-{
-	jw_keyz(w, k);
-	jw_strz(w, v);
-}
-
-static void
-party(struct jw *w, const char *k, const char *name, const char *number)
-{
-	jw_keyz(w, k);
-	jw_obj_open(w);
-	kv(w, "name", name);
-	kv(w, "number", number);
-	jw_obj_close(w);
-}
-
+/* c as ARI's Channel, in state, created at t. */
 static void
 channel(struct jw *w, const struct aesl_chan *c, const char *state, time_t t)
 {
-	char when[32];
+	struct ari_chan ch = {
+		.id = ari_strz(c->uuid),
+		.name = ari_strz(c->name),
+		.state = ari_strz(state),
+		.caller_name = ari_strz(c->cid_name),
+		.caller_number = ari_strz(c->cid_num),
+		.connected_name = ari_strz(c->callee_name),
+		.connected_number = ari_strz(c->callee_num),
+		.accountcode = ari_strz(""),
+		.context = ari_strz(c->context),
+		.exten = ari_strz(c->dest),
+		.app_name = ari_strz(c->application),
+		.app_data = ari_strz(c->application_data),
+		.priority = 1,
+		.language = ari_strz("en"),
+	};
 
-	aesl_iso_time(t, when);
-	jw_obj_open(w);
-	kv(w, "id", c->uuid);
-	kv(w, "name", c->name);
-	kv(w, "state", state);
-	kv(w, "protocol_id", "");
-	party(w, "caller", c->cid_name, c->cid_num);
-	party(w, "connected", c->callee_name, c->callee_num);
-	kv(w, "accountcode", "");
-	jw_keyz(w, "dialplan");
-	jw_obj_open(w);
-	kv(w, "context", c->context);
-	kv(w, "exten", c->dest);
-	jw_keyz(w, "priority");
-	jw_int(w, 1);
-	kv(w, "app_name", c->application);
-	kv(w, "app_data", c->application_data);
-	jw_obj_close(w);
-	kv(w, "creationtime", when);
-	kv(w, "language", "en");
-	jw_obj_close(w);
+	ari_time(ch.creationtime, t, 0);
+	ari_chan_json(w, &ch);
 }
 
 void

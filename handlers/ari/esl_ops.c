@@ -57,7 +57,7 @@ aesl_simple(struct req *r, struct reply *rp, struct aesl_ctx *x)
 	if ((e = aesl_find(r, x)) != E_OK ||
 	    (e = send_on(r, x, map[i][1], map[i][2])) != E_OK)
 		return e;
-	return aesl_done(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- hangup ---- */
@@ -85,7 +85,7 @@ aesl_hangup(struct req *r, struct reply *rp, struct aesl_ctx *x)
 	    (e = send_on(r, x, "uuid_kill",
 		 arena_printf(r->arena, " %s", cause))) != E_OK)
 		return e;
-	return aesl_done(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- uuid_transfer ---- */
@@ -111,7 +111,7 @@ transfer(struct req *r, struct reply *rp, struct aesl_ctx *x, const char *ext)
 
 	e = send_on(r, x, "uuid_transfer",
 	    arena_printf(r->arena, " %s XML %s", ext, x->domain));
-	return e != E_OK ? e : aesl_done(rp);
+	return e != E_OK ? e : ari_reply_empty(rp);
 }
 
 enum err
@@ -180,7 +180,7 @@ aesl_dtmf(struct req *r, struct reply *rp, struct aesl_ctx *x)
 	    (e = send_on(r, x, "uuid_send_dtmf",
 		 arena_printf(r->arena, " %s", digits))) != E_OK)
 		return e;
-	return aesl_done(rp);
+	return ari_reply_empty(rp);
 }
 
 /*
@@ -207,7 +207,7 @@ aesl_mute(struct req *r, struct reply *rp, struct aesl_ctx *x)
 			e = send_on(r, x, "uuid_audio",
 			    on ? " start write mute 1" : " start write mute 0");
 	}
-	return e != E_OK ? e : aesl_done(rp);
+	return e != E_OK ? e : ari_reply_empty(rp);
 }
 
 enum err
@@ -224,7 +224,7 @@ aesl_moh(struct req *r, struct reply *rp, struct aesl_ctx *x)
 	    (e = send_on(r, x, "uuid_broadcast",
 		 arena_printf(r->arena, " local_stream://%s", stream))) != E_OK)
 		return e;
-	return aesl_done(rp);
+	return ari_reply_empty(rp);
 }
 
 /* ---- play ---- */
@@ -313,7 +313,7 @@ playback(struct req *r, struct reply *rp, struct aesl_ctx *x, const char *id)
 
 	reply_header(
 	    rp, "Location", arena_printf(r->arena, "/ari/playbacks/%s", id));
-	w = aesl_json(rp, 201);
+	w = ari_reply_json(rp, 201);
 	jw_obj_open(w);
 	jw_keyz(w, "id");
 	jw_strz(w, id);
@@ -377,7 +377,7 @@ live_recording(struct req *r, struct reply *rp, struct aesl_ctx *x,
 
 	reply_header(rp, "Location",
 	    arena_printf(r->arena, "/ari/recordings/live/%s", name));
-	w = aesl_json(rp, 201);
+	w = ari_reply_json(rp, 201);
 	jw_obj_open(w);
 	jw_keyz(w, "name");
 	jw_strz(w, name);
@@ -471,7 +471,7 @@ aesl_getvar(struct req *r, struct reply *rp, struct aesl_ctx *x)
 	if (strcmp(body, "_undef_") == 0)
 		return ari_fail(r, E_NOTFOUND, 404, "Variable Not Found",
 		    "Provided variable was not found");
-	w = aesl_json(rp, 200);
+	w = ari_reply_json(rp, 200);
 	jw_obj_open(w);
 	jw_keyz(w, "value");
 	jw_str(w, body, n);
@@ -504,5 +504,5 @@ aesl_setvar(struct req *r, struct reply *rp, struct aesl_ctx *x)
 		 arena_printf(r->arena, " %s%s%s", name, val ? " " : "",
 		     val ? val->s : ""))) != E_OK)
 		return e;
-	return aesl_done(rp);
+	return ari_reply_empty(rp);
 }

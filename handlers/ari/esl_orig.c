@@ -200,7 +200,7 @@ snapshot(struct reply *rp, struct aesl_ctx *x, const struct orig *o)
 		.presence_id = "",
 		.callstate = "DOWN" };
 
-	aesl_new_channel_json(aesl_json(rp, 200), &c);
+	aesl_new_channel_json(ari_reply_json(rp, 200), &c);
 }
 
 enum err

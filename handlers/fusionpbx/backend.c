@@ -85,20 +85,28 @@ tkey(const struct tenant *t, const char *key)
 }
 
 int
-fpx_tenant_enabled(const struct req *r, const struct tenant *t)
+fpx_tenant_has_keys(const struct tenant *t)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < t->nenv; i++)
 		if (strncmp(t->env[i].key, "FUSIONPBX_", 10) == 0)
 			return 1;
+	return 0;
+}
+
+int
+fpx_tenant_enabled(const struct req *r, const struct tenant *t)
+{
+	size_t i;
+
+	if (fpx_tenant_has_keys(t))
+		return 1;
 	if (strcmp(t->name, "default") != 0)
 		return 0;
 	for (i = 0; i < r->conf->ntenants; i++)
-		for (j = 0; j < r->conf->tenants[i].nenv; j++)
-			if (strncmp(r->conf->tenants[i].env[j].key,
-				"FUSIONPBX_", 10) == 0)
-				return 0;
+		if (fpx_tenant_has_keys(&r->conf->tenants[i]))
+			return 0;
 	return 1;
 }
 

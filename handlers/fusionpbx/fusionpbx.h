@@ -61,6 +61,9 @@ enum fpx_cache { FPX_CACHE_OFF, FPX_CACHE_FILE, FPX_CACHE_MEMCACHE };
  */
 int fpx_tenant_enabled(const struct req *r, const struct tenant *t);
 
+/* Returns 1 if t sets a FUSIONPBX_* key of its own. */
+int fpx_tenant_has_keys(const struct tenant *t);
+
 /*
  * Looks up the key id (canonical uuid) in tenant t's database and checks
  * the secret.  Returns E_OK (the key holds: r->tenant, r->scopes and the

@@ -120,22 +120,6 @@ fpx_password(char *out, size_t len, int strength)
 	out[len] = '\0';
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 char *
 fpx_base64_decode(struct arena *a, const char *s, size_t n, size_t *outlen)
 {
@@ -144,7 +128,7 @@ fpx_base64_decode(struct arena *a, const char *s, size_t n, size_t *outlen)
 	int v;
 
 	for (i = 0; i < n; i++) {
-		if ((v = b64val((unsigned char)s[i])) < 0)
+		if ((v = base64_value((unsigned char)s[i])) < 0)
 			continue; /* '=', blanks and junk, as PHP skips them */
 		switch (k++ % 4) {
 		case 0:

@@ -1,9 +1,9 @@
 /*
  * Minimal TAP producer for the unit tests (run by prove).  A test file
  * #includes this, calls ok()/is_*() and ends with done_testing().  A check
- * that cannot run is skip(why, name), never ok(1, ...).  A name ending in
- * "# TODO why" marks a known bug: it fails without failing the file, and
- * prove reports it once it passes.
+ * that cannot run is skip(why, name), never an ok that cannot fail.  A
+ * name ending in "# TODO why" marks a known bug: it fails without failing
+ * the file, and prove reports it once it passes.
  */
 #ifndef PBXAPI_TAP_H
 #define PBXAPI_TAP_H

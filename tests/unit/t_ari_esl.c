@@ -75,7 +75,7 @@ model(void)
 	struct aesl_chan *rows;
 	struct buf b;
 	struct jw w;
-	char when[32];
+	char when[ARI_TIME_SIZE];
 
 	(void)aesl_parse_channels(A, ROWS, strlen(ROWS), &rows);
 	buf_init(&b, 65536);
@@ -100,7 +100,7 @@ model(void)
 	is_str(aesl_state(&rows[1]), "Up", "HELD: Up");
 	rows[1].callstate = "";
 	is_str(aesl_state(&rows[1]), "Unknown", "none: Unknown");
-	aesl_iso_time(0, when);
+	ari_time(when, 0, 0);
 	is_str(when, "1970-01-01T00:00:00.000+0000", "ISO time");
 }
 

@@ -14,37 +14,12 @@
 
 #include <openssl/evp.h>
 
+#include "arena.h"
 #include "buf.h"
+#include "str.h"
 #include "ari_double.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-static void
-b64(const unsigned char *p, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"abcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 2 < n; i += 3, out += 4) {
-		v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		out[0] = t[v >> 18];
-		out[1] = t[(v >> 12) & 63];
-		out[2] = t[(v >> 6) & 63];
-		out[3] = t[v & 63];
-	}
-	if (i < n) {
-		v = (unsigned)p[i] << 16 |
-		    (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
-		out[0] = t[v >> 18];
-		out[1] = t[(v >> 12) & 63];
-		out[2] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-		out[3] = '=';
-		out += 4;
-	}
-	*out = '\0';
-}
 
 /* One unmasked text frame. */
 static int
@@ -105,7 +80,8 @@ int
 events_serve(struct conn *c)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	char app[128], accept[64], in[4096], keybuf[256];
+	char app[128], in[4096], keybuf[256];
+	struct arena *a;
 	const char *key, *up;
 	unsigned mdlen = 0;
 	size_t kn;
@@ -140,14 +116,15 @@ events_serve(struct conn *c)
 		kn = 128;
 	snprintf(keybuf, sizeof(keybuf), "%.*s" WS_GUID, (int)kn, key);
 	EVP_Digest(keybuf, strlen(keybuf), md, &mdlen, EVP_sha1(), NULL);
-	b64(md, mdlen, accept);
+	a = arena_new();
 	buf_clear(&c->out);
 	buf_printf(&c->out,
 	    "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: %.*s\r\n"
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n",
-	    (int)strcspn(up, "\r\n"), up, accept);
+	    (int)strcspn(up, "\r\n"), up, base64(a, md, mdlen));
+	arena_free(a);
 	if (dbl_send_all(c->fd, c->out.data, c->out.len) == -1)
 		return 1;
 	send_events(c->fd, app);
