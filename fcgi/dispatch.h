@@ -80,7 +80,9 @@ struct cmd {
 	const struct param *params;
 	size_t nparams;
 	enum err (*run)(struct req *, struct reply *);
-	/* What the dialect keeps per command (a path, a status...). */
+	/* A REST dialect's path template ("/channels/{channelId}"). */
+	const char *path;
+	/* What the dialect keeps per command (a status, a summary...). */
 	const void *ext;
 };
 

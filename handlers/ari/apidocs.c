@@ -257,21 +257,19 @@ channels(struct req *r, struct reply *rp)
 	/* One entry per path, its operations in table order. */
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
-			if (strcmp(((const struct ari_op *)c[j].ext)->path,
-				((const struct ari_op *)c[i].ext)->path) == 0)
+			if (strcmp(c[j].path, c[i].path) == 0)
 				break;
 		if (j < i)
 			continue;
 		jw_obj_open(w);
 		jw_keyz(w, "path");
-		jw_strz(w, ((const struct ari_op *)c[i].ext)->path);
+		jw_strz(w, c[i].path);
 		jw_keyz(w, "description");
 		jw_strz(w, "Channel resources");
 		jw_keyz(w, "operations");
 		jw_arr_open(w);
 		for (d = c + i; d < c + n; d++)
-			if (strcmp(((const struct ari_op *)d->ext)->path,
-				((const struct ari_op *)c[i].ext)->path) == 0)
+			if (strcmp(d->path, c[i].path) == 0)
 				operation(w, d);
 		jw_arr_close(w);
 		jw_obj_close(w);

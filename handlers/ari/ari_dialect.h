@@ -1,8 +1,9 @@
 /*
  * The ARI dialect: the Asterisk REST Interface's /ari/channels resource,
- * a drop-in twin (docs/ari.md).  Each command row carries, in .ext, its
- * path under /ari and its success status; the dialect's route matches
- * method and path against those rows, and the errors are ARI's:
+ * a drop-in twin (docs/ari.md).  Each command row carries its path under
+ * /ari (.path) and, in .ext, its success status; the dialect's route
+ * matches method and path against those rows (fcgi/rest.c), and the errors are
+ * ARI's:
  * {"message":...} with Asterisk's status line.
  */
 #ifndef PBXAPI_ARI_DIALECT_H
@@ -12,15 +13,15 @@
 
 /* What a command row of the dialect keeps in .ext. */
 struct ari_op {
-	const char *path; /* under /ari, "{name}" a path parameter */
-	int ok;		  /* the success status: 200, 201 or 204 */
+	int ok; /* the success status: 200, 201 or 204 */
 	const char *summary;
 };
 
-#define ARI_OP(p, s, sum)                                \
-	.ext = &(const struct ari_op)                    \
-	{                                                \
-		.path = (p), .ok = (s), .summary = (sum) \
+/* A row's path under /ari ("{name}" a path parameter) and its .ext. */
+#define ARI_OP(p, s, sum)                          \
+	.path = (p), .ext = &(const struct ari_op) \
+	{                                          \
+		.ok = (s), .summary = (sum)        \
 	}
 
 /* Per-request state (r->dctx). */

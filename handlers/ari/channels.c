@@ -633,9 +633,9 @@ ari_backend(struct req *r)
 
 /* The path under /ari with the path parameters, percent-encoded. */
 static int
-backend_path(struct req *r, const struct ari_op *op, struct buf *b)
+backend_path(struct req *r, const struct cmd *c, struct buf *b)
 {
-	const char *t = op->path, *end;
+	const char *t = c->path, *end;
 	const struct pv *v;
 
 	while (*t != '\0') {
@@ -736,7 +736,6 @@ pass_back(struct reply *rp, const struct ari_raw *x)
 static enum err
 run(struct req *r, struct reply *rp)
 {
-	const struct ari_op *op = r->cmd->ext;
 	struct ari_call call = { .method = r->method };
 	struct ari_raw x;
 	struct ari_err e;
@@ -754,7 +753,8 @@ run(struct req *r, struct reply *rp)
 		break;
 	}
 	buf_init(&path, 64 * 1024);
-	if (backend_path(r, op, &path) == -1 || backend_query(r, &path) == -1) {
+	if (backend_path(r, r->cmd, &path) == -1 ||
+	    backend_query(r, &path) == -1) {
 		buf_free(&path);
 		return ari_fail(r, E_BADREQ, 400, NULL, "Request too large");
 	}

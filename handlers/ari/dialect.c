@@ -12,10 +12,10 @@
 #include "json.h"
 #include "php/pv.h"
 #include "reply.h"
+#include "rest.h"
 #include "str.h"
 
-#define ARI_REALM     "Asterisk REST Interface"
-#define ARI_PATH_SEGS 8 /* segments of the longest path */
+#define ARI_REALM "Asterisk REST Interface"
 
 extern const struct dialect ari_dialect;
 
@@ -102,116 +102,6 @@ ari_auth(struct req *r)
 }
 
 /*
- * Splits path (after "/ari", from its "/") into segments, in place.
- * Returns their number, at most ARI_PATH_SEGS + 1 (too many).
- */
-static size_t
-split(char *path, char **seg)
-{
-	size_t n = 0;
-	char *p = path;
-
-	while (*p == '/' && n <= ARI_PATH_SEGS) {
-		*p++ = '\0';
-		seg[n++] = p;
-		p += strcspn(p, "/");
-	}
-	return n;
-}
-
-/*
- * Percent-decodes a path segment in place.  Returns 0, or -1 if it
- * decodes to a NUL byte (no ARI name holds one).
- */
-static int
-pct_decode(char *s)
-{
-	char *o = s;
-	int hi, lo;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '%' && (hi = hex_digit((unsigned char)s[1])) >= 0 &&
-		    (lo = hex_digit((unsigned char)s[2])) >= 0) {
-			if ((*o++ = (char)(hi << 4 | lo)) == '\0')
-				return -1;
-			s += 2;
-		} else
-			*o++ = *s;
-	}
-	*o = '\0';
-	return 0;
-}
-
-/*
- * Matches segs against a row's path template.  Returns the number of
- * literal segments that matched (its precedence: "create" beats
- * "{channelId}"), or -1.
- */
-static int
-template_match(const char *tmpl, char **segs, size_t n)
-{
-	size_t i = 0, len;
-	int lit = 0;
-
-	while (*tmpl == '/') {
-		tmpl++;
-		len = strcspn(tmpl, "/");
-		if (i == n)
-			return -1;
-		if (tmpl[0] == '{') {
-			if (segs[i][0] == '\0')
-				return -1;
-		} else if (strlen(segs[i]) != len ||
-		    strncmp(tmpl, segs[i], len) != 0)
-			return -1;
-		else
-			lit++;
-		tmpl += len;
-		i++;
-	}
-	return i == n ? lit : -1;
-}
-
-/* Stores the path parameters of tmpl from segs into r->pathargs. */
-static void
-path_args(struct req *r, const char *tmpl, char **segs)
-{
-	const char *name;
-	size_t i = 0, len;
-
-	r->pathargs = pv_new_arr(r->arena);
-	while (*tmpl == '/') {
-		tmpl++;
-		len = strcspn(tmpl, "/");
-		if (tmpl[0] == '{') {
-			name = arena_strndup(r->arena, tmpl + 1, len - 2);
-			pv_set(r->arena, r->pathargs, name, len - 2,
-			    pv_str(segs[i], strlen(segs[i])));
-		}
-		tmpl += len;
-		i++;
-	}
-}
-
-/* ARI's Allow list: OPTIONS, then the methods in Asterisk's order. */
-static const char *
-allow_list(struct req *r, unsigned methods)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} order[] = { { M_GET, "GET" }, { M_POST, "POST" }, { M_HEAD, "HEAD" },
-		{ M_PUT, "PUT" }, { M_DELETE, "DELETE" } };
-	char *s = arena_strdup(r->arena, "OPTIONS");
-	size_t i;
-
-	for (i = 0; i < nitems(order); i++)
-		if (methods & order[i].bit)
-			s = arena_printf(r->arena, "%s,%s", s, order[i].name);
-	return s;
-}
-
-/*
  * Names the operation of the method and path: the row whose template
  * matches with the most literal segments.  A path no row has is ARI's
  * 404, a method the path lacks its 405 with Allow.
@@ -219,52 +109,26 @@ allow_list(struct req *r, unsigned methods)
 static enum err
 ari_route(struct req *r, const char **name, size_t *len)
 {
-	const struct family *const *f;
-	const struct cmd *c, *best = NULL;
-	const struct ari_op *op;
-	char *segs[ARI_PATH_SEGS + 1], *path;
-	size_t n, i;
-	unsigned methods = 0;
-	int lit, top = -1;
+	const struct cmd *c;
+	char *path = arena_strdup(r->arena, r->path + strlen("/ari"));
+	size_t n = strlen(path);
+	unsigned methods;
+	enum err e;
 
-	path = arena_strdup(r->arena, r->path + strlen("/ari"));
-	if (strlen(path) > 1 && path[strlen(path) - 1] == '/') {
-		path[strlen(path) - 1] = '\0';
+	if (n > 1 && path[n - 1] == '/') {
+		path[n - 1] = '\0';
 		return ari_fail(r, E_NOTFOUND, 404, NULL,
 		    "ARI URLs do not end with a slash. Try /ari%s", path);
 	}
-	n = split(path, segs);
-	if (n == 0 || n > ARI_PATH_SEGS)
-		return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
-	for (i = 0; i < n; i++)
-		if (pct_decode(segs[i]) == -1)
-			return ari_fail(
-			    r, E_NOTFOUND, 404, NULL, "Resource not found");
-	for (f = ari_dialect.families; *f != NULL; f++)
-		for (i = 0; i < (*f)->ncmds; i++) {
-			c = &(*f)->cmds[i];
-			op = c->ext;
-			lit = template_match(op->path, segs, n);
-			if (lit < 0 || lit < top)
-				continue;
-			if (lit > top) {
-				top = lit;
-				methods = 0;
-				best = NULL;
-			}
-			methods |= c->methods;
-			if (c->methods & r->m)
-				best = c;
-		}
-	if (top < 0)
-		return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
-	if (best == NULL) {
-		state(r)->allow = allow_list(r, methods);
+	e = rest_route(r, ari_dialect.families, path, &c, &methods);
+	if (e == E_METHOD) {
+		state(r)->allow = rest_allow(r, "OPTIONS", methods);
 		return ari_fail(r, E_METHOD, 405, NULL, "Invalid method");
 	}
-	path_args(r, ((const struct ari_op *)best->ext)->path, segs);
-	*name = best->name;
-	*len = strlen(best->name);
+	if (e != E_OK)
+		return ari_fail(r, E_NOTFOUND, 404, NULL, "Resource not found");
+	*name = c->name;
+	*len = strlen(c->name);
 	return E_OK;
 }
 
