@@ -287,18 +287,23 @@ run(struct pg *c, const struct pg_stmt *st, const char *const *vals,
     uint64_t deadline, PGresult **res, char *errbuf, size_t errlen)
 {
 	enum err e;
+	int sent;
 
 	c->sqlstate[0] = '\0';
-	e = prepare(c, st, deadline, errbuf, errlen);
-	if (e == E_OK &&
-	    !PQsendQueryPrepared(
-		c->conn, st->name, st->nparams, vals, NULL, NULL, 0)) {
-		first_line(PQerrorMessage(c->conn), errbuf, errlen);
-		e = E_BACKEND;
+	if (st->name == NULL)
+		sent = PQsendQueryParams(
+		    c->conn, st->sql, st->nparams, NULL, vals, NULL, NULL, 0);
+	else {
+		if ((e = prepare(c, st, deadline, errbuf, errlen)) != E_OK)
+			return e;
+		sent = PQsendQueryPrepared(
+		    c->conn, st->name, st->nparams, vals, NULL, NULL, 0);
 	}
-	if (e == E_OK)
-		e = collect(c, deadline, res, errbuf, errlen);
-	return e;
+	if (!sent) {
+		first_line(PQerrorMessage(c->conn), errbuf, errlen);
+		return E_BACKEND;
+	}
+	return collect(c, deadline, res, errbuf, errlen);
 }
 
 /*
@@ -314,7 +319,7 @@ replan(struct pg *c, const struct pg_stmt *st, uint64_t deadline)
 	PGresult *res;
 	size_t i;
 
-	if (strcmp(c->sqlstate, "0A000") != 0 ||
+	if (st->name == NULL || strcmp(c->sqlstate, "0A000") != 0 ||
 	    PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		return 0;
 	for (i = 0; i < c->nprepared && c->prepared[i] != st; i++)

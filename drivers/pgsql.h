@@ -26,7 +26,12 @@ struct pg_res;
 
 #define PG_STMTS_MAX 64 /* prepared statements per connection */
 
-/* A statement: a unique name, its SQL with $1..$n, n. */
+/*
+ * A statement: a unique name, its SQL with $1..$n, n.  A statement
+ * without a name is not prepared: its SQL is parsed, planned with the
+ * values and run in one round trip (SQL built per request from the
+ * program's own fragments, e.g. a search with a varying set of filters).
+ */
 struct pg_stmt {
 	const char *name;
 	const char *sql;

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "digest.h"
 #include "limits.h"
 #include "log.h"
 #include "str.h"
@@ -62,6 +63,7 @@ static const struct setting settings[] = {
 	STR("pid", pid_file, ""),
 	STR("error_log", error_log, ""),
 	STR("access_log", access_log, "off"),
+	STR("recordings.access_log", recordings_log, "off"),
 	ENUM("log_level", log_level, log_levels, "notice"),
 	ENUM("pm", pm, pm_modes, "dynamic"),
 	NUM("pm.max_children", S_INT, max_children, 1, LIM_WORKERS, "5"),
@@ -692,6 +694,7 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 	c = arena_zalloc(a, sizeof(*c));
 	c->arena = a;
 	c->path = path ? arena_strdup(a, path) : NULL;
+	random_bytes(c->url_key, sizeof(c->url_key));
 	p.c = c;
 	if (apply_defaults(&p) == -1)
 		goto fail;

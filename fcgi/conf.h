@@ -62,6 +62,7 @@ struct conf {
 
 	/* logs */
 	const char *error_log, *access_log;
+	const char *recordings_log; /* recording access (compliance) */
 	long log_level;
 
 	/* process manager */
@@ -83,6 +84,11 @@ struct conf {
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */
 	long recordings_sendfile;     /* lighttpd X-Sendfile */
+	/*
+	 * Signs short-lived URLs and cursors where a tenant sets no key of
+	 * its own: random per generation (made before the workers fork).
+	 */
+	uint8_t url_key[SHA256_LEN];
 
 	struct tenant *tenants;
 	size_t ntenants;

@@ -2,6 +2,12 @@
  * SHA-256, HMAC-SHA-256 and constant-time comparison (see digest.h), as
  * one-shot calls into libcrypto (OpenSSL 3).
  */
+#include <sys/random.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -55,4 +61,20 @@ int
 ct_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+random_bytes(void *p, size_t n)
+{
+	ssize_t got;
+	size_t done = 0;
+
+	while (done < n) {
+		got = getrandom((char *)p + done, n - done, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			abort();
+		done += (size_t)got;
+	}
 }

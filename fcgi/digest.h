@@ -1,6 +1,7 @@
 /*
  * SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) through OpenSSL's
- * libcrypto, for token digests, and a constant-time comparison.
+ * libcrypto, for token digests, a constant-time comparison, and random
+ * bytes for keys.
  */
 #ifndef PBXAPI_DIGEST_H
 #define PBXAPI_DIGEST_H
@@ -25,5 +26,9 @@ void hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 /* Returns 1 if the n bytes at a and b are equal, else 0, in time that
  * depends on n only, not on the contents.  Zero bytes are equal. */
 int ct_equal(const void *a, const void *b, size_t n);
+
+/* Fills the n bytes at p from the kernel's random source (getrandom);
+ * aborts if it fails. */
+void random_bytes(void *p, size_t n);
 
 #endif

@@ -729,6 +729,15 @@ jw_null(struct jw *w)
 }
 
 void
+jw_strz_or_null(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strz(w, s);
+}
+
+void
 jw_number(struct jw *w, const char *s, size_t n)
 {
 	sep(w);

@@ -57,6 +57,8 @@ void jw_int(struct jw *w, int64_t v);
 void jw_double(struct jw *w, double v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
+/* Writes the string s, or null if s is NULL. */
+void jw_strz_or_null(struct jw *w, const char *s);
 
 /* Writes a number given as text, unchanged (database numerics). */
 void jw_number(struct jw *w, const char *s, size_t n);

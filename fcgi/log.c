@@ -25,6 +25,7 @@ struct target {
 
 static struct target err_t = { .fd = STDERR_FILENO };
 static struct target acc_t = { .fd = -1 };
+static struct target rec_t = { .fd = -1 }; /* recording access */
 static enum log_level min_level = LOG_LVL_NOTICE;
 static const char *ident = "pbxapi";
 static char prefix[96];
@@ -99,6 +100,12 @@ log_open_access(const char *target)
 	return target_set(&acc_t, target);
 }
 
+int
+log_open_recordings(const char *target)
+{
+	return target_set(&rec_t, target);
+}
+
 static int
 target_reopen(struct target *t)
 {
@@ -125,6 +132,8 @@ log_reopen(void)
 	if (target_reopen(&err_t) == -1)
 		rc = -1;
 	if (target_reopen(&acc_t) == -1)
+		rc = -1;
+	if (target_reopen(&rec_t) == -1)
 		rc = -1;
 	return rc;
 }
@@ -278,4 +287,22 @@ log_access(const char *fmt, ...)
 	va_end(ap);
 	sanitize(msg);
 	emit(&acc_t, LOG_LVL_INFO, 0, msg);
+}
+
+int
+log_recordings_on(void)
+{
+	return rec_t.fd != -1 || rec_t.syslog;
+}
+
+void
+log_recording(const char *line)
+{
+	char msg[LIM_LOG_LINE];
+
+	if (!log_recordings_on())
+		return;
+	snprintf(msg, sizeof(msg), "%s", line);
+	sanitize(msg);
+	emit(&rec_t, LOG_LVL_INFO, 0, msg);
 }

@@ -48,6 +48,18 @@ void fatal(const char *fmt, ...)
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Sets where recording access lines go (the recording server dialect's
+ * compliance log: "off", "stderr", "syslog" or a path).
+ */
+int log_open_recordings(const char *target);
+
+/* Returns nonzero if recording access lines go anywhere. */
+int log_recordings_on(void);
+
+/* Writes one recording access line as it is (no prefix, no level). */
+void log_recording(const char *line);
+
 /* Writes one access-log line (no prefix, no level). */
 void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

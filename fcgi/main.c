@@ -108,6 +108,11 @@ open_logs(const struct conf *c, int foreground)
 		log_warn("cannot open access_log '%s'", c->access_log);
 		return -1;
 	}
+	if (log_open_recordings(c->recordings_log) == -1) {
+		log_warn("cannot open recordings.access_log '%s'",
+		    c->recordings_log);
+		return -1;
+	}
 	return 0;
 }
 

@@ -372,7 +372,8 @@ open_logs(const struct conf *c, const struct pm_args *args)
 	if (target[0] == '\0')
 		target = args->foreground ? "stderr" : "syslog";
 	if (log_open(target, (enum log_level)c->log_level) == -1 ||
-	    log_open_access(c->access_log) == -1) {
+	    log_open_access(c->access_log) == -1 ||
+	    log_open_recordings(c->recordings_log) == -1) {
 		log_warn("cannot open the log targets");
 		return -1;
 	}

@@ -12,6 +12,7 @@ extern const struct dialect elastix_dialect;
 extern const struct dialect status_dialect;
 extern const struct dialect fusionpbx_dialect;
 extern const struct dialect ari_dialect;
+extern const struct dialect rec_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -23,6 +24,12 @@ const struct route routes[] = {
 	{ .path = "/api/api.php", .dialect = &elastix_dialect },
 	{ .path = "/app/rest_api/rest.php", .dialect = &fusionpbx_dialect },
 	{ .path = "/ari/", .prefix = 1, .dialect = &ari_dialect },
+	/* The recording server, root layout and "/recording" alike. */
+	{ .path = "/records/", .prefix = 1, .dialect = &rec_dialect },
+	{ .path = "/call_data/", .prefix = 1, .dialect = &rec_dialect },
+	{ .path = "/history", .dialect = &rec_dialect },
+	{ .path = "/last_agent", .dialect = &rec_dialect },
+	{ .path = "/recording/", .prefix = 1, .dialect = &rec_dialect },
 	{ .dialect = NULL },
 };
 
@@ -41,6 +48,7 @@ const struct dialect *const dialects[] = {
 	&elastix_dialect,
 	&fusionpbx_dialect,
 	&ari_dialect,
+	&rec_dialect,
 	&status_dialect,
 	NULL,
 };

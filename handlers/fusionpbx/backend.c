@@ -314,7 +314,7 @@ keys_open(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
 	(void)whylen;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		abort();
-	fpx_random(k->mackey, sizeof(k->mackey));
+	random_bytes(k->mackey, sizeof(k->mackey));
 	*conn = k;
 	return E_OK;
 }

@@ -181,10 +181,6 @@ int fpx_truthy(const struct req *r, size_t i);
  */
 int fpx_uuid_parse(const char *s, size_t n, char out[FPX_UUID_LEN + 1]);
 
-/* Fills p with n bytes from the kernel's random source (aborts if it
- * cannot). */
-void fpx_random(void *p, size_t n);
-
 /* Writes a new random (version 4) uuid. */
 void fpx_uuid_new(char out[FPX_UUID_LEN + 1]);
 

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "esl.h"
+#include "digest.h"
 #include "fusionpbx.h"
 #include "json.h"
 #include "str.h"
@@ -55,22 +56,6 @@ fpx_uuid_parse(const char *s, size_t n, char out[FPX_UUID_LEN + 1])
 }
 
 void
-fpx_random(void *p, size_t n)
-{
-	ssize_t got;
-	size_t done = 0;
-
-	while (done < n) {
-		got = getrandom((char *)p + done, n - done, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			abort();
-		done += (size_t)got;
-	}
-}
-
-void
 fpx_uuid_new(char out[FPX_UUID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -78,7 +63,7 @@ fpx_uuid_new(char out[FPX_UUID_LEN + 1])
 	char *o = out;
 	int i;
 
-	fpx_random(b, sizeof(b));
+	random_bytes(b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	for (i = 0; i < 16; i++) {
@@ -113,7 +98,7 @@ fpx_password(char *out, size_t len, int strength)
 	for (i = 0; i < len; i++) {
 		/* Rejection sampling keeps every character equally likely. */
 		do
-			fpx_random(&r, 1);
+			random_bytes(&r, 1);
 		while (r >= 256 - 256 % n);
 		out[i] = charset[r % n];
 	}
