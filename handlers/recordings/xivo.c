@@ -276,16 +276,19 @@ records(struct req *r, const struct pg_stmt *st, const char *const *vals,
 	return attached(r, l);
 }
 
-/* A LIKE pattern of a number filter: only "%" is a wildcard. */
+/*
+ * A LIKE pattern matching s: every byte literal, but with wild set "%"
+ * stays a wildcard (the number filters).
+ */
 static const char *
-like(struct req *r, const char *s)
+like(struct req *r, const char *s, int wild)
 {
 	struct buf b;
 	const char *out;
 
 	buf_init(&b, 4 * strlen(s) + 1);
 	for (; *s != '\0'; s++) {
-		if (*s == '_' || *s == '\\')
+		if (*s == '_' || *s == '\\' || (*s == '%' && !wild))
 			buf_addc(&b, '\\');
 		buf_addc(&b, *s);
 	}
@@ -315,7 +318,7 @@ cond(struct q *q, const char *frag, const char *v)
 			buf_addc(&q->where, *frag);
 			continue;
 		}
-		q->vals[q->n++] = *frag == '$' ? v : like(q->r, v);
+		q->vals[q->n++] = *frag == '$' ? v : like(q->r, v, 0);
 		buf_printf(&q->where, "$%d", q->n);
 	}
 	buf_addc(&q->where, ')');
@@ -329,7 +332,7 @@ number(struct q *q, const char *column, const char *v)
 		cond(q, arena_printf(q->r->arena, "%s = $", column), v);
 	else
 		cond(q, arena_printf(q->r->arena, "%s LIKE $", column),
-		    like(q->r, v));
+		    like(q->r, v, 1));
 }
 
 static void

@@ -112,7 +112,8 @@ WHERE g % 2 = 1;
 INSERT INTO call_element (call_data_id, start_time, answer_time, end_time,
     interface)
 SELECT cd.id, cd.start_time, cd.answer_time, cd.end_time, 'SIP/az9kf7'
-FROM call_data cd WHERE cd.id BETWEEN 1001 AND 1240 AND cd.id % 6 = 1;
+FROM call_data cd WHERE cd.id BETWEEN 1001 AND 1240
+  AND (cd.id % 6 = 1 OR cd.id % 10 = 0);
 -- A call from 1002 answered by agent 2000 yesterday (last_agent).
 INSERT INTO call_data (id, uniqueid, src_num, dst_num, start_time,
     answer_time, end_time, call_direction, dst_agent)
