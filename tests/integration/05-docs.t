@@ -34,8 +34,9 @@ DIALECT_DOCS = {
     "fusionpbx": ["fusionpbx.md"],
     "status": ["operations.md"],
     "ari": ["ari.md"],
+    "recordings": ["recordings.md"],
 }
-MIN_COMMANDS = 66  # 24 elastix, 9 fusionpbx, 2 status, 28 + 3 ari
+MIN_COMMANDS = 77  # 24 elastix, 9 fusionpbx, 2 status, 28 + 3 ari, 11 rec
 ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
         r"alias=[A-Za-z0-9_]+|values=[A-Za-z0-9_*#]+(?:\|[A-Za-z0-9_*#]+)*)")
 PARAM = r"[A-Za-z0-9_]+:(?:query|body|path|any):(?:str|int):(?:-|%s(?:,%s)*)" \
