@@ -125,8 +125,12 @@ search(struct req *r, struct reply *rp)
 		return req_error(r, E_BADREQ, "'cursor' is invalid");
 	if (pg.keyset && r->args[0].present)
 		return req_error(r, E_BADREQ,
-		    "'page' and 'cursor' exclude "
-		    "each other");
+		    "'page' and 'cursor' exclude each other");
+	if ((pg.page - 1) * pg.size > REC_OFFSET_MAX)
+		return req_error(r, E_BADREQ,
+		    "pages start at most %d records in: use 'cursor' to go "
+		    "deeper",
+		    REC_OFFSET_MAX);
 	if (st->search == NULL)
 		return req_error(
 		    r, E_NOTSUP, "the %s store cannot search", st->name);

@@ -107,9 +107,13 @@ st, data = search(query="?page=26&pageSize=10")
 t.is_((st, data), (200, {"hasNext": False, "records": []}),
       "past the end: an empty page")
 for q in ("?pageSize=0", "?pageSize=1001", "?page=0", "?page=x",
-          "?pageSize=-1", "?page=1.5"):
+          "?pageSize=-1", "?page=1.5", "?page=10002&pageSize=1",
+          "?page=12&pageSize=1000"):
     st, data = search(query=q)
     t.is_(st, 400, "search%s: 400" % q)
+st, data = search(query="?pageSize=1000&page=11")
+t.is_((st, data["records"]), (200, []),
+      "page 11 of 1000 starts 10,000 records in: the deepest allowed")
 st, data = search(query="?pageSize=1000&page=1")
 t.is_(len(data["records"]), 241, "pageSize 1000 is the maximum allowed")
 
