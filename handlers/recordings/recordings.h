@@ -16,13 +16,14 @@
 
 struct jw;
 
-#define REC_PAGE_SIZE	10   /* pageSize by default */
-#define REC_PAGE_MAX	1000 /* the largest pageSize (and history size) */
-#define REC_ID_MAX	128  /* a recording file id */
-#define REC_ATTACH_MAX	100  /* elements of one attached_data POST */
-#define REC_KEY_MAX	128  /* attached_data.key */
-#define REC_VALUE_MAX	1024 /* attached_data.value */
-#define REC_URL_TTL	300  /* a signed URL's life by default, seconds */
+#define REC_PAGE_SIZE	10    /* pageSize by default */
+#define REC_PAGE_MAX	1000  /* the largest pageSize (and history size) */
+#define REC_OFFSET_MAX	10000 /* records a page may skip; deeper: cursor */
+#define REC_ID_MAX	128   /* a recording file id */
+#define REC_ATTACH_MAX	100   /* elements of one attached_data POST */
+#define REC_KEY_MAX	128   /* attached_data.key */
+#define REC_VALUE_MAX	1024  /* attached_data.value */
+#define REC_URL_TTL	300   /* a signed URL's life by default, seconds */
 #define REC_URL_TTL_MAX 86400
 #define REC_AUDIO_DIR	"/var/spool/recording-server"
 
