@@ -54,6 +54,8 @@ http_reason(int status)
 		return "Method Not Allowed";
 	case 409:
 		return "Conflict";
+	case 412:
+		return "Precondition Failed";
 	case 413:
 		return "Payload Too Large";
 	case 416:

@@ -31,5 +31,6 @@
 #define LIM_ERRMSG	   512		      /* public error message */
 #define LIM_INI_FILE	   (4 * 1024 * 1024)  /* ini file read */
 #define LIM_ARENA_CHUNK	   (16 * 1024)	      /* arena chunk size */
+#define LIM_RANGES	   16		      /* byte ranges of one Range */
 
 #endif

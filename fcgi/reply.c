@@ -59,6 +59,9 @@ reply_reset(struct reply *rp)
 	rp->reason = NULL;
 	rp->ctype = NULL;
 	rp->nhdr = 0;
+	rp->parts = NULL;
+	rp->nparts = 0;
+	rp->head_only = REPLY_BODY;
 	rp->is_json = 0;
 	rp->streaming = 0;
 	rp->php_empty_on_fail = 0;
@@ -162,14 +165,31 @@ reply_text(struct reply *rp, const char *ctype, const char *s, size_t n)
 }
 
 void
-reply_file(struct reply *rp, int fd, off_t size)
+reply_file_parts(
+    struct reply *rp, int fd, const struct reply_part *parts, size_t n)
 {
-	if (rp->fd != -1)
+	if (rp->fd != -1 && rp->fd != fd)
 		close(rp->fd);
 	rp->fd = fd;
-	rp->fsize = size;
+	rp->parts = parts;
+	rp->nparts = n;
 	rp->is_json = 0;
 	buf_clear(rp->body);
+}
+
+void
+reply_file(struct reply *rp, int fd, off_t size)
+{
+	struct reply_part *whole = arena_zalloc(rp->arena, sizeof(*whole));
+
+	whole->len = size;
+	reply_file_parts(rp, fd, whole, 1);
+}
+
+void
+reply_head_only(struct reply *rp, int how)
+{
+	rp->head_only = how;
 }
 
 int
@@ -231,34 +251,71 @@ send_headers(struct reply *rp, long long length)
 	return 0;
 }
 
+/* The Content-Length to announce for a body of length bytes (-1: none). */
+static long long
+announced(const struct reply *rp, long long length)
+{
+	return rp->head_only == REPLY_NO_LENGTH ? -1 : length;
+}
+
+/* Writes n body bytes.  Returns 0, or -1 (failed) if the write failed. */
 static int
-send_file(struct reply *rp)
+body_write(struct reply *rp, const char *p, size_t n)
+{
+	if (reply_write(rp->out, p, n) == -1) {
+		rp->failed = 1;
+		return -1;
+	}
+	rp->bytes += n;
+	return 0;
+}
+
+/* Sends len bytes of the file from off.  Returns 0 or -1. */
+static int
+send_slice(struct reply *rp, off_t off, off_t len)
 {
 	char chunk[FILE_CHUNK];
-	off_t left = rp->fsize;
 	ssize_t n;
 
-	if (send_headers(rp, (long long)rp->fsize) == -1)
-		return -1;
-	while (left > 0) {
-		n = read(rp->fd, chunk,
-		    left < (off_t)sizeof(chunk) ? (size_t)left : sizeof(chunk));
+	while (len > 0) {
+		n = pread(rp->fd, chunk,
+		    len < (off_t)sizeof(chunk) ? (size_t)len : sizeof(chunk),
+		    off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			/* The file shrank: the client gets a short body. */
-			log_warnx("recording shorter than announced");
+			log_warnx("file shorter than announced");
 			rp->failed = 1;
 			return -1;
 		}
-		if (reply_write(rp->out, chunk, (size_t)n) == -1) {
-			rp->failed = 1;
+		if (body_write(rp, chunk, (size_t)n) == -1)
 			return -1;
-		}
-		rp->bytes += (size_t)n;
-		left -= n;
+		off += n;
+		len -= n;
 	}
 	return 0;
+}
+
+static int
+send_file(struct reply *rp)
+{
+	long long total = 0;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < rp->nparts; i++)
+		total += (long long)rp->parts[i].len;
+	if (send_headers(rp, announced(rp, total)) == -1)
+		return -1;
+	for (i = 0; i < rp->nparts && rc == 0 && !rp->head_only; i++) {
+		if (rp->parts[i].mem != NULL)
+			rc = body_write(
+			    rp, rp->parts[i].mem, (size_t)rp->parts[i].len);
+		else
+			rc = send_slice(rp, rp->parts[i].off, rp->parts[i].len);
+	}
+	return rc;
 }
 
 int
@@ -292,13 +349,9 @@ reply_finish(struct reply *rp)
 		rp->bytes += rp->body->len;
 		return 0;
 	}
-	if (send_headers(rp, (long long)rp->body->len) == -1)
+	if (send_headers(rp, announced(rp, (long long)rp->body->len)) == -1)
 		return -1;
-	if (rp->body->len > 0 &&
-	    reply_write(rp->out, rp->body->data, rp->body->len) == -1) {
-		rp->failed = 1;
-		return -1;
-	}
-	rp->bytes = rp->body->len;
-	return 0;
+	if (rp->head_only || rp->body->len == 0)
+		return 0;
+	return body_write(rp, rp->body->data, rp->body->len);
 }

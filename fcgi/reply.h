@@ -1,9 +1,10 @@
 /*
  * Replies: status, headers and a body that is either buffered (JSON or
  * text, sent with a Content-Length), streamed (JSON flushed as it grows),
- * or a file descriptor copied out in chunks.  Nothing reaches the client
- * until reply_finish(), except in streaming mode, so an error can still
- * replace a half-built reply.
+ * or a file descriptor copied out in chunks: the whole file, or parts
+ * (slices of the file and bytes in memory, for ranges and multipart
+ * bodies).  Nothing reaches the client until reply_finish(), except in
+ * streaming mode, so an error can still replace a half-built reply.
  */
 #ifndef PBXAPI_REPLY_H
 #define PBXAPI_REPLY_H
@@ -23,6 +24,22 @@ struct reply_header {
 	const char *value;
 };
 
+/*
+ * One piece of a file body: the len bytes at mem if mem is not NULL
+ * (framing, kept alive by the caller until reply_finish: the arena),
+ * else the len bytes of the reply's file at offset off.
+ */
+struct reply_part {
+	const char *mem;
+	off_t off;
+	off_t len;
+};
+
+/* What reply_head_only leaves out. */
+#define REPLY_BODY	0 /* nothing: status, headers and body */
+#define REPLY_HEAD	1 /* the body; Content-Length stays (HEAD) */
+#define REPLY_NO_LENGTH 2 /* the body and Content-Length (304) */
+
 struct reply {
 	struct arena *arena;
 	void *out; /* FCGX_Stream, NULL in tests */
@@ -37,11 +54,13 @@ struct reply {
 	int php_empty_on_fail; /* json_encode failure: empty body (PHP) */
 	int streaming;
 	int headers_sent;
-	int fd; /* file body, -1 if none */
-	off_t fsize;
-	size_t bytes; /* body bytes handed to the stream */
-	int failed;   /* the client went away or a write failed */
-	int overflow; /* a text body over the ceiling: answered 500 */
+	int fd;				/* file body, -1 if none */
+	const struct reply_part *parts; /* its pieces, in order */
+	size_t nparts;
+	int head_only; /* REPLY_BODY, REPLY_HEAD or REPLY_NO_LENGTH */
+	size_t bytes;  /* body bytes handed to the stream */
+	int failed;    /* the client went away or a write failed */
+	int overflow;  /* a text body over the ceiling: answered 500 */
 };
 
 /* Prepares rp for a new request. */
@@ -79,8 +98,28 @@ struct jw *reply_json_stream(struct reply *rp, unsigned jw_flags);
 /* Sets a text body (copied) and its Content-Type. */
 void reply_text(struct reply *rp, const char *ctype, const char *s, size_t n);
 
-/* Sends the file open on fd (size bytes) as the body; fd is closed. */
+/*
+ * Sends the file open on fd (size bytes from offset 0) as the body; fd
+ * is closed by reply_finish or reply_reset.
+ */
 void reply_file(struct reply *rp, int fd, off_t size);
+
+/*
+ * Sends the n parts in order as the body (slices of the file open on fd,
+ * read with pread, and bytes in memory); Content-Length is the sum of
+ * their lengths.  The parts array is not copied: it must live until
+ * reply_finish (the arena).  fd is closed as by reply_file.
+ */
+void reply_file_parts(
+    struct reply *rp, int fd, const struct reply_part *parts, size_t n);
+
+/*
+ * Leaves the body out of a buffered or file reply (not a stream):
+ * REPLY_HEAD keeps the Content-Length the body would have had (HEAD),
+ * REPLY_NO_LENGTH sends none (304 Not Modified), REPLY_BODY undoes it.
+ * A body set before or after is not sent; a file is closed unread.
+ */
+void reply_head_only(struct reply *rp, int how);
 
 /* Sends what is left.  Returns 0, or -1 if the client went away. */
 int reply_finish(struct reply *rp);

@@ -5,27 +5,27 @@
  * The name is resolved as the reference did (realpath of root + "/" +
  * name, so "//a/./b.wav" and links that stay inside the root work) and
  * must land strictly below the resolved root.  The resolved path is then
- * opened component by component from the root with openat(O_NOFOLLOW), so
- * a link swapped in after the check is refused, and fstat() must say it
- * is a regular file.  Control bytes (NUL, CR, LF ...) in the name are a
- * 404 (the reference answered 500 for NUL).  The file goes out as the
- * body, or is handed to the web server: X-Accel-Redirect to the
- * recordings_accel location (nginx) or X-Sendfile (lighttpd).
+ * opened component by component from the root with openat(O_NOFOLLOW)
+ * (file_open_beneath, fcgi/file.c), so a link swapped in after the check
+ * is refused, and fstat() must say it is a regular file.  Control bytes
+ * (NUL, CR, LF ...) in the name are a 404 (the reference answered 500
+ * for NUL).  The file goes out as the body (with ranges and validators
+ * when the client asks for them: serve()), or is handed to the web
+ * server: X-Accel-Redirect to the recordings_accel location (nginx) or
+ * X-Sendfile (lighttpd), file_handoff.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arena.h"
-#include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
+#include "file.h"
 #include "json.h"
 #include "limits.h"
 #include "log.h"
@@ -115,42 +115,6 @@ resolve(struct req *r, const char *name, const char **root)
 }
 
 /*
- * Opens rel below root without following any link: every directory with
- * O_DIRECTORY|O_NOFOLLOW, the file with O_NOFOLLOW|O_NONBLOCK (a FIFO
- * must not block).  Returns the fd of a regular file (size in *st) or -1.
- */
-static int
-open_beneath(
-    struct arena *a, const char *root, const char *rel, struct stat *st)
-{
-	char *copy = arena_strdup(a, rel), *comp, *slash;
-	int dfd, fd;
-
-	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (comp = copy; dfd != -1; comp = slash + 1) {
-		slash = strchr(comp, '/');
-		if (slash == NULL)
-			break;
-		*slash = '\0';
-		fd = openat(
-		    dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(dfd);
-		dfd = fd;
-	}
-	if (dfd == -1)
-		return -1;
-	fd = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	close(dfd);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
  * Content-Disposition for the base name, as a quoted-string: '"' and '\'
  * are escaped, a control byte (only possible through a link's target)
  * becomes '_', other bytes (UTF-8) pass as the reference sent them.
@@ -177,32 +141,6 @@ disposition(struct arena *a, const char *base)
 }
 
 /*
- * Appends the n bytes at s to b percent-encoded, '/' and unreserved
- * characters kept.  Returns 0 or -1 past b's ceiling.
- */
-static int
-uri_escape(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char c;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < n && rc == 0; i++) {
-		c = (unsigned char)s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/._~-", c) != NULL)
-			rc = buf_addc(b, (char)c);
-		else {
-			rc = buf_addc(b, '%');
-			rc |= buf_addc(b, hex[c >> 4]);
-			rc |= buf_addc(b, hex[c & 15]);
-		}
-	}
-	return rc;
-}
-
-/*
  * The X-Accel-Redirect prefix of r's tenant: its RECORDINGS_ACCEL, else
  * recordings_accel for the tenant "default" only (one nginx location
  * aliases one root: another tenant's names must never map into it).
@@ -221,44 +159,35 @@ accel_prefix(const struct req *r)
 }
 
 /*
- * The header that hands the file to the web server, or NULL (serve it
- * ourselves): X-Accel-Redirect to the prefix + the path below the root,
- * or X-Sendfile with the absolute path; NULL too if the value would not
- * fit a header.
+ * Sends the file.  A request without Range or a precondition gets the
+ * reference's reply byte for byte (readfile(): no ETag, Last-Modified or
+ * Accept-Ranges, which the golden corpus would not check but clients
+ * never saw), through reply_file; one with them gets file_reply's RFC
+ * 7232/7233 answer (206, multipart, 304, 412, 416), as nginx gives when
+ * it serves the file through recordings_accel.  Content-Disposition
+ * goes with a body only (200, 206).
  */
-static const char *
-handoff(struct req *r, const char *root, const char *rel, const char **name)
+static void
+serve(struct req *r, struct reply *rp, int fd, const struct stat *st,
+    const char *disp)
 {
-	const char *accel = accel_prefix(r);
-	struct buf b;
-	const char *v = NULL;
-	int rc;
-
-	buf_init(&b, LIM_HEADER_VALUE - 1);
-	if (*accel != '\0') {
-		*name = "X-Accel-Redirect";
-		rc = buf_adds(&b, accel);
-		if (rc == 0 && accel[strlen(accel) - 1] != '/')
-			rc = buf_addc(&b, '/');
-		rc |= uri_escape(&b, rel, strlen(rel));
-	} else if (r->conf->recordings_sendfile) {
-		*name = "X-Sendfile";
-		rc = uri_escape(&b, root, strlen(root));
-		rc |= buf_addc(&b, '/');
-		rc |= uri_escape(&b, rel, strlen(rel));
-	} else
-		rc = -1;
-	if (rc == 0)
-		v = arena_strndup(r->arena, b.data, b.len);
-	buf_free(&b);
-	return v;
+	if (!file_conditional(r)) {
+		reply_status(rp, 200);
+		reply_header(rp, "Content-Disposition", disp);
+		reply_file(rp, fd, st->st_size);
+		rp->ctype = OCTET;
+		return;
+	}
+	(void)file_reply(r, rp, fd, st, OCTET);
+	if (rp->status == 200 || rp->status == 206)
+		reply_header(rp, "Content-Disposition", disp);
 }
 
 static enum err
 getwavfile(struct req *r, struct reply *rp)
 {
 	const struct arg *a = &r->args[0];
-	const char *root = NULL, *rel, *base, *hv, *hn = NULL;
+	const char *root = NULL, *rel, *base, *disp, *hv, *hn = NULL;
 	struct stat st;
 	int fd;
 
@@ -271,22 +200,23 @@ getwavfile(struct req *r, struct reply *rp)
 	rel = resolve(r, a->s, &root);
 	if (rel == NULL)
 		return not_found(r, rp, "not below the recordings root");
-	fd = open_beneath(r->arena, root, rel, &st);
+	fd = file_open_beneath(r->arena, root, rel, &st);
 	if (fd == -1)
 		return not_found(r, rp, "not a regular file");
 	base = strrchr(rel, '/');
 	base = base != NULL ? base + 1 : rel;
-	reply_status(rp, 200);
-	reply_header(rp, "Content-Disposition", disposition(r->arena, base));
-	hv = handoff(r, root, rel, &hn);
-	if (hv != NULL) {
-		close(fd);
-		reply_text(rp, OCTET, "", 0);
-		reply_header(rp, hn, hv);
+	disp = disposition(r->arena, base);
+	hv = file_handoff(r, accel_prefix(r), r->conf->recordings_sendfile != 0,
+	    root, rel, &hn);
+	if (hv == NULL) {
+		serve(r, rp, fd, &st, disp);
 		return E_OK;
 	}
-	reply_file(rp, fd, st.st_size);
-	rp->ctype = OCTET;
+	close(fd);
+	reply_status(rp, 200);
+	reply_header(rp, "Content-Disposition", disp);
+	reply_text(rp, OCTET, "", 0);
+	reply_header(rp, hn, hv);
 	return E_OK;
 }
 

@@ -6,8 +6,11 @@
 # refusal is the reference's exact 404 and no byte from outside the root
 # ever leaves.  Then the hand-off: nginx X-Accel-Redirect through the
 # shipped snippet (a Range request proves nginx sent the bytes) and
-# lighttpd X-Sendfile.
+# lighttpd X-Sendfile.  Without a hand-off pbxapi answers ranges and
+# preconditions itself (fcgi/file.c) through nginx and lighttpd, while a
+# request without them keeps the reference's headers.
 import os
+import re
 import sys
 import urllib.parse
 
@@ -174,6 +177,70 @@ st, hdr, data = web.get("/api/api.php?cmd=getwavfile&name=q.wav",
 t.is_(st, 401, "no key: 401 before any file access")
 served("another tenant, same root", "q.wav", FILES["q.wav"], "q.wav")
 
+# pbxapi serves ranges and preconditions itself (no hand-off configured).
+BIG = FILES["big.wav"]
+st, hdr, data = get("big.wav")
+t.ok(st == 200 and not {"etag", "last-modified", "accept-ranges"} & set(hdr),
+     "plain request: no ETag, Last-Modified or Accept-Ranges (reference)")
+st, hdr, data = get("big.wav", headers=dict(A, Range="bytes=10-19"))
+t.is_((st, data, hdr.get("content-range")),
+      (206, BIG[10:20], "bytes 10-19/%d" % len(BIG)),
+      "Range through nginx: pbxapi's 206")
+t.ok(hdr.get("content-disposition") == 'attachment; filename="big.wav"' and
+     hdr.get("accept-ranges") == "bytes" and
+     hdr.get("content-type") == "application/octet-stream" and
+     hdr.get("content-length") == "10",
+     "206: Content-Disposition, Accept-Ranges, type, length")
+ETAG = hdr.get("etag", "")
+LMOD = hdr.get("last-modified", "")
+t.ok(re.match(r'^"[0-9a-f]+-%x"$' % len(BIG), ETAG), "206: nginx's ETag")
+t.ok(re.match(r"^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$", LMOD),
+     "206: Last-Modified, an IMF-fixdate")
+st, hdr, data = get("big.wav", headers=dict(A, Range="bytes=0-1,-2"))
+bd = hdr.get("content-type", "").partition("boundary=")[2]
+want = ("\r\n--%s\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Range: bytes 0-1/%d\r\n\r\n" % (bd, len(BIG))).encode() + \
+    BIG[0:2] + ("\r\n--%s\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Range: bytes %d-%d/%d\r\n\r\n" %
+                (bd, len(BIG) - 2, len(BIG) - 1, len(BIG))).encode() + \
+    BIG[-2:] + ("\r\n--%s--\r\n" % bd).encode()
+t.is_((st, data, hdr.get("content-length")), (206, want, str(len(want))),
+      "two ranges: multipart/byteranges, exact body and length")
+st, hdr, data = get("big.wav", headers=dict(A, Range="bytes=999999-"))
+t.is_((st, data, hdr.get("content-range")),
+      (416, b"", "bytes */%d" % len(BIG)), "unsatisfiable: 416, bytes */size")
+t.ok("content-disposition" not in hdr, "416: no Content-Disposition")
+st, hdr, data = get("big.wav", headers=dict(A, **{"If-None-Match": ETAG}))
+t.is_((st, data, hdr.get("etag")), (304, b"", ETAG),
+      "If-None-Match current: 304, no body, the ETag")
+st, hdr, data = get("big.wav", headers=dict(A, **{"If-Modified-Since": LMOD}))
+t.is_((st, data), (304, b""), "If-Modified-Since = Last-Modified: 304")
+st, hdr, data = get("big.wav", headers=dict(A, **{"If-Match": '"stale"'}))
+t.is_((st, data), (412, b""), "If-Match stale: 412")
+st, hdr, data = get("big.wav", headers=dict(A, Range="bytes=10-19",
+                                            **{"If-Range": '"stale-1"'}))
+t.is_((st, data), (200, BIG), "If-Range stale: 200, the whole file")
+st, hdr, data = get("big.wav", headers=dict(A, Range="bytes=10-19",
+                                            **{"If-Range": ETAG}))
+t.is_((st, data), (206, BIG[10:20]), "If-Range current: 206")
+st, hdr, data = web.request(
+    "HEAD", "/api/api.php?cmd=getwavfile&name=big.wav",
+    dict(A, **{"If-None-Match": '"other"'}))
+t.is_((st, data, hdr.get("content-length"), hdr.get("etag")),
+      (200, b"", str(len(BIG)), ETAG),
+      "HEAD with a precondition: 200, the length, no body")
+lt0 = T.Lighttpd(pool)
+st, hdr, data = get("big.wav", web=lt0, headers=dict(A, Range="bytes=5-9"))
+t.is_((st, data), (206, BIG[5:10]), "Range through lighttpd: pbxapi's 206")
+st, hdr, data = lt0.request(
+    "HEAD", "/api/api.php?cmd=getwavfile&name=big.wav",
+    dict(A, **{"If-None-Match": '"other"'}))
+t.is_((st, data, hdr.get("content-length")), (200, b"", str(len(BIG))),
+      "HEAD through lighttpd: 200, the length, no body")
+st, hdr, data = get("q.wav", web=lt0, headers=dict(A, Range="bytes=0-3"))
+t.is_((st, data), (206, FILES["q.wav"][:4]),
+      "lighttpd: the next request on the pool is answered")
+
 # nginx X-Accel-Redirect with the shipped snippet (alias to this root).
 pool.stop()
 pool2 = T.Pool(settings={"recordings_accel": "/_pbxapi_recordings/"},
@@ -203,8 +270,9 @@ st, hdr, data = get("link-out.wav", web=ngx)
 t.is_((st, data), (404, NF), "X-Accel-Redirect: link out still refused")
 st, hdr, data = get("big.wav", web=ngx, headers={"Authorization": KEY2,
                                                   "Range": "bytes=10-19"})
-t.is_((st, len(data)), (200, len(FILES["big.wav"])),
-      "tenant without RECORDINGS_ACCEL: pbxapi streams (no range)")
+t.is_((st, data, hdr.get("content-range")),
+      (206, FILES["big.wav"][10:20], "bytes 10-19/%d" % len(FILES["big.wav"])),
+      "tenant without RECORDINGS_ACCEL: pbxapi answers the Range itself")
 st, hdr, data = ngx.get("/_pbxapi_recordings/q.wav")
 t.is_(st, 404, "the internal location is not reachable from outside")
 

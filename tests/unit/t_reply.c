@@ -2,7 +2,8 @@
  * Replies (fcgi/reply.c): the exact bytes of the CGI header block
  * (Status, Content-Type, the extra headers in order, Content-Length, the
  * blank line) and of the body for buffered JSON and text, streamed JSON
- * (flushed once 32 KiB are buffered, no Content-Length) and file bodies;
+ * (flushed once 32 KiB are buffered, no Content-Length) and file bodies
+ * (whole, or parts: slices and framing); head-only replies (HEAD, 304);
  * reset, commit and write failures.  Output goes through reply_write,
  * replaced here by a sink that records it and can be told to fail; the
  * default sink (FCGX_PutStr) runs once on a writer stream built on memory.
@@ -550,6 +551,85 @@ files(void)
 	    "file shorter than announced: the announced length, fd closed");
 }
 
+/*
+ * reply_file_parts: memory and file slices in order, Content-Length
+ * their sum, a slice the file no longer has.
+ */
+static void
+file_parts(void)
+{
+	static const struct reply_part past = { .off = 90, .len = 20 };
+	static const struct reply_part parts[] = {
+		{ .mem = "<", .len = 1 },
+		{ .off = 26, .len = 3 },
+		{ .mem = "|", .len = 1 },
+		{ .off = 70000, .len = 70000 },
+		{ .off = 0, .len = 2 },
+		{ .mem = ">", .len = 1 },
+	};
+	struct reply rp;
+	char *data, *want;
+	int fd;
+
+	start(&rp);
+	fd = tmpfile_("parts", 150 * 1024, &data);
+	reply_file_parts(&rp, fd, parts, sizeof(parts) / sizeof(parts[0]));
+	rp.ctype = "text/plain";
+	ok(reply_finish(&rp) == 0, "parts: reply_finish returns 0");
+	want = arena_printf(A,
+	    "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: 70008\r\n\r\n<abc|%.70000s"
+	    "ab>",
+	    data + 70000);
+	is_mem(out.data, out.len, want, "parts: in order, slices by offset");
+	ok(is_closed(fd) && rp.bytes == 70008,
+	    "parts: fd closed, bytes is the body (%zu)", rp.bytes);
+	start(&rp);
+	fd = tmpfile_("slice", 100, &data);
+	reply_file_parts(&rp, fd, &past, 1);
+	ok(reply_finish(&rp) == -1 && rp.failed && rp.bytes == 10 &&
+		is_closed(fd),
+	    "a slice past the end of the file: -1, failed, what there was");
+}
+
+/* reply_head_only: the head with or without Content-Length, no body. */
+static void
+head_only(void)
+{
+	struct reply rp;
+	char *data;
+	int fd;
+
+	start(&rp);
+	fd = tmpfile_("head", 100, &data);
+	reply_file(&rp, fd, 100);
+	reply_head_only(&rp, REPLY_HEAD);
+	finish_is(&rp, "Status: 200 OK\r\nContent-Length: 100\r\n\r\n",
+	    "REPLY_HEAD, file: Content-Length kept, no body");
+	ok(is_closed(fd) && rp.bytes == 0, "REPLY_HEAD, file: closed, 0 bytes");
+	start(&rp);
+	reply_text(&rp, "text/plain", "hello", 5);
+	reply_head_only(&rp, REPLY_HEAD);
+	finish_is(&rp,
+	    "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: 5\r\n\r\n",
+	    "REPLY_HEAD, text: Content-Length kept, no body");
+	start(&rp);
+	reply_status(&rp, 304);
+	reply_head_only(&rp, REPLY_NO_LENGTH);
+	reply_header(&rp, "ETag", "\"1\"");
+	finish_is(&rp, "Status: 304 Not Modified\r\nETag: \"1\"\r\n\r\n",
+	    "REPLY_NO_LENGTH: no Content-Length, no body");
+	start(&rp);
+	reply_head_only(&rp, REPLY_HEAD);
+	reply_reset(&rp);
+	reply_text(&rp, "text/plain", "x", 1);
+	finish_is(&rp,
+	    "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: 1\r\n\r\nx",
+	    "reply_reset undoes reply_head_only");
+}
+
 /* A writer stream on memory of cap bytes, emptied into got when full. */
 struct drain {
 	FCGX_Stream s;
@@ -624,6 +704,8 @@ main(void)
 	json_failures();
 	write_failures();
 	files();
+	file_parts();
+	head_only();
 	fcgx_sink();
 	tl_rmtmp();
 	buf_free(&body);
