@@ -297,6 +297,21 @@ send_slice(struct reply *rp, off_t off, off_t len)
 	return 0;
 }
 
+long long
+reply_body_length(const struct reply *rp)
+{
+	long long total = 0;
+	size_t i;
+
+	if (rp->head_only)
+		return 0;
+	if (rp->fd == -1)
+		return (long long)rp->body->len;
+	for (i = 0; i < rp->nparts; i++)
+		total += (long long)rp->parts[i].len;
+	return total;
+}
+
 static int
 send_file(struct reply *rp)
 {

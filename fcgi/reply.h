@@ -121,6 +121,12 @@ void reply_file_parts(
  */
 void reply_head_only(struct reply *rp, int how);
 
+/*
+ * Returns the bytes of body the reply will send (0 for HEAD and 304),
+ * before it is sent: what an access log counts.
+ */
+long long reply_body_length(const struct reply *rp);
+
 /* Sends what is left.  Returns 0, or -1 if the client went away. */
 int reply_finish(struct reply *rp);
 

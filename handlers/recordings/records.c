@@ -124,8 +124,8 @@ search(struct req *r, struct reply *rp)
 	if (r->args[2].present && rec_cursor_parse(r, r->args[2].s, &pg) == -1)
 		return req_error(r, E_BADREQ, "'cursor' is invalid");
 	if (pg.keyset && r->args[0].present)
-		return req_error(r, E_BADREQ,
-		    "'page' and 'cursor' exclude each other");
+		return req_error(
+		    r, E_BADREQ, "'page' and 'cursor' exclude each other");
 	if ((pg.page - 1) * pg.size > REC_OFFSET_MAX)
 		return req_error(r, E_BADREQ,
 		    "pages start at most %d records in: use 'cursor' to go "

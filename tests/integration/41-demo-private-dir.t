@@ -69,6 +69,21 @@ ami = {"Authorization": "Basic " + base64.b64encode(
 st, _, body = web.request("GET", "/ari/channels", ami)
 t.ok(st == 200 and isinstance(json.loads(body), list),
      "a second tenant serves the same API over the AMI double")
+rec = {"X-Auth-Token": vals.get("RECORDING_TOKEN", ""),
+       "Content-Type": "application/json"}
+st, _, body = web.request("POST", "/records/search?pageSize=3", rec,
+                          b'{"agent":"2000"}')
+t.ok(st == 200 and len(json.loads(body)["records"]) == 3,
+     "the recording server searches its generated calls")
+st, _, body = web.request(
+    "POST", "/recording/records/callid_search?callid=1459435466.286075", rec)
+t.ok(st == 200 and json.loads(body)["records"][0]["id"] ==
+     "xivocc_gateway-1459435465.15089", "and finds the seed's example call")
+st, hdr, body = web.request("GET", "/records/gw-1768000000.2/audio",
+                            {"X-Auth-Token": rec["X-Auth-Token"],
+                             "Range": "bytes=0-99"})
+t.ok(st == 206 and len(body) == 100 and body[:4] == b"RIFF",
+     "and serves a WAV the demo made, by ranges")
 r = subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=60)
 t.is_((r.returncode, r.stdout.strip()), (0, "demo stopped"),
