@@ -89,6 +89,26 @@ st, _, data = web.json("/recording/records/callid_search?callid=x",
 t.is_((st, data), (200, {"hasNext": False, "records": []}),
       "an unknown call id: an empty 200")
 
+# ---- every endpoint under both layouts ----
+for prefix in ("", "/recording"):
+    st1, d1 = search({"agent": "2000"}, "?pageSize=5", prefix)
+    st2, _, d2 = post(prefix + "/history?size=2", {"interface": "SIP/az9kf7"})
+    st3, _, d3 = web.json(prefix + "/last_agent?callerNo=1002&since=100",
+                          R.H)
+    st4, _, _ = post(prefix + "/call_data/761200/attached_data",
+                     [{"key": "layout", "value": prefix or "root"}])
+    st5, _, _ = post(prefix + "/call_data/1471858488.233/"
+                     "attached_data_by_uniqueId",
+                     [{"key": "layout2", "value": prefix or "root"}])
+    t.is_((st1, len(d1["records"]), st2, len(d2), st3, st4, st5),
+          (200, 5, 200, 2, 200, 200, 200),
+          "%s layout: search, history, last_agent, both attached_data" %
+          (prefix or "root"))
+t.is_(stats.sql("SELECT string_agg(value, ',' ORDER BY id) FROM "
+                "attached_data WHERE key LIKE 'layout%'").strip(),
+      "root,root,/recording,/recording", "both layouts attached their data")
+stats.sql("DELETE FROM attached_data WHERE key LIKE 'layout%'")
+
 # ---- search: pages ----
 st, data = search(query="?pageSize=1000")
 everything = ids(data)
