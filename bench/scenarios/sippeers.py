@@ -36,7 +36,8 @@ def run():
         out = subprocess.run([load, "127.0.0.1", port, str(WORKERS),
                               str(lib.DURATION), "admin", "amp111"],
                              capture_output=True, text=True).stdout
-        return {"rps": float(out.strip() or 0), "p99_ms": 0.0}
+        f = (out.split() + ["0", "0"])[:2]
+        return {"rps": float(f[0]), "p99_ms": float(f[1])}
 
     lib.wrk(url, {"Authorization": KEY}, duration=1)
     dbl = lib.best_of(double_limit)
