@@ -154,9 +154,12 @@ cursor_make(struct req *r, const struct rec_record *rec)
 	    hex(r->arena, payload, strlen(payload)));
 }
 
-/* Decodes n hex digits at s into the arena (NUL-terminated) or NULL. */
+/*
+ * Decodes n hex digits at s into the arena (NUL-terminated) or NULL; a
+ * zero byte is refused in text (a MAC may hold one).
+ */
 static char *
-unhex(struct arena *a, const char *s, size_t n)
+unhex(struct arena *a, const char *s, size_t n, int text)
 {
 	char *o;
 	size_t i;
@@ -168,7 +171,7 @@ unhex(struct arena *a, const char *s, size_t n)
 	for (i = 0; i < n; i += 2) {
 		hi = hex_digit((unsigned char)s[i]);
 		lo = hex_digit((unsigned char)s[i + 1]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+		if (hi < 0 || lo < 0 || (text && hi == 0 && lo == 0))
 			return NULL;
 		o[i / 2] = (char)(hi << 4 | lo);
 	}
@@ -187,8 +190,8 @@ rec_cursor_parse(struct req *r, const char *s, struct rec_page *pg)
 	if (*s == '\0')
 		return 0; /* the first page */
 	if (dot == NULL || (size_t)(dot - s) != 2 * CURSOR_MAC ||
-	    (payload = unhex(r->arena, dot + 1, strlen(dot + 1))) == NULL ||
-	    (m = unhex(r->arena, s, 2 * CURSOR_MAC)) == NULL)
+	    (payload = unhex(r->arena, dot + 1, strlen(dot + 1), 1)) == NULL ||
+	    (m = unhex(r->arena, s, 2 * CURSOR_MAC, 0)) == NULL)
 		return -1;
 	cursor_mac(r, payload, mac);
 	if (!ct_equal(mac, m, CURSOR_MAC) ||
