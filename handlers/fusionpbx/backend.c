@@ -258,27 +258,28 @@ db_conn(struct req *r, const struct tenant *t, int idle, struct fpx_db **out)
 	return E_OK;
 }
 
-/* Runs st on t's database.  Returns as fpx_db. */
+/* Runs st on t's database (st unnamed: unprepared).  Returns as fpx_db. */
 static enum err
 db_exec(struct req *r, const struct tenant *t, const struct pg_stmt *st,
     const char *const *vals, struct pg_res **out)
 {
+	const char *name = st->name != NULL ? st->name : "unprepared";
 	struct fpx_db *d;
 	char why[256];
 	enum err e;
 
 	if ((e = db_conn(r, t, 0, &d)) != E_OK)
 		return e;
-	req_op(r, st->name);
+	req_op(r, name);
 	e = pg_exec(d->pg, st, vals, net_deadline(r->conf->backend_ms),
 	    r->arena, out, why, sizeof(why));
 	if (e == E_OK)
 		return E_OK;
 	if (e == E_BADREQ) {
-		log_info("%s: %s", st->name, why);
+		log_info("%s: %s", name, why);
 		return E_BADREQ;
 	}
-	log_warnx("tenant '%s': %s: %s", t->name, st->name, why);
+	log_warnx("tenant '%s': %s: %s", t->name, name, why);
 	pool_drop(r->pool, t, &be_db);
 	return req_error(r, e,
 	    e == E_TIMEOUT ? "the database did not answer in time"

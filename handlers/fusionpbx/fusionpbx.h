@@ -75,9 +75,10 @@ enum err fpx_key_check(struct req *r, const struct tenant *t,
 
 /*
  * Runs a statement on the request tenant's database, connecting first
- * if needed.  Returns E_OK, E_BADREQ if the server rejected it (the
- * reference's "select returned false"), or E_BACKEND / E_TIMEOUT with
- * the public message in r->errmsg.
+ * if needed (a statement without a name runs unprepared).  Returns E_OK,
+ * E_BADREQ if the server rejected it (the reference's "select returned
+ * false"), or E_BACKEND / E_TIMEOUT with the public message in
+ * r->errmsg.
  */
 enum err fpx_db(struct req *r, const struct pg_stmt *st,
     const char *const *vals, struct pg_res **out);

@@ -37,14 +37,18 @@ struct rec_filter {
 struct rec_page {
 	long page, size;
 	int keyset;	      /* the request gave a cursor */
-	const char *after_ts; /* start time of the last row seen, NULL: top */
-	long long after_id;   /* and its row id */
+	const char *after_ts; /* cursor_ts of the last row seen, NULL: top */
+	long long after_id;   /* and its rowid */
 };
 
 /* One Record (spec §4); NULL strings are JSON null. */
 struct rec_record {
-	long long rowid;       /* the store's row: cursor, attached data */
-	const char *cursor_ts; /* start time, full precision */
+	long long rowid; /* the store's row: cursor, attached data */
+	/*
+	 * Start time, full precision; a store whose table has no integer
+	 * key keeps its whole position here (rec_store.h) and rowid 0.
+	 */
+	const char *cursor_ts;
 	const char *id, *start, *duration, *src_num, *dst_num;
 	const char *agent, *queue, *status;
 	const char **keys, **vals; /* attached data, by key */

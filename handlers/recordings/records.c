@@ -15,15 +15,27 @@ static const char *const exits[] = { "abandoned", "answered", "divert_ca_ratio",
 	"divert_waittime", "closed", "full", "joinempty", "leaveempty",
 	"timeout", NULL };
 
+/* The two digits at s. */
+static int
+two(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 /*
  * "YYYY-MM-DD", "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS" (or with
- * ISO 8601's "T"), the digits where the format has them.
+ * ISO 8601's "T"), the digits where the format has them, a day that the
+ * month has and a time of day: a date the databases would refuse (or,
+ * MariaDB, turn into NULL) is the client's error.
  */
 static int
 v_datetime(const char *s, size_t n)
 {
 	static const char fmt[] = "dddd-dd-dd dd:dd:dd";
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	size_t i;
+	int y, m;
 
 	if (n != 10 && n != 16 && n != 19)
 		return -1;
@@ -35,7 +47,16 @@ v_datetime(const char *s, size_t n)
 		if (fmt[i] != 'd' && fmt[i] != ' ' && s[i] != fmt[i])
 			return -1;
 	}
-	return 0;
+	y = two(s) * 100 + two(s + 2);
+	m = two(s + 5);
+	if (y == 0 || m < 1 || m > 12 || two(s + 8) < 1 ||
+	    two(s + 8) > mdays[m - 1] ||
+	    (m == 2 && two(s + 8) == 29 &&
+		(y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
+		return -1;
+	if (n > 10 && (two(s + 11) > 23 || two(s + 14) > 59))
+		return -1;
+	return n > 16 && two(s + 17) > 59 ? -1 : 0;
 }
 
 /* A number pattern: "%" may be a wildcard, but not the first byte. */

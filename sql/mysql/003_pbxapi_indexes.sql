@@ -20,3 +20,33 @@ CREATE INDEX IF NOT EXISTS `pbxapi_disposition_calldate`
 
 -- The other tables are served by their primary keys (sip, findmefollow,
 -- queues_config) or the stock indexes users.extension and devices.id.
+
+-- The recording server dialect's Asterisk store (handlers/recordings/
+-- cdr.c) reads the rows that name a recordingfile, one per uniqueid,
+-- newest first by (calldate, uniqueid):
+--   * (calldate, uniqueid): a search page is a reverse scan of it that
+--     stops after pageSize + 1 records, and a keyset cursor (calldate,
+--     uniqueid) is a range of it.  The ranking of a uniqueid's rows and
+--     by_id / callid_search use the stock uniqueid index.
+--   * src: the caller filter (and its "abc%" prefix) and last_agent.
+--     The callee filter uses the stock dst index.
+--   * channel, dstchannel: /history, the calls whose channel (emitted)
+--     or destination channel (answered, missed) is "<interface>-...".
+--   * linkedid (FreePBX 13 and later only): callid_search matches the
+--     call's legs by uniqueid or linkedid.
+CREATE INDEX IF NOT EXISTS `pbxapi_calldate_uniqueid`
+  ON `asteriskcdrdb`.`cdr` (`calldate`, `uniqueid`);
+CREATE INDEX IF NOT EXISTS `pbxapi_src`
+  ON `asteriskcdrdb`.`cdr` (`src`);
+CREATE INDEX IF NOT EXISTS `pbxapi_channel`
+  ON `asteriskcdrdb`.`cdr` (`channel`);
+CREATE INDEX IF NOT EXISTS `pbxapi_dstchannel`
+  ON `asteriskcdrdb`.`cdr` (`dstchannel`);
+SET @pbxapi_linkedid = IF((SELECT COUNT(*) FROM information_schema.COLUMNS
+    WHERE TABLE_SCHEMA = 'asteriskcdrdb' AND TABLE_NAME = 'cdr'
+    AND COLUMN_NAME = 'linkedid') > 0,
+  'CREATE INDEX IF NOT EXISTS `pbxapi_linkedid`
+     ON `asteriskcdrdb`.`cdr` (`linkedid`)', 'DO 0');
+PREPARE pbxapi_linkedid FROM @pbxapi_linkedid;
+EXECUTE pbxapi_linkedid;
+DEALLOCATE PREPARE pbxapi_linkedid;
