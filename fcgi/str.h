@@ -23,6 +23,12 @@ size_t str_copy(char *dst, const char *src, size_t size);
 /* Returns the value of a hexadecimal digit, or -1. */
 int hex_digit(int c);
 
+/* The n bytes at p in lower-case hexadecimal, NUL-terminated, in a. */
+char *hex_encode(struct arena *a, const void *p, size_t n);
+
+/* Returns 1 if the n bytes at s hold a control byte (0x00-0x1f, 0x7f). */
+int str_has_ctl(const char *s, size_t n);
+
 /* Standard base64 of n bytes, NUL-terminated, in the arena. */
 char *base64(struct arena *a, const void *p, size_t n);
 

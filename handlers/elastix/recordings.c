@@ -32,6 +32,7 @@
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
+#include "str.h"
 
 #define OCTET	     "application/octet-stream"
 #define REC_PATH_MAX 4096 /* PATH_MAX of Linux (<limits.h> is ours) */
@@ -51,18 +52,6 @@ not_found(struct req *r, struct reply *rp, const char *why)
 	jw_int(w, 404);
 	jw_obj_close(w);
 	return E_OK;
-}
-
-/* Returns 0 if no byte of the n at s is a control byte (NUL, CR, LF). */
-static int
-no_ctl(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
-	return 0;
 }
 
 /* realpath() into the arena; NULL if it fails. */
@@ -195,7 +184,7 @@ getwavfile(struct req *r, struct reply *rp)
 		return not_found(r, rp, "no name");
 	if (a->v != NULL && a->v->type == PV_ARR)
 		return not_found(r, rp, "name is an array");
-	if (a->len >= REC_PATH_MAX || no_ctl(a->s, a->len) == -1)
+	if (a->len >= REC_PATH_MAX || str_has_ctl(a->s, a->len))
 		return not_found(r, rp, "control byte or name too long");
 	rel = resolve(r, a->s, &root);
 	if (rel == NULL)

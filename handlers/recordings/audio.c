@@ -46,25 +46,12 @@ static const char *
 signature(
     struct req *r, const struct tenant *t, const char *id, const char *expires)
 {
-	static const char digits[] = "0123456789abcdef";
-	const char *k = tenant_get(t, "RECORDING_URL_KEY");
-	char *msg = arena_printf(
-		 r->arena, "audio\n%s\n%s\n%s", t->name, id, expires),
-	     *s = arena_alloc(r->arena, 2 * SIG_BYTES + 1);
 	uint8_t mac[SHA256_LEN];
-	size_t i;
 
-	if (*k != '\0')
-		hmac_sha256(k, strlen(k), msg, strlen(msg), mac);
-	else
-		hmac_sha256(r->conf->url_key, sizeof(r->conf->url_key), msg,
-		    strlen(msg), mac);
-	for (i = 0; i < SIG_BYTES; i++) {
-		s[2 * i] = digits[mac[i] >> 4];
-		s[2 * i + 1] = digits[mac[i] & 15];
-	}
-	s[2 * SIG_BYTES] = '\0';
-	return s;
+	rec_mac(r, t,
+	    arena_printf(r->arena, "audio\n%s\n%s\n%s", t->name, id, expires),
+	    mac);
+	return hex_encode(r->arena, mac, SIG_BYTES);
 }
 
 /* A query value as a C string, or NULL. */

@@ -12,6 +12,7 @@
 #include "pv.h"
 #include "recordings.h"
 #include "reply.h"
+#include "str.h"
 #include "utf8.h"
 
 /* A string member of an element; NULL if absent or not a string. */
@@ -24,18 +25,6 @@ member(const struct pv *el, const char *name, size_t *n)
 		return NULL;
 	*n = v->u.str.len;
 	return v->u.str.s;
-}
-
-/* Returns 0 if the n bytes at s hold no control byte and no NUL. */
-static int
-clean(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
-	return 0;
 }
 
 /*
@@ -72,7 +61,7 @@ pairs(struct req *r, const char ***keys, const char ***vals, size_t *n)
 			    "\"value\":string}",
 			    i);
 		if (kl == 0 || kl > REC_KEY_MAX || vl > REC_VALUE_MAX ||
-		    clean(k, kl) == -1 || clean(v, vl) == -1 ||
+		    str_has_ctl(k, kl) || str_has_ctl(v, vl) ||
 		    utf8_valid(k, kl) == -1 || utf8_valid(v, vl) == -1)
 			return req_error(r, E_BADREQ,
 			    "element %zu: key of 1 to %d bytes, value of at "

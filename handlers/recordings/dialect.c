@@ -37,16 +37,7 @@ rec_state(struct req *r)
 static const char *
 token_id(struct req *r, const uint8_t *digest)
 {
-	static const char hex[] = "0123456789abcdef";
-	char *s = arena_alloc(r->arena, 2 * REC_TOKEN_ID + 1);
-	size_t i;
-
-	for (i = 0; i < REC_TOKEN_ID; i++) {
-		s[2 * i] = hex[digest[i] >> 4];
-		s[2 * i + 1] = hex[digest[i] & 15];
-	}
-	s[2 * REC_TOKEN_ID] = '\0';
-	return s;
+	return hex_encode(r->arena, digest, REC_TOKEN_ID);
 }
 
 /*

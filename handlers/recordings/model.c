@@ -109,36 +109,26 @@ rec_write_record(struct jw *w, const struct rec_record *rec)
 	jw_obj_close(w);
 }
 
-/* The MAC of a cursor's payload, bound to the tenant. */
-static void
-cursor_mac(struct req *r, const char *payload, uint8_t mac[SHA256_LEN])
+void
+rec_mac(struct req *r, const struct tenant *t, const char *msg,
+    uint8_t mac[SHA256_LEN])
 {
-	const char *k = rec_setting(r, "RECORDING_URL_KEY", NULL);
-	char *msg =
-	    arena_printf(r->arena, "cursor\n%s\n%s", r->tenant->name, payload);
+	const char *k = tenant_get(t, "RECORDING_URL_KEY");
 
-	if (k != NULL)
+	if (*k != '\0')
 		hmac_sha256(k, strlen(k), msg, strlen(msg), mac);
 	else
 		hmac_sha256(r->conf->url_key, sizeof(r->conf->url_key), msg,
 		    strlen(msg), mac);
 }
 
-/* Appends the n bytes at p in hexadecimal. */
-static char *
-hex(struct arena *a, const void *p, size_t n)
+/* The MAC of a cursor's payload, bound to the tenant. */
+static void
+cursor_mac(struct req *r, const char *payload, uint8_t mac[SHA256_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-	const unsigned char *b = p;
-	char *s = arena_alloc(a, 2 * n + 1);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		s[2 * i] = digits[b[i] >> 4];
-		s[2 * i + 1] = digits[b[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
+	rec_mac(r, r->tenant,
+	    arena_printf(r->arena, "cursor\n%s\n%s", r->tenant->name, payload),
+	    mac);
 }
 
 /* The cursor after rec: hex(MAC) "." hex("start_time,rowid"). */
@@ -150,8 +140,9 @@ cursor_make(struct req *r, const struct rec_record *rec)
 	uint8_t mac[SHA256_LEN];
 
 	cursor_mac(r, payload, mac);
-	return arena_printf(r->arena, "%s.%s", hex(r->arena, mac, CURSOR_MAC),
-	    hex(r->arena, payload, strlen(payload)));
+	return arena_printf(r->arena, "%s.%s",
+	    hex_encode(r->arena, mac, CURSOR_MAC),
+	    hex_encode(r->arena, payload, strlen(payload)));
 }
 
 /*

@@ -12,9 +12,11 @@
 
 #include <stddef.h>
 
+#include "digest.h"
 #include "dispatch.h"
 
 struct jw;
+struct tenant;
 
 #define REC_PAGE_SIZE	10    /* pageSize by default */
 #define REC_PAGE_MAX	1000  /* the largest pageSize (and history size) */
@@ -120,6 +122,13 @@ enum err rec_reply_list(struct req *r, struct reply *rp,
  * -1 if it is not one this tenant's pbxapi made.
  */
 int rec_cursor_parse(struct req *r, const char *s, struct rec_page *pg);
+
+/*
+ * Writes the HMAC-SHA-256 of msg under tenant t's RECORDING_URL_KEY, or
+ * without one the generation's random key (signed URLs, cursors).
+ */
+void rec_mac(struct req *r, const struct tenant *t, const char *msg,
+    uint8_t mac[SHA256_LEN]);
 
 /* Returns 0 if s is a recording file id (spec §10.6). */
 int rec_valid_id(const char *s, size_t n);

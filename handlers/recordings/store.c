@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "rec_store.h"
+#include "str.h"
 
 #define COMPONENT_MAX 255 /* NAME_MAX of Linux */
 
@@ -44,18 +45,6 @@ rec_pos_split(
 	return 0;
 }
 
-/* Returns 0 if the n bytes at s hold no control byte. */
-static int
-no_ctl(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
-	return 0;
-}
-
 /* 0 for one safe path component, else -1 (rec_store.h). */
 int
 rec_component_ok(const char *s)
@@ -65,7 +54,7 @@ rec_component_ok(const char *s)
 	if (n == 0 || n > COMPONENT_MAX || strchr(s, '/') != NULL ||
 	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return -1;
-	return no_ctl(s, n);
+	return str_has_ctl(s, n) ? -1 : 0;
 }
 
 /*
@@ -80,7 +69,7 @@ normal(struct arena *a, const char *p)
 	char *out, *o;
 	const char *c, *end;
 
-	if (n == 0 || p[0] != '/' || n > REC_ROOT_MAX || no_ctl(p, n) == -1)
+	if (n == 0 || p[0] != '/' || n > REC_ROOT_MAX || str_has_ctl(p, n))
 		return NULL;
 	out = o = arena_alloc(a, n + 2);
 	for (c = p; *c != '\0'; c = end) {

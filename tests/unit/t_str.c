@@ -185,11 +185,25 @@ urlenc(void)
 	buf_free(&b);
 }
 
+static void
+hex_ctl(struct arena *a)
+{
+	is_str(hex_encode(a, "\x00\x01\xab\xff", 4), "0001abff",
+	    "hex_encode: lower case, NUL bytes too");
+	is_str(hex_encode(a, "", 0), "", "hex_encode of nothing");
+	is_int(str_has_ctl("plain text", 10), 0, "no control byte");
+	is_int(str_has_ctl("a\0b", 3), 1, "a NUL is one");
+	is_int(str_has_ctl("a\rb", 3), 1, "CR is one");
+	is_int(str_has_ctl("a\x7f", 2), 1, "DEL is one");
+	is_int(str_has_ctl("\xc3\xa9", 2), 0, "UTF-8 is not");
+}
+
 int
 main(void)
 {
 	struct arena *a = arena_new();
 
+	hex_ctl(a);
 	b64_decode(a);
 	urlenc();
 
