@@ -10,6 +10,10 @@
 # the mapping computed here from the same rows; the filters and
 # operations a store cannot answer are 501; pages, keyset cursors and
 # their edges; rows with hostile files are listed and harm nothing.
+# Audio: the files of both layouts (FreePBX's dated tree, Elastix's flat
+# directory; FusionPBX's record_path) byte for byte and by Range, from
+# pbxapi and through nginx's internal locations (X-Accel-Redirect); the
+# hostile rows, links and other domains' files are 404; the metadata.
 import datetime
 import json
 import os
@@ -24,6 +28,7 @@ import recordings as R  # noqa: E402
 t = T.Tap(timeout=300)
 AST, FPX, FALL, NOREC = "a" * 32, "b" * 32, "c" * 32, "d" * 32
 ASTX, FBAD, ADOWN, FDOWN = "e" * 32, "f" * 32, "g" * 32, "h" * 32
+ASTACC, ASTOLD, FPXACC, FPXOLD = "m" * 32, "n" * 32, "p" * 32, "r" * 32
 BASE = datetime.datetime(2026, 1, 10, 12, 0, 0)
 
 
@@ -85,6 +90,14 @@ def cdr_calls():
 
 
 CDR = cdr_calls()
+# A call whose file lies flat in the monitor directory (Elastix), not in
+# FreePBX's dated YYYY/MM/DD/ tree.
+FLAT_ID = "1768000098.1"
+CDR.append(dict(CDR[0], calldate=datetime.datetime(2025, 6, 1, 9, 0, 0),
+                uniqueid=FLAT_ID, src="0600000005",
+                channel="SIP/trunk-00000062", dstchannel="SIP/1098-00000062",
+                recordingfile="in-3000-0600000005-20250601-090000-%s.wav"
+                % FLAT_ID))
 # Hostile recordingfile values: the rows are listed (their uniqueid is a
 # file id), never a file outside the monitor directory (t_rec_store.c
 # checks the path rule itself).  Hostile uniqueids are left out.
@@ -264,11 +277,25 @@ my.sql("""INSERT INTO asteriskcdrdb.cdr (calldate, src, dst, dstchannel,
  (NOW() - INTERVAL 1 DAY, '0611', '3100', 'Agent/2001', 'ANSWERED', 9, 'la.2'),
  (NOW() - INTERVAL 1 HOUR, '0611', '3100', 'SIP/1000-1', 'ANSWERED', 9,
   'la.3');""")
+
+
+def wav_file(path, i):
+    """A WAV of tone i at path (bytes of its own); returns its bytes."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    R.wav(path, seconds=0.2, freq=300 + 50 * i)
+    with open(path, "rb") as f:
+        return f.read()
+
+
 MON = T.tmpdir("pbxapi-monitor-")
-for rec, r in cdr_model()[:3]:
-    d = os.path.join(MON, r["calldate"].strftime("%Y/%m/%d"))
-    os.makedirs(d, exist_ok=True)
-    R.wav(os.path.join(d, r["recordingfile"]), seconds=0.2)
+AWAV = {}  # Asterisk record id: its file's bytes
+for i, (rec, r) in enumerate(cdr_model()[:3]):
+    AWAV[rec["id"]] = wav_file(os.path.join(
+        MON, r["calldate"].strftime("%Y/%m/%d"), r["recordingfile"]), i)
+FLAT = [r for r in CDR if r["uniqueid"] == FLAT_ID][0]
+AWAV[FLAT_ID] = wav_file(os.path.join(MON, FLAT["recordingfile"]), 3)
+# The newest call's name flat as well, other bytes: the dated file wins.
+AFLAT0 = wav_file(os.path.join(MON, cdr_model()[0][1]["recordingfile"]), 4)
 os.symlink("/etc/passwd", os.path.join(MON, "link.wav"))
 
 pg = T.Postgres()
@@ -297,9 +324,26 @@ fdb.sql("""INSERT INTO v_xml_cdr (xml_cdr_uuid, domain_uuid, caller_id_number,
   '1 day', 'agent-uuid-2', NULL),
  ('5ec00000-0000-4000-8000-00000000aa03', '%s', '0622', now() - interval
   '1 hour', 'agent-other', 1);""" % (D, D, O))
-for rec, r in fpx_model(FROWS)[:2]:
-    os.makedirs(r["path"], exist_ok=True)
-    R.wav(os.path.join(r["path"], r["name"]), seconds=0.2)
+FWAV = {}  # FusionPBX record id: its file's bytes
+for i, (rec, r) in enumerate(fpx_model(FROWS)[:2]):
+    FWAV[rec["id"]] = wav_file(os.path.join(r["path"], r["name"]), 10 + i)
+FH = [r["uuid"] for r in FROWS[-len(FHOSTILE):]]  # 0bad...0000 to 0005
+# Another domain's recorded call (g 41), and the file in the other
+# domain's directory that a row of this domain names (0bad...0002).
+OREC = FROWS[40]
+FWAV[OREC["uuid"]] = wav_file(os.path.join(OREC["path"], OREC["name"]), 12)
+FWAV[FH[2]] = wav_file(os.path.join(RROOT, ONAME, "archive", "theirs.wav"),
+                       13)
+# What the other hostile rows would reach if their names were followed.
+wav_file(os.path.join(RROOT, "x.wav"), 14)
+wav_file(os.path.join(RROOT, DNAME, "arch\nive", "x.wav"), 15)
+# A recorded call of the domain whose day directory (in its record_path)
+# is a link to a directory of the domain that holds its file.
+LREC = [r for _, r in fpx_model(FROWS) if r["path"].startswith(RROOT) and
+        r["path"] != FROWS[0]["path"]][0]
+wav_file(os.path.join(RROOT, DNAME, "real-day", LREC["name"]), 16)
+os.makedirs(os.path.dirname(LREC["path"]), exist_ok=True)
+os.symlink(os.path.join(RROOT, DNAME, "real-day"), LREC["path"])
 
 MYDB = {"DB_SOCKET": my.sock, "DB_USERNAME": "elastix",
         "DB_PASSWORD": "elastixpw", "RECORDINGS_PATH": MON}
@@ -324,8 +368,26 @@ extra += tenant("adown", ADOWN + " recordings",
                 dict(MYDB, DB_SOCKET="/nonexistent/mysqld.sock"))
 extra += tenant("fdown", FDOWN + " recordings",
                 dict(FENV, FUSIONPBX_DB_HOST="/nonexistent"))
+# Audio through nginx: RECORDING_AUDIO_ACCEL (over RECORDINGS_ACCEL),
+# RECORDINGS_ACCEL alone (the Asterisk store falls back to it, the
+# FusionPBX store does not), each prefix an internal location that says
+# which it is.
+extra += tenant("astacc", ASTACC + " recordings", dict(
+    MYDB, RECORDING_AUDIO_ACCEL="/_ast_audio/",
+    RECORDINGS_ACCEL="/_ast_monitor/"))
+extra += tenant("astold", ASTOLD + " recordings",
+                dict(MYDB, RECORDINGS_ACCEL="/_ast_monitor/"))
+extra += tenant("fpxacc", FPXACC + " recordings", dict(
+    FENV, FUSIONPBX_DOMAIN=DNAME, RECORDING_AUDIO_ACCEL="/_fpx_audio/"))
+extra += tenant("fpxold", FPXOLD + " recordings", dict(
+    FENV, FUSIONPBX_DOMAIN=DNAME, RECORDINGS_ACCEL="/_ast_monitor/"))
+ACCEL = "".join(
+    "location /%s/ { internal; alias %s/; disable_symlinks on from=%s; "
+    "add_header X-Test-Via %s; }\n" % (loc, root, root, loc)
+    for loc, root in (("_ast_audio", MON), ("_ast_monitor", MON),
+                      ("_fpx_audio", RROOT)))
 pool = T.Pool(env={"API_SECRET_KEY": "k" * 32}, extra=extra)
-web = T.Nginx(pool)
+web = T.Nginx(pool, locations=ACCEL)
 
 
 def post(path, token, body=None, raw=False):
@@ -679,5 +741,135 @@ for token, label, want, cid in (
         t.is_((st, b), (503, {"error": want}),
               "%s: database down: 503, %s, no driver text" % (
                   label, path.split("?")[0]))
+
+
+# =================================================================== audio
+def audio(path, token, headers=None):
+    h = {"X-Auth-Token": token}
+    h.update(headers or {})
+    return web.request("GET", path, h)
+
+
+def served(label, token, rid, data, via=None, path="/records/%s/audio"):
+    """rid's audio: the whole file, then a Range, data's bytes each time,
+    sent by pbxapi (via None) or nginx's internal location via."""
+    st, hdr, body = audio(path % rid, token)
+    t.is_((st, body == data, hdr.get("x-test-via")), (200, True, via),
+          "%s: 200, the file's %d bytes" % (label, len(data)))
+    st, hdr, body = audio(path % rid, token, {"Range": "bytes=100-199"})
+    t.is_((st, hdr.get("content-range"), body, hdr.get("x-test-via")),
+          (206, "bytes 100-199/%d" % len(data), data[100:200], via),
+          "%s: Range bytes=100-199: 206, that slice" % label)
+
+
+def refused(token, rid, paths=("/records/%s/audio",
+                               "/recording/records/%s/audio/download",
+                               "/records/%s/audio/metadata")):
+    """Whether every audio action on rid is 404 with nothing of
+    /etc/passwd or of a WAV file in the body."""
+    ok = True
+    for p in paths:
+        st, _, body = audio(p % rid, token)
+        if st != 404 or b"root:" in body or b"RIFF" in body:
+            t.diag("%s: %d %r" % (p % rid, st, body[:200]))
+            ok = False
+    return ok
+
+
+# Asterisk: FreePBX's dated layout, then Elastix's flat one.
+for (rec, r), path in zip(CM[:3], ("/records/%s/audio",
+                                   "/recording/records/%s/audio/listen",
+                                   "/records/%s/audio/download")):
+    served("asterisk audio: %s, in %s/" % (
+        path % rec["id"], r["calldate"].strftime("%Y/%m/%d")), AST,
+        rec["id"], AWAV[rec["id"]], path=path)
+t.ok(AWAV[CM[0][0]["id"]] != AFLAT0,
+     "asterisk audio: ... the flat file of the newest call's name holds "
+     "other bytes: the dated one was sent")
+served("asterisk audio: a file flat in the monitor directory (no dated "
+       "one)", AST, FLAT_ID, AWAV[FLAT_ID])
+for rid, rec in HOSTILE:
+    if rid == "1768000099.4" or not valid_id(rid):
+        continue  # the link (below); hostile uniqueids are not listed
+    t.ok(refused(AST, rid), "asterisk audio: %s (recordingfile %r): 404, "
+         "nothing of /etc/passwd" % (rid, rec))
+    t.like(pool.log(), "tenant 'ast': recording '%s': recordingfile names "
+           "no file below '%s'" % (rid, MON), "... and the log says why")
+t.ok(refused(AST, "1768000099.4"), "asterisk audio: 1768000099.4 "
+     "(MON/link.wav, a link to /etc/passwd): 404")
+t.ok("recording '1768000099.4': recordingfile" not in pool.log(),
+     "... a safe name whose link the opener refuses (no store warning)")
+t.ok(all(refused(ASTACC, "1768000099.%d" % i, ("/records/%s/audio",))
+         for i in (1, 2, 3, 4, 5)),
+     "asterisk audio with an accel prefix: the hostile rows and the link "
+     "are 404 too (no X-Accel-Redirect)")
+
+# FusionPBX: record_path below the domain's directory.
+for (rec, r), path in zip(FM[:2], ("/records/%s/audio",
+                                   "/recording/records/%s/audio/listen")):
+    served("fusionpbx audio: %s" % (path % rec["id"]), FPX, rec["id"],
+           FWAV[rec["id"]], path=path)
+for u, (path, name) in zip(FH, FHOSTILE):
+    t.ok(refused(FPX, u), "fusionpbx audio: %s (%r, %r): 404, nothing "
+         "of /etc/passwd" % (u, path.replace(RROOT, "ROOT"), name))
+    t.like(pool.log(), "tenant 'fpx': recording '%s': record_path and "
+           "record_name name no file below '%s/%s'" % (u, RROOT, DNAME),
+           "... and the log says why")
+t.ok(all(refused(FALL, u, ("/records/%s/audio",)) for u in FH if u != FH[2]),
+     "fusionpbx audio, every domain: the hostile rows are 404 too, but ...")
+served("fusionpbx audio, every domain: %s (a row naming the other "
+       "domain's directory), below the root" % FH[2], FALL, FH[2],
+       FWAV[FH[2]])
+t.ok(refused(FPX, OREC["uuid"]),
+     "fusionpbx audio: the other domain's recorded call: 404 in the domain")
+served("fusionpbx audio, every domain: the other domain's call", FALL,
+       OREC["uuid"], FWAV[OREC["uuid"]])
+for token, label in ((FPX, "the domain"), (FALL, "every domain"),
+                     (FPXACC, "with an accel prefix")):
+    t.ok(refused(token, LREC["uuid"]),
+         "fusionpbx audio, %s: a record_path through a linked directory "
+         "(%s): 404" % (label, LREC["path"].replace(RROOT, "ROOT")))
+
+# X-Accel-Redirect: nginx sends the file from the internal location.
+served("asterisk audio, RECORDING_AUDIO_ACCEL (and RECORDINGS_ACCEL): "
+       "nginx's /_ast_audio/, dated", ASTACC, CM[0][0]["id"],
+       AWAV[CM[0][0]["id"]], via="_ast_audio")
+served("asterisk audio, RECORDING_AUDIO_ACCEL: flat", ASTACC, FLAT_ID,
+       AWAV[FLAT_ID], via="_ast_audio")
+served("asterisk audio, RECORDINGS_ACCEL alone: the store falls back to "
+       "it (/_ast_monitor/)", ASTOLD, CM[1][0]["id"], AWAV[CM[1][0]["id"]],
+       via="_ast_monitor", path="/recording/records/%s/audio/listen")
+served("fusionpbx audio, RECORDING_AUDIO_ACCEL: nginx's /_fpx_audio/",
+       FPXACC, FM[0][0]["id"], FWAV[FM[0][0]["id"]], via="_fpx_audio")
+served("fusionpbx audio, RECORDINGS_ACCEL alone: not its key, pbxapi "
+       "sends the file", FPXOLD, FM[1][0]["id"], FWAV[FM[1][0]["id"]])
+
+# Ids with no file.
+for token, rid, what in (
+        (AST, "1768000097.1", "asterisk audio: an unknown uniqueid"),
+        (AST, "1768000000.3", "asterisk audio: a call not recorded"),
+        (AST, CM[5][0]["id"], "asterisk audio: a recorded call, no file"),
+        (AST, FM[0][0]["id"], "asterisk audio: a FusionPBX uuid"),
+        (FPX, str(uuid.UUID(int=0x5ec0 << 112 | 0xff)),
+         "fusionpbx audio: an unknown uuid"),
+        (FPX, [r for r in FROWS if r["domain"] == D and not r["name"]][0][
+            "uuid"], "fusionpbx audio: a leg of the domain not recorded"),
+        (FPX, OREC["uuid"], "fusionpbx audio: another domain's uuid"),
+        (FPX, CM[0][0]["id"], "fusionpbx audio: an id that is no uuid")):
+    st, _, body = audio("/records/%s/audio" % rid, token)
+    t.is_((st, b"RIFF" in body), (404, False), "%s: 404" % what)
+
+# The metadata action: the store's Record and the file.
+for token, label, (rec, r), data in (
+        (AST, "asterisk", CM[0], AWAV[CM[0][0]["id"]]),
+        (FPX, "fusionpbx", FM[0], FWAV[FM[0][0]["id"]])):
+    st, _, m = web.json("/recording/records/%s/audio/metadata" % rec["id"],
+                        {"X-Auth-Token": token})
+    if not isinstance(m, dict):
+        m = {}
+    t.is_((st, m.get("id"), m.get("record"), m.get("size")),
+          (200, rec["id"], rec, len(data)),
+          "%s audio: metadata: the Record (id %s) and the file's size" %
+          (label, rec["id"]))
 t.ok("exited on signal" not in pool.log(), "no worker crashed")
 t.done()
