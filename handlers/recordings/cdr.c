@@ -544,12 +544,13 @@ file_rel(struct req *r, const char *root, const struct rec_record *rec,
 		    slash + 1, rel);
 	if (rec_component_ok(file) == -1)
 		return -1;
+	*rel = file;
+	if (rec->start == NULL || strlen(rec->start) != 19)
+		return 0;
 	day = arena_printf(r->arena, "%.4s/%.2s/%.2s/%s", rec->start,
 	    rec->start + 5, rec->start + 8, file);
-	*rel = rec->start != NULL && strlen(rec->start) == 19 &&
-		exists(r, root, day)
-	    ? day
-	    : file;
+	if (exists(r, root, day))
+		*rel = day;
 	return 0;
 }
 
