@@ -409,6 +409,12 @@ pg_value(const struct pg_res *r, size_t row, size_t col)
 	return PQgetvalue(r->res, (int)row, (int)col);
 }
 
+const char *
+pg_get(const struct pg_res *r, size_t row, size_t col)
+{
+	return pg_isnull(r, row, col) ? NULL : pg_value(r, row, col);
+}
+
 size_t
 pg_len(const struct pg_res *r, size_t row, size_t col)
 {

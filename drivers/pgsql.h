@@ -93,6 +93,9 @@ int pg_isnull(const struct pg_res *r, size_t row, size_t col);
 const char *pg_value(const struct pg_res *r, size_t row, size_t col);
 size_t pg_len(const struct pg_res *r, size_t row, size_t col);
 
+/* The value, or NULL for SQL NULL. */
+const char *pg_get(const struct pg_res *r, size_t row, size_t col);
+
 /* Rows an INSERT, UPDATE or DELETE touched. */
 long pg_affected(const struct pg_res *r);
 

@@ -26,7 +26,6 @@
 
 #include "arena.h"
 #include "asterisk.h"
-#include "buf.h"
 #include "conf.h"
 #include "log.h"
 #include "mysql.h"
@@ -34,10 +33,8 @@
 #include "recordings.h"
 #include "req.h"
 
-#define PARAMS_MAX 16	 /* bound values of one statement */
-#define SQL_MAX	   16384 /* one search statement */
-#define CALLID_MAX 1000	 /* records of one call id */
-#define NCOLS	   11	 /* columns of RECORDS */
+#define CALLID_MAX 1000 /* records of one call id */
+#define NCOLS	   11	/* columns of RECORDS */
 
 /* A row's rank among the rows of its uniqueid (x above y: x > y). */
 #define RANK(x, y)                                                           \
@@ -103,12 +100,21 @@ static const char sql_has_linkedid[] =
     "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
     "DATABASE() AND TABLE_NAME = 'cdr' AND COLUMN_NAME = 'linkedid'";
 
-/* A statement being built: its text and bound values. */
-struct q {
-	struct req *r;
-	struct buf *sql; /* in r's arena, freed with it */
-	struct sql_param p[PARAMS_MAX];
-	size_t n;
+/* How the CDR answers each filter (rec_store.h). */
+static const struct rec_sql sql = {
+	.store = "asterisk",
+	.agent = { AGENT " = ?" },
+	.queue = { QUEUE " = ?" },
+	/* Calls that start or end after it (a call of over a day is cut). */
+	.start = { "c.calldate >= CAST(? AS DATETIME) - INTERVAL 1 DAY AND "
+		   "(c.calldate >= CAST(? AS DATETIME) OR c.calldate + "
+		   "INTERVAL c.duration SECOND >= CAST(? AS DATETIME))" },
+	.end = { "c.calldate <= CAST(? AS DATETIME)" },
+	.callee = { "c.dst" },
+	.caller = { "c.src" },
+	.direction = { NULL, "the CDR does not record where a call came from" },
+	.qstatus = { NULL, "the CDR keeps no queue exit status" },
+	.keyvalue = { NULL, "the CDR has none" },
 };
 
 /* What a record query keeps: at most max records, and their files. */
@@ -125,46 +131,6 @@ struct hist {
 	struct rec_hist *h;
 	size_t n, max;
 };
-
-/* Binds the string s to the next "?". */
-static void
-bind(struct q *q, const char *s)
-{
-	q->p[q->n++] =
-	    (struct sql_param){ .type = SQLP_STR, .s = s, .len = strlen(s) };
-}
-
-/* Binds the integer i to the next "?". */
-static void
-bind_int(struct q *q, long long i)
-{
-	q->p[q->n++] = (struct sql_param){ .type = SQLP_INT, .i = i };
-}
-
-/* Adds " AND (frag)", each "?" in frag binding v. */
-static void
-cond(struct q *q, const char *frag, const char *v)
-{
-	buf_adds(q->sql, " AND (");
-	for (; *frag != '\0'; frag++) {
-		buf_addc(q->sql, *frag);
-		if (*frag == '?')
-			bind(q, v);
-	}
-	buf_addc(q->sql, ')');
-}
-
-/* caller / callee: equality, or LIKE when the value holds a "%". */
-static void
-number(struct q *q, const char *column, const char *v)
-{
-	if (strchr(v, '%') == NULL) {
-		cond(q, arena_printf(q->r->arena, "%s = ?", column), v);
-		return;
-	}
-	cond(q, arena_printf(q->r->arena, "%s LIKE ? ESCAPE '!'", column),
-	    rec_like(q->r->arena, v, '!'));
-}
 
 /*
  * The public face of a failed statement: a database error's text (PDO's)
@@ -187,17 +153,25 @@ failed(struct req *r, enum err e)
  * Runs q, each row to fn(ctx).  Returns E_OK or r's error (failed()).
  */
 static enum err
-run(struct req *r, const struct q *q, sql_row_fn fn, void *ctx)
+run(struct req *r, const struct rec_q *q, sql_row_fn fn, void *ctx)
 {
+	struct sql_param p[REC_Q_VALS];
 	struct sql_stmt st = {
-		.text = buf_cstr(q->sql),
-		.params = q->p,
+		.text = rec_q_text(q),
+		.params = p,
 		.nparams = q->n,
 	};
+	size_t i;
 	enum err e;
 
-	if (q->sql->overflow)
+	if (st.text == NULL)
 		return req_error(r, E_INTERNAL, "statement too long");
+	for (i = 0; i < q->n; i++)
+		p[i] = q->v[i].is_int
+		    ? (struct sql_param){ .type = SQLP_INT, .i = q->v[i].i }
+		    : (struct sql_param){ .type = SQLP_STR,
+			      .s = q->v[i].s,
+			      .len = strlen(q->v[i].s) };
 	if ((e = ast_sql_query(r, AST_CDRDB, &st, fn, ctx)) != E_OK)
 		return failed(r, e);
 	return E_OK;
@@ -262,7 +236,7 @@ record_row(
 
 /* Runs a RECORDS query into l, keeping at most max records. */
 static enum err
-records(struct req *r, const struct q *q, size_t max, struct rec_list *l,
+records(struct req *r, const struct rec_q *q, size_t max, struct rec_list *l,
     const char ***files)
 {
 	struct rows x = { .r = r, .l = l, .max = max };
@@ -276,67 +250,6 @@ records(struct req *r, const struct q *q, size_t max, struct rec_list *l,
 	return run(r, q, record_row, &x);
 }
 
-/* Frees a statement's buffer with the arena. */
-static void
-sql_free(void *b)
-{
-	buf_free(b);
-}
-
-/* Starts the statement sql. */
-static void
-q_init(struct q *q, struct req *r, const char *sql)
-{
-	memset(q, 0, sizeof(*q));
-	q->r = r;
-	q->sql = arena_zalloc(r->arena, sizeof(*q->sql));
-	buf_init(q->sql, SQL_MAX);
-	arena_cleanup(r->arena, sql_free, q->sql);
-	buf_adds(q->sql, sql);
-}
-
-/* The filters the CDR cannot answer: 501, naming the first. */
-static enum err
-unsupported(struct req *r, const struct rec_filter *f)
-{
-	if (f->direction != NULL)
-		return req_error(r, E_NOTSUP,
-		    "the asterisk store cannot filter on 'direction': the "
-		    "CDR does not record where a call came from");
-	if (f->qstatus != NULL)
-		return req_error(r, E_NOTSUP,
-		    "the asterisk store cannot filter on 'queueCallStatus': "
-		    "the CDR keeps no queue exit status");
-	if (f->key != NULL)
-		return req_error(r, E_NOTSUP,
-		    "the asterisk store cannot filter on attached data "
-		    "('key', 'value'): the CDR has none");
-	return E_OK;
-}
-
-/* The filters the CDR answers (the others: unsupported()). */
-static void
-filters(struct q *q, const struct rec_filter *f)
-{
-	if (f->agent != NULL)
-		cond(q, AGENT " = ?", f->agent);
-	if (f->queue != NULL)
-		cond(q, QUEUE " = ?", f->queue);
-	/* Calls that start or end after it (a call of over a day is cut). */
-	if (f->start != NULL)
-		cond(q,
-		    "c.calldate >= CAST(? AS DATETIME) - INTERVAL 1 DAY AND "
-		    "(c.calldate >= CAST(? AS DATETIME) OR c.calldate + "
-		    "INTERVAL c.duration SECOND >= CAST(? AS DATETIME))",
-		    f->start);
-	if (f->end != NULL)
-		cond(q, "c.calldate <= CAST(? AS DATETIME)", f->end);
-	if (f->callee != NULL)
-		number(q, "c.dst", f->callee);
-	if (f->caller != NULL)
-		number(q, "c.src", f->caller);
-}
-
 /*
  * A page of records: by number (OFFSET), or after the keyset position
  * "calldate uniqueid".  Returns E_OK, or 400 for a cursor that holds
@@ -347,27 +260,26 @@ search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
     struct rec_list *out)
 {
 	const char *ts, *uid;
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
-	if ((e = unsupported(r, f)) != E_OK)
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, RECORDS);
+	if ((e = rec_q_filters(r, &q, &sql, f)) != E_OK)
 		return e;
-	q_init(&q, r, RECORDS);
-	filters(&q, f);
 	if (pg->keyset && pg->after_ts != NULL) {
 		if (rec_pos_split(r->arena, pg->after_ts, &ts, &uid) == -1 ||
 		    strlen(ts) != 19)
 			return req_error(r, E_BADREQ, "'cursor' is invalid");
-		buf_adds(q.sql,
+		rec_q_sql(&q,
 		    " AND (c.calldate < ? OR (c.calldate = ? AND "
 		    "c.uniqueid < ?))");
-		bind(&q, ts);
-		bind(&q, ts);
-		bind(&q, uid);
+		rec_q_val(&q, ts);
+		rec_q_val(&q, ts);
+		rec_q_val(&q, uid);
 	}
-	buf_adds(q.sql, NEWEST " LIMIT ? OFFSET ?");
-	bind_int(&q, pg->size + 1);
-	bind_int(&q, pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
+	rec_q_sql(&q, NEWEST " LIMIT ? OFFSET ?");
+	rec_q_ival(&q, pg->size + 1);
+	rec_q_ival(&q, pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
 	return records(r, &q, (size_t)pg->size, out, NULL);
 }
 
@@ -386,20 +298,20 @@ found(void *ctx, const struct sql_col *cols, const struct sql_val *v, size_t n)
 static enum err
 by_callid(struct req *r, const char *callid, struct rec_list *out)
 {
-	struct q q;
+	struct rec_q q;
 	int linked = 0;
 	enum err e;
 
-	q_init(&q, r, sql_has_linkedid);
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, sql_has_linkedid);
 	if ((e = run(r, &q, found, &linked)) != E_OK)
 		return e;
-	q_init(&q, r, RECORDS);
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, RECORDS);
 	if (linked)
-		cond(&q, "c.uniqueid = ? OR c.linkedid = ?", callid);
+		rec_q_cond(&q, "c.uniqueid = ? OR c.linkedid = ?", callid);
 	else
-		cond(&q, "c.uniqueid = ?", callid);
-	buf_adds(q.sql, NEWEST " LIMIT ?");
-	bind_int(&q, CALLID_MAX + 1);
+		rec_q_cond(&q, "c.uniqueid = ?", callid);
+	rec_q_sql(&q, NEWEST " LIMIT ?");
+	rec_q_ival(&q, CALLID_MAX + 1);
 	return records(r, &q, CALLID_MAX, out, NULL);
 }
 
@@ -409,16 +321,16 @@ record_of(
     struct req *r, const char *id, struct rec_list *out, const char **file)
 {
 	const char **files;
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
 	*file = NULL;
 	out->n = 0;
 	if (rec_valid_id(id, strlen(id)) == -1)
 		return E_OK;
-	q_init(&q, r, RECORDS);
-	cond(&q, "c.uniqueid = ?", id);
-	buf_adds(q.sql, NEWEST " LIMIT 2");
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, RECORDS);
+	rec_q_cond(&q, "c.uniqueid = ?", id);
+	rec_q_sql(&q, NEWEST " LIMIT 2");
 	if ((e = records(r, &q, 1, out, &files)) != E_OK)
 		return e;
 	if (out->n == 1)
@@ -463,20 +375,20 @@ history(struct req *r, const char *iface, long size, struct rec_hist **out,
     size_t *n)
 {
 	const char *pat =
-	    arena_printf(r->arena, "%s-%%", rec_like(r->arena, iface, '!'));
+	    arena_printf(r->arena, "%s-%%", rec_like(r->arena, iface, 0));
 	struct hist x = { .r = r, .max = (size_t)size };
-	struct q q;
+	struct rec_q q;
 	enum err e;
 	int side;
 
 	*out = x.h = arena_zalloc(r->arena, ((size_t)size + 1) * sizeof(**out));
-	q_init(&q, r, sql_history);
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, sql_history);
 	for (side = 0; side < 2; side++) {
-		bind(&q, pat);
-		bind(&q, pat);
-		bind_int(&q, size);
+		rec_q_val(&q, pat);
+		rec_q_val(&q, pat);
+		rec_q_ival(&q, size);
 	}
-	bind_int(&q, size);
+	rec_q_ival(&q, size);
 	e = run(r, &q, hist_row, &x);
 	*n = x.n;
 	return e;
@@ -503,13 +415,13 @@ static enum err
 last_agent(struct req *r, const char *caller, long days, const char **agent)
 {
 	struct rows x = { .r = r, .files = agent };
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
 	*agent = NULL;
-	q_init(&q, r, sql_last_agent);
-	bind(&q, caller);
-	bind_int(&q, days);
+	rec_q_init(&q, r->arena, REC_Q_MYSQL, sql_last_agent);
+	rec_q_val(&q, caller);
+	rec_q_ival(&q, days);
 	if ((e = run(r, &q, agent_row, &x)) != E_OK)
 		return e;
 	return *agent != NULL ? E_OK : E_NOTFOUND;

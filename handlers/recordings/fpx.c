@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "buf.h"
 #include "conf.h"
 #include "fusionpbx.h"
 #include "log.h"
@@ -30,9 +29,7 @@
 #include "recordings.h"
 #include "req.h"
 
-#define PARAMS_MAX     16    /* bound values of one statement */
-#define SQL_MAX	       16384 /* one statement */
-#define CALLID_MAX     1000  /* records of one call id */
+#define CALLID_MAX     1000 /* records of one call id */
 #define RECORDINGS_DIR "/var/lib/freeswitch/recordings"
 
 /* The records: id, position, start, ..., record_path, record_name. */
@@ -53,42 +50,6 @@
 	"SELECT x.cc_agent FROM v_xml_cdr x WHERE x.cc_agent <> '' AND " \
 	"x.cc_queue_answered_epoch IS NOT NULL"
 
-/* A statement being built: its text and bound values. */
-struct q {
-	struct req *r;
-	struct buf *sql; /* in r's arena, freed with it */
-	const char *vals[PARAMS_MAX];
-	int n;
-};
-
-/* Frees a statement's buffer with the arena. */
-static void
-sql_free(void *b)
-{
-	buf_free(b);
-}
-
-/* Adds " AND (frag)", every "$" in frag binding v (one parameter). */
-static void
-cond(struct q *q, const char *frag, const char *v)
-{
-	int k = 0;
-
-	buf_adds(q->sql, " AND (");
-	for (; *frag != '\0'; frag++) {
-		if (*frag != '$') {
-			buf_addc(q->sql, *frag);
-			continue;
-		}
-		if (k == 0) {
-			q->vals[q->n++] = v;
-			k = q->n;
-		}
-		buf_printf(q->sql, "$%d", k);
-	}
-	buf_addc(q->sql, ')');
-}
-
 /*
  * The tenant's FusionPBX domain (FUSIONPBX_DOMAIN), NULL if it has none.
  * Returns E_OK, or E_INTERNAL if the setting cannot be a domain name.
@@ -106,23 +67,18 @@ domain(struct req *r, const char **out)
 
 /* Starts the statement sql, limited to the tenant's domain. */
 static enum err
-q_init(struct q *q, struct req *r, const char *sql)
+q_init(struct rec_q *q, struct req *r, const char *sql)
 {
 	const char *dom;
 	enum err e;
 
-	memset(q, 0, sizeof(*q));
-	q->r = r;
-	q->sql = arena_zalloc(r->arena, sizeof(*q->sql));
-	buf_init(q->sql, SQL_MAX);
-	arena_cleanup(r->arena, sql_free, q->sql);
-	buf_adds(q->sql, sql);
+	rec_q_init(q, r->arena, REC_Q_PG, sql);
 	if ((e = domain(r, &dom)) != E_OK)
 		return e;
 	if (dom != NULL)
-		cond(q,
+		rec_q_cond(q,
 		    "x.domain_uuid = (SELECT domain_uuid FROM v_domains "
-		    "WHERE domain_name = $ LIMIT 1)",
+		    "WHERE domain_name = ? LIMIT 1)",
 		    dom);
 	return E_OK;
 }
@@ -132,29 +88,22 @@ q_init(struct q *q, struct req *r, const char *sql)
  * the server refused is a 500).
  */
 static enum err
-run(struct req *r, const struct q *q, struct pg_res **res)
+run(struct req *r, const struct rec_q *q, struct pg_res **res)
 {
 	struct pg_stmt st = {
 		.name = NULL,
-		.sql = buf_cstr(q->sql),
-		.nparams = q->n,
+		.sql = rec_q_text(q),
+		.nparams = (int)q->n,
 	};
 	enum err e;
 
-	if (q->sql->overflow)
+	if (st.sql == NULL)
 		return req_error(r, E_INTERNAL, "statement too long");
-	e = fpx_db(r, &st, q->vals, res);
+	e = fpx_db(r, &st, rec_q_pgvals(q), res);
 	if (e == E_BADREQ)
 		return req_error(
 		    r, E_INTERNAL, "the FusionPBX database refused the query");
 	return e;
-}
-
-/* A column, NULL for SQL NULL. */
-static const char *
-col(const struct pg_res *res, size_t row, size_t c)
-{
-	return pg_isnull(res, row, c) ? NULL : pg_value(res, row, c);
 }
 
 /* The attached data: recording, and accountcode if set. */
@@ -173,7 +122,7 @@ attached(struct req *r, struct rec_record *rec, const char *accountcode)
 
 /* Runs a RECORDS query; at most max rows are kept, has_next past them. */
 static enum err
-records(struct req *r, const struct q *q, size_t max, struct rec_list *l,
+records(struct req *r, const struct rec_q *q, size_t max, struct rec_list *l,
     struct pg_res **resp)
 {
 	struct pg_res *res;
@@ -187,92 +136,57 @@ records(struct req *r, const struct q *q, size_t max, struct rec_list *l,
 	l->has_next = pg_nrows(res) > max;
 	l->v = v = arena_zalloc(r->arena, (l->n + 1) * sizeof(*v));
 	for (i = 0; i < l->n; i++) {
-		v[i].id = col(res, i, 0);
+		v[i].id = pg_get(res, i, 0);
 		v[i].cursor_ts =
-		    rec_pos_join(r->arena, col(res, i, 1), v[i].id);
-		v[i].start = col(res, i, 2);
-		v[i].duration = col(res, i, 3);
-		v[i].src_num = col(res, i, 4);
-		v[i].dst_num = col(res, i, 5);
-		v[i].agent = col(res, i, 6);
-		v[i].queue = col(res, i, 7);
-		v[i].status = col(res, i, 8);
-		attached(r, &v[i], col(res, i, 9));
+		    rec_pos_join(r->arena, pg_get(res, i, 1), v[i].id);
+		v[i].start = pg_get(res, i, 2);
+		v[i].duration = pg_get(res, i, 3);
+		v[i].src_num = pg_get(res, i, 4);
+		v[i].dst_num = pg_get(res, i, 5);
+		v[i].agent = pg_get(res, i, 6);
+		v[i].queue = pg_get(res, i, 7);
+		v[i].status = pg_get(res, i, 8);
+		attached(r, &v[i], pg_get(res, i, 9));
 	}
 	if (resp != NULL)
 		*resp = res;
 	return E_OK;
 }
 
-/* caller / callee: equality, or LIKE when the value holds a "%". */
-static void
-number(struct q *q, const char *column, const char *v)
-{
-	if (strchr(v, '%') == NULL)
-		cond(q, arena_printf(q->r->arena, "%s = $", column), v);
-	else
-		cond(q, arena_printf(q->r->arena, "%s LIKE $", column),
-		    rec_like(q->r->arena, v, '\\'));
-}
-
-/* The filters v_xml_cdr cannot answer: 501, naming the first. */
-static enum err
-unsupported(struct req *r, const struct rec_filter *f)
-{
-	if (f->qstatus != NULL)
-		return req_error(r, E_NOTSUP,
-		    "the fusionpbx store cannot filter on 'queueCallStatus': "
-		    "v_xml_cdr keeps no queue exit status");
-	if (f->key != NULL)
-		return req_error(r, E_NOTSUP,
-		    "the fusionpbx store cannot filter on attached data "
-		    "('key', 'value'): v_xml_cdr has none");
-	return E_OK;
-}
-
-/* The filters v_xml_cdr answers (the others: unsupported()). */
-static void
-filters(struct q *q, const struct rec_filter *f)
-{
-	if (f->agent != NULL)
-		cond(q, "x.cc_agent = $", f->agent);
-	if (f->queue != NULL)
-		cond(q, "x.cc_queue = $ OR split_part(x.cc_queue, '@', 1) = $",
-		    f->queue);
+/* How v_xml_cdr answers each filter (rec_store.h). */
+static const struct rec_sql sql = {
+	.store = "fusionpbx",
+	.agent = { "x.cc_agent = ?" },
+	.queue = { "x.cc_queue = ? OR split_part(x.cc_queue, '@', 1) = ?" },
 	/* Calls that start or end after it (a call of over a day is cut). */
-	if (f->start != NULL)
-		cond(q,
-		    "x.start_stamp >= $::timestamp - interval '1 day' AND "
-		    "(x.start_stamp >= $::timestamp OR x.end_stamp >= "
-		    "$::timestamp)",
-		    f->start);
-	if (f->end != NULL)
-		cond(q, "x.start_stamp <= $::timestamp", f->end);
-	if (f->callee != NULL)
-		number(q, "x.destination_number", f->callee);
-	if (f->caller != NULL)
-		number(q, "x.caller_id_number", f->caller);
-	if (f->direction != NULL)
-		cond(q, "x.direction = $",
-		    strcmp(f->direction, "incoming") == 0 ? "inbound"
-							  : "outbound");
-}
+	.start = { "x.start_stamp >= ?::timestamp - interval '1 day' AND "
+		   "(x.start_stamp >= ?::timestamp OR x.end_stamp >= "
+		   "?::timestamp)" },
+	.end = { "x.start_stamp <= ?::timestamp" },
+	.callee = { "x.destination_number" },
+	.caller = { "x.caller_id_number" },
+	.direction = { "x.direction = CASE ? WHEN 'incoming' THEN 'inbound' "
+		       "ELSE 'outbound' END" },
+	.qstatus = { NULL, "v_xml_cdr keeps no queue exit status" },
+	.keyvalue = { NULL, "v_xml_cdr has none" },
+};
 
 /* Adds the keyset position after_ts ("start uuid").  Returns 0 or -1. */
 static int
-after(struct q *q, const char *pos)
+after(struct rec_q *q, const char *pos)
 {
 	char uuid[FPX_UUID_LEN + 1];
 	const char *ts, *id;
 
-	if (rec_pos_split(q->r->arena, pos, &ts, &id) == -1 ||
+	if (rec_pos_split(q->a, pos, &ts, &id) == -1 ||
 	    fpx_uuid_parse(id, strlen(id), uuid) == -1)
 		return -1;
 	/* A row comparison: the index's range (013_..._indexes.sql). */
-	cond(q, "(x.start_stamp, x.xml_cdr_uuid) < ($::timestamptz", ts);
-	q->sql->len--; /* the tie joins the same row */
-	q->vals[q->n++] = arena_strdup(q->r->arena, uuid);
-	buf_printf(q->sql, ", $%d::uuid))", q->n);
+	rec_q_sql(q, " AND (x.start_stamp, x.xml_cdr_uuid) < (");
+	rec_q_str(q, ts);
+	rec_q_sql(q, "::timestamptz, ");
+	rec_q_str(q, arena_strdup(q->a, uuid));
+	rec_q_sql(q, "::uuid)");
 	return 0;
 }
 
@@ -285,17 +199,17 @@ static enum err
 search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
     struct rec_list *out)
 {
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
-	if ((e = unsupported(r, f)) != E_OK ||
-	    (e = q_init(&q, r, RECORDS)) != E_OK)
+	if ((e = q_init(&q, r, RECORDS)) != E_OK ||
+	    (e = rec_q_filters(r, &q, &sql, f)) != E_OK)
 		return e;
-	filters(&q, f);
 	if (pg->keyset && pg->after_ts != NULL && after(&q, pg->after_ts) == -1)
 		return req_error(r, E_BADREQ, "'cursor' is invalid");
-	buf_printf(q.sql, NEWEST " LIMIT %ld OFFSET %ld", pg->size + 1,
-	    pg->keyset ? 0 : (pg->page - 1) * pg->size);
+	rec_q_sql(&q,
+	    arena_printf(r->arena, NEWEST " LIMIT %ld OFFSET %ld", pg->size + 1,
+		pg->keyset ? 0 : (pg->page - 1) * pg->size));
 	return records(r, &q, (size_t)pg->size, out, NULL);
 }
 
@@ -308,7 +222,7 @@ static enum err
 by_callid(struct req *r, const char *callid, struct rec_list *out)
 {
 	char uuid[FPX_UUID_LEN + 1];
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
@@ -316,11 +230,12 @@ by_callid(struct req *r, const char *callid, struct rec_list *out)
 		return E_OK;
 	if ((e = q_init(&q, r, RECORDS)) != E_OK)
 		return e;
-	cond(&q,
-	    "x.xml_cdr_uuid = $::uuid OR x.originating_leg_uuid = $::uuid "
-	    "OR x.bridge_uuid = $::text",
+	rec_q_cond(&q,
+	    "x.xml_cdr_uuid = ?::uuid OR x.originating_leg_uuid = ?::uuid "
+	    "OR x.bridge_uuid = ?::text",
 	    arena_strdup(r->arena, uuid));
-	buf_printf(q.sql, NEWEST " LIMIT %d", CALLID_MAX + 1);
+	rec_q_sql(
+	    &q, arena_printf(r->arena, NEWEST " LIMIT %d", CALLID_MAX + 1));
 	return records(r, &q, CALLID_MAX, out, NULL);
 }
 
@@ -330,7 +245,7 @@ record_of(
     struct req *r, const char *id, struct rec_list *out, struct pg_res **res)
 {
 	char uuid[FPX_UUID_LEN + 1];
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
@@ -338,8 +253,8 @@ record_of(
 		return E_OK;
 	if ((e = q_init(&q, r, RECORDS)) != E_OK)
 		return e;
-	cond(&q, "x.xml_cdr_uuid = $::uuid", id);
-	buf_adds(q.sql, " LIMIT 1");
+	rec_q_cond(&q, "x.xml_cdr_uuid = ?::uuid", id);
+	rec_q_sql(&q, " LIMIT 1");
 	return records(r, &q, 1, out, res);
 }
 
@@ -358,15 +273,15 @@ static enum err
 last_agent(struct req *r, const char *caller, long days, const char **agent)
 {
 	struct pg_res *res;
-	struct q q;
+	struct rec_q q;
 	enum err e;
 
 	if ((e = q_init(&q, r, LAST_AGENT)) != E_OK)
 		return e;
-	cond(&q, "x.caller_id_number = $", caller);
-	cond(&q, "x.start_stamp >= now() - make_interval(days => $::int)",
+	rec_q_cond(&q, "x.caller_id_number = ?", caller);
+	rec_q_cond(&q, "x.start_stamp >= now() - make_interval(days => ?::int)",
 	    arena_printf(r->arena, "%ld", days));
-	buf_adds(q.sql, " ORDER BY x.start_stamp DESC LIMIT 1");
+	rec_q_sql(&q, " ORDER BY x.start_stamp DESC LIMIT 1");
 	if ((e = run(r, &q, &res)) != E_OK)
 		return e;
 	if (pg_nrows(res) == 0)

@@ -20,10 +20,9 @@
 #include "netio.h"
 #include "pgsql.h"
 #include "pool.h"
+#include "rec_store.h"
 #include "recordings.h"
 #include "req.h"
-
-#define PARAMS_MAX 16 /* bound values of one search */
 
 /* The columns of a Record, from call_data cd and its joins. */
 #define RECORD_COLUMNS                                                        \
@@ -200,13 +199,6 @@ db(struct req *r, const struct pg_stmt *st, const char *const *vals,
 			   : "lost the connection to the stats database");
 }
 
-/* A column, NULL for SQL NULL. */
-static const char *
-col(const struct pg_res *res, size_t row, size_t c)
-{
-	return pg_isnull(res, row, c) ? NULL : pg_value(res, row, c);
-}
-
 /* ---- records ---- */
 
 /* Adds the attached data of every record in l (one query). */
@@ -240,7 +232,7 @@ attached(struct req *r, struct rec_list *l)
 				continue;
 			k = l->v[i].nattached++;
 			l->v[i].keys[k] = pg_value(res, j, 1);
-			l->v[i].vals[k] = col(res, j, 2);
+			l->v[i].vals[k] = pg_get(res, j, 2);
 		}
 	}
 	return E_OK;
@@ -264,149 +256,67 @@ records(struct req *r, const struct pg_stmt *st, const char *const *vals,
 	for (i = 0; i < l->n; i++) {
 		v[i].rowid = strtoll(pg_value(res, i, 0), NULL, 10);
 		v[i].cursor_ts = pg_value(res, i, 1);
-		v[i].id = col(res, i, 2);
-		v[i].start = col(res, i, 3);
-		v[i].duration = col(res, i, 4);
-		v[i].src_num = col(res, i, 5);
-		v[i].dst_num = col(res, i, 6);
-		v[i].agent = col(res, i, 7);
-		v[i].queue = col(res, i, 8);
-		v[i].status = col(res, i, 9);
+		v[i].id = pg_get(res, i, 2);
+		v[i].start = pg_get(res, i, 3);
+		v[i].duration = pg_get(res, i, 4);
+		v[i].src_num = pg_get(res, i, 5);
+		v[i].dst_num = pg_get(res, i, 6);
+		v[i].agent = pg_get(res, i, 7);
+		v[i].queue = pg_get(res, i, 8);
+		v[i].status = pg_get(res, i, 9);
 	}
 	return attached(r, l);
 }
 
-/*
- * A LIKE pattern matching s: every byte literal, but with wild set "%"
- * stays a wildcard (the number filters).
- */
-static const char *
-like(struct req *r, const char *s, int wild)
-{
-	struct buf b;
-	const char *out;
-
-	buf_init(&b, 4 * strlen(s) + 1);
-	for (; *s != '\0'; s++) {
-		if (*s == '_' || *s == '\\' || (*s == '%' && !wild))
-			buf_addc(&b, '\\');
-		buf_addc(&b, *s);
-	}
-	out = arena_strndup(r->arena, b.data != NULL ? b.data : "", b.len);
-	buf_free(&b);
-	return out;
-}
-
-/* The search being built: its WHERE clause and bound values. */
-struct q {
-	struct req *r;
-	struct buf where;
-	const char *vals[PARAMS_MAX];
-	int n;
-};
-
-/*
- * Adds the condition frag for the value v: each "$" in frag binds v, each
- * "~" binds v as a LIKE pattern matching it literally.
- */
-static void
-cond(struct q *q, const char *frag, const char *v)
-{
-	buf_adds(&q->where, q->where.len > 0 ? " AND (" : " WHERE (");
-	for (; *frag != '\0'; frag++) {
-		if (*frag != '$' && *frag != '~') {
-			buf_addc(&q->where, *frag);
-			continue;
-		}
-		q->vals[q->n++] = *frag == '$' ? v : like(q->r, v, 0);
-		buf_printf(&q->where, "$%d", q->n);
-	}
-	buf_addc(&q->where, ')');
-}
-
-/* caller / callee: equality, or LIKE when the value holds a "%". */
-static void
-number(struct q *q, const char *column, const char *v)
-{
-	if (strchr(v, '%') == NULL)
-		cond(q, arena_printf(q->r->arena, "%s = $", column), v);
-	else
-		cond(q, arena_printf(q->r->arena, "%s LIKE $", column),
-		    like(q->r, v, 1));
-}
-
-static void
-filters(struct q *q, const struct rec_filter *f)
-{
-	if (f->agent != NULL)
-		cond(q,
-		    "COALESCE(coq.agent_num, cd.dst_agent) IN (SELECT number "
-		    "FROM agentfeatures WHERE number = $ OR (firstname || ' ' "
-		    "|| lastname) ILIKE '%' || ~ || '%')",
-		    f->agent);
-	if (f->queue != NULL)
-		cond(q,
-		    "coq.queue_ref IN (SELECT name FROM queuefeatures WHERE "
-		    "number = $ OR name ILIKE '%' || ~ || '%')",
-		    f->queue);
+/* How the stats database answers each filter (rec_store.h). */
+static const struct rec_sql sql = {
+	.store = "xivo",
+	.agent = { "COALESCE(coq.agent_num, cd.dst_agent) IN (SELECT number "
+		   "FROM agentfeatures WHERE number = ? OR (firstname || ' ' "
+		   "|| lastname) ILIKE '%' || ~ || '%' ESCAPE '!')" },
+	.queue = { "coq.queue_ref IN (SELECT name FROM queuefeatures WHERE "
+		   "number = ? OR name ILIKE '%' || ~ || '%' ESCAPE '!')" },
 	/*
 	 * Calls that start or end after it; the first bound lets the
 	 * start_time index limit the scan (a call of over a day is cut).
 	 */
-	if (f->start != NULL)
-		cond(q,
-		    "cd.start_time >= $::timestamp - interval '1 day' AND "
-		    "(cd.start_time >= $::timestamp OR cd.end_time >= "
-		    "$::timestamp)",
-		    f->start);
-	if (f->end != NULL)
-		cond(q, "cd.start_time <= $::timestamp", f->end);
-	if (f->callee != NULL)
-		number(q, "cd.dst_num", f->callee);
-	if (f->caller != NULL)
-		number(q, "cd.src_num", f->caller);
-	if (f->direction != NULL)
-		cond(q, "cd.call_direction = $::call_direction_type",
-		    f->direction);
-	if (f->qstatus != NULL)
-		cond(q, "coq.status = $::call_exit_type", f->qstatus);
-	if (f->key != NULL) {
-		cond(q,
-		    "EXISTS (SELECT 1 FROM attached_data a WHERE "
-		    "a.id_call_data = cd.id AND a.key = $",
-		    f->key);
-		q->where.len--; /* the value joins the same EXISTS */
-		q->vals[q->n++] = f->value;
-		buf_printf(&q->where, " AND a.value = $%d))", q->n);
-	}
-}
+	.start = { "cd.start_time >= ?::timestamp - interval '1 day' AND "
+		   "(cd.start_time >= ?::timestamp OR cd.end_time >= "
+		   "?::timestamp)" },
+	.end = { "cd.start_time <= ?::timestamp" },
+	.callee = { "cd.dst_num" },
+	.caller = { "cd.src_num" },
+	.direction = { "cd.call_direction = ?::call_direction_type" },
+	.qstatus = { "coq.status = ?::call_exit_type" },
+	.keyvalue = { "EXISTS (SELECT 1 FROM attached_data a WHERE "
+		      "a.id_call_data = cd.id AND a.key = ? AND a.value = ?)" },
+};
 
 static enum err
 search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
     struct rec_list *out)
 {
-	struct q q = { .r = r };
 	struct pg_stmt st = { .name = NULL };
+	struct rec_q q;
 	enum err e;
 
-	buf_init(&q.where, 8192);
-	filters(&q, f);
+	rec_q_init(&q, r->arena, REC_Q_PG, RECORD_COLUMNS "WHERE true");
+	if ((e = rec_q_filters(r, &q, &sql, f)) != E_OK)
+		return e;
 	if (pg->keyset && pg->after_ts != NULL) {
-		cond(
-		    &q, "(cd.start_time, cd.id) < ($::timestamp", pg->after_ts);
-		q.where.len--;
-		q.vals[q.n++] = arena_printf(r->arena, "%lld", pg->after_id);
-		buf_printf(&q.where, ", $%d::int))", q.n);
+		rec_q_sql(&q, " AND (cd.start_time, cd.id) < (");
+		rec_q_str(&q, pg->after_ts);
+		rec_q_sql(&q, "::timestamp, ");
+		rec_q_int(&q, pg->after_id);
+		rec_q_sql(&q, "::int)");
 	}
-	st.sql = arena_printf(r->arena, "%s%.*s%s LIMIT %ld OFFSET %ld",
-	    RECORD_COLUMNS, (int)q.where.len, q.where.data ? q.where.data : "",
-	    NEWEST, pg->size + 1, pg->keyset ? 0 : (pg->page - 1) * pg->size);
-	st.nparams = q.n;
-	buf_free(&q.where);
-	if (q.where.overflow)
+	rec_q_sql(&q,
+	    arena_printf(r->arena, NEWEST " LIMIT %ld OFFSET %ld", pg->size + 1,
+		pg->keyset ? 0 : (pg->page - 1) * pg->size));
+	if ((st.sql = rec_q_text(&q)) == NULL)
 		return req_error(r, E_INTERNAL, "search too long");
-	e = records(r, &st, q.vals, (size_t)pg->size, out);
-	return e;
+	st.nparams = (int)q.n;
+	return records(r, &st, rec_q_pgvals(&q), (size_t)pg->size, out);
 }
 
 static enum err
@@ -474,15 +384,15 @@ history(struct req *r, const char *iface, long size, struct rec_hist **out,
 	*n = pg_nrows(res);
 	*out = h = arena_zalloc(r->arena, (*n + 1) * sizeof(*h));
 	for (i = 0; i < *n; i++) {
-		h[i].start = col(res, i, 0);
-		h[i].duration = col(res, i, 1);
-		h[i].src_num = col(res, i, 2);
-		h[i].dst_num = col(res, i, 3);
-		h[i].status = col(res, i, 4);
-		h[i].src_first = col(res, i, 5);
-		h[i].src_last = col(res, i, 6);
-		h[i].dst_first = col(res, i, 7);
-		h[i].dst_last = col(res, i, 8);
+		h[i].start = pg_get(res, i, 0);
+		h[i].duration = pg_get(res, i, 1);
+		h[i].src_num = pg_get(res, i, 2);
+		h[i].dst_num = pg_get(res, i, 3);
+		h[i].status = pg_get(res, i, 4);
+		h[i].src_first = pg_get(res, i, 5);
+		h[i].src_last = pg_get(res, i, 6);
+		h[i].dst_first = pg_get(res, i, 7);
+		h[i].dst_last = pg_get(res, i, 8);
 	}
 	return E_OK;
 }

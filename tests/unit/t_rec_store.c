@@ -60,10 +60,10 @@ helpers(void)
 {
 	const char *a, *b;
 
-	is_str(rec_like(A, "a_b%c!d\\", '!'), "a!_b%c!!d\\",
+	is_str(rec_like(A, "a_b%c!d\\", 1), "a!_b%c!!d\\",
 	    "LIKE for '!': _ and ! escaped, % kept");
-	is_str(
-	    rec_like(A, "a_b%c\\", '\\'), "a\\_b%c\\\\", "LIKE for backslash");
+	is_str(rec_like(A, "a_b%c\\", 0), "a!_b!%c\\",
+	    "LIKE of itself: % escaped too, backslash plain");
 	is_str(rec_pos_join(A, "2026-01-09 10:00:00", "1768000000.1"),
 	    "2026-01-09 10:00:00 1768000000.1", "a position joined");
 	ok(rec_pos_split(A, "2026-01-09 10:00:00 17.1", &a, &b) == 0 &&
