@@ -24,6 +24,9 @@
 #include "recordings.h"
 #include "req.h"
 
+#define AGENT_CALLS	 1000 /* an agent's calls searched from the agent */
+#define AGENT_CALLS_TEXT "1000"
+
 /* The columns of a Record, from call_data cd and its joins. */
 #define RECORD_COLUMNS                                                        \
 	"SELECT cd.id, to_char(cd.start_time, 'YYYY-MM-DD HH24:MI:SS.US'), "  \
@@ -268,14 +271,22 @@ records(struct req *r, const struct pg_stmt *st, const char *const *vals,
 	return attached(r, l);
 }
 
-/* How the stats database answers each filter (rec_store.h). */
+/*
+ * How the stats database answers each filter (rec_store.h).  Agent and
+ * queue arrive as the arrays of numbers and names they name (names()),
+ * so that each filter starts from an index of the few calls it matches
+ * rather than walking every call until enough match.
+ */
 static const struct rec_sql sql = {
 	.store = "xivo",
-	.agent = { "COALESCE(coq.agent_num, cd.dst_agent) IN (SELECT number "
-		   "FROM agentfeatures WHERE number = ? OR (firstname || ' ' "
-		   "|| lastname) ILIKE '%' || ~ || '%' ESCAPE '!')" },
-	.queue = { "coq.queue_ref IN (SELECT name FROM queuefeatures WHERE "
-		   "number = ? OR name ILIKE '%' || ~ || '%' ESCAPE '!')" },
+	/*
+	 * The answering agent: the queue passage's, else the call's
+	 * (agents(): the few calls of the agents, or all calls walked).
+	 */
+	.agent = { "COALESCE(coq.agent_num, cd.dst_agent) = ANY(?::text[])" },
+	.queue = { "cd.uniqueid IN (SELECT callid FROM call_on_queue WHERE "
+		   "queue_ref = ANY(?::text[])) AND coq.queue_ref = "
+		   "ANY(?::text[])" },
 	/*
 	 * Calls that start or end after it; the first bound lets the
 	 * start_time index limit the scan (a call of over a day is cut).
@@ -287,21 +298,104 @@ static const struct rec_sql sql = {
 	.callee = { "cd.dst_num" },
 	.caller = { "cd.src_num" },
 	.direction = { "cd.call_direction = ?::call_direction_type" },
-	.qstatus = { "coq.status = ?::call_exit_type" },
+	.qstatus = { "cd.uniqueid IN (SELECT callid FROM call_on_queue WHERE "
+		     "status = ?::call_exit_type) AND coq.status = "
+		     "?::call_exit_type" },
 	.keyvalue = { "EXISTS (SELECT 1 FROM attached_data a WHERE "
 		      "a.id_call_data = cd.id AND a.key = ? AND a.value = ?)" },
 };
+
+/* The agents' numbers and the queues' names a filter value names. */
+static const struct pg_stmt st_agents = { "rec_agents",
+	"SELECT array_agg(number) FROM agentfeatures WHERE number = $1 OR "
+	"(firstname || ' ' || lastname) ILIKE '%' || $2 || '%' ESCAPE '!'",
+	2 };
+static const struct pg_stmt st_queues = { "rec_queues",
+	"SELECT array_agg(name) FROM queuefeatures WHERE number = $1 OR "
+	"name ILIKE '%' || $2 || '%' ESCAPE '!'",
+	2 };
+
+/*
+ * The calls of the agents $1 (a text[]), as an int[] of at most
+ * AGENT_CALLS + 1 (more: the agents are busy, walk the calls instead).
+ */
+static const struct pg_stmt st_agent_calls = { "rec_agent_calls",
+	"SELECT count(*), array_agg(id) FROM (SELECT id FROM call_data WHERE "
+	"dst_agent = ANY($1::text[]) UNION ALL SELECT d.id FROM call_on_queue q "
+	"JOIN call_data d ON d.uniqueid = q.callid WHERE q.agent_num = "
+	"ANY($1::text[]) LIMIT " AGENT_CALLS_TEXT " + 1) x",
+	1 };
+
+/*
+ * Replaces *v (an agent or queue filter) by the array of what it names.
+ * Returns E_OK with *none set if it names nothing, or r's error.
+ */
+static enum err
+names(struct req *r, const struct pg_stmt *st, const char **v, int *none)
+{
+	const char *vals[2];
+	struct pg_res *res;
+	enum err e;
+
+	if (*v == NULL)
+		return E_OK;
+	vals[0] = *v;
+	vals[1] = rec_like(r->arena, *v, 0);
+	if ((e = db(r, st, vals, &res)) != E_OK)
+		return e;
+	*v = pg_nrows(res) == 1 ? pg_get(res, 0, 0) : NULL;
+	if (*v == NULL)
+		*none = 1;
+	return E_OK;
+}
+
+/*
+ * Where the agents (an array) answered few calls, starts the search from
+ * those calls (*ids, an int[]): walking every call newest first to find
+ * the few would read the whole table for an agent with none lately.
+ * Busy agents' calls are found soon enough by the walk (*ids NULL).
+ */
+static enum err
+agents(struct req *r, const char *agents, const char **ids)
+{
+	const char *vals[1] = { agents };
+	struct pg_res *res;
+	enum err e;
+
+	*ids = NULL;
+	if (agents == NULL)
+		return E_OK;
+	if ((e = db(r, &st_agent_calls, vals, &res)) != E_OK)
+		return e;
+	if (pg_nrows(res) == 1 &&
+	    strtol(pg_value(res, 0, 0), NULL, 10) <= AGENT_CALLS)
+		*ids = pg_isnull(res, 0, 1) ? "{}" : pg_value(res, 0, 1);
+	return E_OK;
+}
 
 static enum err
 search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
     struct rec_list *out)
 {
 	struct pg_stmt st = { .name = NULL };
+	struct rec_filter nf = *f;
+	const char *ids;
 	struct rec_q q;
+	int none = 0;
 	enum err e;
 
+	if ((e = names(r, &st_agents, &nf.agent, &none)) != E_OK ||
+	    (e = names(r, &st_queues, &nf.queue, &none)) != E_OK ||
+	    (!none && (e = agents(r, nf.agent, &ids)) != E_OK))
+		return e;
+	if (none) {
+		memset(out, 0, sizeof(*out));
+		return E_OK; /* no such agent or queue: no call */
+	}
 	rec_q_init(&q, r->arena, REC_Q_PG, RECORD_COLUMNS "WHERE true");
-	if ((e = rec_q_filters(r, &q, &sql, f)) != E_OK)
+	if (ids != NULL)
+		rec_q_cond(&q, "cd.id = ANY(?::int[])", ids);
+	if ((e = rec_q_filters(r, &q, &sql, &nf)) != E_OK)
 		return e;
 	if (pg->keyset && pg->after_ts != NULL) {
 		rec_q_sql(&q, " AND (cd.start_time, cd.id) < (");
