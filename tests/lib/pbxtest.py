@@ -38,6 +38,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("PBXAPI_BUILD", os.path.join(ROOT, "build"))
 SHARED = os.environ.get("PBXAPI_SHARED", os.path.join(ROOT, "..", "shared"))
 IS_ROOT = os.geteuid() == 0
+# Debian keeps the servers (nginx, lighttpd, mariadbd) in /usr/sbin, which
+# is not on an ordinary user's PATH.
+for _d in ("/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = os.environ.get("PATH", "") + ":" + _d
 RUN_USER = "nobody" if IS_ROOT else pwd.getpwuid(os.geteuid()).pw_name
 PG_USER = "pbxapi-test"
 
