@@ -114,9 +114,11 @@ start(const struct pg_conninfo *ci, char *opts, size_t optlen)
 		}
 	keys[n] = "application_name";
 	vals[n++] = "pbxapi";
-	if (ci->stmt_timeout_ms > 0) {
-		snprintf(opts, optlen, "-c statement_timeout=%ld",
-		    ci->stmt_timeout_ms);
+	if (ci->stmt_timeout_ms > 0 || ci->custom_plans) {
+		snprintf(opts, optlen, "-c statement_timeout=%ld%s",
+		    ci->stmt_timeout_ms,
+		    ci->custom_plans ? " -c plan_cache_mode=force_custom_plan"
+				     : "");
 		keys[n] = "options";
 		vals[n++] = opts;
 	}
@@ -130,7 +132,7 @@ pg_open(const struct pg_conninfo *ci, uint64_t deadline, struct pg **out,
     char *errbuf, size_t errlen)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	char opts[64];
+	char opts[128];
 	struct pg *c;
 	enum err e = E_OK;
 

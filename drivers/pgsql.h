@@ -47,6 +47,12 @@ struct pg_conninfo {
 	const char *password;
 	const char *sslmode;
 	long stmt_timeout_ms; /* server-side statement_timeout, 0: none */
+	/*
+	 * Plan every prepared statement with its values (plan_cache_mode
+	 * force_custom_plan): for statements whose best plan depends on
+	 * them, never PostgreSQL's generic plan after the fifth run.
+	 */
+	int custom_plans;
 };
 
 enum pg_kind { PGK_STR, PGK_BOOL, PGK_INT };

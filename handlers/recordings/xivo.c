@@ -152,6 +152,8 @@ db_open(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
 		.password = rec_setting(r, "RECORDING_DB_PASSWORD", ""),
 		.sslmode = rec_setting(r, "RECORDING_DB_SSLMODE", ""),
 		.stmt_timeout_ms = r->conf->backend_ms + 1000,
+		/* rec_agent_calls: a busy or an idle agent, another plan */
+		.custom_plans = 1,
 	};
 	enum err e = pg_open(&ci, deadline, (struct pg **)conn, why, whylen);
 
