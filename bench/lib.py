@@ -3,6 +3,7 @@
 Benchmarks never assert timings: they measure pbxapi and a ceiling in the
 same run, on the same machine, behind the same nginx, and report ratios.
 """
+import glob
 import os
 import re
 import subprocess
@@ -149,6 +150,31 @@ def wrk(url, headers=None, connections=None, duration=None, script=None):
     if m:
         res["non2xx"] = int(m.group(1))
     return res
+
+
+def pgbench(argv, cwd, prefix):
+    """Runs pgbench (argv, with `-l --log-prefix prefix` when it should
+    time each transaction); returns {'rps' (its tps), 'p99_ms' (from the
+    per-transaction log), 'errors', 'non2xx': None, 'argv', 'stderr'}."""
+    for f in glob.glob(prefix + ".*"):
+        os.unlink(f)
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
+    m = re.search(r"^tps = ([\d.]+)", out.stdout, re.M)
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    lat = []
+    for f in glob.glob(prefix + ".*"):
+        with open(f) as fh:
+            for line in fh:
+                x = line.split()
+                if len(x) >= 3 and x[2].isdigit():
+                    lat.append(int(x[2]))
+    lat.sort()
+    p99 = lat[max(0, (len(lat) * 99 + 99) // 100 - 1)] / 1000.0 if lat \
+        else 0.0
+    return {"rps": float(m.group(1)) if m else 0.0, "p99_ms": p99,
+            "errors": (int(failed.group(1)) if failed else 0) +
+            (out.returncode != 0), "non2xx": None, "argv": argv,
+            "stderr": out.stderr}
 
 
 def best_of(fn, rounds=None):

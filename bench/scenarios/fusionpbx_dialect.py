@@ -8,12 +8,10 @@ the same bound value over as many connections (pgbench).  Self-contained:
 it starts its PostgreSQL, ESL double, pool and nginx
 (tests/lib/fusionpbx.py).  By hand against any installation:
 bench/fusionpbx.sh."""
-import glob
 import json
 import os
 import platform
 import re
-import subprocess
 import time
 
 import lib
@@ -159,30 +157,13 @@ def pg_alone(db, d, conns, seconds=None):
     """pgbench: conns connections running CDR_SQL, prepared, with
     $1 = F.DOMAIN; p99 from its per-transaction log."""
     prefix = os.path.join(d, "pgbench")
-    for f in glob.glob(prefix + ".*"):
-        os.unlink(f)
-    out = subprocess.run(
+    return lib.pgbench(
         ["pgbench", "-n", "-f", os.path.join(d, "cdr-list.sql"), "-c",
          str(conns), "-j", str(min(2, conns)), "-T",
          str(seconds or lib.DURATION), "-M", "prepared", "-D",
          "dom=" + F.DOMAIN, "-l", "--log-prefix", prefix, "-h",
          db.pg.host, "-p", str(db.pg.port), "-U", "test", db.name],
-        capture_output=True, text=True, cwd=d)
-    m = re.search(r"^tps = ([\d.]+)", out.stdout, re.M)
-    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
-    lat = []
-    for f in glob.glob(prefix + ".*"):
-        with open(f) as fh:
-            for line in fh:
-                x = line.split()
-                if len(x) >= 3 and x[2].isdigit():
-                    lat.append(int(x[2]))
-    lat.sort()
-    p99 = lat[max(0, (len(lat) * 99 + 99) // 100 - 1)] / 1000.0 if lat \
-        else 0.0
-    return {"rps": float(m.group(1)) if m else 0.0, "p99_ms": p99,
-            "errors": (int(failed.group(1)) if failed else 0) +
-            (out.returncode != 0), "non2xx": None, "stderr": out.stderr}
+        d, prefix)
 
 
 def db_row(name, r, pg, target=""):

@@ -8,12 +8,10 @@ X-Accel-Redirect and streamed by pbxapi itself, against nginx serving
 the same file with the same Range from a plain location.
 Self-contained: it starts its PostgreSQL, pool and nginx
 (tests/lib/pbxtest.py, tests/lib/recordings.py)."""
-import glob
 import json
 import os
 import platform
 import re
-import subprocess
 import time
 
 import lib
@@ -265,8 +263,6 @@ def script_for(d, name, stmts):
 
 def pgbench(db, d, script, defs, conns, seconds=None, transactions=None):
     prefix = os.path.join(d, "pgbench")
-    for f in glob.glob(prefix + ".*"):
-        os.unlink(f)
     argv = ["pgbench", "-n", "-f", script, "-c", str(conns), "-j",
             str(min(2, conns)), "-M", "extended"]
     if transactions:
@@ -278,23 +274,7 @@ def pgbench(db, d, script, defs, conns, seconds=None, transactions=None):
         argv += ["-D", x]
     argv += ["-h", db.pg.host, "-p", str(db.pg.port), "-U", "test",
              db.name]
-    out = subprocess.run(argv, capture_output=True, text=True, cwd=d)
-    m = re.search(r"^tps = ([\d.]+)", out.stdout, re.M)
-    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
-    lat = []
-    for f in glob.glob(prefix + ".*"):
-        with open(f) as fh:
-            for line in fh:
-                x = line.split()
-                if len(x) >= 3 and x[2].isdigit():
-                    lat.append(int(x[2]))
-    lat.sort()
-    p99 = lat[max(0, (len(lat) * 99 + 99) // 100 - 1)] / 1000.0 if lat \
-        else 0.0
-    return {"rps": float(m.group(1)) if m else 0.0, "p99_ms": p99,
-            "errors": (int(failed.group(1)) if failed else 0) +
-            (out.returncode != 0), "non2xx": None, "argv": argv,
-            "stderr": out.stderr}
+    return lib.pgbench(argv, d, prefix)
 
 
 def numbered(text, vals):
