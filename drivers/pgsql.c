@@ -97,6 +97,8 @@ kv_or_null(const char *v)
 }
 
 /* Starts the connection with the settings that are given. */
+#define CUSTOM_PLANS " -c plan_cache_mode=force_custom_plan"
+
 static PGconn *
 start(const struct pg_conninfo *ci, char *opts, size_t optlen)
 {
@@ -114,11 +116,14 @@ start(const struct pg_conninfo *ci, char *opts, size_t optlen)
 		}
 	keys[n] = "application_name";
 	vals[n++] = "pbxapi";
-	if (ci->stmt_timeout_ms > 0 || ci->custom_plans) {
+	/* Each option only where it applies (0 would lift a role's limit). */
+	opts[0] = '\0';
+	if (ci->stmt_timeout_ms > 0)
 		snprintf(opts, optlen, "-c statement_timeout=%ld%s",
-		    ci->stmt_timeout_ms,
-		    ci->custom_plans ? " -c plan_cache_mode=force_custom_plan"
-				     : "");
+		    ci->stmt_timeout_ms, ci->custom_plans ? CUSTOM_PLANS : "");
+	else if (ci->custom_plans)
+		snprintf(opts, optlen, "%s", CUSTOM_PLANS + 1);
+	if (opts[0] != '\0') {
 		keys[n] = "options";
 		vals[n++] = opts;
 	}

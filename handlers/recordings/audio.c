@@ -41,15 +41,16 @@ static const char *const action_names[] = { "listen", "download", "metadata" };
 
 /* ---- signed URLs ---- */
 
-/* The signature of (tenant, id, expires), hex. */
+/* The signature of (tenant, id, action, expires), hex. */
 static const char *
-signature(
-    struct req *r, const struct tenant *t, const char *id, const char *expires)
+signature(struct req *r, const struct tenant *t, const char *id,
+    const char *action, const char *expires)
 {
 	uint8_t mac[SHA256_LEN];
 
 	rec_mac(r, t,
-	    arena_printf(r->arena, "audio\n%s\n%s\n%s", t->name, id, expires),
+	    arena_printf(r->arena, "audio\n%s\n%s\n%s\n%s", t->name, id, action,
+		expires),
 	    mac);
 	return hex_encode(r->arena, mac, SIG_BYTES);
 }
@@ -65,9 +66,12 @@ qarg(struct req *r, const char *name)
 	return arena_strndup(r->arena, v->u.str.s, v->u.str.len);
 }
 
-/* The raw id segment of ".../records/<id>/audio...", or NULL. */
+/*
+ * The raw id segment of ".../records/<id>/audio[/<action>]" and the
+ * action (a bare /audio is "listen"), or NULL.
+ */
 static const char *
-path_id(struct req *r)
+path_id(struct req *r, const char **action)
 {
 	const char *p = r->path, *end;
 
@@ -79,13 +83,19 @@ path_id(struct req *r)
 	end = strchr(p, '/');
 	if (end == NULL || strncmp(end, "/audio", 6) != 0)
 		return NULL;
+	if (end[6] == '\0')
+		*action = "listen";
+	else if (end[6] == '/')
+		*action = end + 7;
+	else
+		return NULL;
 	return arena_strndup(r->arena, p, (size_t)(end - p));
 }
 
 enum err
 rec_signed_auth(struct req *r, const struct tenant *fixed)
 {
-	const char *tn, *exp, *sig, *id, *want;
+	const char *tn, *exp, *sig, *id, *want, *action = NULL;
 	const struct tenant *t;
 	char *end;
 	long long when;
@@ -95,12 +105,12 @@ rec_signed_auth(struct req *r, const struct tenant *fixed)
 		    r, E_UNAUTH, "invalid or missing X-Auth-Token");
 	tn = qarg(r, "tenant");
 	exp = qarg(r, "expires");
-	id = path_id(r);
+	id = path_id(r, &action);
 	if (tn == NULL || exp == NULL || id == NULL ||
 	    (t = conf_tenant(r->conf, tn)) == NULL ||
 	    (fixed != NULL && t != fixed))
 		return req_error(r, E_FORBIDDEN, "invalid signed URL");
-	want = signature(r, t, id, exp);
+	want = signature(r, t, id, action, exp);
 	if (strlen(sig) != strlen(want) || !ct_equal(sig, want, strlen(want)))
 		return req_error(r, E_FORBIDDEN, "invalid signed URL");
 	when = strtoll(exp, &end, 10);
@@ -109,6 +119,7 @@ rec_signed_auth(struct req *r, const struct tenant *fixed)
 	r->tenant = t;
 	r->scopes = 0;
 	rec_state(r)->signed_id = id;
+	rec_state(r)->signed_action = action;
 	rec_state(r)->token_id = "signed";
 	return E_OK;
 }
@@ -158,7 +169,7 @@ signed_url(struct req *r, struct reply *rp)
 	    rec_state(r)->prefixed ? REC_PREFIX : "", id, r->args[2].s);
 	url_encode(&b, r->tenant->name, strlen(r->tenant->name));
 	buf_printf(&b, "&expires=%s&signature=%s", exp,
-	    signature(r, r->tenant, id, exp));
+	    signature(r, r->tenant, id, r->args[2].s, exp));
 	url = arena_strndup(r->arena, b.data, b.len);
 	buf_free(&b);
 	w = reply_json(rp, JW_UTF8);
@@ -213,17 +224,24 @@ access_line(struct req *r, const char *id, enum action a, long long bytes,
 
 /* ---- audio ---- */
 
-/* Refuses a request that neither holds the scope nor a URL for id. */
+/*
+ * Refuses a request that neither holds the scope nor a URL signed for
+ * this id and action (a signed URL never reads metadata: it would show
+ * the call's numbers and attached data to whoever holds the link).
+ */
 static enum err
-may_read(struct req *r, const char *id)
+may_read(struct req *r, const char *id, enum action a)
 {
-	const char *sid = rec_state(r)->signed_id;
+	const struct rec_req *q = rec_state(r);
 
 	if (r->scopes & SCOPE_RECORDINGS)
 		return E_OK;
-	if (sid != NULL && strcmp(sid, id) == 0)
+	if (q->signed_id != NULL && strcmp(q->signed_id, id) == 0 &&
+	    a != A_METADATA && strcmp(q->signed_action, action_names[a]) == 0)
 		return E_OK;
-	return req_error(r, E_FORBIDDEN, "this URL is not for '%s'", id);
+	access_line(r, id, a, 0, 403, "pbxapi");
+	return req_error(r, E_FORBIDDEN, "this URL is not for %s of '%s'",
+	    action_names[a], id);
 }
 
 /*
@@ -283,14 +301,14 @@ static void
 send_audio(struct req *r, struct reply *rp, const char *id, enum action a,
     const struct rec_file *f, int fd, const struct stat *st)
 {
-	const char *hv, *hn = NULL;
+	const char *hv, *hn = NULL,
+			*cd = arena_printf(r->arena, "%s; filename=\"%s.wav\"",
+			    a == A_DOWNLOAD ? "attachment" : "inline", id);
 
-	reply_header(rp, "Content-Disposition",
-	    arena_printf(r->arena, "%s; filename=\"%s.wav\"",
-		a == A_DOWNLOAD ? "attachment" : "inline", id));
 	hv = file_handoff(r, f->accel, (int)r->conf->recordings_sendfile,
 	    f->root, f->rel, &hn);
 	if (hv != NULL) {
+		reply_header(rp, "Content-Disposition", cd);
 		close(fd);
 		reply_status(rp, 200);
 		reply_text(rp, WAV, "", 0);
@@ -300,6 +318,9 @@ send_audio(struct req *r, struct reply *rp, const char *id, enum action a,
 		return;
 	}
 	file_reply(r, rp, fd, st, WAV);
+	/* A 304, 412 or 416 carries no file to name. */
+	if (rp->status == 200 || rp->status == 206)
+		reply_header(rp, "Content-Disposition", cd);
 	access_line(r, id, a, reply_body_length(rp), rp->status, "pbxapi");
 }
 
@@ -313,13 +334,15 @@ audio(struct req *r, struct reply *rp, enum action a)
 	int fd;
 	enum err e;
 
-	if ((e = may_read(r, id)) != E_OK)
+	if ((e = may_read(r, id, a)) != E_OK)
 		return e;
 	if (s->locate == NULL)
 		return req_error(
 		    r, E_NOTSUP, "the %s store has no audio", s->name);
-	if ((e = s->locate(r, id, &f)) != E_OK)
+	if ((e = s->locate(r, id, &f)) != E_OK) {
+		access_line(r, id, a, 0, e == E_NOTFOUND ? 404 : 500, "pbxapi");
 		return e;
+	}
 	fd = file_open_beneath(r->arena, f.root, f.rel, &st);
 	if (fd == -1) {
 		access_line(r, id, a, 0, 404, "pbxapi");

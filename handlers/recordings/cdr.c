@@ -33,8 +33,7 @@
 #include "recordings.h"
 #include "req.h"
 
-#define CALLID_MAX 1000 /* records of one call id */
-#define NCOLS	   11	/* columns of RECORDS */
+#define NCOLS 11 /* columns of RECORDS */
 
 /* A row's rank among the rows of its uniqueid (x above y: x > y). */
 #define RANK(x, y)                                                           \
@@ -103,7 +102,9 @@ static const char sql_has_linkedid[] =
 /* How the CDR answers each filter (rec_store.h). */
 static const struct rec_sql sql = {
 	.store = "asterisk",
-	.agent = { AGENT " = ?" },
+	/* By the dstchannel index: "Agent/<n>" or "Agent/<n>-<seq>". */
+	.agent = { "(c.dstchannel = CONCAT('Agent/', ?) OR c.dstchannel LIKE "
+		   "CONCAT('Agent/', ~, '-%') ESCAPE '!')" },
 	.queue = { QUEUE " = ?" },
 	/* Calls that start or end after it (a call of over a day is cut). */
 	.start = { "c.calldate >= CAST(? AS DATETIME) - INTERVAL 1 DAY AND "
@@ -277,9 +278,8 @@ search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
 		rec_q_val(&q, ts);
 		rec_q_val(&q, uid);
 	}
-	rec_q_sql(&q, NEWEST " LIMIT ? OFFSET ?");
-	rec_q_ival(&q, pg->size + 1);
-	rec_q_ival(&q, pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
+	rec_q_page(&q, NEWEST, pg->size + 1,
+	    pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
 	return records(r, &q, (size_t)pg->size, out, NULL);
 }
 
@@ -310,9 +310,8 @@ by_callid(struct req *r, const char *callid, struct rec_list *out)
 		rec_q_cond(&q, "c.uniqueid = ? OR c.linkedid = ?", callid);
 	else
 		rec_q_cond(&q, "c.uniqueid = ?", callid);
-	rec_q_sql(&q, NEWEST " LIMIT ?");
-	rec_q_ival(&q, CALLID_MAX + 1);
-	return records(r, &q, CALLID_MAX, out, NULL);
+	rec_q_page(&q, NEWEST, REC_CALLID_MAX, 0);
+	return records(r, &q, REC_CALLID_MAX, out, NULL);
 }
 
 /* The record id and its recordingfile (NULL: none). */

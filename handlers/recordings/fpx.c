@@ -29,7 +29,6 @@
 #include "recordings.h"
 #include "req.h"
 
-#define CALLID_MAX     1000 /* records of one call id */
 #define RECORDINGS_DIR "/var/lib/freeswitch/recordings"
 
 /* The records: id, position, start, ..., record_path, record_name. */
@@ -207,9 +206,8 @@ search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
 		return e;
 	if (pg->keyset && pg->after_ts != NULL && after(&q, pg->after_ts) == -1)
 		return req_error(r, E_BADREQ, "'cursor' is invalid");
-	rec_q_sql(&q,
-	    arena_printf(r->arena, NEWEST " LIMIT %ld OFFSET %ld", pg->size + 1,
-		pg->keyset ? 0 : (pg->page - 1) * pg->size));
+	rec_q_page(&q, NEWEST, pg->size + 1,
+	    pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
 	return records(r, &q, (size_t)pg->size, out, NULL);
 }
 
@@ -234,9 +232,8 @@ by_callid(struct req *r, const char *callid, struct rec_list *out)
 	    "x.xml_cdr_uuid = ?::uuid OR x.originating_leg_uuid = ?::uuid "
 	    "OR x.bridge_uuid = ?::text",
 	    arena_strdup(r->arena, uuid));
-	rec_q_sql(
-	    &q, arena_printf(r->arena, NEWEST " LIMIT %d", CALLID_MAX + 1));
-	return records(r, &q, CALLID_MAX, out, NULL);
+	rec_q_page(&q, NEWEST, REC_CALLID_MAX, 0);
+	return records(r, &q, REC_CALLID_MAX, out, NULL);
 }
 
 /* The record id (a uuid as v_xml_cdr writes it), its row in *res. */

@@ -10,18 +10,6 @@
 #include "recordings.h"
 #include "reply.h"
 
-/* 1 .. REC_PAGE_MAX. */
-static int
-v_size(const char *s, size_t n)
-{
-	long v;
-
-	if (v_digits(s, n) != 0 || n > 4)
-		return -1;
-	v = strtol(s, NULL, 10);
-	return v >= 1 && v <= REC_PAGE_MAX ? 0 : -1;
-}
-
 /* 0 .. 36500 days. */
 static int
 v_days(const char *s, size_t n)
@@ -32,7 +20,7 @@ v_days(const char *s, size_t n)
 }
 
 static const struct param history_params[] = {
-	{ .name = "size", .src = SRC_QUERY, .def = "10", .valid = v_size },
+	{ .name = "size", .src = SRC_QUERY, .def = "10", .valid = rec_v_size },
 	{ .name = "interface",
 	    .src = SRC_BODY,
 	    .flags = P_REQUIRED | P_NOCTL | P_UTF8,

@@ -62,6 +62,17 @@ rec_store(struct req *r)
 }
 
 int
+rec_v_size(const char *s, size_t n)
+{
+	long v;
+
+	if (v_digits(s, n) != 0 || n > 4)
+		return -1;
+	v = strtol(s, NULL, 10);
+	return v >= 1 && v <= REC_PAGE_MAX ? 0 : -1;
+}
+
+int
 rec_valid_id(const char *s, size_t n)
 {
 	size_t i;

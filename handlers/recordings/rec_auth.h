@@ -14,11 +14,12 @@ struct tenant;
 
 /* Per-request state (r->dctx). */
 struct rec_req {
-	const char *token_id;  /* "shared", "signed" or a digest prefix */
-	const char *allow;     /* Allow header of a 405 */
-	const char *signed_id; /* the file id a signed URL was made for */
-	int prefixed;	       /* the request used the /recording layout */
-	int status;	       /* the error reply's status, for the log */
+	const char *token_id;	   /* "shared", "signed" or a digest prefix */
+	const char *allow;	   /* Allow header of a 405 */
+	const char *signed_id;	   /* the file id a signed URL was made for */
+	const char *signed_action; /* and its action: listen, download */
+	int prefixed;		   /* the request used the /recording layout */
+	int status;		   /* the error reply's status, for the log */
 };
 
 /* Returns r's state, made on first use. */

@@ -66,6 +66,13 @@ void rec_q_val(struct rec_q *q, const char *s);
 void rec_q_ival(struct rec_q *q, long long i);
 
 /*
+ * Appends order (" ORDER BY ...") and the page: LIMIT and OFFSET, both
+ * bound.
+ */
+void rec_q_page(
+    struct rec_q *q, const char *order, long long limit, long long offset);
+
+/*
  * Appends " AND (frag)": each "?" of frag binds v, each "~" binds v as a
  * LIKE pattern matching v itself (rec_like).
  */

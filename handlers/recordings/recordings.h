@@ -18,16 +18,18 @@
 struct jw;
 struct tenant;
 
-#define REC_PAGE_SIZE	10    /* pageSize by default */
-#define REC_PAGE_MAX	1000  /* the largest pageSize (and history size) */
-#define REC_OFFSET_MAX	10000 /* records a page may skip; deeper: cursor */
-#define REC_ID_MAX	128   /* a recording file id */
-#define REC_ATTACH_MAX	100   /* elements of one attached_data POST */
-#define REC_KEY_MAX	128   /* attached_data.key */
-#define REC_VALUE_MAX	1024  /* attached_data.value */
-#define REC_URL_TTL	300   /* a signed URL's life by default, seconds */
-#define REC_URL_TTL_MAX 86400
-#define REC_AUDIO_DIR	"/var/spool/recording-server"
+#define REC_PAGE_MAX	      1000 /* the largest pageSize (and history size) */
+#define REC_ATTACHED_MAX      256  /* pairs of one Record */
+#define REC_ATTACHED_MAX_TEXT "256"
+#define REC_CALLID_MAX	      1000 /* records of one call id */
+#define REC_CALLID_MAX_TEXT   "1000"
+#define REC_OFFSET_MAX	      10000 /* records a page may skip; deeper: cursor */
+#define REC_ID_MAX	      128   /* a recording file id */
+#define REC_ATTACH_MAX	      100   /* elements of one attached_data POST */
+#define REC_KEY_MAX	      128   /* attached_data.key */
+#define REC_VALUE_MAX	      1024  /* attached_data.value */
+#define REC_URL_TTL_MAX	      86400
+#define REC_AUDIO_DIR	      "/var/spool/recording-server"
 
 /* The search filters of POST /records/search; NULL: not given. */
 struct rec_filter {
@@ -129,6 +131,9 @@ int rec_cursor_parse(struct req *r, const char *s, struct rec_page *pg);
  */
 void rec_mac(struct req *r, const struct tenant *t, const char *msg,
     uint8_t mac[SHA256_LEN]);
+
+/* Returns 0 if s is a page or history size: 1 .. REC_PAGE_MAX. */
+int rec_v_size(const char *s, size_t n);
 
 /* Returns 0 if s is a recording file id (spec §10.6). */
 int rec_valid_id(const char *s, size_t n);

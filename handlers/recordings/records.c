@@ -66,17 +66,7 @@ v_pattern(const char *s, size_t n)
 	return n > 0 && (s[0] == '%' || s[0] == '_') ? -1 : 0;
 }
 
-/* 1 .. REC_PAGE_MAX. */
-static int
-v_size(const char *s, size_t n)
-{
-	return v_digits(s, n) == 0 && n <= 4 && strtol(s, NULL, 10) >= 1 &&
-		strtol(s, NULL, 10) <= REC_PAGE_MAX
-	    ? 0
-	    : -1;
-}
-
-/* 1 .. 10^6. */
+/* 1 .. 9999999 (deep pages are refused by REC_OFFSET_MAX). */
 static int
 v_page(const char *s, size_t n)
 {
@@ -91,10 +81,30 @@ v_page(const char *s, size_t n)
 		.maxlen = (max), .valid = (v), .values = (set)           \
 	}
 
+/* search_params, by position (r->args follows the table). */
+enum {
+	A_PAGE,
+	A_SIZE,
+	A_CURSOR,
+	A_AGENT,
+	A_QUEUE,
+	A_START,
+	A_END,
+	A_CALLEE,
+	A_CALLER,
+	A_DIRECTION,
+	A_QSTATUS,
+	A_KEY,
+	A_VALUE,
+};
+
 static const struct param search_params[] = {
 	{ .name = "page", .src = SRC_QUERY, .def = "1", .valid = v_page },
-	{ .name = "pageSize", .src = SRC_QUERY, .def = "10", .valid = v_size },
-	{ .name = "cursor", .src = SRC_QUERY, .maxlen = 256, .flags = P_NOCTL },
+	{ .name = "pageSize",
+	    .src = SRC_QUERY,
+	    .def = "10",
+	    .valid = rec_v_size },
+	{ .name = "cursor", .src = SRC_QUERY, .maxlen = 512, .flags = P_NOCTL },
 	FILTER("agent", 80, NULL, NULL),
 	FILTER("queue", 128, NULL, NULL),
 	FILTER("start", 19, v_datetime, NULL),
@@ -121,19 +131,19 @@ search(struct req *r, struct reply *rp)
 {
 	const struct rec_store *st = rec_store(r);
 	struct rec_filter f = {
-		.agent = opt(r, 3),
-		.queue = opt(r, 4),
-		.start = opt(r, 5),
-		.end = opt(r, 6),
-		.callee = opt(r, 7),
-		.caller = opt(r, 8),
-		.direction = opt(r, 9),
-		.qstatus = opt(r, 10),
-		.key = opt(r, 11),
-		.value = opt(r, 12),
+		.agent = opt(r, A_AGENT),
+		.queue = opt(r, A_QUEUE),
+		.start = opt(r, A_START),
+		.end = opt(r, A_END),
+		.callee = opt(r, A_CALLEE),
+		.caller = opt(r, A_CALLER),
+		.direction = opt(r, A_DIRECTION),
+		.qstatus = opt(r, A_QSTATUS),
+		.key = opt(r, A_KEY),
+		.value = opt(r, A_VALUE),
 	};
-	struct rec_page pg = { .page = strtol(r->args[0].s, NULL, 10),
-		.size = strtol(r->args[1].s, NULL, 10) };
+	struct rec_page pg = { .page = strtol(r->args[A_PAGE].s, NULL, 10),
+		.size = strtol(r->args[A_SIZE].s, NULL, 10) };
 	struct rec_list l = { 0 };
 	enum err e;
 
@@ -142,9 +152,10 @@ search(struct req *r, struct reply *rp)
 		    "'key' and 'value' filter attached data together");
 	if (f.direction != NULL && strcmp(f.direction, "all") == 0)
 		f.direction = NULL;
-	if (r->args[2].present && rec_cursor_parse(r, r->args[2].s, &pg) == -1)
+	if (r->args[A_CURSOR].present &&
+	    rec_cursor_parse(r, r->args[A_CURSOR].s, &pg) == -1)
 		return req_error(r, E_BADREQ, "'cursor' is invalid");
-	if (pg.keyset && r->args[0].present)
+	if (pg.keyset && r->args[A_PAGE].present)
 		return req_error(
 		    r, E_BADREQ, "'page' and 'cursor' exclude each other");
 	if ((pg.page - 1) * pg.size > REC_OFFSET_MAX)
@@ -180,6 +191,7 @@ callid_search(struct req *r, struct reply *rp)
 		    "the %s store cannot search by call id", st->name);
 	if ((e = st->by_callid(r, r->args[0].s, &l)) != E_OK)
 		return e;
+	l.has_next = 0; /* one call, never paged (spec §3.2) */
 	return rec_reply_list(r, rp, &l, NULL);
 }
 

@@ -95,6 +95,17 @@ rec_q_ival(struct rec_q *q, long long i)
 }
 
 void
+rec_q_page(
+    struct rec_q *q, const char *order, long long limit, long long offset)
+{
+	buf_adds(q->sql, order);
+	buf_adds(q->sql, " LIMIT ");
+	rec_q_int(q, limit);
+	buf_adds(q->sql, " OFFSET ");
+	rec_q_int(q, offset);
+}
+
+void
 rec_q_cond(struct rec_q *q, const char *frag, const char *v)
 {
 	buf_adds(q->sql, " AND (");

@@ -54,14 +54,19 @@
 #define NEWEST " ORDER BY cd.start_time DESC, cd.id DESC"
 
 static const struct pg_stmt st_by_callid = { "rec_by_callid",
-	RECORD_COLUMNS "WHERE cd.uniqueid = $1" NEWEST " LIMIT 1000", 1 };
+	RECORD_COLUMNS "WHERE cd.uniqueid = $1" NEWEST
+		       " LIMIT " REC_CALLID_MAX_TEXT,
+	1 };
 static const struct pg_stmt st_by_id = { "rec_by_id",
 	RECORD_COLUMNS "WHERE rec.value = $1" NEWEST " LIMIT 1", 1 };
 /* The attached data of the calls $1 (an int[]), last value per key. */
 static const struct pg_stmt st_attached = { "rec_attached",
-	"SELECT DISTINCT ON (id_call_data, key) id_call_data, key, value "
-	"FROM attached_data WHERE id_call_data = ANY($1::int[]) "
-	"ORDER BY id_call_data, key, id DESC",
+	"SELECT id_call_data, key, value FROM (SELECT d.*, row_number() OVER "
+	"(PARTITION BY id_call_data ORDER BY key) AS n FROM (SELECT DISTINCT "
+	"ON (id_call_data, key) id_call_data, key, value FROM attached_data "
+	"WHERE id_call_data = ANY($1::int[]) ORDER BY id_call_data, key, "
+	"id DESC) d) x WHERE n <= " REC_ATTACHED_MAX_TEXT
+	" ORDER BY id_call_data, key",
 	1 };
 /* All the pairs of $3 (JSON) or none; the call by id or unique id. */
 #define ATTACH(where)                                                     \
@@ -206,39 +211,73 @@ db(struct req *r, const struct pg_stmt *st, const char *const *vals,
 
 /* ---- records ---- */
 
+/* The rows ids of l's records as an int[] literal, "{1,2}". */
+static const char *
+id_array(struct req *r, const struct rec_list *l)
+{
+	struct buf b;
+	const char *out;
+	size_t i;
+
+	buf_init(&b, 24 * (l->n + 1));
+	buf_addc(&b, '{');
+	for (i = 0; i < l->n; i++)
+		buf_printf(&b, "%s%lld", i ? "," : "", l->v[i].rowid);
+	buf_addc(&b, '}');
+	out = arena_strndup(r->arena, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+/*
+ * Gives every record of l with rowid id the n pairs of res from row j
+ * (at most REC_ATTACHED_MAX: rec_attached stops there).
+ */
+static void
+give(struct req *r, struct rec_list *l, const struct pg_res *res, size_t j,
+    size_t n, long long id)
+{
+	struct rec_record *v;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++) {
+		v = &l->v[i];
+		if (v->rowid != id)
+			continue;
+		v->keys = arena_alloc(r->arena, n * sizeof(char *));
+		v->vals = arena_alloc(r->arena, n * sizeof(char *));
+		for (k = 0; k < n; k++) {
+			v->keys[k] = pg_value(res, j + k, 1);
+			v->vals[k] = pg_get(res, j + k, 2);
+		}
+		v->nattached = n;
+	}
+}
+
 /* Adds the attached data of every record in l (one query). */
 static enum err
 attached(struct req *r, struct rec_list *l)
 {
-	struct pg_res *res;
 	const char *vals[1];
-	const char *ids = "{";
-	size_t i, j, k, n;
+	struct pg_res *res;
+	size_t j, run, n;
 	long long id;
 	enum err e;
 
 	if (l->n == 0)
 		return E_OK;
-	for (i = 0; i < l->n; i++)
-		ids = arena_printf(
-		    r->arena, "%s%s%lld", ids, i ? "," : "", l->v[i].rowid);
-	vals[0] = arena_printf(r->arena, "%s}", ids);
+	vals[0] = id_array(r, l);
 	if ((e = db(r, &st_attached, vals, &res)) != E_OK)
 		return e;
 	n = pg_nrows(res);
-	for (i = 0; i < l->n; i++) {
-		l->v[i].keys = arena_alloc(r->arena, (n + 1) * sizeof(char *));
-		l->v[i].vals = arena_alloc(r->arena, (n + 1) * sizeof(char *));
-	}
-	for (j = 0; j < n; j++) {
+	/* Rows come by call: one run of pairs per call. */
+	for (j = 0; j < n; j += run) {
 		id = strtoll(pg_value(res, j, 0), NULL, 10);
-		for (i = 0; i < l->n; i++) {
-			if (l->v[i].rowid != id)
-				continue;
-			k = l->v[i].nattached++;
-			l->v[i].keys[k] = pg_value(res, j, 1);
-			l->v[i].vals[k] = pg_get(res, j, 2);
-		}
+		for (run = 1; j + run < n &&
+		     strtoll(pg_value(res, j + run, 0), NULL, 10) == id;
+		     run++)
+			;
+		give(r, l, res, j, run, id);
 	}
 	return E_OK;
 }
@@ -406,9 +445,8 @@ search(struct req *r, const struct rec_filter *f, const struct rec_page *pg,
 		rec_q_int(&q, pg->after_id);
 		rec_q_sql(&q, "::int)");
 	}
-	rec_q_sql(&q,
-	    arena_printf(r->arena, NEWEST " LIMIT %ld OFFSET %ld", pg->size + 1,
-		pg->keyset ? 0 : (pg->page - 1) * pg->size));
+	rec_q_page(&q, NEWEST, pg->size + 1,
+	    pg->keyset ? 0 : (long long)(pg->page - 1) * pg->size);
 	if ((st.sql = rec_q_text(&q)) == NULL)
 		return req_error(r, E_INTERNAL, "search too long");
 	st.nparams = (int)q.n;
@@ -420,7 +458,7 @@ by_callid(struct req *r, const char *callid, struct rec_list *out)
 {
 	const char *vals[1] = { callid };
 
-	return records(r, &st_by_callid, vals, 1000, out);
+	return records(r, &st_by_callid, vals, REC_CALLID_MAX, out);
 }
 
 static enum err

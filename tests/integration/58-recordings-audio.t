@@ -186,6 +186,13 @@ st, _, _ = web.request("GET", url.replace(RID, "xivocc_gateway-"
 t.is_(st, 403, "another recording's URL: 403")
 st, _, _ = web.request("GET", url.replace("tenant=default", "tenant=other"))
 t.is_(st, 403, "the URL moved to another tenant: 403")
+st, _, _ = web.request("GET", url.replace("/audio/listen?", "/audio/download?"))
+t.is_(st, 403, "a listen URL does not download: 403")
+st, _, _ = web.request("GET", url.replace("/audio/listen?", "/audio/metadata?"))
+t.is_(st, 403, "a signed URL never reads metadata: 403")
+st, _, body = web.request("GET", url.replace("/audio/listen?", "/audio?"))
+t.is_((st, body == DATA), (200, True),
+      "a listen URL also plays at the seed's bare /audio")
 st, _, _ = web.request("POST", url.replace(
     "/records/%s/audio/listen" % RID, "/records/search"))
 t.ok(st in (401, 403), "a signature does not open search (%d)" % st)

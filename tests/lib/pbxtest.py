@@ -571,9 +571,10 @@ server.port = %(port)d
 server.errorlog = "%(d)s/error.log"
 %(user)s
 var.pbxapi_socket = "%(sock)s"
+var.pbxapi_audio_roots = ( "%(tmp)s" )
 include "%(root)s/deploy/lighttpd/pbxapi.conf"
 """ % {"d": self.dir, "port": self.port, "user": user, "root": ROOT,
-            "sock": pool.sock})
+            "sock": pool.sock, "tmp": tempfile.gettempdir()})
         self.proc = spawn(["lighttpd", "-D", "-f", conf],
                           log=os.path.join(self.dir, "stdout.log"))
         wait_port(self.port)
