@@ -14,6 +14,7 @@
 #include "phpin.h"
 #include "pv.h"
 #include "req.h"
+#include "str.h"
 #include "scoreboard.h"
 
 uint64_t
@@ -63,8 +64,35 @@ method_bit(const char *m)
 }
 
 /*
- * The path is DOCUMENT_URI (nginx, decoded and normalised), else
- * SCRIPT_NAME + PATH_INFO (lighttpd), else REQUEST_URI up to '?'.
+ * Percent-decodes the n bytes at s into the arena, as the web servers
+ * decode DOCUMENT_URI and SCRIPT_NAME; a %00 becomes "%00" (a C string
+ * cannot hold the byte, and no name does).
+ */
+static const char *
+pct_decoded(struct arena *a, const char *s, size_t n)
+{
+	char *out = arena_alloc(a, n + 1), *o = out;
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hex_digit((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)s[i + 2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The path, decoded: DOCUMENT_URI (nginx, decoded and normalised), else
+ * SCRIPT_NAME + PATH_INFO (lighttpd, decoded), else REQUEST_URI up to
+ * '?', decoded here.
  */
 static const char *
 request_path(struct req *r)
@@ -81,7 +109,8 @@ request_path(struct req *r)
 	}
 	if ((p = req_param(r, "REQUEST_URI")) != NULL) {
 		q = strchr(p, '?');
-		return q ? arena_strndup(r->arena, p, (size_t)(q - p)) : p;
+		return pct_decoded(
+		    r->arena, p, q != NULL ? (size_t)(q - p) : strlen(p));
 	}
 	return "/";
 }

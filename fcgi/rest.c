@@ -6,7 +6,6 @@
 #include "arena.h"
 #include "pv.h"
 #include "rest.h"
-#include "str.h"
 
 /*
  * Splits path (from its "/") into segments, in place.  Returns their
@@ -24,29 +23,6 @@ split(char *path, char **seg)
 		p += strcspn(p, "/");
 	}
 	return n;
-}
-
-/*
- * Percent-decodes a path segment in place.  Returns 0, or -1 if it
- * decodes to a NUL byte (no name holds one).
- */
-static int
-pct_decode(char *s)
-{
-	char *o = s;
-	int hi, lo;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '%' && (hi = hex_digit((unsigned char)s[1])) >= 0 &&
-		    (lo = hex_digit((unsigned char)s[2])) >= 0) {
-			if ((*o++ = (char)(hi << 4 | lo)) == '\0')
-				return -1;
-			s += 2;
-		} else
-			*o++ = *s;
-	}
-	*o = '\0';
-	return 0;
 }
 
 /*
@@ -105,16 +81,13 @@ rest_route(struct req *r, const struct family *const *fams, const char *path,
 {
 	const struct cmd *c, *best = NULL;
 	char *segs[REST_SEGS_MAX + 1], *p = arena_strdup(r->arena, path);
-	size_t n, i;
+	size_t n;
 	int lit, top = -1;
 
 	*allow = 0;
 	n = split(p, segs);
 	if (n == 0 || n > REST_SEGS_MAX)
 		return E_NOTFOUND;
-	for (i = 0; i < n; i++)
-		if (pct_decode(segs[i]) == -1)
-			return E_NOTFOUND;
 	for (; *fams != NULL; fams++)
 		for (c = (*fams)->cmds; c < (*fams)->cmds + (*fams)->ncmds;
 		     c++) {

@@ -16,12 +16,12 @@
 
 /*
  * Matches r's method and path (below the dialect's root, from its first
- * "/"; percent-decoded per segment) against the rows of fams
- * (NULL-terminated).  Returns E_OK with *cmd and r->pathargs set (each
- * "{name}" of the template, non-empty, NUL-free); E_NOTFOUND if no
- * template matches (or a segment decodes to a NUL, or there are more
- * than REST_SEGS_MAX); E_METHOD with *allow the M_* bits of the rows
- * that match the path.
+ * "/", as req.c decoded it: once, as the web server does) against the
+ * rows of fams (NULL-terminated).  Returns E_OK with *cmd and
+ * r->pathargs set (each "{name}" of the template, non-empty);
+ * E_NOTFOUND if no template matches (or there are more than
+ * REST_SEGS_MAX segments); E_METHOD with *allow the M_* bits of the
+ * rows that match the path.
  */
 enum err rest_route(struct req *r, const struct family *const *fams,
     const char *path, const struct cmd **cmd, unsigned *allow);

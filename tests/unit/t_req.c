@@ -155,6 +155,10 @@ init_paths(void)
 	    "SCRIPT_NAME=/s", "PATH_INFO=", "REQUEST_URI=/r");
 	path_is("/r/a", "path: REQUEST_URI up to '?'",
 	    "SCRIPT_NAME=", "REQUEST_URI=/r/a?x=1?y", "X=1");
+	path_is("/r/a b/%00/%2", "path: REQUEST_URI decoded once (not %00)",
+	    "REQUEST_URI=/r/a%20b/%00/%2?q=%41", "X=1", "Y=1");
+	path_is("/r/%41", "path: %2541 decodes to %41, not A",
+	    "REQUEST_URI=/r/%2541", "X=1", "Y=1");
 	path_is("/r/a", "path: REQUEST_URI without a query", "REQUEST_URI=/r/a",
 	    "X=1", "Y=1");
 	path_is("", "path: REQUEST_URI that is only a query is \"\"",
