@@ -399,8 +399,8 @@ ari_reach(struct req *r, uint64_t deadline, char *why, size_t whylen)
 	int fd;
 
 	fd = net_connect(tenant_get(t, "ARI_HOST"),
-	    arena_printf(r->arena, "%lld",
-		(long long)php_intval(port, strlen(port))),
+	    arena_printf(
+		r->arena, "%lld", (long long)php_intval(port, strlen(port))),
 	    deadline, why, whylen);
 	if (fd == -1)
 		return errno == ETIMEDOUT ? E_TIMEOUT : E_BACKEND;

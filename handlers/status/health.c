@@ -50,8 +50,7 @@ static const struct probe probes[] = {
 
 enum pstate { P_UP, P_DOWN, P_TIMEOUT, P_UNCHECKED, P_NONE };
 
-static const char *const pstates[] = { "up", "down", "timeout",
-	"unchecked" };
+static const char *const pstates[] = { "up", "down", "timeout", "unchecked" };
 
 /* A tenant's last results: a pool kind that opens no connection. */
 struct ready_cache {
@@ -95,8 +94,8 @@ health(struct req *r, struct reply *rp)
 	jw_int(w, (int64_t)getppid());
 	if (p != NULL) {
 		jw_keyz(w, "uptime");
-		jw_int(w, (int64_t)((uint64_t)time(NULL) -
-			       atomic_load(&p->start)));
+		jw_int(w,
+		    (int64_t)((uint64_t)time(NULL) - atomic_load(&p->start)));
 	}
 	jw_obj_close(w);
 	status_no_cache(rp);
