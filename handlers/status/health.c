@@ -91,7 +91,8 @@ health(struct req *r, struct reply *rp)
 	jw_keyz(w, "version");
 	jw_strz(w, PBXAPI_VERSION);
 	jw_keyz(w, "pid");
-	jw_int(w, (int64_t)getppid());
+	/* A worker's parent is the master; pbxapi -s has none. */
+	jw_int(w, (int64_t)(p != NULL ? getppid() : getpid()));
 	if (p != NULL) {
 		jw_keyz(w, "uptime");
 		jw_int(w,
