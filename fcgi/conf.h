@@ -75,6 +75,9 @@ struct conf {
 	const char *status_listen; /* a socket of its own for status/ping */
 	const char *status_allow;
 	const char *status_token;
+	const char *health_path, *ready_path; /* load balancer checks */
+	long ready_probe_ms;		      /* one /readyz, all probes */
+	long ready_cache_ms;		      /* a probe's result is kept */
 
 	/* request limits and deadlines */
 	long body_max, params_max, nest_max, value_max;
@@ -126,6 +129,9 @@ const char *tenant_get(const struct tenant *t, const char *key);
 /* Returns a setting as PHP's Config::getBool/getInt read it. */
 int tenant_getbool(const struct tenant *t, const char *key);
 long tenant_getint(const struct tenant *t, const char *key);
+
+/* Returns 1 if t sets (in its own .env) a key that starts with prefix. */
+int tenant_has_prefix(const struct tenant *t, const char *prefix);
 
 /* Parses "30s", "500ms", "2m", "1h" or bare seconds.  Returns 0 or -1. */
 int parse_duration(const char *s, long *ms);

@@ -197,3 +197,14 @@ tenant_getint(const struct tenant *t, const char *key)
 {
 	return strtol(tenant_get(t, key), NULL, 10);
 }
+
+int
+tenant_has_prefix(const struct tenant *t, const char *prefix)
+{
+	size_t i, n = strlen(prefix);
+
+	for (i = 0; i < t->nenv; i++)
+		if (strncmp(t->env[i].key, prefix, n) == 0)
+			return 1;
+	return 0;
+}

@@ -59,6 +59,17 @@ worker_listen_fd(void)
 	return listen_fd_;
 }
 
+int
+worker_quitting(void)
+{
+	sigset_t pending;
+
+	/* SIGQUIT is blocked while a request runs: it waits, pending. */
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGQUIT))
+		return 1;
+	return quit != 0;
+}
+
 static void
 on_quit(int sig)
 {

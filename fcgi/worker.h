@@ -23,4 +23,10 @@ void worker_main(const struct conf *c, int listen_fd, int slot, int role)
 /* Returns the listening socket of this worker. */
 int worker_listen_fd(void);
 
+/*
+ * Returns 1 if this worker was told to stop (the pool shuts down, or a
+ * reload retires it) and finishes its request before it goes.
+ */
+int worker_quitting(void);
+
 #endif

@@ -2,8 +2,10 @@
  * The tenant's Asterisk: AMI, ARI and MySQL through the pool (see
  * asterisk.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "asterisk.h"
@@ -368,4 +370,61 @@ ast_sql_exists(
 {
 	*found = 0;
 	return ast_sql_query(r, db, st, found_row, found);
+}
+
+/* ---- readiness ---- */
+
+int
+ast_probe_wants(const struct tenant *t, const char *kind)
+{
+	if (strcmp(kind, "ami") == 0)
+		return tenant_has_prefix(t, "AMI_") ||
+		    (strcmp(t->name, "default") == 0 &&
+			!tenant_has_prefix(t, "FUSIONPBX_") &&
+			!tenant_has_prefix(t, "RECORDING_DB_"));
+	if (strcmp(kind, "ari") == 0)
+		return tenant_getbool(t, "ARI_ENABLED");
+	if (strcmp(kind, be_db[AST_CDRDB].name) == 0 ||
+	    strcmp(kind, be_db[AST_DB].name) == 0)
+		return tenant_has_prefix(t, "DB_");
+	return 0;
+}
+
+/* ARI: a TCP connection to the server (the handle connects nothing). */
+static enum err
+ari_reach(struct req *r, uint64_t deadline, char *why, size_t whylen)
+{
+	const struct tenant *t = r->tenant;
+	const char *port = tenant_get(t, "ARI_PORT");
+	int fd;
+
+	fd = net_connect(tenant_get(t, "ARI_HOST"),
+	    arena_printf(
+		r->arena, "%lld", (long long)php_intval(port, strlen(port))),
+	    deadline, why, whylen);
+	if (fd == -1)
+		return errno == ETIMEDOUT ? E_TIMEOUT : E_BACKEND;
+	close(fd);
+	return E_OK;
+}
+
+enum err
+ast_probe(struct req *r, const char *kind, uint64_t deadline, char *why,
+    size_t whylen)
+{
+	const struct backend *b = NULL;
+	void *c;
+	size_t i;
+
+	if (strcmp(kind, "ari") == 0)
+		return ari_reach(r, deadline, why, whylen);
+	if (strcmp(kind, be_ami.name) == 0)
+		b = &be_ami;
+	for (i = 0; i < sizeof(be_db) / sizeof(be_db[0]); i++)
+		if (strcmp(kind, be_db[i].name) == 0)
+			b = &be_db[i];
+	if (b == NULL)
+		return E_NOTFOUND;
+	return pool_get(
+	    r->pool, r->tenant, b, r, deadline, &c, NULL, why, whylen);
 }

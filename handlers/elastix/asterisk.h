@@ -22,6 +22,7 @@
 
 struct jw;
 struct req;
+struct tenant;
 
 /* The databases, by role. */
 enum ast_db {
@@ -70,5 +71,21 @@ enum err ast_sql_json(
     struct req *r, enum ast_db db, const struct sql_stmt *st, struct jw *w);
 enum err ast_sql_exists(
     struct req *r, enum ast_db db, const struct sql_stmt *st, int *found);
+
+/*
+ * Readiness (/readyz): kind is a pool kind's name ("ami", "ari", "mysql
+ * asteriskcdrdb", "mysql asterisk").  ast_probe_wants returns 1 if
+ * tenant t is configured for it: "ami" if t sets an AMI_* key, or t is
+ * the default tenant and sets no FUSIONPBX_* or RECORDING_DB_* key (the
+ * elastix defaults reach the local Asterisk); "ari" with ARI_ENABLED;
+ * the two databases if t sets a DB_* key.  ast_probe takes r->tenant's
+ * pooled connection of that kind (a kept one if still usable) before
+ * deadline; for ARI, whose handle opens nothing, it connects to
+ * ARI_HOST:ARI_PORT.  Returns E_OK, E_NOTFOUND for another kind, or
+ * E_BACKEND, E_TIMEOUT or E_PROTO with the reason in why.
+ */
+int ast_probe_wants(const struct tenant *t, const char *kind);
+enum err ast_probe(struct req *r, const char *kind, uint64_t deadline,
+    char *why, size_t whylen);
 
 #endif

@@ -575,3 +575,31 @@ fpx_cache_method(struct req *r, const char **dir)
 		return FPX_CACHE_OFF;
 	return strcmp(m, "memcache") == 0 ? FPX_CACHE_MEMCACHE : FPX_CACHE_FILE;
 }
+
+/* ---- readiness ---- */
+
+int
+fpx_probe_wants(const struct tenant *t, const char *kind)
+{
+	if (strcmp(kind, be_db.name) == 0)
+		return fpx_tenant_has_keys(t);
+	if (strcmp(kind, be_esl.name) == 0)
+		return fpx_tenant_has_keys(t) || tenant_has_prefix(t, "ESL_");
+	return 0;
+}
+
+enum err
+fpx_probe(struct req *r, const char *kind, uint64_t deadline, char *why,
+    size_t whylen)
+{
+	struct fpx_ctx x = { r, r->tenant };
+	void *c;
+
+	if (strcmp(kind, be_db.name) == 0)
+		return pool_get(r->pool, r->tenant, &be_db, &x, deadline, &c,
+		    NULL, why, whylen);
+	if (strcmp(kind, be_esl.name) == 0)
+		return pool_get(r->pool, r->tenant, &be_esl, r, deadline, &c,
+		    NULL, why, whylen);
+	return E_NOTFOUND;
+}

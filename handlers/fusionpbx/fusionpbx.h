@@ -65,6 +65,17 @@ int fpx_tenant_enabled(const struct req *r, const struct tenant *t);
 int fpx_tenant_has_keys(const struct tenant *t);
 
 /*
+ * Readiness (/readyz), as ast_probe (asterisk.h): kinds "pgsql
+ * fusionpbx" (t sets a FUSIONPBX_* key) and "esl" (t sets an ESL_* or a
+ * FUSIONPBX_* key).  fpx_probe takes r->tenant's pooled connection of
+ * that kind before deadline.  Returns E_OK, E_NOTFOUND for another kind,
+ * or E_BACKEND, E_TIMEOUT or E_PROTO with the reason in why.
+ */
+int fpx_probe_wants(const struct tenant *t, const char *kind);
+enum err fpx_probe(struct req *r, const char *kind, uint64_t deadline,
+    char *why, size_t whylen);
+
+/*
  * Looks up the key id (canonical uuid) in tenant t's database and checks
  * the secret.  Returns E_OK (the key holds: r->tenant, r->scopes and the
  * key's domain are set), E_NOTFOUND (no such key in this tenant),

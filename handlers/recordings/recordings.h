@@ -144,6 +144,17 @@ int rec_valid_id(const char *s, size_t n);
  */
 const char *rec_setting(const struct req *r, const char *key, const char *def);
 
+/*
+ * Readiness (/readyz), as ast_probe (asterisk.h): kind "pgsql xivo_stats"
+ * when t's store is XiVO's (RECORDING_BACKEND xivo, or none and a
+ * RECORDING_DB_* key).  rec_probe takes r->tenant's pooled connection
+ * before deadline.  Returns E_OK, E_NOTFOUND for another kind, or
+ * E_BACKEND, E_TIMEOUT or E_PROTO with the reason in why.
+ */
+int rec_probe_wants(const struct tenant *t, const char *kind);
+enum err rec_probe(struct req *r, const char *kind, uint64_t deadline,
+    char *why, size_t whylen);
+
 /* The families of the dialect. */
 extern const struct family rec_records, rec_calldata, rec_history, rec_audio;
 

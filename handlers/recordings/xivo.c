@@ -566,3 +566,29 @@ const struct rec_store rec_xivo = {
 	.last_agent = last_agent,
 	.locate = locate,
 };
+
+/* ---- readiness ---- */
+
+int
+rec_probe_wants(const struct tenant *t, const char *kind)
+{
+	const char *b = tenant_get(t, "RECORDING_BACKEND");
+
+	if (strcmp(kind, be_stats.name) != 0)
+		return 0;
+	if (*b != '\0')
+		return strcmp(b, "xivo") == 0;
+	return tenant_has_prefix(t, "RECORDING_DB_");
+}
+
+enum err
+rec_probe(struct req *r, const char *kind, uint64_t deadline, char *why,
+    size_t whylen)
+{
+	void *c;
+
+	if (strcmp(kind, be_stats.name) != 0)
+		return E_NOTFOUND;
+	return pool_get(
+	    r->pool, r->tenant, &be_stats, r, deadline, &c, NULL, why, whylen);
+}

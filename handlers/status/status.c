@@ -1,8 +1,9 @@
 /*
  * The pool's status and ping pages, with php-fpm's field names: plain
- * text by default, ?json, and ?full for one block per worker.  Access is
- * limited to the addresses in status.allow, or a request carrying
- * status.token or an admin-scoped token.
+ * text by default, ?json, and ?full for one block per worker, and the
+ * health checks (health.c).  Access is limited to the addresses in
+ * status.allow, or a request carrying status.token or an admin-scoped
+ * token.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@
 #include "conf.h"
 #include "digest.h"
 #include "dispatch.h"
+#include "health.h"
 #include "json.h"
 #include "pv.h"
 #include "reply.h"
@@ -107,7 +109,16 @@ status_auth(struct req *r)
 static enum err
 status_route(struct req *r, const char **name, size_t *n)
 {
-	*name = strcmp(r->path, r->conf->ping_path) == 0 ? "ping" : "status";
+	const struct conf *c = r->conf;
+
+	if (strcmp(r->path, c->ping_path) == 0)
+		*name = "ping";
+	else if (strcmp(r->path, c->health_path) == 0)
+		*name = "health";
+	else if (strcmp(r->path, c->ready_path) == 0)
+		*name = "ready";
+	else
+		*name = "status";
 	*n = strlen(*name);
 	return E_OK;
 }
@@ -132,8 +143,8 @@ status_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
-static void
-no_cache(struct reply *rp)
+void
+status_no_cache(struct reply *rp)
 {
 	reply_header(rp, "Expires", "Thu, 01 Jan 1970 00:00:00 GMT");
 	reply_header(rp, "Cache-Control",
@@ -145,7 +156,7 @@ ping(struct req *r, struct reply *rp)
 {
 	reply_text(rp, "text/plain", r->conf->ping_response,
 	    strlen(r->conf->ping_response));
-	no_cache(rp);
+	status_no_cache(rp);
 	return E_OK;
 }
 
@@ -330,7 +341,7 @@ status(struct req *r, struct reply *rp)
 		    rp, "text/plain", text.data ? text.data : "", text.len);
 		buf_free(&text);
 	}
-	no_cache(rp);
+	status_no_cache(rp);
 	return E_OK;
 }
 
@@ -349,6 +360,14 @@ static const struct cmd cmds[] = {
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
 	    .run = ping },
+	{ .name = "health",
+	    .methods = M_GET | M_HEAD,
+	    .scope = SCOPE_ADMIN,
+	    .run = health },
+	{ .name = "ready",
+	    .methods = M_GET | M_HEAD,
+	    .scope = SCOPE_ADMIN,
+	    .run = ready },
 };
 
 static const struct family status_family = {

@@ -36,7 +36,7 @@ DIALECT_DOCS = {
     "ari": ["ari.md"],
     "recordings": ["recordings.md"],
 }
-MIN_COMMANDS = 77  # 24 elastix, 9 fusionpbx, 2 status, 28 + 3 ari, 11 rec
+MIN_COMMANDS = 79  # 24 elastix, 9 fusionpbx, 4 status, 28 + 3 ari, 11 rec
 ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
         r"alias=[A-Za-z0-9_]+|values=[A-Za-z0-9_*#]+(?:\|[A-Za-z0-9_*#]+)*)")
 PARAM = r"[A-Za-z0-9_]+:(?:query|body|path|any):(?:str|int):(?:-|%s(?:,%s)*)" \

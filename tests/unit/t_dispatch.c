@@ -42,7 +42,10 @@ static struct buf body; /* the worker's reply buffer */
 static char dir[64];
 
 /* The paths of the status dialect, for route_match. */
-static struct conf PC = { .status_path = "/status", .ping_path = "/ping" };
+static struct conf PC = { .status_path = "/status",
+	.ping_path = "/ping",
+	.health_path = "/healthz",
+	.ready_path = "/readyz" };
 
 static int
 sink(void *o, const char *p, size_t n)
@@ -96,6 +99,8 @@ real_routes(void)
 	route_is(&c, "/app/rest_api/rest.php", NULL, F, "fusionpbx");
 	route_is(&c, "/status", NULL, S, "status_path");
 	route_is(&c, "/ping", NULL, S, "ping_path");
+	route_is(&c, "/healthz", NULL, S, "health_path");
+	route_is(&c, "/readyz", NULL, S, "ready_path");
 	c.status_path = "/fpm-status";
 	c.ping_path = "/health";
 	route_is(&c, "/fpm-status", NULL, S, "status_path from conf");
