@@ -187,9 +187,33 @@ side_count(const struct cmd *c, enum src src)
 	return n;
 }
 
+/* Writes "description": the scopes c needs, if any. */
+static void
+scope_text(struct jw *w, const struct cmd *c)
+{
+	static const char head[] = "Token scopes needed:";
+	char s[128];
+	size_t i, n = sizeof(head) - 1, k;
+
+	if (c->scope == 0)
+		return;
+	memcpy(s, head, n);
+	for (i = 0; i < nscope_names; i++) {
+		k = strlen(scope_names[i].name);
+		if (!(c->scope & scope_names[i].bit) || n + 1 + k >= sizeof(s))
+			continue;
+		s[n++] = ' ';
+		memcpy(s + n, scope_names[i].name, k);
+		n += k;
+	}
+	jw_keyz(w, "description");
+	jw_str(w, s, n);
+}
+
 /*
  * Writes c's parameters on side src as an object schema; with key, the
- * property key is the const c->name (the command's name).
+ * property key is the const c->name (the command's name) and the
+ * description names the scopes c needs.
  */
 static void
 object_schema(struct jw *w, const struct cmd *c, enum src src, const char *key)
@@ -200,6 +224,8 @@ object_schema(struct jw *w, const struct cmd *c, enum src src, const char *key)
 	jw_obj_open(w);
 	kv_str(w, "title", c->name);
 	kv_str(w, "type", "object");
+	if (key != NULL)
+		scope_text(w, c);
 	jw_keyz(w, "properties");
 	jw_obj_open(w);
 	if (key != NULL) {
