@@ -65,11 +65,6 @@ cmd_find(const struct dialect *d, const char *name)
 	return NULL;
 }
 
-struct bitname {
-	unsigned bit;
-	const char *name;
-};
-
 static const struct bitname method_names[] = {
 	{ M_GET, "GET" },
 	{ M_POST, "POST" },
@@ -81,7 +76,7 @@ static const struct bitname method_names[] = {
 	{ M_OTHER, "OTHER" },
 };
 
-static const struct bitname scope_names[] = {
+const struct bitname scope_names[] = {
 	{ SCOPE_READ, "read" },
 	{ SCOPE_WRITE, "write" },
 	{ SCOPE_RECORDINGS, "recordings" },
@@ -89,6 +84,7 @@ static const struct bitname scope_names[] = {
 	{ SCOPE_ARI_READ, "ari-read" },
 	{ SCOPE_ARI_CONTROL, "ari-control" },
 };
+const size_t nscope_names = nitems(scope_names);
 
 static const struct bitname flag_names[] = {
 	{ P_REQUIRED, "required" },

@@ -118,8 +118,46 @@ struct family {
 #define D_PHP_EMPTY    0x04u
 #define D_JSON_SCALARS 0x08u
 
+/*
+ * How a dialect authenticates, for its API description: an OpenAPI
+ * security scheme.  type "apiKey" (with in and param) or "http" (with
+ * scheme).
+ */
+struct doc_auth {
+	const char *id; /* its name in components.securitySchemes */
+	const char *type;
+	const char *in;	    /* apiKey: "header" or "query" */
+	const char *param;  /* apiKey: the header's or parameter's name */
+	const char *scheme; /* http: "basic", "bearer" */
+	const char *text;
+};
+
+/*
+ * What only a dialect knows of its wire form, for fcgi/openapi.c.  A
+ * dialect whose commands are named by one parameter (path and key set)
+ * is one operation per method on path, the commands a oneOf keyed by
+ * key; a REST dialect is one path item per row's .path template.
+ */
+struct dialect_doc {
+	const char *text;   /* what the dialect is, one sentence or two */
+	const char *path;   /* the one path of a ?cmd=/action dialect */
+	const char *key;    /* the parameter that names the command */
+	enum src key_src;   /* SRC_QUERY or SRC_BODY (a JSON body) */
+	const char *prefix; /* REST: before each row's .path ("/ari") */
+	/* REST: other base paths of every row (path item servers). */
+	const char *const *servers;
+	/* The ways to authenticate, any one will do; none: public. */
+	const struct doc_auth *const *auth;
+	/* Returns the success status of c; NULL: 200. */
+	int (*ok)(const struct cmd *c);
+	/* Returns the summary of c, or NULL; NULL: none. */
+	const char *(*summary)(const struct cmd *c);
+};
+
 struct dialect {
 	const char *name;
+	/* Its API description (fcgi/openapi.c); NULL: undocumented. */
+	const struct dialect_doc *doc;
 	unsigned body_kinds; /* BODY_* the dialect parses */
 	unsigned flags;	     /* D_* */
 	/* Its command families, NULL-terminated, searched in order. */
@@ -181,6 +219,14 @@ const struct cmd *cmd_find(const struct dialect *d, const char *name);
 int dispatch_list(FILE *fp);
 
 /*
+ * Writes the OpenAPI 3.1 description of every documented dialect, from
+ * the tables, to w (the document is in docs/operations.md).  Returns 0,
+ * or -1 if w failed.
+ */
+struct jw;
+int openapi_write(struct jw *w);
+
+/*
  * Fills r->args from the request's input and validates them against
  * r->cmd's table, with the rules of r->dialect.  Returns E_OK, or the
  * error of the first parameter that fails (E_BADREQ unless the
@@ -192,6 +238,16 @@ enum err params_validate(struct req *r);
 extern const struct route routes[];
 extern const struct route status_routes[]; /* status and ping only */
 extern const struct dialect *const dialects[];
+
+/* A bit and its name (pbxapi -L, the API description). */
+struct bitname {
+	unsigned bit;
+	const char *name;
+};
+
+/* The names of the SCOPE_* bits, as tokens' scopes name them. */
+extern const struct bitname scope_names[];
+extern const size_t nscope_names;
 
 /* Common validators. */
 int v_digits(const char *s, size_t n);	  /* [0-9]+ */

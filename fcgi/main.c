@@ -14,8 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
+#include "json.h"
+#include "limits.h"
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
@@ -28,16 +31,36 @@
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-	    "usage: pbxapi [-fLstTv] [-c file] [-e env-file]\n"
+	    "usage: pbxapi [-fLOstTv] [-c file] [-e env-file]\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
 	    "  -L           list every dialect's commands and exit\n"
+	    "  -O           print the OpenAPI description and exit\n"
 	    "  -s           run one worker in this process\n"
 	    "  -t           check the configuration and exit\n"
 	    "  -T           check and print the configuration\n"
 	    "  -v           print the version and exit\n");
 	exit(2);
+}
+
+/* Writes the OpenAPI description and a newline to fp.  Returns 0 or -1. */
+static int
+print_openapi(FILE *fp)
+{
+	struct buf b;
+	struct jw w;
+	int rc;
+
+	buf_init(&b, LIM_REPLY_MAX);
+	jw_init(&w, &b, JW_UTF8);
+	rc = openapi_write(&w);
+	if (rc == 0 &&
+	    (fwrite(b.data, 1, b.len, fp) != b.len || putc('\n', fp) == EOF ||
+		fflush(fp) == EOF))
+		rc = -1;
+	buf_free(&b);
+	return rc;
 }
 
 /* Checks what depends on how pbxapi was started.  Returns 0 or -1. */
@@ -143,7 +166,7 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "c:e:fLstTv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:fLOstTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -156,6 +179,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			list = 1;
+			break;
+		case 'O':
+			list = 2;
 			break;
 		case 's':
 			single = 1;
@@ -177,7 +203,8 @@ main(int argc, char *argv[])
 		usage();
 	/* The command tables are compiled in: no configuration is read. */
 	if (list)
-		return dispatch_list(stdout) == -1 ? 1 : 0;
+		return (list == 1 ? dispatch_list(stdout)
+				  : print_openapi(stdout)) == -1;
 	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
 		path = DEFAULT_CONF;
 	args.conf_path = path;

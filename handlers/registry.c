@@ -13,6 +13,7 @@ extern const struct dialect status_dialect;
 extern const struct dialect fusionpbx_dialect;
 extern const struct dialect ari_dialect;
 extern const struct dialect rec_dialect;
+extern const struct dialect openapi_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -36,6 +37,7 @@ const struct route routes[] = {
 	{ .path = "/history", .dialect = &rec_dialect },
 	{ .path = "/last_agent", .dialect = &rec_dialect },
 	{ .path = "/recording/", .prefix = 1, .dialect = &rec_dialect },
+	{ .path = "/openapi.json", .dialect = &openapi_dialect },
 	{ .dialect = NULL },
 };
 
@@ -62,5 +64,6 @@ const struct dialect *const dialects[] = {
 	&ari_dialect,
 	&rec_dialect,
 	&status_dialect,
+	&openapi_dialect,
 	NULL,
 };

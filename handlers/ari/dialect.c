@@ -189,8 +189,52 @@ ari_error(struct req *r, struct reply *rp, enum err e)
 	jw_obj_close(w);
 }
 
+static const struct doc_auth basic_doc = {
+	.id = "ariBasic",
+	.type = "http",
+	.scheme = "basic",
+	.text = "An ARI token's user and password.",
+};
+
+static const struct doc_auth api_key_doc = {
+	.id = "ariApiKey",
+	.type = "apiKey",
+	.in = "query",
+	.param = "api_key",
+	.text = "An ARI token as user:password.",
+};
+
+static const struct doc_auth *const auths[] = { &basic_doc, &api_key_doc,
+	NULL };
+
+static int
+doc_ok(const struct cmd *c)
+{
+	const struct ari_op *op = c->ext;
+
+	return op != NULL ? op->ok : 200;
+}
+
+static const char *
+doc_summary(const struct cmd *c)
+{
+	const struct ari_op *op = c->ext;
+
+	return op != NULL ? op->summary : NULL;
+}
+
+static const struct dialect_doc doc = {
+	.text = "The Asterisk REST Interface's resources under /ari "
+		"(docs/ari.md).",
+	.prefix = "/ari",
+	.auth = auths,
+	.ok = doc_ok,
+	.summary = doc_summary,
+};
+
 const struct dialect ari_dialect = {
 	.name = "ari",
+	.doc = &doc,
 	.body_kinds = BODY_JSON,
 	.families = families,
 	.auth = ari_auth,

@@ -164,8 +164,28 @@ static const struct family *const families[] = {
 	NULL,
 };
 
+static const struct doc_auth key_auth = {
+	.id = "elastixKey",
+	.type = "apiKey",
+	.in = "header",
+	.param = "Authorization",
+	.text = "A token of the tokens setting, the header's whole value.",
+};
+
+static const struct doc_auth *const auths[] = { &key_auth, NULL };
+
+static const struct dialect_doc doc = {
+	.text = "The Elastix/Issabel api.php: the command is the query's cmd, "
+		"its parameters are POST form fields (docs/elastix.md).",
+	.path = "/api/api.php",
+	.key = "cmd",
+	.key_src = SRC_QUERY,
+	.auth = auths,
+};
+
 const struct dialect elastix_dialect = {
 	.name = "elastix",
+	.doc = &doc,
 	.body_kinds = BODY_FORM,
 	.families = families,
 	.auth = elastix_auth,

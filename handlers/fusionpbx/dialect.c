@@ -258,8 +258,28 @@ static const struct family *const families[] = {
 	NULL,
 };
 
+static const struct doc_auth basic_auth_doc = {
+	.id = "fusionpbxBasic",
+	.type = "http",
+	.scheme = "basic",
+	.text = "The API key's uuid as user name, its secret as password.",
+};
+
+static const struct doc_auth *const auths[] = { &basic_auth_doc, NULL };
+
+static const struct dialect_doc doc = {
+	.text = "FusionPBX's rest_api: the command is the JSON body's action "
+		"(compared without case), its parameters the body's other "
+		"members (docs/fusionpbx.md).",
+	.path = "/app/rest_api/rest.php",
+	.key = "action",
+	.key_src = SRC_BODY,
+	.auth = auths,
+};
+
 const struct dialect fusionpbx_dialect = {
 	.name = "fusionpbx",
+	.doc = &doc,
 	.body_kinds = BODY_JSON_INPUT,
 	.flags = D_BODY_FIRST | D_PARAMS_FIRST | D_PHP_EMPTY | D_JSON_SCALARS,
 	.families = families,

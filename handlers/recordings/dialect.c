@@ -179,8 +179,29 @@ rec_param_error(struct req *r, const struct param *p, enum perr why)
 	return req_error(r, E_BADREQ, "'%s' %s", p->name, what[why]);
 }
 
+static const struct doc_auth token_doc = {
+	.id = "recordingsToken",
+	.type = "apiKey",
+	.in = "header",
+	.param = "X-Auth-Token",
+	.text = "A token with the recordings scope; audio also takes a "
+		"signed URL's parameters.",
+};
+
+static const struct doc_auth *const auths[] = { &token_doc, NULL };
+
+/* Every row is served at the root and under /recording. */
+static const char *const servers[] = { "/", "/recording", NULL };
+
+static const struct dialect_doc doc = {
+	.text = "The recording server's REST resources (docs/recordings.md).",
+	.servers = servers,
+	.auth = auths,
+};
+
 const struct dialect rec_dialect = {
 	.name = "recordings",
+	.doc = &doc,
 	.body_kinds = BODY_JSON,
 	.families = families,
 	.auth = rec_auth,

@@ -354,11 +354,13 @@ static const struct cmd cmds[] = {
 	{ .name = "status",
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
+	    .path = "/status", /* pm.status_path's default, for the doc */
 	    PARAMS(status_params),
 	    .run = status },
 	{ .name = "ping",
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
+	    .path = "/ping", /* ping.path's default, for the doc */
 	    .run = ping },
 	{ .name = "health",
 	    .methods = M_GET | M_HEAD,
@@ -380,8 +382,25 @@ static const struct family *const families[] = {
 	NULL,
 };
 
+static const struct doc_auth token_doc = {
+	.id = "statusToken",
+	.type = "http",
+	.scheme = "bearer",
+	.text = "status.token or an admin-scoped token (Bearer optional); "
+		"or none from an address in status.allow.",
+};
+
+static const struct doc_auth *const auths[] = { &token_doc, NULL };
+
+static const struct dialect_doc doc = {
+	.text = "The pool's status and ping pages, at pm.status_path and "
+		"ping.path (their defaults here).",
+	.auth = auths,
+};
+
 const struct dialect status_dialect = {
 	.name = "status",
+	.doc = &doc,
 	.body_kinds = 0,
 	.families = families,
 	.auth = status_auth,
