@@ -365,10 +365,12 @@ static const struct cmd cmds[] = {
 	{ .name = "health",
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
+	    .path = "/healthz", /* health.path's default, for the doc */
 	    .run = health },
 	{ .name = "ready",
 	    .methods = M_GET | M_HEAD,
 	    .scope = SCOPE_ADMIN,
+	    .path = "/readyz", /* ready.path's default, for the doc */
 	    .run = ready },
 };
 
