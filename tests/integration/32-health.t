@@ -32,7 +32,7 @@ T.spawn([os.path.join(T.BUILD, "doubles", "ami_double"), "--port-file",
         log=os.path.join(D, "double.out"))
 T.wait_for(lambda: os.path.exists(PORTF), what="ami_double port file")
 PORT = int(T.read(PORTF))
-CLOSED = T.free_port()
+CLOSED = T.closed_port()
 AMI = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(PORT),
        "AMI_USERNAME": "admin", "AMI_SECRET": "amp111",
        "AMI_CONF_PATH": "/nonexistent"}

@@ -39,7 +39,7 @@ T.spawn([os.path.join(T.BUILD, "doubles", "ami_double"), "--port-file",
          "--fixtures", FX], log=os.path.join(D, "double.out"))
 T.wait_for(lambda: os.path.exists(PORTF), what="ami_double port file")
 PORT = int(T.read(PORTF))
-CLOSED = T.free_port()
+CLOSED = T.closed_port()
 
 TENANTS = {
     "fpbx": {"PBX_DRIVER": "freepbx"},

@@ -51,7 +51,7 @@ T.spawn([os.path.join(T.BUILD, "doubles", "ami_double"), "--port-file",
          "--fixtures", FX], log=os.path.join(D, "double.out"))
 T.wait_for(lambda: os.path.exists(PORTF), what="ami_double port file")
 PORT = int(T.read(PORTF))
-CLOSED = T.free_port()
+CLOSED = T.closed_port()
 
 ami = {"AMI_HOST": "127.0.0.1", "AMI_PORT": str(PORT),
        "AMI_USERNAME": "admin", "AMI_SECRET": "amp111",

@@ -325,7 +325,7 @@ class Stall:
 
 
 stall = Stall()
-down = T.free_port()
+down = T.closed_port()
 for what, host, port in (("down", "127.0.0.1", down),
                          ("stalled", "127.0.0.1", stall.port)):
     bad = dict(env, RECORDING_DB_HOST=host, RECORDING_DB_PORT=str(port))

@@ -41,7 +41,7 @@ def tenant(name, token, keys):
         name, token, "\n".join("%s = %s" % kv for kv in keys.items()))
 
 
-refused = T.free_port()
+refused = T.closed_port()
 extra = tenant("fpbx", FKEY, dict(DB, PBX_DRIVER="freepbx"))
 extra += tenant("wrongpw", "w" * 32, dict(DB, DB_PASSWORD="nope"))
 extra += tenant("refused", "r" * 32, dict(DB, DB_HOST="127.0.0.1",

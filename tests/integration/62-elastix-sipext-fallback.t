@@ -36,7 +36,7 @@ deaf = os.path.join(d, "deaf.sock")
 deaf_sock = socket.socket(socket.AF_UNIX)
 deaf_sock.bind(deaf)
 os.chmod(deaf, 0o777)
-closed = T.free_port()
+closed = T.closed_port()
 fpbx_conf = os.path.join(d, "freepbx.conf")
 T.write(fpbx_conf, "<?php\n$amp_conf['AMPDBUSER'] = 'freepbxuser';\n"
         "$amp_conf['AMPDBPASS'] = 'fpbxpw';\n"

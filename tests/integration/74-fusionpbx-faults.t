@@ -60,7 +60,7 @@ def survived(pool, before, what):
 
 
 # ---- PostgreSQL
-for label, port in (("down", T.free_port()),
+for label, port in (("down", T.closed_port()),
                     ("stalled", FakeServer("stall").port),
                     ("closing mid-reply", FakeServer("cut").port)):
     env = F.tenant_env(db, esl, FUSIONPBX_DB_HOST="127.0.0.1",
@@ -157,6 +157,7 @@ for label, scenario in (("drip", "fault cmd=originate drip 2"),
           (200, True), "ESL %s: 200" % label)
 esl.scenario("")
 esl.stop()
+T.closed_port(esl.port)  # nobody else may take it meanwhile
 st, body, dt = timed(web, ORIG)
 t.is_((st, body), ESL_ERR, "ESL down: 500 failed to connect")
 t.ok(dt < 3, "ESL down: answered in %.2fs" % dt)

@@ -221,6 +221,21 @@ def free_port():
     return port
 
 
+_held = []
+
+
+def closed_port(port=0):
+    """A loopback port that refuses connections for as long as this test
+    runs: bound (so no other process, such as a test suite running beside
+    this one, can take it) but never listening.  port=0 picks one;
+    another reserves a port a server just left."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    _held.append(s)
+    return s.getsockname()[1]
+
+
 def poll(pred, seconds=10, step=0.02):
     """Returns True as soon as pred() is true, False after seconds (an
     exception in pred counts as false).  For a check: t.ok(poll(...), name)
