@@ -205,46 +205,6 @@ dispatch_list(FILE *fp)
 	return fflush(fp) == EOF || ferror(fp) ? -1 : 0;
 }
 
-int
-v_digits(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-	return 0;
-}
-
-int
-v_token(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-			s[i] == '.' || s[i] == '-'))
-			return -1;
-	return 0;
-}
-
-int
-v_printable(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
-	return 0;
-}
-
 static int
 has_ctl(const char *s, size_t n)
 {

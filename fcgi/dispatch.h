@@ -249,7 +249,7 @@ struct bitname {
 extern const struct bitname scope_names[];
 extern const size_t nscope_names;
 
-/* Common validators. */
+/* Common validators (fcgi/valid.c). */
 int v_digits(const char *s, size_t n);	  /* [0-9]+ */
 int v_token(const char *s, size_t n);	  /* [A-Za-z0-9_.-]+ */
 int v_printable(const char *s, size_t n); /* no control bytes */
