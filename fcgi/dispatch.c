@@ -205,6 +205,26 @@ dispatch_list(FILE *fp)
 	return fflush(fp) == EOF || ferror(fp) ? -1 : 0;
 }
 
+void
+dialect_json_error(struct req *r, struct reply *rp, enum err e)
+{
+	struct jw *w = reply_json(rp, JW_UTF8);
+
+	reply_status(rp, err_status(e));
+	jw_obj_open(w);
+	jw_keyz(w, "error");
+	jw_strz(w, r->errmsg[0] ? r->errmsg : err_str(e));
+	jw_obj_close(w);
+}
+
+enum err
+dialect_not_found(struct req *r, const char *name, size_t n)
+{
+	(void)name;
+	(void)n;
+	return req_error(r, E_NOTFOUND, "Not Found");
+}
+
 static int
 has_ctl(const char *s, size_t n)
 {

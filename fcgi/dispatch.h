@@ -249,6 +249,13 @@ struct bitname {
 extern const struct bitname scope_names[];
 extern const size_t nscope_names;
 
+/*
+ * Hooks for a dialect whose errors are plain JSON: {"error": message}
+ * with the error's status, and a 404 for an unknown command.
+ */
+void dialect_json_error(struct req *r, struct reply *rp, enum err e);
+enum err dialect_not_found(struct req *r, const char *name, size_t n);
+
 /* Common validators (fcgi/valid.c). */
 int v_digits(const char *s, size_t n);	  /* [0-9]+ */
 int v_token(const char *s, size_t n);	  /* [A-Za-z0-9_.-]+ */

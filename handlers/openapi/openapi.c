@@ -27,26 +27,6 @@ oa_route(struct req *r, const char **name, size_t *n)
 	return E_OK;
 }
 
-static enum err
-oa_unknown(struct req *r, const char *name, size_t n)
-{
-	(void)name;
-	(void)n;
-	return req_error(r, E_NOTFOUND, "Not Found");
-}
-
-static void
-oa_error(struct req *r, struct reply *rp, enum err e)
-{
-	struct jw *w = reply_json(rp, JW_UTF8);
-
-	reply_status(rp, err_status(e));
-	jw_obj_open(w);
-	jw_keyz(w, "error");
-	jw_strz(w, r->errmsg[0] ? r->errmsg : err_str(e));
-	jw_obj_close(w);
-}
-
 /* Returns E_OK with the document, E_INTERNAL if it cannot be written. */
 static enum err
 openapi(struct req *r, struct reply *rp)
@@ -81,6 +61,6 @@ const struct dialect openapi_dialect = {
 	.families = families,
 	.auth = oa_auth,
 	.route = oa_route,
-	.error = oa_error,
-	.unknown = oa_unknown,
+	.error = dialect_json_error,
+	.unknown = dialect_not_found,
 };

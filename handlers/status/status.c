@@ -123,26 +123,6 @@ status_route(struct req *r, const char **name, size_t *n)
 	return E_OK;
 }
 
-static enum err
-status_unknown(struct req *r, const char *name, size_t n)
-{
-	(void)name;
-	(void)n;
-	return req_error(r, E_NOTFOUND, "Not Found");
-}
-
-static void
-status_error(struct req *r, struct reply *rp, enum err e)
-{
-	struct jw *w = reply_json(rp, JW_UTF8);
-
-	reply_status(rp, err_status(e));
-	jw_obj_open(w);
-	jw_keyz(w, "error");
-	jw_strz(w, r->errmsg[0] ? r->errmsg : err_str(e));
-	jw_obj_close(w);
-}
-
 void
 status_no_cache(struct reply *rp)
 {
@@ -407,6 +387,6 @@ const struct dialect status_dialect = {
 	.families = families,
 	.auth = status_auth,
 	.route = status_route,
-	.error = status_error,
-	.unknown = status_unknown,
+	.error = dialect_json_error,
+	.unknown = dialect_not_found,
 };
