@@ -32,7 +32,8 @@ struct setting {
 };
 
 static const char *const pm_modes[] = { "static", "dynamic", NULL };
-static const char *const on_off[] = { "off", "on", NULL };
+/* recordings_sendfile: 2 (apache) names the path unescaped. */
+static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };
 
@@ -93,7 +94,7 @@ static const struct setting settings[] = {
 	NUM("backend_timeout", S_DUR, backend_ms, 1, 600000L, "5s"),
 	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
 	STR("recordings_accel", recordings_accel, ""),
-	ENUM("recordings_sendfile", recordings_sendfile, on_off, "off"),
+	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

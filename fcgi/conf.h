@@ -86,7 +86,7 @@ struct conf {
 
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */
-	long recordings_sendfile;     /* lighttpd X-Sendfile */
+	long recordings_sendfile;     /* X-Sendfile: 1 lighttpd, 2 Apache */
 	/*
 	 * Signs short-lived URLs and cursors where a tenant sets no key of
 	 * its own: random per generation (made before the workers fork).

@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "reply.h"
 #include "req.h"
+#include "str.h"
 
 #define OCTET	"application/octet-stream"
 #define OFF_MAX ((off_t)(((uintmax_t)1 << (sizeof(off_t) * 8 - 1)) - 1))
@@ -434,6 +435,15 @@ file_handoff(struct req *r, const char *accel_prefix, int sendfile,
 		if (rc == 0 && accel_prefix[strlen(accel_prefix) - 1] != '/')
 			rc = buf_addc(&b, '/');
 		rc |= file_uri_escape(&b, rel, strlen(rel));
+	} else if (sendfile == 2) {
+		*hname = "X-Sendfile";
+		rc = str_has_ctl(root, strlen(root)) ||
+		    str_has_ctl(rel, strlen(rel));
+		if (rc == 0) {
+			rc = buf_adds(&b, root);
+			rc |= buf_addc(&b, '/');
+			rc |= buf_adds(&b, rel);
+		}
 	} else if (sendfile) {
 		*hname = "X-Sendfile";
 		rc = file_uri_escape(&b, root, strlen(root));

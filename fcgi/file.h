@@ -95,7 +95,9 @@ int file_uri_escape(struct buf *b, const char *s, size_t n);
  * The header that hands the file root/rel to the web server: with a
  * non-empty accel_prefix, X-Accel-Redirect to the prefix (a '/' added if
  * it lacks one) and rel escaped (nginx, an internal location); else with
- * sendfile, X-Sendfile with root/rel escaped (lighttpd).  Returns the
+ * sendfile, X-Sendfile with root/rel escaped (lighttpd), or with
+ * sendfile 2 unescaped (Apache's mod_xsendfile, which does not decode;
+ * NULL if the path holds a control byte).  Returns the
  * value (its name in *hname), or NULL: neither is set, or the value
  * would not fit a header (serve the file then).
  */

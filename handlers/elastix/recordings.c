@@ -195,7 +195,7 @@ getwavfile(struct req *r, struct reply *rp)
 	base = strrchr(rel, '/');
 	base = base != NULL ? base + 1 : rel;
 	disp = disposition(r->arena, base);
-	hv = file_handoff(r, accel_prefix(r), r->conf->recordings_sendfile != 0,
+	hv = file_handoff(r, accel_prefix(r), (int)r->conf->recordings_sendfile,
 	    root, rel, &hn);
 	if (hv == NULL) {
 		serve(r, rp, fd, &st, disp);

@@ -1,8 +1,9 @@
 """pbxtest: the integration-test harness of pbxapi.
 
 Starts the real parts in a private temporary directory: the pbxapi pool,
-nginx (or lighttpd) in front of it, MariaDB and PostgreSQL on unix sockets,
-and pbxapi's own protocol doubles; talks HTTP to them; prints TAP.
+nginx (or lighttpd, or Apache) in front of it, MariaDB and PostgreSQL on
+unix sockets, and pbxapi's own protocol doubles; talks HTTP to them;
+prints TAP.
 
 Every process started here is stopped when the test exits, also on failure
 or timeout.  Python 3 standard library only.
@@ -433,7 +434,7 @@ class Pool:
 
 
 class Web:
-    """Common HTTP client side of nginx and lighttpd."""
+    """Common HTTP client side of nginx, lighttpd and Apache."""
 
     port = 0
 
@@ -593,6 +594,104 @@ include "%(root)s/deploy/lighttpd/pbxapi.conf"
         self.proc = spawn(["lighttpd", "-D", "-f", conf],
                           log=os.path.join(self.dir, "stdout.log"))
         wait_port(self.port)
+
+
+APACHE = "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+
+
+class Apache(Web):
+    """Apache httpd in front of a pool, with the shipped snippet
+    (deploy/apache/pbxapi.conf): its sockets pointed at the pool's, its
+    X-Sendfile roots at audio_roots (default: the temporary directory).
+    Check Apache.missing() first: a test without Apache skips."""
+
+    MODULES = ("mpm_event", "authz_core", "authz_host", "mime", "proxy",
+               "proxy_fcgi", "setenvif", "env", "headers", "xsendfile")
+
+    @classmethod
+    def missing(cls):
+        """Why Apache cannot run here, or None."""
+        if not os.access(APACHE, os.X_OK):
+            return "%s not installed (apt-get install apache2)" % APACHE
+        for m in cls.MODULES:
+            if not os.path.exists(os.path.join(APACHE_MODULES,
+                                               "mod_%s.so" % m)):
+                return "mod_%s missing (libapache2-mod-xsendfile?)" % m
+        return None
+
+    def __init__(self, pool, port=None, vhost_extra="", audio_roots=None):
+        why = self.missing()
+        if why:
+            raise RuntimeError(why)
+        self.dir = tmpdir("pbxapi-apache-")
+        self.port = port or free_port()
+        self.conf = os.path.join(self.dir, "httpd.conf")
+        self.error_log = os.path.join(self.dir, "error.log")
+        text = read(os.path.join(ROOT, "deploy", "apache", "pbxapi.conf"))
+        text = text.replace("unix:/run/pbxapi/pbxapi-status.sock",
+                            "unix:" + (getattr(pool, "status_sock", None)
+                                      or pool.sock))
+        text = text.replace("unix:/run/pbxapi/pbxapi.sock",
+                            "unix:" + pool.sock)
+        roots = audio_roots or [tempfile.gettempdir()]
+        lines = text.split("\n")
+        out = []
+        done = False
+        for ln in lines:
+            if ln.strip().startswith("XSendFilePath "):
+                if not done:
+                    out += ["    XSendFilePath %s" % r for r in roots]
+                    done = True
+                continue
+            out.append(ln)
+        snippet = os.path.join(self.dir, "pbxapi-snippet.conf")
+        write(snippet, "\n".join(out))
+        loads = "\n".join("LoadModule %s_module %s/mod_%s.so" %
+                           (m, APACHE_MODULES, m) for m in self.MODULES)
+        user = ""
+        if IS_ROOT:
+            # The children drop to RUN_USER; the parent opens the logs.
+            user = "User %s\nGroup %s" % (RUN_USER, "nogroup")
+        mime = "/etc/mime.types"
+        write(self.conf, """
+ServerRoot "%(d)s"
+ServerName 127.0.0.1
+DefaultRuntimeDir "%(d)s"
+PidFile "%(d)s/httpd.pid"
+Mutex file:%(d)s default
+ErrorLog "%(d)s/error.log"
+LogLevel warn
+%(loads)s
+%(user)s
+Listen 127.0.0.1:%(port)d
+TypesConfig %(mime)s
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 16
+MaxRequestWorkers 16
+DocumentRoot "%(d)s/htdocs"
+<Directory />
+    Require all denied
+</Directory>
+<VirtualHost 127.0.0.1:%(port)d>
+    %(vhost_extra)s
+    Include "%(snippet)s"
+</VirtualHost>
+""" % {"d": self.dir, "loads": loads, "user": user, "port": self.port,
+            "mime": mime if os.path.exists(mime) else "/dev/null",
+            "vhost_extra": vhost_extra, "snippet": snippet})
+        os.makedirs(os.path.join(self.dir, "htdocs"), exist_ok=True)
+        check = subprocess.run([APACHE, "-t", "-f", self.conf],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("apache2 -t: " + check.stderr + check.stdout)
+        self.proc = spawn([APACHE, "-DFOREGROUND", "-f", self.conf],
+                          log=os.path.join(self.dir, "stdout.log"))
+        wait_port(self.port)
+
+    def log(self):
+        return read(self.error_log)
 
 
 def _ensure_pg_user():

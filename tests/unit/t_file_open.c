@@ -2,8 +2,9 @@
  * Files below a root (fcgi/file.c): file_open_beneath refuses links,
  * directories, FIFOs, "..", "." and empty components, a missing root;
  * file_uri_escape keeps '/' and the unreserved characters; file_handoff
- * builds X-Accel-Redirect and X-Sendfile values or gives way when they
- * would not fit a header.  t_file.c tests the HTTP side.
+ * builds X-Accel-Redirect and X-Sendfile values (escaped for lighttpd, as
+ * is for Apache, no control byte) or gives way when they would not fit a
+ * header.  t_file.c tests the HTTP side.
  */
 #include <sys/stat.h>
 
@@ -111,6 +112,16 @@ handoff(void)
 	ok(v != NULL && strcmp(hn, "X-Sendfile") == 0 &&
 		strcmp(v, "/srv/my%20r/d/c%22.wav") == 0,
 	    "handoff: X-Sendfile, root and path escaped (%s)", v);
+	v = file_handoff(r, "", 2, "/srv/my r", "d/c\"+%41\xc3\xa9.wav", &hn);
+	ok(v != NULL && strcmp(hn, "X-Sendfile") == 0 &&
+		strcmp(v, "/srv/my r/d/c\"+%41\xc3\xa9.wav") == 0,
+	    "handoff: X-Sendfile for Apache, the path as is (%s)", v);
+	ok(file_handoff(r, "", 2, "/srv", "a\nX-Evil: 1.wav", &hn) == NULL &&
+		file_handoff(r, "", 2, "/s\rv", "c.wav", &hn) == NULL,
+	    "handoff: Apache, a control byte in the path: NULL");
+	v = file_handoff(r, "/_rec/", 2, "/srv", "c d.wav", &hn);
+	ok(v != NULL && strcmp(v, "/_rec/c%20d.wav") == 0,
+	    "handoff: the prefix wins over Apache's X-Sendfile too");
 	ok(file_handoff(r, NULL, 0, "/srv", "c.wav", &hn) == NULL &&
 		file_handoff(r, "", 0, "/srv", "c.wav", &hn) == NULL,
 	    "handoff: neither configured: NULL");
@@ -122,6 +133,11 @@ handoff(void)
 	v = file_handoff(r, "", 1, "/srv", lng + 6, &hn);
 	ok(v != NULL && strlen(v) == LIM_HEADER_VALUE - 1,
 	    "handoff: a value of LIM_HEADER_VALUE - 1 bytes fits");
+	v = file_handoff(r, "", 2, "/srv", lng + 6, &hn);
+	ok(v != NULL && strlen(v) == LIM_HEADER_VALUE - 1,
+	    "handoff: Apache, a value of LIM_HEADER_VALUE - 1 bytes fits");
+	ok(file_handoff(r, "", 2, "/srv", lng + 5, &hn) == NULL,
+	    "handoff: Apache, one byte more: NULL");
 }
 
 int
