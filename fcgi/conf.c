@@ -32,7 +32,7 @@ struct setting {
 };
 
 static const char *const pm_modes[] = { "static", "dynamic", NULL };
-/* recordings_sendfile: 2 (apache) names the path unescaped. */
+/* recordings_sendfile, in the order of file.h's enum file_sendfile. */
 static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };

@@ -435,7 +435,7 @@ file_handoff(struct req *r, const char *accel_prefix, int sendfile,
 		if (rc == 0 && accel_prefix[strlen(accel_prefix) - 1] != '/')
 			rc = buf_addc(&b, '/');
 		rc |= file_uri_escape(&b, rel, strlen(rel));
-	} else if (sendfile == 2) {
+	} else if (sendfile == SENDFILE_RAW) {
 		*hname = "X-Sendfile";
 		rc = str_has_ctl(root, strlen(root)) ||
 		    str_has_ctl(rel, strlen(rel));
@@ -444,7 +444,7 @@ file_handoff(struct req *r, const char *accel_prefix, int sendfile,
 			rc |= buf_addc(&b, '/');
 			rc |= buf_adds(&b, rel);
 		}
-	} else if (sendfile) {
+	} else if (sendfile == SENDFILE_ESCAPED) {
 		*hname = "X-Sendfile";
 		rc = file_uri_escape(&b, root, strlen(root));
 		rc |= buf_addc(&b, '/');

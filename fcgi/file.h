@@ -95,12 +95,19 @@ int file_uri_escape(struct buf *b, const char *s, size_t n);
  * The header that hands the file root/rel to the web server: with a
  * non-empty accel_prefix, X-Accel-Redirect to the prefix (a '/' added if
  * it lacks one) and rel escaped (nginx, an internal location); else with
- * sendfile, X-Sendfile with root/rel escaped (lighttpd), or with
- * sendfile 2 unescaped (Apache's mod_xsendfile, which does not decode;
- * NULL if the path holds a control byte).  Returns the
- * value (its name in *hname), or NULL: neither is set, or the value
- * would not fit a header (serve the file then).
+ * sendfile SENDFILE_ESCAPED, X-Sendfile with root/rel escaped (lighttpd),
+ * or with SENDFILE_RAW unescaped (Apache's mod_xsendfile, which does not
+ * decode; NULL if the path holds a control byte).  Returns the value (its name
+ * in *hname), or NULL: neither is set, or the value would not fit a header
+ * (serve the file then).
  */
+/* How X-Sendfile names a file: the recordings_sendfile setting's values. */
+enum file_sendfile {
+	SENDFILE_OFF,	  /* no X-Sendfile */
+	SENDFILE_ESCAPED, /* percent-encoded: lighttpd decodes it */
+	SENDFILE_RAW,	  /* as it is: Apache's mod_xsendfile */
+};
+
 const char *file_handoff(struct req *r, const char *accel_prefix, int sendfile,
     const char *root, const char *rel, const char **hname);
 
