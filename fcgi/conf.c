@@ -355,6 +355,7 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 	nt = &c->tokens[c->ntokens++];
 	memcpy(nt->digest, digest, SHA256_LEN);
 	nt->scopes = scopes;
+	nt->setting = NULL;
 	nt->tenant = NULL;
 	nt->tenant_index = t->index; /* tenants may still move */
 	return 0;
@@ -635,20 +636,35 @@ load_tenant_env(struct parse *p, struct tenant *t, int use_environ)
 	return 0;
 }
 
-/*
- * Adds a tenant's API_SECRET_KEY as a token with the default scopes; the
- * placeholder of the PHP project is never a key (it fails closed).
- */
+/* Adds the tenant key name, if set, as a token with scopes. */
 static int
-api_key_token(struct parse *p, const struct tenant *t)
+setting_token(
+    struct parse *p, const struct tenant *t, const char *name, unsigned scopes)
 {
-	const char *key = tenant_get(t, "API_SECRET_KEY");
+	const char *key = tenant_get(t, name);
 	uint8_t digest[SHA256_LEN];
 
+	/* The PHP project's placeholder is never a key (it fails closed). */
 	if (*key == '\0' || strcmp(key, API_KEY_PLACEHOLDER) == 0)
 		return 0;
 	sha256(key, strlen(key), digest);
-	return token_add(p, t, digest, SCOPE_DEFAULT);
+	if (token_add(p, t, digest, scopes) == -1)
+		return -1;
+	p->c->tokens[p->c->ntokens - 1].setting = name;
+	return 0;
+}
+
+/*
+ * Adds a tenant's shared keys as tokens: the elastix-api's
+ * API_SECRET_KEY with the default scopes, the XiVO CC recording server's
+ * PLAY_AUTH_TOKEN with the recordings scope.
+ */
+static int
+setting_tokens(struct parse *p, const struct tenant *t)
+{
+	if (setting_token(p, t, "API_SECRET_KEY", SCOPE_DEFAULT) == -1)
+		return -1;
+	return setting_token(p, t, "PLAY_AUTH_TOKEN", SCOPE_RECORDINGS);
 }
 
 static int
@@ -713,7 +729,7 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 		if (load_tenant_env(&p, &c->tenants[i], use_environ) == -1)
 			goto fail;
 	for (i = 0; i < c->ntenants; i++)
-		if (api_key_token(&p, &c->tenants[i]) == -1)
+		if (setting_tokens(&p, &c->tenants[i]) == -1)
 			goto fail;
 	for (i = 0; i < c->ntokens; i++)
 		c->tokens[i].tenant = &c->tenants[c->tokens[i].tenant_index];

@@ -43,6 +43,9 @@ struct tenant {
 struct token {
 	uint8_t digest[SHA256_LEN];
 	unsigned scopes;
+	/* A tenant key shared in plain text (API_SECRET_KEY, PLAY_AUTH_TOKEN)
+	 * rather than a token line: logs name it, not its digest. */
+	const char *setting;
 	const struct tenant *tenant;
 	size_t tenant_index;
 };

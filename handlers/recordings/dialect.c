@@ -5,14 +5,14 @@
  * A request authenticates with X-Auth-Token: a pbxapi token (hashed in
  * the configuration) with the recordings scope, or the tenant's shared
  * PLAY_AUTH_TOKEN, the one XiVO CC's own server reads from its
- * environment, compared as raw bytes in constant time.  An audio URL may
- * instead carry a signature made by signed_url (audio.c).
+ * environment (a token of the recordings scope since the configuration
+ * was loaded), compared as raw bytes by digest in constant time.  An audio URL
+ * may instead carry a signature made by signed_url (audio.c).
  */
 #include <string.h>
 
 #include "arena.h"
 #include "conf.h"
-#include "digest.h"
 #include "json.h"
 #include "recordings.h"
 #include "rec_auth.h"
@@ -40,37 +40,11 @@ token_id(struct req *r, const uint8_t *digest)
 	return hex_encode(r->arena, digest, REC_TOKEN_ID);
 }
 
-/*
- * The tenant whose PLAY_AUTH_TOKEN is the n bytes at s, among fixed (if
- * not NULL) or every tenant; every candidate is compared, in constant
- * time, by digest.
- */
-static const struct tenant *
-shared_token(struct req *r, const struct tenant *fixed, const char *s, size_t n)
-{
-	const struct tenant *t, *found = NULL;
-	uint8_t d[SHA256_LEN], e[SHA256_LEN];
-	const char *v;
-	size_t i;
-
-	sha256(s, n, d);
-	for (i = 0; i < r->conf->ntenants; i++) {
-		t = &r->conf->tenants[i];
-		v = tenant_get(t, "PLAY_AUTH_TOKEN");
-		if (*v == '\0' || (fixed != NULL && t != fixed))
-			continue;
-		sha256(v, strlen(v), e);
-		if (ct_equal(d, e, SHA256_LEN) && found == NULL)
-			found = t;
-	}
-	return found;
-}
-
 static enum err
 rec_auth(struct req *r)
 {
 	struct rec_req *q = rec_state(r);
-	const struct tenant *fixed = NULL, *t;
+	const struct tenant *fixed = NULL;
 	const struct token *tk;
 	const char *h, *pin;
 
@@ -81,20 +55,15 @@ rec_auth(struct req *r)
 	h = req_param(r, "HTTP_X_AUTH_TOKEN");
 	if (h == NULL || *h == '\0')
 		return rec_signed_auth(r, fixed);
+	/* Tokens and shared keys alike: by digest, in constant time. */
 	tk = conf_token(r->conf, h, strlen(h));
-	if (tk != NULL && (fixed == NULL || tk->tenant == fixed) &&
-	    (tk->scopes & SCOPE_RECORDINGS)) {
-		r->tenant = tk->tenant;
-		r->scopes = tk->scopes;
-		q->token_id = token_id(r, tk->digest);
-		return E_OK;
-	}
-	if ((t = shared_token(r, fixed, h, strlen(h))) == NULL)
+	if (tk == NULL || (fixed != NULL && tk->tenant != fixed) ||
+	    !(tk->scopes & SCOPE_RECORDINGS))
 		return req_error(
 		    r, E_UNAUTH, "invalid or missing X-Auth-Token");
-	r->tenant = t;
-	r->scopes = SCOPE_RECORDINGS;
-	q->token_id = "shared";
+	r->tenant = tk->tenant;
+	r->scopes = tk->scopes;
+	q->token_id = tk->setting != NULL ? "shared" : token_id(r, tk->digest);
 	return E_OK;
 }
 
