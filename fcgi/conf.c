@@ -342,6 +342,7 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 {
 	struct conf *c = p->c;
 	struct token *nt;
+	size_t i;
 
 	if (c->ntokens >= LIM_TOKENS)
 		return fail(p, "more than %d tokens", LIM_TOKENS);
@@ -354,6 +355,11 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 	}
 	nt = &c->tokens[c->ntokens++];
 	memcpy(nt->digest, digest, SHA256_LEN);
+	for (i = 0; i < TOKEN_ID_BYTES; i++) {
+		nt->id[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+		nt->id[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
+	}
+	nt->id[TOKEN_ID_LEN] = '\0';
 	nt->scopes = scopes;
 	nt->setting = NULL;
 	nt->tenant = NULL;

@@ -40,8 +40,13 @@ struct tenant {
 	size_t envcap;
 };
 
+/* Digest bytes that name a token in logs: TOKEN_ID_LEN hex digits. */
+#define TOKEN_ID_BYTES 6
+#define TOKEN_ID_LEN   (2 * TOKEN_ID_BYTES)
+
 struct token {
 	uint8_t digest[SHA256_LEN];
+	char id[TOKEN_ID_LEN + 1]; /* for logs, limits, audit: never secret */
 	unsigned scopes;
 	/* A tenant key shared in plain text (API_SECRET_KEY, PLAY_AUTH_TOKEN)
 	 * rather than a token line: logs name it, not its digest. */

@@ -72,6 +72,9 @@ struct req {
 	const char *cmdname; /* as requested, for logs */
 	const struct tenant *tenant;
 	unsigned scopes;
+	/* Who: a token's id (struct token), or the dialect's own name for
+	 * the credential ("shared", "signed", a FusionPBX key); NULL: none. */
+	const char *token_id;
 	void *dctx; /* the dialect's per-request state (its auth's) */
 
 	struct pv *get;	     /* $_GET */

@@ -420,6 +420,7 @@ fpx_key_check(struct req *r, const struct tenant *t, const char *key_uuid,
 	    !verify(keys_of(r, t), key_uuid, pg_value(res, 0, 0), secret, slen))
 		return E_UNAUTH;
 	r->tenant = t;
+	r->token_id = arena_strdup(r->arena, key_uuid); /* the key's id */
 	r->scopes = SCOPE_READ;
 	if (pg_value(res, 0, 3)[0] != 't')
 		r->scopes |= SCOPE_WRITE;

@@ -120,7 +120,7 @@ rec_signed_auth(struct req *r, const struct tenant *fixed)
 	r->scopes = 0;
 	rec_state(r)->signed_id = id;
 	rec_state(r)->signed_action = action;
-	rec_state(r)->token_id = "signed";
+	r->token_id = "signed";
 	return E_OK;
 }
 
@@ -203,7 +203,7 @@ access_line(struct req *r, const char *id, enum action a, long long bytes,
 	jw_keyz(&w, "client");
 	jw_strz_or_null(&w, client);
 	jw_keyz(&w, "token");
-	jw_strz_or_null(&w, rec_state(r)->token_id);
+	jw_strz_or_null(&w, r->token_id);
 	jw_keyz(&w, "tenant");
 	jw_strz(&w, r->tenant->name);
 	jw_keyz(&w, "id");

@@ -33,17 +33,9 @@ rec_state(struct req *r)
 	return r->dctx;
 }
 
-/* A token id for logs: the first bytes of its digest, never the secret. */
-static const char *
-token_id(struct req *r, const uint8_t *digest)
-{
-	return hex_encode(r->arena, digest, REC_TOKEN_ID);
-}
-
 static enum err
 rec_auth(struct req *r)
 {
-	struct rec_req *q = rec_state(r);
 	const struct tenant *fixed = NULL;
 	const struct token *tk;
 	const char *h, *pin;
@@ -63,7 +55,7 @@ rec_auth(struct req *r)
 		    r, E_UNAUTH, "invalid or missing X-Auth-Token");
 	r->tenant = tk->tenant;
 	r->scopes = tk->scopes;
-	q->token_id = tk->setting != NULL ? "shared" : token_id(r, tk->digest);
+	r->token_id = tk->setting != NULL ? "shared" : tk->id;
 	return E_OK;
 }
 

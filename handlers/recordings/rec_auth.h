@@ -8,13 +8,11 @@
 #include "dispatch.h"
 
 #define REC_PREFIX   "/recording" /* the newer layout's prefix */
-#define REC_TOKEN_ID 6		  /* digest bytes naming a token in logs */
 
 struct tenant;
 
 /* Per-request state (r->dctx). */
 struct rec_req {
-	const char *token_id;	   /* "shared", "signed" or a digest prefix */
 	const char *allow;	   /* Allow header of a 405 */
 	const char *signed_id;	   /* the file id a signed URL was made for */
 	const char *signed_action; /* and its action: listen, download */
