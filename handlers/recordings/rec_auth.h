@@ -7,7 +7,7 @@
 
 #include "dispatch.h"
 
-#define REC_PREFIX   "/recording" /* the newer layout's prefix */
+#define REC_PREFIX "/recording" /* the newer layout's prefix */
 
 struct tenant;
 
