@@ -67,6 +67,15 @@ enum perr {
 };
 
 /*
+ * Command flags: what a command does that operations care about (the
+ * audit log, the origination cap).  Whether it changes anything at all is
+ * its scope's (write, ari-control).
+ */
+#define C_ORIGINATE 0x01u /* places a call */
+#define C_HANGUP    0x02u /* ends a call */
+#define C_RECORDING 0x04u /* reads a recording's audio */
+
+/*
  * One command: one row of a family's table, in designated initialisers,
  * with its parameters given by PARAMS() (none: no PARAMS()):
  *	{ .name = "originatecall", .methods = M_ANY, .scope = SCOPE_WRITE,
@@ -77,6 +86,7 @@ struct cmd {
 	const char *name;
 	unsigned methods; /* M_* bits */
 	unsigned scope;	  /* SCOPE_* bits the token must hold */
+	unsigned flags;	  /* C_* bits */
 	const struct param *params;
 	size_t nparams;
 	enum err (*run)(struct req *, struct reply *);

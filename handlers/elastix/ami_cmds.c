@@ -426,6 +426,7 @@ static const struct cmd cmds[] = {
 	{ .name = "originatecall",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
+	    .flags = C_ORIGINATE,
 	    PARAMS(originate_params),
 	    .run = originatecall },
 	{ .name = "queueaddmember",

@@ -218,6 +218,7 @@ static const struct cmd cmds[] = {
 	{ .name = "getwavfile",
 	    .methods = M_ANY,
 	    .scope = SCOPE_RECORDINGS,
+	    .flags = C_RECORDING,
 	    PARAMS(wav_params),
 	    .run = getwavfile },
 };

@@ -126,6 +126,7 @@ static const struct cmd cmds[] = {
 	{ .name = "originate",
 	    .methods = M_ANY,
 	    .scope = SCOPE_WRITE,
+	    .flags = C_ORIGINATE,
 	    PARAMS(p_originate),
 	    .run = originate },
 };
