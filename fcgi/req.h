@@ -21,6 +21,7 @@ struct dialect;
 struct cmd;
 struct pv;
 struct pool;
+struct rl_note;
 
 /* Methods, as bits so command tables can list several. */
 #define M_GET	  0x01u
@@ -76,6 +77,7 @@ struct req {
 	 * the credential ("shared", "signed", a FusionPBX key); NULL: none. */
 	const char *token_id;
 	void *dctx; /* the dialect's per-request state (its auth's) */
+	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 
 	struct pv *get;	     /* $_GET */
 	struct pv *post;     /* $_POST, or the decoded JSON body */
