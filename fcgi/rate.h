@@ -29,8 +29,9 @@ uint64_t rate_interval_us(const struct rate *r);
 
 /*
  * Takes one request from the bucket of rate r whose TAT is tat (0: a full
- * bucket) at time now, into v.  A clock that went back (now before an
- * earlier now) counts as no time passed.  Never fails.
+ * bucket) at time now, into v.  A now before an earlier one (a clock that
+ * went back) refills nothing and only makes the waits longer: nothing
+ * wraps.  Never fails.
  */
 void rate_take(
     const struct rate *r, uint64_t tat, uint64_t now, struct rate_verdict *v);
