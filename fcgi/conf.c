@@ -118,7 +118,7 @@ static const struct setting limit_settings[] = {
 	LIM("limit.tenant", S_RATE, tenant, 0, 0, "off"),
 	LIM("limit.originate", S_RATE, originate, 0, 0, "off"),
 	LIM("limit.originate_concurrent", S_INT, originate_concurrent, 0,
-	    LIM_ORIG_CONCURRENT, "0"),
+	    LIM_ORIG_CONC, "0"),
 	LIM("limit.originate_hold", S_DUR, originate_hold_ms, 0, 86400000L,
 	    "30s"),
 };
@@ -383,7 +383,8 @@ limit_inherit(const struct conf *c, struct tenant *t)
 		if (t->limit_set & (1u << i))
 			continue;
 		s = &limit_settings[i];
-		memcpy((char *)&t->limit + s->off, (const char *)&c->limit + s->off,
+		memcpy((char *)&t->limit + s->off,
+		    (const char *)&c->limit + s->off,
 		    s->type == S_RATE ? sizeof(struct rate) : sizeof(long));
 	}
 }

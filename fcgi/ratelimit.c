@@ -27,9 +27,9 @@
 /* A worker killed mid-origination frees its slot after this and the hold. */
 #define RL_STALE_US (600ULL * 1000000)
 /* Spins while another worker writes a key it just claimed. */
-#define RL_SPIN 1000000
+#define RL_SPIN	    1000000
 /* A failure of the store or a full table is logged at most this often. */
-#define RL_LOG_US (10ULL * 1000000)
+#define RL_LOG_US   (10ULL * 1000000)
 
 struct rl_head {
 	_Atomic uint32_t state; /* 0 free, 1 being claimed, 2 in use */
@@ -44,7 +44,7 @@ struct rl_bucket {
 
 struct rl_conc {
 	struct rl_head h;
-	_Atomic uint64_t until[LIM_ORIG_CONCURRENT]; /* 0: free */
+	_Atomic uint64_t until[LIM_ORIG_CONC]; /* 0: free */
 };
 
 struct rl_shm {
@@ -176,8 +176,8 @@ host_take(const char *const *keys, const struct rate *const *rates, int n,
 
 /* Per host: takes a concurrency slot of tenant key, or refuses (v). */
 static void
-host_conc_take(struct rl_note *note, const char *key, long cap,
-    struct rate_verdict *v)
+host_conc_take(
+    struct rl_note *note, const char *key, long cap, struct rate_verdict *v)
 {
 	static uint64_t logged;
 	uint64_t now = now_us(), u, first = UINT64_MAX;
@@ -198,8 +198,8 @@ host_conc_take(struct rl_note *note, const char *key, long cap,
 			if (u > now) {
 				busy++;
 				first = u < first ? u : first;
-			} else if (atomic_compare_exchange_strong(&c->until[i],
-				       &u, now + RL_STALE_US)) {
+			} else if (atomic_compare_exchange_strong(
+				       &c->until[i], &u, now + RL_STALE_US)) {
 				note->orig_slot = (int)i;
 				v->remaining = cap - busy - 1;
 				return;
@@ -276,12 +276,12 @@ tighter(const struct rate_verdict *v, const struct rate_verdict *w)
 	return v->reset_us > w->reset_us;
 }
 
-/* The store failed: E_OK (redis.fail open) or E_BACKEND. */
+/* The store failed: E_OK and no limit (redis.fail open) or E_BACKEND. */
 static enum err
-store_down(struct req *r)
+store_down(struct req *r, struct rl_note *note)
 {
 	if (r->conf->redis_fail == 0) {
-		r->rl = NULL;
+		note->open = 1;
 		return E_OK;
 	}
 	return req_error(r, E_BACKEND, "rate limit store unavailable");
@@ -316,7 +316,7 @@ take_buckets(struct req *r, struct rl_note *note)
 	if (r->conf->redis[0] == '\0')
 		host_take(keys, rates, n, v);
 	else if (rl_redis_take(r, keys, rates, n, v) == -1)
-		return store_down(r);
+		return store_down(r, note);
 	note->limited = 1;
 	note->v = v[0];
 	for (i = 0; i < n; i++) {
@@ -350,7 +350,7 @@ take_call(struct req *r, struct rl_note *note)
 			snprintf(note->orig_member + 2 * i, 3, "%02x", id[i]);
 		if (rl_redis_conc_take(r, rl_key(r, RL_ORIGINATE), cap,
 			note->orig_member, RL_STALE_US, &v) == -1)
-			return store_down(r);
+			return store_down(r, note);
 		if (!v.ok)
 			note->orig_member[0] = '\0';
 	}
@@ -383,12 +383,12 @@ ratelimit_check(struct req *r)
 		return E_OK;
 	note = arena_zalloc(r->arena, sizeof(*note));
 	note->orig_slot = -1;
-	r->rl = note;
-	if ((e = take_buckets(r, note)) != E_OK || r->rl == NULL)
-		return e;
-	if (lc->originate_concurrent > 0 && (r->cmd->flags & C_ORIGINATE))
-		return take_call(r, note);
-	return E_OK;
+	e = take_buckets(r, note);
+	if (e == E_OK && !note->open && lc->originate_concurrent > 0 &&
+	    (r->cmd->flags & C_ORIGINATE))
+		e = take_call(r, note);
+	r->rl = note->open ? NULL : note;
+	return e;
 }
 
 void
@@ -401,13 +401,14 @@ ratelimit_done(struct req *r, enum err e)
 	if (t == NULL || r->cmd == NULL || shm == NULL)
 		return;
 	/* A client error placed no call; anything else may have. */
-	hold = err_status(e) / 100 == 4 ? 0
-					: (uint64_t)t->limit.originate_hold_ms * 1000;
+	hold = err_status(e) / 100 == 4
+	    ? 0
+	    : (uint64_t)t->limit.originate_hold_ms * 1000;
 	if (note != NULL && note->orig_slot >= 0)
 		host_conc_set(t->name, note->orig_slot, hold);
 	else if (note != NULL && note->orig_member[0] != '\0')
-		(void)rl_redis_conc_set(r, rl_key(r, RL_ORIGINATE),
-		    note->orig_member, hold);
+		(void)rl_redis_conc_set(
+		    r, rl_key(r, RL_ORIGINATE), note->orig_member, hold);
 	if (e != E_OK || !(r->cmd->flags & C_HANGUP) ||
 	    t->limit.originate_concurrent == 0)
 		return;

@@ -26,10 +26,11 @@ enum rl_kind { RL_TOKEN, RL_TENANT, RL_ORIGINATE, RL__MAX };
 
 /* What the request met, for its headers and its end. */
 struct rl_note {
-	int limited;		   /* some bucket applied: send headers */
-	struct rate_verdict v;	   /* the tightest (or the refusing) one */
-	int orig_slot;		   /* per host: its concurrency slot, or -1 */
-	char orig_member[24];	   /* Redis: its member, "" if none */
+	int limited;	       /* some bucket applied: send headers */
+	int open;	       /* the store failed open: no limit */
+	struct rate_verdict v; /* the tightest (or the refusing) one */
+	int orig_slot;	       /* per host: its concurrency slot, or -1 */
+	char orig_member[24];  /* Redis: its member, "" if none */
 };
 
 /* Master, before forking: maps the per-host tables.  Returns 0 or -1. */
@@ -64,8 +65,8 @@ int rl_redis_take(const struct req *r, const char *const *keys,
     const struct rate *const *rates, int n, struct rate_verdict *v);
 int rl_redis_conc_take(const struct req *r, const char *key, long cap,
     const char *member, uint64_t stale_us, struct rate_verdict *v);
-int rl_redis_conc_set(const struct req *r, const char *key,
-    const char *member, uint64_t hold_us);
+int rl_redis_conc_set(
+    const struct req *r, const char *key, const char *member, uint64_t hold_us);
 int rl_redis_conc_pop(const struct req *r, const char *key);
 
 #endif

@@ -76,7 +76,7 @@ struct req {
 	/* Who: a token's id (struct token), or the dialect's own name for
 	 * the credential ("shared", "signed", a FusionPBX key); NULL: none. */
 	const char *token_id;
-	void *dctx; /* the dialect's per-request state (its auth's) */
+	void *dctx;	    /* the dialect's per-request state (its auth's) */
 	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 
 	struct pv *get;	     /* $_GET */

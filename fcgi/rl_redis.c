@@ -39,69 +39,69 @@
  * {all ok, then per bucket: ok, remaining, retry_us, reset_us}; the TATs
  * move only if every bucket allows (rate.c's arithmetic).
  */
-static const char take_lua[] = NOW
-    "local out, tats = {1}, {} "
-    "for i = 1, #KEYS do "
-    " local T = tonumber(ARGV[2 * i - 1]) "
-    " local cap = T * tonumber(ARGV[2 * i]) "
-    " local tat = tonumber(redis.call('GET', KEYS[i])) or 0 "
-    " local base = math.max(tat, now) "
-    " local nxt = base + T "
-    " if nxt - now > cap then "
-    "  out[1] = 0 "
-    "  for _, x in ipairs({0, 0, nxt - now - cap, base - now}) do "
-    "   out[#out + 1] = x end "
-    " else "
-    "  tats[i] = nxt "
-    "  for _, x in ipairs({1, math.floor((cap - (nxt - now)) / T), 0, "
-    "   nxt - now}) do out[#out + 1] = x end "
-    " end "
-    "end "
-    "if out[1] == 1 then "
-    " for i = 1, #KEYS do "
-    "  redis.call('SET', KEYS[i], string.format('%.0f', tats[i]), 'PX', "
-    "   math.ceil((tats[i] - now) / 1000) + 1000) "
-    " end "
-    "end "
-    "return out";
+static const char take_lua[] =
+    NOW "local out, tats = {1}, {} "
+	"for i = 1, #KEYS do "
+	" local T = tonumber(ARGV[2 * i - 1]) "
+	" local cap = T * tonumber(ARGV[2 * i]) "
+	" local tat = tonumber(redis.call('GET', KEYS[i])) or 0 "
+	" local base = math.max(tat, now) "
+	" local nxt = base + T "
+	" if nxt - now > cap then "
+	"  out[1] = 0 "
+	"  for _, x in ipairs({0, 0, nxt - now - cap, base - now}) do "
+	"   out[#out + 1] = x end "
+	" else "
+	"  tats[i] = nxt "
+	"  for _, x in ipairs({1, math.floor((cap - (nxt - now)) / T), 0, "
+	"   nxt - now}) do out[#out + 1] = x end "
+	" end "
+	"end "
+	"if out[1] == 1 then "
+	" for i = 1, #KEYS do "
+	"  redis.call('SET', KEYS[i], string.format('%.0f', tats[i]), 'PX', "
+	"   math.ceil((tats[i] - now) / 1000) + 1000) "
+	" end "
+	"end "
+	"return out";
 
 /*
  * KEYS[1]: the tenant's calls (a sorted set, member -> expiry); ARGV: the
  * cap, this call's member, how long it may stay unfinished (us).  Returns
  * {1, busy} or {0, us until the first expiry}.
  */
-static const char conc_take_lua[] = NOW
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', "
-    " string.format('%.0f', now)) "
-    "local busy = redis.call('ZCARD', KEYS[1]) "
-    "if busy >= tonumber(ARGV[1]) then "
-    " local f = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') "
-    " return {0, tonumber(f[2]) - now} "
-    "end "
-    "redis.call('ZADD', KEYS[1], string.format('%.0f', now + "
-    " tonumber(ARGV[3])), ARGV[2]) "
-    "local ms = math.ceil(tonumber(ARGV[3]) / 1000) + 1000 "
-    "if redis.call('PTTL', KEYS[1]) < ms then "
-    " redis.call('PEXPIRE', KEYS[1], ms) end "
-    "return {1, busy}";
+static const char conc_take_lua[] =
+    NOW "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', "
+	" string.format('%.0f', now)) "
+	"local busy = redis.call('ZCARD', KEYS[1]) "
+	"if busy >= tonumber(ARGV[1]) then "
+	" local f = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') "
+	" return {0, tonumber(f[2]) - now} "
+	"end "
+	"redis.call('ZADD', KEYS[1], string.format('%.0f', now + "
+	" tonumber(ARGV[3])), ARGV[2]) "
+	"local ms = math.ceil(tonumber(ARGV[3]) / 1000) + 1000 "
+	"if redis.call('PTTL', KEYS[1]) < ms then "
+	" redis.call('PEXPIRE', KEYS[1], ms) end "
+	"return {1, busy}";
 
 /* ARGV: the member and its hold (us; 0: gone).  Returns 1. */
-static const char conc_set_lua[] = NOW
-    "if tonumber(ARGV[2]) == 0 then "
-    " redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end "
-    "redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now + "
-    " tonumber(ARGV[2])), ARGV[1]) "
-    "local ms = math.ceil(tonumber(ARGV[2]) / 1000) + 1000 "
-    "if redis.call('PTTL', KEYS[1]) < ms then "
-    " redis.call('PEXPIRE', KEYS[1], ms) end "
-    "return 1";
+static const char conc_set_lua[] =
+    NOW "if tonumber(ARGV[2]) == 0 then "
+	" redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end "
+	"redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now + "
+	" tonumber(ARGV[2])), ARGV[1]) "
+	"local ms = math.ceil(tonumber(ARGV[2]) / 1000) + 1000 "
+	"if redis.call('PTTL', KEYS[1]) < ms then "
+	" redis.call('PEXPIRE', KEYS[1], ms) end "
+	"return 1";
 
 /* Drops the call that would expire first.  Returns 1. */
-static const char conc_pop_lua[] = NOW
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', "
-    " string.format('%.0f', now)) "
-    "redis.call('ZPOPMIN', KEYS[1]) "
-    "return 1";
+static const char conc_pop_lua[] =
+    NOW "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', "
+	" string.format('%.0f', now)) "
+	"redis.call('ZPOPMIN', KEYS[1]) "
+	"return 1";
 
 enum script { SC_TAKE, SC_CONC_TAKE, SC_CONC_SET, SC_CONC_POP, SC__MAX };
 
@@ -125,8 +125,8 @@ rc_drop(const char *why)
 
 	if (logged == 0 || now - logged >= RL_LOG_US) {
 		logged = now;
-		log_warnx("rate limit store '%s': %s", rc_addr ? rc_addr : "-",
-		    why);
+		log_warnx(
+		    "rate limit store '%s': %s", rc_addr ? rc_addr : "-", why);
 	}
 	if (rc != NULL)
 		redisFree(rc);
@@ -191,26 +191,32 @@ rc_get(const struct conf *c)
 	return rc;
 }
 
-/* Loads script s (SCRIPT LOAD) for EVALSHA; EVAL it is if that fails. */
-static void
+/*
+ * Loads script s (SCRIPT LOAD) for EVALSHA; an error reply leaves EVAL.
+ * Returns 0, or -1 if the connection failed (then dropped).
+ */
+static int
 rc_load(enum script s)
 {
 	redisReply *rep;
 
 	rep = redisCommand(rc, "SCRIPT LOAD %s", scripts[s]);
-	if (rep != NULL && rep->type == REDIS_REPLY_STRING && rep->len == 40)
+	if (rep == NULL) {
+		rc_drop(rc->errstr);
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_STRING && rep->len == 40)
 		memcpy(sha[s], rep->str, 40);
-	if (rep != NULL)
-		freeReplyObject(rep);
+	freeReplyObject(rep);
+	return 0;
 }
 
 /*
- * Runs script s on the n strings of args (KEYS first, nkeys of them)
+ * Runs script s on the n strings of args (KEYS first, nkeys of them).
  * Returns its reply (an array), or NULL: Redis failed.
  */
 static redisReply *
-rc_run(const struct req *r, enum script s, int nkeys, const char **args,
-    int n)
+rc_run(const struct req *r, enum script s, int nkeys, const char **args, int n)
 {
 	const char *argv[3 + 2 * RL__MAX + RL__MAX];
 	char nk[16];
@@ -219,8 +225,8 @@ rc_run(const struct req *r, enum script s, int nkeys, const char **args,
 
 	if (rc_get(r->conf) == NULL)
 		return NULL;
-	if (sha[s][0] == '\0')
-		rc_load(s);
+	if (sha[s][0] == '\0' && rc_load(s) == -1)
+		return NULL;
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	argv[2] = nk;
 	for (i = 0; i < n && i < (int)nitems(argv) - 3; i++)
@@ -285,11 +291,13 @@ rl_redis_take(const struct req *r, const char *const *keys,
 	for (i = 0; i < n; i++) {
 		args[i] = rkey(r, keys[i]);
 		args[n + 2 * i] = rnum(r, rate_interval_us(rates[i]));
-		args[n + 2 * i + 1] = rnum(r, (unsigned long long)rates[i]->burst);
+		args[n + 2 * i + 1] =
+		    rnum(r, (unsigned long long)rates[i]->burst);
 	}
 	if ((rep = rc_run(r, SC_TAKE, n, args, 3 * n)) == NULL)
 		return -1;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 + 4 * (size_t)n) {
+	if (rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 1 + 4 * (size_t)n) {
 		freeReplyObject(rep);
 		rc_drop("odd reply to the take script");
 		return -1;
@@ -334,8 +342,8 @@ rl_redis_conc_take(const struct req *r, const char *key, long cap,
 }
 
 int
-rl_redis_conc_set(const struct req *r, const char *key, const char *member,
-    uint64_t hold_us)
+rl_redis_conc_set(
+    const struct req *r, const char *key, const char *member, uint64_t hold_us)
 {
 	const char *args[3] = { rkey(r, key), member, rnum(r, hold_us) };
 	redisReply *rep;

@@ -38,8 +38,8 @@ rate_ok(const char *s, long n, long per_ms, long burst)
 static void
 test_parse(void)
 {
-	static const char *const bad[] = { "", "5", "5/", "0/s", "-1/s",
-		"5/x", "5/s burst", "5/s burst 0", "5/s bogus", "5/s burst 3 x",
+	static const char *const bad[] = { "", "5", "5/", "0/s", "-1/s", "5/x",
+		"5/s burst", "5/s burst 0", "5/s bogus", "5/s burst 3 x",
 		"1000001/s", "5/s burst 1000001", "5/0s", "x/s" };
 	struct rate r;
 	size_t i;
