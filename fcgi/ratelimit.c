@@ -267,6 +267,13 @@ rl_key(struct req *r, enum rl_kind k)
 	return arena_printf(r->arena, "%s:%s", prefix[k], r->tenant->name);
 }
 
+/* The Redis key of the tenant's calls in flight (a sorted set). */
+static char *
+calls_key(struct req *r)
+{
+	return arena_printf(r->arena, "calls:%s", r->tenant->name);
+}
+
 /* Returns 1 if v is tighter than w: fewer left, or longer to wait. */
 static int
 tighter(const struct rate_verdict *v, const struct rate_verdict *w)
@@ -317,17 +324,18 @@ take_buckets(struct req *r, struct rl_note *note)
 		host_take(keys, rates, n, v);
 	else if (rl_redis_take(r, keys, rates, n, v) == -1)
 		return store_down(r, note);
-	note->limited = 1;
-	note->v = v[0];
 	for (i = 0; i < n; i++) {
 		if (!v[i].ok) {
+			note->limited = 1;
 			note->v = v[i];
 			return req_error(r, E_TOOMANY,
 			    "%s rate limit exceeded: retry in %ld s",
 			    kind_names[kinds[i]], rate_secs(v[i].retry_us));
 		}
-		if (tighter(&v[i], &note->v))
+		if (!note->limited || tighter(&v[i], &note->v)) {
+			note->limited = 1;
 			note->v = v[i];
+		}
 	}
 	return E_OK;
 }
@@ -348,8 +356,8 @@ take_call(struct req *r, struct rl_note *note)
 		random_bytes(id, sizeof(id));
 		for (i = 0; i < sizeof(id); i++)
 			snprintf(note->orig_member + 2 * i, 3, "%02x", id[i]);
-		if (rl_redis_conc_take(r, rl_key(r, RL_ORIGINATE), cap,
-			note->orig_member, RL_STALE_US, &v) == -1)
+		if (rl_redis_conc_take(r, calls_key(r), cap, note->orig_member,
+			RL_STALE_US, &v) == -1)
 			return store_down(r, note);
 		if (!v.ok)
 			note->orig_member[0] = '\0';
@@ -368,6 +376,19 @@ take_call(struct req *r, struct rl_note *note)
 	return E_OK;
 }
 
+/* Frees the request's call (hold 0) or keeps it hold_us from now. */
+static void
+call_set(struct req *r, struct rl_note *note, uint64_t hold_us)
+{
+	if (note->orig_slot >= 0)
+		host_conc_set(r->tenant->name, note->orig_slot, hold_us);
+	else if (note->orig_member[0] != '\0')
+		(void)rl_redis_conc_set(
+		    r, calls_key(r), note->orig_member, hold_us);
+	note->orig_slot = -1;
+	note->orig_member[0] = '\0';
+}
+
 enum err
 ratelimit_check(struct req *r)
 {
@@ -383,10 +404,12 @@ ratelimit_check(struct req *r)
 		return E_OK;
 	note = arena_zalloc(r->arena, sizeof(*note));
 	note->orig_slot = -1;
-	e = take_buckets(r, note);
-	if (e == E_OK && !note->open && lc->originate_concurrent > 0 &&
-	    (r->cmd->flags & C_ORIGINATE))
+	e = E_OK;
+	/* The call first: it can be given back if a bucket refuses. */
+	if (lc->originate_concurrent > 0 && (r->cmd->flags & C_ORIGINATE))
 		e = take_call(r, note);
+	if (e == E_OK && !note->open && (e = take_buckets(r, note)) != E_OK)
+		call_set(r, note, 0);
 	r->rl = note->open ? NULL : note;
 	return e;
 }
@@ -404,18 +427,15 @@ ratelimit_done(struct req *r, enum err e)
 	hold = err_status(e) / 100 == 4
 	    ? 0
 	    : (uint64_t)t->limit.originate_hold_ms * 1000;
-	if (note != NULL && note->orig_slot >= 0)
-		host_conc_set(t->name, note->orig_slot, hold);
-	else if (note != NULL && note->orig_member[0] != '\0')
-		(void)rl_redis_conc_set(
-		    r, rl_key(r, RL_ORIGINATE), note->orig_member, hold);
+	if (note != NULL)
+		call_set(r, note, hold);
 	if (e != E_OK || !(r->cmd->flags & C_HANGUP) ||
 	    t->limit.originate_concurrent == 0)
 		return;
 	if (r->conf->redis[0] == '\0')
 		host_conc_pop(t->name, t->limit.originate_concurrent);
 	else
-		(void)rl_redis_conc_pop(r, rl_key(r, RL_ORIGINATE));
+		(void)rl_redis_conc_pop(r, calls_key(r));
 }
 
 void

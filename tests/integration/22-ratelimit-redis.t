@@ -77,6 +77,7 @@ for name, toks in TENANTS.items():
     extra += "".join("%s = %s\n" % kv for kv in ami.items())
     if name == "oc":
         extra += ("limit.token = off\nlimit.tenant = off\n"
+                  "limit.originate = 1/1h burst 5\n"
                   "limit.originate_concurrent = 2\n"
                   "limit.originate_hold = 1h\n")
 LIMITS = {"limit.token": "1/1h burst 4", "limit.tenant": "1/1h burst 6",
@@ -144,7 +145,7 @@ st, hdr, data, _ = req(0, "c1", "originatecall", CALL)
 t.is_((st, lim(hdr)), (429, ("2", "0")), "c1 third call: 429, cap 2")
 ra = int(hdr.get("retry-after", "0"))
 t.ok(3500 <= ra <= 3600, "c1 third call: Retry-After %d" % ra)
-t.like(redis_cmd("ZCARD", "pbxapi:rl:org:oc").decode(), ":2",
+t.like(redis_cmd("ZCARD", "pbxapi:rl:calls:oc").decode(), ":2",
        "two calls held in Redis")
 
 # --- Redis killed: fail open, at once, logged

@@ -187,6 +187,15 @@ test_calls(void)
 	ratelimit_done(&r, E_OK);
 	arena_free(r.arena);
 	is_int(check("c", "x", &orig, NULL), E_OK, "a hangup frees one");
+	/* A bucket's refusal gives the call back: all or none. */
+	req_of(&r, "e", "e1", &orig);
+	is_int(ratelimit_check(&r), E_OK, "e1 calls");
+	ratelimit_done(&r, E_UNPROC);
+	arena_free(r.arena);
+	is_int(check("e", "e1", &orig, NULL), E_TOOMANY, "e1: token empty");
+	is_int(check("e", "e2", &orig, NULL), E_OK,
+	    "e2 calls: the refused call gave its slot back");
+	is_int(check("e", "e3", &orig, NULL), E_TOOMANY, "e3: the cap of 1");
 }
 
 /* Four workers at once take exactly the burst of one bucket. */
@@ -239,6 +248,9 @@ main(void)
 			     "limit.tenant = off\n"
 			     "limit.originate_concurrent = 2\n"
 			     "limit.originate_hold = 1h\n"
+			     "[tenant e]\nlimit.token = 1/1h burst 1\n"
+			     "limit.tenant = off\n"
+			     "limit.originate_concurrent = 1\n"
 			     "[tenant d]\nlimit.token = off\n"
 			     "limit.tenant = 1/1h burst 1000\n"),
 	    NULL, 0, errbuf, sizeof(errbuf));
