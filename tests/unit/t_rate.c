@@ -111,6 +111,18 @@ test_arith(void)
 static struct conf *conf;
 static char errbuf[512];
 
+/* The configuration text must fail with a message containing want. */
+static void
+bad_conf(const char *text, const char *want)
+{
+	struct conf *c;
+
+	c = conf_load(
+	    tl_put("bad.conf", text), NULL, 0, errbuf, sizeof(errbuf));
+	ok(c == NULL && strstr(errbuf, want) != NULL, "refused: %s", errbuf);
+	conf_free(c);
+}
+
 /* A request of tenant t, token id, for command c. */
 static void
 req_of(struct req *r, const char *t, const char *id, const struct cmd *c)
@@ -260,6 +272,20 @@ main(void)
 	       errbuf, sizeof(errbuf)) == NULL &&
 		strstr(errbuf, "is not a rate") != NULL,
 	    "a bad rate: %s", errbuf);
+	bad_conf("redis.fail = maybe\n", "unknown value 'maybe'");
+	bad_conf("redis.timeout = 1m\n", "out of range");
+	bad_conf("limit.originate_concurrent = 257\n", "out of range");
+	bad_conf(
+	    "[tenant x]\nlimit.bogus = 1\n", "unknown setting 'limit.bogus'");
+	bad_conf("[tenant x]\nlimit.tenant = 1/s burst\n", "is not a rate");
+	ok(conf->limit.token.n == 1 && conf->limit.token.burst == 2 &&
+		conf->redis[0] == '\0' && conf->redis_ms == 50 &&
+		conf->redis_fail == 0 && conf->limit.originate_hold_ms == 30000,
+	    "global limits and the Redis defaults");
+	ok(conf_tenant(conf, "c")->limit.originate_hold_ms == 3600000 &&
+		conf_tenant(conf, "c")->limit.token.n == 0 &&
+		conf_tenant(conf, "a")->limit.tenant.burst == 3,
+	    "tenants: their own limit.*, else the global ones");
 	ok(ratelimit_init() == 0, "tables mapped");
 	test_buckets();
 	test_calls();
