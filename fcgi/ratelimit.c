@@ -174,6 +174,17 @@ host_take(const char *const *keys, const struct rate *const *rates, int n,
 	}
 }
 
+/* Returns how many of c's slots from..to-1 hold a call at now. */
+static long
+count_busy(struct rl_conc *c, long from, long to, uint64_t now)
+{
+	long n = 0;
+
+	for (; from < to; from++)
+		n += atomic_load(&c->until[from]) > now;
+	return n;
+}
+
 /* Per host: takes a concurrency slot of tenant key, or refuses (v). */
 static void
 host_conc_take(
@@ -201,7 +212,8 @@ host_conc_take(
 			} else if (atomic_compare_exchange_strong(
 				       &c->until[i], &u, now + RL_STALE_US)) {
 				note->orig_slot = (int)i;
-				v->remaining = cap - busy - 1;
+				v->remaining = cap - 1 - busy -
+				    count_busy(c, i + 1, cap, now);
 				return;
 			}
 		}

@@ -210,6 +210,31 @@ test_calls(void)
 	is_int(check("e", "e3", &orig, NULL), E_TOOMANY, "e3: the cap of 1");
 }
 
+/* Remaining counts every busy slot, also those after the one taken. */
+static void
+test_remaining(void)
+{
+	struct req a, b, c;
+
+	req_of(&a, "g", "x", &orig);
+	req_of(&b, "g", "x", &orig);
+	ok(ratelimit_check(&a) == E_OK && a.rl != NULL &&
+		a.rl->v.remaining == 2,
+	    "g call 1: 2 of 3 left");
+	ok(ratelimit_check(&b) == E_OK && b.rl->v.remaining == 1,
+	    "g call 2: 1 left");
+	ratelimit_done(&b, E_OK);
+	ratelimit_done(&a, E_BADREQ);
+	req_of(&c, "g", "x", &orig);
+	ok(ratelimit_check(&c) == E_OK && c.rl->v.remaining == 1 &&
+		c.rl->v.limit == 3,
+	    "g call 3 (the first slot again): 1 left, not 2");
+	ratelimit_done(&c, E_OK);
+	arena_free(a.arena);
+	arena_free(b.arena);
+	arena_free(c.arena);
+}
+
 /* Four workers at once take exactly the burst of one bucket. */
 static void
 test_workers(void)
@@ -263,6 +288,10 @@ main(void)
 			     "[tenant e]\nlimit.token = 1/1h burst 1\n"
 			     "limit.tenant = off\n"
 			     "limit.originate_concurrent = 1\n"
+			     "[tenant g]\nlimit.token = off\n"
+			     "limit.tenant = off\n"
+			     "limit.originate_concurrent = 3\n"
+			     "limit.originate_hold = 1h\n"
 			     "[tenant d]\nlimit.token = off\n"
 			     "limit.tenant = 1/1h burst 1000\n"),
 	    NULL, 0, errbuf, sizeof(errbuf));
@@ -289,6 +318,7 @@ main(void)
 	ok(ratelimit_init() == 0, "tables mapped");
 	test_buckets();
 	test_calls();
+	test_remaining();
 	test_workers();
 	conf_free(conf);
 	tl_rmtmp();
