@@ -118,8 +118,9 @@ static char *rc_addr;
 static char sha[SC__MAX][41];
 static uint64_t down_until, logged;
 
+/* Logs a failure of the store, at most once per RL_LOG_US. */
 static void
-rc_drop(const char *why)
+rc_log(const char *why)
 {
 	uint64_t now = now_us();
 
@@ -128,6 +129,15 @@ rc_drop(const char *why)
 		log_warnx(
 		    "rate limit store '%s': %s", rc_addr ? rc_addr : "-", why);
 	}
+}
+
+/* Drops the connection after a failure and leaves Redis alone a while. */
+static void
+rc_drop(const char *why)
+{
+	uint64_t now = now_us();
+
+	rc_log(why);
 	if (rc != NULL)
 		redisFree(rc);
 	rc = NULL;
@@ -249,8 +259,7 @@ rc_run(const struct req *r, enum script s, int nkeys, const char **args, int n)
 			sha[s][0] = '\0';
 			continue;
 		}
-		log_warnx("rate limit store: %s",
-		    rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
+		rc_log(rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
 		freeReplyObject(rep);
 		return NULL;
 	}
