@@ -499,7 +499,7 @@ dispatch_on(const struct route *table, struct req *r, struct reply *rp)
 		goto fail;
 	ratelimit_headers(r, rp);
 	e = run_cmd(r, rp);
-	ratelimit_done(r, e);
+	ratelimit_done(r, e, rp->status);
 	if (e != E_OK)
 		goto fail;
 	return E_OK;

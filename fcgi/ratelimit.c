@@ -427,7 +427,7 @@ ratelimit_check(struct req *r)
 }
 
 void
-ratelimit_done(struct req *r, enum err e)
+ratelimit_done(struct req *r, enum err e, int status)
 {
 	const struct tenant *t = r->tenant;
 	struct rl_note *note = r->rl;
@@ -435,13 +435,14 @@ ratelimit_done(struct req *r, enum err e)
 
 	if (t == NULL || r->cmd == NULL || shm == NULL)
 		return;
+	if (e != E_OK)
+		status = err_status(e);
 	/* A client error placed no call; anything else may have. */
-	hold = err_status(e) / 100 == 4
-	    ? 0
-	    : (uint64_t)t->limit.originate_hold_ms * 1000;
+	hold =
+	    status / 100 == 4 ? 0 : (uint64_t)t->limit.originate_hold_ms * 1000;
 	if (note != NULL)
 		call_set(r, note, hold);
-	if (e != E_OK || !(r->cmd->flags & C_HANGUP) ||
+	if (status / 100 != 2 || !(r->cmd->flags & C_HANGUP) ||
 	    t->limit.originate_concurrent == 0)
 		return;
 	if (r->conf->redis[0] == '\0')

@@ -45,12 +45,12 @@ int ratelimit_init(void);
 enum err ratelimit_check(struct req *r);
 
 /*
- * After the command ran with result e: an origination that failed frees
- * its concurrency slot, one that went through holds it for
- * limit.originate_hold; a successful hangup frees the tenant's slot that
- * would expire first.
+ * After the command ran with result e and (if E_OK) reply status: an
+ * origination that failed with a client error (4xx) frees its
+ * concurrency slot, any other holds it for limit.originate_hold; a
+ * hangup answered 2xx frees the tenant's slot that would expire first.
  */
-void ratelimit_done(struct req *r, enum err e);
+void ratelimit_done(struct req *r, enum err e, int status);
 
 /* Adds RateLimit-Limit/-Remaining/-Reset (and Retry-After) to rp. */
 void ratelimit_headers(const struct req *r, struct reply *rp);

@@ -182,32 +182,59 @@ test_calls(void)
 	is_int(ratelimit_check(&held), E_OK, "call 1");
 	req_of(&r, "c", "x", &orig);
 	is_int(ratelimit_check(&r), E_OK, "call 2");
-	ratelimit_done(&r, E_OK);
+	ratelimit_done(&r, E_OK, 200);
 	arena_free(r.arena);
 	is_int(check("c", "x", &orig, NULL), E_TOOMANY, "call 3 over the cap");
 	is_int(check("c", "x", &readc, NULL), E_OK, "reads go on");
 	/* A call refused by the backend's client error placed nothing. */
-	ratelimit_done(&held, E_BADREQ);
+	ratelimit_done(&held, E_BADREQ, 200);
 	arena_free(held.arena);
 	req_of(&r, "c", "x", &orig);
 	is_int(ratelimit_check(&r), E_OK, "a failed call frees its slot");
-	ratelimit_done(&r, E_OK);
+	ratelimit_done(&r, E_OK, 200);
 	arena_free(r.arena);
 	is_int(check("c", "x", &orig, NULL), E_TOOMANY, "held again");
 	req_of(&r, "c", "x", &hang);
 	is_int(ratelimit_check(&r), E_OK, "hangup");
-	ratelimit_done(&r, E_OK);
+	ratelimit_done(&r, E_OK, 200);
 	arena_free(r.arena);
 	is_int(check("c", "x", &orig, NULL), E_OK, "a hangup frees one");
 	/* A bucket's refusal gives the call back: all or none. */
 	req_of(&r, "e", "e1", &orig);
 	is_int(ratelimit_check(&r), E_OK, "e1 calls");
-	ratelimit_done(&r, E_UNPROC);
+	ratelimit_done(&r, E_UNPROC, 200);
 	arena_free(r.arena);
 	is_int(check("e", "e1", &orig, NULL), E_TOOMANY, "e1: token empty");
 	is_int(check("e", "e2", &orig, NULL), E_OK,
 	    "e2 calls: the refused call gave its slot back");
 	is_int(check("e", "e3", &orig, NULL), E_TOOMANY, "e3: the cap of 1");
+}
+
+/* Runs a request of tenant h for c that ends E_OK with status. */
+static enum err
+run_h(const struct cmd *c, int status)
+{
+	struct req r;
+	enum err e;
+
+	req_of(&r, "h", "x", c);
+	if ((e = ratelimit_check(&r)) == E_OK)
+		ratelimit_done(&r, E_OK, status);
+	arena_free(r.arena);
+	return e;
+}
+
+/* The reply's status decides when the handler passed one through. */
+static void
+test_status(void)
+{
+	is_int(run_h(&orig, 400), E_OK, "h: a call answered 400");
+	is_int(run_h(&orig, 200), E_OK, "h: ... placed nothing, the next goes");
+	is_int(run_h(&orig, 200), E_TOOMANY, "h: then the cap of 1");
+	is_int(run_h(&hang, 404), E_OK, "h: a hangup answered 404");
+	is_int(run_h(&orig, 200), E_TOOMANY, "h: ... released nothing");
+	is_int(run_h(&hang, 204), E_OK, "h: a hangup answered 204");
+	is_int(run_h(&orig, 200), E_OK, "h: ... released the call");
 }
 
 /* Remaining counts every busy slot, also those after the one taken. */
@@ -223,13 +250,13 @@ test_remaining(void)
 	    "g call 1: 2 of 3 left");
 	ok(ratelimit_check(&b) == E_OK && b.rl->v.remaining == 1,
 	    "g call 2: 1 left");
-	ratelimit_done(&b, E_OK);
-	ratelimit_done(&a, E_BADREQ);
+	ratelimit_done(&b, E_OK, 200);
+	ratelimit_done(&a, E_BADREQ, 200);
 	req_of(&c, "g", "x", &orig);
 	ok(ratelimit_check(&c) == E_OK && c.rl->v.remaining == 1 &&
 		c.rl->v.limit == 3,
 	    "g call 3 (the first slot again): 1 left, not 2");
-	ratelimit_done(&c, E_OK);
+	ratelimit_done(&c, E_OK, 200);
 	arena_free(a.arena);
 	arena_free(b.arena);
 	arena_free(c.arena);
@@ -288,6 +315,10 @@ main(void)
 			     "[tenant e]\nlimit.token = 1/1h burst 1\n"
 			     "limit.tenant = off\n"
 			     "limit.originate_concurrent = 1\n"
+			     "[tenant h]\nlimit.token = off\n"
+			     "limit.tenant = off\n"
+			     "limit.originate_concurrent = 1\n"
+			     "limit.originate_hold = 1h\n"
 			     "[tenant g]\nlimit.token = off\n"
 			     "limit.tenant = off\n"
 			     "limit.originate_concurrent = 3\n"
@@ -319,6 +350,7 @@ main(void)
 	test_buckets();
 	test_calls();
 	test_remaining();
+	test_status();
 	test_workers();
 	conf_free(conf);
 	tl_rmtmp();
