@@ -745,6 +745,24 @@ setting_tokens(struct parse *p, const struct tenant *t)
 	return setting_token(p, t, "PLAY_AUTH_TOKEN", SCOPE_RECORDINGS);
 }
 
+/* Returns 1 if s is "unix:/path" or "host:port" with a port 1-65535. */
+static int
+valid_redis(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (strncmp(s, "unix:/", 6) == 0)
+		return 1;
+	if (colon == NULL || colon == s)
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && end != colon + 1 && port >= 1 &&
+	    port <= 65535;
+}
+
 static int
 check(struct parse *p)
 {
@@ -769,6 +787,9 @@ check(struct parse *p)
 	}
 	if (c->listen[0] == '\0')
 		return fail(p, "'listen' is empty");
+	if (c->redis[0] != '\0' && !valid_redis(c->redis))
+		return fail(p, "'redis': '%s' is not unix:/path or host:port",
+		    c->redis);
 	for (i = 0; i < c->ntokens; i++)
 		for (j = i + 1; j < c->ntokens; j++)
 			if (memcmp(c->tokens[i].digest, c->tokens[j].digest,

@@ -111,6 +111,18 @@ test_arith(void)
 static struct conf *conf;
 static char errbuf[512];
 
+/* The configuration text must load. */
+static void
+good_conf(const char *text)
+{
+	struct conf *c;
+
+	c = conf_load(
+	    tl_put("good.conf", text), NULL, 0, errbuf, sizeof(errbuf));
+	ok(c != NULL, "loads: %s", c ? text : errbuf);
+	conf_free(c);
+}
+
 /* The configuration text must fail with a message containing want. */
 static void
 bad_conf(const char *text, const char *want)
@@ -333,6 +345,13 @@ main(void)
 		strstr(errbuf, "is not a rate") != NULL,
 	    "a bad rate: %s", errbuf);
 	bad_conf("redis.fail = maybe\n", "unknown value 'maybe'");
+	bad_conf("redis = localhost\n", "is not unix:/path or host:port");
+	bad_conf("redis = unix:relative\n", "is not unix:/path or host:port");
+	bad_conf("redis = 10.0.0.1:0\n", "is not unix:/path or host:port");
+	bad_conf("redis = :6379\n", "is not unix:/path or host:port");
+	good_conf("redis = 127.0.0.1:6379\n");
+	good_conf("redis = [::1]:6379\nredis.fail = closed\n");
+	good_conf("redis = unix:/run/redis/redis.sock\n");
 	bad_conf("redis.timeout = 1m\n", "out of range");
 	bad_conf("limit.originate_concurrent = 257\n", "out of range");
 	bad_conf(
