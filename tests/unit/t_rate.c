@@ -119,7 +119,8 @@ good_conf(const char *text)
 
 	c = conf_load(
 	    tl_put("good.conf", text), NULL, 0, errbuf, sizeof(errbuf));
-	ok(c != NULL, "loads: %s", c ? text : errbuf);
+	ok(c != NULL, "loads: %.*s%s", (int)strcspn(text, "\n"), text,
+	    c ? "" : errbuf);
 	conf_free(c);
 }
 
