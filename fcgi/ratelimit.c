@@ -273,8 +273,9 @@ rl_key(struct req *r, enum rl_kind k)
 {
 	static const char *const prefix[RL__MAX] = { "tok", "ten", "org" };
 
+	/* 4 + 63 + 1 + 40 bytes: within LIM_RL_KEY, never truncated. */
 	if (k == RL_TOKEN)
-		return arena_printf(r->arena, "%s:%s/%s", prefix[k],
+		return arena_printf(r->arena, "%s:%s/%.40s", prefix[k],
 		    r->tenant->name, r->token_id);
 	return arena_printf(r->arena, "%s:%s", prefix[k], r->tenant->name);
 }
