@@ -38,7 +38,9 @@ const NEEDS = {
 // read either, which is why the page allows no inline or foreign script.
 const KEEP_KEY = "pbxapi-admin-token";
 
-const state = { token: null, poll: 0, cursor: null };
+// calls: the number of the latest call-list request, so that a slow
+// answer never overwrites a newer one (a poll that overtakes a hangup).
+const state = { token: null, poll: 0, cursor: null, calls: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -147,6 +149,7 @@ function extensionOf(b) {
 
 async function loadExtensions() {
   const blocks = await api("elastix", "GET", "/api/api.php?cmd=sippeers");
+  if (state.token === null) return; // signed out meanwhile
   const list = (Array.isArray(blocks) ? blocks : []).map(extensionOf)
     .filter((x) => x && x.name);
   const body = $("extensions").tBodies[0];
@@ -180,7 +183,9 @@ function callerOf(c) {
 }
 
 async function loadCalls() {
+  const seq = ++state.calls;
   const chans = await api("ari", "GET", "/ari/channels");
+  if (seq !== state.calls || state.token === null) return;
   const list = Array.isArray(chans) ? chans : [];
   const body = $("calls").tBodies[0];
   body.replaceChildren(...list.map((c) => {
@@ -258,6 +263,7 @@ async function search(more) {
                                   cursor: more ? state.cursor : "" });
   const page = await api("recordings", "POST", `/records/search?${q}`,
                          filters());
+  if (state.token === null) return;
   const recs = (page && page.records) || [];
   const body = $("records").tBodies[0];
   const rows = recs.map((r) => {
@@ -321,10 +327,15 @@ async function signIn(token, keep) {
 function signOut() {
   stopCalls();
   state.token = null;
+  state.calls++;
   sessionStorage.removeItem(KEEP_KEY);
   for (const t of ["extensions", "calls", "records"])
     $(t).tBodies[0].replaceChildren();
-  $("player").removeAttribute("src");
+  const player = $("player");
+  player.pause();
+  player.removeAttribute("src");
+  player.load(); // stops the download; with no source, no error event
+  $("player-caption").textContent = "No recording selected.";
   $("app").hidden = true;
   $("who").hidden = true;
   $("signin-section").hidden = false;

@@ -217,9 +217,17 @@ b.js("fetch('/admin/no-such-file').catch(() => {})")
 t.ok(T.poll(lambda: any("404" in p and "/admin/no-such-file" in p
                         for p in b.problems()), 10, 0.1),
      "(and a 404 the page asks for would have been seen)")
+bad_after_control = b.problems()
 
 b.click("#signout")
 t.ok(b.wait("return document.getElementById('app').hidden && "
             "document.querySelectorAll('#calls tbody tr, #records tbody tr')"
             ".length === 0"), "signing out hides and clears the panel")
+t.is_(b.js("const a = document.getElementById('player'); "
+           "return [a.paused, a.hasAttribute('src'), a.networkState, "
+           "document.getElementById('error').hidden]"),
+      [True, False, 0, True],
+      "and stops the player without an error")
+t.is_(b.problems(), [r for r in bad_after_control],
+      "still nothing else went wrong")
 t.done()
