@@ -121,6 +121,25 @@ b.get(url)
 t.ok(b.wait("return document.readyState === 'complete' && "
             "!!document.querySelector('#signin')"), "the panel loads")
 shot("01-signin")
+
+# A wrong token: refused by all three dialects, the page says so and
+# stays signed out.  Those three 401s are the only failures expected.
+b.type("#token", token + "x")
+b.click("#signin-button")
+t.ok(b.wait("const e = document.getElementById('error'); "
+            "return !e.hidden && e.textContent"), "a wrong token is refused")
+t.ok(b.js("return document.getElementById('app').hidden && "
+          "!document.getElementById('signin-section').hidden"),
+     "and the panel stays signed out")
+refused = b.problems()
+t.is_(sorted(p.split("/", 3)[-1] for p in refused
+             if p.startswith("response: 401 ")),
+      ["api/api.php?cmd=sippeers", "ari/channels",
+       "records/search?pageSize=20&cursor="],
+      "after one 401 from each dialect")
+t.ok(all(p.startswith("response: 401 ") or "status of 401" in p
+         for p in refused), "and nothing else went wrong")
+b.mark()
 b.type("#token", token)
 b.click("#signin-button")
 t.ok(b.wait("return !document.getElementById('app').hidden"),

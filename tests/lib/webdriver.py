@@ -76,6 +76,7 @@ class Browser:
         self.console = []
         self.network = []
         self.first_url = None
+        self.marks = (0, 0)
 
     def _ready(self):
         try:
@@ -165,14 +166,21 @@ class Browser:
             except (KeyError, ValueError):
                 pass
 
+    def mark(self):
+        """From now on, problems() reports only what happens after this
+        (after a step that fails on purpose)."""
+        self._logs()
+        self.marks = (len(self.console), len(self.network))
+
     def problems(self):
-        """What went wrong in the page so far, one line each: console
-        messages of severity SEVERE (errors, uncaught exceptions, CSP
-        violations, failed loads), requests that failed, and responses
-        of status 400 or more."""
+        """What went wrong in the page since its first navigation (or
+        mark()), one line each: console messages of severity SEVERE
+        (errors, uncaught exceptions, CSP violations, failed loads),
+        requests that failed, and responses of status 400 or more."""
         self._logs()
         out = ["console: %s" % e.get("message", "")
-               for e in self.console if e.get("level") == "SEVERE"]
+               for e in self.console[self.marks[0]:]
+               if e.get("level") == "SEVERE"]
         urls = {}
         for i, m in enumerate(self.network):
             if m.get("method") == "Page.frameStartedNavigating" and \
@@ -181,11 +189,13 @@ class Browser:
         else:
             return out + ["navigation to %s is not in the performance log"
                           % self.first_url]
-        for m in self.network[i:]:
-            p = m.get("params", {})
+        for m in self.network:
             if m.get("method") == "Network.requestWillBeSent":
+                p = m.get("params", {})
                 urls[p.get("requestId")] = p.get("request", {}).get("url")
-            elif m.get("method") == "Network.responseReceived":
+        for m in self.network[max(i, self.marks[1]):]:
+            p = m.get("params", {})
+            if m.get("method") == "Network.responseReceived":
                 r = p.get("response", {})
                 if r.get("status", 0) >= 400:
                     out.append("response: %s %s" % (r.get("status"),
