@@ -25,11 +25,11 @@ const DIALECTS = {
   recordings: (t) => ({ "X-Auth-Token": t }),
 };
 
-// The scope a dialect needs, to say why a token was refused.
+// What a dialect needs of the token, to say why it was refused.
 const NEEDS = {
-  elastix: "read",
-  ari: "ari-control (and a user:password secret)",
-  recordings: "recordings",
+  elastix: "the read scope",
+  ari: "the ari-control scope and a user:password secret",
+  recordings: "the recordings scope",
 };
 
 // sessionStorage, not localStorage: the token then dies with the tab
@@ -87,7 +87,7 @@ async function api(dialect, method, path, body) {
   if (!res.ok) {
     let why = (data && (data.error || data.message)) || res.statusText;
     if (res.status === 401 || res.status === 403)
-      why += ` (the token needs the ${NEEDS[dialect]} scope)`;
+      why += ` (the token needs ${NEEDS[dialect]})`;
     throw new ApiError(dialect, res.status, `${method} ${path}: ${res.status} ${why}`);
   }
   return data;

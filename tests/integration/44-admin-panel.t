@@ -58,8 +58,9 @@ env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD,
            PBXAPI_SHARED=T.SHARED)
 demo = os.path.join(root, "deploy", "demo", "run")
 # atexit runs these before pbxtest's cleanup removes the directories.
-atexit.register(lambda: subprocess.run([sys.executable, demo, "stop"], env=env,
-                                 cwd=root, capture_output=True, timeout=60))
+atexit.register(lambda: subprocess.run(
+    [sys.executable, demo, "stop"], env=env, cwd=root, capture_output=True,
+    timeout=60))
 r = subprocess.run([sys.executable, demo, "start"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=120)
 if not t.is_(r.returncode, 0, "the demo starts"):
@@ -106,7 +107,11 @@ b = W.Browser(top)
 atexit.register(b.quit)
 
 
-def shot(name):
+def shot(name, section=None):
+    """A screenshot of the viewport, scrolled to section (a CSS selector)."""
+    if section:
+        b.js("document.querySelector(arguments[0]).scrollIntoView()",
+             section)
     path = b.screenshot(os.path.join(shots, name + ".png"))
     t.diag("screenshot: %s" % path)
 
@@ -171,7 +176,7 @@ t.ok(st == 200 and call in [c["id"] for c in json.loads(body)],
      "ARI lists the same channel")
 t.like(" ".join(next((r for r in rows("calls") if r[0] == call), [])),
        "200", "the row names the dialled number")
-shot("03-call")
+shot("03-call", "#calls-section")
 
 # Hang it up and see it go, from the list and from ARI.
 b.click('#calls tbody tr[data-id="%s"] button' % call)
@@ -199,7 +204,7 @@ t.ok(b.wait("const r = document.querySelectorAll('#records tbody tr'); "
      "a search by caller lists that caller's calls only")
 got = rows("records")
 t.is_(len(got), 1, "one record for caller 101")
-shot("04-records")
+shot("04-records", "#records-section")
 
 # Play the first second of the recording through a signed URL.
 b.click('#records tbody tr[data-id="%s"] button' % got[0][0])
@@ -224,7 +229,7 @@ t.ok(re.search(r"/records/%s/audio/listen\?.*signature=" % re.escape(
 t.ok(token not in src and b.js("return document.body.textContent"
                                ".includes(arguments[0])", token) is False,
      "the token is neither in the URL nor on the page")
-shot("05-playing")
+shot("05-playing", "#records-section")
 
 # Nothing went wrong in the browser meanwhile.
 bad = b.problems()
@@ -249,4 +254,23 @@ t.is_(b.js("const a = document.getElementById('player'); "
       "and stops the player without an error")
 t.is_(b.problems(), [r for r in bad_after_control],
       "still nothing else went wrong")
+
+# Kept in this tab on request: a reload signs in again, signing out
+# forgets it.  (The reload may cancel a request of the page it leaves:
+# problems are read from the new page on.)
+b.type("#token", token)
+b.click("#keep")
+b.click("#signin-button")
+t.ok(b.wait("return !document.getElementById('app').hidden && "
+            "sessionStorage.length === 1 && localStorage.length === 0"),
+     "asked to, the page keeps the token in sessionStorage only")
+b.get(url)
+t.ok(b.wait("return !document.getElementById('app').hidden && "
+            "document.querySelectorAll('#extensions tbody tr').length"),
+     "and a reload signs in with it")
+b.mark()
+b.click("#signout")
+t.ok(b.wait("return document.getElementById('app').hidden && "
+            "sessionStorage.length === 0"), "signing out forgets it")
+t.is_(b.problems(), [], "and nothing went wrong meanwhile")
 t.done()
