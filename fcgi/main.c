@@ -23,6 +23,7 @@
 #include "pm.h"
 #include "priv.h"
 #include "scoreboard.h"
+#include "tokens.h"
 #include "version.h"
 #include "worker.h"
 
@@ -32,6 +33,7 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: pbxapi [-fLOstTv] [-c file] [-e env-file]\n"
+	    "       pbxapi [-c file] token add|list|revoke|rotate ...\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
@@ -42,6 +44,27 @@ static void __attribute__((noreturn)) usage(void)
 	    "  -T           check and print the configuration\n"
 	    "  -v           print the version and exit\n");
 	exit(2);
+}
+
+/* pbxapi token ...: the token file of the configuration at path. */
+static int
+token_cli(const char *path, int argc, char **argv)
+{
+	struct conf *c;
+	struct stat st;
+	char err[512];
+	int rc;
+
+	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
+		path = DEFAULT_CONF;
+	c = conf_load(path, NULL, 0, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "pbxapi: %s\n", err);
+		return 1;
+	}
+	rc = token_main(c, argc, argv);
+	conf_free(c);
+	return rc;
 }
 
 /* Writes the OpenAPI description and a newline to fp.  Returns 0 or -1. */
@@ -166,7 +189,7 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "c:e:fLOstTv")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:e:fLOstTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -199,6 +222,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "token") == 0)
+		return token_cli(path, argc - optind, argv + optind);
 	if (optind != argc)
 		usage();
 	/* The command tables are compiled in: no configuration is read. */
