@@ -114,6 +114,9 @@ conf_warnings(const struct conf *c)
 			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
 	}
+	/* A token file that does not parse is said now, not at a request. */
+	if (c->store != NULL)
+		tokstore_refresh(c->store, c);
 }
 
 static void

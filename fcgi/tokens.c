@@ -130,7 +130,7 @@ fields(const char **s, size_t *n, struct tokline *tl)
 	const char *f;
 	size_t fl;
 
-	if (field(s, n, &f, &fl) == -1 ||
+	if (field(s, n, &f, &fl) == -1 || fl != TOKEN_ID_LEN ||
 	    copy_field(tl->id, sizeof(tl->id), f, fl) == -1)
 		return "bad id";
 	if (field(s, n, &f, &fl) == -1 ||
