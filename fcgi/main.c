@@ -99,24 +99,36 @@ conf_runtime_check(const struct conf *c)
 	return 0;
 }
 
+/* Returns 1 if tenant t has a token in the n at tk. */
+static int
+has_token(const struct token *tk, size_t n, const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tk[i].tenant == t)
+			return 1;
+	return 0;
+}
+
 /* Warnings that do not stop the configuration from loading. */
 static void
 conf_warnings(const struct conf *c)
 {
-	size_t i, j;
-	int has;
+	const struct token *file = NULL;
+	size_t i, nfile = 0;
 
-	for (i = 0; i < c->ntenants; i++) {
-		for (j = 0, has = 0; j < c->ntokens; j++)
-			has |= c->tokens[j].tenant == &c->tenants[i];
-		if (!has)
+	/* A token file that does not parse is said now, not at a request. */
+	if (c->store != NULL) {
+		tokstore_refresh(c->store, c);
+		file = tokstore_tokens(c->store, &nfile);
+	}
+	for (i = 0; i < c->ntenants; i++)
+		if (!has_token(c->tokens, c->ntokens, &c->tenants[i]) &&
+		    !has_token(file, nfile, &c->tenants[i]))
 			log_warnx(
 			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
-	}
-	/* A token file that does not parse is said now, not at a request. */
-	if (c->store != NULL)
-		tokstore_refresh(c->store, c);
 }
 
 static void

@@ -32,8 +32,8 @@ round_trip(const struct tokline *tl)
 	n = ftell(fp);
 	fclose(fp);
 	FUZZ_CHECK(n > 0 && line[n - 1] == '\n');
-	FUZZ_CHECK(tokline_parse(line, (size_t)n - 1, &back, err,
-		       sizeof(err)) == 1);
+	FUZZ_CHECK(
+	    tokline_parse(line, (size_t)n - 1, &back, err, sizeof(err)) == 1);
 	FUZZ_CHECK(memcmp(&back, tl, sizeof(back)) == 0);
 }
 
@@ -54,8 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    -1)
 		FUZZ_CHECK(err[0] != '\0');
 	err[0] = '\0';
-	if (tokfile_parse(a, (const char *)data, size, &v, &n, err,
-		sizeof(err)) == -1) {
+	if (tokfile_parse(
+		a, (const char *)data, size, &v, &n, err, sizeof(err)) == -1) {
 		FUZZ_CHECK(strncmp(err, "line ", 5) == 0);
 		arena_reset(a);
 		return 0;

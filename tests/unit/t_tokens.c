@@ -37,8 +37,8 @@ line_of(struct arena *a, const char *tenant, const char *secret,
 	if (not_after == 0)
 		return arena_printf(a, "%.12s %s %s %s 1700000000 - label %s\n",
 		    hex, tenant, hex, scopes, secret);
-	return arena_printf(a, "%.12s %s %s %s 1700000000 %lld\n", hex,
-	    tenant, hex, scopes, not_after);
+	return arena_printf(a, "%.12s %s %s %s 1700000000 %lld\n", hex, tenant,
+	    hex, scopes, not_after);
 }
 
 static int
@@ -64,7 +64,8 @@ bad_line(const char *s, const char *want, const char *name)
 static void
 test_line(struct arena *a)
 {
-	const char *good = line_of(a, "acme", "s3cret", "read,cmd:cdrreport", 0);
+	const char *good =
+	    line_of(a, "acme", "s3cret", "read,cmd:cdrreport", 0);
 	const char *digest = strchr(good, ' ') + 6;
 	struct tokline tl;
 	char out[LIM_CONF_LINE];
@@ -92,8 +93,8 @@ test_line(struct arena *a)
 	bad_line("0123456789ab", "bad tenant", "one field");
 	bad_line(arena_printf(a, "000000000000 acme %.64s read 1 -", digest),
 	    "id is not the digest's", "an id that is not the digest's");
-	bad_line("0123456789ab acme 0123 read 1 -", "bad sha256",
-	    "a short digest");
+	bad_line(
+	    "0123456789ab acme 0123 read 1 -", "bad sha256", "a short digest");
 	bad_line(arena_printf(a, "%.12s acme %.64s read x -", digest, digest),
 	    "bad created", "a created time that is no number");
 	bad_line(arena_printf(a, "%.12s acme %.64s read 0 -", digest, digest),
@@ -102,14 +103,14 @@ test_line(struct arena *a)
 	    "bad not-after", "a negative not-after");
 	bad_line(arena_printf(a, "%.12s acme %.64s read 1", digest, digest),
 	    "bad not-after", "no not-after");
-	bad_line(arena_printf(a, "%.12s acme %.64s read 1 - l\001", digest,
-		     digest),
+	bad_line(
+	    arena_printf(a, "%.12s acme %.64s read 1 - l\001", digest, digest),
 	    "control", "a control byte");
-	bad_line(arena_printf(a, "%.12s acme %.64s read 1 - %0200d", digest,
-		     digest, 7),
+	bad_line(arena_printf(
+		     a, "%.12s acme %.64s read 1 - %0200d", digest, digest, 7),
 	    "label too long", "a label of 200 bytes");
-	bad_line(arena_printf(a, "%.12s %0100d %.64s read 1 -", digest, 1,
-		     digest),
+	bad_line(
+	    arena_printf(a, "%.12s %0100d %.64s read 1 -", digest, 1, digest),
 	    "bad tenant", "a tenant name too long");
 }
 
@@ -125,27 +126,27 @@ test_file(struct arena *a)
 	int rc;
 
 	text = arena_printf(a, "# header\n%s\n%s", l1, l2);
-	rc = tokfile_parse(a, text, strlen(text), &v, &n, errbuf,
-	    sizeof(errbuf));
+	rc = tokfile_parse(
+	    a, text, strlen(text), &v, &n, errbuf, sizeof(errbuf));
 	ok(rc == 0 && n == 2 && v[1].not_after == 2000000000LL,
 	    "a file of two tokens: %s", rc ? errbuf : "");
 	rc = tokfile_parse(a, "", 0, &v, &n, errbuf, sizeof(errbuf));
 	ok(rc == 0 && n == 0, "an empty file");
 	text = arena_printf(a, "%s%s", l1, l1);
-	ok(tokfile_parse(a, text, strlen(text), &v, &n, errbuf,
-	       sizeof(errbuf)) == -1 &&
+	ok(tokfile_parse(
+	       a, text, strlen(text), &v, &n, errbuf, sizeof(errbuf)) == -1 &&
 		strstr(errbuf, "line 2: id") != NULL,
 	    "an id given twice: %s", errbuf);
 	text = arena_printf(a, "%s\nrubbish\n", l1);
-	ok(tokfile_parse(a, text, strlen(text), &v, &n, errbuf,
-	       sizeof(errbuf)) == -1 &&
+	ok(tokfile_parse(
+	       a, text, strlen(text), &v, &n, errbuf, sizeof(errbuf)) == -1 &&
 		strncmp(errbuf, "line 3:", 7) == 0,
 	    "a bad line is named: %s", errbuf);
 	big = arena_alloc(a, LIM_CONF_LINE + 2);
 	memset(big, '#', LIM_CONF_LINE + 1);
 	big[LIM_CONF_LINE + 1] = '\0';
-	ok(tokfile_parse(a, big, strlen(big), &v, &n, errbuf,
-	       sizeof(errbuf)) == -1 &&
+	ok(tokfile_parse(a, big, strlen(big), &v, &n, errbuf, sizeof(errbuf)) ==
+		    -1 &&
 		strstr(errbuf, "longer than") != NULL,
 	    "a line of LIM_CONF_LINE bytes: %s", errbuf);
 }
@@ -163,20 +164,19 @@ test_scopes(struct arena *a)
 		strcmp(cmds[0], "cmd:cdrreport") == 0 &&
 		strcmp(cmds[1], "family:recordings") == 0,
 	    "scope names and command entries");
-	ok(token_scopes(a, "read,,write,", &s, &cmds, &n, errbuf,
-	       sizeof(errbuf)) == 0 &&
+	ok(token_scopes(
+	       a, "read,,write,", &s, &cmds, &n, errbuf, sizeof(errbuf)) == 0 &&
 		s == (SCOPE_READ | SCOPE_WRITE) && n == 0 && cmds == NULL,
 	    "empty items are skipped, no list is NULL");
-	ok(token_scopes(a, "ari-control", &s, &cmds, &n, errbuf,
-	       sizeof(errbuf)) == 0 &&
+	ok(token_scopes(
+	       a, "ari-control", &s, &cmds, &n, errbuf, sizeof(errbuf)) == 0 &&
 		s == (SCOPE_ARI_READ | SCOPE_ARI_CONTROL),
 	    "ari-control includes ari-read");
-	ok(token_scopes(a, "read,bogus", &s, &cmds, &n, errbuf,
-	       sizeof(errbuf)) == -1 &&
+	ok(token_scopes(
+	       a, "read,bogus", &s, &cmds, &n, errbuf, sizeof(errbuf)) == -1 &&
 		strstr(errbuf, "'bogus'") != NULL,
 	    "an unknown scope: %s", errbuf);
-	ok(token_scopes(a, "cmd:", &s, &cmds, &n, errbuf, sizeof(errbuf)) ==
-		-1,
+	ok(token_scopes(a, "cmd:", &s, &cmds, &n, errbuf, sizeof(errbuf)) == -1,
 	    "'cmd:' without a name is an unknown scope");
 }
 
