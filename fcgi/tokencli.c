@@ -362,6 +362,7 @@ new_secret(struct tfile *f, struct tokline *tl, unsigned scopes, char *secret,
 {
 	uint8_t raw[SECRET_BYTES], user[4];
 	char b[2 * SECRET_BYTES];
+	size_t i;
 
 	do {
 		random_bytes(raw, sizeof(raw));
@@ -373,7 +374,7 @@ new_secret(struct tfile *f, struct tokline *tl, unsigned scopes, char *secret,
 		else
 			snprintf(secret, size, "%s", b);
 		sha256(secret, strlen(secret), tl->digest);
-		for (size_t i = 0; i < TOKEN_ID_BYTES; i++)
+		for (i = 0; i < TOKEN_ID_BYTES; i++)
 			snprintf(tl->id + 2 * i, 3, "%02x", tl->digest[i]);
 	} while (tf_find(f, tl->id) != NULL);
 }
