@@ -108,6 +108,17 @@ t.is_(status(crm, "originatecall"), 403, "cdrreport+getwavfile: "
 ro_id, ro = add("default", "read")
 t.is_(status(ro, "originatecall"), 403, "a read token still lacks write")
 
+# An ARI token: its secret is the user:password an ARI client sends.
+aid, ari = add("default", "ari-read")
+t.like(ari, ":", "an ari-read token's secret is user:password")
+H = {"Authorization": "Basic " + T.b64(ari)}
+st, _, _ = web.get("/ari/channels", H)
+t.ok(st != 401, "the ARI dialect takes it (%d)" % st)
+user = ari.split(":")[0]
+st, _, _ = web.get("/ari/channels",
+                   {"Authorization": "Basic " + T.b64(user + ":wrong")})
+t.is_(st, 401, "the same user with another password is 401")
+
 # The CLI refuses what would not work.
 rc, out, err = cli("add", "nosuchtenant")
 t.ok(rc == 1 and "no tenant 'nosuchtenant'" in err, "add: an unknown "
@@ -146,7 +157,8 @@ t.is_(pool.pid, master, "no reload: the same master")
 # rotate: old and new both work during the overlap, then only the new.
 rc, out, err = cli("rotate", tid, "--overlap", "5s")
 m = re.match(r"id: ([0-9a-f]{12})\ntoken: (\S+)\n$", out)
-t.ok(rc == 0 and m is not None, "rotate prints a new token: " + err.strip())
+t.ok(rc == 0 and m is not None, "rotate prints a new token")
+t.like(err, "is refused from", "and says when the old one ends")
 nid, new = m.groups() if m else ("", "")
 t.ok(nid != tid, "the new token has its own id")
 rc, out, err = cli("list")
