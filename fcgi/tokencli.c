@@ -494,6 +494,18 @@ check_label(const char *s)
 	return 0;
 }
 
+/* Returns the number of tokens of f not yet expired. */
+static size_t
+live(const struct tfile *f)
+{
+	long long now = (long long)time(NULL);
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++)
+		n += f->lines[i].not_after == 0 || f->lines[i].not_after > now;
+	return n;
+}
+
 /* Issues a new token like tl (tenant, scopes, label), prints it. */
 static int
 issue(struct tfile *f, const struct conf *c, struct tokline *tl,
@@ -508,6 +520,10 @@ issue(struct tfile *f, const struct conf *c, struct tokline *tl,
 
 	if (expires != NULL && (duration(expires, &secs) == -1 || secs == 0))
 		return err1("--expires: '%s' is not a duration", expires);
+	if (live(f) >= LIM_TOKENS)
+		return err1("'%s' holds %d tokens, the most there may be: "
+			    "revoke some first",
+		    f->path, LIM_TOKENS);
 	if (token_scopes(
 		f->a, tl->scopes, &bits, &cmds, &ncmds, err, sizeof(err)) == -1)
 		return err1("%s", err);

@@ -238,12 +238,6 @@ tokfile_parse(struct arena *a, const char *text, size_t n,
 			return -1;
 		}
 		if (k == cap) {
-			if (k >= LIM_TOKENS) {
-				snprintf(err, errlen,
-				    "line %zu: more than %d tokens", lineno,
-				    LIM_TOKENS);
-				return -1;
-			}
 			cap = cap ? cap * 2 : 16;
 			tl = arena_alloc(a, cap * sizeof(*tl));
 			if (k > 0)
@@ -252,7 +246,11 @@ tokfile_parse(struct arena *a, const char *text, size_t n,
 		}
 		rc = tokline_parse(
 		    line, (size_t)(eol - line), &v[k], why, sizeof(why));
-		if (rc == 1 && has_id(v, k, v[k].id)) {
+		if (rc == 1 && k == LIM_TOKENS) {
+			snprintf(why, sizeof(why), "more than %d tokens",
+			    LIM_TOKENS);
+			rc = -1;
+		} else if (rc == 1 && has_id(v, k, v[k].id)) {
 			snprintf(
 			    why, sizeof(why), "id %s given twice", v[k].id);
 			rc = -1;
@@ -434,19 +432,24 @@ build(struct tokstore *s, struct arena *a, const struct conf *c,
 	return 0;
 }
 
-/* Reads and parses the open file fd into a new set.  Returns 0 or -1. */
+/*
+ * Reads and parses the open file fd into a new set.  The text and its
+ * lines are in a scratch arena: the set keeps only its tokens.  Returns
+ * 0 or -1.
+ */
 static int
 load(struct tokstore *s, const struct conf *c, int fd, off_t size, char *err,
     size_t errlen)
 {
-	struct arena *a = arena_new();
+	struct arena *a = arena_new(), *tmp = arena_new();
 	struct tokline *lines;
 	struct tokstore next = *s;
 	size_t n, got = 0;
 	char *text;
 	ssize_t r;
+	int rc = -1;
 
-	text = arena_alloc(a, (size_t)size + 1);
+	text = arena_alloc(tmp, (size_t)size + 1);
 	while (got < (size_t)size) {
 		r = read(fd, text + got, (size_t)size - got);
 		if (r == -1 && errno == EINTR)
@@ -459,9 +462,11 @@ load(struct tokstore *s, const struct conf *c, int fd, off_t size, char *err,
 		snprintf(err, errlen, "short read");
 	else if (memchr(text, '\0', got) != NULL)
 		snprintf(err, errlen, "NUL byte");
-	if (got != (size_t)size || memchr(text, '\0', got) != NULL ||
-	    tokfile_parse(a, text, got, &lines, &n, err, errlen) == -1 ||
-	    build(&next, a, c, lines, n, err, errlen) == -1) {
+	else if (tokfile_parse(tmp, text, got, &lines, &n, err, errlen) == 0 &&
+	    build(&next, a, c, lines, n, err, errlen) == 0)
+		rc = 0;
+	arena_free(tmp);
+	if (rc == -1) {
 		arena_free(a);
 		return -1;
 	}

@@ -114,6 +114,43 @@ test_line(struct arena *a)
 	    "bad tenant", "a tenant name too long");
 }
 
+/* Appends the C string s to the buffer text (len bytes, size max). */
+static void
+append(char *text, size_t *len, size_t max, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n <= max) {
+		memcpy(text + *len, s, n);
+		*len += n;
+	}
+}
+
+/* LIM_TOKENS tokens (and a comment after them), then one more. */
+static void
+test_limit(struct arena *a)
+{
+	const size_t max = (size_t)(LIM_TOKENS + 2) * 160;
+	char *text = arena_alloc(a, max), secret[32];
+	struct tokline *v;
+	size_t n = 0, len = 0;
+	int i, rc;
+
+	for (i = 0; i < LIM_TOKENS; i++) {
+		snprintf(secret, sizeof(secret), "s%d", i);
+		append(text, &len, max,
+		    line_of(a, "t", secret, "read", 2000000000LL));
+	}
+	append(text, &len, max, "# the end\n");
+	rc = tokfile_parse(a, text, len, &v, &n, errbuf, sizeof(errbuf));
+	ok(rc == 0 && n == LIM_TOKENS, "LIM_TOKENS tokens, then a comment: %s",
+	    rc ? errbuf : "");
+	append(text, &len, max, line_of(a, "t", "one more", "read", 0));
+	ok(tokfile_parse(a, text, len, &v, &n, errbuf, sizeof(errbuf)) == -1 &&
+		strstr(errbuf, "more than") != NULL,
+	    "one more: %s", errbuf);
+}
+
 static void
 test_file(struct arena *a)
 {
@@ -142,6 +179,7 @@ test_file(struct arena *a)
 	       a, text, strlen(text), &v, &n, errbuf, sizeof(errbuf)) == -1 &&
 		strncmp(errbuf, "line 3:", 7) == 0,
 	    "a bad line is named: %s", errbuf);
+	test_limit(a);
 	big = arena_alloc(a, LIM_CONF_LINE + 2);
 	memset(big, '#', LIM_CONF_LINE + 1);
 	big[LIM_CONF_LINE + 1] = '\0';
