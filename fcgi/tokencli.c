@@ -139,7 +139,7 @@ tf_read(struct tfile *f)
 {
 	char err[256], *text;
 	struct stat st;
-	ssize_t r;
+	ssize_t r = 0;
 	size_t got = 0;
 	int fd;
 
@@ -154,11 +154,19 @@ tf_read(struct tfile *f)
 		    f->path, LIM_CONF_FILE);
 	}
 	text = arena_alloc(f->a, (size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size &&
-	    ((r = read(fd, text + got, (size_t)st.st_size - got)) > 0 ||
-		(r == -1 && errno == EINTR)))
-		got += r > 0 ? (size_t)r : 0;
+	while (got < (size_t)st.st_size) {
+		r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
 	close(fd);
+	/* A change written from half a file would drop the other half. */
+	if (got != (size_t)st.st_size)
+		return err1("cannot read '%s': %s", f->path,
+		    r == -1 ? strerror(errno) : "file shrank");
 	if (memchr(text, '\0', got) != NULL)
 		return err1("'%s' contains a NUL byte", f->path);
 	if (tokfile_parse(
