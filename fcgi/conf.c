@@ -19,6 +19,7 @@
 #include "limits.h"
 #include "log.h"
 #include "str.h"
+#include "tokens.h"
 
 enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM };
 
@@ -95,6 +96,7 @@ static const struct setting settings[] = {
 	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
 	STR("recordings_accel", recordings_accel, ""),
 	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
+	STR("tokens_file", tokens_file, "/var/lib/pbxapi/tokens"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -364,6 +366,9 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 	nt->setting = NULL;
 	nt->tenant = NULL;
 	nt->tenant_index = t->index; /* tenants may still move */
+	nt->cmds = NULL;
+	nt->ncmds = 0;
+	nt->not_after = 0;
 	return 0;
 }
 
@@ -741,6 +746,10 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 		c->tokens[i].tenant = &c->tenants[c->tokens[i].tenant_index];
 	if (check(&p) == -1)
 		goto fail;
+	/* Relative to the configuration, as an include is. */
+	p.file = c->path;
+	if (c->tokens_file[0] != '\0')
+		c->store = tokstore_new(a, include_path(&p, c->tokens_file));
 	return c;
 fail:
 	arena_free(a);
@@ -750,8 +759,10 @@ fail:
 void
 conf_free(struct conf *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
+		tokstore_free(c->store);
 		arena_free(c->arena);
+	}
 }
 
 static void
