@@ -19,6 +19,7 @@
 #include "limits.h"
 #include "log.h"
 #include "str.h"
+#include "tokens.h"
 
 enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM, S_RATE };
 
@@ -96,6 +97,7 @@ static const struct setting settings[] = {
 	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
 	STR("recordings_accel", recordings_accel, ""),
 	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
+	STR("tokens_file", tokens_file, "/var/lib/pbxapi/tokens"),
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
@@ -430,6 +432,9 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 	nt->setting = NULL;
 	nt->tenant = NULL;
 	nt->tenant_index = t->index; /* tenants may still move */
+	nt->cmds = NULL;
+	nt->ncmds = 0;
+	nt->not_after = 0;
 	return 0;
 }
 
@@ -836,6 +841,10 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 		limit_inherit(c, &c->tenants[i]);
 	if (check(&p) == -1)
 		goto fail;
+	/* Relative to the configuration, as an include is. */
+	p.file = c->path;
+	if (c->tokens_file[0] != '\0')
+		c->store = tokstore_new(a, include_path(&p, c->tokens_file));
 	return c;
 fail:
 	arena_free(a);
@@ -845,8 +854,10 @@ fail:
 void
 conf_free(struct conf *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
+		tokstore_free(c->store);
 		arena_free(c->arena);
+	}
 }
 
 static void

@@ -74,7 +74,15 @@ struct token {
 	const char *setting;
 	const struct tenant *tenant;
 	size_t tenant_index;
+	/* The token file's (tokens.h): only these commands ("cmd:NAME",
+	 * "family:NAME"), none: any the scopes allow; 0 or the second
+	 * (since the epoch) from which the token is refused. */
+	const char *const *cmds;
+	size_t ncmds;
+	long long not_after;
 };
+
+struct tokstore;
 
 struct conf {
 	struct arena *arena;
@@ -132,6 +140,11 @@ struct conf {
 	size_t ntenants;
 	struct token *tokens;
 	size_t ntokens;
+	/* The token file (tokens_file, "" off): the CLI's tokens, re-read
+	 * by each worker when it changes, so it is the one thing a worker
+	 * changes in its copy of the configuration. */
+	const char *tokens_file;
+	struct tokstore *store;
 };
 
 /*
@@ -154,7 +167,9 @@ const struct tenant *conf_tenant(const struct conf *c, const char *name);
 
 /*
  * Returns the token whose secret is the n bytes at s (compared by SHA-256
- * digest in constant time over all tokens), or NULL.
+ * digest in constant time over all tokens, the configuration's and the
+ * token file's, which is re-read first if it changed), or NULL; NULL too
+ * for a token whose not-after has passed.
  */
 const struct token *conf_token(const struct conf *c, const char *s, size_t n);
 

@@ -15,6 +15,7 @@
 #include "reply.h"
 #include "req.h"
 #include "scoreboard.h"
+#include "tokens.h"
 
 const struct dialect *
 route_find(const struct req *r)
@@ -439,6 +440,9 @@ run_cmd(struct req *r, struct reply *rp)
 	if ((c->scope & r->scopes) != c->scope)
 		return req_error(
 		    r, E_FORBIDDEN, "token lacks the scope for '%s'", c->name);
+	if (!token_allows(r->token, r->dialect, c))
+		return req_error(
+		    r, E_FORBIDDEN, "token is not allowed '%s'", c->name);
 	if (!(c->methods & r->m))
 		return req_error(r, E_METHOD, "method %s not allowed for '%s'",
 		    r->method, c->name);

@@ -24,6 +24,7 @@
 #include "priv.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
+#include "tokens.h"
 #include "version.h"
 #include "worker.h"
 
@@ -33,6 +34,7 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: pbxapi [-fLOstTv] [-c file] [-e env-file]\n"
+	    "       pbxapi [-c file] token add|list|revoke|rotate ...\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
@@ -43,6 +45,27 @@ static void __attribute__((noreturn)) usage(void)
 	    "  -T           check and print the configuration\n"
 	    "  -v           print the version and exit\n");
 	exit(2);
+}
+
+/* pbxapi token ...: the token file of the configuration at path. */
+static int
+token_cli(const char *path, int argc, char **argv)
+{
+	struct conf *c;
+	struct stat st;
+	char err[512];
+	int rc;
+
+	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
+		path = DEFAULT_CONF;
+	c = conf_load(path, NULL, 0, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "pbxapi: %s\n", err);
+		return 1;
+	}
+	rc = token_main(c, argc, argv);
+	conf_free(c);
+	return rc;
 }
 
 /* Writes the OpenAPI description and a newline to fp.  Returns 0 or -1. */
@@ -77,21 +100,36 @@ conf_runtime_check(const struct conf *c)
 	return 0;
 }
 
+/* Returns 1 if tenant t has a token in the n at tk. */
+static int
+has_token(const struct token *tk, size_t n, const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tk[i].tenant == t)
+			return 1;
+	return 0;
+}
+
 /* Warnings that do not stop the configuration from loading. */
 static void
 conf_warnings(const struct conf *c)
 {
-	size_t i, j;
-	int has;
+	const struct token *file = NULL;
+	size_t i, nfile = 0;
 
-	for (i = 0; i < c->ntenants; i++) {
-		for (j = 0, has = 0; j < c->ntokens; j++)
-			has |= c->tokens[j].tenant == &c->tenants[i];
-		if (!has)
+	/* A token file that does not parse is said now, not at a request. */
+	if (c->store != NULL) {
+		tokstore_refresh(c->store, c);
+		file = tokstore_tokens(c->store, &nfile);
+	}
+	for (i = 0; i < c->ntenants; i++)
+		if (!has_token(c->tokens, c->ntokens, &c->tenants[i]) &&
+		    !has_token(file, nfile, &c->tenants[i]))
 			log_warnx(
 			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
-	}
 }
 
 static void
@@ -169,7 +207,7 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "c:e:fLOstTv")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:e:fLOstTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -202,6 +240,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "token") == 0)
+		return token_cli(path, argc - optind, argv + optind);
 	if (optind != argc)
 		usage();
 	/* The command tables are compiled in: no configuration is read. */

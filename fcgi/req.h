@@ -17,6 +17,7 @@
 struct arena;
 struct conf;
 struct tenant;
+struct token;
 struct dialect;
 struct cmd;
 struct pv;
@@ -76,6 +77,8 @@ struct req {
 	/* Who: a token's id (struct token), or the dialect's own name for
 	 * the credential ("shared", "signed", a FusionPBX key); NULL: none. */
 	const char *token_id;
+	/* The token it authenticated with (its command list); NULL: none. */
+	const struct token *token;
 	void *dctx;	    /* the dialect's per-request state (its auth's) */
 	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 

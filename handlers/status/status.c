@@ -101,8 +101,10 @@ status_auth(struct req *r)
 			return E_OK;
 	}
 	tk = conf_token(r->conf, key, strlen(key));
-	if (tk != NULL && (tk->scopes & SCOPE_ADMIN))
+	if (tk != NULL && (tk->scopes & SCOPE_ADMIN)) {
+		r->token = tk; /* its command list, if any, applies */
 		return E_OK;
+	}
 	return E_FORBIDDEN;
 }
 
