@@ -26,6 +26,25 @@
 
 enum pm_mode { PM_STATIC, PM_DYNAMIC };
 
+/*
+ * A token bucket: n requests per per_ms on average, at most burst at
+ * once (fcgi/rate.h).  n == 0: no limit.
+ */
+struct rate {
+	long n;
+	long per_ms;
+	long burst;
+};
+
+/* The limit.* settings, global and per tenant (docs/configuration.md). */
+struct limit_conf {
+	struct rate token;	   /* each token of the tenant */
+	struct rate tenant;	   /* all of the tenant's tokens together */
+	struct rate originate;	   /* the tenant's C_ORIGINATE commands */
+	long originate_concurrent; /* 0: no cap */
+	long originate_hold_ms;	   /* an origination counts this long after */
+};
+
 struct kv {
 	const char *key;
 	const char *val;
@@ -38,6 +57,8 @@ struct tenant {
 	struct kv *env;	      /* backend settings, file order */
 	size_t nenv;
 	size_t envcap;
+	struct limit_conf limit; /* its own limit.*, else the global ones */
+	unsigned limit_set;	 /* bit i: limit setting i given here */
 };
 
 /* Digest bytes that name a token in logs: TOKEN_ID_LEN hex digits. */
@@ -100,6 +121,12 @@ struct conf {
 	long backend_ms;
 	long backoff_ms; /* longest wait after connect timeouts, 0: off */
 
+	/* rate limits (fcgi/ratelimit.h); tenants hold the effective ones */
+	struct limit_conf limit;
+	const char *redis; /* "unix:/path", "host:port"; "": per host */
+	long redis_ms;	   /* connect and command timeout */
+	long redis_fail;   /* 0: open (no limit), 1: closed (503) */
+
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */
 	long recordings_sendfile;     /* X-Sendfile: 1 lighttpd, 2 Apache */
@@ -161,6 +188,13 @@ int parse_duration(const char *s, long *ms);
 
 /* Parses "64k", "1m", "1g" or bare bytes.  Returns 0 or -1. */
 int parse_size(const char *s, long *bytes);
+
+/*
+ * Parses a rate: "off", "N/UNIT" or "N/UNIT burst B", UNIT a duration
+ * ("s", "m", "h", "d" or "60s", "500ms"); the burst defaults to N.
+ * Returns 0 or -1.  (fcgi/rate.c)
+ */
+int parse_rate(const char *s, struct rate *r);
 
 /* Parses "read,write,..." into scope bits.  Returns 0 or -1. */
 int parse_scopes(const char *s, unsigned *scopes);

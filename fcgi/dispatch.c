@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "pv.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "req.h"
 #include "scoreboard.h"
@@ -497,7 +498,13 @@ dispatch_on(const struct route *table, struct req *r, struct reply *rp)
 		e = d->unknown(r, name, len);
 		goto fail;
 	}
-	if ((e = run_cmd(r, rp)) != E_OK)
+	/* Before any backend work; the headers go on every reply. */
+	if ((e = ratelimit_check(r)) != E_OK)
+		goto fail;
+	ratelimit_headers(r, rp);
+	e = run_cmd(r, rp);
+	ratelimit_done(r, e, rp->status);
+	if (e != E_OK)
 		goto fail;
 	return E_OK;
 fail:
@@ -508,5 +515,6 @@ fail:
 	}
 	reply_reset(rp);
 	d->error(r, rp, e);
+	ratelimit_headers(r, rp);
 	return e;
 }

@@ -32,5 +32,9 @@
 #define LIM_INI_FILE	   (4 * 1024 * 1024)  /* ini file read */
 #define LIM_ARENA_CHUNK	   (16 * 1024)	      /* arena chunk size */
 #define LIM_RANGES	   16		      /* byte ranges of one Range */
+#define LIM_RATE_MAX	   1000000	      /* a rate's N and burst */
+#define LIM_ORIG_CONC	   256		      /* originate_concurrent max */
+#define LIM_RL_KEYS	   16384	      /* per-host buckets (tokens...) */
+#define LIM_RL_KEY	   112		      /* a bucket's key bytes */
 
 #endif

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 #include "tokens.h"
 #include "version.h"
@@ -185,6 +186,8 @@ run_single(struct conf *c, int fd)
 
 	if (sb_create() == -1)
 		fatal("cannot map the scoreboard");
+	if (ratelimit_init() == -1)
+		fatal("cannot map the rate limit tables");
 	atomic_store(&sb_pool()->pm, 2);
 	slot = sb_claim(1, SB_POOL);
 	atomic_store(&sb_slot((size_t)slot)->pid, getpid());

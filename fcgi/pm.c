@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 #include "worker.h"
 
@@ -474,6 +475,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 	status_fd = status_listen_fd;
 	if (sb_create() == -1)
 		fatal("cannot map the scoreboard");
+	if (ratelimit_init() == -1)
+		fatal("cannot map the rate limit tables");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);

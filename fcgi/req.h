@@ -22,6 +22,7 @@ struct dialect;
 struct cmd;
 struct pv;
 struct pool;
+struct rl_note;
 
 /* Methods, as bits so command tables can list several. */
 #define M_GET	  0x01u
@@ -78,7 +79,8 @@ struct req {
 	const char *token_id;
 	/* The token it authenticated with (its command list); NULL: none. */
 	const struct token *token;
-	void *dctx; /* the dialect's per-request state (its auth's) */
+	void *dctx;	    /* the dialect's per-request state (its auth's) */
+	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 
 	struct pv *get;	     /* $_GET */
 	struct pv *post;     /* $_POST, or the decoded JSON body */
