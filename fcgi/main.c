@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
+#include "metrics.h"
 #include "scoreboard.h"
 #include "version.h"
 #include "worker.h"
@@ -145,7 +146,7 @@ run_single(struct conf *c, int fd)
 {
 	int slot;
 
-	if (sb_create() == -1)
+	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
 	atomic_store(&sb_pool()->pm, 2);
 	slot = sb_claim(1, SB_POOL);

@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "pm.h"
 #include "priv.h"
 #include "scoreboard.h"
@@ -72,6 +74,7 @@ spawn(int fd, enum sb_role role)
 		log_warnx("scoreboard full, cannot fork a worker");
 		return -1;
 	}
+	met_slot_reset((size_t)slot);
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
@@ -97,6 +100,7 @@ spawn(int fd, enum sb_role role)
 	kids[slot].gen = gen;
 	kids[slot].role = role;
 	kids[slot].born_ms = now_ms();
+	atomic_fetch_add(&sb_pool()->spawned, 1);
 	return 0;
 }
 
@@ -162,7 +166,10 @@ reap(void)
 			crashed =
 			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
 			crashed = crashed && !kids[i].term_ms;
+			if (WTERMSIG(status) == SIGKILL && kids[i].alarm_ms)
+				atomic_fetch_add(&sb_pool()->timed_out, 1);
 		} else if (WEXITSTATUS(status) == 3) {
+			atomic_fetch_add(&sb_pool()->timed_out, 1);
 			log_notice(
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
@@ -171,6 +178,8 @@ reap(void)
 			    WEXITSTATUS(status));
 			crashed = 1;
 		}
+		if (crashed)
+			atomic_fetch_add(&sb_pool()->crashed, 1);
 		if (crashed && kids[i].gen == gen &&
 		    now - kids[i].born_ms < CRASH_WINDOW_MS) {
 			crashes++;
@@ -191,12 +200,38 @@ reap(void)
 	}
 }
 
+/*
+ * Writes the slow log's breakdown of a running request's backend time,
+ * "ami:2/12.3ms,mysql:1/40.1ms" (kind, operations, time; the operation
+ * still running counts until now), or "-" if it used none.
+ */
+static void
+breakdown(const struct sb_view *v, uint64_t now_us, struct buf *out)
+{
+	uint64_t us;
+	int k;
+
+	for (k = BK_NONE + 1; k < BK__MAX; k++) {
+		if (v->bk_ops[k] == 0)
+			continue;
+		us = v->bk_us[k];
+		if (v->bk_cur == k && now_us > v->bk_since)
+			us += now_us - v->bk_since;
+		buf_printf(out, "%s%s:%u/%.1fms", out->len ? "," : "",
+		    met_kind_name((enum bk)k), v->bk_ops[k],
+		    (double)us / 1000.0);
+	}
+	if (out->len == 0)
+		buf_adds(out, "-");
+}
+
 /* Slow log and request_terminate_timeout, from the scoreboard. */
 static void
 timeouts(uint64_t now)
 {
 	struct sb_view v;
 	uint64_t el_ms, now_us = now * 1000;
+	struct buf bks;
 	size_t i;
 
 	for (i = 0; i < SB_SLOTS; i++) {
@@ -211,12 +246,16 @@ timeouts(uint64_t now)
 		    kids[i].slow_seq != v.seq) {
 			kids[i].slow_seq = v.seq;
 			atomic_fetch_add(&sb_pool()->slow, 1);
+			buf_init(&bks, 512);
+			breakdown(&v, now_us, &bks);
 			log_warnx(
-			    "slow request: pid %d tenant %s dialect %s command %s backend %s elapsed %llu ms \"%s %s\"",
+			    "slow request: pid %d tenant %s dialect %s command %s backend %s elapsed %llu ms \"%s %s\" backends=%s",
 			    v.pid, v.tenant[0] ? v.tenant : "-",
 			    v.dialect[0] ? v.dialect : "-",
 			    v.cmd[0] ? v.cmd : "-", v.op[0] ? v.op : "-",
-			    (unsigned long long)el_ms, v.method, v.uri);
+			    (unsigned long long)el_ms, v.method, v.uri,
+			    buf_cstr(&bks));
+			buf_free(&bks);
 		}
 		if (conf->terminate_ms > 0 &&
 		    el_ms >= (uint64_t)conf->terminate_ms) {
@@ -411,6 +450,7 @@ reload(int listen_fd, const struct pm_args *args)
 	conf_free(conf);
 	conf = nc;
 	roll(listen_fd);
+	atomic_fetch_add(&sb_pool()->reloads, 1);
 	log_notice("reloaded '%s', generation %u",
 	    conf->path ? conf->path : "(defaults)", gen);
 }
@@ -472,7 +512,7 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 
 	conf = c;
 	status_fd = status_listen_fd;
-	if (sb_create() == -1)
+	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -491,6 +531,7 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		sig = sigtimedwait(&set, NULL, &hb);
 		switch (sig) {
 		case SIGHUP:
+		case SIGUSR2: /* php-fpm's reload */
 			if (!stopping)
 				reload(listen_fd, args);
 			break;

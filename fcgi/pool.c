@@ -9,11 +9,15 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "req.h"
 
 struct slot {
 	const struct backend *b;
+	const char *tenant; /* its name, for the metrics */
+	enum bk kind;	    /* from b->name */
+	int opened;	    /* a connection was opened before */
 	void *conn;
 	unsigned timeouts; /* connect timeouts in a row */
 	uint64_t retry_at; /* monotonic ms: no connect before */
@@ -28,6 +32,7 @@ struct pool {
 	struct tslots *t; /* one per tenant */
 	size_t nt;
 	uint64_t backoff_max; /* ms, 0: off */
+	enum bk taken;	      /* kind of the last connection handed out */
 };
 
 struct pool *
@@ -83,14 +88,18 @@ slot(struct pool *p, const struct tenant *t, const struct backend *b)
 	s = &ts->s[ts->n++];
 	memset(s, 0, sizeof(*s));
 	s->b = b;
+	s->tenant = t->name;
+	s->kind = met_kind(b->name);
 	return s;
 }
 
 static void
 slot_close(struct slot *s)
 {
-	if (s->conn != NULL)
+	if (s->conn != NULL) {
 		s->b->close(s->conn);
+		met_pooled(s->tenant, s->kind, -1);
+	}
 	s->conn = NULL;
 }
 
@@ -125,6 +134,7 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 
 	if (reused != NULL)
 		*reused = 0;
+	p->taken = s->kind;
 	if (s->conn != NULL) {
 		if (b->usable == NULL || b->usable(s->conn)) {
 			if (reused != NULL)
@@ -145,10 +155,13 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 	}
 	e = b->open(ctx, deadline, &s->conn, why, whylen);
 	backoff(p, s, e);
+	met_connect(t->name, s->kind, s->opened, e != E_OK);
 	if (e != E_OK) {
 		s->conn = NULL;
 		return e;
 	}
+	s->opened = 1;
+	met_pooled(t->name, s->kind, 1);
 	*conn = s->conn;
 	return E_OK;
 }
@@ -157,6 +170,15 @@ void
 pool_drop(struct pool *p, const struct tenant *t, const struct backend *b)
 {
 	slot_close(slot(p, t, b));
+}
+
+enum bk
+pool_kind_taken(struct pool *p)
+{
+	enum bk k = p->taken;
+
+	p->taken = BK_NONE;
+	return k;
 }
 
 size_t

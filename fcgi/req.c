@@ -11,7 +11,9 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "metrics.h"
 #include "phpin.h"
+#include "pool.h"
 #include "pv.h"
 #include "req.h"
 #include "str.h"
@@ -318,6 +320,21 @@ req_parse_body(struct req *r, unsigned kinds)
 void
 req_op(struct req *r, const char *op)
 {
+	uint64_t now = now_us(), us = 0;
+	enum bk k = BK_NONE, last = BK_NONE;
+
+	if (r->pool != NULL)
+		last = pool_kind_taken(r->pool);
+	if (op != NULL && (k = met_kind(op)) == BK_NONE)
+		k = last;
+	if (r->op_kind != BK_NONE) {
+		us = now - r->op_start;
+		met_op(
+		    r->tenant ? r->tenant->name : "-", (enum bk)r->op_kind, us);
+	}
+	sb_self_backend(us, (int)k, now);
+	r->op_kind = (int)k;
+	r->op_start = now;
 	r->op = op;
 	sb_self_op(op);
 }

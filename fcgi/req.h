@@ -90,6 +90,8 @@ struct req {
 	char errmsg[LIM_ERRMSG]; /* public message, "" for err_str() */
 	size_t errlen;		 /* its length (it may hold NULs) */
 	const char *op;		 /* backend operation in progress */
+	int op_kind;		 /* its backend kind (enum bk), 0: none */
+	uint64_t op_start;	 /* when it began */
 	uint64_t start_us;
 };
 
@@ -131,7 +133,14 @@ enum err req_parse_body(struct req *r, unsigned kinds);
  */
 enum err req_read_body(struct req *r);
 
-/* Records the backend operation in progress (slow log, status). */
+/*
+ * Records the backend operation in progress (slow log, status), ending
+ * the one before: its time goes to its backend kind's operation
+ * histogram and the slow log's breakdown.  The kind is the first word of
+ * op ("ami Originate"), else that of the connection the pool handed out
+ * last (a statement's name after pool_get of "pgsql fusionpbx"), else
+ * none (a file read).  NULL ends the last one.
+ */
 void req_op(struct req *r, const char *op);
 
 /* Returns microseconds on the monotonic clock. */

@@ -112,6 +112,7 @@ void
 sb_self_begin(void)
 {
 	struct timespec ts;
+	size_t i;
 
 	if (self == NULL)
 		return;
@@ -121,6 +122,11 @@ sb_self_begin(void)
 	self->tenant[0] = self->cmd[0] = self->op[0] = '\0';
 	wunlock();
 	atomic_store(&self->clen, 0);
+	for (i = 0; i < SB_BACKENDS; i++) {
+		atomic_store(&self->bk_ops[i], 0);
+		atomic_store(&self->bk_us[i], 0);
+	}
+	atomic_store(&self->bk_cur, 0);
 	atomic_fetch_add(&self->seq, 1);
 	atomic_store(&self->started_us,
 	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
@@ -163,6 +169,23 @@ sb_self_op(const char *op)
 }
 
 void
+sb_self_backend(uint64_t us, int next, uint64_t since)
+{
+	int cur;
+
+	if (self == NULL)
+		return;
+	cur = atomic_load(&self->bk_cur);
+	if (cur > 0 && cur < SB_BACKENDS)
+		atomic_fetch_add(&self->bk_us[cur], us);
+	if (next > 0 && next < SB_BACKENDS) {
+		atomic_store(&self->bk_since, since);
+		atomic_fetch_add(&self->bk_ops[next], 1);
+	}
+	atomic_store(&self->bk_cur, next > 0 && next < SB_BACKENDS ? next : 0);
+}
+
+void
 sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem)
 {
 	if (self == NULL)
@@ -189,6 +212,7 @@ sb_view(size_t i, struct sb_view *v)
 {
 	struct sb_slot *s = sb_slot(i);
 	unsigned before, tries = 0;
+	size_t k;
 
 	memset(v, 0, sizeof(*v));
 	if (s == NULL)
@@ -205,6 +229,12 @@ sb_view(size_t i, struct sb_view *v)
 	v->last_cpu_us = atomic_load(&s->last_cpu_us);
 	v->last_mem = atomic_load(&s->last_mem);
 	v->clen = atomic_load(&s->clen);
+	for (k = 0; k < SB_BACKENDS; k++) {
+		v->bk_ops[k] = atomic_load(&s->bk_ops[k]);
+		v->bk_us[k] = atomic_load(&s->bk_us[k]);
+	}
+	v->bk_cur = atomic_load(&s->bk_cur);
+	v->bk_since = atomic_load(&s->bk_since);
 	do {
 		before = atomic_load_explicit(&s->lock, memory_order_acquire);
 		if (before & 1)

@@ -25,6 +25,7 @@
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "reply.h"
 #include "req.h"
@@ -316,6 +317,7 @@ handle(struct worker *w, FCGX_Request *fr)
 		return -1;
 	}
 	reply_init(&rp, w->arena, &w->body, fr->out);
+	rp.id = r.id;
 	if (e == E_OK)
 		e = dispatch_on(w->routes, &r, &rp);
 	else {
@@ -328,6 +330,7 @@ handle(struct worker *w, FCGX_Request *fr)
 		jw_int(jw, err_status(e));
 		jw_obj_close(jw);
 	}
+	req_op(&r, NULL); /* the last backend operation ends with it */
 	if (e != E_OK && r.errmsg[0] != '\0')
 		log_info("%s: %s", err_str(e), r.errmsg);
 	sb_self_state(SB_FINISHING);
@@ -338,6 +341,9 @@ handle(struct worker *w, FCGX_Request *fr)
 	deadline_disarm();
 	dur = now_us() - r.start_us;
 	access_line(&r, &rp, dur);
+	met_request(r.dialect ? r.dialect->name : "-",
+	    r.cmd ? r.cmd->name : "-", r.tenant ? r.tenant->name : "-",
+	    rp.status, dur);
 	log_request(NULL, NULL);
 	sb_self_end(dur, cpu_us() - cpu0, arena_used(w->arena));
 	arena_reset(w->arena);
@@ -578,8 +584,10 @@ worker_main(const struct conf *c, int listen_fd, int slot, int role)
 	deadline_init(c->read_ms);
 	listen_fd_ = listen_fd;
 	reply_on_headers = headers_left;
-	if (slot >= 0)
+	if (slot >= 0) {
 		sb_attach((size_t)slot);
+		met_attach((size_t)slot);
+	}
 	memset(&w, 0, sizeof(w));
 	w.conf = c;
 	w.routes = role == SB_STATUS ? status_routes : routes;
