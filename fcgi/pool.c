@@ -48,6 +48,8 @@ pool_new(size_t ntenants, long backoff_ms)
 	return p;
 }
 
+static void slot_close(struct slot *s);
+
 void
 pool_free(struct pool *p)
 {
@@ -57,8 +59,7 @@ pool_free(struct pool *p)
 		return;
 	for (i = 0; i < p->nt; i++) {
 		for (j = 0; j < p->t[i].n; j++)
-			if (p->t[i].s[j].conn != NULL)
-				p->t[i].s[j].b->close(p->t[i].s[j].conn);
+			slot_close(&p->t[i].s[j]);
 		free(p->t[i].s);
 	}
 	free(p->t);
