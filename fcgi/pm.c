@@ -209,17 +209,20 @@ static void
 breakdown(const struct sb_view *v, uint64_t now_us, struct buf *out)
 {
 	uint64_t us;
+	unsigned ops;
 	int k;
 
 	for (k = BK_NONE + 1; k < BK__MAX; k++) {
-		if (v->bk_ops[k] == 0)
-			continue;
+		ops = v->bk_ops[k];
 		us = v->bk_us[k];
-		if (v->bk_cur == k && now_us > v->bk_since)
-			us += now_us - v->bk_since;
-		buf_printf(out, "%s%s:%u/%.1fms", out->len ? "," : "",
-		    met_kind_name((enum bk)k), v->bk_ops[k],
-		    (double)us / 1000.0);
+		if (v->bk_cur == k) {
+			ops++;
+			us += now_us > v->bk_since ? now_us - v->bk_since : 0;
+		}
+		if (ops > 0)
+			buf_printf(out, "%s%s:%u/%.1fms", out->len ? "," : "",
+			    met_kind_name((enum bk)k), ops,
+			    (double)us / 1000.0);
 	}
 	if (out->len == 0)
 		buf_adds(out, "-");

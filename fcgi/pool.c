@@ -33,6 +33,7 @@ struct pool {
 	size_t nt;
 	uint64_t backoff_max; /* ms, 0: off */
 	enum bk taken;	      /* kind of the last connection handed out */
+	int taken_kept;	      /* it was a kept one */
 };
 
 struct pool *
@@ -136,8 +137,10 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 	if (reused != NULL)
 		*reused = 0;
 	p->taken = s->kind;
+	p->taken_kept = 0;
 	if (s->conn != NULL) {
 		if (b->usable == NULL || b->usable(s->conn)) {
+			p->taken_kept = 1;
 			if (reused != NULL)
 				*reused = 1;
 			*conn = s->conn;
@@ -174,11 +177,14 @@ pool_drop(struct pool *p, const struct tenant *t, const struct backend *b)
 }
 
 enum bk
-pool_kind_taken(struct pool *p)
+pool_kind_taken(struct pool *p, int *kept)
 {
 	enum bk k = p->taken;
 
+	if (kept != NULL)
+		*kept = p->taken_kept;
 	p->taken = BK_NONE;
+	p->taken_kept = 0;
 	return k;
 }
 

@@ -79,10 +79,11 @@ void pool_drop(struct pool *p, const struct tenant *t, const struct backend *b);
 
 /*
  * Returns the kind (the first word of its name) of the backend whose
- * connection pool_get() handed out last, and forgets it: BK_NONE if
- * none since the last call.  req_op() names its operation's backend so.
+ * connection pool_get() handed out last, with *kept (may be NULL) 1 if
+ * it was a kept one, and forgets both: BK_NONE if none since the last
+ * call.  req_op() names and counts its operations' backends so.
  */
-enum bk pool_kind_taken(struct pool *p);
+enum bk pool_kind_taken(struct pool *p, int *kept);
 
 /* Returns the number of open connections (for /status and tests). */
 size_t pool_count(const struct pool *p);

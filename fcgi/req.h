@@ -139,7 +139,8 @@ enum err req_read_body(struct req *r);
  * histogram and the slow log's breakdown.  The kind is the first word of
  * op ("ami Originate"), else that of the connection the pool handed out
  * last (a statement's name after pool_get of "pgsql fusionpbx"), else
- * none (a file read).  NULL ends the last one.
+ * none (a file read).  A "<kind> connect" step in which the pool handed
+ * out a kept connection is not counted.  NULL ends the last one.
  */
 void req_op(struct req *r, const char *op);
 

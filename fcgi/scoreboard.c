@@ -169,19 +169,16 @@ sb_self_op(const char *op)
 }
 
 void
-sb_self_backend(uint64_t us, int next, uint64_t since)
+sb_self_backend(int done, uint64_t us, int next, uint64_t since)
 {
-	int cur;
-
 	if (self == NULL)
 		return;
-	cur = atomic_load(&self->bk_cur);
-	if (cur > 0 && cur < SB_BACKENDS)
-		atomic_fetch_add(&self->bk_us[cur], us);
-	if (next > 0 && next < SB_BACKENDS) {
-		atomic_store(&self->bk_since, since);
-		atomic_fetch_add(&self->bk_ops[next], 1);
+	if (done > 0 && done < SB_BACKENDS) {
+		atomic_fetch_add(&self->bk_us[done], us);
+		atomic_fetch_add(&self->bk_ops[done], 1);
 	}
+	if (next > 0 && next < SB_BACKENDS)
+		atomic_store(&self->bk_since, since);
 	atomic_store(&self->bk_cur, next > 0 && next < SB_BACKENDS ? next : 0);
 }
 

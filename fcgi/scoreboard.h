@@ -50,9 +50,8 @@ struct sb_slot {
 	char op[LIM_SB_STR];
 	/*
 	 * The request's backend operations per kind (enum bk in metrics.h):
-	 * how many began, and the time of those that ended; bk_cur is the
-	 * kind of the one running since bk_since (0: none).  The slow log's
-	 * breakdown.
+	 * how many ended and their time; bk_cur is the kind of the one
+	 * running since bk_since (0: none).  The slow log's breakdown.
 	 */
 	_Atomic uint32_t bk_ops[SB_BACKENDS];
 	_Atomic uint64_t bk_us[SB_BACKENDS];
@@ -114,10 +113,10 @@ void sb_self_request(const char *method, const char *uri, const char *dialect);
 void sb_self_cmd(const char *tenant, const char *cmd);
 void sb_self_op(const char *op);
 /*
- * Ends the running backend operation, if any, after us microseconds,
- * and begins one of kind next (0: none) at since.
+ * Counts an ended backend operation of kind done (0: none) that took us
+ * microseconds, and notes that one of kind next (0: none) runs since.
  */
-void sb_self_backend(uint64_t us, int next, uint64_t since);
+void sb_self_backend(int done, uint64_t us, int next, uint64_t since);
 void sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem);
 /* A connection ended without a request being answered. */
 void sb_self_cancel(void);

@@ -141,10 +141,11 @@ tables(void)
 		   "pbxapi_request_duration_seconds_bucket{dialect="
 		   "\"elastix\",command=\"sippeers\",le=\"0.001\"}"),
 	    1, "500 us in le 0.001");
-	ok(strstr(buf_cstr(&b),
-	       "# TYPE pbxapi_requests_total counter\n") != NULL &&
-		strstr(buf_cstr(&b), "# TYPE pbxapi_request_duration_seconds "
-				     "histogram\n") != NULL,
+	ok(strstr(buf_cstr(&b), "# TYPE pbxapi_requests_total counter\n") !=
+		    NULL &&
+		strstr(buf_cstr(&b),
+		    "# TYPE pbxapi_request_duration_seconds "
+		    "histogram\n") != NULL,
 	    "TYPE lines");
 	for (i = 0; i < MET_REQ_MAX + 5; i++) {
 		snprintf(t, sizeof(t), "t%d", i);
@@ -203,57 +204,69 @@ pool_and_ops(void)
 	struct req r;
 	struct buf b;
 	void *c;
-	int reused;
+	int reused, kept;
 	char why[64];
 
 	sb_attach(0);
 	met_attach(0);
 	sb_self_begin();
 	p = pool_new(1, 0);
-	ok(pool_get(p, &tn, &be_fake, NULL, 0, &c, &reused, why,
-	       sizeof(why)) == E_OK,
+	ok(pool_get(p, &tn, &be_fake, NULL, 0, &c, &reused, why, sizeof(why)) ==
+		E_OK,
 	    "pool_get");
-	is_int(pool_kind_taken(p), BK_AMI, "the pool names the kind it "
-					   "handed out");
-	is_int(pool_kind_taken(p), BK_NONE, "once");
+	is_int(pool_kind_taken(p, &kept), BK_AMI,
+	    "the pool names the kind it handed out");
+	is_int(kept, 0, "a new connection");
+	is_int(pool_kind_taken(p, &kept), BK_NONE, "once");
 	pool_drop(p, &tn, &be_fake);
-	(void)pool_get(p, &tn, &be_fake, NULL, 0, &c, &reused, why,
-	    sizeof(why));
+	(void)pool_get(
+	    p, &tn, &be_fake, NULL, 0, &c, &reused, why, sizeof(why));
 	buf_init(&b, LIM_METRICS_TEXT);
 	(void)met_write(&b);
-	is_int(sample(buf_cstr(&b), "pbxapi_backend_connects_total{tenant="
-				    "\"acme\",backend=\"ami\"}"),
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_connects_total{tenant="
+		   "\"acme\",backend=\"ami\"}"),
 	    2, "two connects");
-	is_int(sample(buf_cstr(&b), "pbxapi_backend_reconnects_total{tenant="
-				    "\"acme\",backend=\"ami\"}"),
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_reconnects_total{tenant="
+		   "\"acme\",backend=\"ami\"}"),
 	    1, "the second a reconnect");
 	/* Slot 0 has no pid: a dead worker's connections do not count. */
-	is_int(sample(buf_cstr(&b), "pbxapi_backend_connections{tenant="
-				    "\"acme\",backend=\"ami\"}"),
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_connections{tenant="
+		   "\"acme\",backend=\"ami\"}"),
 	    0, "pooled connections of live workers only");
 	atomic_store(&sb_slot(0)->pid, 1);
 	atomic_store(&sb_slot(0)->state, SB_RUNNING);
 	buf_clear(&b);
 	(void)met_write(&b);
-	is_int(sample(buf_cstr(&b), "pbxapi_backend_connections{tenant="
-				    "\"acme\",backend=\"ami\"}"),
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_connections{tenant="
+		   "\"acme\",backend=\"ami\"}"),
 	    1, "one pooled connection");
 
 	memset(&r, 0, sizeof(r));
 	r.pool = p;
 	r.tenant = &tn;
-	(void)pool_get(p, &tn, &be_fake, NULL, 0, &c, &reused, why,
-	    sizeof(why));
+	req_op(&r, "ami connect");
+	(void)pool_get(
+	    p, &tn, &be_fake, NULL, 0, &c, &reused, why, sizeof(why));
 	req_op(&r, "Status"); /* no kind of its own: the pool's */
+	sb_view(0, &v);
+	is_int(v.bk_ops[BK_AMI], 0,
+	    "a connect step that found a kept connection is not counted");
+	is_int(v.bk_cur, BK_AMI, "an operation after pool_get: ami");
 	req_op(&r, "uptime"); /* none */
+	sb_view(0, &v);
+	is_int(v.bk_ops[BK_AMI], 1, "it ends with the next one");
+	is_int(v.bk_cur, BK_NONE, "'uptime' is no backend's");
 	req_op(&r, "esl api");
 	sb_view(0, &v);
-	is_int(v.bk_ops[BK_AMI], 1, "an operation after pool_get: ami");
-	is_int(v.bk_ops[BK_ESL], 1, "'esl api': esl");
-	is_int(v.bk_cur, BK_ESL, "esl running");
+	is_int(v.bk_cur, BK_ESL, "'esl api': esl, running");
 	req_op(&r, NULL);
 	sb_view(0, &v);
 	is_int(v.bk_cur, BK_NONE, "NULL ends it");
+	is_int(v.bk_ops[BK_ESL], 1, "and counts it");
 	buf_clear(&b);
 	(void)met_write(&b);
 	is_int(sample(buf_cstr(&b),
@@ -267,8 +280,9 @@ pool_and_ops(void)
 	pool_free(p);
 	buf_clear(&b);
 	(void)met_write(&b);
-	is_int(sample(buf_cstr(&b), "pbxapi_backend_connections{tenant="
-				    "\"acme\",backend=\"ami\"}"),
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_connections{tenant="
+		   "\"acme\",backend=\"ami\"}"),
 	    0, "closed connections leave the gauge");
 	buf_free(&b);
 }
