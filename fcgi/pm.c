@@ -41,6 +41,9 @@ struct child {
 	uint64_t alarm_ms;
 	uint64_t slow_seq; /* request already in the slow log */
 	uint64_t alarm_seq;
+	/* The request SIGALRM ended, for the metrics: it answers 504. */
+	char dialect[16], cmd[LIM_SB_STR], tenant[LIM_SB_STR];
+	uint64_t alarm_us; /* its time until then */
 };
 
 static struct child kids[SB_SLOTS];
@@ -170,6 +173,11 @@ reap(void)
 				atomic_fetch_add(&sb_pool()->timed_out, 1);
 		} else if (WEXITSTATUS(status) == 3) {
 			atomic_fetch_add(&sb_pool()->timed_out, 1);
+			/* Its worker answered 504 and exited. */
+			met_request(kids[i].dialect[0] ? kids[i].dialect : "-",
+			    kids[i].cmd[0] ? kids[i].cmd : "-",
+			    kids[i].tenant[0] ? kids[i].tenant : "-", 504,
+			    kids[i].alarm_us);
 			log_notice(
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
@@ -228,6 +236,16 @@ breakdown(const struct sb_view *v, uint64_t now_us, struct buf *out)
 		buf_adds(out, "-");
 }
 
+/* Remembers which request a SIGALRM ends (reap() counts it). */
+static void
+alarmed(struct child *k, const struct sb_view *v, uint64_t el_ms)
+{
+	memcpy(k->dialect, v->dialect, sizeof(k->dialect));
+	memcpy(k->cmd, v->cmd, sizeof(k->cmd));
+	memcpy(k->tenant, v->tenant, sizeof(k->tenant));
+	k->alarm_us = el_ms * 1000;
+}
+
 /* Slow log and request_terminate_timeout, from the scoreboard. */
 static void
 timeouts(uint64_t now)
@@ -265,6 +283,7 @@ timeouts(uint64_t now)
 			if (kids[i].alarm_seq != v.seq) {
 				kids[i].alarm_seq = v.seq;
 				kids[i].alarm_ms = now;
+				alarmed(&kids[i], &v, el_ms);
 				atomic_fetch_add(&sb_pool()->terminated, 1);
 				log_warnx(
 				    "request_terminate_timeout: pid %d command %s backend %s after %llu ms",
