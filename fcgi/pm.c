@@ -41,7 +41,8 @@ struct child {
 	uint64_t alarm_ms;
 	uint64_t slow_seq; /* request already in the slow log */
 	uint64_t alarm_seq;
-	/* The request SIGALRM ended, for the metrics: it answers 504. */
+	/* The request SIGALRM ends (it answers 504): access log, metrics. */
+	char id[LIM_SB_ID], method[8], uri[LIM_SB_URI];
 	char dialect[16], cmd[LIM_SB_STR], tenant[LIM_SB_STR];
 	uint64_t alarm_us; /* its time until then */
 };
@@ -146,6 +147,23 @@ retire(size_t i, uint64_t now)
 	}
 }
 
+/* A worker answered 504 after SIGALRM and exited: its request's end. */
+static void
+timed_out(const struct child *k)
+{
+	const char *d = k->dialect[0] ? k->dialect : "-";
+	const char *c = k->cmd[0] ? k->cmd : "-";
+	const char *t = k->tenant[0] ? k->tenant : "-";
+
+	if (k->id[0] != '\0')
+		log_access("%s - \"%s %s\" 504 - %.3fms tenant=%s dialect=%s "
+			   "cmd=%s",
+		    k->id, k->method[0] ? k->method : "-",
+		    k->uri[0] ? k->uri : "-", (double)k->alarm_us / 1000.0, t,
+		    d, c);
+	met_request(d, c, t, 504, k->alarm_us);
+}
+
 static void
 reap(void)
 {
@@ -173,11 +191,7 @@ reap(void)
 				atomic_fetch_add(&sb_pool()->timed_out, 1);
 		} else if (WEXITSTATUS(status) == 3) {
 			atomic_fetch_add(&sb_pool()->timed_out, 1);
-			/* Its worker answered 504 and exited. */
-			met_request(kids[i].dialect[0] ? kids[i].dialect : "-",
-			    kids[i].cmd[0] ? kids[i].cmd : "-",
-			    kids[i].tenant[0] ? kids[i].tenant : "-", 504,
-			    kids[i].alarm_us);
+			timed_out(&kids[i]);
 			log_notice(
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
@@ -240,6 +254,9 @@ breakdown(const struct sb_view *v, uint64_t now_us, struct buf *out)
 static void
 alarmed(struct child *k, const struct sb_view *v, uint64_t el_ms)
 {
+	memcpy(k->id, v->id, sizeof(k->id));
+	memcpy(k->method, v->method, sizeof(k->method));
+	memcpy(k->uri, v->uri, sizeof(k->uri));
 	memcpy(k->dialect, v->dialect, sizeof(k->dialect));
 	memcpy(k->cmd, v->cmd, sizeof(k->cmd));
 	memcpy(k->tenant, v->tenant, sizeof(k->tenant));

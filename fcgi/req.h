@@ -63,9 +63,9 @@ struct req {
 	const char *path; /* without the query string */
 	const char *query;
 	size_t querylen;
-	const char *ctype; /* CONTENT_TYPE or "" */
-	long long clen;	   /* CONTENT_LENGTH, -1 if absent */
-	char id[40];	   /* request id for logs */
+	const char *ctype;  /* CONTENT_TYPE or "" */
+	long long clen;	    /* CONTENT_LENGTH, -1 if absent */
+	char id[LIM_SB_ID]; /* request id: logs, X-Request-Id */
 
 	const struct dialect *dialect;
 	const struct cmd *cmd;

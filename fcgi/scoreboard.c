@@ -118,7 +118,7 @@ sb_self_begin(void)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	wlock();
-	self->method[0] = self->uri[0] = self->dialect[0] = '\0';
+	self->id[0] = self->method[0] = self->uri[0] = self->dialect[0] = '\0';
 	self->tenant[0] = self->cmd[0] = self->op[0] = '\0';
 	wunlock();
 	atomic_store(&self->clen, 0);
@@ -132,6 +132,16 @@ sb_self_begin(void)
 	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 	atomic_store(&self->state, SB_READING);
 	atomic_fetch_add(&sb->pool.accepted, 1);
+}
+
+void
+sb_self_id(const char *id)
+{
+	if (self == NULL)
+		return;
+	wlock();
+	copy(self->id, sizeof(self->id), id);
+	wunlock();
 }
 
 void
@@ -236,6 +246,7 @@ sb_view(size_t i, struct sb_view *v)
 		before = atomic_load_explicit(&s->lock, memory_order_acquire);
 		if (before & 1)
 			continue;
+		memcpy(v->id, s->id, sizeof(v->id));
 		memcpy(v->method, s->method, sizeof(v->method));
 		memcpy(v->uri, s->uri, sizeof(v->uri));
 		memcpy(v->dialect, s->dialect, sizeof(v->dialect));
@@ -246,6 +257,7 @@ sb_view(size_t i, struct sb_view *v)
 		if (atomic_load(&s->lock) == before)
 			break;
 	} while (++tries < 100);
+	v->id[sizeof(v->id) - 1] = '\0';
 	v->method[sizeof(v->method) - 1] = v->uri[sizeof(v->uri) - 1] = '\0';
 	v->dialect[sizeof(v->dialect) - 1] = '\0';
 	v->tenant[sizeof(v->tenant) - 1] = v->cmd[sizeof(v->cmd) - 1] = '\0';

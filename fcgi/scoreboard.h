@@ -42,6 +42,7 @@ struct sb_slot {
 	_Atomic uint64_t last_cpu_us;
 	_Atomic uint64_t last_mem;
 	_Atomic int64_t clen;
+	char id[LIM_SB_ID]; /* the request id */
 	char method[8];
 	char uri[LIM_SB_URI];
 	char dialect[16];
@@ -81,7 +82,7 @@ struct sb_view {
 	uint64_t spawned, started_us, seq, requests, last_us, last_cpu_us;
 	uint64_t last_mem;
 	int64_t clen;
-	char method[8], uri[LIM_SB_URI], dialect[16];
+	char id[LIM_SB_ID], method[8], uri[LIM_SB_URI], dialect[16];
 	char tenant[LIM_SB_STR], cmd[LIM_SB_STR], op[LIM_SB_STR];
 	uint32_t bk_ops[SB_BACKENDS];
 	uint64_t bk_us[SB_BACKENDS];
@@ -109,6 +110,7 @@ void sb_attach(size_t i);
 
 void sb_self_state(enum sb_state s);
 void sb_self_begin(void);
+void sb_self_id(const char *id);
 void sb_self_request(const char *method, const char *uri, const char *dialect);
 void sb_self_cmd(const char *tenant, const char *cmd);
 void sb_self_op(const char *op);

@@ -206,9 +206,18 @@ t.is_(v2.get(req_series("elastix", "sippeers", "default", 200)),
 # the backend time so far; the worker answers 504 and exits.
 scenario([{"action": "Status", "fault": "stall"}])
 before_log = len(pool.log())
-st, _, _ = web.get("/api/api.php?cmd=channelstatus", {"Authorization": KEY})
+st, hdr, _ = web.get("/api/api.php?cmd=channelstatus",
+                     {"Authorization": KEY})
 t.is_(st, 504, "stalled AMI action: 504 after request_terminate_timeout")
 scenario()
+rid = hdr.get("x-request-id", "")
+t.ok(re.fullmatch(r"[0-9a-f]{32}", rid) is not None,
+     "the worker's own 504 carries X-Request-Id too")
+T.wait_for(lambda: rid and rid in T.read(pool.access_log),
+           what="access line of %s" % rid)
+line = [ln for ln in T.read(pool.access_log).splitlines() if rid in ln][0]
+t.like(line, '%s - "GET /api/api.php" 504 - ' % rid,
+       "the master logs the timed-out request's access line: %s" % line)
 T.wait_for(lambda: "slow request" in pool.log()[before_log:],
            what="slow log line")
 slow = [ln for ln in pool.log()[before_log:].splitlines()
