@@ -57,7 +57,7 @@ struct s_dur {
 
 struct s_bk {
 	struct hdr h;
-	_Atomic uint64_t connects, reconnects, failures;
+	_Atomic uint64_t connects, reconnects, failures, dropped;
 	struct met_hist ops;
 };
 
@@ -275,6 +275,15 @@ met_connect(const char *tenant, enum bk kind, int again, int failed)
 }
 
 void
+met_dropped(const char *tenant, enum bk kind)
+{
+	struct s_bk *b = bk_find(tenant, kind, NULL);
+
+	if (b != NULL)
+		atomic_fetch_add(&b->dropped, 1);
+}
+
+void
 met_pooled(const char *tenant, enum bk kind, int delta)
 {
 	size_t i;
@@ -436,6 +445,10 @@ static const struct {
 	{ "pbxapi_backend_connect_failures_total",
 	    "Backend connects that failed or timed out.",
 	    offsetof(struct s_bk, failures) },
+	{ "pbxapi_backend_dropped_total",
+	    "Kept connections closed after an error or found closed by the "
+	    "server.",
+	    offsetof(struct s_bk, dropped) },
 };
 
 static void

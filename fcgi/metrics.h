@@ -8,8 +8,8 @@
  *	requests	(dialect, command, tenant, code): a counter
  *	durations	(dialect, command): a latency histogram
  *	backends	(tenant, backend kind): connects, reconnects,
- *			connect failures, an operation latency histogram,
- *			and the pooled connections of each worker
+ *			connect failures, drops, an operation latency
+ *			histogram, and the pooled connections of each worker
  *
  * A table that is full drops the new series and counts it
  * (pbxapi_metrics_series_dropped_total) instead of growing.
@@ -73,6 +73,9 @@ void met_request(const char *dialect, const char *cmd, const char *tenant,
 
 /* Counts a connect of tenant's kind k: ok or failed, first or again. */
 void met_connect(const char *tenant, enum bk k, int again, int failed);
+
+/* Counts a connection of tenant's kind k dropped or found closed. */
+void met_dropped(const char *tenant, enum bk k);
 
 /* Adds delta to this worker's pooled connections of tenant's kind k. */
 void met_pooled(const char *tenant, enum bk k, int delta);

@@ -49,7 +49,7 @@ pool_new(size_t ntenants, long backoff_ms)
 	return p;
 }
 
-static void slot_close(struct slot *s);
+static void slot_close(struct slot *s, int dropped);
 
 void
 pool_free(struct pool *p)
@@ -60,7 +60,7 @@ pool_free(struct pool *p)
 		return;
 	for (i = 0; i < p->nt; i++) {
 		for (j = 0; j < p->t[i].n; j++)
-			slot_close(&p->t[i].s[j]);
+			slot_close(&p->t[i].s[j], 0);
 		free(p->t[i].s);
 	}
 	free(p->t);
@@ -95,12 +95,15 @@ slot(struct pool *p, const struct tenant *t, const struct backend *b)
 	return s;
 }
 
+/* Closes s's connection; dropped: after an error, or found closed. */
 static void
-slot_close(struct slot *s)
+slot_close(struct slot *s, int dropped)
 {
 	if (s->conn != NULL) {
 		s->b->close(s->conn);
 		met_pooled(s->tenant, s->kind, -1);
+		if (dropped)
+			met_dropped(s->tenant, s->kind);
 	}
 	s->conn = NULL;
 }
@@ -148,7 +151,7 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 		}
 		log_info("tenant '%s': kept %s connection closed by the server",
 		    t->name, b->name);
-		slot_close(s);
+		slot_close(s, 1);
 	}
 	now = now_us() / 1000;
 	if (s->retry_at > now) {
@@ -173,7 +176,7 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 void
 pool_drop(struct pool *p, const struct tenant *t, const struct backend *b)
 {
-	slot_close(slot(p, t, b));
+	slot_close(slot(p, t, b), 1);
 }
 
 enum bk

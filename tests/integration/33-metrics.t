@@ -182,6 +182,26 @@ st, hdr, _ = web.get("/metrics")
 t.ok(re.fullmatch(r"[0-9a-f]{32}", hdr.get("x-request-id", "")),
      "X-Request-Id on /metrics too")
 
+# The AMI server closes mid-reply: the connection is dropped, the next
+# request reconnects.
+_, _, _, va = scrape()
+scenario([{"action": "*", "fault": "close-mid-reply", "bytes": 12,
+           "times": 1}])
+st, _, _ = web.get("/api/api.php?cmd=sippeers", {"Authorization": KEY})
+t.is_(st, 503, "AMI closed mid-reply: 503")
+scenario()
+st, _, _ = web.get("/api/api.php?cmd=sippeers", {"Authorization": KEY})
+t.is_(st, 200, "the next sippeers: 200")
+_, _, _, vb = scrape()
+t.is_(delta(va, vb, "pbxapi_backend_dropped_total{%s}" % bk), 1,
+      "the broken connection dropped: +1")
+t.is_(delta(va, vb, "pbxapi_backend_reconnects_total{%s}" % bk), 1,
+      "and a reconnect: +1")
+t.is_(delta(va, vb, "pbxapi_backend_connects_total{%s}" % bk), 1,
+      "which is a connect")
+t.is_(delta(va, vb, req_series("elastix", "sippeers", "default", 503)), 1,
+      "the 503 counted")
+
 # A worker killed: crashed and spawned move; its pooled connection goes.
 _, _, _, v1 = scrape()
 old = pool.workers()
@@ -198,7 +218,7 @@ t.is_(v2.get("pbxapi_backend_connections{%s}" % bk), 0,
 t.is_(delta(v1, v2, req_series("elastix", "sippeers", "default", 200)), 0,
       "request counters survive the worker")
 t.is_(v2.get(req_series("elastix", "sippeers", "default", 200)),
-      v0.get(req_series("elastix", "sippeers", "default", 200), 0) + 3,
+      v0.get(req_series("elastix", "sippeers", "default", 200), 0) + 4,
       "and keep their value")
 
 # A slow request that ends by request_terminate_timeout: the fresh

@@ -231,6 +231,10 @@ pool_and_ops(void)
 		   "pbxapi_backend_reconnects_total{tenant="
 		   "\"acme\",backend=\"ami\"}"),
 	    1, "the second a reconnect");
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_dropped_total{tenant="
+		   "\"acme\",backend=\"ami\"}"),
+	    1, "after one drop");
 	/* Slot 0 has no pid: a dead worker's connections do not count. */
 	is_int(sample(buf_cstr(&b),
 		   "pbxapi_backend_connections{tenant="
@@ -278,6 +282,12 @@ pool_and_ops(void)
 		   "\"acme\",backend=\"esl\"}"),
 	    1, "the esl one too");
 	pool_free(p);
+	buf_clear(&b);
+	(void)met_write(&b);
+	is_int(sample(buf_cstr(&b),
+		   "pbxapi_backend_dropped_total{tenant="
+		   "\"acme\",backend=\"ami\"}"),
+	    1, "closing the pool is no drop");
 	buf_clear(&b);
 	(void)met_write(&b);
 	is_int(sample(buf_cstr(&b),
