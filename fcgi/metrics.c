@@ -3,8 +3,9 @@
  * worker that needs it: its state goes from free to busy by
  * compare-and-swap, its labels are written, then it is published
  * (ready); a worker that meets a busy entry waits for it, so that two
- * workers never make the same series twice.  Its values are atomics
- * from then on.  Entries are never freed: the tables hold the labels a
+ * workers never make the same series twice (a claimer killed half-way
+ * leaves a dead entry, waited for once).  Its values are atomics from
+ * then on.  Entries are never freed: the tables hold the labels a
  * configuration can produce (dialects, commands, tenants), not those a
  * client invents.
  */
@@ -23,12 +24,14 @@
 #include "util.h"
 
 #define FREE  0u
-#define BUSY  1u
+#define BUSY  1u /* being claimed */
 #define READY 2u
+#define DEAD  3u /* its claimer never finished: never used */
 
-#define KEY_SHORT 16			/* dialect */
-#define KEY_LONG  (LIM_TENANT_NAME + 1) /* command, tenant */
-#define BUSY_WAIT 100000
+#define KEY_SHORT    16			   /* dialect */
+#define KEY_LONG     (LIM_TENANT_NAME + 1) /* command, tenant */
+#define BUSY_WAIT_US 1000000 /* a claim takes a memcpy: this is death */
+#define PROBES	     128     /* entries a look-up tries at most */
 
 _Static_assert(BK__MAX <= SB_BACKENDS, "SB_BACKENDS too small");
 
@@ -168,23 +171,41 @@ key_hash(const struct key *k)
 	return h;
 }
 
-/* Waits for a busy entry to be published.  Returns 1 if it was. */
+/*
+ * Waits for a busy entry to be published.  Returns 1 if it was; if its
+ * claimer has not finished in BUSY_WAIT_US (killed half-way), marks it
+ * dead so that nobody waits for it again, and returns 0.
+ */
 static int
 ready(struct hdr *h)
 {
-	unsigned i;
+	struct timespec ts;
+	uint64_t end = 0, now;
+	unsigned st, want = BUSY, i;
 
-	for (i = 0; i < BUSY_WAIT; i++) {
-		if (atomic_load(&h->state) == READY)
-			return 1;
+	for (i = 0;; i++) {
+		if ((st = atomic_load(&h->state)) != BUSY)
+			return st == READY;
+		if (i % 1024 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (uint64_t)ts.tv_sec * 1000000 +
+			    (uint64_t)ts.tv_nsec / 1000;
+			if (end == 0)
+				end = now + BUSY_WAIT_US;
+			else if (now >= end)
+				break;
+		}
 		sched_yield();
 	}
-	return 0; /* its writer died half-way: pass it by */
+	(void)atomic_compare_exchange_strong(&h->state, &want, DEAD);
+	return atomic_load(&h->state) == READY;
 }
 
 /*
  * Returns table t's entry for k (n entries of stride bytes at base),
- * claiming a free one if it has none, or NULL (counted) when full.
+ * claiming a free one if it has none, or NULL (counted) when the PROBES
+ * entries from k's hash on are all taken: a look-up costs PROBES
+ * comparisons at most, even in a full table.
  */
 static struct hdr *
 find(int t, void *base, size_t stride, size_t n, const struct key *k)
@@ -193,18 +214,22 @@ find(int t, void *base, size_t stride, size_t n, const struct key *k)
 	struct hdr *h;
 	unsigned want;
 
-	for (i = 0; i < n; i++, at = (at + 1) % n) {
+	for (i = 0; i < n && i < PROBES; i++, at = (at + 1) % n) {
 		h = (struct hdr *)((char *)base + at * stride);
 		want = FREE;
 		if (atomic_load(&h->state) == FREE &&
 		    atomic_compare_exchange_strong(&h->state, &want, BUSY)) {
 			h->k = *k;
-			atomic_store(&h->state, READY);
-			return h;
+			want = BUSY;
+			if (atomic_compare_exchange_strong(
+				&h->state, &want, READY))
+				return h;
+			continue; /* declared dead meanwhile: never mind */
 		}
 		if (atomic_load(&h->state) == BUSY && !ready(h))
 			continue;
-		if (memcmp(&h->k, k, sizeof(*k)) == 0)
+		if (atomic_load(&h->state) == READY &&
+		    memcmp(&h->k, k, sizeof(*k)) == 0)
 			return h;
 	}
 	atomic_fetch_add(&met->dropped[t], 1);
