@@ -589,7 +589,8 @@ write_pool(struct buf *b)
 			    pool_metrics[i].off)));
 	}
 	family(b, "pbxapi_generation", "gauge",
-	    "The workers' generation: 1, plus one per reload.");
+	    "The workers' generation: 1, plus one per reload or log "
+	    "reopening.");
 	buf_printf(b, "pbxapi_generation %u\n", atomic_load(&p->gen));
 	for (i = 0; i < SB_SLOTS; i++) {
 		s = sb_slot(i);

@@ -79,12 +79,6 @@ on_quit(int sig)
 	quit = 1;
 }
 
-/*
- * request_terminate_timeout: the master sends SIGALRM.  If no byte of the
- * reply has left, answer 504 (with the request's X-Request-Id) on the
- * FastCGI connection with memcpy(3) and write(2) alone (async-signal-safe),
- * then exit; the master logs its access line and forks a replacement.
- */
 /* Appends n bytes at p to dst at *at (async-signal-safe). */
 static void
 put(char *dst, size_t *at, const char *p, size_t n)
@@ -93,6 +87,12 @@ put(char *dst, size_t *at, const char *p, size_t n)
 	*at += n;
 }
 
+/*
+ * request_terminate_timeout: the master sends SIGALRM.  If no byte of the
+ * reply has left, answer 504 (with the request's X-Request-Id) on the
+ * FastCGI connection with memcpy(3) and write(2) alone (async-signal-safe),
+ * then exit; the master logs its access line and forks a replacement.
+ */
 static void
 on_alarm(int sig)
 {
