@@ -8,7 +8,7 @@
 # which survive them; /metrics follows the status access rule (403
 # outside status.allow, status.token lets in); X-Request-Id equals the id
 # of the request's access line; a slow request's slow-log line has the
-# per-backend breakdown.
+# per-backend breakdown; the lighttpd and Apache snippets route /metrics.
 import json
 import os
 import re
@@ -167,6 +167,22 @@ t.is_(sum(v for k, v in v1.items() if k.startswith("pbxapi_workers{")), 1,
 t.is_(v1.get('pbxapi_workers{state="running"}'), 1,
       "running: the one scraping")
 promtool(text1, "promtool check metrics passes after traffic")
+
+# The shipped lighttpd and Apache snippets route /metrics to the pool.
+lt = T.Lighttpd(pool)
+st, hdr, data = lt.get("/metrics")
+t.is_((st, hdr.get("content-type")),
+      (200, "text/plain; version=0.0.4; charset=utf-8"),
+      "/metrics through the lighttpd snippet")
+why = T.Apache.missing()
+if why:
+    t.skip("/metrics through the Apache snippet", why)
+else:
+    ap = T.Apache(pool)
+    st, hdr, data = ap.get("/metrics")
+    t.is_((st, hdr.get("content-type")),
+          (200, "text/plain; version=0.0.4; charset=utf-8"),
+          "/metrics through the Apache snippet")
 
 # X-Request-Id equals the id of the access line.
 st, hdr, _ = web.get("/api/api.php?cmd=sippeers", {"Authorization": "bad"})
