@@ -82,6 +82,7 @@ static const struct setting settings[] = {
 	STR("status.token", status_token, ""),
 	STR("health.path", health_path, "/healthz"),
 	STR("ready.path", ready_path, "/readyz"),
+	STR("metrics.path", metrics_path, "/metrics"),
 	NUM("ready.probe_timeout", S_DUR, ready_probe_ms, 1, 600000L, "1s"),
 	NUM("ready.cache", S_DUR, ready_cache_ms, 0, 3600000L, "5s"),
 	NUM("request_terminate_timeout", S_DUR, terminate_ms, 0, 86400000L,

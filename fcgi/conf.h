@@ -115,6 +115,7 @@ struct conf {
 	const char *health_path, *ready_path; /* load balancer checks */
 	long ready_probe_ms;		      /* one /readyz, all probes */
 	long ready_cache_ms;		      /* a probe's result is kept */
+	const char *metrics_path;	      /* Prometheus */
 
 	/* request limits and deadlines */
 	long body_max, params_max, nest_max, value_max;

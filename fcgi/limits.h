@@ -27,6 +27,8 @@
 #define LIM_WORKERS	   1024		      /* max_children maximum */
 #define LIM_SB_STR	   32		      /* scoreboard string fields */
 #define LIM_SB_URI	   128		      /* scoreboard request URI */
+#define LIM_SB_ID	   40		      /* request id (struct req's) */
+#define LIM_METRICS_TEXT   (8 * 1024 * 1024)  /* /metrics reply */
 #define LIM_LOG_LINE	   2048		      /* one log line */
 #define LIM_ERRMSG	   512		      /* public error message */
 #define LIM_INI_FILE	   (4 * 1024 * 1024)  /* ini file read */

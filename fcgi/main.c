@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
 #include "tokens.h"
@@ -184,7 +185,7 @@ run_single(struct conf *c, int fd)
 {
 	int slot;
 
-	if (sb_create() == -1)
+	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
 	if (ratelimit_init() == -1)
 		fatal("cannot map the rate limit tables");
