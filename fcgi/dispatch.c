@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "json.h"
@@ -495,14 +496,18 @@ dispatch_on(const struct route *table, struct req *r, struct reply *rp)
 	}
 	if ((e = run_cmd(r, rp)) != E_OK)
 		goto fail;
+	audit_request(r, rp, E_OK);
 	return E_OK;
 fail:
-	if (reply_committed(rp)) {
+	if (reply_committed(rp))
 		log_warnx(
 		    "%s after the reply began: %s", err_str(e), r->errmsg);
-		return e;
+	else {
+		reply_reset(rp);
+		d->error(r, rp, e);
 	}
-	reply_reset(rp);
-	d->error(r, rp, e);
+	/* Once the command is known, refused and failed calls too. */
+	if (r->cmd != NULL)
+		audit_request(r, rp, e);
 	return e;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "conf.h"
 #include "log.h"
 #include "pm.h"
@@ -368,6 +369,7 @@ static int
 open_logs(const struct conf *c, const struct pm_args *args)
 {
 	const char *target = c->error_log;
+	char err[512];
 
 	if (target[0] == '\0')
 		target = args->foreground ? "stderr" : "syslog";
@@ -375,6 +377,10 @@ open_logs(const struct conf *c, const struct pm_args *args)
 	    log_open_access(c->access_log) == -1 ||
 	    log_open_recordings(c->recordings_log) == -1) {
 		log_warn("cannot open the log targets");
+		return -1;
+	}
+	if (audit_open(c->audit_log, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;

@@ -1,0 +1,357 @@
+/*
+ * The audit log's writer (see audit.h).
+ *
+ * Why a mutex in shared memory rather than a lock on the file: the chain
+ * state must outlive the file.  After SIGUSR1 (rotation) the retiring
+ * workers still append to the old file while the new ones write to the
+ * new file, and both continue the same chains; a lock on either file
+ * would not order them.  The mutex is robust, so a worker killed while
+ * it holds it does not stop the others, and every signal is blocked while
+ * it is held, so that only SIGKILL can end a worker between its write
+ * and the update of its chain.  It is held for one SHA-256 and one
+ * write(2) of a line, never across backend I/O.
+ */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "audit.h"
+#include "buf.h"
+#include "conf.h"
+#include "dispatch.h"
+#include "json.h"
+#include "log.h"
+#include "reply.h"
+#include "req.h"
+
+#define CLIENT_MAX 64 /* bytes of "client" */
+
+/* One chain: a tenant and the hash of its last line written. */
+struct slot {
+	char tenant[LIM_TENANT_NAME + 1];
+	char hash[AUDIT_HEX + 1];
+};
+
+/* Shared by the master and every worker; slots are taken in order. */
+struct chains {
+	pthread_mutex_t mu;
+	size_t n;
+	struct slot slot[AUDIT_TENANTS];
+};
+
+static struct chains *chains; /* mapped by the master, NULL: never on */
+static int fd = -1;	      /* the file, -1: none */
+static int to_syslog;
+
+static const char zeros[AUDIT_HEX + 1] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* The names of the errors, E_ and all, for "outcome". */
+static const char *const err_names[] = {
+#define X(name, status, text) [name] = #name,
+	ERR_TABLE
+#undef X
+};
+
+int
+audit_wanted(const struct cmd *c)
+{
+	return (c->scope & (SCOPE_WRITE | SCOPE_ARI_CONTROL)) != 0 ||
+	    (c->flags & (C_ORIGINATE | C_HANGUP | C_RECORDING)) != 0;
+}
+
+/* Maps the chains and makes their mutex.  Returns 0 or -1. */
+static int
+chains_map(void)
+{
+	pthread_mutexattr_t ma;
+	void *p;
+
+	p = mmap(NULL, sizeof(*chains), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	chains = p;
+	if (pthread_mutexattr_init(&ma) != 0 ||
+	    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) != 0 ||
+	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) != 0 ||
+	    pthread_mutex_init(&chains->mu, &ma) != 0) {
+		munmap(p, sizeof(*chains));
+		chains = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	pthread_mutexattr_destroy(&ma);
+	return 0;
+}
+
+/* Returns the chain of tenant, a new one if need be, or NULL if full. */
+static struct slot *
+slot_of(const char *tenant)
+{
+	struct slot *s;
+	size_t i;
+
+	for (i = 0; i < chains->n; i++)
+		if (strcmp(chains->slot[i].tenant, tenant) == 0)
+			return &chains->slot[i];
+	if (chains->n == AUDIT_TENANTS)
+		return NULL;
+	s = &chains->slot[chains->n++];
+	snprintf(s->tenant, sizeof(s->tenant), "%s", tenant);
+	memcpy(s->hash, zeros, sizeof(s->hash));
+	return s;
+}
+
+/*
+ * Resumes the chains from path: each tenant's last sealed line.  The
+ * master does it alone, before any worker exists.
+ */
+static void
+resume(const char *path)
+{
+	static char line[AUDIT_LINE_MAX + 1];
+	struct arena *a = arena_new();
+	unsigned long skipped = 0, n = 0;
+	struct audit_rec rec;
+	struct slot *s;
+	const char *why;
+	int complete;
+	long len;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		log_warn(
+		    "cannot read audit log '%s' to resume its chains", path);
+		arena_free(a);
+		return;
+	}
+	while ((len = audit_read_line(fp, line, &complete)) != -1) {
+		arena_reset(a);
+		n++;
+		if (!complete ||
+		    audit_parse(a, line, (size_t)len, &rec, &why) == -1 ||
+		    !rec.sealed || (s = slot_of(rec.tenant)) == NULL) {
+			skipped++;
+			continue;
+		}
+		memcpy(s->hash, rec.hash, sizeof(s->hash));
+	}
+	if (skipped > 0)
+		log_warnx("audit log '%s': %lu of %lu lines are not sealed "
+			  "audit lines, not resumed from",
+		    path, skipped, n);
+	fclose(fp);
+	arena_free(a);
+}
+
+int
+audit_open(const char *target, char *err, size_t errlen)
+{
+	int nfd = -1, first = chains == NULL;
+
+	if (strcmp(target, "off") == 0) {
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+		to_syslog = 0;
+		return 0;
+	}
+	if (first && chains_map() == -1) {
+		snprintf(err, errlen, "cannot map the audit chains: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (strcmp(target, "syslog") != 0) {
+		nfd = open(
+		    target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (nfd == -1) {
+			snprintf(err, errlen, "cannot open audit.log '%s': %s",
+			    target, strerror(errno));
+			return -1;
+		}
+		if (first)
+			resume(target);
+	}
+	if (fd != -1)
+		close(fd);
+	fd = nfd;
+	to_syslog = nfd == -1;
+	return 0;
+}
+
+/* Returns the target of r (its .target or first path argument), or NULL. */
+static const struct arg *
+target(const struct req *r)
+{
+	const struct cmd *c = r->cmd;
+	size_t i;
+
+	if (r->args == NULL)
+		return NULL; /* refused before its arguments were read */
+	for (i = 0; i < c->nparams; i++)
+		if (c->target != NULL
+			? strcmp(c->params[i].name, c->target) == 0
+			: c->params[i].src == SRC_PATH)
+			break;
+	if (i == c->nparams || r->args[i].s == NULL || r->args[i].len == 0)
+		return NULL;
+	return &r->args[i];
+}
+
+/* Writes "outcome": "ok", or the error's name in lower case. */
+static void
+outcome(struct jw *w, enum err e)
+{
+	char name[32];
+	size_t i;
+
+	if (e == E_OK || (unsigned)e >= E__MAX) {
+		jw_strz(w, e == E_OK ? "ok" : "unknown");
+		return;
+	}
+	snprintf(name, sizeof(name), "%s", err_names[e] + 2);
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			name[i] = (char)(name[i] - 'A' + 'a');
+	jw_strz(w, name);
+}
+
+/* Writes the line of r into b up to "prev".  Returns 0 or -1. */
+static int
+line_begin(
+    struct buf *b, const struct req *r, const struct reply *rp, enum err e)
+{
+	const char *client = req_param(r, "REMOTE_ADDR");
+	const struct arg *t = target(r);
+	char stamp[48], ms[8];
+	struct timespec ts;
+	struct tm tm;
+	struct jw w;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ms, sizeof(ms), ".%03ldZ", ts.tv_nsec / 1000000 % 1000);
+	strncat(stamp, ms, sizeof(stamp) - strlen(stamp) - 1);
+	jw_init(&w, b, JW_UTF8);
+	jw_obj_open(&w);
+	jw_keyz(&w, "time");
+	jw_strz(&w, stamp);
+	jw_keyz(&w, "id");
+	jw_strz(&w, r->id);
+	jw_keyz(&w, "tenant");
+	jw_strz(&w, r->tenant != NULL ? r->tenant->name : "");
+	jw_keyz(&w, "token");
+	jw_strz_or_null(&w, r->token_id);
+	jw_keyz(&w, "client");
+	if (client == NULL)
+		jw_null(&w);
+	else
+		jw_str(&w, client, strnlen(client, CLIENT_MAX));
+	jw_keyz(&w, "dialect");
+	jw_strz(&w, r->dialect->name);
+	jw_keyz(&w, "cmd");
+	jw_strz(&w, r->cmd->name);
+	jw_keyz(&w, "target");
+	if (t == NULL)
+		jw_null(&w);
+	else
+		jw_str(&w, t->s,
+		    t->len < AUDIT_TARGET_MAX ? t->len : AUDIT_TARGET_MAX);
+	jw_keyz(&w, "status");
+	jw_int(&w, rp->status);
+	jw_keyz(&w, "outcome");
+	outcome(&w, e);
+	/* The object stays open: "prev" and "hash" end it. */
+	return w.error || b->overflow ? -1 : 0;
+}
+
+/* Writes the sealed line in b (with its newline).  Returns 0 or -1. */
+static int
+emit(const struct buf *b)
+{
+	ssize_t n;
+
+	if (to_syslog) {
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)(b->len - 1),
+		    b->data);
+		return 0;
+	}
+	n = write(fd, b->data, b->len);
+	if (n == (ssize_t)b->len)
+		return 0;
+	if (n >= 0)
+		errno = ENOSPC;
+	return -1;
+}
+
+/*
+ * Ends the line in b with the chain of tenant: "prev" and "hash", then
+ * writes it.  Under the chains' mutex, every signal blocked.
+ */
+static void
+seal_write(struct buf *b, const char *tenant, const char *id)
+{
+	char hash[AUDIT_HEX + 1];
+	sigset_t all, old;
+	struct slot *s;
+	int rc;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	rc = pthread_mutex_lock(&chains->mu);
+	if (rc == EOWNERDEAD) {
+		log_warnx("a worker died writing the audit log: its last line "
+			  "may break a chain");
+		pthread_mutex_consistent(&chains->mu);
+	} else if (rc != 0) {
+		log_warnx("cannot lock the audit chains: %s", strerror(rc));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	if ((s = slot_of(tenant)) == NULL)
+		log_warnx("more than %d audit chains: tenant '%s' starts a "
+			  "new one",
+		    AUDIT_TENANTS, tenant);
+	buf_printf(b, ",\"prev\":\"%s\"}", s != NULL ? s->hash : zeros);
+	audit_hash(b->data, b->len, hash);
+	b->len--; /* the '}' was the canonical form's */
+	buf_printf(b, ",\"hash\":\"%s\"}\n", hash);
+	if (b->overflow)
+		log_warnx("audit line of request %s too long, not written", id);
+	else if (emit(b) == -1)
+		log_warn("cannot write the audit line of request %s", id);
+	else if (s != NULL)
+		memcpy(s->hash, hash, sizeof(s->hash));
+	pthread_mutex_unlock(&chains->mu);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+audit_request(const struct req *r, const struct reply *rp, enum err e)
+{
+	static struct buf b;
+
+	if ((fd == -1 && !to_syslog) || chains == NULL || r->cmd == NULL ||
+	    !audit_wanted(r->cmd))
+		return;
+	if (b.max == 0)
+		buf_init(&b, AUDIT_LINE_MAX + 1);
+	buf_clear(&b);
+	if (line_begin(&b, r, rp, e) == -1) {
+		log_warnx(
+		    "audit line of request %s too long, not written", r->id);
+		return;
+	}
+	seal_write(&b, r->tenant != NULL ? r->tenant->name : "", r->id);
+}
