@@ -20,8 +20,8 @@
 #define PREV_LEN (KEY_LEN + AUDIT_HEX + 1) /* ,"prev":"P" */
 #define SEAL_LEN (KEY_LEN + AUDIT_HEX + 2) /* ,"hash":"H"} */
 
-/* Verifier's table of chains: open addressing, twice the most chains. */
-#define VT_SLOTS (2 * AUDIT_TENANTS)
+/* Verifier's table of chains: open addressing, at most half full. */
+#define VT_FIRST 64
 
 /* Returns 1 if the n bytes at s are lower-case hex digits. */
 static int
@@ -149,8 +149,8 @@ struct at {
 
 struct audit_verify {
 	struct arena *a;
-	struct vt *tab; /* VT_SLOTS */
-	size_t ntenants;
+	struct vt *tab; /* cap slots, a power of two */
+	size_t cap, ntenants;
 	unsigned long lines;
 	int state; /* 0 holding, 1 broken link (diagnosing), 2 broken */
 	char why[768];
@@ -165,8 +165,9 @@ audit_verify_new(void)
 {
 	struct audit_verify *v = calloc(1, sizeof(*v));
 
-	if (v == NULL || (v->tab = calloc(VT_SLOTS, sizeof(*v->tab))) == NULL)
+	if (v == NULL || (v->tab = calloc(VT_FIRST, sizeof(*v->tab))) == NULL)
 		abort();
+	v->cap = VT_FIRST;
 	v->a = arena_new();
 	return v;
 }
@@ -181,28 +182,64 @@ audit_verify_free(struct audit_verify *v)
 	free(v);
 }
 
+static uint32_t
+name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* Returns the free slot or the chain of name in tab (cap slots). */
+static struct vt *
+slot_find(struct vt *tab, size_t cap, const char *name)
+{
+	size_t i;
+
+	for (i = name_hash(name) & (cap - 1); tab[i].used;
+	     i = (i + 1) & (cap - 1))
+		if (strcmp(tab[i].name, name) == 0)
+			break;
+	return &tab[i];
+}
+
+/* Doubles the table of chains. */
+static void
+grow(struct audit_verify *v)
+{
+	struct vt *tab = calloc(2 * v->cap, sizeof(*tab));
+	size_t i;
+
+	if (tab == NULL)
+		abort();
+	for (i = 0; i < v->cap; i++)
+		if (v->tab[i].used)
+			*slot_find(tab, 2 * v->cap, v->tab[i].name) = v->tab[i];
+	free(v->tab);
+	v->tab = tab;
+	v->cap *= 2;
+}
+
 /* Returns the chain of tenant name, a new one if need be, or NULL. */
 static struct vt *
 chain(struct audit_verify *v, const char *name)
 {
-	uint32_t h = 2166136261u;
-	const char *p;
-	size_t i;
+	struct vt *t = slot_find(v->tab, v->cap, name);
 
-	for (p = name; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (i = h % VT_SLOTS;; i = (i + 1) % VT_SLOTS) {
-		if (!v->tab[i].used)
-			break;
-		if (strcmp(v->tab[i].name, name) == 0)
-			return &v->tab[i];
-	}
+	if (t->used)
+		return t;
 	if (v->ntenants >= AUDIT_TENANTS)
 		return NULL;
+	if (2 * (v->ntenants + 1) > v->cap) {
+		grow(v);
+		t = slot_find(v->tab, v->cap, name);
+	}
 	v->ntenants++;
-	v->tab[i].used = 1;
-	snprintf(v->tab[i].name, sizeof(v->tab[i].name), "%s", name);
-	return &v->tab[i];
+	t->used = 1;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	return t;
 }
 
 static int

@@ -288,6 +288,47 @@ verifier(void)
 	ok(strstr(out, "cannot open") != NULL, "a missing file: says so");
 }
 
+/* A minimal sealed line of tenant t after prev; its hash in h. */
+static const char *
+sealed(const char *t, const char *prev, char h[AUDIT_HEX + 1])
+{
+	const char *c =
+	    arena_printf(A, "{\"tenant\":\"%s\",\"prev\":\"%s\"}", t, prev);
+
+	audit_hash(c, strlen(c), h);
+	return arena_printf(
+	    A, "%.*s,\"hash\":\"%s\"}", (int)strlen(c) - 1, c, h);
+}
+
+/* Many chains (the verifier's table grows), fed line by line. */
+static void
+many(void)
+{
+	static char h[300][AUDIT_HEX + 1];
+	struct audit_verify *v = audit_verify_new();
+	const char *l;
+	int i, round, bad = 0;
+
+	for (i = 0; i < 300; i++)
+		memset(h[i], '0', AUDIT_HEX);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 300; i++) {
+			l = sealed(arena_printf(A, "t%d", i), h[i], h[i]);
+			bad |= audit_verify_line(v, "many",
+			    (unsigned long)(round * 300 + i + 1), l, strlen(l),
+			    1);
+		}
+	ok(bad == 0 && audit_verify_end(v) == 0, "300 chains, 600 lines hold");
+	is_int((long long)audit_verify_tenants(v), 300, "300 tenants counted");
+	l = sealed("t7", h[8], h[7]);
+	ok(audit_verify_line(v, "many", 601, l, strlen(l), 1) == -1 &&
+		audit_verify_end(v) == -1 &&
+		strstr(audit_verify_why(v), "many:601: tenant 't7': removed") !=
+		    NULL,
+	    "a line linked to another tenant's chain breaks its own");
+	audit_verify_free(v);
+}
+
 static void
 tables(void)
 {
@@ -339,6 +380,7 @@ main(void)
 		verifier();
 	else
 		skip("the writer failed", "verifier");
+	many();
 	tables();
 	tl_rmtmp();
 	arena_free(A);
