@@ -154,6 +154,25 @@ resume(const char *path)
 	arena_free(a);
 }
 
+/*
+ * Ends a line cut short (a crash, a full disk) with a newline, so that it
+ * stays a line of its own, which verify reports, and the next line is
+ * whole.
+ */
+static void
+end_partial(int wfd, const char *path)
+{
+	int rfd = open(path, O_RDONLY | O_CLOEXEC);
+	char c;
+
+	if (rfd == -1)
+		return;
+	if (lseek(rfd, -1, SEEK_END) != -1 && read(rfd, &c, 1) == 1 &&
+	    c != '\n' && write(wfd, "\n", 1) == 1)
+		log_warnx("audit log '%s' ended with a partial line", path);
+	close(rfd);
+}
+
 int
 audit_open(const char *target, char *err, size_t errlen)
 {
@@ -179,6 +198,7 @@ audit_open(const char *target, char *err, size_t errlen)
 			    target, strerror(errno));
 			return -1;
 		}
+		end_partial(nfd, target);
 		if (first)
 			resume(target);
 	}

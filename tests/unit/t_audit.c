@@ -288,6 +288,30 @@ verifier(void)
 	ok(strstr(out, "cannot open") != NULL, "a missing file: says so");
 }
 
+/* A line cut short before a reopen stays a line of its own. */
+static void
+partial(const char *path)
+{
+	char err[256], *files[1], *out;
+	FILE *fp = fopen(path, "a");
+
+	fputs("{\"time\":\"cut short", fp);
+	fclose(fp);
+	ok(audit_open(path, err, sizeof(err)) == 0, "reopened");
+	nlines = 0;
+	one("ari", "hangup", "beta", "chan-3", 204, E_OK);
+	is_int((long long)readback(path), NLINES + 2,
+	    "the cut line and a new one");
+	ok(strncmp(lines[NLINES], "{\"time\":\"cut short\n", 21) == 0,
+	    "the cut line was ended");
+	is_str(member(lines[NLINES + 1], "prev"), member(lines[3], "hash"),
+	    "the new line continues beta's chain");
+	files[0] = arena_strdup(A, path);
+	ok(verify(files, 1, &out) == 1 &&
+		strstr(out, ":6: not an audit line") != NULL,
+	    "verify reports the cut line");
+}
+
 /* A minimal sealed line of tenant t after prev; its hash in h. */
 static const char *
 sealed(const char *t, const char *prev, char h[AUDIT_HEX + 1])
@@ -380,6 +404,7 @@ main(void)
 		verifier();
 	else
 		skip("the writer failed", "verifier");
+	partial(path);
 	many();
 	tables();
 	tl_rmtmp();
