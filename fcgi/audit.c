@@ -72,6 +72,35 @@ member_is(const struct pv *v, const char *key, const char *s, size_t n)
 	    memcmp(m->u.str.s, s, n) == 0;
 }
 
+/*
+ * Finds the '"prev":"P"' and '"hash":"H"}' every line ends with.  Returns
+ * 0 with *prev and *seal at their commas, or -1 with the reason in why.
+ */
+static int
+tail(const char *line, size_t n, const char **prev, const char **seal,
+    const char **why)
+{
+	*why = "not an audit line";
+	if (n > AUDIT_LINE_MAX) {
+		*why = "longer than the longest audit line";
+		return -1;
+	}
+	if (n < 1 + PREV_LEN + SEAL_LEN || line[0] != '{')
+		return -1;
+	*seal = line + n - SEAL_LEN;
+	*prev = *seal - PREV_LEN;
+	if (memcmp(*seal, HASH_KEY, KEY_LEN) != 0 ||
+	    !is_hex(*seal + KEY_LEN, AUDIT_HEX) ||
+	    memcmp(*seal + KEY_LEN + AUDIT_HEX, "\"}", 2) != 0 ||
+	    memcmp(*prev, PREV_KEY, KEY_LEN) != 0 ||
+	    !is_hex(*prev + KEY_LEN, AUDIT_HEX) ||
+	    (*prev)[KEY_LEN + AUDIT_HEX] != '"') {
+		*why = "no \"prev\" and \"hash\" at its end";
+		return -1;
+	}
+	return 0;
+}
+
 int
 audit_parse(struct arena *a, const char *line, size_t n, struct audit_rec *out,
     const char **why)
@@ -85,24 +114,8 @@ audit_parse(struct arena *a, const char *line, size_t n, struct audit_rec *out,
 	char errbuf[128], want[AUDIT_HEX + 1];
 	struct pv *doc;
 
-	*why = "not an audit line";
-	if (n > AUDIT_LINE_MAX) {
-		*why = "longer than the longest audit line";
+	if (tail(line, n, &prev, &seal, why) == -1)
 		return -1;
-	}
-	if (n < 1 + PREV_LEN + SEAL_LEN || line[0] != '{')
-		return -1;
-	seal = line + n - SEAL_LEN;
-	prev = seal - PREV_LEN;
-	if (memcmp(seal, HASH_KEY, KEY_LEN) != 0 ||
-	    !is_hex(seal + KEY_LEN, AUDIT_HEX) ||
-	    memcmp(seal + KEY_LEN + AUDIT_HEX, "\"}", 2) != 0 ||
-	    memcmp(prev, PREV_KEY, KEY_LEN) != 0 ||
-	    !is_hex(prev + KEY_LEN, AUDIT_HEX) ||
-	    prev[KEY_LEN + AUDIT_HEX] != '"') {
-		*why = "no \"prev\" and \"hash\" at its end";
-		return -1;
-	}
 	if (json_decode_pv(a, line, n, &lim, &doc, errbuf, sizeof(errbuf)) !=
 		E_OK ||
 	    (v = doc)->type != PV_ARR) {
