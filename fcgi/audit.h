@@ -12,8 +12,10 @@
  * maps the chain state, each tenant's last hash, in shared memory under a
  * process-shared robust mutex, before it forks; the workers append under
  * that mutex, so the lines of a tenant are written in chain order.  A
- * master that starts resumes each chain from the file's last line of the
- * tenant.
+ * new file (SIGUSR1, a reload) is written to once the workers forked
+ * before it are gone, so each file holds an unbroken part of each chain.
+ * A master that starts resumes each chain from the file's last line of
+ * the tenant.
  */
 #ifndef PBXAPI_AUDIT_H
 #define PBXAPI_AUDIT_H
@@ -73,6 +75,12 @@ int audit_wanted(const struct cmd *c);
  * with a message in err (the old target stays).
  */
 int audit_open(const char *target, char *err, size_t errlen);
+
+/*
+ * Master: lets the file before the last audit_open() go, once no worker
+ * forked before it is left (they may write to it until then).
+ */
+void audit_settle(void);
 
 /*
  * Worker: writes the audit line of r (whose command is known and

@@ -44,12 +44,15 @@ struct slot {
 /* Shared by the master and every worker; slots are taken in order. */
 struct chains {
 	pthread_mutex_t mu;
+	unsigned file; /* the file to write to: its seq */
 	size_t n;
 	struct slot slot[AUDIT_TENANTS];
 };
 
 static struct chains *chains; /* mapped by the master, NULL: never on */
 static int fd = -1;	      /* the file, -1: none */
+static unsigned seq;	      /* fd's number: 1, 2... a file per open */
+static int old_fd = -1;	      /* the file before, until it is let go */
 static int to_syslog;
 
 static const char zeros[AUDIT_HEX + 1] =
@@ -173,15 +176,70 @@ end_partial(int wfd, const char *path)
 	close(rfd);
 }
 
+/* Writes every line to file number n from now on. */
+static void
+switch_to(unsigned n)
+{
+	pthread_mutex_lock(&chains->mu);
+	chains->file = n;
+	pthread_mutex_unlock(&chains->mu);
+}
+
+/* Closes the files; the chains stay. */
+static void
+close_files(void)
+{
+	if (old_fd != -1)
+		close(old_fd);
+	if (fd != -1)
+		close(fd);
+	fd = old_fd = -1;
+}
+
+/*
+ * Makes nfd the file (-1: none).  Replacing one, the workers go on
+ * writing to the one before until audit_settle(): the retiring workers
+ * have only that one, and a chain must not run on in the new file while
+ * a line of it may still come to the old one.
+ */
+static void
+set_file(int nfd)
+{
+	if (nfd == -1) {
+		close_files(); /* syslog */
+		return;
+	}
+	if (fd == -1) {
+		close_files();
+		fd = nfd;
+		switch_to(++seq);
+		return;
+	}
+	if (old_fd == -1)
+		old_fd = fd; /* chains->file stays its number */
+	else
+		close(fd); /* never written to: the older one still is */
+	fd = nfd;
+	seq++;
+}
+
+void
+audit_settle(void)
+{
+	if (old_fd == -1)
+		return;
+	switch_to(seq);
+	close(old_fd);
+	old_fd = -1;
+}
+
 int
 audit_open(const char *target, char *err, size_t errlen)
 {
 	int nfd = -1, first = chains == NULL;
 
 	if (strcmp(target, "off") == 0) {
-		if (fd != -1)
-			close(fd);
-		fd = -1;
+		close_files();
 		to_syslog = 0;
 		return 0;
 	}
@@ -202,9 +260,7 @@ audit_open(const char *target, char *err, size_t errlen)
 		if (first)
 			resume(target);
 	}
-	if (fd != -1)
-		close(fd);
-	fd = nfd;
+	set_file(nfd);
 	to_syslog = nfd == -1;
 	return 0;
 }
@@ -296,10 +352,14 @@ line_begin(
 	return w.error || b->overflow ? -1 : 0;
 }
 
-/* Writes the sealed line in b (with its newline).  Returns 0 or -1. */
+/*
+ * Writes the sealed line in b (with its newline) to the file the chains
+ * are at (under their mutex).  Returns 0 or -1.
+ */
 static int
 emit(const struct buf *b)
 {
+	int wfd = old_fd != -1 && chains->file != seq ? old_fd : fd;
 	ssize_t n;
 
 	if (to_syslog) {
@@ -307,7 +367,7 @@ emit(const struct buf *b)
 		    b->data);
 		return 0;
 	}
-	n = write(fd, b->data, b->len);
+	n = write(wfd, b->data, b->len);
 	if (n == (ssize_t)b->len)
 		return 0;
 	if (n >= 0)

@@ -457,6 +457,18 @@ stop(int sig)
 	}
 }
 
+/* Returns the number of workers of older generations. */
+static int
+older(void)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		n += kids[i].pid != 0 && kids[i].gen != gen;
+	return n;
+}
+
 static int
 children(void)
 {
@@ -515,6 +527,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		reap();
 		if (stopping && children() == 0)
 			break;
+		if (older() == 0)
+			audit_settle();
 		timeouts(now_ms());
 		escalate(now_ms());
 		maintain(listen_fd, now_ms());

@@ -30,9 +30,17 @@ ZERO = "0" * 64
 
 # --- the doubles: AMI (originatecall) and ARI (hangup) ---
 SCEN = os.path.join(D, "scenario.json")
-T.write(SCEN, json.dumps({"auth_delay_ms": 0, "rules": [
-    {"action": "Originate", "fault": "slow-drip", "chunk": 8,
-     "delay_ms": 15}]}))
+
+
+def slow_originate(ms):
+    """The AMI double drips its Originate reply, 8 bytes per ms."""
+    T.write(SCEN + ".tmp", json.dumps({"auth_delay_ms": 0, "rules": [
+        {"action": "Originate", "fault": "slow-drip", "chunk": 8,
+         "delay_ms": ms}]}))
+    os.rename(SCEN + ".tmp", SCEN)
+
+
+slow_originate(15)
 T.spawn([os.path.join(T.BUILD, "doubles", "ami_double"), "--port-file",
          os.path.join(D, "ami.port"), "--scenario", SCEN, "--log",
          os.path.join(D, "ami.jsonl"), "--lifetime", "230", "--fixtures",
@@ -291,13 +299,33 @@ rc, out = verify(AUDIT)
 t.is_((rc, out.split(",")[-1].strip()), (0, "OK"),
       "after a reload and a killed worker: OK (%s)" % out)
 
-# --- rotation: rename, SIGUSR1, the chain goes on in the new file ---
+# --- rotation: rename and SIGUSR1 while a slow call runs; the new
+# generation writes to the old file until the old one is gone, then the
+# chains go on in the new file ---
+def originates_seen():
+    return T.read(os.path.join(D, "ami.jsonl")).count("Action: Originate")
+
+
+slow_originate(120)
+n_orig = originates_seen()
+slow = threading.Thread(target=lambda: want.append(originate("acme")))
+slow.start()
+T.wait_for(lambda: originates_seen() > n_orig, 10, what="the slow call")
 os.rename(AUDIT, AUDIT + ".1")
 pool.kill(signal.SIGUSR1)
 pool.wait_log("logs reopened")
+during = burst([lambda: wav("acme") for _ in range(3)])
+slow.join(30)
+slow_originate(15)
+old = [json.loads(x) for x in lines(AUDIT + ".1")]
+t.is_([(r["cmd"], r["tenant"]) for r in old[-4:]],
+      [("getwavfile", "acme")] * 3 + [("originatecall", "acme")],
+      "calls during the old generation's last request: in the old file, "
+      "then that request")
+T.wait_for(lambda: wav("beta") and os.path.exists(AUDIT) and
+           len(lines()) > 0, 20, what="a line in the new file")
 burst([lambda n=n: originate(n) for n in TENANTS for _ in range(3)])
-T.wait_for(lambda: os.path.exists(AUDIT), 10, what="the new audit.log")
-t.is_(len(lines()), 6, "the new file has the new lines")
+t.ok(len(lines()) >= 7, "the new file has the new lines")
 rc, out = verify(AUDIT + ".1", AUDIT)
 t.is_((rc, out.split(",")[-1].strip()), (0, "OK"),
       "the rotated and the new file, one chain: OK (%s)" % out)
