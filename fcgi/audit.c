@@ -151,6 +151,10 @@ struct vt {
 	char hash[AUDIT_HEX + 1];
 	const char *file;
 	unsigned long line;
+	/* Its first line's prev and place: a line moved after it says so. */
+	char first[AUDIT_HEX + 1];
+	const char *first_file;
+	unsigned long first_line;
 	int used;
 };
 
@@ -282,6 +286,14 @@ static int
 link_broken(struct audit_verify *v, const struct vt *t,
     const struct audit_rec *rec, struct at at)
 {
+	if (strcmp(rec->hash, t->first) == 0) {
+		snprintf(v->why, sizeof(v->why),
+		    "%s:%lu: tenant '%s': reordered: it comes before %s:%lu, "
+		    "the tenant's first line",
+		    at.file, at.line, t->name, t->first_file, t->first_line);
+		v->state = 2;
+		return -1;
+	}
 	v->state = 1;
 	v->bad = at;
 	v->last = (struct at){ t->file, t->line };
@@ -322,7 +334,11 @@ audit_verify_line(struct audit_verify *v, const char *file,
 	if ((t = chain(v, rec.tenant)) == NULL)
 		return broken(v, file, lineno, "too many tenants");
 	/* A tenant's first line starts its chain here, whatever its prev. */
-	if (t->file != NULL && strcmp(t->hash, rec.prev) != 0)
+	if (t->file == NULL) {
+		memcpy(t->first, rec.prev, sizeof(t->first));
+		t->first_file = file;
+		t->first_line = lineno;
+	} else if (strcmp(t->hash, rec.prev) != 0)
 		return link_broken(v, t, &rec, at);
 	memcpy(t->hash, rec.hash, sizeof(t->hash));
 	t->file = file;

@@ -76,7 +76,7 @@ for name in TENANTS:
               % (name, TOK[name], RO[name], ARI[name], AMI_PORT, ARI_PORT,
                  rec))
 pool = T.Pool(settings={"pm.max_children": "3", "audit.log": AUDIT,
-                        "backend_timeout": "2s"},
+                        "backend_timeout": "6s"},
               extra=extra, status_listen=True)
 web = T.Nginx(pool)
 want = []  # the audited requests: (tenant, cmd, target, status)
@@ -252,7 +252,9 @@ def later_of_tenant(i):
     return None
 
 
-k = 3
+# A line with a line of its tenant before and after it.
+k = next(i for i in range(1, len(recs)) if recs[i]["prev"] != ZERO and
+         later_of_tenant(i) is not None)
 alt = list(L)
 alt[k] = alt[k].replace(b'"status":', b'"status":1', 1)
 rc, out = tampered("altered", alt)
@@ -306,7 +308,7 @@ def originates_seen():
     return T.read(os.path.join(D, "ami.jsonl")).count("Action: Originate")
 
 
-slow_originate(120)
+slow_originate(250)  # about 2.5 s
 n_orig = originates_seen()
 slow = threading.Thread(target=lambda: want.append(originate("acme")))
 slow.start()
@@ -315,6 +317,7 @@ os.rename(AUDIT, AUDIT + ".1")
 pool.kill(signal.SIGUSR1)
 pool.wait_log("logs reopened")
 during = burst([lambda: wav("acme") for _ in range(3)])
+t.ok(slow.is_alive(), "the slow call still runs after those calls")
 slow.join(30)
 slow_originate(15)
 old = [json.loads(x) for x in lines(AUDIT + ".1")]

@@ -239,6 +239,7 @@ verifier(void)
 	static const int all[] = { 0, 1, 2, 3, 4, -1 };
 	static const int removed[] = { 0, 1, 3, 4, -1 };
 	static const int swapped[] = { 0, 1, 4, 3, 2, -1 };
+	static const int first2[] = { 2, 1, 0, 3, 4, -1 };
 	static const int garbage[] = { 0, 99, 1, 2, 3, 4, -1 };
 	static const int inserted[] = { 0, 1, 2, 99, 3, 4, -1 };
 	static const int none[] = { -1 };
@@ -251,6 +252,8 @@ verifier(void)
 	    ":4: tenant 'acme': removed: a line of the tenant between ");
 	check("swapped", swapped, NULL, 1,
 	    ":3: tenant 'acme': reordered: the line it follows is ");
+	check("first2", first2, NULL, 1,
+	    ":3: tenant 'acme': reordered: it comes before ");
 	check("garbage", garbage, "hello\n", 1, ":2: not an audit line");
 	check("inserted", inserted, forged(), 1,
 	    ":4: tenant 'acme': inserted or altered");
