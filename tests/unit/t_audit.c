@@ -22,7 +22,7 @@
 #define NLINES 5
 
 static struct arena *A;
-static char *lines[NLINES + 2];
+static char *lines[NLINES + 3];
 static size_t nlines;
 
 static const struct dialect *
@@ -315,6 +315,25 @@ partial(const char *path)
 	    "verify reports the cut line");
 }
 
+/* To syslog the chain is computed the same: it goes on past the file. */
+static void
+to_syslog(const char *path)
+{
+	char err[256];
+	const char *before;
+
+	ok(audit_open("syslog", err, sizeof(err)) == 0, "audit.log = syslog");
+	one("ari", "hangup", "beta", "chan-4", 204, E_OK);
+	ok(audit_open(path, err, sizeof(err)) == 0, "back to the file");
+	one("ari", "hangup", "beta", "chan-5", 204, E_OK);
+	is_int((long long)readback(path), NLINES + 3,
+	    "the syslog line is not in the file");
+	before = member(lines[NLINES + 1], "hash");
+	ok(strstr(lines[NLINES + 2], "chan-5") != NULL && *before != '\0' &&
+		strcmp(member(lines[NLINES + 2], "prev"), before) != 0,
+	    "the chain went on through the syslog line");
+}
+
 /* A minimal sealed line of tenant t after prev; its hash in h. */
 static const char *
 sealed(const char *t, const char *prev, char h[AUDIT_HEX + 1])
@@ -408,6 +427,7 @@ main(void)
 	else
 		skip("the writer failed", "verifier");
 	partial(path);
+	to_syslog(path);
 	many();
 	tables();
 	tl_rmtmp();
