@@ -2,10 +2,11 @@
  * The audit log's writer (see audit.h).
  *
  * Why a mutex in shared memory rather than a lock on the file: the chain
- * state must outlive the file.  After SIGUSR1 (rotation) the retiring
- * workers still append to the old file while the new ones write to the
- * new file, and both continue the same chains; a lock on either file
- * would not order them.  The mutex is robust, so a worker killed while
+ * state must outlive the file.  After SIGUSR1 (rotation) or a reload the
+ * retiring workers hold only the old file, so every worker writes there
+ * until they have left (audit_settle), and the chains then go on in the
+ * new file; a lock on either file could not order that.  The mutex is
+ * robust, so a worker killed while
  * it holds it does not stop the others, and every signal is blocked while
  * it is held, so that only SIGKILL can end a worker between its write
  * and the update of its chain.  It is held for one SHA-256 and one
@@ -97,6 +98,27 @@ chains_map(void)
 	return 0;
 }
 
+/*
+ * Takes the chains' mutex, also from a worker that died holding it.
+ * Returns 0, or -1 (logged) if it cannot.
+ */
+static int
+chains_lock(void)
+{
+	int rc = pthread_mutex_lock(&chains->mu);
+
+	if (rc == EOWNERDEAD) {
+		log_warnx("a worker died writing the audit log: its last line "
+			  "may break a chain");
+		return pthread_mutex_consistent(&chains->mu) == 0 ? 0 : -1;
+	}
+	if (rc != 0) {
+		log_warnx("cannot lock the audit chains: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns the chain of tenant, a new one if need be, or NULL if full. */
 static struct slot *
 slot_of(const char *tenant)
@@ -168,11 +190,16 @@ end_partial(int wfd, const char *path)
 	int rfd = open(path, O_RDONLY | O_CLOEXEC);
 	char c;
 
-	if (rfd == -1)
+	/* Workers may be writing to it (a reload): not in mid-line. */
+	if (rfd == -1 || chains_lock() == -1) {
+		if (rfd != -1)
+			close(rfd);
 		return;
+	}
 	if (lseek(rfd, -1, SEEK_END) != -1 && read(rfd, &c, 1) == 1 &&
 	    c != '\n' && write(wfd, "\n", 1) == 1)
 		log_warnx("audit log '%s' ended with a partial line", path);
+	pthread_mutex_unlock(&chains->mu);
 	close(rfd);
 }
 
@@ -180,7 +207,8 @@ end_partial(int wfd, const char *path)
 static void
 switch_to(unsigned n)
 {
-	pthread_mutex_lock(&chains->mu);
+	if (chains_lock() == -1)
+		return;
 	chains->file = n;
 	pthread_mutex_unlock(&chains->mu);
 }
@@ -385,17 +413,10 @@ seal_write(struct buf *b, const char *tenant, const char *id)
 	char hash[AUDIT_HEX + 1];
 	sigset_t all, old;
 	struct slot *s;
-	int rc;
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	rc = pthread_mutex_lock(&chains->mu);
-	if (rc == EOWNERDEAD) {
-		log_warnx("a worker died writing the audit log: its last line "
-			  "may break a chain");
-		pthread_mutex_consistent(&chains->mu);
-	} else if (rc != 0) {
-		log_warnx("cannot lock the audit chains: %s", strerror(rc));
+	if (chains_lock() == -1) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
