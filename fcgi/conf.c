@@ -67,6 +67,7 @@ static const struct setting settings[] = {
 	STR("error_log", error_log, ""),
 	STR("access_log", access_log, "off"),
 	STR("recordings.access_log", recordings_log, "off"),
+	STR("audit.log", audit_log, "off"),
 	ENUM("log_level", log_level, log_levels, "notice"),
 	ENUM("pm", pm, pm_modes, "dynamic"),
 	NUM("pm.max_children", S_INT, max_children, 1, LIM_WORKERS, "5"),

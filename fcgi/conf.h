@@ -100,6 +100,7 @@ struct conf {
 	/* logs */
 	const char *error_log, *access_log;
 	const char *recordings_log; /* recording access (compliance) */
+	const char *audit_log;	    /* "off", "syslog" or a path */
 	long log_level;
 
 	/* process manager */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "json.h"
@@ -506,15 +507,21 @@ dispatch_on(const struct route *table, struct req *r, struct reply *rp)
 	ratelimit_done(r, e, rp->status);
 	if (e != E_OK)
 		goto fail;
+	audit_request(r, rp, E_OK);
 	return E_OK;
 fail:
-	if (reply_committed(rp)) {
+	if (reply_committed(rp))
 		log_warnx(
 		    "%s after the reply began: %s", err_str(e), r->errmsg);
-		return e;
+	else {
+		reply_reset(rp);
+		d->error(r, rp, e);
 	}
 	reply_reset(rp);
 	d->error(r, rp, e);
 	ratelimit_headers(r, rp);
+	/* Once the command is known, refused and failed calls too. */
+	if (r->cmd != NULL)
+		audit_request(r, rp, e);
 	return e;
 }

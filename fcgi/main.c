@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -36,6 +37,7 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr,
 	    "usage: pbxapi [-fLOstTv] [-c file] [-e env-file]\n"
 	    "       pbxapi [-c file] token add|list|revoke|rotate ...\n"
+	    "       pbxapi audit verify file...\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
@@ -44,7 +46,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "  -s           run one worker in this process\n"
 	    "  -t           check the configuration and exit\n"
 	    "  -T           check and print the configuration\n"
-	    "  -v           print the version and exit\n");
+	    "  -v           print the version and exit\n"
+	    "  audit verify checks the chains of audit log files\n");
 	exit(2);
 }
 
@@ -67,6 +70,15 @@ token_cli(const char *path, int argc, char **argv)
 	rc = token_main(c, argc, argv);
 	conf_free(c);
 	return rc;
+}
+
+/* pbxapi audit verify FILE...: exits 0 if every chain holds, else 1. */
+static int
+audit_main(int argc, char *argv[])
+{
+	if (argc < 3 || strcmp(argv[1], "verify") != 0)
+		usage();
+	return audit_verify_files(argv + 2, argc - 2, stdout, stderr);
 }
 
 /* Writes the OpenAPI description and a newline to fp.  Returns 0 or -1. */
@@ -160,6 +172,7 @@ static int
 open_logs(const struct conf *c, int foreground)
 {
 	const char *target = c->error_log;
+	char err[512];
 
 	if (target[0] == '\0')
 		target = foreground ? "stderr" : "syslog";
@@ -174,6 +187,10 @@ open_logs(const struct conf *c, int foreground)
 	if (log_open_recordings(c->recordings_log) == -1) {
 		log_warn("cannot open recordings.access_log '%s'",
 		    c->recordings_log);
+		return -1;
+	}
+	if (audit_open(c->audit_log, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;
@@ -208,6 +225,8 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512];
 
+	if (argc > 1 && strcmp(argv[1], "audit") == 0)
+		return audit_main(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "+c:e:fLOstTv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
@@ -447,6 +448,7 @@ static int
 open_logs(const struct conf *c, const struct pm_args *args)
 {
 	const char *target = c->error_log;
+	char err[512];
 
 	if (target[0] == '\0')
 		target = args->foreground ? "stderr" : "syslog";
@@ -454,6 +456,10 @@ open_logs(const struct conf *c, const struct pm_args *args)
 	    log_open_access(c->access_log) == -1 ||
 	    log_open_recordings(c->recordings_log) == -1) {
 		log_warn("cannot open the log targets");
+		return -1;
+	}
+	if (audit_open(c->audit_log, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;
@@ -531,6 +537,18 @@ stop(int sig)
 	}
 }
 
+/* Returns the number of workers of older generations. */
+static int
+older(void)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		n += kids[i].pid != 0 && kids[i].gen != gen;
+	return n;
+}
+
 static int
 children(void)
 {
@@ -592,6 +610,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		reap();
 		if (stopping && children() == 0)
 			break;
+		if (older() == 0)
+			audit_settle();
 		timeouts(now_ms());
 		escalate(now_ms());
 		maintain(listen_fd, now_ms());
