@@ -516,10 +516,8 @@ fail:
 	else {
 		reply_reset(rp);
 		d->error(r, rp, e);
+		ratelimit_headers(r, rp);
 	}
-	reply_reset(rp);
-	d->error(r, rp, e);
-	ratelimit_headers(r, rp);
 	/* Once the command is known, refused and failed calls too. */
 	if (r->cmd != NULL)
 		audit_request(r, rp, e);
