@@ -64,6 +64,7 @@
 
 #include "arena.h"
 #include "util.h"
+#include "world.h"
 #include "ari_double.h"
 
 struct ari_state S = { .opt = { .lifetime = -1,
@@ -218,7 +219,7 @@ accepted(int fd)
 			die("pthread_create failed");
 		return;
 	}
-	if (strcmp(S.cur.fault, "refuse-accept") == 0) {
+	if (strcmp(S.cur.fault, "refuse-accept") == 0 || world_refusing()) {
 		pthread_mutex_unlock(&S.lock);
 		close(fd);
 		return;
@@ -306,7 +307,7 @@ usage(void)
 	    "usage: ari_double [--port N] [--port-file F] [--lifetime S]\n"
 	    "                  [--log FILE] [--fixtures DIR] [--user U]\n"
 	    "                  [--secret S] [--fault MODE] [--channels N]\n"
-	    "                  [--control FILE]\n"
+	    "                  [--control FILE] [--world SOCKET]\n"
 	    "       ari_double --golden CASES.jsonl --control FILE --port N\n"
 	    "                  [--log DIR] [--lifetime S]\n");
 	exit(2);
@@ -329,6 +330,7 @@ static const struct dbl_opt opts[] = {
 	OPT("channels", DBL_LONG, channels),
 	OPT("control", DBL_STR, control),
 	OPT("golden", DBL_STR, golden),
+	OPT("world", DBL_STR, world),
 };
 
 static void
@@ -366,5 +368,7 @@ main(int argc, char **argv)
 	}
 	if (S.opt.lifetime > 0)
 		alarm((unsigned)S.opt.lifetime);
+	if (S.opt.golden == NULL)
+		live_init();
 	serve();
 }
