@@ -437,6 +437,17 @@ rule_for(const char *dest)
 }
 
 int
+world_active(void)
+{
+	int r;
+
+	world_lock();
+	r = W.nrules > 0 || W.ncalls > 0;
+	world_unlock();
+	return r;
+}
+
+int
 world_has_rule(const char *dest)
 {
 	int r;

@@ -134,6 +134,9 @@ struct wcall *world_find(const char *id);
 /* Replaces the rules of source src (1..7) by the JSON texts. */
 void world_rules(int src, const char *const *json, size_t n);
 
+/* Whether the world has rules or calls: lists answer from it. */
+int world_active(void);
+
 /* Whether a rule matches dest (taking the lock). */
 int world_has_rule(const char *dest);
 
