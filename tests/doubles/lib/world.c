@@ -535,7 +535,10 @@ call_new(const char *dest, const char *id, int incoming)
 	c->seq = ++W.seq;
 	if (id != NULL && *id != '\0')
 		snprintf(c->id, sizeof(c->id), "%s", id);
-	else
+	else if (strcmp(W.d->who, "esl") == 0) /* FreeSWITCH: a UUID */
+		snprintf(c->id, sizeof(c->id),
+		    "%08lx-0000-4000-8000-%012lx", (long)time(NULL), c->seq);
+	else /* Asterisk: a Uniqueid, epoch.sequence */
 		snprintf(c->id, sizeof(c->id), "%s-%ld.%lu", W.d->who,
 		    (long)time(NULL), c->seq);
 	snprintf(c->dest, sizeof(c->dest), "%s", dest);
