@@ -113,6 +113,29 @@ ctl_str(const char *text, const char *key, char *dst, size_t size)
 	copyn(dst, size, p, n);
 }
 
+/*
+ * The control file's "call={...}" lines are the call world's rules
+ * (source 1), replaced at each read.
+ */
+static void
+ctl_calls(const char *text)
+{
+	static char last[8192];
+	const char *rules[64], *p;
+	char copy[sizeof(last)], *line, *save = NULL;
+	size_t n = 0;
+
+	copyn(copy, sizeof(copy), text, strlen(text));
+	if (strcmp(copy, last) == 0)
+		return; /* unchanged: the world keeps its rules */
+	memcpy(last, copy, sizeof(last));
+	for (line = strtok_r(copy, "\r\n", &save); line != NULL && n < 64;
+	     line = strtok_r(NULL, "\r\n", &save))
+		if (strncmp(line, "call=", 5) == 0 && (p = line + 5) != NULL)
+			rules[n++] = p;
+	world_rules(1, rules, n);
+}
+
 /* Re-reads the control file into S.cur (under S.lock). */
 void
 ctl_read(void)
@@ -135,6 +158,7 @@ ctl_read(void)
 		c.cut = ctl_num(text, "cut=", 0);
 		c.huge = ctl_num(text, "huge=", c.huge);
 		c.channels = ctl_num(text, "channels=", c.channels);
+		ctl_calls(text);
 	}
 	free(text);
 	if (c.drip_bytes < 1)

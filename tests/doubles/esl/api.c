@@ -73,7 +73,7 @@ api_output(const struct conn *c, const char *cmd, const char *args)
 			return fmt("%s", USAGE);
 		if (how[0] == '-')
 			return fmt("%s\n", how);
-		if ((out = live_originate(args)) != NULL)
+		if ((out = live_originate(c, args)) != NULL)
 			return out;
 		new_uuid(uuid);
 		return fmt("+OK %s\n", uuid);

@@ -120,7 +120,7 @@ void live_unsubscribe(const struct conn *c);
  * malloc'd; the call starts at live_start(), once the reply is out), or
  * NULL.
  */
-char *live_originate(const char *args);
+char *live_originate(const struct conn *c, const char *args);
 void live_start(void);
 
 /* uuid_kill, uuid_send_dtmf, uuid_hold, uuid_exists of a live call. */

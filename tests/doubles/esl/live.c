@@ -520,8 +520,31 @@ ovar(const char *args, const char *var, char *out, size_t size)
 	return 0;
 }
 
+static void
+add_rule(void *arg, const char *text)
+{
+	struct wbuf *b = arg;
+
+	wb_adds(b, " ");
+	wb_adds(b, text);
+}
+
+/* The scenario's "call {...}" lines are the world's rules (source 1). */
+static void
+send_rules(const struct conn *c)
+{
+	struct wbuf b = { 0 };
+	char r[64];
+
+	wb_adds(&b, "rules 1");
+	scenario_each(c, "call", add_rule, &b);
+	wb_adds(&b, "\n");
+	ask(b.p, -1, r, sizeof(r));
+	free(b.p);
+}
+
 char *
-live_originate(const char *args)
+live_originate(const struct conn *c, const char *args)
 {
 	char dest[64] = "", id[96] = "-", cid[64] = "-", line[512], r[160];
 	const char *url = args, *d;
@@ -539,6 +562,7 @@ live_originate(const char *args)
 		return NULL;
 	memcpy(dest, d, n);
 	dest[n] = '\0';
+	send_rules(c);
 	snprintf(line, sizeof(line), "originate 1 %s %s %s -\n", dest, id, cid);
 	if (ask(line, -1, r, sizeof(r)) == -1)
 		return NULL;

@@ -885,6 +885,29 @@ ctl_op(const char *op, char *args, struct wbuf *r)
 	return 0;
 }
 
+/*
+ * "rules SRC {...} {...}": replaces the rules of a double's source (its
+ * scenario, as esl_double's connections read it) by the flat objects.
+ */
+static void
+rules_line(char *args)
+{
+	const char *texts[RULE_MAX];
+	char *p = args, *end, *stop = args + strlen(args);
+	size_t n = 0;
+	int src = (int)strtol(args, &p, 10);
+
+	while (n < RULE_MAX && p < stop && (p = strchr(p, '{')) != NULL &&
+	    (end = strchr(p, '}')) != NULL) {
+		texts[n++] = p;
+		p = end + 1;
+		if (p < stop)
+			*p++ = '\0';
+	}
+	if (src > 0 && src < 8)
+		world_rules(src, texts, n);
+}
+
 /* One control line into r (under the lock). */
 static void
 ctl_line(struct ctlc *k, char *line, struct wbuf *r)
@@ -906,6 +929,11 @@ ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 		memmove(&W.rules[1], &W.rules[0], W.nrules * sizeof(W.rules[0]));
 		W.rules[0] = (struct srule){ .src = 0, .r = nr };
 		W.nrules++;
+		wb_adds(r, "ok");
+	} else if (strcmp(line, "rules") == 0) {
+		world_unlock();
+		rules_line(args);
+		world_lock();
 		wb_adds(r, "ok");
 	} else if (strcmp(line, "rules-clear") == 0) {
 		world_unlock();
