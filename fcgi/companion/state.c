@@ -377,7 +377,11 @@ apply_chan(struct st_tenant *s, const struct ev *e)
 		return;
 	}
 	if (c == NULL) {
-		if ((c = chan_add(s, e->chan.id)) == NULL)
+		/* Only a creation adds a channel: Asterisk sends events
+		 * (NewCallerid ...) after a channel's Hangup, and they must
+		 * not bring it back. */
+		if (e->type != EV_CREATED ||
+		    (c = chan_add(s, e->chan.id)) == NULL)
 			return;
 		added = 1;
 	}
