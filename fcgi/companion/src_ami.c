@@ -25,6 +25,7 @@
 #include "companion.h"
 #include "conf.h"
 #include "netio.h"
+#include "pbxconf.h"
 #include "src_ami.h"
 #include "log.h"
 #include "util.h"
@@ -459,19 +460,22 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
     char *errbuf, size_t errlen)
 {
 	struct ami_conf cf = { .host = tenant_get(t, "AMI_HOST"),
-		.user = tenant_get(t, "AMI_USERNAME"),
-		.secret = tenant_get(t, "AMI_SECRET"),
 		.events = AMI_EVENTS };
+	struct arena *a = arena_new();
 	struct ami_evbuf *b;
 	struct ami *c = NULL;
 	char port[24];
 	enum err e;
 
+	/* The workers' credentials: AMI_USERNAME and AMI_SECRET, else
+	 * manager.conf's (AMI_CONF_PATH). */
+	pbx_ami_credentials(a, t, &cf.user, &cf.secret);
 	snprintf(port, sizeof(port), "%ld", tenant_getint(t, "AMI_PORT"));
 	cf.port = port;
 	if ((b = malloc(sizeof(*b))) == NULL)
 		fatal("malloc");
 	e = ami_open(&cf, net_deadline(STEP_MS), &c, errbuf, errlen);
+	arena_free(a);
 	if (e == E_OK)
 		e = rebuild(c, sink, stop, b, errbuf, errlen);
 	if (e == E_OK)
