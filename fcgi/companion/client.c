@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "client.h"
 #include "conf.h"
+#include "limits.h"
 #include "local_proto.h"
 #include "netio.h"
 
@@ -71,7 +72,7 @@ static enum err
 ask_once(const struct conf *c, struct arena *a, const char *line, uint64_t dl,
     const char **body, size_t *len, char *why, size_t whylen)
 {
-	char rest[LOCAL_HEAD_MAX + 256], err[128], *out;
+	char rest[LOCAL_HEAD_MAX + 256], err[128], req[LIM_LOCAL_LINE], *out;
 	size_t n = strlen(line), nrest = 0, got;
 	enum err e;
 	ssize_t k;
@@ -84,8 +85,13 @@ ask_once(const struct conf *c, struct arena *a, const char *line, uint64_t dl,
 		    err);
 		return errno == ETIMEDOUT ? E_TIMEOUT : E_BACKEND;
 	}
-	if (net_write(fd, line, n, dl) == -1 ||
-	    net_write(fd, "\n", 1, dl) == -1)
+	if (n + 1 > LIM_LOCAL_LINE) {
+		snprintf(why, whylen, "companion: request too long");
+		return E_BADREQ;
+	}
+	memcpy(req, line, n);
+	req[n] = '\n';
+	if (net_write(fd, req, n + 1, dl) == -1)
 		return io_failed("write", -1, why, whylen);
 	if ((e = read_head(dl, &ok, len, rest, &nrest, why, whylen)) != E_OK)
 		return e;

@@ -2,6 +2,7 @@
  * The companion's local interface server (see local.h).
  */
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +226,35 @@ struct conn {
 	char in[LIM_LOCAL_LINE];
 };
 
+/*
+ * Sends the head and the body in one sendmsg() when the socket takes
+ * them (one wake-up of the worker, not two), the rest under WRITE_MS.
+ * Returns 0 or -1.
+ */
+static int
+send_reply(int fd, const char *head, size_t hlen, const struct buf *body)
+{
+	struct iovec iov[2] = { { (void *)(uintptr_t)head, hlen },
+		{ body->data, body->len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	size_t done;
+
+	if (w == -1 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	done = w > 0 ? (size_t)w : 0;
+	if (done < hlen &&
+	    net_write(fd, head + done, hlen - done, net_deadline(WRITE_MS)) ==
+		-1)
+		return -1;
+	done = done > hlen ? done - hlen : 0;
+	if (done < body->len &&
+	    net_write(fd, body->data + done, body->len - done,
+		net_deadline(WRITE_MS)) == -1)
+		return -1;
+	return 0;
+}
+
 /* Answers every whole request in c's buffer.  Returns 0, or -1 to drop. */
 static int
 conn_requests(struct companion *cmp, struct conn *c, struct buf *out)
@@ -244,10 +275,7 @@ conn_requests(struct companion *cmp, struct conn *c, struct buf *out)
 		}
 		n = snprintf(head, sizeof(head), "%s %zu\n", ok ? "OK" : "ERR",
 		    out->len);
-		if (net_write(c->fd, head, (size_t)n, net_deadline(WRITE_MS)) ==
-			-1 ||
-		    net_write(c->fd, out->data ? out->data : "", out->len,
-			net_deadline(WRITE_MS)) == -1)
+		if (send_reply(c->fd, head, (size_t)n, out) == -1)
 			return -1;
 		memmove(c->in, c->in + used, c->len - used);
 		c->len -= used;

@@ -69,6 +69,8 @@ struct chan {
 	int held;
 	int cause;
 	uint64_t seen; /* the sync it was last named in */
+	char *json;    /* its snapshot as chan_out() writes it, NULL: stale */
+	size_t jlen;
 };
 
 /* A peer (key: endpoint) or a queue member (key: queue, member). */
@@ -189,6 +191,7 @@ chan_free(struct chan *c)
 	free(c->id);
 	for (i = 0; i < CS__MAX; i++)
 		free(c->s[i]);
+	free(c->json);
 	free(c);
 }
 
@@ -386,6 +389,8 @@ apply_chan(struct st_tenant *s, const struct ev *e)
 		added = 1;
 	}
 	chan_merge(c, &e->chan);
+	free(c->json); /* rendered again when asked */
+	c->json = NULL;
 	if (added &&
 	    (c->s[CS_LINKEDID] == NULL || c->s[CS_LINKEDID][0] == '\0' ||
 		strcmp(c->s[CS_LINKEDID], c->id) == 0))
@@ -563,7 +568,7 @@ kv(struct jw *w, const char *k, const char *v)
 }
 
 static void
-chan_out(struct jw *w, const struct chan *c)
+chan_render(struct jw *w, const struct chan *c)
 {
 	size_t i;
 
@@ -581,10 +586,35 @@ chan_out(struct jw *w, const struct chan *c)
 	jw_obj_close(w);
 }
 
+/*
+ * Writes c's snapshot into w.  The text is kept until the channel
+ * changes: asking for the channels costs a copy per channel, not a
+ * rendering (s locked).
+ */
+static void
+chan_out(struct jw *w, struct chan *c)
+{
+	struct buf b;
+	struct jw cw;
+
+	if (c->json == NULL) {
+		buf_init(&b, 16 * CS__MAX * LIM_EV_STR);
+		jw_init(&cw, &b, JW_UTF8);
+		chan_render(&cw, c);
+		c->jlen = b.len;
+		if ((c->json = malloc(b.len + 1)) == NULL)
+			fatal("malloc");
+		memcpy(c->json, b.data ? b.data : "", b.len);
+		c->json[b.len] = '\0';
+		buf_free(&b);
+	}
+	jw_number(w, c->json, c->jlen);
+}
+
 int
 st_channels_json(struct st_tenant *s, struct buf *out)
 {
-	const struct chan *c;
+	struct chan *c;
 	struct jw w;
 
 	jw_init(&w, out, JW_UTF8);
