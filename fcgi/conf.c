@@ -846,6 +846,10 @@ check(struct parse *p)
 		return fail(p, "'listen' is empty");
 	if (c->companion_socket[0] == '\0')
 		c->companion_socket = companion_path(c);
+	if (c->companion_socket[0] != '/')
+		return fail(p,
+		    "'companion.socket': '%s' is not an absolute path",
+		    c->companion_socket);
 	if (strlen(c->companion_socket) >= LIM_SUN_PATH)
 		return fail(p, "'companion.socket': '%s' is too long",
 		    c->companion_socket);

@@ -79,7 +79,7 @@ chan_json(struct jw *w, const struct ev_chan *c)
 }
 
 void
-ev_json(struct jw *w, uint64_t id, const struct ev *e)
+ev_json(struct jw *w, uint64_t id, const struct ev *e, int64_t rx_ms)
 {
 	jw_obj_open(w);
 	jw_keyz(w, "id");
@@ -88,6 +88,8 @@ ev_json(struct jw *w, uint64_t id, const struct ev *e)
 	jw_strz(w, ev_type_name(e->type));
 	jw_keyz(w, "ts");
 	jw_int(w, e->ts_ms);
+	jw_keyz(w, "received");
+	jw_int(w, rx_ms);
 	opt_str(w, "backend", e->backend);
 	if (e->chan.id != NULL)
 		chan_json(w, &e->chan);
@@ -112,7 +114,7 @@ ev_json(struct jw *w, uint64_t id, const struct ev *e)
 }
 
 uint64_t
-journal_add(struct journal *j, const struct ev *e)
+journal_add(struct journal *j, const struct ev *e, int64_t rx_ms)
 {
 	struct jentry *slot;
 	struct buf b;
@@ -121,7 +123,7 @@ journal_add(struct journal *j, const struct ev *e)
 
 	buf_init(&b, EV_JSON_MAX);
 	jw_init(&w, &b, JW_UTF8);
-	ev_json(&w, id, e);
+	ev_json(&w, id, e, rx_ms);
 	if (b.overflow || w.error) {
 		/* Too big to keep: the id is used, the text says so. */
 		buf_clear(&b);

@@ -33,8 +33,11 @@ struct journal {
 void journal_init(struct journal *j, size_t cap, uint64_t first_id);
 void journal_free(struct journal *j);
 
-/* Records e (as ev_json() writes it) under a new id.  Returns the id. */
-uint64_t journal_add(struct journal *j, const struct ev *e);
+/*
+ * Records e (as ev_json() writes it), received at rx_ms (wall clock), under
+ * a new id.  Returns the id.
+ */
+uint64_t journal_add(struct journal *j, const struct ev *e, int64_t rx_ms);
 
 /* The oldest id kept (0: empty) and the last id given (first_id-1: none). */
 uint64_t journal_first(const struct journal *j);
@@ -47,9 +50,10 @@ uint64_t journal_last(const struct journal *j);
 size_t journal_since(const struct journal *j, uint64_t since, struct jw *w);
 
 /*
- * Writes e as a JSON object into w: id, type, ts (ms), backend, and the
- * fields the event says (the channel's snapshot under "channel").
+ * Writes e as a JSON object into w: id, type, ts (the backend's time in
+ * ms, 0: it gave none), received (ms), backend, and the fields the event
+ * says (the channel's snapshot under "channel").
  */
-void ev_json(struct jw *w, uint64_t id, const struct ev *e);
+void ev_json(struct jw *w, uint64_t id, const struct ev *e, int64_t rx_ms);
 
 #endif

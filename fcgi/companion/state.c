@@ -435,7 +435,7 @@ st_apply(struct st_tenant *s, const struct ev *e)
 		    e->ts_ms);
 	else
 		apply_chan(s, e);
-	journal_add(&s->journal, e);
+	journal_add(&s->journal, e, wall_ms());
 	pthread_mutex_unlock(&s->lock);
 }
 

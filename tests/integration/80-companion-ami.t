@@ -124,6 +124,9 @@ t.is_(src.get("backend"), "ami", "/status: the tenant's source is AMI")
 t.ok(src.get("synced") is True and src.get("age") == 0,
      "/status: synced, age 0")
 t.is_(metric("pbxapi_companion_up"), 1.0, "/metrics: companion up")
+t.like(web.get("/status")[2].decode(),
+       "companion tenant default: state=connected synced=yes age=0",
+       "/status (text): the tenant's source")
 logins = [json.loads(x).get("raw", "") for x in T.read(LOG).splitlines()
           if "Events: call,system,agent" in x]
 t.ok(len(logins) >= 1, "the companion logs in with Events: call,system,agent")

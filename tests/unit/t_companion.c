@@ -22,6 +22,7 @@
 #include "pv.h"
 #include "state.h"
 #include "tap.h"
+#include "testlib.h"
 
 static struct arena *A;
 
@@ -444,15 +445,90 @@ verbs(void)
 	st_free(src.st);
 }
 
+static struct conf *
+load(const char *text, char *err, size_t errlen)
+{
+	return conf_load(tl_put("pbxapi.conf", text), NULL, 0, err, errlen);
+}
+
+static void
+settings(void)
+{
+	char err[512];
+	struct conf *c;
+
+	c = load("listen = /run/x/pbxapi.sock\n"
+		 "[tenant a]\nAMI_HOST = h\n"
+		 "[tenant b]\nevents = ami\n"
+		 "[tenant c]\nevents = auto\nARI_ENABLED = true\n"
+		 "[tenant d]\nevents = auto\nFUSIONPBX_DOMAIN = x\n"
+		 "[tenant e]\nevents = auto\n",
+	    err, sizeof(err));
+	ok(c != NULL, "events settings load (%s)", c ? "" : err);
+	if (c == NULL)
+		return;
+	is_int(tenant_events(conf_tenant(c, "a")), EVM_OFF, "default: off");
+	is_int(tenant_events(conf_tenant(c, "b")), EVM_AMI, "events = ami");
+	is_int(tenant_events(conf_tenant(c, "c")), EVM_ARI,
+	    "auto with ARI_ENABLED: ari");
+	is_int(tenant_events(conf_tenant(c, "d")), EVM_ESL,
+	    "auto with FUSIONPBX_*: esl");
+	is_int(tenant_events(conf_tenant(c, "e")), EVM_AMI, "auto: ami");
+	ok(conf_has_events(c), "a tenant has events: a companion");
+	is_str(c->companion_socket, "/run/x/pbxapi-companion.sock",
+	    "companion.socket: next to listen");
+	is_int(c->companion_ms, 50, "companion.timeout: 50 ms");
+	is_int(c->state_fresh, 0, "state.fresh: never");
+	is_int(c->events_journal, 1000, "events.journal: 1000");
+	is_int(c->events_backoff_ms, 30000, "events.backoff_max: 30 s");
+	conf_free(c);
+	c = load("listen = 127.0.0.1:9000\npid = /var/run/p/pbxapi.pid\n"
+		 "events = auto\nstate.fresh = always\n"
+		 "events.journal = 5\nevents.backoff_max = 2s\n"
+		 "companion.timeout = 5ms\n[tenant a]\n[tenant b]\n"
+		 "events = off\n",
+	    err, sizeof(err));
+	ok(c != NULL, "global events = auto (%s)", c ? "" : err);
+	if (c == NULL)
+		return;
+	is_int(tenant_events(conf_tenant(c, "a")), EVM_AMI,
+	    "a tenant takes the global events");
+	is_int(tenant_events(conf_tenant(c, "b")), EVM_OFF,
+	    "a tenant's own events wins");
+	is_str(c->companion_socket, "/var/run/p/pbxapi-companion.sock",
+	    "companion.socket: next to the pid file for a TCP listen");
+	ok(c->state_fresh == 1 && c->events_journal == 5 &&
+		c->events_backoff_ms == 2000 && c->companion_ms == 5,
+	    "the settings read");
+	conf_free(c);
+	c = load("[tenant a]\nevents = maybe\n", err, sizeof(err));
+	ok(c == NULL && strstr(err, "'events': unknown value 'maybe'"),
+	    "a bad events value is refused (%s)", err);
+	conf_free(c);
+	c = load("companion.socket = rel.sock\n", err, sizeof(err));
+	ok(c == NULL && strstr(err, "not an absolute path"),
+	    "a relative companion.socket is refused (%s)", err);
+	conf_free(c);
+	c = load("events.journal = 0\n", err, sizeof(err));
+	ok(c == NULL, "events.journal 0 is out of range");
+	conf_free(c);
+	c = load("listen = /run/x/p.sock\n", err, sizeof(err));
+	ok(c != NULL && !conf_has_events(c), "no events: no companion");
+	conf_free(c);
+}
+
 int
 main(void)
 {
 	A = arena_new();
+	tl_tmpdir("t_companion");
+	settings();
 	state_apply();
 	state_items();
 	journal_ids();
 	proto();
 	verbs();
 	arena_free(A);
+	tl_rmtmp();
 	return done_testing();
 }
