@@ -208,9 +208,10 @@ render(const struct wevent *ev, putfn put, void *ctx)
 			event(put, ctx, "StasisStart", NULL, "\"args\":[],", c,
 			    "channel", "Stasis");
 		return;
-	case WE_RING:
-		event(put, ctx, "ChannelStateChange", NULL, NULL, c, "channel",
-		    app_of(c));
+	case WE_RING: /* an incoming call is created ringing */
+		if (!c->incoming)
+			event(put, ctx, "ChannelStateChange", NULL, NULL, c,
+			    "channel", app_of(c));
 		return;
 	case WE_MEDIA: /* ARI has no event for early media */
 		return;
