@@ -585,7 +585,8 @@ load_calls(yajl_val v)
 			} else if (YAJL_IS_NUMBER(x))
 				out_adds(&t[n], x->u.number.r);
 			else
-				out_adds(&t[n], YAJL_IS_TRUE(x) ? "true" : "false");
+				out_adds(
+				    &t[n], YAJL_IS_TRUE(x) ? "true" : "false");
 		}
 		out_adds(&t[n], "}");
 		texts[n] = t[n].p;

@@ -205,8 +205,8 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 static void
 subscribe(struct conn *c, const struct packet *p, const struct fault *f)
 {
-	const char *format = strncmp(p->cmd, "event json", 10) == 0 ? "json"
-								     : "plain";
+	const char *format =
+	    strncmp(p->cmd, "event json", 10) == 0 ? "json" : "plain";
 	const char *names = p->cmd + 6 + strlen(format);
 	char *text;
 

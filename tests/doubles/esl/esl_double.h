@@ -111,8 +111,8 @@ int handle(struct conn *c, const struct packet *p);
 void live_init(const struct opts *o);
 
 /* Subscribes the connection to the world's events (event json|plain). */
-void live_subscribe(const struct conn *c, const char *format,
-    const char *names);
+void live_subscribe(
+    const struct conn *c, const char *format, const char *names);
 void live_unsubscribe(const struct conn *c);
 
 /*
