@@ -25,6 +25,20 @@
  *
  * (every channel, var and reply line counts, not just the last; chan.c
  * says what the uuid_* APIs answer.) *
+ *   call <JSON object>                      a rule of the call world
+ *
+ * The call world (tests/doubles/README, live.c): an originate (api or
+ * bgapi) to a destination a "call" line or the control socket's "rule"
+ * names creates a channel that walks that life ({"dest": "600",
+ * "ring_ms": 50, "answer_ms": 100, "outcome": "answer|busy|noanswer|
+ * fail|congestion", "cause": 17, "hangup_after_ms": 0, "media": true}),
+ * its events (CHANNEL_CREATE ... CHANNEL_DESTROY) go to every connection
+ * that asked for them with "event json|plain ALL|NAMES", and uuid_kill,
+ * uuid_send_dtmf, uuid_hold, uuid_exists and show channels as json act
+ * on it.  --world (-W) SOCKET opens the control socket (rule, call,
+ * hangup, dtmf, hold, inject, drop, refuse MS, state) and logs the
+ * events to --log.
+ *
  * scope: all, conn=<n> (the n-th connection, from 1), cmd=<word> (the
  * command, or for api/bgapi the API: cmd=originate, cmd=auth).  Modes at
  * accept: refuse (close before the greeting), rude (text/rude-rejection),
