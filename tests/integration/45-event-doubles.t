@@ -146,6 +146,20 @@ t.is_([(e["type"], e.get("dialstatus"), e.get("cause")) for e in evs],
       [("Dial", "", None), ("ChannelStateChange", None, None),
        ("Dial", "BUSY", None), ("ChannelDestroyed", None, 17)],
       "ARI: a busy destination: Dial BUSY, destroyed with cause 17")
+ctl.rule(dest="602", outcome="congestion")
+ari("POST", "/ari/channels?endpoint=PJSIP/602&app=pbxapi&channelId=ari-3")
+evs = app.wait_for(lambda e: e["type"] == "ChannelDestroyed")
+t.is_((evs[-2].get("dialstatus"), evs[-1]["cause"], evs[-1]["cause_txt"]),
+      ("CONGESTION", 34, "Circuit/channel congestion"),
+      "ARI: a congested destination: Dial CONGESTION, cause 34")
+ctl.rule(dest="603", ring_ms=10, answer_ms=10, hangup_after_ms=40)
+ari("POST", "/ari/channels?endpoint=Local/603@test&app=pbxapi"
+    "&channelId=ari-4")
+evs = app.wait_for(lambda e: e["type"] == "ChannelDestroyed")
+t.is_([(e["type"], e.get("cause")) for e in evs[-4:]],
+      [("StasisStart", None), ("ChannelHangupRequest", 16),
+       ("StasisEnd", None), ("ChannelDestroyed", 16)],
+      "ARI: hangup_after_ms: the far end hangs up, cause 16")
 cid = ctl.ok("call 700 incoming app=pbxapi")
 evs = app.wait_for(lambda e: e["type"] == "ChannelStateChange")
 t.is_([(e["type"], e["channel"]["id"], e["channel"]["state"])
@@ -155,7 +169,8 @@ t.is_([(e["type"], e["channel"]["id"], e["channel"]["state"])
       "ARI: control 'call ... incoming': an incoming call into Stasis")
 s = ctl.state()
 t.is_([(c["id"], c["state"]) for c in s["calls"]],
-      [("ari-1", "Gone"), ("ari-2", "Gone"), (cid, "Up")],
+      [("ari-1", "Gone"), ("ari-2", "Gone"), ("ari-3", "Gone"),
+       ("ari-4", "Gone"), (cid, "Up")],
       "ARI: control 'state' dumps the world")
 ctl.inject('{"type":"ChannelUserevent","eventname":"x"}')
 t.is_(app.next(5), {"type": "ChannelUserevent", "eventname": "x"},
@@ -266,6 +281,14 @@ t.is_([(e["Event"], e["ChannelStateDesc"]) for e in a.wait_for(
     lambda e: e.get("Event") == "Newstate")],
       [("Newchannel", "Ring"), ("Newstate", "Up")],
       "AMI: control 'call ... incoming'")
+ctl.ok("bridge %s br-1" % cid)
+ctl.ok("bridge " + cid)
+evs = a.wait_for(lambda e: e.get("Event") == "BridgeLeave")
+t.is_([(e["Event"], e["BridgeUniqueid"], e["Uniqueid"]) for e in evs],
+      [("BridgeEnter", "br-1", cid), ("BridgeLeave", "br-1", cid)],
+      "AMI: control 'bridge': BridgeEnter, BridgeLeave")
+t.is_(ctl("hangup nosuch"), "err no such channel",
+      "AMI: control on an unknown call is an error")
 ctl.inject("Event: QueueMemberPause\r\nPrivilege: agent,all\r\n"
            "Queue: 801\r\nPaused: 1\r\n\r\n")
 e = a.next(5)
@@ -356,6 +379,15 @@ t.is_([(x["Event-Name"], x.get("Hangup-Cause")) for x in evs],
        ("CHANNEL_HANGUP_COMPLETE", "NO_ANSWER"),
        ("CHANNEL_DESTROY", "NO_ANSWER")],
       "ESL: bgapi originate of a noanswer destination")
+ctl.rule(dest="604", outcome="fail")
+api.command("api originate user/604@example.org &park()")
+evs = e.wait_for(lambda x: x["Event-Name"] == "CHANNEL_DESTROY")
+t.is_([(x["Event-Name"], x.get("Hangup-Cause")) for x in evs],
+      [("CHANNEL_CREATE", None), ("CHANNEL_PROGRESS", None),
+       ("CHANNEL_HANGUP", "CALL_REJECTED"),
+       ("CHANNEL_HANGUP_COMPLETE", "CALL_REJECTED"),
+       ("CHANNEL_DESTROY", "CALL_REJECTED")],
+      "ESL: a failing destination: CALL_REJECTED")
 t.is_(api.command("api originate sofia/internal/999 &park()")[1][:4],
       "+OK ", "ESL: a destination without a rule answers as before")
 t.is_(json.loads(api.command("api show channels as json")[1])

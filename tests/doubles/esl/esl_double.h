@@ -7,6 +7,7 @@
  *	reply.c		packets out, under a fault
  *	api.c		the commands and the APIs they call
  *	chan.c		show channels, uuid_* and canned API replies
+ *	live.c		the call world's events and the APIs on it
  */
 #ifndef ESL_DOUBLE_H
 #define ESL_DOUBLE_H
