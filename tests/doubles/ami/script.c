@@ -315,6 +315,7 @@ login(struct client *c, const char *m, size_t n, const struct rule *r)
 	free(o.p);
 	if (rc == 0 && c->events_on) { /* the call world's events follow */
 		snprintf(tag, sizeof(tag), "ami-%d", c->n);
+		world_unsub(tag); /* a second Login: still one subscription */
 		world_sub(c->fd, tag, "on");
 	}
 	return rc;

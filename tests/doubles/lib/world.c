@@ -26,7 +26,7 @@
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 #define RULE_MAX     64
-#define CTL_MAX	     16
+#define CTL_MAX	     128 /* esl_double: one per connection process */
 #define CTL_LINE_MAX 65536
 
 struct srule {
