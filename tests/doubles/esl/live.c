@@ -481,16 +481,33 @@ ask(const char *line, int fd, char *r, size_t size)
 	return strncmp(r, "ok", 2) == 0 ? 0 : -1;
 }
 
-void
-live_subscribe(const struct conn *c, const char *format, const char *names)
+int
+live_subscribe(const struct conn *c, const char *format, const char *names,
+    const char *reply)
 {
-	char line[LINE_MAX_ + 64], r[64];
+	struct wbuf b = { 0 };
+	char r[64];
+	int rc;
 
-	snprintf(line, sizeof(line), "unsubscribe esl-%d\n", c->n);
-	ask(line, -1, r, sizeof(r));
-	snprintf(line, sizeof(line), "subscribe esl-%d %s %s \n", c->n, format,
-	    names);
-	ask(line, c->fd, r, sizeof(r));
+	wb_printf(&b, "unsubscribe esl-%d\n", c->n);
+	if (ask(b.p, -1, r, sizeof(r)) == -1) {
+		free(b.p);
+		return -1;
+	}
+	b.len = 0;
+	wb_printf(&b, "subscribe esl-%d %s ", c->n, format);
+	wb_adds(&b, names);
+	wb_adds(&b, " "); /* each name between spaces: send_ev's match */
+	/* The reply as command_reply() frames it, its newlines escaped. */
+	if (reply != NULL) {
+		wb_adds(&b, "\tContent-Type: command/reply\\nReply-Text: ");
+		wb_adds(&b, reply);
+		wb_adds(&b, "\\n\\n");
+	}
+	wb_adds(&b, "\n");
+	rc = ask(b.p, c->fd, r, sizeof(r));
+	free(b.p);
+	return rc;
 }
 
 void

@@ -268,24 +268,38 @@ emit(enum wev type, const struct wcall *c)
 	W.d->render(&ev, put, &pc);
 }
 
-int
-world_sub(int fd, const char *tag, const char *arg)
+/* Adds a subscriber (under the lock).  Returns 0, or -1 when full. */
+static int
+sub_add(int fd, int owned, const char *tag, const char *arg)
 {
 	struct wsub *s;
 
-	world_lock();
-	if (W.nsubs == WSUB_MAX) {
-		world_unlock();
+	if (W.nsubs == WSUB_MAX)
 		return -1;
-	}
 	s = &W.subs[W.nsubs++];
 	s->fd = fd;
-	s->owned = 0;
+	s->owned = owned;
 	snprintf(s->tag, sizeof(s->tag), "%s", tag);
 	s->arg = strdup(arg != NULL ? arg : "");
 	log_text("subscribe", tag, NULL, s->arg, strlen(s->arg));
-	world_unlock();
 	return 0;
+}
+
+int
+world_sub_locked(int fd, const char *tag, const char *arg)
+{
+	return sub_add(fd, 0, tag, arg);
+}
+
+int
+world_sub(int fd, const char *tag, const char *arg)
+{
+	int rc;
+
+	world_lock();
+	rc = sub_add(fd, 0, tag, arg);
+	world_unlock();
+	return rc;
 }
 
 static void
@@ -914,6 +928,7 @@ static void
 ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 {
 	char *sp = strchr(line, ' '), *args = sp ? sp + 1 : line + strlen(line);
+	char *hello;
 	const char *one[1] = { NULL };
 	struct wrule nr;
 	struct wevent ev = { .type = WE_INJECT };
@@ -969,21 +984,21 @@ ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 	} else if (strcmp(line, "state") == 0)
 		state_json(r);
 	else if (strcmp(line, "subscribe") == 0 && k->passed >= 0) {
-		/* "subscribe TAG ARG" with the descriptor passed along. */
+		/*
+		 * "subscribe TAG ARG[\tHELLO]" with the descriptor passed
+		 * along: HELLO (unescaped, the command's reply) is written
+		 * before the first event can be.
+		 */
+		if ((hello = strchr(args, '\t')) != NULL) {
+			*hello++ = '\0';
+			n = unescape(hello);
+			dbl_send_all(k->passed, hello, n);
+		}
 		sp = strchr(args, ' ');
 		if (sp != NULL)
 			*sp++ = '\0';
-		if (W.nsubs < WSUB_MAX) {
-			W.subs[W.nsubs] = (struct wsub){ .fd = k->passed,
-				.owned = 1,
-				.arg = strdup(sp ? sp : "") };
-			snprintf(W.subs[W.nsubs].tag,
-			    sizeof(W.subs[W.nsubs].tag), "%s", args);
-			W.nsubs++;
-			log_text("subscribe", args, NULL, sp ? sp : "",
-			    sp ? strlen(sp) : 0);
+		if (sub_add(k->passed, 1, args, sp ? sp : "") == 0)
 			k->passed = -1;
-		}
 		wb_adds(r, "ok");
 	} else if (strcmp(line, "unsubscribe") == 0) {
 		unsub_locked(args);

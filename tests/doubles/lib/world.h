@@ -168,6 +168,14 @@ int world_gone(const char *id);
  */
 int world_sub(int fd, const char *tag, const char *arg);
 
+/*
+ * world_sub with the lock held: a double that writes its own reply (the
+ * websocket's 101, AMI's login response) under the lock and subscribes
+ * before unlocking is sure no event goes out before that reply, nor is
+ * missed after it.
+ */
+int world_sub_locked(int fd, const char *tag, const char *arg);
+
 /* Unsubscribes tag (its fd is the caller's to close). */
 void world_unsub(const char *tag);
 
