@@ -167,6 +167,17 @@ t.is_([(e["type"], e["channel"]["id"], e["channel"]["state"])
       [("ChannelDialplan", cid, "Ring"), ("StasisStart", cid, "Ring"),
        ("ChannelStateChange", cid, "Up")],
       "ARI: control 'call ... incoming': an incoming call into Stasis")
+t.is_(ari("POST", "/ari/bridges/br-1/addChannel?channel=" + cid)[0], 204,
+      "ARI: addChannel")
+ari("POST", "/ari/bridges/br-1/removeChannel?channel=" + cid)
+evs = app.wait_for(lambda e: e["type"] == "ChannelLeftBridge")
+t.is_([(e["type"], e["bridge"]["id"], e["channel"]["id"]) for e in evs],
+      [("ChannelEnteredBridge", "br-1", cid),
+       ("ChannelLeftBridge", "br-1", cid)],
+      "ARI: the channel enters and leaves the bridge")
+t.ok(all(list(e) == list(CAPT[e["type"]]) and
+         list(e["bridge"]) == list(CAPT[e["type"]]["bridge"])
+         for e in evs), "ARI: bridge events have the captures' keys")
 s = ctl.state()
 t.is_([(c["id"], c["state"]) for c in s["calls"]],
       [("ari-1", "Gone"), ("ari-2", "Gone"), ("ari-3", "Gone"),
@@ -400,6 +411,18 @@ t.is_(api.command("api status")[1][:3], "UP ",
 ctl.ok("refuse 60000")
 t.ok(refused(lambda: E.ESL(port)), "ESL: control 'refuse'")
 ctl.ok("refuse 0")
-t.is_(E.ESL(port).auth[0]["Reply-Text"], "+OK accepted",
+e = E.ESL(port)
+t.is_(e.auth[0]["Reply-Text"], "+OK accepted",
       "ESL: connections are accepted again after 'refuse 0'")
+e.command("event json CHANNEL_BRIDGE")
+U2, U3 = U[:-1] + "2", U[:-1] + "3"
+for u in (U2, U3):
+    api.command("api originate {origination_uuid=%s}user/600 &park()" % u)
+t.is_(api.command("api uuid_bridge %s %s" % (U2, U3))[1], "+OK %s\n" % U2,
+      "ESL: uuid_bridge of two live calls")
+evs = [e.next(5), e.next(5)]
+t.is_([(x["Event-Name"], x["Unique-ID"], x["Other-Leg-Unique-ID"])
+       for x in evs],
+      [("CHANNEL_BRIDGE", U2, U3), ("CHANNEL_BRIDGE", U3, U2)],
+      "ESL: CHANNEL_BRIDGE on each leg, naming the other")
 t.done()

@@ -763,6 +763,17 @@ bridge(const char *id, const char *b)
 	return 0;
 }
 
+int
+world_bridge(const char *id, const char *b)
+{
+	int rc;
+
+	world_lock();
+	rc = bridge(id, b);
+	world_unlock();
+	return rc;
+}
+
 /* ---- the control socket ---- */
 
 static const char *const statenames[] = { "Down", "Ringing", "Up", "Gone" };

@@ -159,6 +159,9 @@ int world_hangup(const char *id, int cause);
 int world_dtmf(const char *id, const char *digits);
 int world_hold(const char *id, int on);
 
+/* Puts id into bridge (NULL or "": out of its bridge).  Same returns. */
+int world_bridge(const char *id, const char *bridge);
+
 /* Whether id was a call of the world that is gone now (taking the lock). */
 int world_gone(const char *id);
 
