@@ -121,18 +121,28 @@ t.is_([(c["id"], c["state"], c["dialplan"]["app_name"]) for c in lst],
 t.is_(ari("POST", "/ari/channels/ari-1/dtmf?dtmf=7")[0], 204,
       "ARI: DTMF through the API")
 t.is_(ari("POST", "/ari/channels/ari-1/hold")[0], 204, "ARI: hold")
+st, pb = ari("POST", "/ari/channels/ari-1/play?media=sound:hello-world")
+t.is_(st, 201, "ARI: play")
 t.is_(ari("DELETE", "/ari/channels/ari-1?reason=busy")[0], 204,
       "ARI: DELETE hangs up")
 evs = app.wait_for(lambda e: e["type"] == "ChannelDestroyed")
 t.is_([e["type"] for e in evs],
-      ["ChannelDtmfReceived", "ChannelHold", "ChannelHangupRequest",
-       "StasisEnd", "ChannelDestroyed"],
-      "ARI: DTMF, hold, hangup request, Stasis end, destroyed")
-t.is_((evs[0]["digit"], evs[2]["cause"], evs[4]["cause"],
-       evs[4]["cause_txt"]), ("7", 17, 17, "User busy"),
+      ["ChannelDtmfReceived", "ChannelHold", "PlaybackStarted",
+       "PlaybackFinished", "ChannelHangupRequest", "StasisEnd",
+       "ChannelDestroyed"],
+      "ARI: DTMF, hold, playback, hangup request, Stasis end, destroyed")
+t.is_((evs[0]["digit"], evs[4]["cause"], evs[6]["cause"],
+       evs[6]["cause_txt"]), ("7", 17, 17, "User busy"),
       "ARI: the digit and the hangup cause (reason=busy: 17)")
+t.is_([(e["playback"]["id"], e["playback"]["state"],
+        e["playback"]["target_uri"]) for e in evs[2:4]],
+      [(pb["id"], "playing", "channel:ari-1"),
+       (pb["id"], "done", "channel:ari-1")],
+      "ARI: the playback's events name the reply's playback")
 t.ok(all(list(e) == list(CAPT[e["type"]]) for e in evs
-         if e["type"] in CAPT), "ARI: their keys are the captures'")
+         if e["type"] in CAPT) and
+     list(evs[2]["playback"]) == list(CAPT["PlaybackStarted"]["playback"]),
+     "ARI: their keys are the captures'")
 t.is_(ari("GET", "/ari/channels/ari-1")[0], 404,
       "ARI: the hung-up channel is gone")
 every.wait_for(lambda e: e["type"] == "ChannelDestroyed")

@@ -37,7 +37,7 @@
  * creates a channel that walks the life a rule gives its destination
  * (control socket "rule {...}", or "call={...}" lines in the control
  * file), its events go out on every /ari/events websocket that sees it
- * (its app, or subscribeAll=true), DELETE, .../dtmf, .../hold and
+ * (its app, or subscribeAll=true), DELETE, .../dtmf, .../hold, .../play and
  * /ari/bridges/{id}/addChannel|removeChannel act on it, and GET /ari/channels
  * shows it as it is now.  --world SOCKET opens the control socket (rule, call,
  * hangup, dtmf, hold, inject, drop, refuse MS, state), logs the events to

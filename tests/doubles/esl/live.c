@@ -230,6 +230,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 	case WE_MEDIA:
 		event(put, ctx, "CHANNEL_PROGRESS_MEDIA", c, ev->type, NULL);
 		return;
+	case WE_PLAY: /* ARI's only */
+		return;
 	case WE_ANSWER:
 		event(put, ctx, "CHANNEL_ANSWER", c, ev->type, NULL);
 		return;
