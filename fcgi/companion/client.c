@@ -12,8 +12,27 @@
 #include "limits.h"
 #include "local_proto.h"
 #include "netio.h"
+#include "scoreboard.h"
 
 static int fd = -1;
+
+int
+companion_alive(void)
+{
+	struct sb_slot *s;
+	size_t i;
+
+	if (sb_pool() == NULL)
+		return 0;
+	for (i = 0; i < SB_SLOTS; i++) {
+		s = sb_slot(i);
+		if (atomic_load(&s->role) == SB_COMPANION &&
+		    atomic_load(&s->pid) != 0 &&
+		    atomic_load(&s->state) == SB_IDLE)
+			return 1;
+	}
+	return 0;
+}
 
 void
 companion_hangup(void)

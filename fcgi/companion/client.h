@@ -24,6 +24,14 @@ struct conf;
 enum err companion_ask(const struct conf *c, struct arena *a, const char *line,
     const char **body, size_t *len, char *why, size_t whylen);
 
+/*
+ * Returns 1 if the scoreboard shows a companion that serves (its slot
+ * idle): without one, asking would only wait for companion.timeout (the
+ * master keeps the socket, so a connect succeeds even while none runs).
+ * 0 too without a scoreboard (pbxapi -s).
+ */
+int companion_alive(void);
+
 /* Closes the connection (a worker about to exit, tests). */
 void companion_hangup(void);
 

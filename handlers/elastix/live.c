@@ -398,6 +398,10 @@ elastix_live_activecall(struct req *r, struct reply *rp, int fresh)
 	if (fresh || r->conf->state_fresh != 0 ||
 	    tenant_events(r->tenant) == EVM_OFF)
 		return 0;
+	if (!companion_alive()) {
+		fallback(r, "no event companion runs");
+		return 0;
+	}
 	line = arena_printf(r->arena, "channels %s", r->tenant->name);
 	if (companion_ask(r->conf, r->arena, line, &body, &len, why,
 		sizeof(why)) != E_OK) {
