@@ -199,6 +199,10 @@ conn_drain(struct ami *c)
 	size_t len, total = 0;
 	ssize_t n;
 
+	if (c->handed > 0) { /* the frame ami_next() gave last */
+		conn_consume(c, c->handed);
+		c->handed = 0;
+	}
 	while (total < AMI_BUF_MAX) {
 		while ((rc = ami_frame_find(c->buf, c->len, &c->scan, &len)) ==
 		    AMI_OK) {
@@ -535,6 +539,10 @@ ami_action(struct ami *c, struct arena *a, const struct ami_action *act,
 	memset(out, 0, sizeof(*out));
 	if ((e = ami_check(act->kv, act->nkv, why, whylen)) != E_OK)
 		return e;
+	if (c->handed > 0) { /* the frame ami_next() gave last */
+		conn_consume(c, c->handed);
+		c->handed = 0;
+	}
 	snprintf(id, sizeof(id), "pbxapi-%ld-%lu", (long)getpid(), ++c->seq);
 	st.id = id;
 	frame = build(a, act->action, act->kv, act->nkv, id, &flen);
