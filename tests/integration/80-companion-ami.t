@@ -223,7 +223,7 @@ t.ok(again, "SIGKILL: a new companion (%r)" % again)
 T.wait_for(lambda: source()[1].get("state") == "connected", 10,
            what="the new companion connected")
 t.ok("x-state-age" in activecall()[1], "the new companion answers")
-t.like(pool.log(), "worker %d exited on signal 9" % first,
+t.like(pool.log(), "companion %d exited on signal 9" % first,
        "the master logged the companion's death")
 
 # -- SIGHUP: a new generation's companion, the old one retires ---------
