@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+# The Debian package (make deb): it builds, lintian finds no error, the
+# hardening flags of dpkg-buildflags reach the binary, and, extracted into
+# a throwaway root (never installed on this machine), its binary checks
+# its own configuration and serves through its own nginx snippet.  `make
+# install PREFIX=/usr` installs the same files with the same modes.  And
+# the upgrade docs/operations.md describes: a socket held across a
+# restart of the master (pbxapi.socket) while the old binary is replaced
+# by the packaged one loses no request.
+import grp
+import http.client
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pbxtest as T
+
+for tool in ("dpkg-buildpackage", "dh", "lintian", "dpkg-deb"):
+    if shutil.which(tool) is None:
+        print("1..0 # SKIP %s is not installed (deploy/debian-packages: "
+              "dpkg-dev, debhelper, lintian)" % tool)
+        sys.exit(0)
+
+t = T.Tap(timeout=300)
+KEY = "deb-key-0123456789abcdef"
+AUTH = {"Authorization": KEY}
+PATH = "/api/api.php?cmd=systemresources"
+VERSION = T.read(os.path.join(T.ROOT, "fcgi", "version.h")).split('"')[1]
+
+# Build: in a build directory of its own (the staged sources compile
+# there once), so that the worktree's build/ stays as it is.
+out = T.tmpdir("pbxapi-deb-")
+r = subprocess.run(["make", "--no-print-directory", "-C", T.ROOT,
+                    "B=" + out, "deb"], capture_output=True, text=True)
+deb = os.path.join(out, "deb", "pbxapi_%s-1_%s.deb" % (
+    VERSION, subprocess.run(["dpkg", "--print-architecture"],
+                            capture_output=True, text=True).stdout.strip()))
+if not t.ok(r.returncode == 0 and os.path.exists(deb),
+            "make deb builds %s" % os.path.basename(deb)):
+    t.diag(r.stdout[-3000:] + r.stderr[-3000:])
+    t.done()
+t.like(r.stdout, deb, "make deb prints the package's path")
+
+# lintian: no error.  Warnings are printed for the reader; the remaining
+# ones are overridden with their reason (deploy/debian/*.lintian-overrides).
+r = subprocess.run(["lintian", deb], capture_output=True, text=True)
+errors = [x for x in r.stdout.splitlines() if x.startswith("E:")]
+t.is_(errors, [], "lintian: no error")
+for x in r.stdout.splitlines():
+    if x.startswith("W:"):
+        t.diag("lintian " + x)
+
+root = T.tmpdir("pbxapi-debroot-")
+subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+ctl = T.tmpdir("pbxapi-debctl-")
+subprocess.run(["dpkg-deb", "-e", deb, ctl], check=True)
+binary = os.path.join(root, "usr", "sbin", "pbxapi")
+etc = os.path.join(root, "etc", "pbxapi")
+
+# dpkg-buildflags reached the GNUmakefile: full RELRO and PIE.
+dyn = subprocess.run(["readelf", "-dlW", binary], capture_output=True,
+                     text=True).stdout
+t.ok("GNU_RELRO" in dyn and "BIND_NOW" in dyn,
+     "hardening: the binary has full RELRO (-Wl,-z,relro,-z,now)")
+t.ok("PIE" in dyn, "hardening: the binary is position-independent")
+r = subprocess.run([binary, "-v"], capture_output=True, text=True)
+t.is_(r.stdout.strip(), "pbxapi " + VERSION, "the package's version is "
+      "fcgi/version.h's")
+
+# What the maintainer scripts and conffiles promise.
+conffiles = T.read(os.path.join(ctl, "conffiles")).split()
+for f in ("/etc/pbxapi/pbxapi.conf", "/etc/pbxapi/elastix.env",
+          "/etc/pbxapi/nginx/pbxapi.conf", "/etc/pbxapi/lighttpd/pbxapi.conf",
+          "/etc/pbxapi/apache/pbxapi.conf", "/etc/logrotate.d/pbxapi"):
+    t.ok(f in conffiles, "conffile %s" % f)
+t.like(T.read(os.path.join(ctl, "postinst")), "systemd-sysusers",
+       "postinst creates the system user (systemd-sysusers)")
+sysusers = T.read(os.path.join(root, "usr", "lib", "sysusers.d",
+                               "pbxapi.conf"))
+t.like(sysusers, "\nu pbxapi ", "sysusers.d declares the user pbxapi")
+conf_text = T.read(os.path.join(etc, "pbxapi.conf"))
+t.ok("\nuser = pbxapi\n" in conf_text and "\ngroup = pbxapi\n" in conf_text,
+     "the packaged configuration runs workers as pbxapi")
+unitdir = os.path.join(root, "lib", "systemd", "system")
+unit = T.read(os.path.join(unitdir, "pbxapi.service"))
+t.like(unit, "ExecStart=/usr/sbin/pbxapi -f -c /etc/pbxapi/pbxapi.conf",
+       "the unit runs the packaged binary")
+t.like(T.read(os.path.join(ctl, "postinst")), "'pbxapi.socket'",
+       "dh_installsystemd enables the socket unit")
+rot = T.read(os.path.join(root, "etc", "logrotate.d", "pbxapi"))
+t.ok("kill -USR1" in rot and "/run/pbxapi/pbxapi.pid" in rot and
+     "\npid = /run/pbxapi/pbxapi.pid\n" in conf_text,
+     "logrotate sends SIGUSR1 to the pid pbxapi.conf writes")
+
+# pbxapi -t on the installed configuration; -e points its env_file (an
+# absolute /etc path) into the throwaway root.
+env = os.path.join(etc, "elastix.env")
+r = subprocess.run([binary, "-t", "-c", os.path.join(etc, "pbxapi.conf"),
+                    "-e", env], capture_output=True, text=True)
+t.is_(r.returncode, 0, "pbxapi -t accepts the packaged configuration")
+t.like(r.stderr, "test is successful", "and says so")
+
+# Serve with it: a configuration that includes the packaged one and
+# overrides only what a test must (sockets, logs and pid in a temporary
+# directory; an unprivileged user, as pbxapi does not exist here).
+run_group = grp.getgrgid(pwd.getpwnam(T.RUN_USER).pw_gid).gr_name
+
+
+def test_conf(pool, listen=True):
+    lines = ["include = " + os.path.join(etc, "pbxapi.conf"),
+             "env_file = " + env,
+             "listen = " + (pool.sock if listen else "/nonexistent/x.sock"),
+             "listen.owner = " + T.RUN_USER, "listen.group = " + run_group,
+             "pm.status_listen = " + (os.path.join(pool.dir, "status.sock")
+                                      if listen else ""),
+             "pid = " + os.path.join(pool.dir, "pbxapi.pid"),
+             "error_log = " + pool.error_log,
+             "access_log = " + pool.access_log,
+             "API_SECRET_KEY = " + KEY]
+    if T.IS_ROOT:
+        lines += ["user = " + T.RUN_USER, "group = " + run_group]
+    T.write(pool.conf, "\n".join(lines) + "\n")
+
+
+pool = T.Pool(binary=binary, start=False)
+test_conf(pool)
+pool.start()
+# The packaged nginx snippet, its /etc/pbxapi paths pointed into the
+# root and its status socket at the test's.
+snippet = T.read(os.path.join(etc, "nginx", "pbxapi.conf"))
+snippet = snippet.replace("/etc/pbxapi/", etc + "/").replace(
+    "unix:/run/pbxapi/pbxapi-status.sock",
+    "unix:" + os.path.join(pool.dir, "status.sock"))
+T.write(os.path.join(pool.dir, "snippet.conf"), snippet)
+web = T.Nginx(pool, snippet=False, locations="set $pbxapi_tenant \"\";\n"
+              "include %s;" % os.path.join(pool.dir, "snippet.conf"))
+st, _, body = web.get("/ping")
+t.is_((st, body), (200, b"pong"), "packaged snippet: /ping")
+st, _, body = web.json("/openapi.json")
+t.ok(st == 200 and isinstance(body, dict) and "openapi" in body,
+     "packaged snippet: /openapi.json")
+st, _, body = web.json(PATH, AUTH)
+t.ok(st == 200 and isinstance(body, dict) and "usage" in body,
+     "packaged snippet: ?cmd=systemresources with the key")
+st, _, body = web.get(PATH)
+t.is_(st, 401, "packaged snippet: ?cmd= without a key is 401")
+t.like(T.read(pool.access_log), "cmd=systemresources",
+       "the request is in the access log")
+t.ok(T.read(os.path.join(pool.dir, "pbxapi.pid")).strip() == str(pool.pid),
+     "the pid file (logrotate's) names the master")
+pool.stop()
+web.stop()
+
+# make install PREFIX=/usr and the package: the same files, the same
+# modes, the same contents.  The package compresses the man page and the
+# larger docs (dh_compress) and adds Debian's own copyright, changelog
+# and lintian overrides; the binary differs by its build flags.
+dest = T.tmpdir("pbxapi-install-")
+r = subprocess.run(["make", "--no-print-directory", "-s", "-C", T.ROOT,
+                    "B=" + T.BUILD, "install", "DESTDIR=" + dest,
+                    "PREFIX=/usr"], capture_output=True, text=True)
+t.is_(r.returncode, 0, "make install DESTDIR=... PREFIX=/usr")
+if r.returncode:
+    t.diag(r.stderr[-2000:])
+DEBIAN_ONLY = {"/usr/share/doc/pbxapi/copyright",
+               "/usr/share/doc/pbxapi/changelog.Debian",
+               "/usr/share/lintian/overrides/pbxapi"}
+
+
+def tree(top, gunzip):
+    files = {}
+    for d, _, names in os.walk(top):
+        for n in names:
+            p = os.path.join(d, n)
+            rel = "/" + os.path.relpath(p, top)
+            if gunzip and rel.endswith(".gz"):
+                rel = rel[:-3]
+            if rel not in DEBIAN_ONLY:
+                files[rel] = (stat.filemode(os.lstat(p).st_mode), p)
+    return files
+
+
+mine = tree(dest, False)
+pkg = tree(root, True)
+t.is_(sorted(mine), sorted(pkg), "make install and the package install the "
+      "same %d files" % len(pkg))
+t.is_({k: v[0] for k, v in mine.items()},
+      {k: v[0] for k, v in pkg.items() if k in mine},
+      "with the same modes")
+differ = [k for k in sorted(set(mine) & set(pkg))
+          if not pkg[k][1].endswith(".gz") and k != "/usr/sbin/pbxapi" and
+          T.read(mine[k][1]) != T.read(pkg[k][1])]
+t.is_(differ, [], "and the same contents")
+
+# Upgrade with the socket held, as pbxapi.socket holds it: the old master
+# (this tree's build) stops gracefully (SIGQUIT, as the unit's
+# KillSignal), the packaged binary starts on the same socket; clients
+# requesting all along see no error.
+sd = socket.socket(socket.AF_UNIX)
+hold = T.tmpdir("pbxapi-hold-")
+sdpath = os.path.join(hold, "pbxapi.sock")
+sd.bind(sdpath)
+os.chmod(sdpath, 0o666)
+sd.listen(511)
+
+
+class Held:
+    """What T.Nginx needs of a pool: the held socket."""
+
+
+held = Held()
+held.sock = sdpath
+web = T.Nginx(held)
+masters = []
+
+
+def start_master(binary):
+    m = T.Pool(binary=binary, start=False)
+    test_conf(m, listen=False)
+
+    def to3():
+        os.dup2(sd.fileno(), 3)
+        os.set_inheritable(3, True)
+    m.proc = T.spawn(["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -f '
+                      '-c "$1"', binary, m.conf], preexec_fn=to3,
+                     pass_fds=(sd.fileno(),))
+    m.wait_workers()
+    masters.append(m)
+    return m
+
+
+old = start_master(os.path.join(T.BUILD, "pbxapi"))
+results = []
+lock = threading.Lock()
+stop = threading.Event()
+
+
+def hammer():
+    while not stop.is_set():
+        c = http.client.HTTPConnection("127.0.0.1", web.port, timeout=30)
+        try:
+            c.request("GET", PATH, headers=AUTH)
+            r = c.getresponse()
+            r.read()
+            st = r.status
+        except Exception as e:  # a refused or broken request counts
+            st = repr(e)
+        finally:
+            c.close()
+        with lock:
+            results.append(st)
+
+
+threads = [threading.Thread(target=hammer) for _ in range(4)]
+for th in threads:
+    th.start()
+T.wait_for(lambda: len(results) >= 50, 20, what="requests to the old master")
+old.kill(signal.SIGQUIT)
+T.wait_for(lambda: old.proc.poll() is not None, 20, what="the old master")
+before = len(results)
+new = start_master(binary)
+T.wait_for(lambda: len(results) >= before + 50, 20,
+           what="requests to the new master")
+stop.set()
+for th in threads:
+    th.join(40)
+bad = [x for x in results if x != 200]
+t.is_(bad[:5], [], "no request failed across the upgrade (%d of %d "
+      "failed)" % (len(bad), len(results)))
+t.is_(old.proc.returncode, 0, "the old master stopped gracefully")
+t.like(T.read(new.access_log), "cmd=systemresources",
+       "the packaged binary served after it")
+new.stop()
+t.done()
