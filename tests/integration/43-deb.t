@@ -2,11 +2,13 @@
 # The Debian package (make deb): it builds, lintian finds no error, the
 # hardening flags of dpkg-buildflags reach the binary, and, extracted into
 # a throwaway root (never installed on this machine), its binary checks
-# its own configuration and serves through its own nginx snippet.  `make
-# install PREFIX=/usr` installs the same files with the same modes.  And
-# the upgrade docs/operations.md describes: a socket held across a
-# restart of the master (pbxapi.socket) while the old binary is replaced
-# by the packaged one loses no request.
+# its own configuration and serves through its own nginx snippet, its
+# logrotate policy rotates and reopens the logs, systemd accepts its units.
+# `make install PREFIX=/usr` installs the same files, modes and contents.
+# And the upgrades docs/operations.md describes lose no request: a socket
+# held across a restart of the master (pbxapi.socket) while the old binary
+# is replaced by the packaged one, and two instances of one nginx upstream
+# restarted in turn.
 import grp
 import http.client
 import os
@@ -165,8 +167,45 @@ t.like(T.read(pool.access_log), "cmd=systemresources",
        "the request is in the access log")
 t.ok(T.read(os.path.join(pool.dir, "pbxapi.pid")).strip() == str(pool.pid),
      "the pid file (logrotate's) names the master")
+
+# The logrotate policy, its paths pointed at this pool: the logs are
+# rotated and, after its SIGUSR1, the master and new workers write to
+# new files.
+if shutil.which("logrotate"):
+    rot_conf = os.path.join(pool.dir, "logrotate.conf")
+    T.write(rot_conf, rot.replace("/var/log/pbxapi/", pool.dir + "/").replace(
+        "/run/pbxapi/pbxapi.pid", os.path.join(pool.dir, "pbxapi.pid")))
+    r = subprocess.run(["logrotate", "-f", "-s",
+                        os.path.join(pool.dir, "logrotate.state"), rot_conf],
+                       capture_output=True, text=True)
+    t.is_((r.returncode, r.stderr), (0, ""), "logrotate runs the policy")
+    t.like(T.read(pool.access_log + ".1"), "cmd=systemresources",
+           "the access log was rotated")
+    t.ok(T.poll(lambda: "logs reopened" in pool.log(), 10),
+         "the master reopened its log (a new error.log)")
+    t.ok(T.poll(lambda: web.get(PATH, AUTH)[0] == 200 and
+                "cmd=systemresources" in T.read(pool.access_log), 10),
+         "requests are logged to the new access log")
+else:
+    t.skip("logrotate runs the policy", "logrotate is not installed")
 pool.stop()
 web.stop()
+
+# The units as systemd reads them (the binary's path pointed into the
+# root: systemd-analyze checks that it is executable).
+if shutil.which("systemd-analyze"):
+    ud = T.tmpdir("pbxapi-units-")
+    T.write(os.path.join(ud, "pbxapi.service"),
+            unit.replace("/usr/sbin/pbxapi", binary))
+    shutil.copy(os.path.join(unitdir, "pbxapi.socket"), ud)
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                        os.path.join(ud, "pbxapi.service"),
+                        os.path.join(ud, "pbxapi.socket")],
+                       capture_output=True, text=True)
+    t.is_((r.returncode, r.stdout + r.stderr), (0, ""),
+          "systemd-analyze verify: the units have no error or unknown key")
+else:
+    t.skip("systemd-analyze verify", "systemd-analyze is not installed")
 
 # make install PREFIX=/usr and the package: the same files, the same
 # modes, the same contents.  The package compresses the man page and the
