@@ -87,6 +87,30 @@ t.like(T.read(os.path.join(ctl, "postinst")), "systemd-sysusers",
 sysusers = T.read(os.path.join(root, "usr", "lib", "sysusers.d",
                                "pbxapi.conf"))
 t.like(sysusers, "\nu pbxapi ", "sysusers.d declares the user pbxapi")
+t.like(T.read(os.path.join(ctl, "postinst")), "systemd-tmpfiles",
+       "postinst creates /run/pbxapi and /var/log/pbxapi (systemd-tmpfiles)")
+# What those postinst lines do, run against a second throwaway root.
+if shutil.which("systemd-sysusers") and shutil.which("systemd-tmpfiles"):
+    sys_root = T.tmpdir("pbxapi-sysroot-")
+    os.makedirs(os.path.join(sys_root, "etc"))
+    r1 = subprocess.run(["systemd-sysusers", "--root=" + sys_root,
+                         os.path.join(root, "usr/lib/sysusers.d/pbxapi.conf")],
+                        capture_output=True, text=True)
+    passwd = T.read(os.path.join(sys_root, "etc", "passwd"))
+    t.ok(r1.returncode == 0 and passwd.startswith("pbxapi:") and
+         ":/usr/sbin/nologin" in passwd and "pbxapi:" in
+         T.read(os.path.join(sys_root, "etc", "group")),
+         "systemd-sysusers creates the user and group pbxapi, no login")
+    r2 = subprocess.run(["systemd-tmpfiles", "--root=" + sys_root, "--create",
+                         os.path.join(root, "usr/lib/tmpfiles.d/pbxapi.conf")],
+                        capture_output=True, text=True)
+    t.ok(r2.returncode == 0 and
+         os.path.isdir(os.path.join(sys_root, "run", "pbxapi")) and
+         os.path.isdir(os.path.join(sys_root, "var", "log", "pbxapi")),
+         "systemd-tmpfiles creates /run/pbxapi and /var/log/pbxapi")
+else:
+    t.skip("systemd-sysusers and systemd-tmpfiles on the package's files",
+           "systemd is not installed")
 conf_text = T.read(os.path.join(etc, "pbxapi.conf"))
 t.ok("\nuser = pbxapi\n" in conf_text and "\ngroup = pbxapi\n" in conf_text,
      "the packaged configuration runs workers as pbxapi")
