@@ -19,8 +19,9 @@
 #include "limits.h"
 #include "log.h"
 #include "str.h"
+#include "tokens.h"
 
-enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM };
+enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM, S_RATE };
 
 struct setting {
 	const char *name;
@@ -34,6 +35,7 @@ struct setting {
 static const char *const pm_modes[] = { "static", "dynamic", NULL };
 /* recordings_sendfile, in the order of file.h's enum file_sendfile. */
 static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
+static const char *const fail_modes[] = { "open", "closed", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };
 
@@ -65,6 +67,7 @@ static const struct setting settings[] = {
 	STR("error_log", error_log, ""),
 	STR("access_log", access_log, "off"),
 	STR("recordings.access_log", recordings_log, "off"),
+	STR("audit.log", audit_log, "off"),
 	ENUM("log_level", log_level, log_levels, "notice"),
 	ENUM("pm", pm, pm_modes, "dynamic"),
 	NUM("pm.max_children", S_INT, max_children, 1, LIM_WORKERS, "5"),
@@ -80,6 +83,7 @@ static const struct setting settings[] = {
 	STR("status.token", status_token, ""),
 	STR("health.path", health_path, "/healthz"),
 	STR("ready.path", ready_path, "/readyz"),
+	STR("metrics.path", metrics_path, "/metrics"),
 	NUM("ready.probe_timeout", S_DUR, ready_probe_ms, 1, 600000L, "1s"),
 	NUM("ready.cache", S_DUR, ready_cache_ms, 0, 3600000L, "5s"),
 	NUM("request_terminate_timeout", S_DUR, terminate_ms, 0, 86400000L,
@@ -95,9 +99,35 @@ static const struct setting settings[] = {
 	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
 	STR("recordings_accel", recordings_accel, ""),
 	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
+	STR("tokens_file", tokens_file, "/var/lib/pbxapi/tokens"),
+	STR("redis", redis, ""),
+	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
+	ENUM("redis.fail", redis_fail, fail_modes, "open"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/*
+ * The limit.* settings: offsets into a struct limit_conf, the global
+ * one's (struct conf) or a tenant's, which inherits what it leaves out.
+ */
+#define LIM(n, t, f, lo, hi, d)                                              \
+	{                                                                    \
+		.name = n, .type = t, .off = offsetof(struct limit_conf, f), \
+		.min = lo, .max = hi, .def = d                               \
+	}
+
+static const struct setting limit_settings[] = {
+	LIM("limit.token", S_RATE, token, 0, 0, "off"),
+	LIM("limit.tenant", S_RATE, tenant, 0, 0, "off"),
+	LIM("limit.originate", S_RATE, originate, 0, 0, "off"),
+	LIM("limit.originate_concurrent", S_INT, originate_concurrent, 0,
+	    LIM_ORIG_CONC, "0"),
+	LIM("limit.originate_hold", S_DUR, originate_hold_ms, 0, 86400000L,
+	    "30s"),
+};
+
+#define NLIMIT_SETTINGS (sizeof(limit_settings) / sizeof(limit_settings[0]))
 
 struct parse {
 	struct conf *c;
@@ -222,9 +252,9 @@ parse_scopes(const char *s, unsigned *scopes)
 }
 
 static int
-set_value(struct parse *p, const struct setting *s, const char *v)
+set_value(struct parse *p, const struct setting *s, const char *v, void *at)
 {
-	char *base = (char *)p->c, *end;
+	char *base = at, *end;
 	long n = 0;
 	size_t i;
 
@@ -263,6 +293,12 @@ set_value(struct parse *p, const struct setting *s, const char *v)
 			return fail(p, "'%s': unknown value '%s'", s->name, v);
 		*(long *)(base + s->off) = (long)i;
 		return 0;
+	case S_RATE:
+		if (parse_rate(v, (struct rate *)(void *)(base + s->off)) == -1)
+			return fail(p,
+			    "'%s': '%s' is not a rate (\"off\", \"N/UNIT [burst B]\")",
+			    s->name, v);
+		return 0;
 	}
 	if (n < s->min || n > s->max)
 		return fail(p, "'%s': %s is out of range", s->name, v);
@@ -279,6 +315,40 @@ find_setting(const char *name)
 		if (strcmp(settings[i].name, name) == 0)
 			return &settings[i];
 	return NULL;
+}
+
+/* Sets limit setting k of the tenant t, or the global one (t NULL). */
+static int
+limit_value(struct parse *p, struct tenant *t, const char *k, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < NLIMIT_SETTINGS; i++)
+		if (strcmp(limit_settings[i].name, k) == 0)
+			break;
+	if (i == NLIMIT_SETTINGS)
+		return fail(p, "unknown setting '%s'", k);
+	if (t == NULL)
+		return set_value(p, &limit_settings[i], v, &p->c->limit);
+	t->limit_set |= 1u << i;
+	return set_value(p, &limit_settings[i], v, &t->limit);
+}
+
+/* Gives t the global value of every limit setting it does not set. */
+static void
+limit_inherit(const struct conf *c, struct tenant *t)
+{
+	const struct setting *s;
+	size_t i;
+
+	for (i = 0; i < NLIMIT_SETTINGS; i++) {
+		if (t->limit_set & (1u << i))
+			continue;
+		s = &limit_settings[i];
+		memcpy((char *)&t->limit + s->off,
+		    (const char *)&c->limit + s->off,
+		    s->type == S_RATE ? sizeof(struct rate) : sizeof(long));
+	}
 }
 
 static struct tenant *
@@ -364,6 +434,9 @@ token_add(struct parse *p, const struct tenant *t, const uint8_t *digest,
 	nt->setting = NULL;
 	nt->tenant = NULL;
 	nt->tenant_index = t->index; /* tenants may still move */
+	nt->cmds = NULL;
+	nt->ncmds = 0;
+	nt->not_after = 0;
 	return 0;
 }
 
@@ -449,8 +522,10 @@ directive(struct parse *p, const char *k, const char *v)
 	    (strcmp(k, "env_file") == 0 || strcmp(k, "token") == 0 ||
 		is_env_key(k)))
 		t = default_tenant(p);
+	if (strncmp(k, "limit.", 6) == 0)
+		return limit_value(p, t, k, v);
 	if (t == NULL && (s = find_setting(k)) != NULL)
-		return set_value(p, s, v);
+		return set_value(p, s, v, p->c);
 	if (t == NULL)
 		return fail(p, "unknown setting '%s'", k);
 	if (strcmp(k, "env_file") == 0) {
@@ -607,7 +682,11 @@ apply_defaults(struct parse *p)
 	size_t i;
 
 	for (i = 0; i < NSETTINGS; i++)
-		if (set_value(p, &settings[i], settings[i].def) == -1)
+		if (set_value(p, &settings[i], settings[i].def, p->c) == -1)
+			return -1;
+	for (i = 0; i < NLIMIT_SETTINGS; i++)
+		if (set_value(p, &limit_settings[i], limit_settings[i].def,
+			&p->c->limit) == -1)
 			return -1;
 	return 0;
 }
@@ -673,6 +752,24 @@ setting_tokens(struct parse *p, const struct tenant *t)
 	return setting_token(p, t, "PLAY_AUTH_TOKEN", SCOPE_RECORDINGS);
 }
 
+/* Returns 1 if s is "unix:/path" or "host:port" with a port 1-65535. */
+static int
+valid_redis(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (strncmp(s, "unix:/", 6) == 0)
+		return 1;
+	if (colon == NULL || colon == s)
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && end != colon + 1 && port >= 1 &&
+	    port <= 65535;
+}
+
 static int
 check(struct parse *p)
 {
@@ -697,6 +794,9 @@ check(struct parse *p)
 	}
 	if (c->listen[0] == '\0')
 		return fail(p, "'listen' is empty");
+	if (c->redis[0] != '\0' && !valid_redis(c->redis))
+		return fail(p, "'redis': '%s' is not unix:/path or host:port",
+		    c->redis);
 	for (i = 0; i < c->ntokens; i++)
 		for (j = i + 1; j < c->ntokens; j++)
 			if (memcmp(c->tokens[i].digest, c->tokens[j].digest,
@@ -739,8 +839,14 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 			goto fail;
 	for (i = 0; i < c->ntokens; i++)
 		c->tokens[i].tenant = &c->tenants[c->tokens[i].tenant_index];
+	for (i = 0; i < c->ntenants; i++)
+		limit_inherit(c, &c->tenants[i]);
 	if (check(&p) == -1)
 		goto fail;
+	/* Relative to the configuration, as an include is. */
+	p.file = c->path;
+	if (c->tokens_file[0] != '\0')
+		c->store = tokstore_new(a, include_path(&p, c->tokens_file));
 	return c;
 fail:
 	arena_free(a);
@@ -750,19 +856,31 @@ fail:
 void
 conf_free(struct conf *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
+		tokstore_free(c->store);
 		arena_free(c->arena);
+	}
 }
 
 static void
-dump_setting(const struct conf *c, const struct setting *s, FILE *fp)
+dump_setting(const void *at, const struct setting *s, FILE *fp)
 {
-	const char *base = (const char *)c;
+	const char *base = at;
+	const struct rate *rt;
 	long v;
 
 	if (s->type == S_STR) {
 		fprintf(fp, "%s = %s\n", s->name,
 		    *(const char *const *)(base + s->off));
+		return;
+	}
+	if (s->type == S_RATE) {
+		rt = (const struct rate *)(const void *)(base + s->off);
+		if (rt->n == 0)
+			fprintf(fp, "%s = off\n", s->name);
+		else
+			fprintf(fp, "%s = %ld/%ldms burst %ld\n", s->name,
+			    rt->n, rt->per_ms, rt->burst);
 		return;
 	}
 	v = *(const long *)(base + s->off);
@@ -790,6 +908,8 @@ conf_dump(const struct conf *c, FILE *fp)
 
 	for (i = 0; i < NSETTINGS; i++)
 		dump_setting(c, &settings[i], fp);
+	for (i = 0; i < NLIMIT_SETTINGS; i++)
+		dump_setting(&c->limit, &limit_settings[i], fp);
 	for (i = 0; i < c->ntenants; i++) {
 		t = &c->tenants[i];
 		for (j = 0, ntok = 0; j < c->ntokens; j++)
@@ -797,6 +917,9 @@ conf_dump(const struct conf *c, FILE *fp)
 		fprintf(fp, "\n[tenant %s]\n# %zu token(s)\n", t->name, ntok);
 		if (t->env_file != NULL)
 			fprintf(fp, "env_file = %s\n", t->env_file);
+		for (j = 0; j < NLIMIT_SETTINGS; j++)
+			if (t->limit_set & (1u << j))
+				dump_setting(&t->limit, &limit_settings[j], fp);
 		for (j = 0; j < t->nenv; j++)
 			fprintf(fp, "%s = %s\n", t->env[j].key,
 			    strstr(t->env[j].key, "SECRET") ||

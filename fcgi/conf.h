@@ -26,6 +26,25 @@
 
 enum pm_mode { PM_STATIC, PM_DYNAMIC };
 
+/*
+ * A token bucket: n requests per per_ms on average, at most burst at
+ * once (fcgi/rate.h).  n == 0: no limit.
+ */
+struct rate {
+	long n;
+	long per_ms;
+	long burst;
+};
+
+/* The limit.* settings, global and per tenant (docs/configuration.md). */
+struct limit_conf {
+	struct rate token;	   /* each token of the tenant */
+	struct rate tenant;	   /* all of the tenant's tokens together */
+	struct rate originate;	   /* the tenant's C_ORIGINATE commands */
+	long originate_concurrent; /* 0: no cap */
+	long originate_hold_ms;	   /* an origination counts this long after */
+};
+
 struct kv {
 	const char *key;
 	const char *val;
@@ -38,6 +57,8 @@ struct tenant {
 	struct kv *env;	      /* backend settings, file order */
 	size_t nenv;
 	size_t envcap;
+	struct limit_conf limit; /* its own limit.*, else the global ones */
+	unsigned limit_set;	 /* bit i: limit setting i given here */
 };
 
 /* Digest bytes that name a token in logs: TOKEN_ID_LEN hex digits. */
@@ -53,7 +74,15 @@ struct token {
 	const char *setting;
 	const struct tenant *tenant;
 	size_t tenant_index;
+	/* The token file's (tokens.h): only these commands ("cmd:NAME",
+	 * "family:NAME"), none: any the scopes allow; 0 or the second
+	 * (since the epoch) from which the token is refused. */
+	const char *const *cmds;
+	size_t ncmds;
+	long long not_after;
 };
+
+struct tokstore;
 
 struct conf {
 	struct arena *arena;
@@ -71,6 +100,7 @@ struct conf {
 	/* logs */
 	const char *error_log, *access_log;
 	const char *recordings_log; /* recording access (compliance) */
+	const char *audit_log;	    /* "off", "syslog" or a path */
 	long log_level;
 
 	/* process manager */
@@ -86,11 +116,18 @@ struct conf {
 	const char *health_path, *ready_path; /* load balancer checks */
 	long ready_probe_ms;		      /* one /readyz, all probes */
 	long ready_cache_ms;		      /* a probe's result is kept */
+	const char *metrics_path;	      /* Prometheus */
 
 	/* request limits and deadlines */
 	long body_max, params_max, nest_max, value_max;
 	long backend_ms;
 	long backoff_ms; /* longest wait after connect timeouts, 0: off */
+
+	/* rate limits (fcgi/ratelimit.h); tenants hold the effective ones */
+	struct limit_conf limit;
+	const char *redis; /* "unix:/path", "host:port"; "": per host */
+	long redis_ms;	   /* connect and command timeout */
+	long redis_fail;   /* 0: open (no limit), 1: closed (503) */
 
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */
@@ -105,6 +142,11 @@ struct conf {
 	size_t ntenants;
 	struct token *tokens;
 	size_t ntokens;
+	/* The token file (tokens_file, "" off): the CLI's tokens, re-read
+	 * by each worker when it changes, so it is the one thing a worker
+	 * changes in its copy of the configuration. */
+	const char *tokens_file;
+	struct tokstore *store;
 };
 
 /*
@@ -127,7 +169,9 @@ const struct tenant *conf_tenant(const struct conf *c, const char *name);
 
 /*
  * Returns the token whose secret is the n bytes at s (compared by SHA-256
- * digest in constant time over all tokens), or NULL.
+ * digest in constant time over all tokens, the configuration's and the
+ * token file's, which is re-read first if it changed), or NULL; NULL too
+ * for a token whose not-after has passed.
  */
 const struct token *conf_token(const struct conf *c, const char *s, size_t n);
 
@@ -146,6 +190,13 @@ int parse_duration(const char *s, long *ms);
 
 /* Parses "64k", "1m", "1g" or bare bytes.  Returns 0 or -1. */
 int parse_size(const char *s, long *bytes);
+
+/*
+ * Parses a rate: "off", "N/UNIT" or "N/UNIT burst B", UNIT a duration
+ * ("s", "m", "h", "d" or "60s", "500ms"); the burst defaults to N.
+ * Returns 0 or -1.  (fcgi/rate.c)
+ */
+int parse_rate(const char *s, struct rate *r);
 
 /* Parses "read,write,..." into scope bits.  Returns 0 or -1. */
 int parse_scopes(const char *s, unsigned *scopes);

@@ -6,14 +6,17 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
 #include "pv.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "req.h"
 #include "scoreboard.h"
+#include "tokens.h"
 
 const struct dialect *
 route_find(const struct req *r)
@@ -438,6 +441,9 @@ run_cmd(struct req *r, struct reply *rp)
 	if ((c->scope & r->scopes) != c->scope)
 		return req_error(
 		    r, E_FORBIDDEN, "token lacks the scope for '%s'", c->name);
+	if (!token_allows(r->token, r->dialect, c))
+		return req_error(
+		    r, E_FORBIDDEN, "token is not allowed '%s'", c->name);
 	if (!(c->methods & r->m))
 		return req_error(r, E_METHOD, "method %s not allowed for '%s'",
 		    r->method, c->name);
@@ -493,16 +499,27 @@ dispatch_on(const struct route *table, struct req *r, struct reply *rp)
 		e = d->unknown(r, name, len);
 		goto fail;
 	}
-	if ((e = run_cmd(r, rp)) != E_OK)
+	/* Before any backend work; the headers go on every reply. */
+	if ((e = ratelimit_check(r)) != E_OK)
 		goto fail;
+	ratelimit_headers(r, rp);
+	e = run_cmd(r, rp);
+	ratelimit_done(r, e, rp->status);
+	if (e != E_OK)
+		goto fail;
+	audit_request(r, rp, E_OK);
 	return E_OK;
 fail:
-	if (reply_committed(rp)) {
+	if (reply_committed(rp))
 		log_warnx(
 		    "%s after the reply began: %s", err_str(e), r->errmsg);
-		return e;
+	else {
+		reply_reset(rp);
+		d->error(r, rp, e);
+		ratelimit_headers(r, rp);
 	}
-	reply_reset(rp);
-	d->error(r, rp, e);
+	/* Once the command is known, refused and failed calls too. */
+	if (r->cmd != NULL)
+		audit_request(r, rp, e);
 	return e;
 }

@@ -92,6 +92,11 @@ struct cmd {
 	enum err (*run)(struct req *, struct reply *);
 	/* A REST dialect's path template ("/channels/{channelId}"). */
 	const char *path;
+	/*
+	 * The parameter naming what the command acts on, for the audit log;
+	 * NULL: its first SRC_PATH parameter, if any.
+	 */
+	const char *target;
 	/* What the dialect keeps per command (a status, a summary...). */
 	const void *ext;
 };

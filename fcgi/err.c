@@ -62,6 +62,8 @@ http_reason(int status)
 		return "Range Not Satisfiable";
 	case 422:
 		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 501:

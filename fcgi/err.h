@@ -16,6 +16,7 @@
 	X(E_CONFLICT, 409, "Conflict")              \
 	X(E_TOOLARGE, 413, "Payload Too Large")     \
 	X(E_UNPROC, 422, "Unprocessable Entity")    \
+	X(E_TOOMANY, 429, "Too Many Requests")      \
 	X(E_INTERNAL, 500, "Internal Server Error") \
 	X(E_NOTSUP, 501, "Not Implemented")         \
 	X(E_PROTO, 502, "Bad Gateway")              \

@@ -27,10 +27,16 @@
 #define LIM_WORKERS	   1024		      /* max_children maximum */
 #define LIM_SB_STR	   32		      /* scoreboard string fields */
 #define LIM_SB_URI	   128		      /* scoreboard request URI */
+#define LIM_SB_ID	   40		      /* request id (struct req's) */
+#define LIM_METRICS_TEXT   (8 * 1024 * 1024)  /* /metrics reply */
 #define LIM_LOG_LINE	   2048		      /* one log line */
 #define LIM_ERRMSG	   512		      /* public error message */
 #define LIM_INI_FILE	   (4 * 1024 * 1024)  /* ini file read */
 #define LIM_ARENA_CHUNK	   (16 * 1024)	      /* arena chunk size */
 #define LIM_RANGES	   16		      /* byte ranges of one Range */
+#define LIM_RATE_MAX	   1000000	      /* a rate's N and burst */
+#define LIM_ORIG_CONC	   256		      /* originate_concurrent max */
+#define LIM_RL_KEYS	   16384	      /* per-host buckets (tokens...) */
+#define LIM_RL_KEY	   112		      /* a bucket's key bytes */
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -22,7 +23,10 @@
 #include "log.h"
 #include "pm.h"
 #include "priv.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
+#include "tokens.h"
 #include "version.h"
 #include "worker.h"
 
@@ -32,6 +36,8 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: pbxapi [-fLOstTv] [-c file] [-e env-file]\n"
+	    "       pbxapi [-c file] token add|list|revoke|rotate ...\n"
+	    "       pbxapi audit verify file...\n"
 	    "  -c file      configuration (default " DEFAULT_CONF ")\n"
 	    "  -e env-file  elastix-api .env of the default tenant\n"
 	    "  -f           stay in the foreground\n"
@@ -40,8 +46,39 @@ static void __attribute__((noreturn)) usage(void)
 	    "  -s           run one worker in this process\n"
 	    "  -t           check the configuration and exit\n"
 	    "  -T           check and print the configuration\n"
-	    "  -v           print the version and exit\n");
+	    "  -v           print the version and exit\n"
+	    "  audit verify checks the chains of audit log files\n");
 	exit(2);
+}
+
+/* pbxapi token ...: the token file of the configuration at path. */
+static int
+token_cli(const char *path, int argc, char **argv)
+{
+	struct conf *c;
+	struct stat st;
+	char err[512];
+	int rc;
+
+	if (path == NULL && stat(DEFAULT_CONF, &st) == 0)
+		path = DEFAULT_CONF;
+	c = conf_load(path, NULL, 0, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "pbxapi: %s\n", err);
+		return 1;
+	}
+	rc = token_main(c, argc, argv);
+	conf_free(c);
+	return rc;
+}
+
+/* pbxapi audit verify FILE...: exits 0 if every chain holds, else 1. */
+static int
+audit_main(int argc, char *argv[])
+{
+	if (argc < 3 || strcmp(argv[1], "verify") != 0)
+		usage();
+	return audit_verify_files(argv + 2, argc - 2, stdout, stderr);
 }
 
 /* Writes the OpenAPI description and a newline to fp.  Returns 0 or -1. */
@@ -76,21 +113,36 @@ conf_runtime_check(const struct conf *c)
 	return 0;
 }
 
+/* Returns 1 if tenant t has a token in the n at tk. */
+static int
+has_token(const struct token *tk, size_t n, const struct tenant *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tk[i].tenant == t)
+			return 1;
+	return 0;
+}
+
 /* Warnings that do not stop the configuration from loading. */
 static void
 conf_warnings(const struct conf *c)
 {
-	size_t i, j;
-	int has;
+	const struct token *file = NULL;
+	size_t i, nfile = 0;
 
-	for (i = 0; i < c->ntenants; i++) {
-		for (j = 0, has = 0; j < c->ntokens; j++)
-			has |= c->tokens[j].tenant == &c->tenants[i];
-		if (!has)
+	/* A token file that does not parse is said now, not at a request. */
+	if (c->store != NULL) {
+		tokstore_refresh(c->store, c);
+		file = tokstore_tokens(c->store, &nfile);
+	}
+	for (i = 0; i < c->ntenants; i++)
+		if (!has_token(c->tokens, c->ntokens, &c->tenants[i]) &&
+		    !has_token(file, nfile, &c->tenants[i]))
 			log_warnx(
 			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
-	}
 }
 
 static void
@@ -120,6 +172,7 @@ static int
 open_logs(const struct conf *c, int foreground)
 {
 	const char *target = c->error_log;
+	char err[512];
 
 	if (target[0] == '\0')
 		target = foreground ? "stderr" : "syslog";
@@ -136,6 +189,10 @@ open_logs(const struct conf *c, int foreground)
 		    c->recordings_log);
 		return -1;
 	}
+	if (audit_open(c->audit_log, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -145,8 +202,10 @@ run_single(struct conf *c, int fd)
 {
 	int slot;
 
-	if (sb_create() == -1)
+	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
+	if (ratelimit_init() == -1)
+		fatal("cannot map the rate limit tables");
 	atomic_store(&sb_pool()->pm, 2);
 	slot = sb_claim(1, SB_POOL);
 	atomic_store(&sb_slot((size_t)slot)->pid, getpid());
@@ -166,7 +225,9 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512];
 
-	while ((ch = getopt(argc, argv, "c:e:fLOstTv")) != -1) {
+	if (argc > 1 && strcmp(argv[1], "audit") == 0)
+		return audit_main(argc - 1, argv + 1);
+	while ((ch = getopt(argc, argv, "+c:e:fLOstTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -199,6 +260,8 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "token") == 0)
+		return token_cli(path, argc - optind, argv + optind);
 	if (optind != argc)
 		usage();
 	/* The command tables are compiled in: no configuration is read. */

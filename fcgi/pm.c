@@ -16,10 +16,14 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "audit.h"
+#include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "pm.h"
 #include "priv.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 #include "worker.h"
 
@@ -39,6 +43,10 @@ struct child {
 	uint64_t alarm_ms;
 	uint64_t slow_seq; /* request already in the slow log */
 	uint64_t alarm_seq;
+	/* The request SIGALRM ends (it answers 504): access log, metrics. */
+	char id[LIM_SB_ID], method[8], uri[LIM_SB_URI];
+	char dialect[16], cmd[LIM_SB_STR], tenant[LIM_SB_STR];
+	uint64_t alarm_us; /* its time until then */
 };
 
 static struct child kids[SB_SLOTS];
@@ -72,6 +80,7 @@ spawn(int fd, enum sb_role role)
 		log_warnx("scoreboard full, cannot fork a worker");
 		return -1;
 	}
+	met_slot_reset((size_t)slot);
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
@@ -97,6 +106,7 @@ spawn(int fd, enum sb_role role)
 	kids[slot].gen = gen;
 	kids[slot].role = role;
 	kids[slot].born_ms = now_ms();
+	atomic_fetch_add(&sb_pool()->spawned, 1);
 	return 0;
 }
 
@@ -139,6 +149,23 @@ retire(size_t i, uint64_t now)
 	}
 }
 
+/* A worker answered 504 after SIGALRM and exited: its request's end. */
+static void
+timed_out(const struct child *k)
+{
+	const char *d = k->dialect[0] ? k->dialect : "-";
+	const char *c = k->cmd[0] ? k->cmd : "-";
+	const char *t = k->tenant[0] ? k->tenant : "-";
+
+	if (k->id[0] != '\0')
+		log_access("%s - \"%s %s\" 504 - %.3fms tenant=%s dialect=%s "
+			   "cmd=%s",
+		    k->id, k->method[0] ? k->method : "-",
+		    k->uri[0] ? k->uri : "-", (double)k->alarm_us / 1000.0, t,
+		    d, c);
+	met_request(d, c, t, 504, k->alarm_us);
+}
+
 static void
 reap(void)
 {
@@ -162,7 +189,11 @@ reap(void)
 			crashed =
 			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
 			crashed = crashed && !kids[i].term_ms;
+			if (WTERMSIG(status) == SIGKILL && kids[i].alarm_ms)
+				atomic_fetch_add(&sb_pool()->timed_out, 1);
 		} else if (WEXITSTATUS(status) == 3) {
+			atomic_fetch_add(&sb_pool()->timed_out, 1);
+			timed_out(&kids[i]);
 			log_notice(
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
@@ -171,6 +202,8 @@ reap(void)
 			    WEXITSTATUS(status));
 			crashed = 1;
 		}
+		if (crashed)
+			atomic_fetch_add(&sb_pool()->crashed, 1);
 		if (crashed && kids[i].gen == gen &&
 		    now - kids[i].born_ms < CRASH_WINDOW_MS) {
 			crashes++;
@@ -191,12 +224,54 @@ reap(void)
 	}
 }
 
+/*
+ * Writes the slow log's breakdown of a running request's backend time,
+ * "ami:2/12.3ms,mysql:1/40.1ms" (kind, operations, time; the operation
+ * still running counts until now), or "-" if it used none.
+ */
+static void
+breakdown(const struct sb_view *v, uint64_t now_us, struct buf *out)
+{
+	uint64_t us;
+	unsigned ops;
+	int k;
+
+	for (k = BK_NONE + 1; k < BK__MAX; k++) {
+		ops = v->bk_ops[k];
+		us = v->bk_us[k];
+		if (v->bk_cur == k) {
+			ops++;
+			us += now_us > v->bk_since ? now_us - v->bk_since : 0;
+		}
+		if (ops > 0)
+			buf_printf(out, "%s%s:%u/%.1fms", out->len ? "," : "",
+			    met_kind_name((enum bk)k), ops,
+			    (double)us / 1000.0);
+	}
+	if (out->len == 0)
+		buf_adds(out, "-");
+}
+
+/* Remembers which request a SIGALRM ends (reap() counts it). */
+static void
+alarmed(struct child *k, const struct sb_view *v, uint64_t el_ms)
+{
+	memcpy(k->id, v->id, sizeof(k->id));
+	memcpy(k->method, v->method, sizeof(k->method));
+	memcpy(k->uri, v->uri, sizeof(k->uri));
+	memcpy(k->dialect, v->dialect, sizeof(k->dialect));
+	memcpy(k->cmd, v->cmd, sizeof(k->cmd));
+	memcpy(k->tenant, v->tenant, sizeof(k->tenant));
+	k->alarm_us = el_ms * 1000;
+}
+
 /* Slow log and request_terminate_timeout, from the scoreboard. */
 static void
 timeouts(uint64_t now)
 {
 	struct sb_view v;
 	uint64_t el_ms, now_us = now * 1000;
+	struct buf bks;
 	size_t i;
 
 	for (i = 0; i < SB_SLOTS; i++) {
@@ -211,18 +286,23 @@ timeouts(uint64_t now)
 		    kids[i].slow_seq != v.seq) {
 			kids[i].slow_seq = v.seq;
 			atomic_fetch_add(&sb_pool()->slow, 1);
+			buf_init(&bks, 512);
+			breakdown(&v, now_us, &bks);
 			log_warnx(
-			    "slow request: pid %d tenant %s dialect %s command %s backend %s elapsed %llu ms \"%s %s\"",
+			    "slow request: pid %d tenant %s dialect %s command %s backend %s elapsed %llu ms \"%s %s\" backends=%s",
 			    v.pid, v.tenant[0] ? v.tenant : "-",
 			    v.dialect[0] ? v.dialect : "-",
 			    v.cmd[0] ? v.cmd : "-", v.op[0] ? v.op : "-",
-			    (unsigned long long)el_ms, v.method, v.uri);
+			    (unsigned long long)el_ms, v.method, v.uri,
+			    buf_cstr(&bks));
+			buf_free(&bks);
 		}
 		if (conf->terminate_ms > 0 &&
 		    el_ms >= (uint64_t)conf->terminate_ms) {
 			if (kids[i].alarm_seq != v.seq) {
 				kids[i].alarm_seq = v.seq;
 				kids[i].alarm_ms = now;
+				alarmed(&kids[i], &v, el_ms);
 				atomic_fetch_add(&sb_pool()->terminated, 1);
 				log_warnx(
 				    "request_terminate_timeout: pid %d command %s backend %s after %llu ms",
@@ -368,6 +448,7 @@ static int
 open_logs(const struct conf *c, const struct pm_args *args)
 {
 	const char *target = c->error_log;
+	char err[512];
 
 	if (target[0] == '\0')
 		target = args->foreground ? "stderr" : "syslog";
@@ -375,6 +456,10 @@ open_logs(const struct conf *c, const struct pm_args *args)
 	    log_open_access(c->access_log) == -1 ||
 	    log_open_recordings(c->recordings_log) == -1) {
 		log_warn("cannot open the log targets");
+		return -1;
+	}
+	if (audit_open(c->audit_log, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;
@@ -411,6 +496,7 @@ reload(int listen_fd, const struct pm_args *args)
 	conf_free(conf);
 	conf = nc;
 	roll(listen_fd);
+	atomic_fetch_add(&sb_pool()->reloads, 1);
 	log_notice("reloaded '%s', generation %u",
 	    conf->path ? conf->path : "(defaults)", gen);
 }
@@ -451,6 +537,18 @@ stop(int sig)
 	}
 }
 
+/* Returns the number of workers of older generations. */
+static int
+older(void)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		n += kids[i].pid != 0 && kids[i].gen != gen;
+	return n;
+}
+
 static int
 children(void)
 {
@@ -472,8 +570,10 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 
 	conf = c;
 	status_fd = status_listen_fd;
-	if (sb_create() == -1)
+	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
+	if (ratelimit_init() == -1)
+		fatal("cannot map the rate limit tables");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
@@ -491,6 +591,7 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		sig = sigtimedwait(&set, NULL, &hb);
 		switch (sig) {
 		case SIGHUP:
+		case SIGUSR2: /* php-fpm's reload */
 			if (!stopping)
 				reload(listen_fd, args);
 			break;
@@ -509,6 +610,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		reap();
 		if (stopping && children() == 0)
 			break;
+		if (older() == 0)
+			audit_settle();
 		timeouts(now_ms());
 		escalate(now_ms());
 		maintain(listen_fd, now_ms());

@@ -9,11 +9,15 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "req.h"
 
 struct slot {
 	const struct backend *b;
+	const char *tenant; /* its name, for the metrics */
+	enum bk kind;	    /* from b->name */
+	int opened;	    /* a connection was opened before */
 	void *conn;
 	unsigned timeouts; /* connect timeouts in a row */
 	uint64_t retry_at; /* monotonic ms: no connect before */
@@ -28,6 +32,8 @@ struct pool {
 	struct tslots *t; /* one per tenant */
 	size_t nt;
 	uint64_t backoff_max; /* ms, 0: off */
+	enum bk taken;	      /* kind of the last connection handed out */
+	int taken_kept;	      /* it was a kept one */
 };
 
 struct pool *
@@ -43,6 +49,8 @@ pool_new(size_t ntenants, long backoff_ms)
 	return p;
 }
 
+static void slot_close(struct slot *s, int dropped);
+
 void
 pool_free(struct pool *p)
 {
@@ -52,8 +60,7 @@ pool_free(struct pool *p)
 		return;
 	for (i = 0; i < p->nt; i++) {
 		for (j = 0; j < p->t[i].n; j++)
-			if (p->t[i].s[j].conn != NULL)
-				p->t[i].s[j].b->close(p->t[i].s[j].conn);
+			slot_close(&p->t[i].s[j], 0);
 		free(p->t[i].s);
 	}
 	free(p->t);
@@ -83,14 +90,21 @@ slot(struct pool *p, const struct tenant *t, const struct backend *b)
 	s = &ts->s[ts->n++];
 	memset(s, 0, sizeof(*s));
 	s->b = b;
+	s->tenant = t->name;
+	s->kind = met_kind(b->name);
 	return s;
 }
 
+/* Closes s's connection; dropped: after an error, or found closed. */
 static void
-slot_close(struct slot *s)
+slot_close(struct slot *s, int dropped)
 {
-	if (s->conn != NULL)
+	if (s->conn != NULL) {
 		s->b->close(s->conn);
+		met_pooled(s->tenant, s->kind, -1);
+		if (dropped)
+			met_dropped(s->tenant, s->kind);
+	}
 	s->conn = NULL;
 }
 
@@ -125,8 +139,11 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 
 	if (reused != NULL)
 		*reused = 0;
+	p->taken = s->kind;
+	p->taken_kept = 0;
 	if (s->conn != NULL) {
 		if (b->usable == NULL || b->usable(s->conn)) {
+			p->taken_kept = 1;
 			if (reused != NULL)
 				*reused = 1;
 			*conn = s->conn;
@@ -134,7 +151,7 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 		}
 		log_info("tenant '%s': kept %s connection closed by the server",
 		    t->name, b->name);
-		slot_close(s);
+		slot_close(s, 1);
 	}
 	now = now_us() / 1000;
 	if (s->retry_at > now) {
@@ -145,10 +162,13 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 	}
 	e = b->open(ctx, deadline, &s->conn, why, whylen);
 	backoff(p, s, e);
+	met_connect(t->name, s->kind, s->opened, e != E_OK);
 	if (e != E_OK) {
 		s->conn = NULL;
 		return e;
 	}
+	s->opened = 1;
+	met_pooled(t->name, s->kind, 1);
 	*conn = s->conn;
 	return E_OK;
 }
@@ -156,7 +176,19 @@ pool_get(struct pool *p, const struct tenant *t, const struct backend *b,
 void
 pool_drop(struct pool *p, const struct tenant *t, const struct backend *b)
 {
-	slot_close(slot(p, t, b));
+	slot_close(slot(p, t, b), 1);
+}
+
+enum bk
+pool_kind_taken(struct pool *p, int *kept)
+{
+	enum bk k = p->taken;
+
+	if (kept != NULL)
+		*kept = p->taken_kept;
+	p->taken = BK_NONE;
+	p->taken_kept = 0;
+	return k;
 }
 
 size_t

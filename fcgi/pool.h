@@ -17,6 +17,8 @@
  *
  * A worker serves one request at a time, so nothing here is shared
  * between threads; per-request state never goes into a pooled object.
+ * The pool counts, per tenant and backend kind (metrics.h), connects,
+ * reconnects, failed connects and the connections it keeps.
  */
 #ifndef PBXAPI_POOL_H
 #define PBXAPI_POOL_H
@@ -25,6 +27,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "metrics.h"
 
 struct pool;
 struct tenant;
@@ -73,6 +76,14 @@ enum err pool_get(struct pool *p, const struct tenant *t,
 
 /* Closes and forgets tenant t's connection of kind b, if any. */
 void pool_drop(struct pool *p, const struct tenant *t, const struct backend *b);
+
+/*
+ * Returns the kind (the first word of its name) of the backend whose
+ * connection pool_get() handed out last, with *kept (may be NULL) 1 if
+ * it was a kept one, and forgets both: BK_NONE if none since the last
+ * call.  req_op() names and counts its operations' backends so.
+ */
+enum bk pool_kind_taken(struct pool *p, int *kept);
 
 /* Returns the number of open connections (for /status and tests). */
 size_t pool_count(const struct pool *p);

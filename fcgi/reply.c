@@ -237,6 +237,9 @@ send_headers(struct reply *rp, long long length)
 			rp->hdr[i].value) == -1)
 			log_warnx("reply headers over %zu bytes, '%s' dropped",
 			    size, rp->hdr[i].name);
+	/* After a reply_reset too: every answer names its request. */
+	if (rp->id != NULL)
+		(void)head_add(head, size, &n, "X-Request-Id: %s\r\n", rp->id);
 	if (length >= 0)
 		(void)head_add(
 		    head, sizeof(head), &n, "Content-Length: %lld\r\n", length);

@@ -54,7 +54,8 @@ struct reply {
 	int php_empty_on_fail; /* json_encode failure: empty body (PHP) */
 	int streaming;
 	int headers_sent;
-	int fd;				/* file body, -1 if none */
+	const char *id; /* the request id: X-Request-Id, NULL: none */
+	int fd;		/* file body, -1 if none */
 	const struct reply_part *parts; /* its pieces, in order */
 	size_t nparts;
 	int head_only; /* REPLY_BODY, REPLY_HEAD or REPLY_NO_LENGTH */

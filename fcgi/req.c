@@ -11,7 +11,9 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "metrics.h"
 #include "phpin.h"
+#include "pool.h"
 #include "pv.h"
 #include "req.h"
 #include "str.h"
@@ -315,9 +317,35 @@ req_parse_body(struct req *r, unsigned kinds)
 	return E_OK;
 }
 
+/* Returns 1 if op is a "<kind> connect" step. */
+static int
+connect_step(const char *op)
+{
+	size_t n = op != NULL ? strlen(op) : 0;
+
+	return n > 8 && strcmp(op + n - 8, " connect") == 0;
+}
+
 void
 req_op(struct req *r, const char *op)
 {
+	uint64_t now = now_us(), us = 0;
+	enum bk k = BK_NONE, last = BK_NONE, done = BK_NONE;
+	int kept = 0;
+
+	if (r->pool != NULL)
+		last = pool_kind_taken(r->pool, &kept);
+	if (op != NULL && (k = met_kind(op)) == BK_NONE)
+		k = last;
+	/* A connect step that found a kept connection did no I/O. */
+	if (r->op_kind != BK_NONE && !(kept && connect_step(r->op))) {
+		done = (enum bk)r->op_kind;
+		us = now - r->op_start;
+		met_op(r->tenant ? r->tenant->name : "-", done, us);
+	}
+	sb_self_backend((int)done, us, (int)k, now);
+	r->op_kind = (int)k;
+	r->op_start = now;
 	r->op = op;
 	sb_self_op(op);
 }

@@ -17,10 +17,12 @@
 struct arena;
 struct conf;
 struct tenant;
+struct token;
 struct dialect;
 struct cmd;
 struct pv;
 struct pool;
+struct rl_note;
 
 /* Methods, as bits so command tables can list several. */
 #define M_GET	  0x01u
@@ -63,9 +65,9 @@ struct req {
 	const char *path; /* without the query string */
 	const char *query;
 	size_t querylen;
-	const char *ctype; /* CONTENT_TYPE or "" */
-	long long clen;	   /* CONTENT_LENGTH, -1 if absent */
-	char id[40];	   /* request id for logs */
+	const char *ctype;  /* CONTENT_TYPE or "" */
+	long long clen;	    /* CONTENT_LENGTH, -1 if absent */
+	char id[LIM_SB_ID]; /* request id: logs, X-Request-Id */
 
 	const struct dialect *dialect;
 	const struct cmd *cmd;
@@ -75,7 +77,10 @@ struct req {
 	/* Who: a token's id (struct token), or the dialect's own name for
 	 * the credential ("shared", "signed", a FusionPBX key); NULL: none. */
 	const char *token_id;
-	void *dctx; /* the dialect's per-request state (its auth's) */
+	/* The token it authenticated with (its command list); NULL: none. */
+	const struct token *token;
+	void *dctx;	    /* the dialect's per-request state (its auth's) */
+	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 
 	struct pv *get;	     /* $_GET */
 	struct pv *post;     /* $_POST, or the decoded JSON body */
@@ -90,6 +95,8 @@ struct req {
 	char errmsg[LIM_ERRMSG]; /* public message, "" for err_str() */
 	size_t errlen;		 /* its length (it may hold NULs) */
 	const char *op;		 /* backend operation in progress */
+	int op_kind;		 /* its backend kind (enum bk), 0: none */
+	uint64_t op_start;	 /* when it began */
 	uint64_t start_us;
 };
 
@@ -131,7 +138,15 @@ enum err req_parse_body(struct req *r, unsigned kinds);
  */
 enum err req_read_body(struct req *r);
 
-/* Records the backend operation in progress (slow log, status). */
+/*
+ * Records the backend operation in progress (slow log, status), ending
+ * the one before: its time goes to its backend kind's operation
+ * histogram and the slow log's breakdown.  The kind is the first word of
+ * op ("ami Originate"), else that of the connection the pool handed out
+ * last (a statement's name after pool_get of "pgsql fusionpbx"), else
+ * none (a file read).  A "<kind> connect" step in which the pool handed
+ * out a kept connection is not counted.  NULL ends the last one.
+ */
 void req_op(struct req *r, const char *op);
 
 /* Returns microseconds on the monotonic clock. */

@@ -112,20 +112,36 @@ void
 sb_self_begin(void)
 {
 	struct timespec ts;
+	size_t i;
 
 	if (self == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	wlock();
-	self->method[0] = self->uri[0] = self->dialect[0] = '\0';
+	self->id[0] = self->method[0] = self->uri[0] = self->dialect[0] = '\0';
 	self->tenant[0] = self->cmd[0] = self->op[0] = '\0';
 	wunlock();
 	atomic_store(&self->clen, 0);
+	for (i = 0; i < SB_BACKENDS; i++) {
+		atomic_store(&self->bk_ops[i], 0);
+		atomic_store(&self->bk_us[i], 0);
+	}
+	atomic_store(&self->bk_cur, 0);
 	atomic_fetch_add(&self->seq, 1);
 	atomic_store(&self->started_us,
 	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 	atomic_store(&self->state, SB_READING);
 	atomic_fetch_add(&sb->pool.accepted, 1);
+}
+
+void
+sb_self_id(const char *id)
+{
+	if (self == NULL)
+		return;
+	wlock();
+	copy(self->id, sizeof(self->id), id);
+	wunlock();
 }
 
 void
@@ -163,6 +179,20 @@ sb_self_op(const char *op)
 }
 
 void
+sb_self_backend(int done, uint64_t us, int next, uint64_t since)
+{
+	if (self == NULL)
+		return;
+	if (done > 0 && done < SB_BACKENDS) {
+		atomic_fetch_add(&self->bk_us[done], us);
+		atomic_fetch_add(&self->bk_ops[done], 1);
+	}
+	if (next > 0 && next < SB_BACKENDS)
+		atomic_store(&self->bk_since, since);
+	atomic_store(&self->bk_cur, next > 0 && next < SB_BACKENDS ? next : 0);
+}
+
+void
 sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem)
 {
 	if (self == NULL)
@@ -189,6 +219,7 @@ sb_view(size_t i, struct sb_view *v)
 {
 	struct sb_slot *s = sb_slot(i);
 	unsigned before, tries = 0;
+	size_t k;
 
 	memset(v, 0, sizeof(*v));
 	if (s == NULL)
@@ -205,10 +236,17 @@ sb_view(size_t i, struct sb_view *v)
 	v->last_cpu_us = atomic_load(&s->last_cpu_us);
 	v->last_mem = atomic_load(&s->last_mem);
 	v->clen = atomic_load(&s->clen);
+	for (k = 0; k < SB_BACKENDS; k++) {
+		v->bk_ops[k] = atomic_load(&s->bk_ops[k]);
+		v->bk_us[k] = atomic_load(&s->bk_us[k]);
+	}
+	v->bk_cur = atomic_load(&s->bk_cur);
+	v->bk_since = atomic_load(&s->bk_since);
 	do {
 		before = atomic_load_explicit(&s->lock, memory_order_acquire);
 		if (before & 1)
 			continue;
+		memcpy(v->id, s->id, sizeof(v->id));
 		memcpy(v->method, s->method, sizeof(v->method));
 		memcpy(v->uri, s->uri, sizeof(v->uri));
 		memcpy(v->dialect, s->dialect, sizeof(v->dialect));
@@ -219,6 +257,7 @@ sb_view(size_t i, struct sb_view *v)
 		if (atomic_load(&s->lock) == before)
 			break;
 	} while (++tries < 100);
+	v->id[sizeof(v->id) - 1] = '\0';
 	v->method[sizeof(v->method) - 1] = v->uri[sizeof(v->uri) - 1] = '\0';
 	v->dialect[sizeof(v->dialect) - 1] = '\0';
 	v->tenant[sizeof(v->tenant) - 1] = v->cmd[sizeof(v->cmd) - 1] = '\0';

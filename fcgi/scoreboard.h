@@ -16,6 +16,8 @@
 
 enum sb_role { SB_POOL, SB_STATUS };
 
+#define SB_BACKENDS 8 /* backend kinds, at least BK__MAX */
+
 enum sb_state {
 	SB_FREE,
 	SB_STARTING,
@@ -40,12 +42,22 @@ struct sb_slot {
 	_Atomic uint64_t last_cpu_us;
 	_Atomic uint64_t last_mem;
 	_Atomic int64_t clen;
+	char id[LIM_SB_ID]; /* the request id */
 	char method[8];
 	char uri[LIM_SB_URI];
 	char dialect[16];
 	char tenant[LIM_SB_STR];
 	char cmd[LIM_SB_STR];
 	char op[LIM_SB_STR];
+	/*
+	 * The request's backend operations per kind (enum bk in metrics.h):
+	 * how many ended and their time; bk_cur is the kind of the one
+	 * running since bk_since (0: none).  The slow log's breakdown.
+	 */
+	_Atomic uint32_t bk_ops[SB_BACKENDS];
+	_Atomic uint64_t bk_us[SB_BACKENDS];
+	_Atomic int bk_cur;
+	_Atomic uint64_t bk_since;
 };
 
 struct sb_pool {
@@ -55,8 +67,12 @@ struct sb_pool {
 	_Atomic uint64_t terminated;
 	_Atomic uint64_t max_active;
 	_Atomic uint64_t max_children_reached;
-	_Atomic unsigned gen; /* current generation */
-	_Atomic int pm;	      /* 0 static, 1 dynamic, 2 single */
+	_Atomic uint64_t spawned;   /* workers forked */
+	_Atomic uint64_t crashed;   /* workers that died unasked */
+	_Atomic uint64_t timed_out; /* ended by request_terminate_timeout */
+	_Atomic uint64_t reloads;   /* configurations reloaded */
+	_Atomic unsigned gen;	    /* current generation */
+	_Atomic int pm;		    /* 0 static, 1 dynamic, 2 single */
 };
 
 /* A consistent copy of a slot's fields, for readers. */
@@ -66,8 +82,12 @@ struct sb_view {
 	uint64_t spawned, started_us, seq, requests, last_us, last_cpu_us;
 	uint64_t last_mem;
 	int64_t clen;
-	char method[8], uri[LIM_SB_URI], dialect[16];
+	char id[LIM_SB_ID], method[8], uri[LIM_SB_URI], dialect[16];
 	char tenant[LIM_SB_STR], cmd[LIM_SB_STR], op[LIM_SB_STR];
+	uint32_t bk_ops[SB_BACKENDS];
+	uint64_t bk_us[SB_BACKENDS];
+	int bk_cur;
+	uint64_t bk_since;
 };
 
 #define SB_SLOTS (2 * LIM_WORKERS)
@@ -90,9 +110,15 @@ void sb_attach(size_t i);
 
 void sb_self_state(enum sb_state s);
 void sb_self_begin(void);
+void sb_self_id(const char *id);
 void sb_self_request(const char *method, const char *uri, const char *dialect);
 void sb_self_cmd(const char *tenant, const char *cmd);
 void sb_self_op(const char *op);
+/*
+ * Counts an ended backend operation of kind done (0: none) that took us
+ * microseconds, and notes that one of kind next (0: none) runs since.
+ */
+void sb_self_backend(int done, uint64_t us, int next, uint64_t since);
 void sb_self_end(uint64_t dur_us, uint64_t cpu_us, uint64_t mem);
 /* A connection ended without a request being answered. */
 void sb_self_cancel(void);

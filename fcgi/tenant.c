@@ -6,10 +6,12 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "conf.h"
 #include "digest.h"
+#include "tokens.h"
 
 /*
  * The elastix-api settings and their defaults (elastix-api.md §2.1).
@@ -157,15 +159,25 @@ conf_tenant(const struct conf *c, const char *name)
 const struct token *
 conf_token(const struct conf *c, const char *s, size_t n)
 {
-	const struct token *found = NULL;
+	const struct token *found = NULL, *file = NULL;
 	uint8_t d[SHA256_LEN];
-	size_t i;
+	size_t i, nfile = 0;
 
 	sha256(s, n, d);
+	if (c->store != NULL) {
+		tokstore_refresh(c->store, c);
+		file = tokstore_tokens(c->store, &nfile);
+	}
 	/* Every token is compared, so timing says nothing about which. */
 	for (i = 0; i < c->ntokens; i++)
 		if (ct_equal(d, c->tokens[i].digest, SHA256_LEN))
 			found = &c->tokens[i];
+	for (i = 0; i < nfile; i++)
+		if (ct_equal(d, file[i].digest, SHA256_LEN))
+			found = &file[i];
+	if (found != NULL && found->not_after != 0 &&
+	    (long long)time(NULL) >= found->not_after)
+		return NULL;
 	return found;
 }
 

@@ -25,6 +25,7 @@
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "reply.h"
 #include "req.h"
@@ -49,6 +50,7 @@ static volatile sig_atomic_t quit;
 static volatile sig_atomic_t in_request, headers_sent;
 static volatile sig_atomic_t reading, read_expired;
 static volatile int cur_fd = -1, cur_id;
+static char alarm_rid[LIM_SB_ID]; /* the request's id, for on_alarm */
 static int listen_fd_ = -1;
 static timer_t read_timer;
 static long read_ms; /* request_read_timeout, 0: none */
@@ -77,23 +79,41 @@ on_quit(int sig)
 	quit = 1;
 }
 
+/* Appends n bytes at p to dst at *at (async-signal-safe). */
+static void
+put(char *dst, size_t *at, const char *p, size_t n)
+{
+	memcpy(dst + *at, p, n);
+	*at += n;
+}
+
 /*
  * request_terminate_timeout: the master sends SIGALRM.  If no byte of the
- * reply has left, answer 504 on the FastCGI connection with write(2)
- * alone (async-signal-safe), then exit; the master forks a replacement.
+ * reply has left, answer 504 (with the request's X-Request-Id) on the
+ * FastCGI connection with memcpy(3) and write(2) alone (async-signal-safe),
+ * then exit; the master logs its access line and forks a replacement.
  */
 static void
 on_alarm(int sig)
 {
+	static const char head[] = "Status: 504 Gateway Timeout\r\n"
+				   "Content-Type: application/json\r\n";
+	static const char rid[] = "X-Request-Id: ";
 	static const char body[] =
-	    "Status: 504 Gateway Timeout\r\n"
-	    "Content-Type: application/json\r\n\r\n"
-	    "{\"error\":\"Gateway Timeout\",\"code\":504}";
-	unsigned char rec[8 + sizeof(body) + 8 + 8 + 8];
-	size_t n = 0, len = sizeof(body) - 1;
+	    "\r\n{\"error\":\"Gateway Timeout\",\"code\":504}";
+	char out[sizeof(head) + sizeof(rid) + LIM_SB_ID + 2 + sizeof(body)];
+	unsigned char rec[8 + sizeof(out) + 8 + 8 + 8];
+	size_t n = 0, len = 0, rl = strnlen(alarm_rid, LIM_SB_ID - 1);
 	int id = cur_id;
 
 	(void)sig;
+	put(out, &len, head, sizeof(head) - 1);
+	if (rl > 0) {
+		put(out, &len, rid, sizeof(rid) - 1);
+		put(out, &len, alarm_rid, rl);
+		put(out, &len, "\r\n", 2);
+	}
+	put(out, &len, body, sizeof(body) - 1);
 	if (in_request && !headers_sent && cur_fd >= 0) {
 		unsigned char h[8] = { 1, 6, (unsigned char)(id >> 8),
 			(unsigned char)id, (unsigned char)(len >> 8),
@@ -103,7 +123,7 @@ on_alarm(int sig)
 		unsigned char end[16] = { 1, 3, (unsigned char)(id >> 8),
 			(unsigned char)id, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 		memcpy(rec, h, 8);
-		memcpy(rec + 8, body, len);
+		memcpy(rec + 8, out, len);
 		n = 8 + len;
 		memcpy(rec + n, eos, 8);
 		n += 8;
@@ -300,6 +320,8 @@ handle(struct worker *w, FCGX_Request *fr)
 	r.start_us = now_us();
 	w->nreq++;
 	request_id(w, &r);
+	memcpy(alarm_rid, r.id, sizeof(alarm_rid));
+	sb_self_id(r.id);
 	log_request(r.id, NULL);
 	e = req_init(&r);
 	/* The whole body now, so that the read deadline covers it. */
@@ -316,6 +338,7 @@ handle(struct worker *w, FCGX_Request *fr)
 		return -1;
 	}
 	reply_init(&rp, w->arena, &w->body, fr->out);
+	rp.id = r.id;
 	if (e == E_OK)
 		e = dispatch_on(w->routes, &r, &rp);
 	else {
@@ -328,6 +351,7 @@ handle(struct worker *w, FCGX_Request *fr)
 		jw_int(jw, err_status(e));
 		jw_obj_close(jw);
 	}
+	req_op(&r, NULL); /* the last backend operation ends with it */
 	if (e != E_OK && r.errmsg[0] != '\0')
 		log_info("%s: %s", err_str(e), r.errmsg);
 	sb_self_state(SB_FINISHING);
@@ -338,6 +362,9 @@ handle(struct worker *w, FCGX_Request *fr)
 	deadline_disarm();
 	dur = now_us() - r.start_us;
 	access_line(&r, &rp, dur);
+	met_request(r.dialect ? r.dialect->name : "-",
+	    r.cmd ? r.cmd->name : "-", r.tenant ? r.tenant->name : "-",
+	    rp.status, dur);
 	log_request(NULL, NULL);
 	sb_self_end(dur, cpu_us() - cpu0, arena_used(w->arena));
 	arena_reset(w->arena);
@@ -578,8 +605,10 @@ worker_main(const struct conf *c, int listen_fd, int slot, int role)
 	deadline_init(c->read_ms);
 	listen_fd_ = listen_fd;
 	reply_on_headers = headers_left;
-	if (slot >= 0)
+	if (slot >= 0) {
 		sb_attach((size_t)slot);
+		met_attach((size_t)slot);
+	}
 	memset(&w, 0, sizeof(w));
 	w.conf = c;
 	w.routes = role == SB_STATUS ? status_routes : routes;

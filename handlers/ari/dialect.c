@@ -98,6 +98,7 @@ ari_auth(struct req *r)
 		return E_UNAUTH;
 	r->tenant = tk->tenant;
 	r->scopes = tk->scopes;
+	r->token = tk;
 	r->token_id = tk->id;
 	return E_OK;
 }

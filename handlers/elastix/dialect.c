@@ -85,6 +85,7 @@ elastix_auth(struct req *r)
 		return E_UNAUTH;
 	r->tenant = tk->tenant;
 	r->scopes = tk->scopes;
+	r->token = tk;
 	r->token_id = tk->id;
 	return E_OK;
 }

@@ -220,6 +220,7 @@ static const struct cmd cmds[] = {
 	    .scope = SCOPE_RECORDINGS,
 	    .flags = C_RECORDING,
 	    PARAMS(wav_params),
+	    .target = "name",
 	    .run = getwavfile },
 };
 

@@ -128,6 +128,7 @@ static const struct cmd cmds[] = {
 	    .scope = SCOPE_WRITE,
 	    .flags = C_ORIGINATE,
 	    PARAMS(p_originate),
+	    .target = "destination_a",
 	    .run = originate },
 };
 

@@ -55,6 +55,7 @@ rec_auth(struct req *r)
 		    r, E_UNAUTH, "invalid or missing X-Auth-Token");
 	r->tenant = tk->tenant;
 	r->scopes = tk->scopes;
+	r->token = tk;
 	r->token_id = tk->setting != NULL ? "shared" : tk->id;
 	return E_OK;
 }

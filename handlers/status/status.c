@@ -1,9 +1,9 @@
 /*
  * The pool's status and ping pages, with php-fpm's field names: plain
- * text by default, ?json, and ?full for one block per worker, and the
- * health checks (health.c).  Access is limited to the addresses in
- * status.allow, or a request carrying status.token or an admin-scoped
- * token.
+ * text by default, ?json, and ?full for one block per worker; the health
+ * checks (health.c) and the Prometheus metrics (fcgi/metrics.c).  Access
+ * is limited to the addresses in status.allow, or a request carrying
+ * status.token or an admin-scoped token.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -25,6 +25,7 @@
 #include "dispatch.h"
 #include "health.h"
 #include "json.h"
+#include "metrics.h"
 #include "pv.h"
 #include "reply.h"
 #include "req.h"
@@ -101,8 +102,10 @@ status_auth(struct req *r)
 			return E_OK;
 	}
 	tk = conf_token(r->conf, key, strlen(key));
-	if (tk != NULL && (tk->scopes & SCOPE_ADMIN))
+	if (tk != NULL && (tk->scopes & SCOPE_ADMIN)) {
+		r->token = tk; /* its command list, if any, applies */
 		return E_OK;
+	}
 	return E_FORBIDDEN;
 }
 
@@ -117,6 +120,8 @@ status_route(struct req *r, const char **name, size_t *n)
 		*name = "health";
 	else if (strcmp(r->path, c->ready_path) == 0)
 		*name = "ready";
+	else if (strcmp(r->path, c->metrics_path) == 0)
+		*name = "metrics";
 	else
 		*name = "status";
 	*n = strlen(*name);
@@ -325,6 +330,27 @@ status(struct req *r, struct reply *rp)
 	return E_OK;
 }
 
+/* Prometheus' text exposition format, version 0.0.4. */
+static enum err
+metrics(struct req *r, struct reply *rp)
+{
+	struct buf text;
+
+	buf_init(&text, LIM_METRICS_TEXT);
+	if (met_write(&text) == -1) {
+		buf_free(&text);
+		return req_error(r, E_INTERNAL,
+		    "metrics unavailable or over "
+		    "%d bytes",
+		    LIM_METRICS_TEXT);
+	}
+	reply_text(rp, "text/plain; version=0.0.4; charset=utf-8",
+	    text.data ? text.data : "", text.len);
+	buf_free(&text);
+	status_no_cache(rp);
+	return E_OK;
+}
+
 static const struct param status_params[] = {
 	{ .name = "json", .src = SRC_QUERY, .type = PT_STR },
 	{ .name = "full", .src = SRC_QUERY, .type = PT_STR },
@@ -352,6 +378,11 @@ static const struct cmd cmds[] = {
 	    .scope = SCOPE_ADMIN,
 	    .path = "/readyz", /* ready.path's default, for the doc */
 	    .run = ready },
+	{ .name = "metrics",
+	    .methods = M_GET | M_HEAD,
+	    .scope = SCOPE_ADMIN,
+	    .path = "/metrics", /* metrics.path's default, for the doc */
+	    .run = metrics },
 };
 
 static const struct family status_family = {
@@ -375,8 +406,10 @@ static const struct doc_auth token_doc = {
 static const struct doc_auth *const auths[] = { &token_doc, NULL };
 
 static const struct dialect_doc doc = {
-	.text = "The pool's status and ping pages, at pm.status_path and "
-		"ping.path (their defaults here).",
+	.text = "The pool's status and ping pages, the health checks and "
+		"the Prometheus metrics, at pm.status_path, ping.path, "
+		"health.path, ready.path and metrics.path (their defaults "
+		"here).",
 	.auth = auths,
 };
 

@@ -84,6 +84,13 @@ st, hdr, body = web.request("GET", "/records/gw-1768000000.2/audio",
                              "Range": "bytes=0-99"})
 t.ok(st == 206 and len(body) == 100 and body[:4] == b"RIFF",
      "and serves a WAV the demo made, by ranges")
+st, hdr, body = web.request("GET", "/admin/")
+t.ok(st == 200 and b"app.js" in body and
+     "content-security-policy" in hdr,
+     "the admin panel is served (from a copy nginx's user can read)")
+st, _, body = web.request("GET", "/api/api.php?cmd=sippeers",
+                          {"Authorization": vals.get("ADMIN_TOKEN", "")})
+t.is_(st, 200, "its token reads the extensions")
 r = subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=60)
 t.is_((r.returncode, r.stdout.strip()), (0, "demo stopped"),

@@ -45,7 +45,8 @@ static char dir[64];
 static struct conf PC = { .status_path = "/status",
 	.ping_path = "/ping",
 	.health_path = "/healthz",
-	.ready_path = "/readyz" };
+	.ready_path = "/readyz",
+	.metrics_path = "/metrics" };
 
 static int
 sink(void *o, const char *p, size_t n)
@@ -101,6 +102,7 @@ real_routes(void)
 	route_is(&c, "/ping", NULL, S, "ping_path");
 	route_is(&c, "/healthz", NULL, S, "health_path");
 	route_is(&c, "/readyz", NULL, S, "ready_path");
+	route_is(&c, "/metrics", NULL, S, "metrics_path");
 	c.status_path = "/fpm-status";
 	c.ping_path = "/health";
 	route_is(&c, "/fpm-status", NULL, S, "status_path from conf");
