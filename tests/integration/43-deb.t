@@ -79,7 +79,8 @@ t.is_(r.stdout.strip(), "pbxapi " + VERSION, "the package's version is "
 # What the maintainer scripts and conffiles promise.
 conffiles = T.read(os.path.join(ctl, "conffiles")).split()
 for f in ("/etc/pbxapi/pbxapi.conf", "/etc/pbxapi/elastix.env",
-          "/etc/pbxapi/nginx/pbxapi.conf", "/etc/pbxapi/lighttpd/pbxapi.conf",
+          "/etc/pbxapi/nginx/pbxapi.conf", "/etc/pbxapi/nginx/pbxapi-admin.conf",
+          "/etc/pbxapi/lighttpd/pbxapi.conf",
           "/etc/pbxapi/apache/pbxapi.conf", "/etc/logrotate.d/pbxapi"):
     t.ok(f in conffiles, "conffile %s" % f)
 t.like(T.read(os.path.join(ctl, "postinst")), "systemd-sysusers",
@@ -106,8 +107,10 @@ if shutil.which("systemd-sysusers") and shutil.which("systemd-tmpfiles"):
                         capture_output=True, text=True)
     t.ok(r2.returncode == 0 and
          os.path.isdir(os.path.join(sys_root, "run", "pbxapi")) and
-         os.path.isdir(os.path.join(sys_root, "var", "log", "pbxapi")),
-         "systemd-tmpfiles creates /run/pbxapi and /var/log/pbxapi")
+         os.path.isdir(os.path.join(sys_root, "var", "log", "pbxapi")) and
+         os.path.isdir(os.path.join(sys_root, "var", "lib", "pbxapi")),
+         "systemd-tmpfiles creates /run/pbxapi, /var/log/pbxapi and "
+         "/var/lib/pbxapi")
 else:
     t.skip("systemd-sysusers and systemd-tmpfiles on the package's files",
            "systemd is not installed")
@@ -175,8 +178,20 @@ snippet = snippet.replace("/etc/pbxapi/", etc + "/").replace(
     "unix:/run/pbxapi/pbxapi-status.sock",
     "unix:" + os.path.join(pool.dir, "status.sock"))
 T.write(os.path.join(pool.dir, "snippet.conf"), snippet)
+# The admin panel's snippet, its alias (the package's directory) pointed
+# into the root.
+admin = T.read(os.path.join(etc, "nginx", "pbxapi-admin.conf"))
+t.like(admin, "alias /usr/share/pbxapi/admin/;",
+       "the admin snippet's alias is the package's directory")
+T.write(os.path.join(pool.dir, "admin.conf"), admin.replace(
+    "alias /usr/share/pbxapi/", "alias %s/usr/share/pbxapi/" % root))
 web = T.Nginx(pool, snippet=False, locations="set $pbxapi_tenant \"\";\n"
-              "include %s;" % os.path.join(pool.dir, "snippet.conf"))
+              "include %s;\ninclude %s;" % (
+                  os.path.join(pool.dir, "snippet.conf"),
+                  os.path.join(pool.dir, "admin.conf")))
+st, hdr, body = web.get("/admin/")
+t.ok(st == 200 and hdr.get("content-type", "").startswith("text/html") and
+     b"<html" in body.lower(), "packaged admin snippet serves the panel")
 st, _, body = web.get("/ping")
 t.is_((st, body), (200, b"pong"), "packaged snippet: /ping")
 st, _, body = web.json("/openapi.json")
