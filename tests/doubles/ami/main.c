@@ -33,6 +33,17 @@
  * (bytes as \u00XX-escaped latin-1), "headers": [[name, value], ...]};
  * accepts and closes too (with any unterminated bytes as "partial").
  *
+ * The call world (tests/doubles/README, live.c): an Originate whose
+ * Channel dials a destination a rule names (scenario "calls": [{"dest":
+ * "600", "ring_ms": 50, "answer_ms": 100, "outcome": "answer|busy|
+ * noanswer|fail|congestion", "cause": 17, "hangup_after_ms": 0}], or the
+ * control socket's "rule") walks that life, with its events (Newchannel,
+ * DialBegin, Newstate, DialEnd, OriginateResponse, HangupRequest,
+ * Hangup, ...) sent to every connection logged in with events on;
+ * Hangup, PlayDTMF and CoreShowChannels act on the world.  --world
+ * SOCKET opens the control socket (rule, call, hangup, dtmf, hold,
+ * inject, drop, refuse MS, state) and logs the events to --log.
+ *
  * Golden mode (--golden CASES.jsonl --control FILE) serves the AMI side
  * of recorded golden cases like shared/tools/golden-double.
  *
@@ -61,6 +72,7 @@ usage(void)
 	    "usage: ami_double [--port N] [--port-file FILE] [--fixtures DIR] [--scenario FILE]\n"
 	    "                  [--log FILE] [--lifetime SECONDS] "
 	    "[--version V] [--auth-delay-ms N]\n"
+	    "                  [--world SOCKET]\n"
 	    "       ami_double --golden CASES.jsonl --control FILE "
 	    "[--port 15038] [--port-file FILE]\n"
 	    "                  [--log DIR] [--lifetime SECONDS]\n",
@@ -71,7 +83,7 @@ usage(void)
 /* The command line. */
 struct args {
 	const char *port_file, *scenario, *log, *golden, *control, *fixtures;
-	const char *version;
+	const char *version, *world;
 	long lifetime, port, auth_delay_ms;
 };
 
@@ -91,6 +103,7 @@ static const struct dbl_opt opts[] = {
 	ARG("auth-delay-ms", DBL_LONG, auth_delay_ms),
 	ARG("golden", DBL_STR, golden),
 	ARG("control", DBL_STR, control),
+	ARG("world", DBL_STR, world),
 };
 
 int
@@ -123,6 +136,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	load_fixtures(o.fixtures);
+	live_init(o.log, o.world);
 	if (o.scenario != NULL && load_scenario(o.scenario) == -1)
 		die("cannot load '%s'", o.scenario);
 	S.scenario = o.scenario;

@@ -33,6 +33,16 @@
  * recorded server close closes.  While the case's state holds ari_down or
  * asterisk_stopped the listener is closed (connection refused).
  *
+ * The call world (tests/doubles/README, live.c): POST /ari/channels
+ * creates a channel that walks the life a rule gives its destination
+ * (control socket "rule {...}", or "call={...}" lines in the control
+ * file), its events go out on every /ari/events websocket that sees it
+ * (its app, or subscribeAll=true), DELETE, .../dtmf, .../hold, .../play and
+ * /ari/bridges/{id}/addChannel|removeChannel act on it, and GET /ari/channels
+ * shows it as it is now.  --world SOCKET opens the control socket (rule, call,
+ * hangup, dtmf, hold, inject, drop, refuse MS, state), logs the events to
+ * --log, and stops the replay of the captured events.jsonl on connect.
+ *
  * Common: binds 127.0.0.1 (port 0 unless --port), writes the port to
  * --port-file, logs every request as one JSON line to --log FILE (golden:
  * one .bin file per connection in --log DIR), exits after --lifetime
@@ -64,6 +74,7 @@
 
 #include "arena.h"
 #include "util.h"
+#include "world.h"
 #include "ari_double.h"
 
 struct ari_state S = { .opt = { .lifetime = -1,
@@ -112,6 +123,29 @@ ctl_str(const char *text, const char *key, char *dst, size_t size)
 	copyn(dst, size, p, n);
 }
 
+/*
+ * The control file's "call={...}" lines are the call world's rules
+ * (source 1), replaced at each read.
+ */
+static void
+ctl_calls(const char *text)
+{
+	static char last[8192];
+	const char *rules[64], *p;
+	char copy[sizeof(last)], *line, *save = NULL;
+	size_t n = 0;
+
+	copyn(copy, sizeof(copy), text, strlen(text));
+	if (strcmp(copy, last) == 0)
+		return; /* unchanged: the world keeps its rules */
+	memcpy(last, copy, sizeof(last));
+	for (line = strtok_r(copy, "\r\n", &save); line != NULL && n < 64;
+	     line = strtok_r(NULL, "\r\n", &save))
+		if (strncmp(line, "call=", 5) == 0 && (p = line + 5) != NULL)
+			rules[n++] = p;
+	world_rules(1, rules, n);
+}
+
 /* Re-reads the control file into S.cur (under S.lock). */
 void
 ctl_read(void)
@@ -134,6 +168,7 @@ ctl_read(void)
 		c.cut = ctl_num(text, "cut=", 0);
 		c.huge = ctl_num(text, "huge=", c.huge);
 		c.channels = ctl_num(text, "channels=", c.channels);
+		ctl_calls(text);
 	}
 	free(text);
 	if (c.drip_bytes < 1)
@@ -218,7 +253,7 @@ accepted(int fd)
 			die("pthread_create failed");
 		return;
 	}
-	if (strcmp(S.cur.fault, "refuse-accept") == 0) {
+	if (strcmp(S.cur.fault, "refuse-accept") == 0 || world_refusing()) {
 		pthread_mutex_unlock(&S.lock);
 		close(fd);
 		return;
@@ -306,7 +341,7 @@ usage(void)
 	    "usage: ari_double [--port N] [--port-file F] [--lifetime S]\n"
 	    "                  [--log FILE] [--fixtures DIR] [--user U]\n"
 	    "                  [--secret S] [--fault MODE] [--channels N]\n"
-	    "                  [--control FILE]\n"
+	    "                  [--control FILE] [--world SOCKET]\n"
 	    "       ari_double --golden CASES.jsonl --control FILE --port N\n"
 	    "                  [--log DIR] [--lifetime S]\n");
 	exit(2);
@@ -329,6 +364,7 @@ static const struct dbl_opt opts[] = {
 	OPT("channels", DBL_LONG, channels),
 	OPT("control", DBL_STR, control),
 	OPT("golden", DBL_STR, golden),
+	OPT("world", DBL_STR, world),
 };
 
 static void
@@ -366,5 +402,7 @@ main(int argc, char **argv)
 	}
 	if (S.opt.lifetime > 0)
 		alarm((unsigned)S.opt.lifetime);
+	if (S.opt.golden == NULL)
+		live_init();
 	serve();
 }
