@@ -347,6 +347,12 @@ read_reply(struct ws *w, const char *key, uint64_t deadline, char *errbuf,
 			return E_PROTO;
 		}
 		p = ws_rx_space(&w->rx, &room);
+		if (room == 0) {
+			snprintf(errbuf, errlen,
+			    "websocket handshake: reply "
+			    "head too long");
+			return E_PROTO;
+		}
 		if ((r = io_read(w, p, room, deadline)) <= 0) {
 			snprintf(errbuf, errlen, "websocket handshake: %s",
 			    r == 0		     ? "connection closed"

@@ -7,7 +7,7 @@
 #include "utf8.h"
 #include "ws_frame.h"
 
-#define RX_FIRST (16 * 1024) /* the raw buffer's first size */
+#define RX_FIRST WS_RX_MIN /* the raw buffer's first size */
 
 static int
 op_known(unsigned op)
@@ -164,6 +164,9 @@ ws_rx_space(struct ws_rx *rx, size_t *n)
 {
 	size_t ceiling = rx->max + WS_HEAD_MAX;
 
+	if (ceiling < WS_RX_MIN)
+		ceiling = WS_RX_MIN;
+
 	if (rx->off > 0) {
 		memmove(rx->in, rx->in + rx->off, rx->len - rx->off);
 		rx->len -= rx->off;
@@ -207,7 +210,7 @@ static enum ws_rx_rc
 deliver(
     struct ws_rx *rx, enum ws_op op, const char *p, size_t n, struct ws_msg *m)
 {
-	if (op == WS_TEXT && !utf8_valid(p, n))
+	if (op == WS_TEXT && utf8_valid(p, n) != 0)
 		return refuse(rx, 1007, "text message not valid UTF-8");
 	m->op = op;
 	m->data = p;

@@ -22,6 +22,7 @@
 #define WS_MSG_MAX     (1024 * 1024) /* default message ceiling, bytes */
 #define WS_HEAD_MAX    14	     /* a frame header: 2 + 8 + 4 (mask) */
 #define WS_CONTROL_MAX 125	     /* a control frame's payload */
+#define WS_RX_MIN      (16 * 1024)   /* the raw buffer, at least */
 
 enum ws_op {
 	WS_CONT = 0x0,
@@ -54,8 +55,9 @@ struct ws_msg {
 
 /*
  * The receiving side: bytes as they came and the message being joined.
- * Bounded: the raw buffer holds at most one frame (max + WS_HEAD_MAX)
- * and the joined message at most max bytes.
+ * Bounded: the raw buffer holds at most one frame (max + WS_HEAD_MAX,
+ * or WS_RX_MIN for the handshake's reply) and the joined message at most
+ * max bytes.
  */
 struct ws_rx {
 	uint8_t *in;
