@@ -392,6 +392,10 @@ app_name(const struct tenant *t)
 	return app;
 }
 
+/*
+ * Opens the websocket.  With https the certificate is checked against
+ * the system's store, as libcurl checks it for the REST requests.
+ */
 static enum err
 subscribe(struct src *s, struct ws **w)
 {
@@ -400,7 +404,6 @@ subscribe(struct src *s, struct ws **w)
 		.port = tenant_get(s->t, "ARI_PORT"),
 		.user = tenant_get(s->t, "ARI_USERNAME"),
 		.secret = tenant_get(s->t, "ARI_SECRET"),
-		.cafile = tenant_get(s->t, "ARI_TLS_CA"),
 		.timeout_ms = SRC_ARI_STEP_MS };
 
 	if ((app = app_name(s->t)) == NULL) {
