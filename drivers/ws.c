@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,9 @@
 #define WS_REPLY_MAX   8192 /* the handshake reply's head */
 #define WS_CLOSE_WAIT  1000 /* ms ws_close() spends on its close frame */
 #define WS_REQUEST_MAX 8192 /* the handshake request */
+#define WS_KEEPIDLE    15   /* s: TCP keepalive: quiet before probes */
+#define WS_KEEPINTVL   5    /* s: between probes */
+#define WS_KEEPCNT     3    /* probes unanswered: the peer is gone */
 
 struct ws {
 	int fd;
@@ -198,6 +203,21 @@ tls_start(struct ws *w, const struct ws_conf *cf, uint64_t deadline,
 		}
 	}
 	return E_OK;
+}
+
+/*
+ * A websocket lives long and may be quiet for hours: TCP keepalive finds
+ * a peer that vanished without a word (about 30 s), as a read error.
+ */
+static void
+keepalive_on(int fd)
+{
+	int on = 1, idle = WS_KEEPIDLE, intvl = WS_KEEPINTVL, cnt = WS_KEEPCNT;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
 void
@@ -425,6 +445,8 @@ ws_connect(
 		ws_close(w);
 		return rc;
 	}
+	if (cf->host[0] != '/')
+		keepalive_on(w->fd);
 	rc = cf->tls ? tls_start(w, cf, deadline, errbuf, errlen) : E_OK;
 	if (rc == E_OK)
 		rc = handshake(w, cf, deadline, errbuf, errlen);

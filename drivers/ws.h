@@ -5,7 +5,8 @@
  * Sec-WebSocket-Accept, then reads whole messages under a deadline
  * (fragments joined, pings answered with pongs, a close answered with a
  * close) and sends masked frames.  Messages are bounded (WS_MSG_MAX by
- * default): a longer one is refused with close code 1009.
+ * default): a longer one is refused with close code 1009.  TCP keepalive
+ * is on, so a peer that vanished is a read error within about 30 s.
  *
  * Why not libwebsockets: its client is driven by lws_service() and
  * callbacks on a context that owns the connection, its TLS and its
