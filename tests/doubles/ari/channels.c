@@ -285,17 +285,16 @@ oparam(const struct conn *c, const struct pv *body, const char *key, char *dst,
  * reply is out (conn.c): "Local/600@test" and "PJSIP/600" dial 600.
  */
 static void
-live_originate(struct conn *c, const char *id, const char *ep,
-    const char *name, const char *ctx, const char *cnum, const char *cname,
-    const char *app)
+live_originate(struct conn *c, const char *id, const char *ep, const char *name,
+    const char *ctx, const char *cnum, const char *cname, const char *app)
 {
 	char dest[64], got[128];
 	const char *d = strchr(ep, '/') + 1;
 	struct wcall *w;
 
 	copyn(dest, sizeof(dest), d, strcspn(d, "@"));
-	if (world_originate(dest, id, cnum, cname, app, NULL, got,
-		sizeof(got)) == -1)
+	if (world_originate(
+		dest, id, cnum, cname, app, NULL, got, sizeof(got)) == -1)
 		return;
 	world_lock();
 	if ((w = world_find(got)) != NULL) {
@@ -313,12 +312,12 @@ hangup_cause(const struct conn *c)
 	static const struct {
 		const char *name;
 		int cause;
-	} reasons[] = { { "normal", 16 }, { "busy", 17 },
-		{ "congestion", 34 }, { "no_answer", 19 }, { "timeout", 19 },
-		{ "rejected", 21 }, { "unallocated", 1 },
-		{ "normal_unspecified", 31 }, { "number_incomplete", 28 },
-		{ "codec_mismatch", 58 }, { "interworking", 127 },
-		{ "failure", 41 }, { "answered_elsewhere", 26 } };
+	} reasons[] = { { "normal", 16 }, { "busy", 17 }, { "congestion", 34 },
+		{ "no_answer", 19 }, { "timeout", 19 }, { "rejected", 21 },
+		{ "unallocated", 1 }, { "normal_unspecified", 31 },
+		{ "number_incomplete", 28 }, { "codec_mismatch", 58 },
+		{ "interworking", 127 }, { "failure", 41 },
+		{ "answered_elsewhere", 26 } };
 	char v[64];
 	size_t i;
 
@@ -387,15 +386,28 @@ chan_originate(struct conn *c, const char *id)
 
 /* DTMF and hold through the API: their events in the world. */
 static void
-live_op(const struct conn *c, const char *id, const char *op)
+live_op(const struct conn *c, const char *id, const char *op,
+    const struct fixture *f)
 {
-	char dtmf[64];
+	char dtmf[64], pb[128] = "", media[256];
+	const char *p;
 
 	if (strcmp(op, "dtmf") == 0 && strcmp(c->q.method, "POST") == 0 &&
 	    qparam(c->q.query, "dtmf", dtmf, sizeof(dtmf)))
 		world_dtmf(id, dtmf);
 	else if (strcmp(op, "hold") == 0)
 		world_hold(id, strcmp(c->q.method, "POST") == 0);
+	else if (strncmp(op, "play", 4) == 0 &&
+	    strncmp(f->http, "HTTP/1.1 201", 12) == 0 &&
+	    qparam(c->q.query, "media", media, sizeof(media))) {
+		/* The playback id: the path's, the query's, or the reply's. */
+		if (op[4] == '/')
+			copyn(pb, sizeof(pb), op + 5, strlen(op + 5));
+		else if (!qparam(c->q.query, "playbackId", pb, sizeof(pb)) &&
+		    (p = strstr(f->http, "\"id\":\"")) != NULL)
+			copyn(pb, sizeof(pb), p + 6, strcspn(p + 6, "\""));
+		world_play(id, pb, media);
+	}
 }
 
 /* /ari/channels/{id}/{op}...: 404 unknown, 409 outside Stasis. */
@@ -419,7 +431,7 @@ chan_op(struct conn *c, struct chan *ch, const char *op)
 	f = fx_match(c->q.method, c->q.target, c->q.path);
 	if (f == NULL)
 		f = fixture("error_404_resource");
-	live_op(c, ch->id, op);
+	live_op(c, ch->id, op, f);
 	return respond(c, f, NULL, 0, 0);
 }
 
