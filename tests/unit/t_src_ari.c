@@ -5,14 +5,28 @@
  * timestamp and the type's own fields; the types the captures lack
  * (hold, endpoints, contacts, ChannelCreated) from their documented
  * shapes; ARI's time formats; what is ignored and what is refused.
+ * Then src_ari() itself against a scripted ARI on loopback: an event
+ * sent while the channel list is being fetched comes after end_sync,
+ * not lost; a connection lost after the sync is down() and E_BACKEND.
  */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
+#include "conf.h"
 #include "src_ari.h"
 #include "tap.h"
+#include "testlib.h"
+#include "ws.h"
 
 static struct arena *A;
 
@@ -292,15 +306,238 @@ refused(void)
 	is_int(map(deep, e), -1, "nested deeper than 64: -1");
 }
 
+/* ---- src_ari() against a scripted ARI ---- */
+
+#define EV_RINGING                                                           \
+	"{\"type\":\"ChannelStateChange\",\"timestamp\":\"2026-11-22T12:23:" \
+	"40.605+0000\",\"channel\":{\"id\":\"X\",\"state\":\"%s\"}}"
+#define EV_GONE                                                              \
+	"{\"type\":\"ChannelDestroyed\",\"cause\":16,\"cause_txt\":\"Normal" \
+	" Clearing\",\"channel\":{\"id\":\"X\",\"state\":\"Up\"}}"
+
+struct fake {
+	int lfd, port;
+	int drop; /* close the websocket after the list, no close frame */
+	pthread_t th;
+	char head[2][4096];
+};
+
+struct rec {
+	char seq[1024];
+	_Atomic int stop;
+};
+
+static void
+wr(int fd, const void *p, size_t n)
+{
+	if (write(fd, p, n) != (ssize_t)n)
+		return;
+}
+
+static void
+read_head(int fd, char *h, size_t size)
+{
+	size_t n = 0;
+
+	h[0] = '\0';
+	while (n < size - 1 && strstr(h, "\r\n\r\n") == NULL) {
+		if (read(fd, h + n, 1) != 1)
+			break;
+		h[++n] = '\0';
+	}
+}
+
+static void
+text_frame(int fd, const char *s)
+{
+	uint8_t b[512];
+	size_t n = strlen(s);
+
+	b[0] = 0x81;
+	b[1] = (uint8_t)n; /* the events here are under 126 bytes */
+	memcpy(b + 2, s, n);
+	wr(fd, b, n + 2);
+}
+
+/*
+ * The websocket first (a 101, then at once an event: the channel is Up
+ * now), then the list on a second connection (it still says Ringing:
+ * taken before), then one more event or a drop.
+ */
+static void *
+fake_main(void *arg)
+{
+	static const char list[] = "[{\"id\":\"X\",\"state\":\"Ringing\"}]";
+	struct fake *f = arg;
+	char key[64] = "", acc[29], r[512], ev[256];
+	const char *k;
+	int ws, http;
+
+	if ((ws = accept(f->lfd, NULL, NULL)) == -1)
+		return NULL;
+	read_head(ws, f->head[0], sizeof(f->head[0]));
+	if ((k = strstr(f->head[0], "Sec-WebSocket-Key: ")) != NULL)
+		sscanf(k + 19, "%24s", key);
+	ws_accept_of(key, acc);
+	snprintf(r, sizeof(r),
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+	    acc);
+	wr(ws, r, strlen(r));
+	snprintf(ev, sizeof(ev), EV_RINGING, "Up");
+	text_frame(ws, ev);
+	if ((http = accept(f->lfd, NULL, NULL)) != -1) {
+		read_head(http, f->head[1], sizeof(f->head[1]));
+		snprintf(r, sizeof(r),
+		    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    strlen(list), list);
+		wr(http, r, strlen(r));
+		close(http);
+	}
+	if (!f->drop) {
+		text_frame(ws, EV_GONE);
+		while (read(ws, r, sizeof(r)) > 0) /* until the client ends */
+			;
+	}
+	close(ws);
+	return NULL;
+}
+
+static void
+fake_start(struct fake *f)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(f->lfd, (void *)&sin, sizeof(sin)) == -1 ||
+	    listen(f->lfd, 4) == -1 ||
+	    getsockname(f->lfd, (void *)&sin, &sl) == -1) {
+		printf("Bail out! cannot listen\n");
+		exit(255);
+	}
+	f->port = ntohs(sin.sin_port);
+	pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void
+add(struct rec *r, const char *s)
+{
+	size_t n = strlen(r->seq);
+
+	snprintf(r->seq + n, sizeof(r->seq) - n, "%s|", s);
+}
+
+static void
+r_begin(struct ev_sink *s)
+{
+	add(s->ctx, "begin");
+}
+
+static void
+r_end(struct ev_sink *s)
+{
+	add(s->ctx, "end");
+}
+
+static void
+r_down(struct ev_sink *s, const char *why)
+{
+	(void)why;
+	add(s->ctx, "down");
+}
+
+static void
+r_event(struct ev_sink *s, const struct ev *e)
+{
+	struct rec *r = s->ctx;
+	char b[128];
+
+	snprintf(b, sizeof(b), "%s:%s:%s", ev_type_name(e->type),
+	    e->chan.id ? e->chan.id : "", ev_state_name(e->chan.state));
+	add(r, b);
+	if (e->type == EV_DESTROYED)
+		r->stop = 1;
+}
+
+static enum err
+run_src(struct fake *f, struct rec *r, char *err, size_t errlen)
+{
+	struct ev_sink sink = { .ctx = r,
+		.begin_sync = r_begin,
+		.end_sync = r_end,
+		.event = r_event,
+		.down = r_down };
+	const struct tenant *t;
+	struct conf *c;
+	char text[256];
+	enum err rc;
+
+	fake_start(f);
+	snprintf(text, sizeof(text),
+	    "[tenant x]\nARI_PORT = %d\nARI_EVENTS_APP = t_src_ari\n", f->port);
+	c = conf_load(tl_put("pbxapi.conf", text), NULL, 0, err, errlen);
+	if (c == NULL || (t = conf_tenant(c, "x")) == NULL) {
+		printf("Bail out! conf: %s\n", err);
+		exit(255);
+	}
+	rc = src_ari(t, &sink, &r->stop, err, errlen);
+	pthread_join(f->th, NULL);
+	close(f->lfd);
+	conf_free(c);
+	return rc;
+}
+
+static void
+live(void)
+{
+	struct fake f = { .drop = 0 };
+	struct rec r = { .stop = 0 };
+	char err[512];
+
+	is_int(run_src(&f, &r, err, sizeof(err)), E_OK, "stopped: E_OK");
+	is_str(r.seq,
+	    "begin|created:X:Ringing|end|state:X:Up|answer:X:Up|"
+	    "destroyed:X:Up|",
+	    "subscribed first, the list synced, then the event that came "
+	    "during it, then later ones");
+	ok(strstr(f.head[0],
+	       "GET /ari/events?app=t_src_ari&subscribeAll="
+	       "true HTTP/1.1\r\n") == f.head[0],
+	    "the websocket: the app, subscribeAll");
+	ok(strstr(f.head[0],
+	       "Authorization: Basic YXJpX3VzZXI6YXJpX3Bhc3N3b"
+	       "3Jk\r\n") != NULL,
+	    "the websocket: the tenant's credentials");
+	ok(strstr(f.head[1], "GET /ari/channels HTTP/1.1\r\n") == f.head[1],
+	    "then GET /ari/channels");
+
+	memset(&f, 0, sizeof(f));
+	f.drop = 1;
+	memset(&r, 0, sizeof(r));
+	is_int(run_src(&f, &r, err, sizeof(err)), E_BACKEND,
+	    "dropped after the sync: E_BACKEND");
+	is_str(r.seq,
+	    "begin|created:X:Ringing|end|state:X:Up|answer:X:Up|down|",
+	    "the events, then down");
+	ok(strstr(err, "closed") != NULL, "the reason: %s", err);
+}
+
 int
 main(void)
 {
+	signal(SIGPIPE, SIG_IGN);
+	tl_tmpdir("t_src_ari");
 	A = arena_new();
 	times();
 	captures();
 	fields();
 	others();
 	refused();
+	live();
 	arena_free(A);
+	tl_rmtmp();
 	return done_testing();
 }
