@@ -21,8 +21,10 @@
  *                                           when the state is Up, so a
  *                                           journal reader sees the
  *                                           answer as ESL's does
- *   Dial                                    EV_DIAL (dialstatus ""),
- *                                           else EV_DIAL_END; the
+ *   Dial                                    EV_DIAL (dialstatus "",
+ *                                           RINGING, PROGRESS,
+ *                                           PROCEEDING), else
+ *                                           EV_DIAL_END; the
  *                                           channel is the caller (the
  *                                           dialled one for an
  *                                           originate), peer the callee
@@ -199,6 +201,26 @@ fill_chan(const struct pv *o, struct ev *e)
 	return 0;
 }
 
+/*
+ * Whether a Dial's dialstatus says the dial goes on: "" (it starts) and
+ * app_dial's progress words (RINGING, PROGRESS: early media, PROCEEDING);
+ * anything else (ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL ...) ends it.
+ */
+static int
+dial_going(const char *status)
+{
+	static const char *const going[] = { "", "RINGING", "PROGRESS",
+		"PROCEEDING" };
+	size_t i;
+
+	if (status == NULL)
+		return 1;
+	for (i = 0; i < nitems(going); i++)
+		if (strcmp(status, going[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 fill_dial(const struct pv *o, struct ev *e)
 {
@@ -210,7 +232,7 @@ fill_dial(const struct pv *o, struct ev *e)
 	    caller != NULL && str(caller, "id") ? caller : peer, &e->chan);
 	e->peer = str(peer, "id");
 	e->dialstatus = str(o, "dialstatus");
-	if (e->dialstatus != NULL && e->dialstatus[0] != '\0')
+	if (!dial_going(e->dialstatus))
 		e->type = EV_DIAL_END;
 	return 0;
 }

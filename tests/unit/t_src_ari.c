@@ -200,6 +200,20 @@ fields(void)
 	is_int(e[0].ts_ms, 0, "no timestamp: 0");
 	is_int(e[0].chan.state, ST_RING, "Ring");
 
+	map("{\"type\":\"Dial\",\"dialstatus\":\"RINGING\",\"peer\":{\"id\":"
+	    "\"c.2\"}}",
+	    e);
+	is_str(ev_type_name(e[0].type), "dial", "Dial RINGING: still dial");
+	is_str(e[0].dialstatus, "RINGING", "with its dialstatus");
+	map("{\"type\":\"Dial\",\"dialstatus\":\"PROGRESS\",\"peer\":{\"id\":"
+	    "\"c.2\"}}",
+	    e);
+	is_str(ev_type_name(e[0].type), "dial", "Dial PROGRESS: still dial");
+	map("{\"type\":\"Dial\",\"dialstatus\":\"CANCEL\",\"peer\":{\"id\":"
+	    "\"c.2\"}}",
+	    e);
+	is_str(ev_type_name(e[0].type), "dial_end", "Dial CANCEL: dial_end");
+
 	map("{\"type\":\"ChannelDtmfReceived\",\"digit\":\"#\",\"duration_ms\""
 	    ":100,\"channel\":{\"id\":\"x\"}}",
 	    e);
