@@ -452,6 +452,8 @@ static const struct ari_raw *
 list_channels(struct src *s, struct ari *c, enum err *rc)
 {
 	const char *port = tenant_get(s->t, "ARI_PORT");
+	const char *host = tenant_get(s->t, "ARI_HOST");
+	int v6 = strchr(host, ':') != NULL; /* an IPv6 address: bracketed */
 	struct ari_conf cf = { .user = tenant_get(s->t, "ARI_USERNAME"),
 		.secret = tenant_get(s->t, "ARI_SECRET"),
 		.timeout_ms = SRC_ARI_STEP_MS };
@@ -459,8 +461,8 @@ list_channels(struct src *s, struct ari *c, enum err *rc)
 	struct ari_raw *raw = arena_zalloc(s->a, sizeof(*raw));
 	struct ari_err e;
 
-	cf.base = arena_printf(s->a, "%s://%s:%ld/ari",
-	    tenant_get(s->t, "ARI_SCHEME"), tenant_get(s->t, "ARI_HOST"),
+	cf.base = arena_printf(s->a, "%s://%s%s%s:%ld/ari",
+	    tenant_get(s->t, "ARI_SCHEME"), v6 ? "[" : "", host, v6 ? "]" : "",
 	    (long)php_intval(port, strlen(port)));
 	if ((*rc = ari_forward(c, s->a, &cf, &call, raw, &e)) != E_OK) {
 		snprintf(s->errbuf, s->errlen, "GET /ari/channels: %.*s",
