@@ -156,6 +156,21 @@ int load_scenario(const char *path);
 /* Accepts scripted connections on lfd until the time end. */
 void scripted(int lfd, double end);
 
+/* live.c */
+
+/* Starts the call world (lib/world.h) with AMI's events. */
+void live_init(const char *log, const char *ctl);
+
+/*
+ * The reply to an action the world answers (Originate of a destination
+ * a rule names, Hangup and PlayDTMF of a live call, CoreShowChannels
+ * once the world is in use) into o; start gets the id of a call to start
+ * once the reply is out ("" if none).  Returns 0, or -1 if the world
+ * leaves it to the fixtures.
+ */
+int live_action(const char *action, const char *m, size_t n, const char *id,
+    struct out *o, char *start, size_t ssize);
+
 /* golden.c */
 
 /*

@@ -61,6 +61,7 @@ usage(void)
 	    "usage: ami_double [--port N] [--port-file FILE] [--fixtures DIR] [--scenario FILE]\n"
 	    "                  [--log FILE] [--lifetime SECONDS] "
 	    "[--version V] [--auth-delay-ms N]\n"
+	    "                  [--world SOCKET]\n"
 	    "       ami_double --golden CASES.jsonl --control FILE "
 	    "[--port 15038] [--port-file FILE]\n"
 	    "                  [--log DIR] [--lifetime SECONDS]\n",
@@ -71,7 +72,7 @@ usage(void)
 /* The command line. */
 struct args {
 	const char *port_file, *scenario, *log, *golden, *control, *fixtures;
-	const char *version;
+	const char *version, *world;
 	long lifetime, port, auth_delay_ms;
 };
 
@@ -91,6 +92,7 @@ static const struct dbl_opt opts[] = {
 	ARG("auth-delay-ms", DBL_LONG, auth_delay_ms),
 	ARG("golden", DBL_STR, golden),
 	ARG("control", DBL_STR, control),
+	ARG("world", DBL_STR, world),
 };
 
 int
@@ -123,6 +125,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	load_fixtures(o.fixtures);
+	live_init(o.log, o.world);
 	if (o.scenario != NULL && load_scenario(o.scenario) == -1)
 		die("cannot load '%s'", o.scenario);
 	S.scenario = o.scenario;

@@ -18,6 +18,7 @@
 #include <yajl_tree.h>
 
 #include "ami_frame.h"
+#include "world.h"
 #include "ami_double.h"
 
 static void scenario_refresh(void);
@@ -290,6 +291,7 @@ login(struct client *c, const char *m, size_t n, const struct rule *r)
 	char *ev = header(m, n, "Events");
 	const struct fixture *f;
 	struct out o = { 0 };
+	char tag[32];
 	int good, rc;
 
 	good = !is(r, "auth-fail") && u && s && strcmp(u, S.user) == 0 &&
@@ -311,6 +313,10 @@ login(struct client *c, const char *m, size_t n, const struct rule *r)
 	with_id(&o, f->reply, f->rlen, c->id);
 	rc = deliver(c, r, &o);
 	free(o.p);
+	if (rc == 0 && c->events_on) { /* the call world's events follow */
+		snprintf(tag, sizeof(tag), "ami-%d", c->n);
+		world_sub(c->fd, tag, "on");
+	}
 	return rc;
 }
 
@@ -322,6 +328,7 @@ answer(struct client *c, const char *m, size_t n)
 	const struct fixture *f = NULL;
 	struct out o = { 0 };
 	struct rule *r;
+	char start[96] = "";
 	int rc = 0;
 
 	c->id = id;
@@ -345,6 +352,9 @@ answer(struct client *c, const char *m, size_t n)
 		f = fixture("NotLoggedIn_CoreShowChannels");
 	if (f != NULL)
 		with_id(&o, f->reply, f->rlen, id);
+	else if (r == NULL && action != NULL &&
+	    live_action(action, m, n, id, &o, start, sizeof(start)) == 0)
+		; /* the call world's */
 	else if (r != NULL && r->reply != NULL && fixture(r->reply) != NULL)
 		with_id(
 		    &o, fixture(r->reply)->reply, fixture(r->reply)->rlen, id);
@@ -353,6 +363,8 @@ answer(struct client *c, const char *m, size_t n)
 	else
 		default_reply(&o, m, n, action, id);
 	rc = deliver(c, r, &o);
+	if (start[0] != '\0') /* its events follow the reply */
+		world_start(start);
 	if (action != NULL && strcasecmp(action, "Logoff") == 0)
 		rc = -1;
 done:
@@ -387,7 +399,7 @@ serve(void *arg)
 	int ms, rc = 0;
 
 	log_line(c, "accept", "", 0);
-	if (is(cr, "refuse"))
+	if (is(cr, "refuse") || world_refusing())
 		goto out;
 	snprintf(
 	    greet, sizeof(greet), "Asterisk Call Manager/%s\r\n", S.version);
@@ -411,6 +423,8 @@ serve(void *arg)
 			rc = chatter(c, &k);
 	}
 out:
+	snprintf(greet, sizeof(greet), "ami-%d", c->n);
+	world_unsub(greet);
 	client_close(c);
 	free(c);
 	return NULL;
@@ -540,6 +554,48 @@ load_rule(struct rule *r, yajl_val v)
 	}
 }
 
+/*
+ * The scenario's "calls": [{"dest": "600", "ring_ms": 50, ...}] become
+ * the call world's rules (lib/world.h), each object written back as the
+ * flat JSON text the world reads.
+ */
+static void
+load_calls(yajl_val v)
+{
+	const char *cp[] = { "calls", NULL };
+	yajl_val a = yajl_tree_get(v, cp, yajl_t_array), o, x;
+	const char *texts[64];
+	struct out t[64];
+	size_t i, k, n = 0;
+
+	for (i = 0; i < jlen(a) && n < 64; i++) {
+		if (!YAJL_IS_OBJECT(o = jat(a, i)))
+			continue;
+		memset(&t[n], 0, sizeof(t[n]));
+		out_adds(&t[n], "{");
+		for (k = 0; k < o->u.object.len; k++) {
+			x = o->u.object.values[k];
+			out_adds(&t[n], k ? ",\"" : "\"");
+			out_adds(&t[n], o->u.object.keys[k]);
+			out_adds(&t[n], "\":");
+			if (YAJL_IS_STRING(x)) {
+				out_adds(&t[n], "\"");
+				out_adds(&t[n], x->u.string);
+				out_adds(&t[n], "\"");
+			} else if (YAJL_IS_NUMBER(x))
+				out_adds(&t[n], x->u.number.r);
+			else
+				out_adds(&t[n], YAJL_IS_TRUE(x) ? "true" : "false");
+		}
+		out_adds(&t[n], "}");
+		texts[n] = t[n].p;
+		n++;
+	}
+	world_rules(1, texts, n);
+	for (i = 0; i < n; i++)
+		free(t[i].p);
+}
+
 /* Loads the scenario file.  Returns 0, or -1 if it cannot be used. */
 int
 load_scenario(const char *path)
@@ -567,6 +623,7 @@ load_scenario(const char *path)
 		load_rule(&rules[i], jat(rv, i));
 	S.rules = rules; /* the old ones may still be in use: kept */
 	S.nrules = jlen(rv);
+	load_calls(v);
 	return 0;
 }
 

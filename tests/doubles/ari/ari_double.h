@@ -31,7 +31,7 @@ struct pv;
 struct opts {
 	int port;
 	const char *port_file, *log, *fixtures, *control, *golden;
-	const char *user, *secret, *fault;
+	const char *user, *secret, *fault, *world;
 	long lifetime, channels;
 };
 
@@ -87,6 +87,7 @@ struct request {
 struct conn {
 	int fd;
 	unsigned long n;
+	char start[128]; /* a call to start once the reply is out */
 	struct buf in;
 	struct buf out;
 	struct request q;
@@ -203,6 +204,17 @@ const char *header(const char *head, const char *name);
  * left in c->out.  Returns 1 if the socket was taken (close it), 0.
  */
 int events_serve(struct conn *c);
+
+/* One unmasked websocket text frame.  Returns 0, or -1. */
+int ws_send_text(int fd, const char *p, size_t n);
+
+/* live.c */
+
+/* Starts the call world (lib/world.h) with ARI's events. */
+void live_init(void);
+
+/* The live channel id's Channel JSON (malloc'd), or NULL. */
+char *live_chan_json(const char *id);
 
 /* channels.c */
 

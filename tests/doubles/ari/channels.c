@@ -13,6 +13,7 @@
 #include "phpin.h"
 #include "pv.h"
 #include "util.h"
+#include "world.h"
 #include "ari_double.h"
 
 struct chan {
@@ -129,6 +130,50 @@ chan_sync(long n)
 		chan_seed(n);
 }
 
+/*
+ * Brings a channel in line with the call world (under the lock): a call
+ * the world hung up is gone, a live one shows its state now.  Returns
+ * the channel, or NULL if it is gone.
+ */
+static struct chan *
+chan_live(struct chan *ch)
+{
+	char *j;
+
+	if (ch == NULL)
+		return NULL;
+	if (world_gone(ch->id)) {
+		chan_del(ch);
+		return NULL;
+	}
+	if ((j = live_chan_json(ch->id)) != NULL) {
+		free(ch->json);
+		ch->json = j;
+	}
+	return ch;
+}
+
+/* Takes in the world's live calls made without the API ("call"). */
+static void
+chan_adopt(void)
+{
+	struct wcall *w;
+	size_t i, n;
+	char ids[64][96];
+	size_t k = 0;
+	char *j;
+
+	world_lock();
+	w = world_calls(&n);
+	for (i = 0; i < n && k < nitems(ids); i++)
+		if (w[i].state != WS_GONE && chan_find(w[i].id) == NULL)
+			snprintf(ids[k++], sizeof(ids[0]), "%s", w[i].id);
+	world_unlock();
+	for (i = 0; i < k; i++)
+		if ((j = live_chan_json(ids[i])) != NULL)
+			chan_add(ids[i], j, strstr(j, "\"Stasis\"") != NULL);
+}
+
 static void
 chan_list(struct conn *c)
 {
@@ -136,6 +181,10 @@ chan_list(struct conn *c)
 	struct buf b;
 	size_t i;
 
+	chan_adopt();
+	for (i = 0; i < nchan;)
+		if (chan_live(&chans[i]) != NULL)
+			i++;
 	buf_init(&b, REPLY_MAX);
 	buf_addc(&b, '[');
 	for (i = 0; i < nchan; i++) {
@@ -231,6 +280,57 @@ oparam(const struct conn *c, const struct pv *body, const char *key, char *dst,
 	return qparam(c->q.query, key, dst, size);
 }
 
+/*
+ * The originated channel joins the call world, to be started once the
+ * reply is out (conn.c): "Local/600@test" and "PJSIP/600" dial 600.
+ */
+static void
+live_originate(struct conn *c, const char *id, const char *ep,
+    const char *name, const char *ctx, const char *cnum, const char *cname,
+    const char *app)
+{
+	char dest[64], got[128];
+	const char *d = strchr(ep, '/') + 1;
+	struct wcall *w;
+
+	copyn(dest, sizeof(dest), d, strcspn(d, "@"));
+	if (world_originate(dest, id, cnum, cname, app, NULL, got,
+		sizeof(got)) == -1)
+		return;
+	world_lock();
+	if ((w = world_find(got)) != NULL) {
+		copyn(w->name, sizeof(w->name), name, strlen(name));
+		copyn(w->ctx, sizeof(w->ctx), ctx, strlen(ctx));
+	}
+	world_unlock();
+	snprintf(c->start, sizeof(c->start), "%s", got);
+}
+
+/* DELETE's ?reason_code=N or ?reason=NAME as a Q.850 cause. */
+static int
+hangup_cause(const struct conn *c)
+{
+	static const struct {
+		const char *name;
+		int cause;
+	} reasons[] = { { "normal", 16 }, { "busy", 17 },
+		{ "congestion", 34 }, { "no_answer", 19 }, { "timeout", 19 },
+		{ "rejected", 21 }, { "unallocated", 1 },
+		{ "normal_unspecified", 31 }, { "number_incomplete", 28 },
+		{ "codec_mismatch", 58 }, { "interworking", 127 },
+		{ "failure", 41 }, { "answered_elsewhere", 26 } };
+	char v[64];
+	size_t i;
+
+	if (qparam(c->q.query, "reason_code", v, sizeof(v)))
+		return (int)strtol(v, NULL, 10);
+	if (qparam(c->q.query, "reason", v, sizeof(v)))
+		for (i = 0; i < nitems(reasons); i++)
+			if (strcmp(reasons[i].name, v) == 0)
+				return reasons[i].cause;
+	return 16;
+}
+
 /* POST /ari/channels[/{id}]: the checks Asterisk makes, in its order. */
 static int
 chan_originate(struct conn *c, const char *id)
@@ -281,7 +381,21 @@ chan_originate(struct conn *c, const char *id)
 	if (chan_add(nid, lt, has_app) == NULL)
 		return respond(
 		    c, fixture("error_500_originate_bad_tech"), NULL, 0, 0);
+	live_originate(c, nid, ep, name, ctx, cnum, cname, has_app ? app : "");
 	return respond(c, fixture("channel_originate"), lt, strlen(lt), 0);
+}
+
+/* DTMF and hold through the API: their events in the world. */
+static void
+live_op(const struct conn *c, const char *id, const char *op)
+{
+	char dtmf[64];
+
+	if (strcmp(op, "dtmf") == 0 && strcmp(c->q.method, "POST") == 0 &&
+	    qparam(c->q.query, "dtmf", dtmf, sizeof(dtmf)))
+		world_dtmf(id, dtmf);
+	else if (strcmp(op, "hold") == 0)
+		world_hold(id, strcmp(c->q.method, "POST") == 0);
 }
 
 /* /ari/channels/{id}/{op}...: 404 unknown, 409 outside Stasis. */
@@ -305,6 +419,7 @@ chan_op(struct conn *c, struct chan *ch, const char *op)
 	f = fx_match(c->q.method, c->q.target, c->q.path);
 	if (f == NULL)
 		f = fixture("error_404_resource");
+	live_op(c, ch->id, op);
 	return respond(c, f, NULL, 0, 0);
 }
 
@@ -331,7 +446,10 @@ channels(struct conn *c, const char *rest)
 	slash = strchr(rest, '/');
 	copyn(id, sizeof(id), rest,
 	    slash ? (size_t)(slash - rest) : strlen(rest));
-	ch = chan_find(id);
+	if ((ch = chan_live(chan_find(id))) == NULL && !world_gone(id)) {
+		chan_adopt();
+		ch = chan_find(id);
+	}
 	if (slash != NULL)
 		return chan_op(c, ch, slash + 1);
 	if (strcmp(m, "POST") == 0)
@@ -345,6 +463,7 @@ channels(struct conn *c, const char *rest)
 		return respond(
 		    c, fixture("error_404_channel_delete"), NULL, 0, 0);
 	if (strcmp(m, "DELETE") == 0) {
+		world_hangup(ch->id, hangup_cause(c));
 		chan_del(ch);
 		return respond(c, fixture("channel_hangup"), NULL, 0, 0);
 	}

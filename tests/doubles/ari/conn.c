@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "world.h"
 #include "ari_double.h"
 
 /* ---- requests ---- */
@@ -249,6 +250,7 @@ serve_one(struct conn *c)
 {
 	static const char junk[] = "\x00\xff\xfeNOT HTTP AT ALL\r\n\r\n";
 	struct ctl f;
+	int rc;
 
 	log_request(c);
 	pthread_mutex_lock(&S.lock);
@@ -272,9 +274,14 @@ serve_one(struct conn *c)
 		return events_serve(c) ? -1 : send_reply(c, &f);
 	pthread_mutex_lock(&S.lock);
 	S.cl_extra = strcmp(f.fault, "length-mismatch") == 0 ? 100 : 0;
+	c->start[0] = '\0';
 	route(c);
 	pthread_mutex_unlock(&S.lock);
-	return send_reply(c, &f);
+	rc = send_reply(c, &f);
+	/* An originated call walks its life once its reply is out. */
+	if (c->start[0] != '\0')
+		world_start(c->start);
+	return rc;
 }
 
 void *

@@ -17,16 +17,16 @@
 #include "arena.h"
 #include "buf.h"
 #include "str.h"
+#include "world.h"
 #include "ari_double.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-/* One unmasked text frame. */
-static int
-send_frame(int fd, const char *p, size_t n)
+int
+ws_send_text(int fd, const char *p, size_t n)
 {
 	unsigned char h[10];
-	size_t hl = 2;
+	size_t hl = 2, i;
 
 	h[0] = 0x81;
 	if (n < 126)
@@ -36,8 +36,12 @@ send_frame(int fd, const char *p, size_t n)
 		h[2] = (unsigned char)(n >> 8);
 		h[3] = (unsigned char)n;
 		hl = 4;
-	} else
-		return -1;
+	} else {
+		h[1] = 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)(n >> (56 - 8 * i));
+		hl = 10;
+	}
 	if (dbl_send_all(fd, (const char *)h, hl) == -1)
 		return -1;
 	return dbl_send_all(fd, p, n);
@@ -69,7 +73,7 @@ send_events(int fd, const char *app)
 			buf_adds(&b, at + sizeof(from) - 1);
 		} else
 			buf_adds(&b, line);
-		if (b.len > 0 && send_frame(fd, b.data, b.len) == -1)
+		if (b.len > 0 && ws_send_text(fd, b.data, b.len) == -1)
 			break;
 	}
 	buf_free(&b);
@@ -80,7 +84,7 @@ int
 events_serve(struct conn *c)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	char app[128], in[4096], keybuf[256];
+	char app[128], in[4096], keybuf[256], tag[64], arg[200], all[16];
 	struct arena *a;
 	const char *key, *up;
 	unsigned mdlen = 0;
@@ -127,9 +131,17 @@ events_serve(struct conn *c)
 	arena_free(a);
 	if (dbl_send_all(c->fd, c->out.data, c->out.len) == -1)
 		return 1;
-	send_events(c->fd, app);
-	/* Hold the socket until the client closes it. */
+	/* The captured events, unless the world is driven (--world). */
+	if (S.opt.world == NULL)
+		send_events(c->fd, app);
+	/* Live events from now on, until the client closes or "drop". */
+	snprintf(tag, sizeof(tag), "ari-%lu", c->n);
+	snprintf(arg, sizeof(arg), "%s\t%d", app,
+	    qparam(c->q.query, "subscribeAll", all, sizeof(all)) &&
+		strcmp(all, "true") == 0);
+	world_sub(c->fd, tag, arg);
 	while (recv(c->fd, in, sizeof(in), 0) > 0)
 		;
+	world_unsub(tag);
 	return 1;
 }

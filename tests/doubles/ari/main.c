@@ -64,6 +64,7 @@
 
 #include "arena.h"
 #include "util.h"
+#include "world.h"
 #include "ari_double.h"
 
 struct ari_state S = { .opt = { .lifetime = -1,
@@ -112,6 +113,29 @@ ctl_str(const char *text, const char *key, char *dst, size_t size)
 	copyn(dst, size, p, n);
 }
 
+/*
+ * The control file's "call={...}" lines are the call world's rules
+ * (source 1), replaced at each read.
+ */
+static void
+ctl_calls(const char *text)
+{
+	static char last[8192];
+	const char *rules[64], *p;
+	char copy[sizeof(last)], *line, *save = NULL;
+	size_t n = 0;
+
+	copyn(copy, sizeof(copy), text, strlen(text));
+	if (strcmp(copy, last) == 0)
+		return; /* unchanged: the world keeps its rules */
+	memcpy(last, copy, sizeof(last));
+	for (line = strtok_r(copy, "\r\n", &save); line != NULL && n < 64;
+	     line = strtok_r(NULL, "\r\n", &save))
+		if (strncmp(line, "call=", 5) == 0 && (p = line + 5) != NULL)
+			rules[n++] = p;
+	world_rules(1, rules, n);
+}
+
 /* Re-reads the control file into S.cur (under S.lock). */
 void
 ctl_read(void)
@@ -134,6 +158,7 @@ ctl_read(void)
 		c.cut = ctl_num(text, "cut=", 0);
 		c.huge = ctl_num(text, "huge=", c.huge);
 		c.channels = ctl_num(text, "channels=", c.channels);
+		ctl_calls(text);
 	}
 	free(text);
 	if (c.drip_bytes < 1)
@@ -218,7 +243,7 @@ accepted(int fd)
 			die("pthread_create failed");
 		return;
 	}
-	if (strcmp(S.cur.fault, "refuse-accept") == 0) {
+	if (strcmp(S.cur.fault, "refuse-accept") == 0 || world_refusing()) {
 		pthread_mutex_unlock(&S.lock);
 		close(fd);
 		return;
@@ -306,7 +331,7 @@ usage(void)
 	    "usage: ari_double [--port N] [--port-file F] [--lifetime S]\n"
 	    "                  [--log FILE] [--fixtures DIR] [--user U]\n"
 	    "                  [--secret S] [--fault MODE] [--channels N]\n"
-	    "                  [--control FILE]\n"
+	    "                  [--control FILE] [--world SOCKET]\n"
 	    "       ari_double --golden CASES.jsonl --control FILE --port N\n"
 	    "                  [--log DIR] [--lifetime S]\n");
 	exit(2);
@@ -329,6 +354,7 @@ static const struct dbl_opt opts[] = {
 	OPT("channels", DBL_LONG, channels),
 	OPT("control", DBL_STR, control),
 	OPT("golden", DBL_STR, golden),
+	OPT("world", DBL_STR, world),
 };
 
 static void
@@ -366,5 +392,7 @@ main(int argc, char **argv)
 	}
 	if (S.opt.lifetime > 0)
 		alarm((unsigned)S.opt.lifetime);
+	if (S.opt.golden == NULL)
+		live_init();
 	serve();
 }

@@ -73,6 +73,8 @@ api_output(const struct conn *c, const char *cmd, const char *args)
 			return fmt("%s", USAGE);
 		if (how[0] == '-')
 			return fmt("%s\n", how);
+		if ((out = live_originate(c, args)) != NULL)
+			return out;
 		new_uuid(uuid);
 		return fmt("+OK %s\n", uuid);
 	}
@@ -132,6 +134,7 @@ do_api(struct conn *c, const struct packet *p, const struct fault *f)
 		dbl_sleep_ms(strtol(delay, NULL, 10));
 	api_response(c, out, f);
 	free(out);
+	live_start(); /* an originated call's events follow its reply */
 }
 
 /* switch_url_encode(): header values of events (fusionpbx.md §6.3). */
@@ -173,12 +176,15 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 	cmd_word(p->cmd, word, sizeof(word));
 	args = p->cmd + 6 + strlen(word);
 	args += *args == ' ';
+	out = api_output(c, word, args);
 	text = fmt("+OK Job-UUID: %s\nJob-UUID: %s", job, job);
 	command_reply(c, text, f);
 	free(text);
-	if (!c->events)
+	if (!c->events) {
+		free(out);
+		live_start();
 		return;
-	out = api_output(c, word, args);
+	}
 	arg = url_encode(args);
 	extra = fmt(
 	    "Job-UUID: %s\nJob-Owner-UUID: _undef_\nJob-Command: %s\nJob-Command-Arg: %s\n",
@@ -189,6 +195,30 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 	free(ev);
 	free(extra);
 	free(out);
+	live_start();
+}
+
+/*
+ * "event plain|json NAMES": the listener, and the call world's events
+ * (mod_event_socket answers "+OK event listener enabled <format>").
+ */
+static void
+subscribe(struct conn *c, const struct packet *p, const struct fault *f)
+{
+	const char *format = strncmp(p->cmd, "event json", 10) == 0 ? "json"
+								     : "plain";
+	const char *names = p->cmd + 6 + strlen(format);
+	char *text;
+
+	c->events = *names == ' ' && names[1] != '\0';
+	if (!c->events) {
+		command_reply(c, "-ERR no keywords supplied", f);
+		return;
+	}
+	text = fmt("+OK event listener enabled %s", format);
+	command_reply(c, text, f);
+	free(text);
+	live_subscribe(c, format, names + 1);
 }
 
 /* Handles one packet; returns 0 to go on, -1 to close. */
@@ -224,13 +254,11 @@ handle(struct conn *c, const struct packet *p)
 		do_api(c, p, &f);
 	else if (strncmp(p->cmd, "bgapi ", 6) == 0)
 		do_bgapi(c, p, &f);
-	else if (strncmp(p->cmd, "event plain", 11) == 0) {
-		c->events = p->cmd[11] == ' ' && p->cmd[12] != '\0';
-		command_reply(c,
-		    c->events ? "+OK event listener enabled plain"
-			      : "-ERR no keywords supplied",
-		    &f);
-	} else if (strcmp(p->cmd, "noevents") == 0) {
+	else if (strncmp(p->cmd, "event plain", 11) == 0 ||
+	    strncmp(p->cmd, "event json", 10) == 0)
+		subscribe(c, p, &f);
+	else if (strcmp(p->cmd, "noevents") == 0) {
+		live_unsubscribe(c);
 		command_reply(c,
 		    c->events ? "+OK no longer listening for events"
 			      : "-ERR not listening for events",

@@ -58,17 +58,44 @@ add_row(void *arg, const char *text)
 	fprintf(r->fp, "%s%s", r->n++ ? "," : "", text);
 }
 
+/* The length of the JSON object at s (strings without braces in them). */
+static size_t
+row_end(const char *s)
+{
+	size_t i;
+	int depth = 0, instr = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (instr && s[i] == '\\' && s[i + 1] != '\0')
+			i++;
+		else if (s[i] == '"')
+			instr = !instr;
+		else if (!instr && s[i] == '{')
+			depth++;
+		else if (!instr && s[i] == '}' && --depth == 0)
+			return i + 1;
+	}
+	return i;
+}
+
 /* {"row_count":N,"rows":[...]} as FreeSWITCH's show ... as json. */
 static char *
 show_channels(const struct conn *c)
 {
 	struct rows r = { .n = 0 };
-	char *rows = NULL, *out;
+	char *rows = NULL, *out, *live = live_rows();
 	size_t len = 0;
 
 	if ((r.fp = open_memstream(&rows, &len)) == NULL)
 		abort();
 	scenario_each(c, "channel", add_row, &r);
+	if (live != NULL) /* the call world's live calls after them */
+		for (out = live; *out != '\0'; r.n++) {
+			len = row_end(out);
+			fprintf(r.fp, "%s%.*s", r.n ? "," : "", (int)len, out);
+			out += len + (out[len] == ',');
+		}
+	free(live);
 	fclose(r.fp);
 	out = r.n == 0 ? fmt("{\"row_count\":0}\n")
 		       : fmt("{\"row_count\":%d,\"rows\":[%s]}\n", r.n, rows);
@@ -161,12 +188,15 @@ char *
 chan_api(const struct conn *c, const char *cmd, const char *args)
 {
 	struct canned k = { .cmd = cmd };
+	char *out;
 
 	scenario_each(c, "reply", match_reply, &k);
 	if (k.text != NULL)
 		return k.text;
 	if (strcmp(cmd, "show") == 0 && strcmp(args, "channels as json") == 0)
 		return show_channels(c);
+	if (strncmp(cmd, "uuid_", 5) == 0 && (out = live_uuid(cmd, args)) != NULL)
+		return out;
 	if (strncmp(cmd, "uuid_", 5) == 0)
 		return uuid_api(c, cmd, args);
 	return NULL;

@@ -25,7 +25,7 @@
 	"http://www.cluecon.com/\n"
 
 struct opts {
-	const char *portfile, *password, *logfile, *scenario;
+	const char *portfile, *password, *logfile, *scenario, *world;
 	int port, lifetime, auth_timeout;
 };
 
@@ -104,6 +104,30 @@ void api_response(struct conn *c, const char *body, const struct fault *f);
 
 /* Handles one packet; returns 0 to go on, -1 to close. */
 int handle(struct conn *c, const struct packet *p);
+
+/* live.c */
+
+/* Starts the call world (lib/world.h) with FreeSWITCH's events. */
+void live_init(const struct opts *o);
+
+/* Subscribes the connection to the world's events (event json|plain). */
+void live_subscribe(const struct conn *c, const char *format,
+    const char *names);
+void live_unsubscribe(const struct conn *c);
+
+/*
+ * originate's output when a rule names its destination ("+OK uuid\n",
+ * malloc'd; the call starts at live_start(), once the reply is out), or
+ * NULL.
+ */
+char *live_originate(const struct conn *c, const char *args);
+void live_start(void);
+
+/* uuid_kill, uuid_send_dtmf, uuid_hold, uuid_exists of a live call. */
+char *live_uuid(const char *cmd, const char *args);
+
+/* The live calls as rows of show channels (malloc'd), or NULL. */
+char *live_rows(void);
 
 /* chan.c */
 

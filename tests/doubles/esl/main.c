@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "world.h"
 #include "esl_double.h"
 
 static volatile sig_atomic_t stop;
@@ -124,6 +125,8 @@ child(const struct opts *o, int fd, int n, double deadline)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	alarm((unsigned)(deadline - now()) + 1);
 	serve(&c);
+	/* The world may hold the socket too (events): end it for both. */
+	shutdown(fd, SHUT_RDWR);
 	close(fd);
 	_exit(0);
 }
@@ -134,7 +137,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: esl_double -P|--port-file FILE [-p|--port N] "
 	    "[-w|--password PW] [-l|--log FILE] [-t|--lifetime S] "
-	    "[-a|--auth-timeout S] [-s|--scenario FILE]\n");
+	    "[-a|--auth-timeout S] [-s|--scenario FILE] "
+	    "[-W|--world SOCKET]\n");
 	exit(2);
 }
 
@@ -152,6 +156,7 @@ static const struct dbl_opt opts[] = {
 	OPT("lifetime", 't', DBL_INT, lifetime),
 	OPT("auth-timeout", 'a', DBL_INT, auth_timeout),
 	OPT("scenario", 's', DBL_STR, scenario),
+	OPT("world", 'W', DBL_STR, world),
 };
 
 /*
@@ -207,6 +212,7 @@ main(int argc, char *argv[])
 	sa.sa_flags = SA_NOCLDWAIT;
 	sigaction(SIGCHLD, &sa, NULL);
 	lfd = listen_on(&o);
+	live_init(&o);
 	/* --lifetime 0: until stopped. */
 	deadline = now() + (o.lifetime > 0 ? o.lifetime : 1e9);
 	pfd.fd = lfd;
@@ -216,6 +222,10 @@ main(int argc, char *argv[])
 			continue;
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
+		if (world_refusing()) { /* "refuse N_ms": the backend is down */
+			close(fd);
+			continue;
+		}
 		n++;
 		if (fork() == 0) {
 			close(lfd);
