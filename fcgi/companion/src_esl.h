@@ -1,0 +1,66 @@
+/*
+ * The FreeSWITCH event source (event.h's contract) for FusionPBX
+ * tenants: the event socket's "event json" stream and "show channels as
+ * json" for the rebuild, mapped to struct ev.  The mapping functions are
+ * pure (a JSON text in, events out) so that they are tested without a
+ * socket.
+ */
+#ifndef PBXAPI_SRC_ESL_H
+#define PBXAPI_SRC_ESL_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+struct arena;
+
+/* The most events one FreeSWITCH event maps to (a bridge: both legs). */
+#define SRC_ESL_EV_MAX 2
+
+/*
+ * The events the source subscribes to ("event json <this>"): the
+ * channel events it maps and sofia's registrations (EV_PEER).
+ */
+#define SRC_ESL_EVENTS                                                 \
+	"CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA "      \
+	"CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HOLD " \
+	"CHANNEL_UNHOLD DTMF CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE "  \
+	"CHANNEL_DESTROY CHANNEL_CALLSTATE "                           \
+	"CUSTOM sofia::register sofia::unregister sofia::expire"
+
+/*
+ * The source: connects to the tenant's event socket (ESL_HOST, ESL_PORT,
+ * ESL_PASSWORD, else FusionPBX's config.conf, else 127.0.0.1:8021
+ * ClueCon), subscribes, rebuilds from show channels, then delivers
+ * events until the connection fails or *stop is set.  Returns as
+ * ev_source_fn says.
+ */
+enum err src_esl(const struct tenant *t, struct ev_sink *sink,
+    const _Atomic int *stop, char *errbuf, size_t errlen);
+
+/*
+ * Maps one text/event-json body (n bytes) to at most SRC_ESL_EV_MAX
+ * events in out, their strings in the arena.  Returns how many (0 for an
+ * event the model does not carry), or -1 if the text is not a JSON
+ * object or has no Event-Name.
+ */
+int src_esl_map(struct arena *a, const char *json, size_t n, struct ev *out);
+
+/*
+ * Parses the answer of "show channels as json" (n bytes) into one
+ * EV_CREATED per row in *out (arena).  Returns the count, or -1 if the
+ * text is not FreeSWITCH's {"row_count":N,"rows":[...]}.
+ */
+int src_esl_rows(struct arena *a, const char *json, size_t n, struct ev **out);
+
+/* Returns the Q.850 number of a FreeSWITCH hangup cause name, or -1. */
+int src_esl_cause(const char *name);
+
+/*
+ * Returns the state of a channel from FreeSWITCH's call state (DOWN,
+ * RINGING, EARLY, ACTIVE ...) and direction ("inbound": a call coming in,
+ * which rings here).  ST_UNKNOWN when it says nothing (HANGUP, NULL).
+ */
+enum ev_state src_esl_state(const char *callstate, const char *direction);
+
+#endif
