@@ -406,6 +406,16 @@ channel_event(struct arena *a, const struct pv *o, struct ev *out)
 	}
 }
 
+/* Whether the call state is HELD or UNHELD (CHANNEL_HOLD's, _UNHOLD's). */
+static int
+held(struct arena *a, const struct pv *o)
+{
+	const char *cs = get(a, o, "Channel-Call-State");
+
+	return cs != NULL &&
+	    (strcmp(cs, "HELD") == 0 || strcmp(cs, "UNHELD") == 0);
+}
+
 int
 src_esl_map(struct arena *a, const char *json, size_t n, struct ev *out)
 {
@@ -419,6 +429,8 @@ src_esl_map(struct arena *a, const char *json, size_t n, struct ev *out)
 	    scaled(get(a, o, "Event-Date-Timestamp"), 1000));
 	if (strcmp(name, "CUSTOM") == 0)
 		return custom(a, o, &out[0]);
+	if (strcmp(name, "CHANNEL_CALLSTATE") == 0 && held(a, o))
+		return 0;
 	for (i = 0; i < nitems(evnames); i++)
 		if (strcmp(name, evnames[i].name) == 0) {
 			out[0].type = evnames[i].type;
