@@ -45,7 +45,8 @@
 #include "utf8.h"
 #include "util.h"
 
-#define SRC_ESL_STEP_MS	     1000  /* a blocking step: *stop seen within it */
+#define SRC_ESL_STEP_MS	     1000 /* a blocking step: *stop seen within it */
+#define SRC_ESL_WAIT_MS	     500  /* one wait for events: *stop seen as often */
 #define SRC_ESL_LIST_MS	     30000 /* show channels, in steps */
 #define SRC_ESL_NEST_MAX     8	   /* {"rows":[{...}]}, events are flat */
 #define SRC_ESL_HELD_MAX     4096  /* events that came with the list */
@@ -645,7 +646,7 @@ rebuild(struct src *s)
 		if (net_left(end) == 0)
 			return failed(s, E_TIMEOUT,
 			    "FreeSWITCH did not answer show channels in time");
-		step = net_deadline(SRC_ESL_STEP_MS);
+		step = net_deadline(SRC_ESL_WAIT_MS);
 		e = esl_poll(s->c, step < end ? step : end, &kind, &body, &n,
 		    s->errbuf, s->errlen);
 		if (e == E_OK && kind == ESL_POLL_API)
@@ -666,7 +667,7 @@ stream(struct src *s)
 	enum err e = E_OK;
 
 	while (e == E_OK && !*s->stop) {
-		e = esl_poll(s->c, net_deadline(SRC_ESL_STEP_MS), &kind, &body,
+		e = esl_poll(s->c, net_deadline(SRC_ESL_WAIT_MS), &kind, &body,
 		    &n, s->errbuf, s->errlen);
 		if (e == E_OK && kind == ESL_POLL_EVENT)
 			deliver(s, body, n);

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+# The FreeSWITCH event source (fcgi/companion/src_esl.c) against the ESL
+# double's call world, run by tests/tools/evsource: the subscription and
+# the rebuild it sends; the sync (begin, one created per live channel,
+# end); a call's life as events (created, ringing, answer, dtmf, hold,
+# hangup with its Q.850 cause, destroyed); the backend dropping the
+# connection (down, the source returns E_BACKEND) and the rebuild after
+# the reconnect; an event that comes while show channels is being
+# answered is delivered after the sync; the stop flag is seen within a
+# second; a refused connection and a wrong password are clear errors.
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pbxtest as T  # noqa: E402
+import fusionpbx as F  # noqa: E402
+import evclient as E  # noqa: E402
+
+T.timeout(120)
+t = T.Tap()
+TOOL = os.path.join(T.BUILD, "tools", "evsource")
+
+
+class WorldEsl(F.Esl):
+    """The ESL double with its call world's control socket (--world)."""
+
+    def start(self):
+        self.world = os.path.join(self.dir, "world")
+        if os.path.exists(self.portfile):
+            os.unlink(self.portfile)
+        argv = [os.path.join(T.BUILD, "doubles", "esl_double"), "-P",
+                self.portfile, "-w", self.password, "-l", self.log,
+                "-t", "0", "-s", self.scenario_file, "-W", self.world]
+        self.proc = T.spawn(argv, log=os.path.join(self.dir, "stderr"))
+        T.wait_for(lambda: os.path.exists(self.portfile), 10,
+                   what="esl_double port file")
+        self.port = int(T.read(self.portfile).strip())
+        T.wait_socket(self.world)
+        return self
+
+    def commands(self):
+        out = []
+        for line in T.read(self.log).splitlines():
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if "command" in d:
+                out.append(d["command"])
+        return out
+
+
+class Source:
+    """evsource as a child: its JSON lines, read with a deadline."""
+
+    def __init__(self, esl, *args, password="ClueCon", port=None):
+        argv = [TOOL] + list(args) + [
+            "esl", "ESL_HOST=127.0.0.1",
+            "ESL_PORT=%d" % (port if port is not None else esl.port),
+            "ESL_PASSWORD=" + password,
+            # no config.conf of the machine's: the keys are all
+            "FUSIONPBX_CONFIG=/nonexistent/config.conf"]
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE,
+                                  start_new_session=True)
+        T._procs.append(self.p)
+        self.buf = b""
+        self.seen = []
+
+    def line(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if not r:
+                return None
+            data = os.read(self.p.stdout.fileno(), 65536)
+            if not data:
+                return None
+            self.buf += data
+        ln, _, self.buf = self.buf.partition(b"\n")
+        d = json.loads(ln.decode())
+        self.seen.append(d)
+        return d
+
+    def until(self, pred, timeout=10):
+        """The lines read through the first one pred holds for, or None
+        (what was read is in self.seen)."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while True:
+            d = self.line(max(0.0, deadline - time.monotonic()))
+            if d is None:
+                return None
+            got.append(d)
+            if pred(d):
+                return got
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+
+
+def is_ev(type_, cid=None):
+    return lambda d: d.get("type") == type_ and (
+        cid is None or d["chan"].get("id") == cid)
+
+
+def sync_of(lines):
+    """The channel ids created between the sync's begin and end."""
+    if lines is None:
+        return None
+    ids, inside = [], False
+    for d in lines:
+        if d.get("sync") == "begin":
+            ids, inside = [], True
+        elif d.get("sync") == "end":
+            return ids if inside else None
+        elif inside and d.get("type") == "created":
+            ids.append(d["chan"]["id"])
+    return None
+
+
+if not os.access(TOOL, os.X_OK):
+    t.skip("the FreeSWITCH source", "tests/tools/evsource is not built")
+    t.done()
+
+esl = WorldEsl()
+w = E.Control(esl.world)
+w.rule(dest="600", ring_ms=20, answer_ms=20, hangup_ms=0, outcome="answer")
+w.rule(dest="601", ring_ms=100, answer_ms=150, hangup_ms=0,
+       outcome="answer")
+pre = w.ok("call 600 id=pre-1 cid=1002")
+T.wait_for(lambda: [c for c in w.state()["calls"]
+                    if c["id"] == "pre-1" and c["state"] == "Up"], 10,
+           what="the first call answered")
+
+# ---- the subscription and the rebuild ----
+src = Source(esl, "-n", "0", "-w", "50")
+lines = src.until(lambda d: d.get("sync") == "end")
+t.is_(sync_of(lines), ["pre-1"], "the sync holds the live channel only")
+first = [d for d in (lines or []) if d.get("type") == "created"]
+t.ok(first and first[0]["chan"]["state"] == "Up" and
+     first[0]["chan"]["exten"] == "600" and
+     first[0]["chan"]["caller_num"] == "1002" and
+     first[0]["backend"] == "esl",
+     "the synced channel: Up, its exten, caller, backend esl")
+cmds = esl.commands()
+sub = [c for c in cmds if c.startswith("event json ")]
+t.ok(sub and "CHANNEL_CREATE" in sub[0] and "CHANNEL_HANGUP" in sub[0] and
+     "CHANNEL_DESTROY" in sub[0] and "CUSTOM sofia::register" in sub[0],
+     "subscribed with event json and the channel events")
+t.ok("api show channels as json" in cmds and sub and
+     cmds.index(sub[0]) < cmds.index("api show channels as json"),
+     "show channels asked after the subscription")
+
+# ---- a call's life ----
+w.ok("call 601 id=new-1 cid=1003")
+got = src.until(is_ev("answer", "new-1"))
+types = [d["type"] for d in (got or []) if d.get("chan", {}).get("id") ==
+         "new-1"]
+t.is_(types, ["created", "state", "answer"],
+      "created, ringing, answered in order")
+states = [d["chan"]["state"] for d in (got or []) if
+          d.get("chan", {}).get("id") == "new-1"]
+t.is_(states, ["Down", "Ringing", "Up"], "Down, Ringing, Up")
+t.ok(got and all(d["ts_ms"] > 1500000000000 for d in got
+                 if d.get("type")),
+     "events carry FreeSWITCH's timestamp in ms")
+
+w.ok("dtmf new-1 7")
+got = src.until(is_ev("dtmf", "new-1"))
+t.ok(got and got[-1]["digit"] == "7" and got[-1]["duration_ms"] == 250,
+     "dtmf: the digit, 2000 samples as 250 ms")
+w.ok("hold new-1")
+t.ok(src.until(is_ev("hold", "new-1")) is not None, "hold")
+w.ok("unhold new-1")
+t.ok(src.until(is_ev("unhold", "new-1")) is not None, "unhold")
+
+w.ok("hangup new-1 USER_BUSY")
+got = src.until(is_ev("destroyed", "new-1"))
+hang = [d for d in (got or []) if d.get("type") == "hangup"]
+t.ok(hang and hang[0]["cause"] == 17 and hang[0]["cause_txt"] == "USER_BUSY",
+     "hangup: cause 17, USER_BUSY")
+t.ok(got and got[-1]["cause"] == 17, "destroyed: cause 17")
+t.ok(got and not [d for d in got if d.get("type") == "update"],
+     "CHANNEL_HANGUP_COMPLETE adds nothing")
+
+# ---- the backend drops the connection: down, return, rebuild ----
+w.ok("drop")
+got = src.until(lambda d: "return" in d)
+t.ok(got and [d for d in got if "down" in d], "the sink is told: down")
+t.ok(got and got[-1]["return"] == "E_BACKEND" and got[-1]["run"] == 1 and
+     "closed" in got[-1]["why"],
+     "the source returns E_BACKEND with the reason")
+lines = src.until(lambda d: d.get("sync") == "end")
+t.is_(sync_of(lines), ["pre-1"], "rebuilt after the reconnect: new-1 is gone")
+
+# ---- an event while show channels is answered comes after the sync ----
+esl.scenario("delay 600\n")
+w.ok("drop")
+src.until(lambda d: "return" in d)
+T.wait_for(lambda: esl.commands().count("api show channels as json") >= 3,
+           10, what="the third show channels")
+w.ok("call 600 id=held-1 cid=1004")
+lines = src.until(is_ev("created", "held-1"))
+ends = [i for i, d in enumerate(lines or []) if d.get("sync") == "end"]
+made = [i for i, d in enumerate(lines or []) if
+        d.get("type") == "created" and d["chan"]["id"] == "held-1" and
+        d["ts_ms"] > 0]
+t.ok(ends and made and made[-1] > ends[-1],
+     "the CREATE that came with the list is delivered after the sync")
+esl.scenario("")
+
+# ---- stop ----
+start = time.monotonic()
+src.stop()
+got = src.until(lambda d: "return" in d, 5)
+took = time.monotonic() - start
+t.ok(got and got[-1]["return"] == "E_OK", "stopped: E_OK")
+t.ok(took < 1.0, "the stop flag is seen within a second (%.2fs)" % took)
+t.is_(src.p.wait(5), 0, "evsource exits 0")
+
+# ---- errors ----
+bad = Source(esl, "-n", "1", port=T.closed_port())
+got = bad.until(lambda d: "return" in d)
+t.ok(got and got[-1]["return"] == "E_BACKEND" and
+     "cannot connect" in got[-1]["why"],
+     "a refused connection: E_BACKEND, cannot connect")
+t.ok(got and not [d for d in got if "down" in d or "sync" in d],
+     "no sync, no down without a connection")
+bad = Source(esl, "-n", "1", password="wrong")
+got = bad.until(lambda d: "return" in d)
+t.ok(got and got[-1]["return"] == "E_BACKEND" and
+     "password" in got[-1]["why"], "a wrong password: E_BACKEND, says so")
+
+w.close()
+t.done()
