@@ -19,7 +19,9 @@ struct arena;
 
 /*
  * The events the source subscribes to ("event json <this>"): the
- * channel events it maps and sofia's registrations (EV_PEER).
+ * channel events it maps and sofia's registrations (EV_PEER).  Every
+ * word after CUSTOM is a subclass to mod_event_socket, so CUSTOM and its
+ * subclasses come last.
  */
 #define SRC_ESL_EVENTS                                                 \
 	"CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA "      \
