@@ -5,6 +5,7 @@
  *	util.c		memory, time, files, JSON, the listener, the client
  *			buffer, the log and the reply buffer
  *	script.c	scripted mode: fixtures, scenario rules and faults
+ *	live.c		the call world's events and the actions on it
  *	golden.c	golden mode: recorded cases replayed
  */
 #ifndef AMI_DOUBLE_H

@@ -87,8 +87,9 @@ event(putfn put, void *ctx, const char *name, const char *priv,
 {
 	struct wbuf b = { 0 };
 
-	wb_printf(&b, "Event: %s\r\nPrivilege: %s,all\r\nSystemName: pbxtest\r\n",
-	    name, priv);
+	wb_printf(&b,
+	    "Event: %s\r\nPrivilege: %s,all\r\nSystemName: pbxtest\r\n", name,
+	    priv);
 	if (pfx != NULL)
 		chan_block(&b, c, pfx);
 	if (extra != NULL)
@@ -118,7 +119,7 @@ originate_response(putfn put, void *ctx, const struct wcall *c)
 {
 	const char *o = c->rule.outcome;
 	int ok = c->state == WS_UP;
-	int reason = ok ? 4
+	int reason = ok			   ? 4
 	    : strcmp(o, "busy") == 0	   ? 5
 	    : strcmp(o, "noanswer") == 0   ? 3
 	    : strcmp(o, "congestion") == 0 ? 8
@@ -134,8 +135,8 @@ originate_response(putfn put, void *ctx, const struct wcall *c)
 	    "Response: %s\r\nChannel: %s\r\nContext: %s\r\nExten: %s\r\n"
 	    "Reason: %d\r\nUniqueid: %s\r\nCallerIDNum: %s\r\n"
 	    "CallerIDName: %s\r\n\r\n",
-	    ok ? "Success" : "Failure", c->name, c->ctx, c->dest, reason,
-	    c->id, or_unknown(c->cid_num), or_unknown(c->cid_name));
+	    ok ? "Success" : "Failure", c->name, c->ctx, c->dest, reason, c->id,
+	    or_unknown(c->cid_num), or_unknown(c->cid_name));
 	put(ctx, "OriginateResponse", b.p, b.len);
 	free(b.p);
 }
@@ -216,7 +217,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		event(put, ctx, "DTMFEnd", "dtmf", c, "", extra);
 		return;
 	case WE_HOLD:
-		event(put, ctx, "Hold", "call", c, "", "MusicClass: default\r\n");
+		event(
+		    put, ctx, "Hold", "call", c, "", "MusicClass: default\r\n");
 		return;
 	case WE_UNHOLD:
 		event(put, ctx, "Unhold", "call", c, "", NULL);
@@ -385,7 +387,8 @@ show_channels(const char *id, struct out *o)
 
 	out_adds(o, "Response: Success\r\n");
 	with_id(o, "ActionID: x\r\n", 13, id);
-	out_adds(o, "EventList: start\r\nMessage: Channels will follow\r\n\r\n");
+	out_adds(
+	    o, "EventList: start\r\nMessage: Channels will follow\r\n\r\n");
 	world_lock();
 	w = world_calls(&n);
 	for (i = 0; i < n; i++) {

@@ -33,6 +33,17 @@
  * (bytes as \u00XX-escaped latin-1), "headers": [[name, value], ...]};
  * accepts and closes too (with any unterminated bytes as "partial").
  *
+ * The call world (tests/doubles/README, live.c): an Originate whose
+ * Channel dials a destination a rule names (scenario "calls": [{"dest":
+ * "600", "ring_ms": 50, "answer_ms": 100, "outcome": "answer|busy|
+ * noanswer|fail|congestion", "cause": 17, "hangup_after_ms": 0}], or the
+ * control socket's "rule") walks that life, with its events (Newchannel,
+ * DialBegin, Newstate, DialEnd, OriginateResponse, HangupRequest,
+ * Hangup, ...) sent to every connection logged in with events on;
+ * Hangup, PlayDTMF and CoreShowChannels act on the world.  --world
+ * SOCKET opens the control socket (rule, call, hangup, dtmf, hold,
+ * inject, drop, refuse MS, state) and logs the events to --log.
+ *
  * Golden mode (--golden CASES.jsonl --control FILE) serves the AMI side
  * of recorded golden cases like shared/tools/golden-double.
  *

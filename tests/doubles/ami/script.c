@@ -311,12 +311,17 @@ login(struct client *c, const char *m, size_t n, const struct rule *r)
 	c->logged_in = 1;
 	f = must(c->events_on ? "Login_EventsOn" : "Login");
 	with_id(&o, f->reply, f->rlen, c->id);
-	rc = deliver(c, r, &o);
+	snprintf(tag, sizeof(tag), "ami-%d", c->n);
+	world_unsub(tag); /* a second Login: still one subscription */
+	if (r == NULL && c->events_on) {
+		/* The call world's events after the reply, none missed. */
+		world_lock();
+		if ((rc = deliver(c, r, &o)) == 0)
+			world_sub_locked(c->fd, tag, "on");
+		world_unlock();
+	} else if ((rc = deliver(c, r, &o)) == 0 && c->events_on)
+		world_sub(c->fd, tag, "on"); /* after a rule's faulty reply */
 	free(o.p);
-	if (rc == 0 && c->events_on) { /* the call world's events follow */
-		snprintf(tag, sizeof(tag), "ami-%d", c->n);
-		world_sub(c->fd, tag, "on");
-	}
 	return rc;
 }
 
@@ -585,7 +590,8 @@ load_calls(yajl_val v)
 			} else if (YAJL_IS_NUMBER(x))
 				out_adds(&t[n], x->u.number.r);
 			else
-				out_adds(&t[n], YAJL_IS_TRUE(x) ? "true" : "false");
+				out_adds(
+				    &t[n], YAJL_IS_TRUE(x) ? "true" : "false");
 		}
 		out_adds(&t[n], "}");
 		texts[n] = t[n].p;

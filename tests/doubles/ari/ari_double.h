@@ -6,6 +6,7 @@
  *	conn.c		a connection: requests, the request log, faults
  *	rest.c		the captures: replies, auth and routing
  *	channels.c	the stateful /ari/channels family
+ *	live.c		the call world's events (lib/world.h)
  *	golden.c	golden mode: recorded connections replayed
  */
 #ifndef ARI_DOUBLE_H

@@ -285,17 +285,16 @@ oparam(const struct conn *c, const struct pv *body, const char *key, char *dst,
  * reply is out (conn.c): "Local/600@test" and "PJSIP/600" dial 600.
  */
 static void
-live_originate(struct conn *c, const char *id, const char *ep,
-    const char *name, const char *ctx, const char *cnum, const char *cname,
-    const char *app)
+live_originate(struct conn *c, const char *id, const char *ep, const char *name,
+    const char *ctx, const char *cnum, const char *cname, const char *app)
 {
 	char dest[64], got[128];
 	const char *d = strchr(ep, '/') + 1;
 	struct wcall *w;
 
 	copyn(dest, sizeof(dest), d, strcspn(d, "@"));
-	if (world_originate(dest, id, cnum, cname, app, NULL, got,
-		sizeof(got)) == -1)
+	if (world_originate(
+		dest, id, cnum, cname, app, NULL, got, sizeof(got)) == -1)
 		return;
 	world_lock();
 	if ((w = world_find(got)) != NULL) {
@@ -313,12 +312,12 @@ hangup_cause(const struct conn *c)
 	static const struct {
 		const char *name;
 		int cause;
-	} reasons[] = { { "normal", 16 }, { "busy", 17 },
-		{ "congestion", 34 }, { "no_answer", 19 }, { "timeout", 19 },
-		{ "rejected", 21 }, { "unallocated", 1 },
-		{ "normal_unspecified", 31 }, { "number_incomplete", 28 },
-		{ "codec_mismatch", 58 }, { "interworking", 127 },
-		{ "failure", 41 }, { "answered_elsewhere", 26 } };
+	} reasons[] = { { "normal", 16 }, { "busy", 17 }, { "congestion", 34 },
+		{ "no_answer", 19 }, { "timeout", 19 }, { "rejected", 21 },
+		{ "unallocated", 1 }, { "normal_unspecified", 31 },
+		{ "number_incomplete", 28 }, { "codec_mismatch", 58 },
+		{ "interworking", 127 }, { "failure", 41 },
+		{ "answered_elsewhere", 26 } };
 	char v[64];
 	size_t i;
 

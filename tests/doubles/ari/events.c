@@ -129,17 +129,21 @@ events_serve(struct conn *c)
 	    "Sec-WebSocket-Accept: %s\r\n\r\n",
 	    (int)strcspn(up, "\r\n"), up, base64(a, md, mdlen));
 	arena_free(a);
-	if (dbl_send_all(c->fd, c->out.data, c->out.len) == -1)
-		return 1;
-	/* The captured events, unless the world is driven (--world). */
-	if (S.opt.world == NULL)
-		send_events(c->fd, app);
-	/* Live events from now on, until the client closes or "drop". */
 	snprintf(tag, sizeof(tag), "ari-%lu", c->n);
 	snprintf(arg, sizeof(arg), "%s\t%d", app,
 	    qparam(c->q.query, "subscribeAll", all, sizeof(all)) &&
 		strcmp(all, "true") == 0);
-	world_sub(c->fd, tag, arg);
+	/* The 101, then live events: none before it, none missed after. */
+	world_lock();
+	if (dbl_send_all(c->fd, c->out.data, c->out.len) == -1) {
+		world_unlock();
+		return 1;
+	}
+	/* The captured events, unless the world is driven (--world). */
+	if (S.opt.world == NULL)
+		send_events(c->fd, app);
+	world_sub_locked(c->fd, tag, arg);
+	world_unlock();
 	while (recv(c->fd, in, sizeof(in), 0) > 0)
 		;
 	world_unsub(tag);

@@ -56,15 +56,17 @@ static void
 chan_model(struct wbuf *b, const struct wcall *c, const char *app_name)
 {
 	static const char *const st[] = { "Down", "Ringing", "Up", "Up" };
-	const char *state = c->state == WS_RING && c->incoming ? "Ring"
-							       : st[c->state];
+	const char *state =
+	    c->state == WS_RING && c->incoming ? "Ring" : st[c->state];
 
 	wb_adds(b, "{\"id\":");
 	wb_json(b, c->id);
 	wb_adds(b, ",\"name\":");
 	wb_json(b, c->name);
-	wb_printf(b, ",\"state\":\"%s\",\"protocol_id\":\"\",\"caller\":"
-		     "{\"name\":", state);
+	wb_printf(b,
+	    ",\"state\":\"%s\",\"protocol_id\":\"\",\"caller\":"
+	    "{\"name\":",
+	    state);
 	wb_json(b, c->cid_name);
 	wb_adds(b, ",\"number\":");
 	wb_json(b, c->cid_num);
@@ -79,9 +81,10 @@ chan_model(struct wbuf *b, const struct wcall *c, const char *app_name)
 	wb_adds(b, ",\"priority\":1,\"app_name\":");
 	wb_json(b, app_name);
 	wb_adds(b, ",\"app_data\":");
-	wb_json(b, strcmp(app_name, "Stasis") == 0 ? c->app
-		   : strcmp(app_name, "AppDial2") == 0 ? "(Outgoing Line)"
-						      : "");
+	wb_json(b,
+	    strcmp(app_name, "Stasis") == 0	    ? c->app
+		: strcmp(app_name, "AppDial2") == 0 ? "(Outgoing Line)"
+						    : "");
 	wb_adds(b, "},\"creationtime\":");
 	stamp(b, c->created, c->created_ms);
 	wb_adds(b, ",\"language\":\"en\"}");
@@ -117,9 +120,8 @@ typedef void (*putfn)(void *, const char *, const char *, size_t);
  * JSON members (with their trailing comma / leading comma).
  */
 static void
-event(putfn put, void *ctx, const char *type, const char *head,
-    const char *pre, const struct wcall *c, const char *chkey,
-    const char *app_name)
+event(putfn put, void *ctx, const char *type, const char *head, const char *pre,
+    const struct wcall *c, const char *chkey, const char *app_name)
 {
 	struct wbuf b = { 0 };
 
@@ -145,8 +147,8 @@ dial(putfn put, void *ctx, const struct wcall *c, const char *status)
 {
 	struct wbuf pre = { 0 };
 
-	wb_printf(&pre, "\"dialstatus\":\"%s\",\"forward\":\"\",\"dialstring\":",
-	    status);
+	wb_printf(&pre,
+	    "\"dialstatus\":\"%s\",\"forward\":\"\",\"dialstring\":", status);
 	wb_json(&pre, c->dest);
 	wb_adds(&pre, ",");
 	event(put, ctx, "Dial", NULL, pre.p, c, "peer", "AppDial2");
@@ -172,9 +174,10 @@ bridge_event(putfn put, void *ctx, const struct wcall *c, const char *type)
 
 	wb_adds(&pre, "\"bridge\":{\"id\":");
 	wb_json(&pre, c->bridge);
-	wb_adds(&pre, ",\"technology\":\"simple_bridge\",\"bridge_type\":"
-		      "\"mixing\",\"bridge_class\":\"stasis\",\"creator\":"
-		      "\"Stasis\",\"name\":\"\",\"channels\":[");
+	wb_adds(&pre,
+	    ",\"technology\":\"simple_bridge\",\"bridge_type\":"
+	    "\"mixing\",\"bridge_class\":\"stasis\",\"creator\":"
+	    "\"Stasis\",\"name\":\"\",\"channels\":[");
 	if (strcmp(type, "ChannelEnteredBridge") == 0)
 		wb_json(&pre, c->id);
 	wb_adds(&pre, "],\"creationtime\":");
@@ -208,9 +211,10 @@ render(const struct wevent *ev, putfn put, void *ctx)
 			event(put, ctx, "StasisStart", NULL, "\"args\":[],", c,
 			    "channel", "Stasis");
 		return;
-	case WE_RING:
-		event(put, ctx, "ChannelStateChange", NULL, NULL, c, "channel",
-		    app_of(c));
+	case WE_RING: /* an incoming call is created ringing */
+		if (!c->incoming)
+			event(put, ctx, "ChannelStateChange", NULL, NULL, c,
+			    "channel", app_of(c));
 		return;
 	case WE_MEDIA: /* ARI has no event for early media */
 		return;
@@ -222,8 +226,9 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		dial(put, ctx, c, "ANSWER");
 		if (c->app[0] == '\0')
 			return;
-		event(put, ctx, "ChannelVarset", "\"variable\":\"STASISSTATUS\","
-						 "\"value\":\"\",",
+		event(put, ctx, "ChannelVarset",
+		    "\"variable\":\"STASISSTATUS\","
+		    "\"value\":\"\",",
 		    NULL, c, "channel", "Stasis");
 		event(put, ctx, "StasisStart", NULL, "\"args\":[],", c,
 		    "channel", "Stasis");
@@ -233,8 +238,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 			dial(put, ctx, c, dialstatus(c->rule.outcome));
 		return;
 	case WE_HANGUP_REQ:
-		snprintf(pre, sizeof(pre), "\"cause\":%d,\"soft\":true,",
-		    c->cause);
+		snprintf(
+		    pre, sizeof(pre), "\"cause\":%d,\"soft\":true,", c->cause);
 		event(put, ctx, "ChannelHangupRequest", pre, NULL, c, "channel",
 		    app_of(c));
 		return;
@@ -248,8 +253,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		    app_of(c));
 		return;
 	case WE_DTMF:
-		snprintf(pre, sizeof(pre), "\"digit\":\"%c\",\"duration_ms\":100,",
-		    c->digit);
+		snprintf(pre, sizeof(pre),
+		    "\"digit\":\"%c\",\"duration_ms\":100,", c->digit);
 		event(put, ctx, "ChannelDtmfReceived", NULL, pre, c, "channel",
 		    app_of(c));
 		return;

@@ -205,8 +205,8 @@ do_bgapi(struct conn *c, const struct packet *p, const struct fault *f)
 static void
 subscribe(struct conn *c, const struct packet *p, const struct fault *f)
 {
-	const char *format = strncmp(p->cmd, "event json", 10) == 0 ? "json"
-								     : "plain";
+	const char *format =
+	    strncmp(p->cmd, "event json", 10) == 0 ? "json" : "plain";
 	const char *names = p->cmd + 6 + strlen(format);
 	char *text;
 
@@ -216,9 +216,13 @@ subscribe(struct conn *c, const struct packet *p, const struct fault *f)
 		return;
 	}
 	text = fmt("+OK event listener enabled %s", format);
-	command_reply(c, text, f);
+	/* Without a fault the world writes the reply, then the events. */
+	if (f->mode[0] != '\0' ||
+	    live_subscribe(c, format, names + 1, text) == -1) {
+		command_reply(c, text, f);
+		live_subscribe(c, format, names + 1, NULL);
+	}
 	free(text);
-	live_subscribe(c, format, names + 1);
 }
 
 /* Handles one packet; returns 0 to go on, -1 to close. */

@@ -195,7 +195,8 @@ chan_api(const struct conn *c, const char *cmd, const char *args)
 		return k.text;
 	if (strcmp(cmd, "show") == 0 && strcmp(args, "channels as json") == 0)
 		return show_channels(c);
-	if (strncmp(cmd, "uuid_", 5) == 0 && (out = live_uuid(cmd, args)) != NULL)
+	if (strncmp(cmd, "uuid_", 5) == 0 &&
+	    (out = live_uuid(cmd, args)) != NULL)
 		return out;
 	if (strncmp(cmd, "uuid_", 5) == 0)
 		return uuid_api(c, cmd, args);

@@ -7,6 +7,7 @@
  *	reply.c		packets out, under a fault
  *	api.c		the commands and the APIs they call
  *	chan.c		show channels, uuid_* and canned API replies
+ *	live.c		the call world's events and the APIs on it
  */
 #ifndef ESL_DOUBLE_H
 #define ESL_DOUBLE_H
@@ -110,9 +111,13 @@ int handle(struct conn *c, const struct packet *p);
 /* Starts the call world (lib/world.h) with FreeSWITCH's events. */
 void live_init(const struct opts *o);
 
-/* Subscribes the connection to the world's events (event json|plain). */
-void live_subscribe(const struct conn *c, const char *format,
-    const char *names);
+/*
+ * Subscribes the connection to the world's events (event json|plain);
+ * with reply, the world sends that command/reply first, so that no event
+ * precedes it nor is missed after it.  Returns 0, or -1 (nothing sent).
+ */
+int live_subscribe(const struct conn *c, const char *format, const char *names,
+    const char *reply);
 void live_unsubscribe(const struct conn *c);
 
 /*

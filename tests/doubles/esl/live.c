@@ -157,7 +157,8 @@ event(putfn put, void *ctx, const char *name, const struct wcall *c,
 	hdr(&b, "Event-Date-Local", when);
 	strftime(when, sizeof(when), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	hdr(&b, "Event-Date-GMT", when);
-	hdrf(&b, "Event-Date-Timestamp", (long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	hdrf(&b, "Event-Date-Timestamp",
+	    (long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	hdr(&b, "Event-Calling-File", "switch_channel.c");
 	hdr(&b, "Event-Calling-Function", "switch_channel_perform_answer");
 	hdr(&b, "Event-Calling-Line-Number", "3700");
@@ -169,7 +170,8 @@ event(putfn put, void *ctx, const char *name, const struct wcall *c,
 	hdr(&b, "Channel-Name", c->name);
 	hdr(&b, "Unique-ID", c->id);
 	hdr(&b, "Call-Direction", c->incoming ? "inbound" : "outbound");
-	hdr(&b, "Presence-Call-Direction", c->incoming ? "inbound" : "outbound");
+	hdr(&b, "Presence-Call-Direction",
+	    c->incoming ? "inbound" : "outbound");
 	hdr(&b, "Channel-HIT-Dialplan", c->incoming ? "true" : "false");
 	hdr(&b, "Channel-Call-UUID", c->id);
 	hdr(&b, "Answer-State", ans);
@@ -257,7 +259,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		hdr(&x, "Bridge-B-Unique-ID", c->bridge);
 		hdr(&x, "Other-Leg-Unique-ID", c->bridge);
 		event(put, ctx,
-		    ev->type == WE_BRIDGE ? "CHANNEL_BRIDGE" : "CHANNEL_UNBRIDGE",
+		    ev->type == WE_BRIDGE ? "CHANNEL_BRIDGE"
+					  : "CHANNEL_UNBRIDGE",
 		    c, ev->type, x.p);
 		break;
 	}
@@ -292,7 +295,8 @@ to_json(struct wbuf *j, const char *p, size_t n)
 		for (v = colon + 2; v < nl; v++)
 			if (*v == '%' && v + 2 < nl && unhex(v[1]) >= 0 &&
 			    unhex(v[2]) >= 0) {
-				char ch = (char)(unhex(v[1]) * 16 + unhex(v[2]));
+				char ch =
+				    (char)(unhex(v[1]) * 16 + unhex(v[2]));
 
 				wb_add(&val, &ch, 1);
 				v += 2;
@@ -358,7 +362,8 @@ command(const char *line, struct wbuf *r)
 	struct tm tm;
 
 	if (strncmp(line, "exists ", 7) == 0) {
-		wb_adds(r, world_find(line + 7) != NULL ? "ok true" : "ok false");
+		wb_adds(
+		    r, world_find(line + 7) != NULL ? "ok true" : "ok false");
 		return 0;
 	}
 	if (strcmp(line, "show") != 0)
@@ -385,8 +390,9 @@ command(const char *line, struct wbuf *r)
 		wb_json(r, w[i].cid_num);
 		wb_adds(r, ",\"ip_addr\":\"127.0.0.1\",\"dest\":");
 		wb_json(r, w[i].dest);
-		wb_adds(r, ",\"application\":\"park\",\"application_data\":\"\","
-			   "\"dialplan\":\"XML\",\"context\":");
+		wb_adds(r,
+		    ",\"application\":\"park\",\"application_data\":\"\","
+		    "\"dialplan\":\"XML\",\"context\":");
 		wb_json(r, w[i].ctx);
 		wb_printf(r,
 		    ",\"read_codec\":\"PCMU\",\"read_rate\":\"8000\","
@@ -475,16 +481,33 @@ ask(const char *line, int fd, char *r, size_t size)
 	return strncmp(r, "ok", 2) == 0 ? 0 : -1;
 }
 
-void
-live_subscribe(const struct conn *c, const char *format, const char *names)
+int
+live_subscribe(const struct conn *c, const char *format, const char *names,
+    const char *reply)
 {
-	char line[LINE_MAX_ + 64], r[64];
+	struct wbuf b = { 0 };
+	char r[64];
+	int rc;
 
-	snprintf(line, sizeof(line), "unsubscribe esl-%d\n", c->n);
-	ask(line, -1, r, sizeof(r));
-	snprintf(line, sizeof(line), "subscribe esl-%d %s %s \n", c->n, format,
-	    names);
-	ask(line, c->fd, r, sizeof(r));
+	wb_printf(&b, "unsubscribe esl-%d\n", c->n);
+	if (ask(b.p, -1, r, sizeof(r)) == -1) {
+		free(b.p);
+		return -1;
+	}
+	b.len = 0;
+	wb_printf(&b, "subscribe esl-%d %s ", c->n, format);
+	wb_adds(&b, names);
+	wb_adds(&b, " "); /* each name between spaces: send_ev's match */
+	/* The reply as command_reply() frames it, its newlines escaped. */
+	if (reply != NULL) {
+		wb_adds(&b, "\tContent-Type: command/reply\\nReply-Text: ");
+		wb_adds(&b, reply);
+		wb_adds(&b, "\\n\\n");
+	}
+	wb_adds(&b, "\n");
+	rc = ask(b.p, c->fd, r, sizeof(r));
+	free(b.p);
+	return rc;
 }
 
 void
@@ -505,7 +528,8 @@ ovar(const char *args, const char *var, char *out, size_t size)
 
 	if (*args != '{' || end == NULL)
 		return 0;
-	for (p = args + 1; p < end; p += strcspn(p, ",}") + (p[strcspn(p, ",}")] == ',')) {
+	for (p = args + 1; p < end;
+	     p += strcspn(p, ",}") + (p[strcspn(p, ",}")] == ',')) {
 		if (strncmp(p, var, vl) == 0 && p[vl] == '=') {
 			n = strcspn(p + vl + 1, ",}");
 			if (n >= size)

@@ -10,6 +10,7 @@
  *
  * usage: esl_double -P portfile [-p port] [-w password] [-l log]
  *                   [-t lifetime_s] [-a auth_timeout_s] [-s scenario]
+ *                   [-W world_socket]
  * (long forms --port-file, --port, --password, --log, --lifetime (0: no
  * limit), --auth-timeout, --scenario, as the other doubles take them)
  *
@@ -22,9 +23,11 @@
  *   channel <JSON object>                   a row of show channels
  *   var <uuid> <name> <value>               what uuid_getvar answers
  *   reply <api> <text>                      the output of that API
+ *   call <JSON object>                      a rule of the call world
  *
  * (every channel, var and reply line counts, not just the last; chan.c
- * says what the uuid_* APIs answer.) *
+ * says what the uuid_* APIs answer.)
+ *
  * scope: all, conn=<n> (the n-th connection, from 1), cmd=<word> (the
  * command, or for api/bgapi the API: cmd=originate, cmd=auth).  Modes at
  * accept: refuse (close before the greeting), rude (text/rude-rejection),
@@ -36,6 +39,18 @@
  * auth-fail (refuse any password), garbage <kind> with kind nocolon,
  * longhead, endless, nonutf8, nul, clen-neg, clen-huge, clen-nan,
  * clen-short.
+ *
+ * The call world (tests/doubles/README, live.c): an originate (api or
+ * bgapi) to a destination a "call" line or the control socket's "rule"
+ * names creates a channel that walks that life ({"dest": "600",
+ * "ring_ms": 50, "answer_ms": 100, "outcome": "answer|busy|noanswer|
+ * fail|congestion", "cause": 17, "hangup_after_ms": 0, "media": true}),
+ * its events (CHANNEL_CREATE ... CHANNEL_DESTROY) go to every connection
+ * that asked for them with "event json|plain ALL|NAMES", and uuid_kill,
+ * uuid_send_dtmf, uuid_hold, uuid_exists and show channels as json act
+ * on it.  --world (-W) SOCKET opens the control socket (rule, call,
+ * hangup, dtmf, hold, inject, drop, refuse MS, state) and logs the
+ * events to --log.
  *
  * Log lines: {"conn":n,"t":secs,"raw":"...","command":"...",
  * "headers":[["name","value"],...],"body":"..."}; strings map each byte

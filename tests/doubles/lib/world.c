@@ -25,8 +25,8 @@
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
-#define RULE_MAX 64
-#define CTL_MAX	 16
+#define RULE_MAX     64
+#define CTL_MAX	     128 /* esl_double: one per connection process */
 #define CTL_LINE_MAX 65536
 
 struct srule {
@@ -94,8 +94,8 @@ wb_printf(struct wbuf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		wb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
-						       : sizeof(tmp) - 1);
+		wb_add(b, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 void
@@ -110,7 +110,8 @@ wb_json(struct wbuf *b, const char *s)
 			esc[1] = *s;
 			wb_add(b, esc, 2);
 		} else if ((unsigned char)*s < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
+			snprintf(
+			    esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
 			wb_adds(b, esc);
 		} else
 			wb_add(b, s, 1);
@@ -212,8 +213,7 @@ log_text(const char *kind, const char *name, const char *call, const char *raw,
 	if (W.logfd == -1 || (fp = open_memstream(&text, &len)) == NULL)
 		return;
 	fprintf(fp, "{\"t\":%.3f,\"world\":\"%s\",\"%s\":",
-	    (double)(world_ms() - W.t0) / 1e3,
-	    W.d->who, kind);
+	    (double)(world_ms() - W.t0) / 1e3, W.d->who, kind);
 	dbl_json_str(fp, name, strlen(name));
 	if (call != NULL) {
 		fputs(",\"call\":", fp);
@@ -251,8 +251,8 @@ put(void *arg, const char *name, const char *payload, size_t n)
 
 	log_text("event", name, c != NULL ? c->id : NULL, payload, n);
 	for (i = 0; i < W.nsubs;)
-		if (W.d->send(W.subs[i].fd, W.subs[i].arg, name, c, payload,
-			n) == -1)
+		if (W.d->send(
+			W.subs[i].fd, W.subs[i].arg, name, c, payload, n) == -1)
 			sub_del(i);
 		else
 			i++;
@@ -268,24 +268,38 @@ emit(enum wev type, const struct wcall *c)
 	W.d->render(&ev, put, &pc);
 }
 
-int
-world_sub(int fd, const char *tag, const char *arg)
+/* Adds a subscriber (under the lock).  Returns 0, or -1 when full. */
+static int
+sub_add(int fd, int owned, const char *tag, const char *arg)
 {
 	struct wsub *s;
 
-	world_lock();
-	if (W.nsubs == WSUB_MAX) {
-		world_unlock();
+	if (W.nsubs == WSUB_MAX)
 		return -1;
-	}
 	s = &W.subs[W.nsubs++];
 	s->fd = fd;
-	s->owned = 0;
+	s->owned = owned;
 	snprintf(s->tag, sizeof(s->tag), "%s", tag);
 	s->arg = strdup(arg != NULL ? arg : "");
 	log_text("subscribe", tag, NULL, s->arg, strlen(s->arg));
-	world_unlock();
 	return 0;
+}
+
+int
+world_sub_locked(int fd, const char *tag, const char *arg)
+{
+	return sub_add(fd, 0, tag, arg);
+}
+
+int
+world_sub(int fd, const char *tag, const char *arg)
+{
+	int rc;
+
+	world_lock();
+	rc = sub_add(fd, 0, tag, arg);
+	world_unlock();
+	return rc;
 }
 
 static void
@@ -536,8 +550,8 @@ call_new(const char *dest, const char *id, int incoming)
 	if (id != NULL && *id != '\0')
 		snprintf(c->id, sizeof(c->id), "%s", id);
 	else if (strcmp(W.d->who, "esl") == 0) /* FreeSWITCH: a UUID */
-		snprintf(c->id, sizeof(c->id),
-		    "%08lx-0000-4000-8000-%012lx", (long)time(NULL), c->seq);
+		snprintf(c->id, sizeof(c->id), "%08lx-0000-4000-8000-%012lx",
+		    (long)time(NULL), c->seq);
 	else /* Asterisk: a Uniqueid, epoch.sequence */
 		snprintf(c->id, sizeof(c->id), "%s-%ld.%lu", W.d->who,
 		    (long)time(NULL), c->seq);
@@ -820,7 +834,8 @@ ctl_call(char *args, struct wbuf *r)
 		else if (strncmp(w, "app=", 4) == 0)
 			app = w + 4;
 	if (dest == NULL || (c = call_new(dest, id, incoming)) == NULL) {
-		wb_adds(r, "err usage: call DEST [incoming] [id=ID] [cid=NUM] [app=APP]");
+		wb_adds(r,
+		    "err usage: call DEST [incoming] [id=ID] [cid=NUM] [app=APP]");
 		return;
 	}
 	snprintf(c->cid_num, sizeof(c->cid_num), "%s", cid ? cid : "5550100");
@@ -913,6 +928,7 @@ static void
 ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 {
 	char *sp = strchr(line, ' '), *args = sp ? sp + 1 : line + strlen(line);
+	char *hello;
 	const char *one[1] = { NULL };
 	struct wrule nr;
 	struct wevent ev = { .type = WE_INJECT };
@@ -926,7 +942,8 @@ ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 			wb_adds(r, "err bad rule");
 			return;
 		}
-		memmove(&W.rules[1], &W.rules[0], W.nrules * sizeof(W.rules[0]));
+		memmove(
+		    &W.rules[1], &W.rules[0], W.nrules * sizeof(W.rules[0]));
 		W.rules[0] = (struct srule){ .src = 0, .r = nr };
 		W.nrules++;
 		wb_adds(r, "ok");
@@ -967,21 +984,21 @@ ctl_line(struct ctlc *k, char *line, struct wbuf *r)
 	} else if (strcmp(line, "state") == 0)
 		state_json(r);
 	else if (strcmp(line, "subscribe") == 0 && k->passed >= 0) {
-		/* "subscribe TAG ARG" with the descriptor passed along. */
+		/*
+		 * "subscribe TAG ARG[\tHELLO]" with the descriptor passed
+		 * along: HELLO (unescaped, the command's reply) is written
+		 * before the first event can be.
+		 */
+		if ((hello = strchr(args, '\t')) != NULL) {
+			*hello++ = '\0';
+			n = unescape(hello);
+			dbl_send_all(k->passed, hello, n);
+		}
 		sp = strchr(args, ' ');
 		if (sp != NULL)
 			*sp++ = '\0';
-		if (W.nsubs < WSUB_MAX) {
-			W.subs[W.nsubs] = (struct wsub){ .fd = k->passed,
-				.owned = 1,
-				.arg = strdup(sp ? sp : "") };
-			snprintf(W.subs[W.nsubs].tag,
-			    sizeof(W.subs[W.nsubs].tag), "%s", args);
-			W.nsubs++;
-			log_text("subscribe", args, NULL, sp ? sp : "",
-			    sp ? strlen(sp) : 0);
+		if (sub_add(k->passed, 1, args, sp ? sp : "") == 0)
 			k->passed = -1;
-		}
 		wb_adds(r, "ok");
 	} else if (strcmp(line, "unsubscribe") == 0) {
 		unsub_locked(args);
@@ -1026,7 +1043,8 @@ ctl_read(struct ctlc *k)
 		return;
 	}
 	for (ch = CMSG_FIRSTHDR(&mh); ch != NULL; ch = CMSG_NXTHDR(&mh, ch))
-		if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS) {
+		if (ch->cmsg_level == SOL_SOCKET &&
+		    ch->cmsg_type == SCM_RIGHTS) {
 			if (k->passed >= 0)
 				close(k->passed);
 			memcpy(&k->passed, CMSG_DATA(ch), sizeof(int));
@@ -1102,8 +1120,8 @@ world_thread(void *arg)
 			if (i == CTL_MAX)
 				close(fd);
 			else
-				W.ctl[i] = (struct ctlc){ .fd = fd,
-					.passed = -1 };
+				W.ctl[i] =
+				    (struct ctlc){ .fd = fd, .passed = -1 };
 		}
 		for (i = 0; i < CTL_MAX; i++)
 			if (W.ctl[i].fd >= 0 && p[i + 2].revents)
@@ -1120,8 +1138,8 @@ ctl_listen(const char *path)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "world: control socket path too long: %s\n",
-		    path);
+		fprintf(
+		    stderr, "world: control socket path too long: %s\n", path);
 		exit(2);
 	}
 	memcpy(sa.sun_path, path, strlen(path));
@@ -1150,8 +1168,8 @@ world_init(const struct wdriver *d, const char *logpath, const char *ctlpath)
 	for (i = 0; i < CTL_MAX; i++)
 		W.ctl[i].fd = -1;
 	if (logpath != NULL)
-		W.logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		    0644);
+		W.logfd = open(
+		    logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (ctlpath != NULL)
 		W.lfd = ctl_listen(ctlpath);
 	if (pipe2(W.wake, O_NONBLOCK | O_CLOEXEC) == -1 ||

@@ -25,19 +25,19 @@ enum wstate { WS_DOWN, WS_RING, WS_UP, WS_GONE };
 
 /* A normalised event (the double renders one into one or more). */
 enum wev {
-	WE_CREATE,	/* the channel exists (Down) */
-	WE_RING,	/* it rings (outbound: the far end alerts) */
-	WE_MEDIA,	/* early media (rule "media": true) */
-	WE_ANSWER,	/* it is answered (Up) */
-	WE_FAIL,	/* the dial failed: busy, noanswer, fail, congestion */
-	WE_HANGUP_REQ,	/* a hangup was asked (API or script) */
-	WE_HANGUP,	/* it is hung up with cause */
-	WE_DTMF,	/* a digit */
-	WE_HOLD,	/* put on hold */
-	WE_UNHOLD,	/* taken off hold */
-	WE_BRIDGE,	/* entered bridge */
-	WE_UNBRIDGE,	/* left bridge */
-	WE_INJECT	/* raw bytes from the control socket */
+	WE_CREATE,     /* the channel exists (Down) */
+	WE_RING,       /* it rings (outbound: the far end alerts) */
+	WE_MEDIA,      /* early media (rule "media": true) */
+	WE_ANSWER,     /* it is answered (Up) */
+	WE_FAIL,       /* the dial failed: busy, noanswer, fail, congestion */
+	WE_HANGUP_REQ, /* a hangup was asked (API or script) */
+	WE_HANGUP,     /* it is hung up with cause */
+	WE_DTMF,       /* a digit */
+	WE_HOLD,       /* put on hold */
+	WE_UNHOLD,     /* taken off hold */
+	WE_BRIDGE,     /* entered bridge */
+	WE_UNBRIDGE,   /* left bridge */
+	WE_INJECT      /* raw bytes from the control socket */
 };
 
 /* A scripted life: what happens to a call to dest ("*": any). */
@@ -52,7 +52,7 @@ struct wrule {
 };
 
 struct wcall {
-	char id[96];   /* Uniqueid / channel id / Unique-ID */
+	char id[96]; /* Uniqueid / channel id / Unique-ID */
 	char name[160];
 	char dest[64];
 	char cid_num[64], cid_name[64];
@@ -64,10 +64,10 @@ struct wcall {
 	int incoming, held, cause, started, step;
 	enum wstate state;
 	struct wrule rule;
-	long due;	    /* monotonic ms of the next step, or -1 */
-	unsigned long seq;  /* creation order */
-	time_t created;	    /* wall clock, for the wire's timestamps */
-	long created_ms;    /* monotonic ms */
+	long due;	   /* monotonic ms of the next step, or -1 */
+	unsigned long seq; /* creation order */
+	time_t created;	   /* wall clock, for the wire's timestamps */
+	long created_ms;   /* monotonic ms */
 };
 
 struct wevent {
@@ -119,8 +119,8 @@ struct wdriver {
  * the control socket at ctlpath (NULL: none; "@x" is the abstract name
  * x).  Dies if the socket cannot be bound.
  */
-void world_init(const struct wdriver *d, const char *logpath,
-    const char *ctlpath);
+void world_init(
+    const struct wdriver *d, const char *logpath, const char *ctlpath);
 
 void world_lock(void);
 void world_unlock(void);
@@ -167,6 +167,14 @@ int world_gone(const char *id);
  * double's connection id).  Returns 0, or -1 when full.
  */
 int world_sub(int fd, const char *tag, const char *arg);
+
+/*
+ * world_sub with the lock held: a double that writes its own reply (the
+ * websocket's 101, AMI's login response) under the lock and subscribes
+ * before unlocking is sure no event goes out before that reply, nor is
+ * missed after it.
+ */
+int world_sub_locked(int fd, const char *tag, const char *arg);
 
 /* Unsubscribes tag (its fd is the caller's to close). */
 void world_unsub(const char *tag);
