@@ -58,13 +58,16 @@ class WorldEsl(F.Esl):
 class Source:
     """evsource as a child: its JSON lines, read with a deadline."""
 
-    def __init__(self, esl, *args, password="ClueCon", port=None):
-        argv = [TOOL] + list(args) + [
-            "esl", "ESL_HOST=127.0.0.1",
-            "ESL_PORT=%d" % (port if port is not None else esl.port),
-            "ESL_PASSWORD=" + password,
-            # no config.conf of the machine's: the keys are all
-            "FUSIONPBX_CONFIG=/nonexistent/config.conf"]
+    def __init__(self, esl, *args, password="ClueCon", port=None,
+                 keys=None):
+        if keys is None:
+            keys = [
+                "ESL_HOST=127.0.0.1",
+                "ESL_PORT=%d" % (port if port is not None else esl.port),
+                "ESL_PASSWORD=" + password,
+                # no config.conf of the machine's: the keys are all
+                "FUSIONPBX_CONFIG=/nonexistent/config.conf"]
+        argv = [TOOL] + list(args) + ["esl"] + keys
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE,
                                   start_new_session=True)
@@ -241,6 +244,22 @@ bad = Source(esl, "-n", "1", password="wrong")
 got = bad.until(lambda d: "return" in d)
 t.ok(got and got[-1]["return"] == "E_BACKEND" and
      "password" in got[-1]["why"], "a wrong password: E_BACKEND, says so")
+
+# ---- the settings from FusionPBX's config.conf, the keys first ----
+conf = os.path.join(esl.dir, "config.conf")
+T.write(conf, "#switch\nswitch.event_socket.host = 127.0.0.1\n"
+        "switch.event_socket.port = %d\n"
+        "switch.event_socket.password = ClueCon\n" % esl.port)
+fromconf = Source(esl, "-n", "1", keys=["FUSIONPBX_CONFIG=" + conf])
+t.ok(fromconf.until(lambda d: d.get("sync") == "end") is not None,
+     "host, port and password from config.conf")
+fromconf.stop()
+fromconf.p.wait(5)
+keyfirst = Source(esl, "-n", "1", keys=[
+    "FUSIONPBX_CONFIG=" + conf, "ESL_PORT=%d" % T.closed_port()])
+got = keyfirst.until(lambda d: "return" in d)
+t.ok(got and "cannot connect" in got[-1]["why"],
+     "the tenant's ESL_PORT wins over config.conf")
 
 w.close()
 t.done()
