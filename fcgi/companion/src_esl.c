@@ -687,8 +687,12 @@ run(struct src *s)
 	e = esl_open(
 	    &cf, net_deadline(SRC_ESL_STEP_MS), &s->c, why, sizeof(why));
 	if (e != E_OK) {
-		snprintf(s->errbuf, s->errlen, "event socket %s:%s: %s",
-		    cf.host, cf.port, why);
+		/* esl_open() names the address when it cannot connect */
+		if (strncmp(why, "cannot connect", 14) == 0)
+			snprintf(s->errbuf, s->errlen, "%s", why);
+		else
+			snprintf(s->errbuf, s->errlen, "event socket %s:%s: %s",
+			    cf.host, cf.port, why);
 		return e;
 	}
 	arena_reset(s->a);

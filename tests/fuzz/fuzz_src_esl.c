@@ -30,8 +30,8 @@ check_chan(const struct ev_chan *c)
 	(void)(len(c->name) + len(c->caller_num) + len(c->caller_name) +
 	    len(c->connected_num) + len(c->connected_name) +
 	    len(c->accountcode) + len(c->context) + len(c->exten) +
-	    len(c->app) + len(c->app_data) + len(c->linkedid) +
-	    len(c->bridge) + len(c->language));
+	    len(c->app) + len(c->app_data) + len(c->linkedid) + len(c->bridge) +
+	    len(c->language));
 }
 
 static void

@@ -4,10 +4,11 @@
 # the rebuild it sends; the sync (begin, one created per live channel,
 # end); a call's life as events (created, ringing, answer, dtmf, hold,
 # hangup with its Q.850 cause, destroyed); the backend dropping the
-# connection (down, the source returns E_BACKEND) and the rebuild after
-# the reconnect; an event that comes while show channels is being
-# answered is delivered after the sync; the stop flag is seen within a
-# second; a refused connection and a wrong password are clear errors.
+# connection (down, the source returns E_BACKEND) and the rebuild when
+# it runs again, as the companion restarts it; an event that comes while
+# show channels is being answered is delivered after the sync; the stop
+# flag is seen within a second; a refused connection and a wrong
+# password are clear errors; the settings from FusionPBX's config.conf.
 import json
 import os
 import select
@@ -56,24 +57,29 @@ class WorldEsl(F.Esl):
 
 
 class Source:
-    """evsource as a child: its JSON lines, read with a deadline."""
+    """evsource running src_esl for a tenant with the given settings: its
+    JSON lines (one a sink callback, the last its return), read with a
+    deadline."""
 
-    def __init__(self, esl, *args, password="ClueCon", port=None,
-                 keys=None):
+    n = 0
+
+    def __init__(self, esl, password="ClueCon", port=None, keys=None):
         if keys is None:
-            keys = [
-                "ESL_HOST=127.0.0.1",
-                "ESL_PORT=%d" % (port if port is not None else esl.port),
-                "ESL_PASSWORD=" + password,
-                # no config.conf of the machine's: the keys are all
-                "FUSIONPBX_CONFIG=/nonexistent/config.conf"]
-        argv = [TOOL] + list(args) + ["esl"] + keys
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE,
+            keys = {"ESL_HOST": "127.0.0.1",
+                    "ESL_PORT": str(port if port is not None else esl.port),
+                    "ESL_PASSWORD": password,
+                    # not the machine's config.conf: the keys are all
+                    "FUSIONPBX_CONFIG": "/nonexistent/config.conf"}
+        Source.n += 1
+        conf = os.path.join(esl.dir, "evsource-%d.conf" % Source.n)
+        T.write(conf, "[tenant fpx]\n" + "".join(
+            "%s = %s\n" % kv for kv in keys.items()))
+        self.p = subprocess.Popen([TOOL, conf, "fpx", "esl"],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL,
                                   start_new_session=True)
         T._procs.append(self.p)
         self.buf = b""
-        self.seen = []
 
     def line(self, timeout):
         deadline = time.monotonic() + timeout
@@ -89,13 +95,10 @@ class Source:
                 return None
             self.buf += data
         ln, _, self.buf = self.buf.partition(b"\n")
-        d = json.loads(ln.decode())
-        self.seen.append(d)
-        return d
+        return json.loads(ln.decode())
 
     def until(self, pred, timeout=10):
-        """The lines read through the first one pred holds for, or None
-        (what was read is in self.seen)."""
+        """The lines read through the first one pred holds for, or None."""
         deadline = time.monotonic() + timeout
         got = []
         while True:
@@ -111,22 +114,29 @@ class Source:
             self.p.send_signal(signal.SIGTERM)
 
 
+def cb(name):
+    return lambda d: d.get("cb") == name
+
+
 def is_ev(type_, cid=None):
-    return lambda d: d.get("type") == type_ and (
-        cid is None or d["chan"].get("id") == cid)
+    return lambda d: d.get("cb") == "event" and d["type"] == type_ and (
+        cid is None or d.get("chan", {}).get("id") == cid)
+
+
+def of(lines, cid):
+    return [d for d in (lines or []) if d.get("cb") == "event" and
+            d.get("chan", {}).get("id") == cid]
 
 
 def sync_of(lines):
     """The channel ids created between the sync's begin and end."""
-    if lines is None:
-        return None
     ids, inside = [], False
-    for d in lines:
-        if d.get("sync") == "begin":
+    for d in lines or []:
+        if d.get("cb") == "begin_sync":
             ids, inside = [], True
-        elif d.get("sync") == "end":
+        elif d.get("cb") == "end_sync":
             return ids if inside else None
-        elif inside and d.get("type") == "created":
+        elif inside and d.get("cb") == "event" and d["type"] == "created":
             ids.append(d["chan"]["id"])
     return None
 
@@ -146,8 +156,8 @@ T.wait_for(lambda: [c for c in w.state()["calls"]
            what="the first call answered")
 
 # ---- the subscription and the rebuild ----
-src = Source(esl, "-n", "0", "-w", "50")
-lines = src.until(lambda d: d.get("sync") == "end")
+src = Source(esl)
+lines = src.until(cb("end_sync"))
 t.is_(sync_of(lines), ["pre-1"], "the sync holds the live channel only")
 first = [d for d in (lines or []) if d.get("type") == "created"]
 t.ok(first and first[0]["chan"]["state"] == "Up" and
@@ -166,16 +176,12 @@ t.ok("api show channels as json" in cmds and sub and
 
 # ---- a call's life ----
 w.ok("call 601 id=new-1 cid=1003")
-got = src.until(is_ev("answer", "new-1"))
-types = [d["type"] for d in (got or []) if d.get("chan", {}).get("id") ==
-         "new-1"]
-t.is_(types, ["created", "state", "answer"],
+got = of(src.until(is_ev("answer", "new-1")), "new-1")
+t.is_([d["type"] for d in got], ["created", "state", "answer"],
       "created, ringing, answered in order")
-states = [d["chan"]["state"] for d in (got or []) if
-          d.get("chan", {}).get("id") == "new-1"]
-t.is_(states, ["Down", "Ringing", "Up"], "Down, Ringing, Up")
-t.ok(got and all(d["ts_ms"] > 1500000000000 for d in got
-                 if d.get("type")),
+t.is_([d["chan"]["state"] for d in got], ["Down", "Ringing", "Up"],
+      "Down, Ringing, Up")
+t.ok(got and all(d.get("ts_ms", 0) > 1500000000000 for d in got),
      "events carry FreeSWITCH's timestamp in ms")
 
 w.ok("dtmf new-1 7")
@@ -192,73 +198,72 @@ got = src.until(is_ev("destroyed", "new-1"))
 hang = [d for d in (got or []) if d.get("type") == "hangup"]
 t.ok(hang and hang[0]["cause"] == 17 and hang[0]["cause_txt"] == "USER_BUSY",
      "hangup: cause 17, USER_BUSY")
-t.ok(got and got[-1]["cause"] == 17, "destroyed: cause 17")
+t.ok(got and got[-1].get("cause") == 17, "destroyed: cause 17")
 t.ok(got and not [d for d in got if d.get("type") == "update"],
      "CHANNEL_HANGUP_COMPLETE adds nothing")
 
 # ---- the backend drops the connection: down, return, rebuild ----
 w.ok("drop")
-got = src.until(lambda d: "return" in d)
-t.ok(got and [d for d in got if "down" in d], "the sink is told: down")
-t.ok(got and got[-1]["return"] == "E_BACKEND" and got[-1]["run"] == 1 and
-     "closed" in got[-1]["why"],
+got = src.until(cb("return"))
+t.ok(got and [d for d in got if d.get("cb") == "down"],
+     "the sink is told: down")
+t.ok(got and got[-1]["rc"] == "E_BACKEND" and "closed" in got[-1]["err"],
      "the source returns E_BACKEND with the reason")
-lines = src.until(lambda d: d.get("sync") == "end")
-t.is_(sync_of(lines), ["pre-1"], "rebuilt after the reconnect: new-1 is gone")
+t.is_(src.p.wait(5), 1, "evsource exits 1 then")
+src = Source(esl)
+t.is_(sync_of(src.until(cb("end_sync"))), ["pre-1"],
+      "run again, it rebuilds: new-1 is gone")
 
 # ---- an event while show channels is answered comes after the sync ----
 esl.scenario("delay 600\n")
 w.ok("drop")
-src.until(lambda d: "return" in d)
+src.until(cb("return"))
+src = Source(esl)
 T.wait_for(lambda: esl.commands().count("api show channels as json") >= 3,
            10, what="the third show channels")
 w.ok("call 600 id=held-1 cid=1004")
 # (the double may build its rows after the call too: the row is not it)
-lines = src.until(lambda d: is_ev("created", "held-1")(d) and d["ts_ms"] > 0)
-ends = [i for i, d in enumerate(lines or []) if d.get("sync") == "end"]
-made = [i for i, d in enumerate(lines or []) if
-        d.get("type") == "created" and d["chan"]["id"] == "held-1" and
-        d["ts_ms"] > 0]
-t.ok(ends and made and made[-1] > ends[-1],
+lines = src.until(lambda d: is_ev("created", "held-1")(d) and "ts_ms" in d)
+ends = [i for i, d in enumerate(lines or []) if d.get("cb") == "end_sync"]
+t.ok(ends and lines and len(lines) - 1 > ends[-1],
      "the CREATE that came with the list is delivered after the sync")
 esl.scenario("")
 
 # ---- stop ----
 start = time.monotonic()
 src.stop()
-got = src.until(lambda d: "return" in d, 5)
+got = src.until(cb("return"), 5)
 took = time.monotonic() - start
-t.ok(got and got[-1]["return"] == "E_OK", "stopped: E_OK")
+t.ok(got and got[-1]["rc"] == "E_OK", "stopped: E_OK")
 t.ok(took < 1.0, "the stop flag is seen within a second (%.2fs)" % took)
 t.is_(src.p.wait(5), 0, "evsource exits 0")
 
 # ---- errors ----
-bad = Source(esl, "-n", "1", port=T.closed_port())
-got = bad.until(lambda d: "return" in d)
-t.ok(got and got[-1]["return"] == "E_BACKEND" and
-     "cannot connect" in got[-1]["why"],
+bad = Source(esl, port=T.closed_port())
+got = bad.until(cb("return"))
+t.ok(got and got[-1]["rc"] == "E_BACKEND" and
+     "cannot connect" in got[-1]["err"],
      "a refused connection: E_BACKEND, cannot connect")
-t.ok(got and not [d for d in got if "down" in d or "sync" in d],
-     "no sync, no down without a connection")
-bad = Source(esl, "-n", "1", password="wrong")
-got = bad.until(lambda d: "return" in d)
-t.ok(got and got[-1]["return"] == "E_BACKEND" and
-     "password" in got[-1]["why"], "a wrong password: E_BACKEND, says so")
+t.ok(got and len(got) == 1, "no sync, no down without a connection")
+bad = Source(esl, password="wrong")
+got = bad.until(cb("return"))
+t.ok(got and got[-1]["rc"] == "E_BACKEND" and
+     "password" in got[-1]["err"], "a wrong password: E_BACKEND, says so")
 
 # ---- the settings from FusionPBX's config.conf, the keys first ----
 conf = os.path.join(esl.dir, "config.conf")
 T.write(conf, "#switch\nswitch.event_socket.host = 127.0.0.1\n"
         "switch.event_socket.port = %d\n"
         "switch.event_socket.password = ClueCon\n" % esl.port)
-fromconf = Source(esl, "-n", "1", keys=["FUSIONPBX_CONFIG=" + conf])
-t.ok(fromconf.until(lambda d: d.get("sync") == "end") is not None,
+fromconf = Source(esl, keys={"FUSIONPBX_CONFIG": conf})
+t.ok(fromconf.until(cb("end_sync")) is not None,
      "host, port and password from config.conf")
 fromconf.stop()
 fromconf.p.wait(5)
-keyfirst = Source(esl, "-n", "1", keys=[
-    "FUSIONPBX_CONFIG=" + conf, "ESL_PORT=%d" % T.closed_port()])
-got = keyfirst.until(lambda d: "return" in d)
-t.ok(got and "cannot connect" in got[-1]["why"],
+keyfirst = Source(esl, keys={"FUSIONPBX_CONFIG": conf,
+                             "ESL_PORT": str(T.closed_port())})
+got = keyfirst.until(cb("return"))
+t.ok(got and "cannot connect" in got[-1]["err"],
      "the tenant's ESL_PORT wins over config.conf")
 
 w.close()

@@ -1,32 +1,34 @@
 /*
- * evsource: runs one event source (fcgi/companion/event.h) against a
- * tenant made of KEY=VALUE settings and prints what it gives its sink,
- * one JSON object a line, for the integration tests of the sources.
+ * evsource: runs one event source (fcgi/companion/event.h) for a tenant
+ * of a configuration file and prints each sink callback as one JSON line
+ * on stdout, so that tests drive a source against the doubles without
+ * the companion:
  *
- * usage: evsource [-n runs] [-w wait_ms] BACKEND [KEY=VALUE ...]
+ *   evsource [-t seconds] CONFIG TENANT SOURCE
  *
- * BACKEND is a source's name (esl).  The source runs -n times (default
- * 1, 0: until a signal), -w milliseconds apart (default 100).  SIGTERM
- * or SIGINT sets the source's stop flag.  Lines:
+ *   {"cb":"begin_sync"}
+ *   {"cb":"event","type":"created","ts_ms":...,"backend":"ari",
+ *    "chan":{"id":...,"state":"Up",...},"peer":...}  (fields said only)
+ *   {"cb":"end_sync"}
+ *   {"cb":"down","why":"..."}
+ *   {"cb":"return","rc":"E_BACKEND","status":503,"err":"..."}
  *
- *	{"sync":"begin"}  {"sync":"end"}
- *	{"type":"created","ts_ms":N,"backend":"esl","chan":{...},...}
- *	{"down":"why"}
- *	{"return":"E_BACKEND","why":"...","run":N}
- *
- * An event's NULL fields are left out; chan.state is ARI's name.
+ * The last line is the source's return; then evsource exits 0 if the
+ * source returned E_OK (it was stopped: SIGTERM, SIGINT, or -t seconds
+ * passed) and 1 otherwise, with the reason on stderr too.  SOURCE names
+ * an entry of the table below: a new source adds its line.
  */
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "arena.h"
+#include "buf.h"
 #include "conf.h"
 #include "event.h"
+#include "json.h"
+#include "log.h"
 #include "src_esl.h"
 
 static const struct {
@@ -34,12 +36,6 @@ static const struct {
 	ev_source_fn fn;
 } sources[] = {
 	{ "esl", src_esl },
-};
-
-static const char *const err_names[] = {
-#define X(name, status, text) #name,
-	ERR_TABLE
-#undef X
 };
 
 static _Atomic int stop;
@@ -51,181 +47,205 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* s as a JSON string. */
 static void
-str(const char *s)
+emit(struct buf *b)
 {
-	unsigned char ch;
-
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	buf_addc(b, '\n');
+	fwrite(b->data, 1, b->len, stdout);
+	fflush(stdout);
+	buf_clear(b);
 }
 
-/* ,"key":"value" when value is not NULL. */
 static void
-field(const char *key, const char *value)
+kv_str(struct jw *w, const char *k, const char *v)
 {
-	if (value == NULL)
+	if (v == NULL)
 		return;
-	printf(",\"%s\":", key);
-	str(value);
+	jw_keyz(w, k);
+	jw_strz(w, v);
 }
 
 static void
-chan(const struct ev_chan *c)
+kv_int(struct jw *w, const char *k, long long v, long long unsaid)
 {
-	printf(",\"chan\":{\"state\":\"%s\"", ev_state_name(c->state));
-	field("id", c->id);
-	field("name", c->name);
-	field("caller_num", c->caller_num);
-	field("caller_name", c->caller_name);
-	field("connected_num", c->connected_num);
-	field("connected_name", c->connected_name);
-	field("accountcode", c->accountcode);
-	field("context", c->context);
-	field("exten", c->exten);
-	printf(",\"priority\":%ld", c->priority);
-	field("app", c->app);
-	field("app_data", c->app_data);
-	field("linkedid", c->linkedid);
-	field("bridge", c->bridge);
-	field("language", c->language);
-	printf(",\"created_ms\":%lld}", (long long)c->created_ms);
+	if (v == unsaid)
+		return;
+	jw_keyz(w, k);
+	jw_int(w, v);
 }
 
 static void
-on_event(struct ev_sink *s, const struct ev *e)
+put_chan(struct jw *w, const struct ev_chan *c)
 {
-	(void)s;
-	printf("{\"type\":\"%s\",\"ts_ms\":%lld", ev_type_name(e->type),
-	    (long long)e->ts_ms);
-	field("backend", e->backend);
-	chan(&e->chan);
-	field("peer", e->peer);
-	field("dialstatus", e->dialstatus);
-	field("digit", e->digit);
-	printf(",\"duration_ms\":%ld,\"cause\":%d", e->duration_ms, e->cause);
-	field("cause_txt", e->cause_txt);
-	field("peer_state", e->peer_state);
-	field("queue", e->queue);
-	field("member", e->member);
-	field("member_state", e->member_state);
-	printf("}\n");
-	fflush(stdout);
+	jw_keyz(w, "chan");
+	jw_obj_open(w);
+	kv_str(w, "id", c->id);
+	kv_str(w, "name", c->name);
+	kv_str(w, "state", ev_state_name(c->state));
+	kv_str(w, "caller_num", c->caller_num);
+	kv_str(w, "caller_name", c->caller_name);
+	kv_str(w, "connected_num", c->connected_num);
+	kv_str(w, "connected_name", c->connected_name);
+	kv_str(w, "accountcode", c->accountcode);
+	kv_str(w, "context", c->context);
+	kv_str(w, "exten", c->exten);
+	kv_int(w, "priority", c->priority, -1);
+	kv_str(w, "app", c->app);
+	kv_str(w, "app_data", c->app_data);
+	kv_str(w, "linkedid", c->linkedid);
+	kv_str(w, "bridge", c->bridge);
+	kv_str(w, "language", c->language);
+	kv_int(w, "created_ms", c->created_ms, 0);
+	jw_obj_close(w);
 }
 
 static void
-on_begin(struct ev_sink *s)
+cb_line(const char *cb, const char *why)
 {
-	(void)s;
-	printf("{\"sync\":\"begin\"}\n");
-	fflush(stdout);
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, 1 << 20);
+	jw_init(&w, &b, JW_UTF8);
+	jw_obj_open(&w);
+	kv_str(&w, "cb", cb);
+	kv_str(&w, "why", why);
+	jw_obj_close(&w);
+	emit(&b);
+	buf_free(&b);
 }
 
 static void
-on_end(struct ev_sink *s)
-{
-	(void)s;
-	printf("{\"sync\":\"end\"}\n");
-	fflush(stdout);
-}
-
-static void
-on_down(struct ev_sink *s, const char *why)
+s_begin(struct ev_sink *s)
 {
 	(void)s;
-	printf("{\"down\":");
-	str(why);
-	printf("}\n");
-	fflush(stdout);
+	cb_line("begin_sync", NULL);
 }
 
 static void
-usage(void)
+s_end(struct ev_sink *s)
 {
-	fprintf(stderr,
-	    "usage: evsource [-n runs] [-w wait_ms] BACKEND [KEY=VALUE ...]\n");
+	(void)s;
+	cb_line("end_sync", NULL);
+}
+
+static void
+s_down(struct ev_sink *s, const char *why)
+{
+	(void)s;
+	cb_line("down", why);
+}
+
+static void
+s_event(struct ev_sink *s, const struct ev *e)
+{
+	struct buf b;
+	struct jw w;
+
+	(void)s;
+	buf_init(&b, 4 << 20);
+	jw_init(&w, &b, JW_UTF8);
+	jw_obj_open(&w);
+	kv_str(&w, "cb", "event");
+	kv_str(&w, "type", ev_type_name(e->type));
+	kv_int(&w, "ts_ms", e->ts_ms, 0);
+	kv_str(&w, "backend", e->backend);
+	if (e->chan.id != NULL)
+		put_chan(&w, &e->chan);
+	kv_str(&w, "peer", e->peer);
+	kv_str(&w, "dialstatus", e->dialstatus);
+	kv_str(&w, "digit", e->digit);
+	kv_int(&w, "duration_ms", e->duration_ms, -1);
+	kv_int(&w, "cause", e->cause, -1);
+	kv_str(&w, "cause_txt", e->cause_txt);
+	kv_str(&w, "peer_state", e->peer_state);
+	kv_str(&w, "queue", e->queue);
+	kv_str(&w, "member", e->member);
+	kv_str(&w, "member_state", e->member_state);
+	jw_obj_close(&w);
+	emit(&b);
+	buf_free(&b);
+}
+
+static const char *const err_names[] = {
+#define X(name, status, text) #name,
+	ERR_TABLE
+#undef X
+};
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr, "usage: evsource [-t seconds] config tenant source\n");
 	exit(2);
 }
 
 static ev_source_fn
-source(const char *name)
+source_of(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-		if (strcmp(name, sources[i].name) == 0)
+		if (strcmp(sources[i].name, name) == 0)
 			return sources[i].fn;
-	fprintf(stderr, "evsource: no source '%s'\n", name);
-	exit(2);
-}
-
-/* Runs fn runs times (0: until a signal), wait_ms apart. */
-static int
-loop(ev_source_fn fn, const struct tenant *t, long runs, long wait_ms)
-{
-	struct ev_sink sink = { .begin_sync = on_begin,
-		.end_sync = on_end,
-		.event = on_event,
-		.down = on_down };
-	struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000 };
-	char why[512];
-	enum err e = E_OK;
-	long i;
-
-	for (i = 1; !stop && (runs == 0 || i <= runs); i++) {
-		e = fn(t, &sink, &stop, why, sizeof(why));
-		printf("{\"return\":\"%s\",\"why\":", err_names[e]);
-		str(e == E_OK ? "" : why);
-		printf(",\"run\":%ld}\n", i);
-		fflush(stdout);
-		if (!stop && (runs == 0 || i < runs))
-			nanosleep(&ts, NULL);
-	}
-	return e == E_OK ? 0 : 1;
+	return NULL;
 }
 
 int
-main(int argc, char *argv[])
+main(int argc, char **argv)
 {
+	struct ev_sink sink = { .begin_sync = s_begin,
+		.end_sync = s_end,
+		.event = s_event,
+		.down = s_down };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct tenant t = { .name = "evsource" };
-	struct arena *a = arena_new();
-	long runs = 1, wait_ms = 100;
-	const char *eq;
+	const struct tenant *t;
+	char err[1024];
+	struct conf *c;
 	ev_source_fn fn;
-	int ch, rc;
+	struct buf b;
+	struct jw w;
+	enum err rc;
+	int ch, secs = 0;
 
-	while ((ch = getopt(argc, argv, "n:w:")) != -1) {
-		if (ch == 'n')
-			runs = strtol(optarg, NULL, 10);
-		else if (ch == 'w')
-			wait_ms = strtol(optarg, NULL, 10);
+	while ((ch = getopt(argc, argv, "t:")) != -1)
+		if (ch == 't')
+			secs = atoi(optarg);
 		else
 			usage();
-	}
-	if (optind >= argc || runs < 0 || wait_ms < 0)
+	if (argc - optind != 3)
 		usage();
-	fn = source(argv[optind]);
-	for (ch = optind + 1; ch < argc; ch++) {
-		if ((eq = strchr(argv[ch], '=')) == NULL)
-			usage();
-		env_set(a, &t, argv[ch], (size_t)(eq - argv[ch]), eq + 1,
-		    strlen(eq + 1));
+	if ((fn = source_of(argv[optind + 2])) == NULL) {
+		fprintf(stderr, "evsource: no source '%s'\n", argv[optind + 2]);
+		return 2;
+	}
+	log_open("stderr", LOG_LVL_DEBUG);
+	if ((c = conf_load(argv[optind], NULL, 0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "evsource: %s\n", err);
+		return 2;
+	}
+	if ((t = conf_tenant(c, argv[optind + 1])) == NULL) {
+		fprintf(stderr, "evsource: no tenant '%s'\n", argv[optind + 1]);
+		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = loop(fn, &t, runs, wait_ms);
-	arena_free(a);
-	return rc;
+	if (secs > 0)
+		alarm((unsigned)secs);
+	rc = fn(t, &sink, &stop, err, sizeof(err));
+	buf_init(&b, 1 << 16);
+	jw_init(&w, &b, JW_UTF8);
+	jw_obj_open(&w);
+	kv_str(&w, "cb", "return");
+	kv_str(&w, "rc", err_names[rc]);
+	kv_int(&w, "status", err_status(rc), -1);
+	kv_str(&w, "err", err);
+	jw_obj_close(&w);
+	emit(&b);
+	buf_free(&b);
+	if (rc != E_OK)
+		fprintf(stderr, "evsource: %s: %s\n", err_names[rc], err);
+	conf_free(c);
+	return rc == E_OK ? 0 : 1;
 }
