@@ -49,9 +49,7 @@
 #define SRC_ESL_WAIT_MS	     500  /* one wait for events: *stop seen as often */
 #define SRC_ESL_LIST_MS	     30000 /* show channels, in steps */
 #define SRC_ESL_NEST_MAX     8	   /* {"rows":[{...}]}, events are flat */
-#define SRC_ESL_HELD_MAX     4096  /* events that came with the list */
-#define SRC_ESL_HELD_BYTES   (16 * 1024 * 1024)
-#define SRC_ESL_DTMF_SAMPLES 8 /* DTMF-Duration samples a millisecond */
+#define SRC_ESL_DTMF_SAMPLES 8	   /* DTMF-Duration samples a millisecond */
 #define SRC_ESL_CONF_ETC     "/etc/fusionpbx/config.conf"
 #define SRC_ESL_CONF_LOCAL   "/usr/local/etc/fusionpbx/config.conf"
 
@@ -502,11 +500,8 @@ struct src {
 	struct ev_sink *sink;
 	const _Atomic int *stop;
 	struct esl *c;
-	struct arena *a;    /* one event's strings, reset after it */
-	struct arena *held; /* events that came with the list */
-	const char **hbody;
-	size_t *hlen, nheld, hbytes;
-	int synced; /* a sync was delivered: down() says it is stale now */
+	struct arena *a; /* one event's strings, reset after it */
+	int synced;	 /* a sync was delivered: down() says it is stale now */
 	char *errbuf;
 	size_t errlen;
 };
@@ -582,26 +577,12 @@ deliver(struct src *s, const char *body, size_t n)
 	arena_reset(s->a);
 }
 
-/* Keeps an event that came before the list's answer. */
-static enum err
-hold(struct src *s, const char *body, size_t n)
-{
-	if (s->nheld == SRC_ESL_HELD_MAX || s->hbytes + n > SRC_ESL_HELD_BYTES)
-		return failed(s, E_PROTO,
-		    "too many events while show channels was answered");
-	s->hbody[s->nheld] = arena_strndup(s->held, body, n);
-	s->hlen[s->nheld++] = n;
-	s->hbytes += n;
-	return E_OK;
-}
-
-/* The list as one sync, then the events that came meanwhile. */
+/* The list as one sync. */
 static enum err
 sync_rows(struct src *s, const char *body, size_t n)
 {
 	struct ev *rows;
 	int k, i;
-	size_t j;
 
 	if ((k = src_esl_rows(s->a, body, n, &rows)) < 0) {
 		snprintf(s->errbuf, s->errlen,
@@ -617,19 +598,18 @@ sync_rows(struct src *s, const char *body, size_t n)
 	}
 	s->sink->end_sync(s->sink);
 	arena_reset(s->a);
-	for (j = 0; j < s->nheld; j++)
-		deliver(s, s->hbody[j], s->hlen[j]);
-	s->nheld = s->hbytes = 0;
-	arena_reset(s->held);
 	return E_OK;
 }
 
 /*
  * Rebuilds: asks for show channels while subscribed, so that no event
- * falls between the list and the stream; events that come before the
- * answer are held and delivered after the sync (each carries its
- * channel's whole state, so the next one corrects one that the list
- * had already seen).
+ * falls between the list and the stream.  mod_event_socket runs an api
+ * command on the thread that writes the connection's events
+ * (parse_command() calls api_exec() inline), so the events before the
+ * answer happened before the list was made: they are delivered as they
+ * come, before the sync, which then stands over them.  One that comes
+ * after the answer but happened before the list may set a channel back
+ * until its next event, which carries its whole state again.
  */
 static enum err
 rebuild(struct src *s)
@@ -652,7 +632,7 @@ rebuild(struct src *s)
 		if (e == E_OK && kind == ESL_POLL_API)
 			return sync_rows(s, body, n);
 		if (e == E_OK && kind == ESL_POLL_EVENT)
-			e = hold(s, body, n);
+			deliver(s, body, n);
 	}
 	return e;
 }
@@ -720,16 +700,8 @@ src_esl(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 
 	errbuf[0] = '\0';
 	s.a = arena_new();
-	s.held = arena_new();
-	s.hbody = calloc(SRC_ESL_HELD_MAX, sizeof(*s.hbody));
-	s.hlen = calloc(SRC_ESL_HELD_MAX, sizeof(*s.hlen));
-	if (s.hbody == NULL || s.hlen == NULL)
-		abort();
 	e = run(&s);
 	esl_close(s.c);
-	free(s.hbody);
-	free(s.hlen);
-	arena_free(s.held);
 	arena_free(s.a);
 	return *stop ? E_OK : e;
 }
