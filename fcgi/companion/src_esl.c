@@ -501,7 +501,8 @@ struct src {
 	const _Atomic int *stop;
 	struct esl *c;
 	struct arena *a; /* one event's strings, reset after it */
-	int synced;	 /* a sync was delivered: down() says it is stale now */
+	struct esl_scope *scope;
+	int synced; /* a sync was delivered: down() says it is stale now */
 	char *errbuf;
 	size_t errlen;
 };
@@ -564,6 +565,26 @@ failed(struct src *s, enum err e, const char *what)
 	return e;
 }
 
+/* Hands e to the sink if it is the tenant's, created first if need be. */
+static void
+give(struct src *s, const struct ev *e)
+{
+	struct ev first;
+
+	switch (src_esl_scope(s->scope, e)) {
+	case SCOPE_DROP:
+		return;
+	case SCOPE_CREATE_FIRST:
+		ev_init(&first, EV_CREATED, e->ts_ms);
+		first.chan = e->chan;
+		s->sink->event(s->sink, &first);
+		break;
+	case SCOPE_PASS:
+		break;
+	}
+	s->sink->event(s->sink, e);
+}
+
 /* Maps one event body and hands the events to the sink. */
 static void
 deliver(struct src *s, const char *body, size_t n)
@@ -573,7 +594,7 @@ deliver(struct src *s, const char *body, size_t n)
 
 	k = src_esl_map(s->a, body, n, out);
 	for (i = 0; i < k; i++)
-		s->sink->event(s->sink, &out[i]);
+		give(s, &out[i]);
 	arena_reset(s->a);
 }
 
@@ -591,11 +612,10 @@ sync_rows(struct src *s, const char *body, size_t n)
 		return E_PROTO;
 	}
 	s->synced = 1;
+	src_esl_scope_reset(s->scope);
 	s->sink->begin_sync(s->sink);
-	for (i = 0; i < k; i++) {
-		rows[i].ts_ms = 0;
-		s->sink->event(s->sink, &rows[i]);
-	}
+	for (i = 0; i < k; i++)
+		give(s, &rows[i]);
 	s->sink->end_sync(s->sink);
 	arena_reset(s->a);
 	return E_OK;
@@ -696,12 +716,20 @@ src_esl(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 		.stop = stop,
 		.errbuf = errbuf,
 		.errlen = errlen };
+	const char *dom = tenant_get(t, "FUSIONPBX_DOMAIN");
 	enum err e;
 
 	errbuf[0] = '\0';
+	if (*dom != '\0' && !esl_domain_ok(dom, strlen(dom))) {
+		snprintf(errbuf, errlen,
+		    "FUSIONPBX_DOMAIN '%.64s' is not a domain name", dom);
+		return E_BADREQ;
+	}
+	s.scope = src_esl_scope_new(dom);
 	s.a = arena_new();
 	e = run(&s);
 	esl_close(s.c);
 	arena_free(s.a);
+	src_esl_scope_free(s.scope);
 	return *stop ? E_OK : e;
 }

@@ -34,8 +34,10 @@ struct arena;
  * The source: connects to the tenant's event socket (ESL_HOST, ESL_PORT,
  * ESL_PASSWORD, else FusionPBX's config.conf, else 127.0.0.1:8021
  * ClueCon), subscribes, rebuilds from show channels, then delivers
- * events until the connection fails or *stop is set.  Returns as
- * ev_source_fn says.
+ * events until the connection fails or *stop is set; with
+ * FUSIONPBX_DOMAIN, only that domain's (src_esl_scope()).  Returns as
+ * ev_source_fn says, and E_BADREQ if FUSIONPBX_DOMAIN is not a domain
+ * name.
  */
 enum err src_esl(const struct tenant *t, struct ev_sink *sink,
     const _Atomic int *stop, char *errbuf, size_t errlen);
@@ -64,5 +66,36 @@ int src_esl_cause(const char *name);
  * which rings here).  ST_UNKNOWN when it says nothing (HANGUP, NULL).
  */
 enum ev_state src_esl_state(const char *callstate, const char *direction);
+
+/*
+ * A tenant's share of FreeSWITCH (src_esl_scope.c): with a domain
+ * (FUSIONPBX_DOMAIN), the channels whose context or domain is that
+ * domain, as the ARI dialect's event socket backend scopes them; without
+ * one, everything.
+ */
+struct esl_scope;
+
+enum esl_verdict {
+	SCOPE_DROP,	   /* not the tenant's */
+	SCOPE_PASS,	   /* deliver it */
+	SCOPE_CREATE_FIRST /* deliver an EV_CREATED of its channel first */
+};
+
+/* Returns a scope of domain (NULL or "": every channel). */
+struct esl_scope *src_esl_scope_new(const char *domain);
+
+/* Forgets the channels it let through (a sync comes). */
+void src_esl_scope_reset(struct esl_scope *sc);
+
+void src_esl_scope_free(struct esl_scope *sc);
+
+/*
+ * Returns what becomes of e: the domain's channels pass and are
+ * remembered, and so do the later events of a channel remembered,
+ * whatever they say (until EV_DESTROYED); the first event of a channel
+ * that enters the domain after its creation asks for a creation first;
+ * an EV_PEER passes when its host is the domain.
+ */
+enum esl_verdict src_esl_scope(struct esl_scope *sc, const struct ev *e);
 
 #endif

@@ -8,7 +8,8 @@
 # it runs again, as the companion restarts it; an event that comes
 # before show channels is answered is delivered before the sync; the stop
 # flag is seen within a second; a refused connection and a wrong
-# password are clear errors; the settings from FusionPBX's config.conf.
+# password are clear errors; the settings from FusionPBX's config.conf;
+# a tenant that is one domain of a shared FreeSWITCH sees its own.
 import json
 import os
 import select
@@ -269,6 +270,61 @@ keyfirst = Source(esl, keys={"FUSIONPBX_CONFIG": conf,
 got = keyfirst.until(cb("return"))
 t.ok(got and "cannot connect" in got[-1]["err"],
      "the tenant's ESL_PORT wins over config.conf")
+
+# ---- a tenant that is one domain (FUSIONPBX_DOMAIN) ----
+def row(uuid, ctx, presence):
+    return json.dumps({"uuid": uuid, "direction": "inbound",
+                       "created_epoch": "1700000000",
+                       "name": "sofia/internal/" + presence,
+                       "state": "CS_EXECUTE", "cid_num": "1002",
+                       "dest": "9176", "context": ctx,
+                       "presence_id": presence, "callstate": "ACTIVE"})
+
+
+def inject(name, uuid, **h):
+    body = dict({"Event-Name": name, "Unique-ID": uuid,
+                 "Event-Date-Timestamp": "1700000000000000",
+                 "Channel-Call-State": "DOWN", "Call-Direction": "inbound"},
+                **h)
+    js = json.dumps(body)
+    w.inject("Content-Length: %d\nContent-Type: text/event-json\n\n%s" %
+             (len(js.encode()), js))
+
+
+D = "pbx.example.com"
+esl.scenario("channel %s\nchannel %s\n" % (
+    row("row-d", D, "1002@" + D),
+    row("row-o", "other.example.org", "1@other.example.org")))
+keys = {"ESL_HOST": "127.0.0.1", "ESL_PORT": str(esl.port),
+        "ESL_PASSWORD": "ClueCon", "FUSIONPBX_DOMAIN": D,
+        "FUSIONPBX_CONFIG": "/nonexistent/config.conf"}
+dom = Source(esl, keys=keys)
+t.is_(sync_of(dom.until(cb("end_sync"))), ["row-d"],
+      "the sync holds the domain's channel only (not another domain's, "
+      "not the default context's)")
+w.ok("call 601 id=dflt-1 cid=1005")
+inject("CHANNEL_CREATE", "inj-o", **{"Caller-Context": "other.example.org"})
+inject("CHANNEL_CREATE", "inj-p", **{"Caller-Context": "public"})
+inject("CHANNEL_ANSWER", "inj-p", **{"Caller-Context": D,
+                                     "variable_domain_name": D,
+                                     "Channel-Call-State": "ACTIVE"})
+got = dom.until(is_ev("answer", "inj-p"))
+ids = set(d.get("chan", {}).get("id") for d in (got or [])
+          if d.get("cb") == "event")
+t.is_([(d["type"], d["chan"]["accountcode"]) for d in of(got, "inj-p")],
+      [("created", D), ("answer", D)],
+      "a call transferred into the domain is created, then answered")
+t.ok(got is not None and "inj-o" not in ids and "dflt-1" not in ids,
+     "another domain's and the default context's events are not the "
+     "tenant's")
+dom.stop()
+dom.p.wait(5)
+esl.scenario("")
+keys["FUSIONPBX_DOMAIN"] = "pbx.example.com/XML"
+got = Source(esl, keys=keys).until(cb("return"))
+t.ok(got and got[-1]["rc"] == "E_BADREQ" and
+     "not a domain name" in got[-1]["err"],
+     "a FUSIONPBX_DOMAIN that is no domain name: E_BADREQ, says so")
 
 w.close()
 t.done()

@@ -1,6 +1,7 @@
 /*
  * The FreeSWITCH event source's mapping (fcgi/companion/src_esl.c):
- * event-json bodies and show channels rows to struct ev.
+ * event-json bodies and show channels rows to struct ev; and a tenant's
+ * domain scope (src_esl_scope.c).
  *
  * Where the samples' shapes come from:
  *   - channel events: the headers of SignalWire's "Event List" page and
@@ -348,6 +349,70 @@ rows(struct arena *a)
 	arena_reset(a);
 }
 
+/* An event of type on channel id with context ctx and domain dom. */
+static struct ev
+ev_of(enum ev_type type, const char *id, const char *ctx, const char *dom)
+{
+	struct ev e = { .type = type, .backend = "esl", .cause = -1 };
+
+	e.chan.id = id;
+	e.chan.context = ctx;
+	e.chan.accountcode = dom;
+	return e;
+}
+
+static void
+scope(void)
+{
+	struct esl_scope *all = src_esl_scope_new(NULL);
+	struct esl_scope *sc = src_esl_scope_new("pbx.example.com");
+	struct ev e, peer = { .type = EV_PEER, .peer_state = "online" };
+
+	e = ev_of(EV_CREATED, "o1", "other.example.org", "other.example.org");
+	is_int(src_esl_scope(all, &e), SCOPE_PASS, "no domain: all pass");
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "another domain's: dropped");
+	e = ev_of(EV_CREATED, "d1", "PBX.example.com", NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS,
+	    "context is the domain (any case): passes");
+	e = ev_of(EV_STATE, "d1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS,
+	    "a known channel's event passes whatever it says");
+	e = ev_of(EV_CREATED, "p1", "public", NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "public context: dropped");
+	e = ev_of(EV_STATE, "p1", "pbx.example.com", "pbx.example.com");
+	is_int(src_esl_scope(sc, &e), SCOPE_CREATE_FIRST,
+	    "transferred into the domain: created first");
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS, "then it is known");
+	e = ev_of(EV_BRIDGE_ENTER, "b1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP,
+	    "an unknown B leg that says nothing: dropped");
+	e = ev_of(EV_BRIDGE_ENTER, "p1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS, "a known B leg passes");
+	e = ev_of(EV_CREATED, "a1", "public", "pbx.example.com");
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS,
+	    "domain_name is the domain: passes");
+	e = ev_of(EV_DESTROYED, "a1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS, "its destruction passes");
+	e = ev_of(EV_STATE, "a1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "and then it is forgotten");
+	e = ev_of(EV_HANGUP, "h1", "pbx.example.com", NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_PASS,
+	    "an unknown channel's hangup in the domain passes, uncreated");
+	e = ev_of(EV_STATE, "h1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "and does not make it known");
+	src_esl_scope_reset(sc);
+	e = ev_of(EV_STATE, "d1", NULL, NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "a reset forgets");
+	e = ev_of(EV_STATE, "", "pbx.example.com", NULL);
+	is_int(src_esl_scope(sc, &e), SCOPE_DROP, "no id: dropped");
+	peer.peer = "sofia/internal/1002@pbx.example.com";
+	is_int(src_esl_scope(sc, &peer), SCOPE_PASS, "the domain's peer");
+	peer.peer = "sofia/internal/1002@other.example.org";
+	is_int(src_esl_scope(sc, &peer), SCOPE_DROP, "another's peer");
+	src_esl_scope_free(sc);
+	src_esl_scope_free(all);
+}
+
 int
 main(void)
 {
@@ -362,6 +427,7 @@ main(void)
 	peers(a);
 	hostile(a);
 	rows(a);
+	scope();
 	arena_free(a);
 	return done_testing();
 }
