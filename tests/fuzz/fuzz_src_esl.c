@@ -4,7 +4,8 @@
  * (src_esl_map) or a show channels answer (src_esl_rows).  On any input
  * it must not crash, and what it returns keeps the model's rules: a
  * count in range, known types and states, backend "esl", a channel id on
- * every channel event and every row, NUL-terminated strings.
+ * every channel event and every row, NUL-terminated strings; and a
+ * domain's scope takes them all (a row never asks for a creation).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,7 @@ check_ev(const struct ev *e)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct esl_scope *sc;
 	struct arena *a;
 	struct ev out[SRC_ESL_EV_MAX], *rows;
 	int i, n;
@@ -57,19 +59,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	a = arena_new();
+	sc = src_esl_scope_new("d");
 	if (data[0] & 1) {
 		n = src_esl_rows(a, (const char *)data + 1, size - 1, &rows);
 		FUZZ_CHECK(n >= -1);
 		for (i = 0; i < n; i++) {
 			FUZZ_CHECK(rows[i].type == EV_CREATED);
 			check_ev(&rows[i]);
+			FUZZ_CHECK(
+			    src_esl_scope(sc, &rows[i]) != SCOPE_CREATE_FIRST);
 		}
 	} else {
 		n = src_esl_map(a, (const char *)data + 1, size - 1, out);
 		FUZZ_CHECK(n >= -1 && n <= SRC_ESL_EV_MAX);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			check_ev(&out[i]);
+			(void)src_esl_scope(sc, &out[i]);
+		}
 	}
+	src_esl_scope_free(sc);
 	arena_free(a);
 	return 0;
 }
