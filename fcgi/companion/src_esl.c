@@ -603,12 +603,15 @@ static enum err
 sync_rows(struct src *s, const char *body, size_t n)
 {
 	struct ev *rows;
+	char *first;
 	int k, i;
 
 	if ((k = src_esl_rows(s->a, body, n, &rows)) < 0) {
+		/* its first line: FreeSWITCH's "-ERR ..." says why */
+		first = arena_strndup(s->a, body, n < 80 ? n : 80);
+		first[strcspn(first, "\r\n")] = '\0';
 		snprintf(s->errbuf, s->errlen,
-		    "show channels: not a channel list: '%.*s'",
-		    (int)(n < 80 ? n : 80), body);
+		    "show channels: not a channel list: '%s'", first);
 		return E_PROTO;
 	}
 	s->synced = 1;

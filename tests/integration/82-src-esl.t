@@ -255,6 +255,15 @@ got = bad.until(cb("return"))
 t.ok(got and got[-1]["rc"] == "E_BACKEND" and
      "password" in got[-1]["err"], "a wrong password: E_BACKEND, says so")
 
+esl.scenario("reply show -ERR show is not allowed\n")
+got = Source(esl).until(cb("return"))
+t.ok(got and got[-1]["rc"] == "E_PROTO" and got[-1]["err"] ==
+     "show channels: not a channel list: '-ERR show is not allowed'",
+     "show channels refused: E_PROTO with FreeSWITCH's first line")
+t.ok(got and not [d for d in got if d.get("cb") in ("begin_sync", "down")],
+     "no sync, and no down before one")
+esl.scenario("")
+
 # ---- the settings from FusionPBX's config.conf, the keys first ----
 conf = os.path.join(esl.dir, "config.conf")
 T.write(conf, "#switch\nswitch.event_socket.host = 127.0.0.1\n"
