@@ -194,6 +194,18 @@ t.ok(src.until(is_ev("hold", "new-1")) is not None, "hold")
 w.ok("unhold new-1")
 t.ok(src.until(is_ev("unhold", "new-1")) is not None, "unhold")
 
+w.ok("bridge new-1 pre-1")
+got = src.until(is_ev("bridge_enter", "pre-1"))
+t.is_([(d["chan"]["id"], d["chan"].get("bridge")) for d in (got or [])
+       if d.get("type") == "bridge_enter"],
+      [("new-1", "new-1"), ("pre-1", "new-1")],
+      "a bridge: both legs enter the bridge named after the A leg")
+w.ok("bridge new-1")
+got = src.until(is_ev("bridge_leave", "pre-1"))
+t.is_([(d["chan"]["id"], d["chan"].get("bridge")) for d in (got or [])
+       if d.get("type") == "bridge_leave"],
+      [("new-1", ""), ("pre-1", "")], "and both leave it")
+
 w.ok("hangup new-1 USER_BUSY")
 got = src.until(is_ev("destroyed", "new-1"))
 hang = [d for d in (got or []) if d.get("type") == "hangup"]
@@ -326,6 +338,18 @@ t.is_([(d["type"], d["chan"]["accountcode"]) for d in of(got, "inj-p")],
 t.ok(got is not None and "inj-o" not in ids and "dflt-1" not in ids,
      "another domain's and the default context's events are not the "
      "tenant's")
+for host in ("other.example.org", D):
+    js = json.dumps({"Event-Name": "CUSTOM",
+                     "Event-Subclass": "sofia::register",
+                     "profile-name": "internal", "from-user": "1002",
+                     "from-host": host})
+    w.inject("Content-Length: %d\nContent-Type: text/event-json\n\n%s" %
+             (len(js), js))
+peers = [(d["peer"], d["peer_state"]) for d in
+         dom.until(lambda d: d.get("type") == "peer") or []
+         if d.get("type") == "peer"]
+t.is_(peers, [("sofia/internal/1002@" + D, "online")],
+      "sofia::register: the domain's peer online, not another's")
 dom.stop()
 dom.p.wait(5)
 esl.scenario("")
