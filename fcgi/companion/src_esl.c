@@ -48,8 +48,10 @@
 #define SRC_ESL_STEP_MS	     1000 /* a blocking step: *stop seen within it */
 #define SRC_ESL_WAIT_MS	     500  /* one wait for events: *stop seen as often */
 #define SRC_ESL_LIST_MS	     30000 /* show channels, in steps */
-#define SRC_ESL_NEST_MAX     8	   /* {"rows":[{...}]}, events are flat */
-#define SRC_ESL_DTMF_SAMPLES 8	   /* DTMF-Duration samples a millisecond */
+#define SRC_ESL_KEEP_S	     20	   /* ESL_KEEPALIVE's default, seconds */
+#define SRC_ESL_KEEP_MAX_S   3600
+#define SRC_ESL_NEST_MAX     8 /* {"rows":[{...}]}, events are flat */
+#define SRC_ESL_DTMF_SAMPLES 8 /* DTMF-Duration samples a millisecond */
 #define SRC_ESL_CONF_ETC     "/etc/fusionpbx/config.conf"
 #define SRC_ESL_CONF_LOCAL   "/usr/local/etc/fusionpbx/config.conf"
 
@@ -502,7 +504,8 @@ struct src {
 	struct esl *c;
 	struct arena *a; /* one event's strings, reset after it */
 	struct esl_scope *scope;
-	int synced; /* a sync was delivered: down() says it is stale now */
+	long keep_ms; /* ESL_KEEPALIVE: silence before "api status" */
+	int synced;   /* a sync was delivered: down() says it is stale now */
 	char *errbuf;
 	size_t errlen;
 };
@@ -660,10 +663,33 @@ rebuild(struct src *s)
 	return e;
 }
 
+/*
+ * After keep_ms of silence, asks "api status": a FreeSWITCH that does
+ * not answer within keep_ms more (or a message left half sent as long)
+ * is gone, though TCP may not know it for hours.  Returns E_OK or
+ * E_TIMEOUT.
+ */
+static enum err
+keepalive(struct src *s, uint64_t *idle_at, uint64_t *ask_at)
+{
+	if (*ask_at != 0 && net_left(*ask_at) == 0) {
+		snprintf(s->errbuf, s->errlen,
+		    "FreeSWITCH did not answer the keepalive in %ld ms",
+		    s->keep_ms);
+		return E_TIMEOUT;
+	}
+	if (*ask_at != 0 || net_left(*idle_at) > 0)
+		return E_OK;
+	*ask_at = net_deadline(s->keep_ms);
+	return esl_api_send(s->c, "status", net_deadline(SRC_ESL_STEP_MS),
+	    s->errbuf, s->errlen);
+}
+
 /* Delivers events until the connection fails or *stop is set. */
 static enum err
 stream(struct src *s)
 {
+	uint64_t idle_at = net_deadline(s->keep_ms), ask_at = 0;
 	enum esl_poll_kind kind;
 	const char *body;
 	size_t n;
@@ -672,7 +698,15 @@ stream(struct src *s)
 	while (e == E_OK && !*s->stop) {
 		e = esl_poll(s->c, net_deadline(SRC_ESL_WAIT_MS), &kind, &body,
 		    &n, s->errbuf, s->errlen);
-		if (e == E_OK && kind == ESL_POLL_EVENT)
+		if (e != E_OK)
+			break;
+		if (kind == ESL_POLL_NONE) {
+			e = keepalive(s, &idle_at, &ask_at);
+			continue;
+		}
+		idle_at = net_deadline(s->keep_ms);
+		ask_at = 0;
+		if (kind == ESL_POLL_EVENT)
 			deliver(s, body, n);
 	}
 	return e;
@@ -710,6 +744,21 @@ run(struct src *s)
 	return e;
 }
 
+/* ESL_KEEPALIVE in seconds (unset: the default), or -1 if it is bad. */
+static long
+keep_s(const struct tenant *t)
+{
+	const char *v = tenant_get(t, "ESL_KEEPALIVE");
+	long k = strtol(v, NULL, 10);
+
+	if (*v == '\0')
+		return SRC_ESL_KEEP_S;
+	if (strlen(v) > 4 || strspn(v, "0123456789") != strlen(v) || k < 1 ||
+	    k > SRC_ESL_KEEP_MAX_S)
+		return -1;
+	return k;
+}
+
 enum err
 src_esl(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
     char *errbuf, size_t errlen)
@@ -726,6 +775,12 @@ src_esl(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	if (*dom != '\0' && !esl_domain_ok(dom, strlen(dom))) {
 		snprintf(errbuf, errlen,
 		    "FUSIONPBX_DOMAIN '%.64s' is not a domain name", dom);
+		return E_BADREQ;
+	}
+	if ((s.keep_ms = 1000 * keep_s(t)) < 0) {
+		snprintf(errbuf, errlen,
+		    "ESL_KEEPALIVE '%.16s' is not 1 to %d seconds",
+		    tenant_get(t, "ESL_KEEPALIVE"), SRC_ESL_KEEP_MAX_S);
 		return E_BADREQ;
 	}
 	s.scope = src_esl_scope_new(dom);

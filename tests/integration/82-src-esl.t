@@ -276,6 +276,37 @@ t.ok(got and not [d for d in got if d.get("cb") in ("begin_sync", "down")],
      "no sync, and no down before one")
 esl.scenario("")
 
+# ---- keepalive: a silent FreeSWITCH is asked, one that does not answer
+# is gone ----
+base = {"ESL_HOST": "127.0.0.1", "ESL_PORT": str(esl.port),
+        "ESL_PASSWORD": "ClueCon",
+        "FUSIONPBX_CONFIG": "/nonexistent/config.conf"}
+ka = Source(esl, keys=dict(base, ESL_KEEPALIVE="1"))
+ka.until(cb("end_sync"))
+asked = esl.commands().count("api status")
+T.wait_for(lambda: esl.commands().count("api status") >= asked + 2, 10,
+           what="two keepalives")
+seen = []
+while True:
+    d = ka.line(0.05)
+    if d is None:
+        break
+    seen.append(d)
+t.ok(ka.p.poll() is None and
+     not [d for d in seen if d.get("cb") in ("down", "return")],
+     "a quiet FreeSWITCH that answers api status: the source stays")
+esl.scenario("fault cmd=status stall\n")
+start = time.monotonic()
+got = ka.until(cb("return"), 10)
+took = time.monotonic() - start
+t.ok(got and got[-1]["rc"] == "E_TIMEOUT" and "keepalive" in got[-1]["err"],
+     "one that does not answer: E_TIMEOUT, says so")
+t.ok(took < 4.0, "within ESL_KEEPALIVE twice and a step (%.1fs)" % took)
+esl.scenario("")
+got = Source(esl, keys=dict(base, ESL_KEEPALIVE="0")).until(cb("return"))
+t.ok(got and got[-1]["rc"] == "E_BADREQ" and
+     "ESL_KEEPALIVE" in got[-1]["err"], "ESL_KEEPALIVE 0: E_BADREQ, says so")
+
 # ---- the settings from FusionPBX's config.conf, the keys first ----
 conf = os.path.join(esl.dir, "config.conf")
 T.write(conf, "#switch\nswitch.event_socket.host = 127.0.0.1\n"
