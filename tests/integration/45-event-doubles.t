@@ -121,18 +121,28 @@ t.is_([(c["id"], c["state"], c["dialplan"]["app_name"]) for c in lst],
 t.is_(ari("POST", "/ari/channels/ari-1/dtmf?dtmf=7")[0], 204,
       "ARI: DTMF through the API")
 t.is_(ari("POST", "/ari/channels/ari-1/hold")[0], 204, "ARI: hold")
+st, pb = ari("POST", "/ari/channels/ari-1/play?media=sound:hello-world")
+t.is_(st, 201, "ARI: play")
 t.is_(ari("DELETE", "/ari/channels/ari-1?reason=busy")[0], 204,
       "ARI: DELETE hangs up")
 evs = app.wait_for(lambda e: e["type"] == "ChannelDestroyed")
 t.is_([e["type"] for e in evs],
-      ["ChannelDtmfReceived", "ChannelHold", "ChannelHangupRequest",
-       "StasisEnd", "ChannelDestroyed"],
-      "ARI: DTMF, hold, hangup request, Stasis end, destroyed")
-t.is_((evs[0]["digit"], evs[2]["cause"], evs[4]["cause"],
-       evs[4]["cause_txt"]), ("7", 17, 17, "User busy"),
+      ["ChannelDtmfReceived", "ChannelHold", "PlaybackStarted",
+       "PlaybackFinished", "ChannelHangupRequest", "StasisEnd",
+       "ChannelDestroyed"],
+      "ARI: DTMF, hold, playback, hangup request, Stasis end, destroyed")
+t.is_((evs[0]["digit"], evs[4]["cause"], evs[6]["cause"],
+       evs[6]["cause_txt"]), ("7", 17, 17, "User busy"),
       "ARI: the digit and the hangup cause (reason=busy: 17)")
+t.is_([(e["playback"]["id"], e["playback"]["state"],
+        e["playback"]["target_uri"]) for e in evs[2:4]],
+      [(pb["id"], "playing", "channel:ari-1"),
+       (pb["id"], "done", "channel:ari-1")],
+      "ARI: the playback's events name the reply's playback")
 t.ok(all(list(e) == list(CAPT[e["type"]]) for e in evs
-         if e["type"] in CAPT), "ARI: their keys are the captures'")
+         if e["type"] in CAPT) and
+     list(evs[2]["playback"]) == list(CAPT["PlaybackStarted"]["playback"]),
+     "ARI: their keys are the captures'")
 t.is_(ari("GET", "/ari/channels/ari-1")[0], 404,
       "ARI: the hung-up channel is gone")
 every.wait_for(lambda e: e["type"] == "ChannelDestroyed")
@@ -167,6 +177,17 @@ t.is_([(e["type"], e["channel"]["id"], e["channel"]["state"])
       [("ChannelDialplan", cid, "Ring"), ("StasisStart", cid, "Ring"),
        ("ChannelStateChange", cid, "Up")],
       "ARI: control 'call ... incoming': an incoming call into Stasis")
+t.is_(ari("POST", "/ari/bridges/br-1/addChannel?channel=" + cid)[0], 204,
+      "ARI: addChannel")
+ari("POST", "/ari/bridges/br-1/removeChannel?channel=" + cid)
+evs = app.wait_for(lambda e: e["type"] == "ChannelLeftBridge")
+t.is_([(e["type"], e["bridge"]["id"], e["channel"]["id"]) for e in evs],
+      [("ChannelEnteredBridge", "br-1", cid),
+       ("ChannelLeftBridge", "br-1", cid)],
+      "ARI: the channel enters and leaves the bridge")
+t.ok(all(list(e) == list(CAPT[e["type"]]) and
+         list(e["bridge"]) == list(CAPT[e["type"]]["bridge"])
+         for e in evs), "ARI: bridge events have the captures' keys")
 s = ctl.state()
 t.is_([(c["id"], c["state"]) for c in s["calls"]],
       [("ari-1", "Gone"), ("ari-2", "Gone"), ("ari-3", "Gone"),
@@ -400,6 +421,18 @@ t.is_(api.command("api status")[1][:3], "UP ",
 ctl.ok("refuse 60000")
 t.ok(refused(lambda: E.ESL(port)), "ESL: control 'refuse'")
 ctl.ok("refuse 0")
-t.is_(E.ESL(port).auth[0]["Reply-Text"], "+OK accepted",
+e = E.ESL(port)
+t.is_(e.auth[0]["Reply-Text"], "+OK accepted",
       "ESL: connections are accepted again after 'refuse 0'")
+e.command("event json CHANNEL_BRIDGE")
+U2, U3 = U[:-1] + "2", U[:-1] + "3"
+for u in (U2, U3):
+    api.command("api originate {origination_uuid=%s}user/600 &park()" % u)
+t.is_(api.command("api uuid_bridge %s %s" % (U2, U3))[1], "+OK %s\n" % U2,
+      "ESL: uuid_bridge of two live calls")
+evs = [e.next(5), e.next(5)]
+t.is_([(x["Event-Name"], x["Unique-ID"], x["Other-Leg-Unique-ID"])
+       for x in evs],
+      [("CHANNEL_BRIDGE", U2, U3), ("CHANNEL_BRIDGE", U3, U2)],
+      "ESL: CHANNEL_BRIDGE on each leg, naming the other")
 t.done()

@@ -180,6 +180,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		if (!c->incoming)
 			event(put, ctx, "Newstate", "call", c, "", NULL);
 		return;
+	case WE_PLAY: /* ARI's only */
+		return;
 	case WE_MEDIA: /* AMI has no event for early media */
 		return;
 	case WE_ANSWER:

@@ -386,15 +386,28 @@ chan_originate(struct conn *c, const char *id)
 
 /* DTMF and hold through the API: their events in the world. */
 static void
-live_op(const struct conn *c, const char *id, const char *op)
+live_op(const struct conn *c, const char *id, const char *op,
+    const struct fixture *f)
 {
-	char dtmf[64];
+	char dtmf[64], pb[128] = "", media[256];
+	const char *p;
 
 	if (strcmp(op, "dtmf") == 0 && strcmp(c->q.method, "POST") == 0 &&
 	    qparam(c->q.query, "dtmf", dtmf, sizeof(dtmf)))
 		world_dtmf(id, dtmf);
 	else if (strcmp(op, "hold") == 0)
 		world_hold(id, strcmp(c->q.method, "POST") == 0);
+	else if (strncmp(op, "play", 4) == 0 &&
+	    strncmp(f->http, "HTTP/1.1 201", 12) == 0 &&
+	    qparam(c->q.query, "media", media, sizeof(media))) {
+		/* The playback id: the path's, the query's, or the reply's. */
+		if (op[4] == '/')
+			copyn(pb, sizeof(pb), op + 5, strlen(op + 5));
+		else if (!qparam(c->q.query, "playbackId", pb, sizeof(pb)) &&
+		    (p = strstr(f->http, "\"id\":\"")) != NULL)
+			copyn(pb, sizeof(pb), p + 6, strcspn(p + 6, "\""));
+		world_play(id, pb, media);
+	}
 }
 
 /* /ari/channels/{id}/{op}...: 404 unknown, 409 outside Stasis. */
@@ -418,7 +431,7 @@ chan_op(struct conn *c, struct chan *ch, const char *op)
 	f = fx_match(c->q.method, c->q.target, c->q.path);
 	if (f == NULL)
 		f = fixture("error_404_resource");
-	live_op(c, ch->id, op);
+	live_op(c, ch->id, op, f);
 	return respond(c, f, NULL, 0, 0);
 }
 

@@ -19,6 +19,7 @@
  *   DTMF      ChannelDtmfReceived (duration_ms 100)        010
  *   hold      ChannelHold / ChannelUnhold (Asterisk's ARI model)
  *   bridge    ChannelEnteredBridge / ChannelLeftBridge     022, 023
+ *   play      PlaybackStarted, PlaybackFinished            014, 015
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,36 @@ bridge_event(putfn put, void *ctx, const struct wcall *c, const char *type)
 	free(pre.p);
 }
 
+/* PlaybackStarted/Finished (014, 015): raw is "ID\tMEDIA". */
+static void
+playback(putfn put, void *ctx, const struct wcall *c, const char *raw,
+    const char *type, const char *state)
+{
+	struct wbuf b = { 0 }, id = { 0 };
+	const char *tab = strchr(raw, '\t');
+
+	if (tab == NULL)
+		return;
+	wb_add(&id, raw, (size_t)(tab - raw));
+	wb_printf(&b, "{\"type\":\"%s\",\"timestamp\":", type);
+	now_stamp(&b);
+	wb_adds(&b, ",\"playback\":{\"id\":");
+	wb_json(&b, id.p);
+	wb_adds(&b, ",\"media_uri\":");
+	wb_json(&b, tab + 1);
+	wb_adds(&b, ",\"target_uri\":\"channel:");
+	wb_adds(&b, c->id);
+	wb_printf(&b,
+	    "\",\"language\":\"en\",\"state\":\"%s\"},"
+	    "\"asterisk_id\":\"" ASTERISK_ID "\",\"application\":",
+	    state);
+	wb_json(&b, c->app[0] != '\0' ? c->app : "pbxapi");
+	wb_adds(&b, "}");
+	put(ctx, type, b.p, b.len);
+	free(b.p);
+	free(id.p);
+}
+
 static void
 render(const struct wevent *ev, putfn put, void *ctx)
 {
@@ -263,6 +294,10 @@ render(const struct wevent *ev, putfn put, void *ctx)
 		event(put, ctx,
 		    ev->type == WE_HOLD ? "ChannelHold" : "ChannelUnhold", NULL,
 		    NULL, c, "channel", app_of(c));
+		return;
+	case WE_PLAY:
+		playback(put, ctx, c, ev->raw, "PlaybackStarted", "playing");
+		playback(put, ctx, c, ev->raw, "PlaybackFinished", "done");
 		return;
 	case WE_BRIDGE:
 		bridge_event(put, ctx, c, "ChannelEnteredBridge");

@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "pv.h"
+#include "world.h"
 #include "ari_double.h"
 
 static const char html404[] =
@@ -208,6 +209,29 @@ fx_match(const char *method, const char *target, const char *path)
 	return NULL;
 }
 
+/*
+ * POST /ari/bridges/{id}/addChannel|removeChannel?channel=a,b: the
+ * channels of the call world enter or leave the bridge (their events).
+ */
+static void
+bridge_op(const struct conn *c, const char *rest)
+{
+	char bid[128], list[1024], *ch, *save = NULL;
+	const char *slash = strchr(rest, '/');
+	int add;
+
+	if (slash == NULL)
+		return;
+	add = strcmp(slash, "/addChannel") == 0;
+	if ((!add && strcmp(slash, "/removeChannel") != 0) ||
+	    !qparam(c->q.query, "channel", list, sizeof(list)))
+		return;
+	copyn(bid, sizeof(bid), rest, (size_t)(slash - rest));
+	for (ch = strtok_r(list, ",", &save); ch != NULL;
+	     ch = strtok_r(NULL, ",", &save))
+		world_bridge(ch, add ? bid : NULL);
+}
+
 /* Builds the reply to c->q into c->out.  Under the lock. */
 void
 route(struct conn *c)
@@ -229,4 +253,7 @@ route(struct conn *c)
 	}
 	f = fx_match(c->q.method, c->q.target, p);
 	respond(c, f != NULL ? f : fixture("error_404_resource"), NULL, 0, 0);
+	if (f != NULL && strcmp(c->q.method, "POST") == 0 &&
+	    strncmp(p, "/ari/bridges/", 13) == 0)
+		bridge_op(c, p + 13);
 }

@@ -230,6 +230,8 @@ render(const struct wevent *ev, putfn put, void *ctx)
 	case WE_MEDIA:
 		event(put, ctx, "CHANNEL_PROGRESS_MEDIA", c, ev->type, NULL);
 		return;
+	case WE_PLAY: /* ARI's only */
+		return;
 	case WE_ANSWER:
 		event(put, ctx, "CHANNEL_ANSWER", c, ev->type, NULL);
 		return;
@@ -612,7 +614,8 @@ live_uuid(const char *cmd, const char *args)
 	static const struct {
 		const char *api, *op;
 	} ops[] = { { "uuid_kill", "hangup" }, { "uuid_send_dtmf", "dtmf" },
-		{ "uuid_hold", "hold" }, { "uuid_exists", "exists" } };
+		{ "uuid_hold", "hold" }, { "uuid_exists", "exists" },
+		{ "uuid_bridge", "bridge" } };
 	char uuid[96] = "", arg[96] = "", line[256], r[64];
 	const char *op = NULL;
 	size_t i;
@@ -634,6 +637,12 @@ live_uuid(const char *cmd, const char *args)
 	    arg);
 	if (ask(line, -1, r, sizeof(r)) == -1)
 		return NULL; /* not a call of the world: the scenario's */
+	if (strcmp(op, "bridge") == 0) { /* both legs, each the other's */
+		snprintf(line, sizeof(line), "bridge %s %s\n", arg, uuid);
+		if (ask(line, -1, r, sizeof(r)) == -1)
+			return fmt("-ERR No such channel!\n");
+		return fmt("+OK %s\n", uuid);
+	}
 	if (strcmp(op, "exists") == 0)
 		return strcmp(r, "ok true") == 0 ? fmt("true") : NULL;
 	return fmt("+OK\n");

@@ -47,8 +47,8 @@
  * fail|congestion", "cause": 17, "hangup_after_ms": 0, "media": true}),
  * its events (CHANNEL_CREATE ... CHANNEL_DESTROY) go to every connection
  * that asked for them with "event json|plain ALL|NAMES", and uuid_kill,
- * uuid_send_dtmf, uuid_hold, uuid_exists and show channels as json act
- * on it.  --world (-W) SOCKET opens the control socket (rule, call,
+ * uuid_send_dtmf, uuid_hold, uuid_exists, uuid_bridge and show channels
+ * as json act on it.  --world (-W) SOCKET opens the control socket (rule, call,
  * hangup, dtmf, hold, inject, drop, refuse MS, state) and logs the
  * events to --log.
  *

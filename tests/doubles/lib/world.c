@@ -763,6 +763,39 @@ bridge(const char *id, const char *b)
 	return 0;
 }
 
+int
+world_play(const char *id, const char *playback, const char *media)
+{
+	struct wevent ev = { .type = WE_PLAY };
+	struct put_ctx pc;
+	char raw[512];
+	int n;
+
+	world_lock();
+	if ((ev.c = world_find(id)) == NULL) {
+		world_unlock();
+		return -1;
+	}
+	n = snprintf(raw, sizeof(raw), "%s\t%s", playback, media);
+	ev.raw = raw;
+	ev.rawlen = n > 0 && (size_t)n < sizeof(raw) ? (size_t)n : 0;
+	pc.c = ev.c;
+	W.d->render(&ev, put, &pc);
+	world_unlock();
+	return 0;
+}
+
+int
+world_bridge(const char *id, const char *b)
+{
+	int rc;
+
+	world_lock();
+	rc = bridge(id, b);
+	world_unlock();
+	return rc;
+}
+
 /* ---- the control socket ---- */
 
 static const char *const statenames[] = { "Down", "Ringing", "Up", "Gone" };

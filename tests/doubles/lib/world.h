@@ -37,6 +37,7 @@ enum wev {
 	WE_UNHOLD,     /* taken off hold */
 	WE_BRIDGE,     /* entered bridge */
 	WE_UNBRIDGE,   /* left bridge */
+	WE_PLAY,       /* a playback started and finished: raw "ID\tMEDIA" */
 	WE_INJECT      /* raw bytes from the control socket */
 };
 
@@ -158,6 +159,12 @@ void world_start(const char *id);
 int world_hangup(const char *id, int cause);
 int world_dtmf(const char *id, const char *digits);
 int world_hold(const char *id, int on);
+
+/* A playback of media on id (its started and finished events). */
+int world_play(const char *id, const char *playback, const char *media);
+
+/* Puts id into bridge (NULL or "": out of its bridge).  Same returns. */
+int world_bridge(const char *id, const char *bridge);
 
 /* Whether id was a call of the world that is gone now (taking the lock). */
 int world_gone(const char *id);
