@@ -23,7 +23,14 @@
  *     (switch_channel_cause_q850(): the number up to 127, else 16);
  *   - sofia::register, sofia::unregister and sofia::expire are CUSTOM
  *     events (Event-Subclass) with profile-name, from-user and from-host
- *     (mod_sofia's sofia_reg.c).
+ *     (mod_sofia's sofia_reg.c);
+ *   - "show channels as json" (mod_commands.c's show, over the channels
+ *     table of switch_core_sqldb.c) answers {"row_count":N,"rows":[{uuid,
+ *     direction, created, created_epoch, name, state, cid_name, cid_num,
+ *     ip_addr, dest, application, application_data, dialplan, context,
+ *     ..., presence_id, presence_data, accountcode, callstate,
+ *     callee_name, callee_num, callee_direction, call_uuid, ...}]}, every
+ *     value a string, and {"row_count":0} with no channel.
  *
  * FusionPBX tenants span domains: a channel's domain
  * (variable_domain_name, else the domain of its presence id) is carried
@@ -35,9 +42,7 @@
 #include <strings.h>
 
 #include "arena.h"
-#include "conf.h"
 #include "esl.h"
-#include "ini.h"
 #include "netio.h"
 #include "phpin.h"
 #include "pv.h"
@@ -48,12 +53,8 @@
 #define SRC_ESL_STEP_MS	     1000 /* a blocking step: *stop seen within it */
 #define SRC_ESL_WAIT_MS	     500  /* one wait for events: *stop seen as often */
 #define SRC_ESL_LIST_MS	     30000 /* show channels, in steps */
-#define SRC_ESL_KEEP_S	     20	   /* ESL_KEEPALIVE's default, seconds */
-#define SRC_ESL_KEEP_MAX_S   3600
-#define SRC_ESL_NEST_MAX     8 /* {"rows":[{...}]}, events are flat */
-#define SRC_ESL_DTMF_SAMPLES 8 /* DTMF-Duration samples a millisecond */
-#define SRC_ESL_CONF_ETC     "/etc/fusionpbx/config.conf"
-#define SRC_ESL_CONF_LOCAL   "/usr/local/etc/fusionpbx/config.conf"
+#define SRC_ESL_NEST_MAX     8	   /* {"rows":[{...}]}, events are flat */
+#define SRC_ESL_DTMF_SAMPLES 8	   /* DTMF-Duration samples a millisecond */
 
 /* switch_types.h's switch_call_cause_t: name, Q.850 number. */
 static const struct {
@@ -498,68 +499,16 @@ src_esl_rows(struct arena *a, const char *json, size_t n, struct ev **out)
 /* ---- the source ---- */
 
 struct src {
-	const struct tenant *t;
+	struct src_esl_conf cf;
 	struct ev_sink *sink;
 	const _Atomic int *stop;
 	struct esl *c;
 	struct arena *a; /* one event's strings, reset after it */
 	struct esl_scope *scope;
-	long keep_ms; /* ESL_KEEPALIVE: silence before "api status" */
-	int synced;   /* a sync was delivered: down() says it is stale now */
+	int synced; /* a sync was delivered: down() says it is stale now */
 	char *errbuf;
 	size_t errlen;
 };
-
-/* A config.conf value (FusionPBX's), or NULL. */
-static const char *
-cfg(struct arena *a, const struct pv *conf, const char *key)
-{
-	const struct pv *v = conf ? pv_getz(conf, key) : NULL;
-	const char *s;
-	size_t n;
-
-	if (v == NULL || v->type == PV_ARR)
-		return NULL;
-	s = pv_to_str(a, v, &n);
-	return n > 0 ? arena_strndup(a, s, n) : NULL;
-}
-
-/*
- * The event-socket settings as the FusionPBX dialect finds them (the
- * tenant's key, config.conf's switch.event_socket.* and event_socket.*,
- * the default) but for FusionPBX <= 5.1's v_settings row, which needs
- * the database.
- */
-static void
-settings(struct arena *a, const struct tenant *t, struct esl_conf *cf)
-{
-	static const char *const keys[3][3] = {
-		{ "ESL_HOST", "switch.event_socket.host",
-		    "event_socket.ip_address" },
-		{ "ESL_PORT", "switch.event_socket.port", "event_socket.port" },
-		{ "ESL_PASSWORD", "switch.event_socket.password",
-		    "event_socket.password" },
-	};
-	static const char *const defs[3] = { "127.0.0.1", "8021", "ClueCon" };
-	const char *path = tenant_get(t, "FUSIONPBX_CONFIG"), *got[3];
-	struct pv *conf = NULL;
-	size_t i;
-
-	if (*path != '\0')
-		(void)ini_load(a, path, &conf);
-	else if (ini_load(a, SRC_ESL_CONF_ETC, &conf) != E_OK)
-		(void)ini_load(a, SRC_ESL_CONF_LOCAL, &conf);
-	for (i = 0; i < 3; i++) {
-		got[i] = tenant_get(t, keys[i][0]);
-		if (*got[i] == '\0' &&
-		    (got[i] = cfg(a, conf, keys[i][1])) == NULL &&
-		    (got[i] = cfg(a, conf, keys[i][2])) == NULL)
-			got[i] = defs[i];
-	}
-	cf->host = got[0];
-	cf->port = got[1];
-	cf->password = got[2];
-}
 
 static enum err
 failed(struct src *s, enum err e, const char *what)
@@ -675,12 +624,12 @@ keepalive(struct src *s, uint64_t *idle_at, uint64_t *ask_at)
 	if (*ask_at != 0 && net_left(*ask_at) == 0) {
 		snprintf(s->errbuf, s->errlen,
 		    "FreeSWITCH did not answer the keepalive in %ld ms",
-		    s->keep_ms);
+		    s->cf.keep_ms);
 		return E_TIMEOUT;
 	}
 	if (*ask_at != 0 || net_left(*idle_at) > 0)
 		return E_OK;
-	*ask_at = net_deadline(s->keep_ms);
+	*ask_at = net_deadline(s->cf.keep_ms);
 	return esl_api_send(s->c, "status", net_deadline(SRC_ESL_STEP_MS),
 	    s->errbuf, s->errlen);
 }
@@ -689,7 +638,7 @@ keepalive(struct src *s, uint64_t *idle_at, uint64_t *ask_at)
 static enum err
 stream(struct src *s)
 {
-	uint64_t idle_at = net_deadline(s->keep_ms), ask_at = 0;
+	uint64_t idle_at = net_deadline(s->cf.keep_ms), ask_at = 0;
 	enum esl_poll_kind kind;
 	const char *body;
 	size_t n;
@@ -704,7 +653,7 @@ stream(struct src *s)
 			e = keepalive(s, &idle_at, &ask_at);
 			continue;
 		}
-		idle_at = net_deadline(s->keep_ms);
+		idle_at = net_deadline(s->cf.keep_ms);
 		ask_at = 0;
 		if (kind == ESL_POLL_EVENT)
 			deliver(s, body, n);
@@ -716,23 +665,21 @@ stream(struct src *s)
 static enum err
 run(struct src *s)
 {
-	struct esl_conf cf;
+	const struct esl_conf *cf = &s->cf.esl;
 	char why[256];
 	enum err e;
 
-	settings(s->a, s->t, &cf);
 	e = esl_open(
-	    &cf, net_deadline(SRC_ESL_STEP_MS), &s->c, why, sizeof(why));
+	    cf, net_deadline(SRC_ESL_STEP_MS), &s->c, why, sizeof(why));
 	if (e != E_OK) {
 		/* esl_open() names the address when it cannot connect */
 		if (strncmp(why, "cannot connect", 14) == 0)
 			snprintf(s->errbuf, s->errlen, "%s", why);
 		else
 			snprintf(s->errbuf, s->errlen, "event socket %s:%s: %s",
-			    cf.host, cf.port, why);
+			    cf->host, cf->port, why);
 		return e;
 	}
-	arena_reset(s->a);
 	e = esl_subscribe(s->c, SRC_ESL_EVENTS, net_deadline(SRC_ESL_STEP_MS),
 	    s->errbuf, s->errlen);
 	if (e == E_OK)
@@ -744,50 +691,27 @@ run(struct src *s)
 	return e;
 }
 
-/* ESL_KEEPALIVE in seconds (unset: the default), or -1 if it is bad. */
-static long
-keep_s(const struct tenant *t)
-{
-	const char *v = tenant_get(t, "ESL_KEEPALIVE");
-	long k = strtol(v, NULL, 10);
-
-	if (*v == '\0')
-		return SRC_ESL_KEEP_S;
-	if (strlen(v) > 4 || strspn(v, "0123456789") != strlen(v) || k < 1 ||
-	    k > SRC_ESL_KEEP_MAX_S)
-		return -1;
-	return k;
-}
-
 enum err
 src_esl(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
     char *errbuf, size_t errlen)
 {
-	struct src s = { .t = t,
-		.sink = sink,
-		.stop = stop,
-		.errbuf = errbuf,
-		.errlen = errlen };
-	const char *dom = tenant_get(t, "FUSIONPBX_DOMAIN");
+	struct src s = {
+		.sink = sink, .stop = stop, .errbuf = errbuf, .errlen = errlen
+	};
+	struct arena *conf = arena_new(); /* the settings, for the run */
 	enum err e;
 
 	errbuf[0] = '\0';
-	if (*dom != '\0' && !esl_domain_ok(dom, strlen(dom))) {
-		snprintf(errbuf, errlen,
-		    "FUSIONPBX_DOMAIN '%.64s' is not a domain name", dom);
-		return E_BADREQ;
+	if ((e = src_esl_conf(conf, t, &s.cf, errbuf, errlen)) != E_OK) {
+		arena_free(conf);
+		return e;
 	}
-	if ((s.keep_ms = 1000 * keep_s(t)) < 0) {
-		snprintf(errbuf, errlen,
-		    "ESL_KEEPALIVE '%.16s' is not 1 to %d seconds",
-		    tenant_get(t, "ESL_KEEPALIVE"), SRC_ESL_KEEP_MAX_S);
-		return E_BADREQ;
-	}
-	s.scope = src_esl_scope_new(dom);
+	s.scope = src_esl_scope_new(s.cf.domain);
 	s.a = arena_new();
 	e = run(&s);
 	esl_close(s.c);
 	arena_free(s.a);
 	src_esl_scope_free(s.scope);
+	arena_free(conf);
 	return *stop ? E_OK : e;
 }

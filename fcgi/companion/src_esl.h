@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "esl.h"
 #include "event.h"
 
 struct arena;
@@ -67,8 +68,26 @@ int src_esl_cause(const char *name);
  */
 enum ev_state src_esl_state(const char *callstate, const char *direction);
 
+/* A tenant's settings for the source (src_esl_tenant.c). */
+struct src_esl_conf {
+	struct esl_conf esl; /* ESL_HOST, ESL_PORT, ESL_PASSWORD */
+	const char *domain;  /* FUSIONPBX_DOMAIN; NULL: every domain */
+	long keep_ms;	     /* ESL_KEEPALIVE: silence before "api status" */
+};
+
 /*
- * A tenant's share of FreeSWITCH (src_esl_scope.c): with a domain
+ * Reads t's settings into out, strings in the arena: ESL_HOST, ESL_PORT,
+ * ESL_PASSWORD (else FusionPBX's config.conf: FUSIONPBX_CONFIG, or
+ * /etc/fusionpbx/ or /usr/local/etc/fusionpbx/; else 127.0.0.1, 8021,
+ * ClueCon), FUSIONPBX_DOMAIN and ESL_KEEPALIVE (seconds, 1 to 3600,
+ * default 20).  Returns E_OK, or E_BADREQ naming the bad setting in
+ * errbuf.
+ */
+enum err src_esl_conf(struct arena *a, const struct tenant *t,
+    struct src_esl_conf *out, char *errbuf, size_t errlen);
+
+/*
+ * A tenant's share of FreeSWITCH (src_esl_tenant.c): with a domain
  * (FUSIONPBX_DOMAIN), the channels whose context or domain is that
  * domain, as the ARI dialect's event socket backend scopes them; without
  * one, everything.

@@ -1,7 +1,7 @@
 /*
  * The FreeSWITCH event source's mapping (fcgi/companion/src_esl.c):
  * event-json bodies and show channels rows to struct ev; and a tenant's
- * domain scope (src_esl_scope.c).
+ * domain scope (src_esl_tenant.c).
  *
  * Where the samples' shapes come from:
  *   - channel events: the headers of SignalWire's "Event List" page and
