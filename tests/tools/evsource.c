@@ -173,6 +173,25 @@ static const char *const err_names[] = {
 #undef X
 };
 
+/* The last line: what the source returned. */
+static void
+put_return(enum err rc, const char *err)
+{
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b, 1 << 16);
+	jw_init(&w, &b, JW_UTF8);
+	jw_obj_open(&w);
+	kv_str(&w, "cb", "return");
+	kv_str(&w, "rc", err_names[rc]);
+	kv_int(&w, "status", err_status(rc), -1);
+	kv_str(&w, "err", err);
+	jw_obj_close(&w);
+	emit(&b);
+	buf_free(&b);
+}
+
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: evsource [-t seconds] config tenant source\n");
@@ -202,8 +221,6 @@ main(int argc, char **argv)
 	char err[1024];
 	struct conf *c;
 	ev_source_fn fn;
-	struct buf b;
-	struct jw w;
 	enum err rc;
 	int ch, secs = 0;
 
@@ -234,16 +251,7 @@ main(int argc, char **argv)
 	if (secs > 0)
 		alarm((unsigned)secs);
 	rc = fn(t, &sink, &stop, err, sizeof(err));
-	buf_init(&b, 1 << 16);
-	jw_init(&w, &b, JW_UTF8);
-	jw_obj_open(&w);
-	kv_str(&w, "cb", "return");
-	kv_str(&w, "rc", err_names[rc]);
-	kv_int(&w, "status", err_status(rc), -1);
-	kv_str(&w, "err", err);
-	jw_obj_close(&w);
-	emit(&b);
-	buf_free(&b);
+	put_return(rc, err);
 	if (rc != E_OK)
 		fprintf(stderr, "evsource: %s: %s\n", err_names[rc], err);
 	conf_free(c);
