@@ -30,12 +30,14 @@
 #include "json.h"
 #include "log.h"
 #include "src_ari.h"
+#include "src_esl.h"
 
 static const struct {
 	const char *name;
 	ev_source_fn fn;
 } sources[] = {
 	{ "ari", src_ari },
+	{ "esl", src_esl },
 };
 
 static _Atomic int stop;
