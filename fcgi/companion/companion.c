@@ -18,6 +18,8 @@
 #include "local.h"
 #include "log.h"
 #include "scoreboard.h"
+#include "src_ari.h"
+#include "src_esl.h"
 #include "state.h"
 #include "util.h"
 
@@ -32,8 +34,8 @@ static const struct {
 	ev_source_fn fn;
 } sources[] = {
 	{ EVM_AMI, "ami", src_ami },
-	{ EVM_ARI, "ari", NULL },
-	{ EVM_ESL, "esl", NULL },
+	{ EVM_ARI, "ari", src_ari },
+	{ EVM_ESL, "esl", src_esl },
 };
 
 static uint64_t
