@@ -174,7 +174,8 @@ state_apply(void)
 	is_int(st.overflow, 1, "the fourth is counted as overflow");
 	st_apply(s, &(struct ev){ .type = EV_STATE, .chan.id = "c9" });
 	st_stats(s, &st);
-	is_int(st.channels, 3, "an event for an unknown channel adds none");
+	is_int(st.channels, 3,
+	    "an event without a snapshot for an unknown channel adds none");
 
 	st_apply(s, &(struct ev){ .type = EV_DESTROYED, .chan.id = "c1" });
 	st_stats(s, &st);
@@ -204,6 +205,37 @@ state_apply(void)
 	is_str(field(doc, 0, "id"), "c3", "rebuild: the listed one stays");
 	ok(st.synced && st.age == 0, "rebuild: synced again");
 	is_int(st.syncs, 2, "two rebuilds");
+	st_free(s);
+}
+
+static void
+state_gone(void)
+{
+	struct st_tenant *s = st_new("acme", "ari", 10, 8);
+	struct st_stats st;
+	struct ev e;
+
+	st_begin_sync(s);
+	st_end_sync(s);
+	e = chev(EV_DIAL, "o1", "PJSIP/200-1", ST_DOWN);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 1, "a Dial with the snapshot adds the channel");
+	e = chev(EV_HANGUP, "o2", "PJSIP/200-2", ST_UP);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 1, "a hangup of an unknown channel adds none");
+	st_apply(s, &(struct ev){ .type = EV_DESTROYED, .chan.id = "o1" });
+	e = chev(EV_UPDATE, "o1", "PJSIP/200-1", ST_UP);
+	e.chan.caller_num = "200";
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 0,
+	    "an update after the destruction does not bring it back");
+	e = chev(EV_CREATED, "o1", "PJSIP/200-1", ST_DOWN);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 0, "nor does a creation with a destroyed id");
 	st_free(s);
 }
 
@@ -616,6 +648,7 @@ main(void)
 	settings();
 	client();
 	state_apply();
+	state_gone();
 	state_items();
 	journal_ids();
 	proto();
