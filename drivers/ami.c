@@ -32,6 +32,8 @@ struct ami {
 	struct ami_hdr *h; /* scratch headers for the frame at buf */
 	size_t hcap;
 	unsigned long seq;
+	size_t
+	    handed; /* the frame ami_next() gave, consumed on the next call */
 	char version[32];
 };
 
@@ -197,6 +199,10 @@ conn_drain(struct ami *c)
 	size_t len, total = 0;
 	ssize_t n;
 
+	if (c->handed > 0) { /* the frame ami_next() gave last */
+		conn_consume(c, c->handed);
+		c->handed = 0;
+	}
 	while (total < AMI_BUF_MAX) {
 		while ((rc = ami_frame_find(c->buf, c->len, &c->scan, &len)) ==
 		    AMI_OK) {
@@ -411,8 +417,8 @@ login(struct ami *c, const struct ami_conf *cf, uint64_t deadline, char *why,
 	enum err e;
 
 	len = snprintf(frame, sizeof(frame),
-	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: off\r\n\r\n",
-	    cf->user, cf->secret);
+	    "Action: login\r\nUsername: %s\r\nSecret: %s\r\nEvents: %s\r\n\r\n",
+	    cf->user, cf->secret, cf->events ? cf->events : "off");
 	if (len < 0 || (size_t)len >= sizeof(frame)) {
 		snprintf(why, whylen, "AMI credentials are too long");
 		return E_BACKEND;
@@ -446,7 +452,8 @@ ami_open(const struct ami_conf *cf, uint64_t deadline, struct ami **out,
 	int fd;
 
 	if (has_ctl(cf->user, strlen(cf->user)) ||
-	    has_ctl(cf->secret, strlen(cf->secret))) {
+	    has_ctl(cf->secret, strlen(cf->secret)) ||
+	    (cf->events && has_ctl(cf->events, strlen(cf->events)))) {
 		snprintf(why, whylen, "AMI credentials contain CR or LF");
 		return E_BACKEND;
 	}
@@ -532,6 +539,10 @@ ami_action(struct ami *c, struct arena *a, const struct ami_action *act,
 	memset(out, 0, sizeof(*out));
 	if ((e = ami_check(act->kv, act->nkv, why, whylen)) != E_OK)
 		return e;
+	if (c->handed > 0) { /* the frame ami_next() gave last */
+		conn_consume(c, c->handed);
+		c->handed = 0;
+	}
 	snprintf(id, sizeof(id), "pbxapi-%ld-%lu", (long)getpid(), ++c->seq);
 	st.id = id;
 	frame = build(a, act->action, act->kv, act->nkv, id, &flen);
@@ -542,6 +553,42 @@ ami_action(struct ami *c, struct arena *a, const struct ami_action *act,
 		return E_OK;
 	}
 	return e;
+}
+
+enum err
+ami_send(struct ami *c, struct arena *a, const struct ami_action *act,
+    const char *id, uint64_t deadline, char *why, size_t whylen)
+{
+	const char *frame;
+	size_t flen;
+	enum err e;
+
+	if ((e = ami_check(act->kv, act->nkv, why, whylen)) != E_OK)
+		return e;
+	frame = build(a, act->action, act->kv, act->nkv, id, &flen);
+	if (net_write(c->fd, frame, flen, deadline) == -1)
+		return io_error("write", -1, why, whylen);
+	return E_OK;
+}
+
+enum err
+ami_next(struct ami *c, uint64_t deadline, struct ami_msg *m, char *why,
+    size_t whylen)
+{
+	size_t got = 0;
+	enum err e;
+
+	if (c->handed > 0) {
+		conn_consume(c, c->handed);
+		c->handed = 0;
+	}
+	memset(m, 0, sizeof(*m));
+	if ((e = conn_frame(c, deadline, &m->f, &got, why, whylen)) != E_OK)
+		return e;
+	m->raw = c->buf;
+	m->len = m->f.len;
+	c->handed = m->f.len;
+	return E_OK;
 }
 
 const char *

@@ -36,6 +36,9 @@ struct ami_conf {
 	const char *port;
 	const char *user;
 	const char *secret;
+	/* Login's Events: header; NULL: "off" (the event companion asks
+	 * for "call,system,agent" and reads them with ami_next()). */
+	const char *events;
 };
 
 /* One header of an action. */
@@ -113,6 +116,24 @@ enum err ami_check(
  */
 enum err ami_action(struct ami *c, struct arena *a,
     const struct ami_action *act, uint64_t deadline, struct ami_reply *out,
+    char *why, size_t whylen);
+
+/*
+ * Sends the action with ActionID id and reads nothing: its reply comes
+ * among the events that ami_next() returns.  Values are checked as for
+ * ami_action().  Returns E_OK, E_BADREQ, or E_BACKEND/E_TIMEOUT (why).
+ */
+enum err ami_send(struct ami *c, struct arena *a, const struct ami_action *act,
+    const char *id, uint64_t deadline, char *why, size_t whylen);
+
+/*
+ * Reads the next frame (an event, or a response) into *m: m->raw points
+ * into the connection's buffer and is valid until the next call on c.
+ * Returns E_OK, E_TIMEOUT when nothing whole came before the deadline (a
+ * partial frame is kept: call again), E_BACKEND when the server closed
+ * the connection, or E_PROTO (why set).
+ */
+enum err ami_next(struct ami *c, uint64_t deadline, struct ami_msg *m,
     char *why, size_t whylen);
 
 /* Returns the value of header name (case-insensitive) of m, or NULL. */

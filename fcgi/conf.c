@@ -37,6 +37,9 @@ static const char *const pm_modes[] = { "static", "dynamic", NULL };
 /* recordings_sendfile, in the order of file.h's enum file_sendfile. */
 static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
 static const char *const fail_modes[] = { "open", "closed", NULL };
+static const char *const events_modes[] = { "off", "auto", "ami", "ari", "esl",
+	NULL };
+static const char *const fresh_modes[] = { "never", "always", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };
 
@@ -101,6 +104,14 @@ static const struct setting settings[] = {
 	STR("recordings_accel", recordings_accel, ""),
 	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
 	STR("tokens_file", tokens_file, "/var/lib/pbxapi/tokens"),
+	/* "": next to the listen socket (check()) */
+	STR("companion.socket", companion_socket, ""),
+	NUM("companion.timeout", S_DUR, companion_ms, 1, 10000L, "50ms"),
+	ENUM("state.fresh", state_fresh, fresh_modes, "never"),
+	ENUM("events", events, events_modes, "off"),
+	NUM("events.journal", S_INT, events_journal, 1, LIM_EV_JOURNAL, "1000"),
+	NUM("events.backoff_max", S_DUR, events_backoff_ms, 100, 3600000L,
+	    "30s"),
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
@@ -488,6 +499,21 @@ include_path(struct parse *p, const char *v)
 	    p->c->arena, "%.*s/%s", (int)(slash - p->file), p->file, v);
 }
 
+/* A tenant's events = (the global one is in the settings table). */
+static int
+events_value(struct parse *p, struct tenant *t, const char *v)
+{
+	size_t i;
+
+	for (i = 0; events_modes[i] != NULL; i++)
+		if (strcmp(events_modes[i], v) == 0) {
+			t->events = (long)i;
+			t->events_set = 1;
+			return 0;
+		}
+	return fail(p, "'events': unknown value '%s'", v);
+}
+
 static struct tenant *
 default_tenant(struct parse *p)
 {
@@ -535,6 +561,8 @@ directive(struct parse *p, const char *k, const char *v)
 	}
 	if (strcmp(k, "token") == 0)
 		return token_line(p, t, v);
+	if (strcmp(k, "events") == 0)
+		return events_value(p, t, v);
 	if (is_env_key(k)) {
 		env_set(p->c->arena, t, k, strlen(k), v, strlen(v));
 		return 0;
@@ -765,6 +793,28 @@ valid_redis(const char *s)
 	    port <= 65535;
 }
 
+/*
+ * companion.socket's default: in the runtime directory, the one of the
+ * listen socket (a path), else of the pid file, else /run/pbxapi.
+ */
+static const char *
+companion_path(const struct conf *c)
+{
+	const char *dir = "/run/pbxapi", *from = NULL, *slash;
+	int n;
+
+	if (c->listen[0] == '/')
+		from = c->listen;
+	else if (c->pid_file[0] == '/')
+		from = c->pid_file;
+	if (from != NULL && (slash = strrchr(from, '/')) != NULL) {
+		n = (int)(slash - from);
+		return arena_printf(
+		    c->arena, "%.*s/pbxapi-companion.sock", n, from);
+	}
+	return arena_printf(c->arena, "%s/pbxapi-companion.sock", dir);
+}
+
 static int
 check(struct parse *p)
 {
@@ -789,6 +839,15 @@ check(struct parse *p)
 	}
 	if (c->listen[0] == '\0')
 		return fail(p, "'listen' is empty");
+	if (c->companion_socket[0] == '\0')
+		c->companion_socket = companion_path(c);
+	if (c->companion_socket[0] != '/')
+		return fail(p,
+		    "'companion.socket': '%s' is not an absolute path",
+		    c->companion_socket);
+	if (strlen(c->companion_socket) >= LIM_SUN_PATH)
+		return fail(p, "'companion.socket': '%s' is too long",
+		    c->companion_socket);
 	if (c->redis[0] != '\0' && !valid_redis(c->redis))
 		return fail(p, "'redis': '%s' is not unix:/path or host:port",
 		    c->redis);
@@ -834,8 +893,11 @@ conf_load(const char *path, const char *env_file, int use_environ, char *errbuf,
 			goto fail;
 	for (i = 0; i < c->ntokens; i++)
 		c->tokens[i].tenant = &c->tenants[c->tokens[i].tenant_index];
-	for (i = 0; i < c->ntenants; i++)
+	for (i = 0; i < c->ntenants; i++) {
 		limit_inherit(c, &c->tenants[i]);
+		if (!c->tenants[i].events_set)
+			c->tenants[i].events = c->events;
+	}
 	if (check(&p) == -1)
 		goto fail;
 	/* Relative to the configuration, as an include is. */
@@ -912,6 +974,8 @@ conf_dump(const struct conf *c, FILE *fp)
 		fprintf(fp, "\n[tenant %s]\n# %zu token(s)\n", t->name, ntok);
 		if (t->env_file != NULL)
 			fprintf(fp, "env_file = %s\n", t->env_file);
+		if (t->events_set)
+			fprintf(fp, "events = %s\n", events_modes[t->events]);
 		for (j = 0; j < NLIMIT_SETTINGS; j++)
 			if (t->limit_set & (1u << j))
 				dump_setting(&t->limit, &limit_settings[j], fp);
@@ -922,4 +986,32 @@ conf_dump(const struct conf *c, FILE *fp)
 				? "(hidden)"
 				: t->env[j].val);
 	}
+}
+
+enum events_mode
+tenant_events(const struct tenant *t)
+{
+	switch (t->events) {
+	case EVM_AMI:
+	case EVM_ARI:
+	case EVM_ESL:
+		return (enum events_mode)t->events;
+	case EVM_AUTO:
+		if (tenant_getbool(t, "ARI_ENABLED"))
+			return EVM_ARI;
+		return tenant_has_prefix(t, "FUSIONPBX_") ? EVM_ESL : EVM_AMI;
+	default:
+		return EVM_OFF;
+	}
+}
+
+int
+conf_has_events(const struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntenants; i++)
+		if (tenant_events(&c->tenants[i]) != EVM_OFF)
+			return 1;
+	return 0;
 }

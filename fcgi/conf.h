@@ -59,7 +59,12 @@ struct tenant {
 	size_t envcap;
 	struct limit_conf limit; /* its own limit.*, else the global ones */
 	unsigned limit_set;	 /* bit i: limit setting i given here */
+	long events;		 /* enum events_mode; the global one if unset */
+	int events_set;
 };
+
+/* A tenant's events = (the event companion's source for it). */
+enum events_mode { EVM_OFF, EVM_AUTO, EVM_AMI, EVM_ARI, EVM_ESL };
 
 /* Digest bytes that name a token in logs: TOKEN_ID_LEN hex digits. */
 #define TOKEN_ID_BYTES 6
@@ -125,6 +130,14 @@ struct conf {
 
 	/* rate limits (fcgi/ratelimit.h); tenants hold the effective ones */
 	struct limit_conf limit;
+	/* the event companion (fcgi/companion/companion.h) */
+	const char *companion_socket; /* its local interface */
+	long companion_ms;	      /* a worker's deadline for one request */
+	long state_fresh;	      /* 0: never, 1: always ask the backend */
+	long events_journal;	      /* events kept per tenant */
+	long events_backoff_ms;	      /* longest wait between reconnects */
+	long events;		      /* tenants' default events = */
+
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */
 	long redis_fail;   /* 0: open (no limit), 1: closed (503) */
@@ -177,6 +190,16 @@ const struct token *conf_token(const struct conf *c, const char *s, size_t n);
 
 /* Returns a tenant setting: its .env value or the elastix default. */
 const char *tenant_get(const struct tenant *t, const char *key);
+
+/*
+ * Returns the source of t's events: EVM_OFF, or EVM_AMI, EVM_ARI or
+ * EVM_ESL (auto resolved: ARI if ARI_ENABLED, else ESL for a tenant with
+ * FUSIONPBX_* settings, else AMI).
+ */
+enum events_mode tenant_events(const struct tenant *t);
+
+/* Returns 1 if some tenant of c has events on (a companion is needed). */
+int conf_has_events(const struct conf *c);
 
 /* Returns a setting as PHP's Config::getBool/getInt read it. */
 int tenant_getbool(const struct tenant *t, const char *key);

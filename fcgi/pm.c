@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "buf.h"
+#include "companion.h"
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,7 +52,11 @@ struct child {
 
 static struct child kids[SB_SLOTS];
 static struct conf *conf;
-static int status_fd = -1; /* pm.status_listen, -1: none */
+static int status_fd = -1;	/* pm.status_listen, -1: none */
+static int pool_fd = -1;	/* the listening socket */
+static int cmp_fd = -1;		/* companion.socket, opened on first need */
+static struct arena *cmp_arena; /* cmp_path, across generations */
+static const char *cmp_path;	/* what cmp_fd is bound to */
 static unsigned gen = 1;
 static int stopping; /* 0, SIGQUIT or SIGTERM */
 static uint64_t stop_ms;
@@ -96,6 +101,15 @@ spawn(int fd, enum sb_role role)
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
 		    getppid() != master)
 			_exit(1);
+		if (role == SB_COMPANION) {
+			/* It serves a socket of its own, not the pool's. */
+			close(pool_fd);
+			if (status_fd != -1)
+				close(status_fd);
+			companion_main(conf, fd, slot);
+		}
+		if (cmp_fd != -1)
+			close(cmp_fd);
 		if (role == SB_STATUS)
 			(void)prctl(PR_SET_NAME, "pbxapi-status");
 		worker_main(conf, fd, slot, (int)role);
@@ -166,6 +180,13 @@ timed_out(const struct child *k)
 	met_request(d, c, t, 504, k->alarm_us);
 }
 
+/* What the logs call child i. */
+static const char *
+kid_name(size_t i)
+{
+	return kids[i].role == SB_COMPANION ? "companion" : "worker";
+}
+
 static void
 reap(void)
 {
@@ -183,8 +204,8 @@ reap(void)
 		crashed = 0;
 		if (WIFSIGNALED(status)) {
 			if (!kids[i].term_ms && !stopping)
-				log_warnx("worker %ld exited on signal %d%s",
-				    (long)pid, WTERMSIG(status),
+				log_warnx("%s %ld exited on signal %d%s",
+				    kid_name(i), (long)pid, WTERMSIG(status),
 				    WCOREDUMP(status) ? " (core dumped)" : "");
 			crashed =
 			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
@@ -198,8 +219,8 @@ reap(void)
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
 		} else if (WEXITSTATUS(status) != 0) {
-			log_warnx("worker %ld exited with status %d", (long)pid,
-			    WEXITSTATUS(status));
+			log_warnx("%s %ld exited with status %d", kid_name(i),
+			    (long)pid, WEXITSTATUS(status));
 			crashed = 1;
 		}
 		if (crashed)
@@ -341,17 +362,62 @@ escalate(uint64_t now)
 	}
 }
 
-/* Returns 1 if the current generation has its status worker. */
+/* Returns the slot of the current generation's child of role, or -1. */
 static int
-has_status_worker(void)
+current(enum sb_role role)
 {
 	size_t i;
 
 	for (i = 0; i < SB_SLOTS; i++)
 		if (kids[i].pid != 0 && kids[i].gen == gen &&
-		    !kids[i].quit_ms && kids[i].role == SB_STATUS)
-			return 1;
-	return 0;
+		    !kids[i].quit_ms && kids[i].role == role)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The companion's socket, made by the master (as root, it can) once, and
+ * kept: a companion of any generation serves it.  Returns it or -1.
+ */
+static int
+companion_fd(void)
+{
+	static uint64_t warned;
+	char err[512];
+
+	if (cmp_fd != -1)
+		return cmp_fd;
+	cmp_fd = companion_listen(conf, err, sizeof(err));
+	if (cmp_fd == -1 && now_ms() - warned > 60000) {
+		warned = now_ms();
+		log_warnx("companion: %s", err);
+	}
+	if (cmp_fd != -1)
+		cmp_path = arena_strdup(cmp_arena, conf->companion_socket);
+	return cmp_fd;
+}
+
+/*
+ * The event companion: one per generation while a tenant has events
+ * on.  An older generation's companion keeps serving until the new one
+ * is up (its slot idle: socket bound, sources started), then it retires.
+ */
+static void
+companion(uint64_t now)
+{
+	int cur = current(SB_COMPANION);
+	size_t i;
+
+	if (cur == -1 && conf_has_events(conf) && companion_fd() != -1) {
+		(void)spawn(cmp_fd, SB_COMPANION);
+		cur = current(SB_COMPANION);
+	}
+	if (cur != -1 && atomic_load(&sb_slot((size_t)cur)->state) != SB_IDLE)
+		return;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (kids[i].pid != 0 && kids[i].gen != gen &&
+		    kids[i].role == SB_COMPANION)
+			retire(i, now);
 }
 
 /* Keeps the number of current workers where the pm mode wants it. */
@@ -363,8 +429,9 @@ maintain(int listen_fd, uint64_t now)
 
 	if (stopping || now < next_spawn_ms)
 		return;
-	if (status_fd != -1 && !has_status_worker())
+	if (status_fd != -1 && current(SB_STATUS) == -1)
 		(void)spawn(status_fd, SB_STATUS);
+	companion(now);
 	count(&total, &idle, &active);
 	if ((uint64_t)active > atomic_load(&sb_pool()->max_active))
 		atomic_store(&sb_pool()->max_active, (uint64_t)active);
@@ -420,6 +487,8 @@ start_generation(int listen_fd)
 	atomic_store(&sb_pool()->pm, (int)conf->pm);
 	if (status_fd != -1)
 		(void)spawn(status_fd, SB_STATUS);
+	if (conf_has_events(conf) && companion_fd() != -1)
+		(void)spawn(cmp_fd, SB_COMPANION);
 	while (n-- > 0)
 		if (spawn(listen_fd, SB_POOL) == -1)
 			break;
@@ -438,8 +507,10 @@ roll(int listen_fd)
 	gen++;
 	crashes = 0;
 	next_spawn_ms = 0;
+	/* The old companion goes once the new one is up (companion()). */
 	for (i = 0; i < SB_SLOTS; i++)
-		if (kids[i].pid != 0 && kids[i].gen != gen)
+		if (kids[i].pid != 0 && kids[i].gen != gen &&
+		    (kids[i].role != SB_COMPANION || !conf_has_events(conf)))
 			retire(i, now);
 	start_generation(listen_fd);
 }
@@ -491,6 +562,12 @@ reload(int listen_fd, const struct pm_args *args)
 		    nc->status_listen, conf->status_listen);
 		nc->status_listen =
 		    arena_strdup(nc->arena, conf->status_listen);
+	}
+	if (cmp_path != NULL && strcmp(nc->companion_socket, cmp_path) != 0) {
+		log_warnx(
+		    "'companion.socket' changed to '%s': a restart is needed, the socket stays '%s'",
+		    nc->companion_socket, cmp_path);
+		nc->companion_socket = arena_strdup(nc->arena, cmp_path);
 	}
 	open_logs(nc, args);
 	conf_free(conf);
@@ -570,6 +647,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 
 	conf = c;
 	status_fd = status_listen_fd;
+	pool_fd = listen_fd;
+	cmp_arena = arena_new();
 	if (sb_create() == -1 || met_create() == -1)
 		fatal("cannot map the scoreboard");
 	if (ratelimit_init() == -1)
@@ -617,6 +696,8 @@ pm_run(struct conf *c, int listen_fd, int status_listen_fd,
 		maintain(listen_fd, now_ms());
 	}
 	log_notice("exiting");
+	if (cmp_path != NULL)
+		(void)unlink(cmp_path);
 	conf_free(conf);
 	return 0;
 }

@@ -89,6 +89,45 @@ fail:
 	return -1;
 }
 
+int
+companion_listen(const struct conf *c, char *errbuf, size_t errlen)
+{
+	const char *path = c->companion_socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct passwd *pw = NULL;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(errbuf, errlen, "socket path '%s' too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (geteuid() == 0 && c->user[0] != '\0' &&
+	    (pw = getpwnam(c->user)) == NULL) {
+		snprintf(errbuf, errlen, "user '%s': no such user", c->user);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (unlink(path) == -1 && errno != ENOENT)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0600) == -1)
+		goto fail;
+	if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		goto fail;
+	if (listen(fd, 128) == -1 || nonblock(fd) == -1)
+		goto fail;
+	return fd;
+fail:
+	snprintf(
+	    errbuf, errlen, "cannot listen on '%s': %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
 static int
 listen_tcp(const struct conf *c, const char *addr, char *errbuf, size_t errlen)
 {

@@ -16,6 +16,14 @@ int listen_open(
     const struct conf *c, const char *addr, char *errbuf, size_t errlen);
 
 /*
+ * Opens the event companion's socket (c->companion_socket): mode 0600,
+ * owned by c->user (the workers' and the companion's user) when running
+ * as root, non-blocking.  The master keeps it across generations; each
+ * companion inherits it.  Returns the fd, or -1 with a message in errbuf.
+ */
+int companion_listen(const struct conf *c, char *errbuf, size_t errlen);
+
+/*
  * Returns the listening socket inherited from systemd (LISTEN_FDS) or
  * spawn-fcgi (fd 0), made non-blocking, or -1 if there is none.  *single
  * is set for fd 0: spawn-fcgi expects one worker per process.

@@ -14,7 +14,7 @@
 
 #include "limits.h"
 
-enum sb_role { SB_POOL, SB_STATUS };
+enum sb_role { SB_POOL, SB_STATUS, SB_COMPANION };
 
 #define SB_BACKENDS 8 /* backend kinds, at least BK__MAX */
 
@@ -31,7 +31,8 @@ enum sb_state {
 struct sb_slot {
 	_Atomic int pid;
 	_Atomic int state;
-	_Atomic int role; /* SB_POOL, or SB_STATUS: pm.status_listen's */
+	_Atomic int role; /* SB_POOL, SB_STATUS (pm.status_listen's), or
+			   SB_COMPANION (the event companion) */
 	_Atomic unsigned gen;
 	_Atomic unsigned lock;	     /* odd while the strings change */
 	_Atomic uint64_t spawned;    /* wall clock, seconds */

@@ -353,7 +353,11 @@ channel_table(struct arena *a, const struct lines *l)
 	return out;
 }
 
-/* activecall: "core show channels verbose" through AMI Command. */
+/*
+ * activecall: "core show channels verbose" through AMI Command, or the
+ * same table from the event companion's live state (live.c) unless
+ * fresh=1.
+ */
 static enum err
 activecall(struct req *r, struct reply *rp)
 {
@@ -365,12 +369,19 @@ activecall(struct req *r, struct reply *rp)
 		.action = "Command", .kv = &kv, .nkv = 1
 	};
 
+	if (elastix_live_activecall(
+		r, rp, r->args[0].present && strcmp(r->args[0].s, "0") != 0))
+		return E_OK;
 	if ((e = ast_ami(r, &act, &rep)) != E_OK)
 		return e;
 	ami_command_lines(&rep, add_line, &l);
 	pv_encode(elastix_json(r, rp, 200), channel_table(r->arena, &l));
 	return E_OK;
 }
+
+static const struct param activecall_params[] = {
+	{ .name = "fresh", .src = SRC_QUERY, .type = PT_STR, .maxlen = 8 },
+};
 
 static const struct param channel_params[] = {
 	{ .name = "channel",
@@ -413,6 +424,7 @@ static const struct cmd cmds[] = {
 	{ .name = "activecall",
 	    .methods = M_ANY,
 	    .scope = SCOPE_READ,
+	    PARAMS(activecall_params),
 	    .run = activecall },
 	{ .name = "channelstatus",
 	    .methods = M_ANY,

@@ -28,7 +28,7 @@ static enum err
 ami_connect(void *ctx, uint64_t deadline, void **conn, char *why, size_t whylen)
 {
 	struct req *r = ctx;
-	struct ami_conf cf;
+	struct ami_conf cf = { .events = NULL }; /* Events: off */
 	struct ami *c;
 	enum err e;
 

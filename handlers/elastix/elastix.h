@@ -53,4 +53,12 @@ enum err elastix_status(struct req *r, struct reply *rp, const char *status);
 struct pv *ami_blocks(
     struct arena *a, const char *s, size_t n, size_t more_than);
 
+/*
+ * Answers activecall from the event companion's state (live.c) unless
+ * fresh, state.fresh = always, the tenant's events are off, or the
+ * companion does not answer in time or is not synced.  Returns 1 if it
+ * answered, 0 if the backend must.
+ */
+int elastix_live_activecall(struct req *r, struct reply *rp, int fresh);
+
 #endif

@@ -31,4 +31,17 @@ enum err ready(struct req *r, struct reply *rp);
 /* Adds the headers that keep a status answer out of caches. */
 void status_no_cache(struct reply *rp);
 
+struct buf;
+struct jw;
+
+/*
+ * The event companion on /status (companion.c): its slot and its
+ * tenants' sources, into w (JSON) or text; nothing when no tenant has
+ * events and no companion runs.
+ */
+void status_companion(struct req *r, struct jw *w, struct buf *text);
+
+/* Its Prometheus families, appended to b (/metrics). */
+void metrics_companion(struct req *r, struct buf *b);
+
 #endif

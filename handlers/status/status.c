@@ -298,6 +298,7 @@ status(struct req *r, struct reply *rp)
 		o.b = &text;
 	}
 	pool_fields(r, &o);
+	status_companion(r, o.w, o.b);
 	if (full) {
 		if (o.w != NULL) {
 			jw_keyz(o.w, "processes");
@@ -335,9 +336,15 @@ static enum err
 metrics(struct req *r, struct reply *rp)
 {
 	struct buf text;
+	int rc;
 
 	buf_init(&text, LIM_METRICS_TEXT);
-	if (met_write(&text) == -1) {
+	rc = met_write(&text);
+	if (rc != -1) {
+		metrics_companion(r, &text);
+		rc = text.overflow ? -1 : 0;
+	}
+	if (rc == -1) {
 		buf_free(&text);
 		return req_error(r, E_INTERNAL,
 		    "metrics unavailable or over "

@@ -405,8 +405,14 @@ class Pool:
         return [int(x) for x in out.split()]
 
     def workers(self):
-        """pids of the pool's workers (not the status worker)."""
-        return [p for p in self.children() if comm(p) != "pbxapi-status"]
+        """pids of the pool's workers (not the status worker nor the
+        event companion)."""
+        return [p for p in self.children()
+                if comm(p) not in ("pbxapi-status", "pbxapi-companio")]
+
+    def companions(self):
+        """pids of the event companion (comm is cut to 15 bytes)."""
+        return [p for p in self.children() if comm(p) == "pbxapi-companio"]
 
     def status_workers(self):
         """pids of the status worker (pm.status_listen)."""

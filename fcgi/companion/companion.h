@@ -1,0 +1,61 @@
+/*
+ * The event companion: a process of the pool, forked and supervised by
+ * the master like a worker (scoreboard role SB_COMPANION), that runs one
+ * event source per tenant with events on (event.h), each on a thread of
+ * its own and restarted with a back-off, keeps their live state
+ * (state.h) and serves it to the workers on a local unix socket
+ * (local.h, local_proto.h; workers ask through client.h).  See
+ * docs/architecture.md, "The event companion".
+ */
+#ifndef PBXAPI_COMPANION_H
+#define PBXAPI_COMPANION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct conf;
+struct tenant;
+struct st_tenant;
+
+/* One tenant's source and state. */
+struct cmp_src {
+	const struct tenant *t;
+	const char *backend; /* "ami", "ari", "esl" */
+	ev_source_fn fn;     /* NULL: no source for that backend yet */
+	struct st_tenant *st;
+	struct ev_sink sink;
+	pthread_t thread;
+	int started;
+	_Atomic uint64_t reconnects; /* the source returned, and ran again */
+	struct companion *cmp;
+};
+
+struct companion {
+	const struct conf *conf;
+	struct cmp_src *src;
+	size_t nsrc;
+	_Atomic int stop;
+	uint64_t started; /* wall clock, seconds */
+};
+
+/* Returns the source of tenant name (n bytes), or NULL. */
+struct cmp_src *companion_find(struct companion *c, const char *name, size_t n);
+
+/*
+ * Runs the companion in the process the master forked (privileges
+ * dropped) on scoreboard slot slot, serving the listening socket lfd
+ * (companion.socket, which the master made), until SIGQUIT or SIGTERM;
+ * never returns.
+ */
+void companion_main(const struct conf *c, int lfd, int slot)
+    __attribute__((noreturn));
+
+/* The sources (src_*.c). */
+enum err src_ami(const struct tenant *t, struct ev_sink *sink,
+    const _Atomic int *stop, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,529 @@
+/*
+ * The AMI event source (event.h, companion.h): a second login to the
+ * tenant's Asterisk with "Events: call,system,agent", a rebuild with
+ * CoreShowChannels, then every event frame translated into struct ev
+ * (ami_translate(): Newchannel, Newstate, DialBegin/DialEnd and the old
+ * Dial, Hangup, HangupRequest, DTMFEnd, Hold/Unhold, BridgeEnter/Leave,
+ * NewCallerid, NewConnectedLine, Newexten, PeerStatus/ContactStatus,
+ * QueueMemberStatus/Added/Removed; everything else is ignored).  After
+ * the channels, the peers (PJSIPShowContacts' ContactList) and queue
+ * members (QueueStatus' QueueMember) are listed as EV_PEER and
+ * EV_QUEUE_MEMBER events.
+ *
+ * Events that arrive while the list is read are applied in the order
+ * they came, which is the order Asterisk wrote them: a channel created
+ * meanwhile counts as listed (state.h), one hung up meanwhile is gone.
+ * Every read waits at most a second, so *stop is seen; a silent
+ * connection is pinged after PING_MS and given up after DEAD_MS.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ami.h"
+#include "arena.h"
+#include "companion.h"
+#include "conf.h"
+#include "netio.h"
+#include "pbxconf.h"
+#include "src_ami.h"
+#include "log.h"
+#include "util.h"
+
+#define STEP_MS	   1000	 /* every blocking step */
+#define SYNC_MS	   15000 /* the whole rebuild */
+#define PING_MS	   20000 /* silence before a Ping */
+#define DEAD_MS	   45000 /* silence before the connection is given up */
+#define AMI_EVENTS "call,system,agent"
+
+/* A NUL-terminated copy of header name, or NULL if absent. */
+static const char *
+get(const struct ami_msg *m, struct ami_evbuf *b, const char *name)
+{
+	size_t n;
+	const char *v = ami_get(m, name, &n);
+	char *d;
+
+	if (v == NULL || b->used + n + 1 > sizeof(b->s))
+		return NULL;
+	d = b->s + b->used;
+	memcpy(d, v, n);
+	d[n] = '\0';
+	b->used += n + 1;
+	return d;
+}
+
+/* Asterisk's "<unknown>" caller id is "" in the model. */
+static const char *
+cid(const struct ami_msg *m, struct ami_evbuf *b, const char *name)
+{
+	const char *v = get(m, b, name);
+
+	return v != NULL && strcmp(v, "<unknown>") == 0 ? "" : v;
+}
+
+/* A header with a prefix ("Dest" + "Uniqueid"). */
+static const char *
+getp(const struct ami_msg *m, struct ami_evbuf *b, const char *pfx,
+    const char *name)
+{
+	char full[64];
+
+	snprintf(full, sizeof(full), "%s%s", pfx, name);
+	return get(m, b, full);
+}
+
+static long
+num(const char *s, long def)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	v = strtol(s, &end, 10);
+	return *end == '\0' ? v : def;
+}
+
+/* The state from ChannelStateDesc, else ChannelState (0 Down ... 9). */
+static enum ev_state
+chan_state(const char *desc, const char *n)
+{
+	enum ev_state s = ev_state_parse(desc);
+	long v = num(n, -1);
+
+	if (s != ST_UNKNOWN)
+		return s;
+	return v >= 0 && v + 1 < ST__COUNT ? (enum ev_state)(v + 1)
+					   : ST_UNKNOWN;
+}
+
+/* The channel block of an event, its headers prefixed with pfx. */
+static void
+chan_block(const struct ami_msg *m, struct ami_evbuf *b, const char *pfx,
+    struct ev_chan *c)
+{
+	char k[64];
+
+	c->id = getp(m, b, pfx, "Uniqueid");
+	c->name = getp(m, b, pfx, "Channel");
+	c->state = chan_state(getp(m, b, pfx, "ChannelStateDesc"),
+	    getp(m, b, pfx, "ChannelState"));
+	snprintf(k, sizeof(k), "%sCallerIDNum", pfx);
+	c->caller_num = cid(m, b, k);
+	snprintf(k, sizeof(k), "%sCallerIDName", pfx);
+	c->caller_name = cid(m, b, k);
+	snprintf(k, sizeof(k), "%sConnectedLineNum", pfx);
+	c->connected_num = cid(m, b, k);
+	snprintf(k, sizeof(k), "%sConnectedLineName", pfx);
+	c->connected_name = cid(m, b, k);
+	c->accountcode = getp(m, b, pfx, "AccountCode");
+	c->context = getp(m, b, pfx, "Context");
+	c->exten = getp(m, b, pfx, "Exten");
+	c->priority = num(getp(m, b, pfx, "Priority"), -1);
+	c->linkedid = getp(m, b, pfx, "Linkedid");
+	c->language = getp(m, b, pfx, "Language");
+}
+
+/* Asterisk's device states (QueueMember Status), lower case. */
+static const char *
+devstate(const char *n)
+{
+	static const char *const names[] = { "unknown", "not_inuse", "inuse",
+		"busy", "invalid", "unavailable", "ringing", "ringinuse",
+		"onhold" };
+	long v = num(n, -1);
+
+	return v >= 0 && (size_t)v < nitems(names) ? names[v] : n;
+}
+
+/* "Timestamp: 1795350198.900868" (timestampevents = yes), in ms. */
+static long long
+timestamp(const struct ami_msg *m, struct ami_evbuf *b)
+{
+	const char *t = get(m, b, "Timestamp");
+
+	return t != NULL ? (long long)(strtod(t, NULL) * 1000.0) : 0;
+}
+
+/* "00:01:02" (CoreShowChannel's Duration) in seconds, or 0. */
+static long
+duration(const char *d)
+{
+	int h, mi, s;
+
+	if (d == NULL || sscanf(d, "%d:%d:%d", &h, &mi, &s) != 3)
+		return 0;
+	return (long)h * 3600 + mi * 60 + s;
+}
+
+/* The channel events and their types. */
+static const struct {
+	const char *name;
+	enum ev_type type;
+} chan_events[] = {
+	{ "Newchannel", EV_CREATED },
+	{ "Newstate", EV_STATE },
+	{ "NewCallerid", EV_UPDATE },
+	{ "NewConnectedLine", EV_UPDATE },
+	{ "Newexten", EV_UPDATE },
+	{ "Hangup", EV_DESTROYED },
+	{ "HangupRequest", EV_HANGUP },
+	{ "SoftHangupRequest", EV_HANGUP },
+	{ "DTMFEnd", EV_DTMF },
+	{ "Hold", EV_HOLD },
+	{ "Unhold", EV_UNHOLD },
+	{ "BridgeEnter", EV_BRIDGE_ENTER },
+	{ "BridgeLeave", EV_BRIDGE_LEAVE },
+	{ "CoreShowChannel", EV_CREATED },
+};
+
+/* Channel events: the type and what each adds to the channel block. */
+static int
+chan_event(const char *name, const struct ami_msg *m, long long now,
+    struct ev *e, struct ami_evbuf *b)
+{
+	size_t i;
+	long d;
+
+	for (i = 0; i < nitems(chan_events); i++)
+		if (strcasecmp(name, chan_events[i].name) == 0)
+			break;
+	if (i == nitems(chan_events))
+		return 0;
+	e->type = chan_events[i].type;
+	chan_block(m, b, "", &e->chan);
+	if (e->chan.id == NULL)
+		return 0;
+	switch (e->type) {
+	case EV_UPDATE:
+		e->chan.app = get(m, b, "Application");
+		e->chan.app_data = get(m, b, "AppData");
+		break;
+	case EV_HANGUP:
+	case EV_DESTROYED:
+		e->cause = (int)num(get(m, b, "Cause"), -1);
+		e->cause_txt = get(m, b, "Cause-txt");
+		break;
+	case EV_DTMF:
+		e->digit = get(m, b, "Digit");
+		e->duration_ms = num(get(m, b, "DurationMs"), -1);
+		break;
+	case EV_BRIDGE_ENTER:
+		e->chan.bridge = get(m, b, "BridgeUniqueid");
+		break;
+	case EV_CREATED:
+		if (strcasecmp(name, "CoreShowChannel") != 0)
+			break;
+		e->chan.app = get(m, b, "Application");
+		e->chan.app_data = get(m, b, "ApplicationData");
+		e->chan.bridge = get(m, b, "BridgeId");
+		d = duration(get(m, b, "Duration"));
+		e->chan.created_ms = now - (long long)d * 1000;
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* DialBegin/DialEnd (Asterisk 12+) and Dial with SubEvent (<= 11). */
+static int
+dial_event(const char *name, const struct ami_msg *m, struct ev *e,
+    struct ami_evbuf *b)
+{
+	const char *sub = NULL, *pfx = "";
+
+	if (strcasecmp(name, "Dial") == 0) {
+		sub = get(m, b, "SubEvent");
+		if (sub == NULL)
+			return 0;
+		e->type = strcasecmp(sub, "Begin") == 0 ? EV_DIAL : EV_DIAL_END;
+		chan_block(m, b, "", &e->chan);
+		if (e->chan.id == NULL)
+			e->chan.id = get(m, b, "UniqueID");
+		e->peer = get(m, b, "DestUniqueID");
+	} else if (strcasecmp(name, "DialBegin") == 0 ||
+	    strcasecmp(name, "DialEnd") == 0) {
+		e->type =
+		    strcasecmp(name, "DialBegin") == 0 ? EV_DIAL : EV_DIAL_END;
+		/* An Originate's dial has no caller: the dialled channel. */
+		if (ami_get(m, "Uniqueid", &(size_t){ 0 }) == NULL)
+			pfx = "Dest";
+		chan_block(m, b, pfx, &e->chan);
+		if (*pfx == '\0')
+			e->peer = get(m, b, "DestUniqueid");
+	} else
+		return 0;
+	e->dialstatus = get(m, b, "DialStatus");
+	if (e->type == EV_DIAL && e->dialstatus == NULL)
+		e->dialstatus = "";
+	return e->chan.id != NULL;
+}
+
+/* PeerStatus (chan_sip, chan_iax2) and ContactStatus (PJSIP). */
+static int
+peer_event(const char *name, const struct ami_msg *m, struct ev *e,
+    struct ami_evbuf *b)
+{
+	const char *ep;
+	char *d;
+	size_t n;
+
+	e->type = EV_PEER;
+	if (strcasecmp(name, "PeerStatus") == 0) {
+		e->peer = get(m, b, "Peer");
+		e->peer_state = get(m, b, "PeerStatus");
+	} else if (strcasecmp(name, "ContactStatus") == 0 ||
+	    strcasecmp(name, "ContactList") == 0) {
+		ep = get(m, b, "EndpointName");
+		if (ep == NULL)
+			ep = get(m, b, "Endpoint"); /* ContactList */
+		if (ep == NULL)
+			ep = get(m, b, "AOR");
+		n = ep ? strlen(ep) : 0;
+		if (ep == NULL || b->used + n + 7 > sizeof(b->s))
+			return 0;
+		d = b->s + b->used;
+		memcpy(d, "PJSIP/", 6);
+		memcpy(d + 6, ep, n + 1);
+		b->used += n + 7;
+		e->peer = d;
+		e->peer_state = get(m, b, "ContactStatus");
+		if (e->peer_state == NULL)
+			e->peer_state = get(m, b, "Status"); /* ContactList */
+	} else
+		return 0;
+	/* Our copy, in b: "Reachable" is "reachable" in the model. */
+	if (e->peer_state != NULL)
+		for (d = b->s + (e->peer_state - b->s); *d != '\0'; d++)
+			*d = (char)tolower((unsigned char)*d);
+	return e->peer != NULL;
+}
+
+static int
+queue_event(const char *name, const struct ami_msg *m, struct ev *e,
+    struct ami_evbuf *b)
+{
+	int removed = strcasecmp(name, "QueueMemberRemoved") == 0;
+
+	if (!removed && strcasecmp(name, "QueueMemberStatus") != 0 &&
+	    strcasecmp(name, "QueueMemberAdded") != 0 &&
+	    strcasecmp(name, "QueueMember") != 0) /* QueueStatus's items */
+		return 0;
+	e->type = EV_QUEUE_MEMBER;
+	e->queue = get(m, b, "Queue");
+	e->member = get(m, b, "Interface");
+	if (e->member == NULL)
+		e->member = get(m, b, "Location"); /* Asterisk <= 11 */
+	e->member_state = removed ? "removed" : devstate(get(m, b, "Status"));
+	return e->queue != NULL && e->member != NULL;
+}
+
+int
+ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
+    struct ami_evbuf *b)
+{
+	const char *name;
+
+	memset(e, 0, sizeof(*e));
+	b->used = 0;
+	e->backend = "ami";
+	e->chan.priority = -1;
+	e->duration_ms = -1;
+	e->cause = -1;
+	if ((name = get(m, b, "Event")) == NULL)
+		return 0;
+	e->ts_ms = timestamp(m, b);
+	if (chan_event(name, m, now_ms, e, b) || dial_event(name, m, e, b) ||
+	    peer_event(name, m, e, b) || queue_event(name, m, e, b))
+		return 1;
+	memset(e, 0, sizeof(*e));
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+static long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns 1 if frame m carries ActionID id. */
+static int
+is_mine(const struct ami_msg *m, const char *id)
+{
+	size_t n;
+	const char *v = ami_get(m, "ActionID", &n);
+
+	return v != NULL && n == strlen(id) && memcmp(v, id, n) == 0;
+}
+
+/* Delivers m to the sink if it is an event of the model. */
+static void
+deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b)
+{
+	struct ev e;
+
+	if (ami_translate(m, wall_ms(), &e, b))
+		sink->event(sink, &e);
+}
+
+/*
+ * Runs the event list of action: its items (frames with our ActionID)
+ * and the events that come in between are delivered as they come, until
+ * the list's end.  Sets *refused for a "Response: Error" (the list ends
+ * there).  Returns E_OK (also when *stop), or the error.
+ */
+static enum err
+list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    const char *action, struct ami_evbuf *b, int *refused, char *why,
+    size_t whylen)
+{
+	const struct ami_action act = { .action = action };
+	uint64_t until = net_deadline(SYNC_MS);
+	struct arena *a = arena_new();
+	struct ami_msg m;
+	enum err e;
+	char id[64];
+
+	*refused = 0;
+	snprintf(id, sizeof(id), "pbxapi-%s-%lld", action, wall_ms());
+	e = ami_send(c, a, &act, id, net_deadline(STEP_MS), why, whylen);
+	arena_free(a);
+	while (e == E_OK && !atomic_load(stop)) {
+		if (net_left(until) == 0) {
+			snprintf(why, whylen, "%s timed out", action);
+			return E_TIMEOUT;
+		}
+		e = ami_next(c, net_deadline(STEP_MS), &m, why, whylen);
+		if (e == E_TIMEOUT) {
+			e = E_OK;
+			continue;
+		}
+		if (e != E_OK || !is_mine(&m, id)) {
+			if (e == E_OK)
+				deliver(&m, sink, b);
+			continue;
+		}
+		if (ami_is(&m, "Response", "Error")) {
+			*refused = 1;
+			break;
+		}
+		/* EventList: Complete; Asterisk <= 11 names the last event. */
+		if (ami_is(&m, "EventList", "Complete") ||
+		    (ami_get(&m, "Event", &(size_t){ 0 }) != NULL &&
+			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL))
+			break;
+		deliver(&m, sink, b);
+	}
+	return e;
+}
+
+/*
+ * Rebuilds: the channels (CoreShowChannels, between begin_sync and
+ * end_sync), then the peers (PJSIPShowContacts) and the queue members
+ * (QueueStatus), which a PBX without PJSIP or queues may refuse.
+ * Returns E_OK or the error.
+ */
+static enum err
+rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    struct ami_evbuf *b, char *why, size_t whylen)
+{
+	static const char *const optional[] = { "PJSIPShowContacts",
+		"QueueStatus" };
+	int refused;
+	enum err e;
+	size_t i;
+
+	sink->begin_sync(sink);
+	e = list(c, sink, stop, "CoreShowChannels", b, &refused, why, whylen);
+	if (e != E_OK || atomic_load(stop))
+		return e;
+	if (refused) {
+		snprintf(why, whylen, "CoreShowChannels refused");
+		return E_BACKEND;
+	}
+	sink->end_sync(sink);
+	for (i = 0; i < nitems(optional) && e == E_OK; i++)
+		e = list(c, sink, stop, optional[i], b, &refused, why, whylen);
+	return e;
+}
+
+/* Reads events until the connection fails or *stop. */
+static enum err
+follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    struct ami_evbuf *b, char *why, size_t whylen)
+{
+	static const struct ami_action ping = { .action = "Ping" };
+	uint64_t heard = net_deadline(0), pinged = 0;
+	struct arena *a;
+	struct ami_msg m;
+	enum err e;
+
+	while (!atomic_load(stop)) {
+		e = ami_next(c, net_deadline(STEP_MS), &m, why, whylen);
+		if (e == E_OK) {
+			heard = net_deadline(0);
+			pinged = 0;
+			deliver(&m, sink, b);
+			continue;
+		}
+		if (e != E_TIMEOUT)
+			return e;
+		if (net_deadline(0) - heard >= DEAD_MS) {
+			snprintf(
+			    why, whylen, "AMI silent for %d s", DEAD_MS / 1000);
+			return E_TIMEOUT;
+		}
+		if (net_deadline(0) - heard >= PING_MS && pinged == 0) {
+			a = arena_new();
+			e = ami_send(c, a, &ping, "pbxapi-ping",
+			    net_deadline(STEP_MS), why, whylen);
+			arena_free(a);
+			if (e != E_OK)
+				return e;
+			pinged = 1;
+		}
+	}
+	return E_OK;
+}
+
+enum err
+src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
+    char *errbuf, size_t errlen)
+{
+	struct ami_conf cf = { .host = tenant_get(t, "AMI_HOST"),
+		.events = AMI_EVENTS };
+	struct arena *a = arena_new();
+	struct ami_evbuf *b;
+	struct ami *c = NULL;
+	char port[24];
+	enum err e;
+
+	/* The workers' credentials: AMI_USERNAME and AMI_SECRET, else
+	 * manager.conf's (AMI_CONF_PATH). */
+	pbx_ami_credentials(a, t, &cf.user, &cf.secret);
+	snprintf(port, sizeof(port), "%ld", tenant_getint(t, "AMI_PORT"));
+	cf.port = port;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		fatal("malloc");
+	e = ami_open(&cf, net_deadline(STEP_MS), &c, errbuf, errlen);
+	arena_free(a);
+	if (e == E_OK)
+		e = rebuild(c, sink, stop, b, errbuf, errlen);
+	if (e == E_OK)
+		e = follow(c, sink, stop, b, errbuf, errlen);
+	if (e != E_OK)
+		sink->down(sink, errbuf);
+	ami_close(c);
+	free(b);
+	return atomic_load(stop) ? E_OK : e;
+}
