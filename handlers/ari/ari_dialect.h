@@ -57,6 +57,13 @@ enum ari_backend ari_backend(struct req *r);
 enum err ari_ami_run(struct req *r, struct reply *rp);
 enum err ari_esl_run(struct req *r, struct reply *rp);
 
+/*
+ * GET /ari/channels from the event companion's live state (live.c).
+ * Returns 1 if it answered, 0 if the backend should (fresh, events off
+ * or of another backend, no companion, not synced).
+ */
+int ari_live_list(struct req *r, struct reply *rp, int fresh);
+
 /* The dialect's param_error: ARI's words for an invalid parameter. */
 enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
 
