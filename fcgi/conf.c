@@ -243,7 +243,8 @@ parse_scopes(const char *s, unsigned *scopes)
 		{ "recordings", SCOPE_RECORDINGS }, { "admin", SCOPE_ADMIN },
 		{ "ari-read", SCOPE_ARI_READ },
 		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
-		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-* */
+		{ "wcs", SCOPE_WCS },
+		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-*, wcs */
 	};
 	size_t i, n;
 	unsigned r = 0;
