@@ -36,11 +36,11 @@ struct wcs_call {
 	int sip;	    /* sipStatus, -1: null */
 	int has_audio, has_video;
 	int incoming;
-	int answered;	/* it was Up once */
-	int evd;	/* an event named it */
-	int seen;	/* named during the running rebuild */
-	int hcause;	/* the cause of its hangup request, -1 */
-	int ended;	/* its status is final */
+	int answered;	 /* it was Up once */
+	int evd;	 /* an event named it */
+	int seen;	 /* named during the running rebuild */
+	int hcause;	 /* the cause of its hangup request, -1 */
+	int ended;	 /* its status is final */
 	uint64_t end_ms; /* monotonic, when it ended */
 };
 
@@ -70,8 +70,8 @@ int wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
     const char *key, const char *meta, struct buf *out);
 int wcs_done(struct wcs_reg *g, const char *id, const char *key, int status,
     struct buf *out);
-int wcs_find(struct wcs_reg *g, const char *filter, double age,
-    struct buf *out);
+int wcs_find(
+    struct wcs_reg *g, const char *filter, double age, struct buf *out);
 
 /* Pure, for tests: applies e to c (§4.3) at monotonic time now. */
 void wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now);

@@ -27,11 +27,11 @@
 #include "str.h"
 #include "wcs_dialect.h"
 
-#define LINE_MAX_ 512	     /* a local interface request */
-#define ARG_MAX_  255	     /* one of its arguments */
-#define DTMF_MS	  "100"	     /* a digit's length and the gap */
-#define ORIG_S	  "30"	     /* how long an originated leg rings */
-#define AMI_CTX	  "default"  /* WCS_AMI_CONTEXT's default */
+#define LINE_MAX_ 512	    /* a local interface request */
+#define ARG_MAX_  255	    /* one of its arguments */
+#define DTMF_MS	  "100"	    /* a digit's length and the gap */
+#define ORIG_S	  "30"	    /* how long an originated leg rings */
+#define AMI_CTX	  "default" /* WCS_AMI_CONTEXT's default */
 #define MEDIA_DIR "/var/lib/pbxapi/wcs-media"
 
 enum be { BE_ARI, BE_AMI };
@@ -42,23 +42,27 @@ enum be { BE_ARI, BE_AMI };
 static int
 v_callid(const char *s, size_t n)
 {
-	return n == 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				   "qrstuvwxyz0123456789._~:@+-") != n;
+	return n == 0 ||
+	    strspn(s,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		"qrstuvwxyz0123456789._~:@+-") != n;
 }
 
 /* What goes into a dial string or a caller id number: no metacharacter. */
 static int
 v_dial(const char *s, size_t n)
 {
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789_.+*#-") != n;
+	return strspn(s,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789_.+*#-") != n;
 }
 
 static int
 v_host(const char *s, size_t n)
 {
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789.-") != n;
+	return strspn(s,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789.-") != n;
 }
 
 /* A caller id name: no quote, angle bracket or backslash. */
@@ -98,8 +102,9 @@ static int
 v_file(const char *s, size_t n)
 {
 	return s[0] == '.' ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789_.-") != n;
+	    strspn(s,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789_.-") != n;
 }
 
 /* Visible ASCII (a find filter value). */
@@ -134,7 +139,8 @@ ask(struct req *r, const char *line, const char **body, size_t *len)
 	enum err e;
 
 	if (!companion_alive())
-		return wcs_fail(r, E_BACKEND, "the event companion is not running");
+		return wcs_fail(
+		    r, E_BACKEND, "the event companion is not running");
 	e = companion_ask(r->conf, r->arena, line, body, len, why, sizeof(why));
 	if (e == E_NOTFOUND)
 		return wcs_fail(r, E_BACKEND, "event companion: %s", why);
@@ -216,8 +222,8 @@ ari_run(struct req *r, const char *method, const char *path, int originate)
 		return wcs_fail(r, E_CONFLICT, "callId in use");
 	if (x.status >= 300) {
 		log_warnx("wcs: ari %s %s: HTTP %ld", method, path, x.status);
-		return wcs_fail(r, E_INTERNAL, "Asterisk refused (HTTP %ld)",
-		    x.status);
+		return wcs_fail(
+		    r, E_INTERNAL, "Asterisk refused (HTTP %ld)", x.status);
 	}
 	return E_OK;
 }
@@ -244,8 +250,9 @@ ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
 	if (ami_is(&rep.msg[0], "Response", "Success"))
 		return E_OK;
 	msg = ami_get(&rep.msg[0], "Message", &len);
-	if (msg != NULL && (strncasecmp(msg, "No such channel", 15) == 0 ||
-			       strstr(msg, "not found") != NULL))
+	if (msg != NULL &&
+	    (strncasecmp(msg, "No such channel", 15) == 0 ||
+		strstr(msg, "not found") != NULL))
 		return wcs_fail(r, E_NOTFOUND, "call not found");
 	return wcs_fail(r, E_INTERNAL, "Asterisk refused %s: %.*s", action,
 	    (int)(len > 200 ? 200 : len), msg != NULL ? msg : "");
@@ -254,8 +261,8 @@ ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
 #define KV(n, v) ((struct ami_kv){ (n), (v), strlen(v) })
 
 /* A body parameter: a string with flags, a maximum and a validator. */
-#define P(n, f, m, v)                                                     \
-	{                                                                 \
+#define P(n, f, m, v)                                                       \
+	{                                                                   \
 		.name = (n), .src = SRC_BODY, .type = PT_STR, .flags = (f), \
 		.maxlen = (m), .valid = (v)                                 \
 	}
@@ -314,7 +321,8 @@ dial_string(struct req *r, const struct arg *callee, const struct arg *domain)
 	size_t i, n;
 
 	if (domain->present && domain->len > 0) {
-		n = (size_t)snprintf(key, sizeof(key), "WCS_TRUNK_%s", domain->s);
+		n = (size_t)snprintf(
+		    key, sizeof(key), "WCS_TRUNK_%s", domain->s);
 		for (i = 10; i < n && i < sizeof(key); i++)
 			key[i] = key[i] == '.' || key[i] == '-'
 			    ? '_'
@@ -327,8 +335,8 @@ dial_string(struct req *r, const struct arg *callee, const struct arg *domain)
 		tmpl = "PJSIP/{callee}";
 	if ((at = strstr(tmpl, "{callee}")) == NULL)
 		return arena_printf(r->arena, "%s/%s", tmpl, callee->s);
-	return arena_printf(r->arena, "%.*s%s%s", (int)(at - tmpl), tmpl,
-	    callee->s, at + 8);
+	return arena_printf(
+	    r->arena, "%.*s%s%s", (int)(at - tmpl), tmpl, callee->s, at + 8);
 }
 
 /* "name" <number>, or the number alone; NULL: none. */
@@ -472,11 +480,12 @@ startup(struct req *r, struct reply *rp)
 	cid = caller_id(r);
 	dial = dial_string(r, &r->args[S_CALLEE], &r->args[S_DOMAIN]);
 	if ((m = meta(r)) == NULL)
-		return wcs_fail(r, E_BADREQ, "callee, sipLogin and visibleName "
-					     "are too long together");
-	line = arena_printf(r->arena, "wcs.reserve %s %s %s %s",
-	    r->tenant->name, id->present && id->len ? id->s : uuid, key,
-	    *m ? m : "-");
+		return wcs_fail(r, E_BADREQ,
+		    "callee, sipLogin and visibleName "
+		    "are too long together");
+	line =
+	    arena_printf(r->arena, "wcs.reserve %s %s %s %s", r->tenant->name,
+		id->present && id->len ? id->s : uuid, key, *m ? m : "-");
 	if ((e = ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if (strncmp(body, "seen ", 5) == 0) {
@@ -493,8 +502,10 @@ startup(struct req *r, struct reply *rp)
 		return wcs_fail(r, E_BACKEND, "WCS call registry full");
 	oe = be == BE_ARI
 	    ? originate_ari(r, id->present && id->len ? id->s : uuid, dial, cid)
-	    : originate_ami(r, id->present && id->len ? id->s : uuid, dial, cid);
-	status = oe == E_OK ? 200 : err_status(oe == E_TIMEOUT ? E_BACKEND : oe);
+	    : originate_ami(
+		  r, id->present && id->len ? id->s : uuid, dial, cid);
+	status =
+	    oe == E_OK ? 200 : err_status(oe == E_TIMEOUT ? E_BACKEND : oe);
 	line = arena_printf(r->arena, "wcs.done %s %s %d %s", r->tenant->name,
 	    id->present && id->len ? id->s : uuid, status, key);
 	if ((e = ask(r, line, &body, &len)) != E_OK)
@@ -522,8 +533,8 @@ find_calls(struct req *r, struct reply *rp, const char *filter)
 
 	if ((e = backend(r, &be)) != E_OK)
 		return e;
-	line = arena_printf(
-	    r->arena, "wcs.find %s %s", r->tenant->name, filter);
+	line =
+	    arena_printf(r->arena, "wcs.find %s %s", r->tenant->name, filter);
 	if ((e = ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if ((nl = memchr(body, '\n', len)) == NULL)
@@ -555,13 +566,13 @@ find(struct req *r, struct reply *rp)
 	buf_init(&b, ARG_MAX_);
 	for (i = 0; i < nitems(find_params); i++)
 		if (r->args[i].present && r->args[i].len > 0) {
-			buf_printf(&b, "%s%s=", b.len ? "&" : "",
-			    find_params[i].name);
+			buf_printf(
+			    &b, "%s%s=", b.len ? "&" : "", find_params[i].name);
 			url_encode(&b, r->args[i].s, r->args[i].len);
 		}
 	f = b.overflow ? NULL
-	    : b.len	   ? arena_strndup(r->arena, b.data, b.len)
-			   : "-";
+	    : b.len    ? arena_strndup(r->arena, b.data, b.len)
+		       : "-";
 	buf_free(&b);
 	if (f == NULL)
 		return wcs_fail(r, E_BADREQ, "filter too long");
@@ -692,8 +703,8 @@ preflight(struct req *r, struct reply *rp)
 
 	reply_status(rp, 200);
 	wcs_cors(rp);
-	reply_header(rp, "Access-Control-Allow-Methods",
-	    allow != NULL ? allow : "POST");
+	reply_header(
+	    rp, "Access-Control-Allow-Methods", allow != NULL ? allow : "POST");
 	reply_header(rp, "Access-Control-Allow-Headers",
 	    "content-type,x-requested-with,authorization,idempotency-key");
 	reply_header(rp, "Access-Control-Max-Age", "3600");

@@ -18,8 +18,7 @@
 
 extern const struct dialect wcs_dialect;
 
-static const struct family *const families[] = { &wcs_calls, &wcs_media,
-	NULL };
+static const struct family *const families[] = { &wcs_calls, &wcs_media, NULL };
 
 struct wcs_req *
 wcs_state(struct req *r)
@@ -64,8 +63,8 @@ anonymous_tenant(struct req *r)
 {
 	const char *pin = req_param(r, "PBXAPI_TENANT");
 
-	return conf_tenant(r->conf, pin != NULL && *pin != '\0' ? pin
-								: "default");
+	return conf_tenant(
+	    r->conf, pin != NULL && *pin != '\0' ? pin : "default");
 }
 
 /*
@@ -89,7 +88,8 @@ wcs_auth(struct req *r)
 	    (fixed = conf_tenant(r->conf, pin)) == NULL)
 		return wcs_fail(r, E_UNAUTH, "unknown tenant '%s'", pin);
 	h = req_param(r, "HTTP_AUTHORIZATION");
-	if (r->m != M_OPTIONS && h != NULL && strncasecmp(h, "Basic ", 6) == 0) {
+	if (r->m != M_OPTIONS && h != NULL &&
+	    strncasecmp(h, "Basic ", 6) == 0) {
 		for (h += 6; *h == ' '; h++)
 			;
 		cred = base64_decode(r->arena, h, strlen(h), &n);
