@@ -119,7 +119,8 @@ wcs_auth(struct req *r)
 /*
  * Names the method of the path: the row whose template matches.  A
  * preflight (OPTIONS) of a path that has rows is the "preflight"
- * command with their methods.
+ * command with their methods; the preflight rows themselves match any
+ * path, so one that only they match is "no such method" (404).
  */
 static enum err
 wcs_route(struct req *r, const char **name, size_t *len)
@@ -130,6 +131,9 @@ wcs_route(struct req *r, const char **name, size_t *len)
 	enum err e;
 
 	e = rest_route(r, wcs_dialect.families, path, &c, &methods);
+	/* Only a preflight row has the path: no such method. */
+	if (e == E_METHOD && methods == M_OPTIONS)
+		e = E_NOTFOUND;
 	if (e == E_METHOD) {
 		wcs_state(r)->allow = rest_allow(r, NULL, methods);
 		if (r->m == M_OPTIONS) {
@@ -202,11 +206,29 @@ static const struct doc_auth basic_doc = {
 
 static const struct doc_auth *const auths[] = { &basic_doc, NULL };
 
+static int
+doc_ok(const struct cmd *c)
+{
+	const struct wcs_op *op = c->ext;
+
+	return op != NULL ? op->ok : 200;
+}
+
+static const char *
+doc_summary(const struct cmd *c)
+{
+	const struct wcs_op *op = c->ext;
+
+	return op != NULL ? op->summary : NULL;
+}
+
 static const struct dialect_doc doc = {
 	.text = "The Flashphoner WCS REST API's SIP-call methods under "
 		"/rest-api (docs/wcs.md).",
 	.prefix = WCS_PREFIX,
 	.auth = auths,
+	.ok = doc_ok,
+	.summary = doc_summary,
 };
 
 const struct dialect wcs_dialect = {

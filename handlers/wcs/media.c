@@ -14,30 +14,31 @@ no_media_server(struct req *r, struct reply *rp)
 	return wcs_fail(r, E_NOTSUP, "%s needs a media server", r->path);
 }
 
-#define MEDIA(p)                                                  \
+#define MEDIA(n, p)                                               \
 	{                                                         \
-		.name = p, .methods = M_POST, .scope = SCOPE_WCS, \
-		.run = no_media_server, .path = p                 \
+		.name = n, .methods = M_POST, .scope = SCOPE_WCS, \
+		.run = no_media_server, .path = p,                \
+		WCS_OP(501, "Needs a media server: 501.")         \
 	}
 
 static const struct cmd cmds[] = {
-	MEDIA("/call/inject_stream"),
-	MEDIA("/call/inject_stream/{op}"),
-	MEDIA("/rtsp/{op}"),
-	MEDIA("/stream/{op}"),
-	MEDIA("/data/{op}"),
-	MEDIA("/connection/{op}"),
-	MEDIA("/push/{op}"),
-	MEDIA("/pull/{op}"),
-	MEDIA("/pull/rtmp/{op}"),
-	MEDIA("/mixer/{op}"),
-	MEDIA("/mixer/test/{op}"),
-	MEDIA("/api/{op}"),
-	MEDIA("/logger/{op}"),
-	MEDIA("/cdn/{op}"),
-	MEDIA("/cdn/stream/{op}"),
-	MEDIA("/transcoder/{op}"),
-	MEDIA("/vod/{op}"),
+	MEDIA("inject_stream", "/call/inject_stream"),
+	MEDIA("inject_stream_op", "/call/inject_stream/{op}"),
+	MEDIA("rtsp", "/rtsp/{op}"),
+	MEDIA("stream", "/stream/{op}"),
+	MEDIA("data", "/data/{op}"),
+	MEDIA("connection", "/connection/{op}"),
+	MEDIA("push", "/push/{op}"),
+	MEDIA("pull", "/pull/{op}"),
+	MEDIA("pull_rtmp", "/pull/rtmp/{op}"),
+	MEDIA("mixer", "/mixer/{op}"),
+	MEDIA("mixer_test", "/mixer/test/{op}"),
+	MEDIA("api", "/api/{op}"),
+	MEDIA("logger", "/logger/{op}"),
+	MEDIA("cdn", "/cdn/{op}"),
+	MEDIA("cdn_stream", "/cdn/stream/{op}"),
+	MEDIA("transcoder", "/transcoder/{op}"),
+	MEDIA("vod", "/vod/{op}"),
 };
 
 const struct family wcs_media = { .name = "media", CMDS(cmds) };

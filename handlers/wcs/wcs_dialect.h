@@ -19,6 +19,18 @@ struct wcs_req {
 	const char *state_age;
 };
 
+/* What a row's .ext says for the API description. */
+struct wcs_op {
+	int ok; /* the success status (501: never succeeds) */
+	const char *summary;
+};
+
+#define WCS_OP(ok, s)                 \
+	.ext = &(const struct wcs_op) \
+	{                             \
+		(ok), (s)             \
+	}
+
 extern const struct family wcs_calls;
 extern const struct family wcs_media;
 
