@@ -23,6 +23,7 @@
 #include "file.h"
 #include "fusionpbx.h"
 #include "log.h"
+#include "php/pv.h"
 #include "reply.h"
 #include "str.h"
 #include "wcs_dialect.h"
@@ -119,11 +120,17 @@ v_visible(const char *s, size_t n)
 	return 0;
 }
 
+/* A boolean parameter: a JSON boolean or its string; def if absent. */
 static int
-truthy(const struct arg *a)
+flag(const struct arg *a, int def)
 {
-	return a->present && a->len > 0 &&
-	    (strcmp(a->s, "1") == 0 || strcasecmp(a->s, "true") == 0);
+	if (!a->present)
+		return def;
+	if (a->v != NULL && a->v->type == PV_BOOL)
+		return a->v->u.b != 0;
+	if (a->len == 0)
+		return def;
+	return strcmp(a->s, "1") == 0 || strcasecmp(a->s, "true") == 0;
 }
 
 /* ---- the companion ---- */
@@ -410,9 +417,7 @@ meta(struct req *r)
 			url_encode(&b, a[i]->s, a[i]->len);
 		}
 	buf_printf(&b, "%saudio=%d&video=%d", b.len ? "&" : "",
-	    !r->args[S_AUDIO].present || r->args[S_AUDIO].len == 0 ||
-		truthy(&r->args[S_AUDIO]),
-	    truthy(&r->args[S_VIDEO]));
+	    flag(&r->args[S_AUDIO], 1), flag(&r->args[S_VIDEO], 0));
 	s = b.overflow ? NULL : arena_strndup(r->arena, b.data, b.len);
 	buf_free(&b);
 	return s;
@@ -424,6 +429,8 @@ startup_status(struct req *r, struct reply *rp, int status)
 {
 	switch (status) {
 	case 200:
+		if (wcs_state(r)->replayed)
+			reply_header(rp, "Idempotent-Replayed", "true");
 		return wcs_void(rp);
 	case 409:
 		return wcs_fail(r, E_CONFLICT, "callId in use");
@@ -489,7 +496,7 @@ startup(struct req *r, struct reply *rp)
 	if ((e = ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if (strncmp(body, "seen ", 5) == 0) {
-		reply_header(rp, "Idempotent-Replayed", "true");
+		wcs_state(r)->replayed = 1;
 		status = atoi(body + 5);
 		if (status == 0)
 			return wcs_fail(r, E_CONFLICT,

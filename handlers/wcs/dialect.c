@@ -172,6 +172,8 @@ wcs_error(struct req *r, struct reply *rp, enum err e)
 		reply_header(rp, "Allow", q->allow);
 	if (e == E_UNAUTH)
 		reply_header(rp, "WWW-Authenticate", "Basic realm=\"WCS\"");
+	if (q->replayed)
+		reply_header(rp, "Idempotent-Replayed", "true");
 	jw_obj_open(w);
 	jw_keyz(w, "reason");
 	if (r->errlen > 0)

@@ -16,7 +16,7 @@
 /* The dialect's per-request state. */
 struct wcs_req {
 	const char *allow; /* 405 and preflight: the methods */
-	const char *state_age;
+	int replayed;	   /* an Idempotency-Key's earlier answer */
 };
 
 /* What a row's .ext says for the API description. */

@@ -256,6 +256,32 @@ for cid, dest, want in (("wcs-busy", "601", ("BUSY", 486)),
     t.is_((c or {}).get("sipStatus"), want[1], "%s: sipStatus %d" %
           (dest, want[1]))
 
+# -- a live channel's id is taken; JSON booleans ----------------------
+actl.ok("call 600 id=live-1 app=wcsgw")
+T.wait_for(lambda: any(c["id"] == "live-1" and c["state"] == "Up"
+                       for c in actl.state()["calls"]), what="live-1 up")
+before = ari_requests("POST", r"^/ari/channels")
+
+
+def live_conflict():
+    return post("/call/startup", {"callId": "live-1",
+                                  "callee": "600"})[0] == 409
+
+
+t.ok(until(live_conflict), "startup with a live channel's id: 409")
+t.is_(ari_requests("POST", r"^/ari/channels"), before,
+      "the conflict reached nothing")
+actl.ok("hangup live-1")
+st, _, _ = post("/call/startup", {"callId": "wcs-bool", "callee": "600",
+                                  "hasAudio": False, "hasVideo": True})
+c = status_of("wcs-bool") or {}
+t.is_((st, c.get("hasAudio"), c.get("hasVideo")), (200, False, True),
+      "JSON booleans accepted and kept")
+st, _, _ = post("/call/startup", {"callId": "wcs-bool2", "callee": "600",
+                                  "hasVideo": "maybe"})
+t.is_(st, 400, "a boolean that is neither: 400")
+post("/call/terminate", {"callId": "wcs-bool"})
+
 # -- dial-string injection refused before the double ------------------
 before = ari_requests("POST", r"^/ari/channels")
 for field, val in (("sipLogin", "100\r\nX: y"), ("sipLogin", "100,200"),
@@ -277,6 +303,7 @@ st2, h2, b2 = post("/call/startup", {"callId": "wcs-idem", "callee": "600"},
                    IK)
 t.is_((st1, b1), (200, b""), "startup with a key: 200")
 t.is_((st2, b2), (200, b""), "the retry: the same answer")
+t.is_(h2.get("idempotent-replayed"), "true", "the retry: marked replayed")
 t.is_(ari_requests("POST", r"^/ari/channels/wcs-idem\?"), 1,
       "exactly one POST /ari/channels/wcs-idem at the double")
 st3, _, _ = post("/call/startup", {"callId": "wcs-idem", "callee": "600"})
@@ -292,6 +319,14 @@ t.ok(until(lambda: logged(MLOG, lambda x: re.search(
     re.S | re.I))), "AMI: Originate with ChannelId at the double")
 t.ok(wait_status("wcs-ami-1", "ESTABLISHED", w=webm),
      "AMI: the call reaches ESTABLISHED")
+st, _, b = post("/call/send_dtmf", {"callId": "wcs-ami-1", "dtmf": "4*"},
+                w=webm)
+t.is_(st, 200, "AMI send_dtmf: 200")
+t.ok(until(lambda: logged(MLOG, lambda x: re.search(
+    r"Action: PlayDTMF.*Digit: \*", x.get("raw", ""), re.S | re.I)) and
+    logged(MLOG, lambda x: re.search(
+        r"Action: PlayDTMF.*Digit: 4", x.get("raw", ""), re.S | re.I))),
+     "AMI send_dtmf: one PlayDTMF per digit")
 st, _, b = post("/call/terminate", {"callId": "wcs-ami-1"}, w=webm)
 t.is_(st, 200, "AMI terminate: 200")
 c = wait_status("wcs-ami-1", "FINISH", w=webm)

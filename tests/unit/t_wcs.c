@@ -230,9 +230,44 @@ test_registry(void)
 	wcs_free(g);
 }
 
+static void
+test_rebuild(void)
+{
+	struct wcs_reg *g = wcs_new(60000);
+	struct buf b;
+	struct ev e;
+
+	buf_init(&b, 1 << 20);
+	wcs_reserve(g, NULL, "c1", "-", "-", &b);
+	wcs_reserve(g, NULL, "c2", "-", "-", &b);
+	wcs_reserve(g, NULL, "c3", "-", "-", &b);
+	buf_clear(&b);
+	e = ev(EV_STATE, ST_UP);
+	wcs_apply(g, &e); /* c1 answered */
+	e.chan.id = "c2";
+	wcs_apply(g, &e); /* c2 answered, listed again below */
+	wcs_begin_sync(g);
+	e = ev(EV_CREATED, ST_UP);
+	e.chan.id = "c2";
+	wcs_apply(g, &e);
+	wcs_end_sync(g);
+	wcs_find(g, "status=FINISH", 0, &b);
+	ok(strstr(b.data, "\"callId\":\"c1\"") != NULL &&
+		strstr(b.data, "\"c2\"") == NULL,
+	    "rebuild: an answered call not listed ended (FINISH), a listed "
+	    "one did not");
+	buf_clear(&b);
+	wcs_find(g, "callId=c3", 0, &b);
+	ok(strstr(b.data, "PENDING") != NULL,
+	    "rebuild: a call no event named yet is kept as it was");
+	buf_free(&b);
+	wcs_free(g);
+}
+
 int
 main(void)
 {
+	test_rebuild();
 	test_transitions();
 	test_failures();
 	test_render();
