@@ -588,6 +588,42 @@ find(struct req *r, struct reply *rp)
 
 /* ---- terminate, send_dtmf, inject_sound ---- */
 
+/*
+ * 404 unless id is a live call of the registry: these methods act on
+ * the calls startup placed, not on any channel of the PBX whose id a
+ * client can guess.  (Inside a JSON string a quote is escaped, so the
+ * status key cannot be faked by a value.)
+ */
+static enum err
+live_call(struct req *r, const char *id)
+{
+	static const char *const final[] = { "\"status\":\"FINISH\"",
+		"\"status\":\"FAILED\"", "\"status\":\"BUSY\"" };
+	const char *line, *body, *nl;
+	struct buf f;
+	size_t len, i;
+	enum err e;
+
+	buf_init(&f, ARG_MAX_);
+	buf_adds(&f, "callId=");
+	url_encode(&f, id, strlen(id));
+	line = f.overflow ? NULL
+			  : arena_printf(r->arena, "wcs.find %s %.*s",
+				r->tenant->name, (int)f.len, f.data);
+	buf_free(&f);
+	if (line == NULL)
+		return wcs_fail(r, E_NOTFOUND, "call not found");
+	if ((e = ask(r, line, &body, &len)) != E_OK)
+		return e;
+	if ((nl = memchr(body, '\n', len)) == NULL ||
+	    len - (size_t)(nl - body) <= 3)
+		return wcs_fail(r, E_NOTFOUND, "call not found");
+	for (i = 0; i < nitems(final); i++)
+		if (strstr(nl, final[i]) != NULL)
+			return wcs_fail(r, E_NOTFOUND, "call not found");
+	return E_OK;
+}
+
 static const struct param terminate_params[] = {
 	P("callId", P_REQUIRED | P_NOCTL, WCS_ID_LEN, v_callid),
 };
@@ -600,7 +636,7 @@ terminate(struct req *r, struct reply *rp)
 	enum err e;
 	enum be be;
 
-	if ((e = backend(r, &be)) != E_OK)
+	if ((e = backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
 		return e;
 	if (be == BE_ARI)
 		e = ari_run(r, "DELETE",
@@ -631,7 +667,7 @@ send_dtmf(struct req *r, struct reply *rp)
 	enum err e;
 	enum be be;
 
-	if ((e = backend(r, &be)) != E_OK)
+	if ((e = backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
 		return e;
 	if (be == BE_ARI) {
 		buf_init(&q, 256);
@@ -684,6 +720,8 @@ inject_sound(struct req *r, struct reply *rp)
 		return e;
 	if (be == BE_AMI)
 		return wcs_fail(r, E_NOTSUP, "inject_sound needs ARI");
+	if ((e = live_call(r, id)) != E_OK)
+		return e;
 	if (dir == NULL || *dir == '\0')
 		dir = MEDIA_DIR;
 	if ((fd = file_open_beneath(r->arena, dir, name, &sb)) == -1)

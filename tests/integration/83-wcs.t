@@ -271,6 +271,18 @@ def live_conflict():
 t.ok(until(live_conflict), "startup with a live channel's id: 409")
 t.is_(ari_requests("POST", r"^/ari/channels"), before,
       "the conflict reached nothing")
+before = ari_requests("DELETE", r"^/ari/channels/live-1") + \
+    ari_requests("POST", r"^/ari/channels/live-1/")
+st, _, _ = post("/call/terminate", {"callId": "live-1"})
+t.is_(st, 404, "terminate of a channel startup did not place: 404")
+st, _, _ = post("/call/send_dtmf", {"callId": "live-1", "dtmf": "1"})
+t.is_(st, 404, "send_dtmf to it: 404")
+st, _, _ = post("/call/inject_sound", {"callId": "live-1",
+                                       "fileName": "hello.wav"})
+t.is_(st, 404, "inject_sound into it: 404")
+t.is_(ari_requests("DELETE", r"^/ari/channels/live-1") +
+      ari_requests("POST", r"^/ari/channels/live-1/"), before,
+      "none of them reached the double")
 actl.ok("hangup live-1")
 st, _, _ = post("/call/startup", {"callId": "wcs-bool", "callee": "600",
                                   "hasAudio": False, "hasVideo": True})
