@@ -266,6 +266,48 @@ v_wcs_find(struct companion *c, const struct local_req *r, struct buf *out)
 	return wcs_find(s->wcs, arg_z(r, 1, filter), st.age, out);
 }
 
+/* idem.claim TENANT KEY: an Idempotency-Key's first outcome, or "new". */
+static int
+v_idem_claim(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+
+	if (s == NULL)
+		return 0;
+	return wcs_idem_claim(s->wcs, arg_z(r, 1, key), out);
+}
+
+/* idem.put TENANT KEY CHUNK: a piece of the first answer's body. */
+static int
+v_idem_put(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1], chunk[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+
+	if (s == NULL)
+		return 0;
+	return wcs_idem_put(s->wcs, arg_z(r, 1, key), arg_z(r, 2, chunk), out);
+}
+
+/* idem.done TENANT KEY STATUS: its first answer's status (0: forget). */
+static int
+v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+	int status;
+
+	if (s == NULL)
+		return 0;
+	arg_z(r, 2, st);
+	status = atoi(st);
+	if (strspn(st, "0123456789") != strlen(st) || status > 599 ||
+	    (status != 0 && status < 100))
+		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
+	return wcs_idem_done(s->wcs, arg_z(r, 1, key), status, out);
+}
+
 /* The verbs. */
 static const struct verb verbs[] = {
 	{ "channels", 1, 1, v_channels },
@@ -277,6 +319,9 @@ static const struct verb verbs[] = {
 	{ "wcs.reserve", 4, 4, v_wcs_reserve },
 	{ "wcs.done", 3, 4, v_wcs_done },
 	{ "wcs.find", 1, 2, v_wcs_find },
+	{ "idem.claim", 2, 2, v_idem_claim },
+	{ "idem.put", 3, 3, v_idem_put },
+	{ "idem.done", 3, 3, v_idem_done },
 };
 
 int

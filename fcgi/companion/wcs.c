@@ -16,8 +16,10 @@
 
 struct wcs_key {
 	char key[WCS_ID_MAX + 1];
-	int status; /* 0: its startup is still running */
+	int status; /* 0: its request is still running */
 	uint64_t ms;
+	char *body; /* its first answer's body (idem.put), or NULL */
+	size_t blen;
 };
 
 struct wcs_reg {
@@ -53,8 +55,12 @@ wcs_new(long retain_ms)
 void
 wcs_free(struct wcs_reg *g)
 {
+	size_t i;
+
 	if (g == NULL)
 		return;
+	for (i = 0; i < g->nkeys; i++)
+		free(g->keys[i].body);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
@@ -308,6 +314,13 @@ wcs_call_json(const struct wcs_call *c, struct jw *w)
 
 /* ---- the registry ---- */
 
+static void
+key_drop(struct wcs_reg *g, size_t i)
+{
+	free(g->keys[i].body);
+	g->keys[i] = g->keys[--g->nkeys];
+}
+
 /* Drops ended calls past retain and keys past their TTL. */
 static void
 sweep(struct wcs_reg *g, uint64_t now)
@@ -320,7 +333,7 @@ sweep(struct wcs_reg *g, uint64_t now)
 			g->calls[i] = g->calls[--g->ncalls];
 	for (i = g->nkeys; i-- > 0;)
 		if (now - g->keys[i].ms >= (uint64_t)WCS_KEY_TTL_MS)
-			g->keys[i] = g->keys[--g->nkeys];
+			key_drop(g, i);
 }
 
 static struct wcs_call *
@@ -496,8 +509,8 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	g->ncalls++;
 	if (strcmp(key, "-") != 0) {
 		k = &g->keys[g->nkeys++];
+		memset(k, 0, sizeof(*k));
 		snprintf(k->key, sizeof(k->key), "%s", key);
-		k->status = 0;
 		k->ms = now;
 	}
 	buf_adds(out, "reserved");
@@ -563,5 +576,86 @@ wcs_find(struct wcs_reg *g, const char *filter, double age, struct buf *out)
 	}
 	jw_arr_close(&w);
 	pthread_mutex_unlock(&g->lock);
+	return 1;
+}
+
+/* ---- Idempotency-Key outcomes of other requests (ARI originate) ---- */
+
+int
+wcs_idem_claim(struct wcs_reg *g, const char *key, struct buf *out)
+{
+	struct wcs_key *k;
+	uint64_t now = mono_ms();
+
+	if (strlen(key) > WCS_ID_MAX) {
+		buf_adds(out, "key too long");
+		return 0;
+	}
+	pthread_mutex_lock(&g->lock);
+	sweep(g, now);
+	if ((k = key_find(g, key)) != NULL) {
+		buf_printf(out, "seen %d\n", k->status);
+		if (k->status != 0 && k->body != NULL)
+			buf_add(out, k->body, k->blen);
+	} else if (g->nkeys == WCS_KEYS_MAX)
+		buf_adds(out, "full");
+	else {
+		k = &g->keys[g->nkeys++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->key, sizeof(k->key), "%s", key);
+		k->ms = now;
+		buf_adds(out, "new");
+	}
+	pthread_mutex_unlock(&g->lock);
+	return 1;
+}
+
+int
+wcs_idem_put(
+    struct wcs_reg *g, const char *key, const char *chunk, struct buf *out)
+{
+	char dec[WCS_ID_MAX * 2 + 1];
+	struct wcs_key *k;
+	size_t n;
+	char *nb;
+
+	if (pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
+		buf_adds(out, "bad chunk");
+		return 0;
+	}
+	n = strlen(dec);
+	pthread_mutex_lock(&g->lock);
+	k = key_find(g, key);
+	if (k == NULL || k->status != 0 || k->blen + n > WCS_BODY_MAX ||
+	    (nb = realloc(k->body, k->blen + n)) == NULL) {
+		pthread_mutex_unlock(&g->lock);
+		buf_adds(out, "no such running key, or its body is too large");
+		return 0;
+	}
+	memcpy(nb + k->blen, dec, n);
+	k->body = nb;
+	k->blen += n;
+	pthread_mutex_unlock(&g->lock);
+	buf_adds(out, "ok");
+	return 1;
+}
+
+int
+wcs_idem_done(struct wcs_reg *g, const char *key, int status, struct buf *out)
+{
+	struct wcs_key *k;
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	if ((k = key_find(g, key)) != NULL) {
+		if (status != 0)
+			k->status = status;
+		else {
+			i = (size_t)(k - g->keys);
+			key_drop(g, i);
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	buf_adds(out, "ok");
 	return 1;
 }

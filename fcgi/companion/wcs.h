@@ -24,8 +24,9 @@ struct st_tenant;
 #define WCS_CALLS_MAX  512
 #define WCS_KEYS_MAX   1024
 #define WCS_KEY_TTL_MS (24LL * 3600 * 1000)
-#define WCS_ID_MAX     128 /* a callId, an Idempotency-Key */
-#define WCS_STR_MAX    64  /* callee, caller, visibleName */
+#define WCS_ID_MAX     128  /* a callId, an Idempotency-Key */
+#define WCS_STR_MAX    64   /* callee, caller, visibleName */
+#define WCS_BODY_MAX   8192 /* a kept first answer's body */
 
 /* One call as the Call model shows it (spec §3). */
 struct wcs_call {
@@ -72,6 +73,21 @@ int wcs_done(struct wcs_reg *g, const char *id, const char *key, int status,
     struct buf *out);
 int wcs_find(
     struct wcs_reg *g, const char *filter, double age, struct buf *out);
+
+/*
+ * Idempotency-Key outcomes of another dialect's requests (ARI
+ * originate), in the same table (the caller prefixes its keys, "ari:").
+ * wcs_idem_claim: "seen STATUS\n" and the kept body (STATUS 0: still
+ * running), "full", or "new" (now running).  wcs_idem_put appends the
+ * chunk (percent-encoded) to a running key's body, at most WCS_BODY_MAX.
+ * wcs_idem_done: the status of its first answer; 0 forgets the key (the
+ * request failed and placed nothing: a retry may run).
+ */
+int wcs_idem_claim(struct wcs_reg *g, const char *key, struct buf *out);
+int wcs_idem_put(
+    struct wcs_reg *g, const char *key, const char *chunk, struct buf *out);
+int wcs_idem_done(
+    struct wcs_reg *g, const char *key, int status, struct buf *out);
 
 /* Pure, for tests: applies e to c (§4.3) at monotonic time now. */
 void wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now);

@@ -453,9 +453,10 @@ idem_key(struct req *r, const char **key)
 	if (k == NULL || *k == '\0')
 		return E_OK;
 	n = strlen(k);
-	if (n > WCS_ID_LEN || v_visible(k, n) || strcmp(k, "-") == 0)
+	if (n > WCS_KEY_LEN || v_visible(k, n))
 		return wcs_fail(r, E_BADREQ, "bad Idempotency-Key");
-	*key = k;
+	/* The companion's key table also holds ARI's ("ari:"). */
+	*key = arena_printf(r->arena, "wcs:%s", k);
 	return E_OK;
 }
 

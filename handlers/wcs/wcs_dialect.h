@@ -9,9 +9,10 @@
 
 #include "dispatch.h"
 
-#define WCS_PREFIX "/rest-api"
-#define WCS_ID_LEN 128 /* a callId, an Idempotency-Key */
-#define WCS_CTYPE  "application/json;charset=UTF-8"
+#define WCS_PREFIX  "/rest-api"
+#define WCS_ID_LEN  128 /* a callId */
+#define WCS_KEY_LEN 120 /* an Idempotency-Key */
+#define WCS_CTYPE   "application/json;charset=UTF-8"
 
 /* The dialect's per-request state. */
 struct wcs_req {

@@ -71,6 +71,7 @@ pool = T.Pool(settings={"pm.max_children": "2", "events": "off",
                         "companion.timeout": "500ms",
                         "wcs.retain": "%dms" % int(RETAIN * 1000)},
               env={"events": "ari", "ARI_ENABLED": "true",
+                   "token": "app:app-secret ari-control",
                    "ARI_PORT": APORT, "ARI_EVENTS_APP": "wcsgw",
                    "WCS_MEDIA_DIR": MEDIA,
                    "API_SECRET_KEY": "wcs-key-0123456789abcdef0123"},
@@ -321,6 +322,33 @@ t.is_(ari_requests("POST", r"^/ari/channels/wcs-idem\?"), 1,
 st3, _, _ = post("/call/startup", {"callId": "wcs-idem", "callee": "600"})
 t.is_(st3, 409, "without the key, the same callId: 409")
 post("/call/terminate", {"callId": "wcs-idem"})
+
+# -- Idempotency-Key on ARI's originate -------------------------------
+ARI_AUTH = {"Authorization": "Basic " +
+            base64.b64encode(b"app:app-secret").decode(),
+            "Idempotency-Key": "ari-key-1"}
+OPATH = "/ari/channels?endpoint=PJSIP%2F600&app=wcsgw"
+st1, h1, b1 = web.request("POST", OPATH, ARI_AUTH, b"")
+st2, h2, b2 = web.request("POST", OPATH, ARI_AUTH, b"")
+t.is_(st1, 200, "ARI originate with a key: 200")
+t.ok(b1.startswith(b"{") and b2 == b1 and st2 == st1,
+     "the retry: the same status and body")
+t.is_(h2.get("idempotent-replayed"), "true", "the retry: marked replayed")
+t.is_(ari_requests("POST", r"^/ari/channels\?endpoint="), 1,
+      "exactly one originate at the double")
+st3, _, _ = web.request("POST", OPATH, dict(ARI_AUTH, **{
+    "Idempotency-Key": "ari-key-2"}), b"")
+t.is_((st3, ari_requests("POST", r"^/ari/channels\?endpoint=")), (200, 2),
+      "another key: another originate")
+st, _, _ = web.request("POST", OPATH, dict(ARI_AUTH, **{
+    "Idempotency-Key": "bad key"}), b"")
+t.is_(st, 400, "a key with a space: 400")
+for body in (b1,):
+    try:
+        web.request("DELETE", "/ari/channels/" + json.loads(body)["id"],
+                    ARI_AUTH)
+    except Exception:
+        pass
 
 # -- AMI: startup and terminate ---------------------------------------
 st, _, b = post("/call/startup", {"callId": "wcs-ami-1", "callee": "700",

@@ -264,9 +264,44 @@ test_rebuild(void)
 	wcs_free(g);
 }
 
+static void
+test_idem(void)
+{
+	struct wcs_reg *g = wcs_new(60000);
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "new", "idem: a new key");
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "seen 0\n", "idem: running");
+	ok(wcs_idem_put(g, "ari:k", "{%22id%22:", &b) == 1, "idem: put");
+	buf_clear(&b);
+	wcs_idem_put(g, "ari:k", "%221%22%7D%20", &b);
+	buf_clear(&b);
+	wcs_idem_done(g, "ari:k", 200, &b);
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "seen 200\n{\"id\":\"1\"} ", "idem: the first answer");
+	ok(wcs_idem_put(g, "ari:k", "x", &b) == 0,
+	    "idem: no put once it is done");
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:f", &b);
+	buf_clear(&b);
+	ok(wcs_idem_put(g, "ari:f", "%2", &b) == 0, "idem: a cut escape");
+	buf_clear(&b);
+	wcs_idem_done(g, "ari:f", 0, &b);
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:f", &b);
+	reply(&b, "new", "idem: a failed request's key is forgotten");
+	buf_free(&b);
+	wcs_free(g);
+}
+
 int
 main(void)
 {
+	test_idem();
 	test_rebuild();
 	test_transitions();
 	test_failures();
