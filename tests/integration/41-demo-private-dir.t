@@ -5,6 +5,7 @@
 # deploy/demo/): the services that run as unprivileged users
 # (PostgreSQL, the pool's workers) get directories they can reach, every
 # dialect answers, and demo-stop stops it all.
+import atexit
 import base64
 import json
 import os
@@ -57,11 +58,16 @@ port = T.free_port()
 env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD)
 env.pop("PBXAPI_SHARED", None)
 demo = os.path.join(root, "deploy", "demo", "run")
+# Whatever happens below, nothing outlives the test (atexit runs this
+# before pbxtest's cleanup removes the directories).
+atexit.register(lambda: subprocess.run(
+    [sys.executable, demo, "stop"], env=env, cwd=root, capture_output=True,
+    timeout=60))
 r = subprocess.run([sys.executable, demo, "start"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=180)
-t.is_(r.returncode, 0, "make demo starts from the private clone")
-if r.returncode != 0:
-    print("# " + (r.stdout + r.stderr)[-2000:].replace("\n", "\n# "))
+if not t.is_(r.returncode, 0, "make demo starts from the private clone"):
+    t.diag((r.stdout + r.stderr)[-2000:])
+    t.done()
 vals = {}
 for line in T.read(os.path.join(root, "run", "demo",
                                 "endpoints.env")).splitlines():
