@@ -13,8 +13,9 @@ the tenant settings that point a pbxapi pool at both.
     web = T.Nginx(pool)
     st, hdr, body = F.call(web, {"action": "cdr-list", ...})
 
-For `make demo`: setup(tmpdir) starts all of it and returns the tenant
-settings (see its docstring).  Python 3 standard library only.
+For `make demo`: setup(seed=...) starts all of it (with the demo's own
+seed) and returns the tenant settings (see its docstring).  Python 3
+standard library only.
 """
 
 import base64
@@ -215,10 +216,10 @@ def setup(tmpdir=None, variant="text", seed=None):
     """Starts a throwaway PostgreSQL loaded from sql/pgsql and the seed
     (the shared one unless seed names another file: make demo's own, in
     deploy/demo/fusionpbx), and the ESL double, for `make demo`.  Returns
-    the tenant
-    settings (a dict of pbxapi.conf tenant keys) with three extra keys
-    that are not settings: "_pg" (pbxtest.Postgres), "_db" (Database) and
-    "_esl" (Esl); drop keys starting with "_" before writing a config.
+    the tenant settings (a dict of pbxapi.conf tenant keys) with three
+    extra keys that are not settings: "_pg" (pbxtest.Postgres), "_db"
+    (Database) and "_esl" (Esl); drop keys starting with "_" before
+    writing a config.
     The processes live until the calling Python process exits.
     """
     if tmpdir is not None:
