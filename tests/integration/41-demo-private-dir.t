@@ -58,11 +58,27 @@ port = T.free_port()
 env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD)
 env.pop("PBXAPI_SHARED", None)
 demo = os.path.join(root, "deploy", "demo", "run")
+
+
+def cleanup():
+    """Stops the demo and removes the directories it made under the
+    system's temporary directory (a private clone's services cannot use
+    run/demo; pbxtest._detached_dir): over 100 MB each, named after this
+    test's random clone, so no later start would reuse them."""
+    subprocess.run([sys.executable, demo, "stop"], env=env, cwd=root,
+                   capture_output=True, timeout=60)
+    run = os.path.join(root, "run", "demo")
+    for name in os.listdir(run) if os.path.isdir(run) else ():
+        link = os.path.join(run, name)
+        if os.path.islink(link):
+            top = os.path.dirname(os.readlink(link))
+            if os.path.basename(top).startswith("pbxapi-demo-"):
+                shutil.rmtree(top, ignore_errors=True)
+
+
 # Whatever happens below, nothing outlives the test (atexit runs this
-# before pbxtest's cleanup removes the directories).
-atexit.register(lambda: subprocess.run(
-    [sys.executable, demo, "stop"], env=env, cwd=root, capture_output=True,
-    timeout=60))
+# before pbxtest's cleanup removes the clone).
+atexit.register(cleanup)
 r = subprocess.run([sys.executable, demo, "start"], env=env, cwd=root,
                    capture_output=True, text=True, timeout=180)
 if not t.is_(r.returncode, 0, "make demo starts from the private clone"):
