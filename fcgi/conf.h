@@ -20,6 +20,7 @@
 #define SCOPE_ADMIN	  0x08u
 #define SCOPE_ARI_READ	  0x10u /* /ari: GET operations */
 #define SCOPE_ARI_CONTROL 0x20u /* /ari: every operation */
+#define SCOPE_WCS	  0x40u /* /rest-api: the WCS call methods */
 #define SCOPE_DEFAULT	  (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
 
 #define API_KEY_PLACEHOLDER "YOUR_SECRETKEY_50_RANDOM_CHARS"
@@ -136,6 +137,8 @@ struct conf {
 	long state_fresh;	      /* 0: never, 1: always ask the backend */
 	long events_journal;	      /* events kept per tenant */
 	long events_backoff_ms;	      /* longest wait between reconnects */
+	long wcs_basic_auth;	      /* 1: /rest-api needs a wcs token */
+	long wcs_retain_ms;	      /* how long finished WCS calls stay */
 	long events;		      /* tenants' default events = */
 
 	const char *redis; /* "unix:/path", "host:port"; "": per host */

@@ -14,6 +14,7 @@ extern const struct dialect fusionpbx_dialect;
 extern const struct dialect ari_dialect;
 extern const struct dialect rec_dialect;
 extern const struct dialect openapi_dialect;
+extern const struct dialect wcs_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -41,6 +42,8 @@ const struct route routes[] = {
 	{ .path = "/last_agent", .dialect = &rec_dialect },
 	{ .path = "/recording/", .prefix = 1, .dialect = &rec_dialect },
 	{ .path = "/openapi.json", .dialect = &openapi_dialect },
+	/* Flashphoner WCS: its REST API's root. */
+	{ .path = "/rest-api/", .prefix = 1, .dialect = &wcs_dialect },
 	{ .dialect = NULL },
 };
 
@@ -71,5 +74,6 @@ const struct dialect *const dialects[] = {
 	&rec_dialect,
 	&status_dialect,
 	&openapi_dialect,
+	&wcs_dialect,
 	NULL,
 };

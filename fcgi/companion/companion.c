@@ -22,6 +22,7 @@
 #include "src_esl.h"
 #include "state.h"
 #include "util.h"
+#include "wcs.h"
 
 #define BACKOFF_MIN_MS 100
 #define STEADY_MS      10000 /* a source that ran this long starts afresh */
@@ -64,18 +65,21 @@ static void
 sink_begin(struct ev_sink *k)
 {
 	st_begin_sync(((struct cmp_src *)k->ctx)->st);
+	wcs_begin_sync(((struct cmp_src *)k->ctx)->wcs);
 }
 
 static void
 sink_end(struct ev_sink *k)
 {
 	st_end_sync(((struct cmp_src *)k->ctx)->st);
+	wcs_end_sync(((struct cmp_src *)k->ctx)->wcs);
 }
 
 static void
 sink_event(struct ev_sink *k, const struct ev *e)
 {
 	st_apply(((struct cmp_src *)k->ctx)->st, e);
+	wcs_apply(((struct cmp_src *)k->ctx)->wcs, e);
 }
 
 static void
@@ -155,6 +159,7 @@ setup(struct companion *c, const struct conf *conf)
 			}
 		s->st = st_new(s->t->name, s->backend, LIM_EV_CHANNELS,
 		    (size_t)conf->events_journal);
+		s->wcs = wcs_new(conf->wcs_retain_ms);
 		s->sink = (struct ev_sink){ .ctx = s,
 			.begin_sync = sink_begin,
 			.end_sync = sink_end,

@@ -547,6 +547,17 @@ stats_locked(const struct st_tenant *s, struct st_stats *o)
 	memcpy(o->down_why, s->down_why, sizeof(o->down_why));
 }
 
+int
+st_has(struct st_tenant *s, const char *id)
+{
+	int found;
+
+	pthread_mutex_lock(&s->lock);
+	found = chan_find(s, id) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
 void
 st_stats(struct st_tenant *s, struct st_stats *out)
 {

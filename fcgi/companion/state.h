@@ -65,6 +65,9 @@ void st_end_sync(struct st_tenant *s);
 void st_apply(struct st_tenant *s, const struct ev *e);
 void st_down(struct st_tenant *s, const char *why);
 
+/* Returns 1 if channel id is held (a WCS callId in use), else 0. */
+int st_has(struct st_tenant *s, const char *id);
+
 /* Fills *out (under the lock). */
 void st_stats(struct st_tenant *s, struct st_stats *out);
 

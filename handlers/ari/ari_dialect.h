@@ -57,6 +57,13 @@ enum ari_backend ari_backend(struct req *r);
 enum err ari_ami_run(struct req *r, struct reply *rp);
 enum err ari_esl_run(struct req *r, struct reply *rp);
 
+/*
+ * Runs fn (an origination) once per Idempotency-Key header (idem.c):
+ * a key seen before gets the first answer again.
+ */
+enum err ari_idempotent(struct req *r, struct reply *rp,
+    enum err (*fn)(struct req *, struct reply *));
+
 /* The dialect's param_error: ARI's words for an invalid parameter. */
 enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
 
