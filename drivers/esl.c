@@ -97,10 +97,14 @@ room(struct esl *c)
 
 /*
  * Reads the next whole message into c->msg.  Returns E_OK, E_BACKEND at
- * end of stream, E_TIMEOUT or E_PROTO.
+ * end of stream, E_TIMEOUT or E_PROTO.  With idle set, running out of
+ * time is no failure: the bytes of a message in part are kept for the
+ * next call and the connection stays usable (an event stream is quiet
+ * between calls).
  */
 static enum err
-read_msg(struct esl *c, uint64_t deadline, char *errbuf, size_t errlen)
+read_upto(
+    struct esl *c, uint64_t deadline, int idle, char *errbuf, size_t errlen)
 {
 	enum esl_frame_rc rc;
 	ssize_t n;
@@ -122,6 +126,8 @@ read_msg(struct esl *c, uint64_t deadline, char *errbuf, size_t errlen)
 		if (n == 0)
 			return fail(c, E_BACKEND, errbuf, errlen,
 			    "connection closed by FreeSWITCH");
+		if (n < 0 && errno == ETIMEDOUT && idle)
+			return E_TIMEOUT;
 		if (n < 0)
 			return fail(c,
 			    errno == ETIMEDOUT ? E_TIMEOUT : E_BACKEND, errbuf,
@@ -131,6 +137,12 @@ read_msg(struct esl *c, uint64_t deadline, char *errbuf, size_t errlen)
 				: "cannot read from FreeSWITCH");
 		c->len += (size_t)n;
 	}
+}
+
+static enum err
+read_msg(struct esl *c, uint64_t deadline, char *errbuf, size_t errlen)
+{
+	return read_upto(c, deadline, 0, errbuf, errlen);
 }
 
 /*
@@ -375,6 +387,86 @@ esl_sendevent(struct esl *c, const char *name, const char *const *hdrs,
 		    "FreeSWITCH refused the event");
 	consume(c);
 	return e;
+}
+
+enum err
+esl_subscribe(struct esl *c, const char *names, uint64_t deadline, char *errbuf,
+    size_t errlen)
+{
+	char line[ESL_CMD_MAX];
+	enum err e;
+
+	if ((size_t)snprintf(line, sizeof(line), "event json %s", names) >=
+	    sizeof(line))
+		return fail(c, E_BADREQ, errbuf, errlen, "event list too long");
+	if ((e = send_packet(c, line, NULL, 0, deadline, errbuf, errlen)) !=
+	    E_OK)
+		return e;
+	e = wait_for(c, "command/reply", NULL, deadline, errbuf, errlen);
+	/* mod_event_socket.c: "+OK event listener enabled %s", format2str */
+	if (e == E_OK &&
+	    !esl_msg_is(
+		&c->msg, "Reply-Text", "+OK event listener enabled json"))
+		e = fail(c, E_BACKEND, errbuf, errlen,
+		    "FreeSWITCH refused the event subscription");
+	consume(c);
+	return e;
+}
+
+enum err
+esl_api_send(struct esl *c, const char *cmd, uint64_t deadline, char *errbuf,
+    size_t errlen)
+{
+	char line[ESL_CMD_MAX];
+
+	if ((size_t)snprintf(line, sizeof(line), "api %s", cmd) >= sizeof(line))
+		return fail(c, E_BADREQ, errbuf, errlen, "command too long");
+	return send_packet(c, line, NULL, 0, deadline, errbuf, errlen);
+}
+
+/* What a message is to esl_poll(); -1: the end of the connection. */
+static int
+poll_kind(const struct esl_msg *m)
+{
+	if (esl_msg_is(m, "Content-Type", "text/event-json"))
+		return ESL_POLL_EVENT;
+	if (esl_msg_is(m, "Content-Type", "api/response"))
+		return ESL_POLL_API;
+	if (esl_msg_is(m, "Content-Type", "text/disconnect-notice") ||
+	    esl_msg_is(m, "Content-Type", "text/rude-rejection"))
+		return -1;
+	return ESL_POLL_NONE; /* log/data, text/event-plain ... */
+}
+
+enum err
+esl_poll(struct esl *c, uint64_t deadline, enum esl_poll_kind *kind,
+    const char **body, size_t *blen, char *errbuf, size_t errlen)
+{
+	enum err e;
+	int k;
+
+	*kind = ESL_POLL_NONE;
+	*body = NULL;
+	*blen = 0;
+	if (c->broken)
+		return fail(c, E_BACKEND, errbuf, errlen,
+		    "the event socket connection is broken");
+	for (;;) {
+		e = read_upto(c, deadline, 1, errbuf, errlen);
+		if (e == E_TIMEOUT && !c->broken)
+			return E_OK;
+		if (e != E_OK)
+			return e;
+		if ((k = poll_kind(&c->msg)) == -1)
+			return fail(c, E_BACKEND, errbuf, errlen,
+			    "FreeSWITCH closed the connection");
+		if (k == ESL_POLL_NONE)
+			continue;
+		*kind = (enum esl_poll_kind)k;
+		*body = c->msg.body != NULL ? c->msg.body : "";
+		*blen = c->msg.body != NULL ? c->msg.blen : 0;
+		return E_OK;
+	}
 }
 
 int

@@ -82,6 +82,48 @@ enum err esl_sendevent(struct esl *c, const char *name, const char *const *hdrs,
     size_t n, uint64_t deadline, char *errbuf, size_t errlen);
 
 /*
+ * The event stream: esl_subscribe() once, then esl_poll() in a loop;
+ * esl_api_send() puts an API in between whose answer esl_poll() hands
+ * over in the stream's order (the events before it stay events).
+ */
+enum esl_poll_kind {
+	ESL_POLL_NONE,	/* nothing whole by the deadline */
+	ESL_POLL_EVENT, /* a text/event-json body: one JSON object */
+	ESL_POLL_API	/* the api/response body of esl_api_send() */
+};
+
+/*
+ * Sends "event json <names>" (names: space-separated event names, and
+ * "CUSTOM a::b ..." for subclasses) and checks the answer
+ * "+OK event listener enabled json".  Returns E_OK, E_BADREQ if names
+ * hold CR, LF or NUL or are too long (nothing is sent), E_BACKEND for
+ * another answer or a close, E_TIMEOUT or E_PROTO.
+ */
+enum err esl_subscribe(struct esl *c, const char *names, uint64_t deadline,
+    char *errbuf, size_t errlen);
+
+/*
+ * Sends "api <cmd>" without waiting: esl_poll() hands the answer over as
+ * ESL_POLL_API.  Returns E_OK, E_BADREQ (CR, LF, NUL, too long: nothing
+ * is sent), E_BACKEND or E_TIMEOUT.
+ */
+enum err esl_api_send(struct esl *c, const char *cmd, uint64_t deadline,
+    char *errbuf, size_t errlen);
+
+/*
+ * Waits until deadline for the next event or api answer, skipping what
+ * is neither (log lines, plain events).  *body (*blen bytes, not
+ * NUL-terminated) points into the connection's buffer and lives until
+ * the next call on c.  Returns E_OK with *kind ESL_POLL_NONE if nothing
+ * whole came by the deadline: unlike the other calls, that leaves the
+ * connection usable and keeps a message that came in part.  Returns
+ * E_BACKEND for a close or disconnect notice, E_PROTO for broken
+ * framing (errbuf says why); the connection is broken then.
+ */
+enum err esl_poll(struct esl *c, uint64_t deadline, enum esl_poll_kind *kind,
+    const char **body, size_t *blen, char *errbuf, size_t errlen);
+
+/*
  * Returns 1 if the n bytes at s may stand in a dial string or channel
  * variable of an originate: 1 to 64 bytes of [A-Za-z0-9_.*#+-].  CR, LF,
  * space, quotes, braces, commas, parentheses, '/', '|' and '=' (which

@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "digest.h"
+#include "file.h"
 #include "limits.h"
 #include "log.h"
 #include "str.h"
@@ -594,7 +595,6 @@ slurp(struct arena *a, const char *path, size_t max, size_t *len)
 	struct stat st;
 	char *buf;
 	ssize_t r;
-	size_t got = 0;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -613,17 +613,12 @@ slurp(struct arena *a, const char *path, size_t max, size_t *len)
 		return NULL;
 	}
 	buf = arena_alloc(a, (size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	r = file_read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
-	buf[got] = '\0';
-	*len = got;
+	if (r == -1)
+		return NULL;
+	buf[r] = '\0';
+	*len = (size_t)r;
 	return buf;
 }
 

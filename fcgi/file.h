@@ -71,6 +71,13 @@ int http_date_parse(const char *s, size_t n, time_t *t);
 /* Returns t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"). */
 const char *http_date(struct arena *a, time_t t);
 
+/*
+ * Reads up to n bytes from fd into buf, again after EINTR and short
+ * reads, until n or end of file.  Returns the bytes read, or -1 (errno)
+ * if a read failed.
+ */
+ssize_t file_read_full(int fd, void *buf, size_t n);
+
 /* Returns the ETag of st as nginx makes it: "<mtime hex>-<size hex>". */
 const char *file_etag(struct arena *a, const struct stat *st);
 

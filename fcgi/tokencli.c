@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "digest.h"
 #include "dispatch.h"
+#include "file.h"
 #include "str.h"
 #include "tokens.h"
 
@@ -138,6 +139,7 @@ static int
 tf_read(struct tfile *f)
 {
 	char err[256], *text;
+	const char *why;
 	struct stat st;
 	ssize_t r = 0;
 	size_t got = 0;
@@ -154,19 +156,13 @@ tf_read(struct tfile *f)
 		    f->path, LIM_CONF_FILE);
 	}
 	text = arena_alloc(f->a, (size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		r = read(fd, text + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	r = file_read_full(fd, text, (size_t)st.st_size);
+	why = r == -1 ? strerror(errno) : "file shrank";
+	got = r == -1 ? 0 : (size_t)r;
 	close(fd);
 	/* A change written from half a file would drop the other half. */
 	if (got != (size_t)st.st_size)
-		return err1("cannot read '%s': %s", f->path,
-		    r == -1 ? strerror(errno) : "file shrank");
+		return err1("cannot read '%s': %s", f->path, why);
 	if (memchr(text, '\0', got) != NULL)
 		return err1("'%s' contains a NUL byte", f->path);
 	if (tokfile_parse(

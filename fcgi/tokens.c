@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "dispatch.h"
+#include "file.h"
 #include "log.h"
 #include "str.h"
 #include "tokens.h"
@@ -444,22 +445,15 @@ load(struct tokstore *s, const struct conf *c, int fd, off_t size, char *err,
 	struct arena *a = arena_new(), *tmp = arena_new();
 	struct tokline *lines;
 	struct tokstore next = *s;
-	size_t n, got = 0;
+	size_t n, got = (size_t)size;
 	char *text;
 	ssize_t r;
 	int rc = -1;
 
-	text = arena_alloc(tmp, (size_t)size + 1);
-	while (got < (size_t)size) {
-		r = read(fd, text + got, (size_t)size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got != (size_t)size)
-		snprintf(err, errlen, "short read");
+	text = arena_alloc(tmp, got + 1);
+	if ((r = file_read_full(fd, text, got)) != (ssize_t)got)
+		snprintf(err, errlen, "%s",
+		    r == -1 ? strerror(errno) : "short read");
 	else if (memchr(text, '\0', got) != NULL)
 		snprintf(err, errlen, "NUL byte");
 	else if (tokfile_parse(tmp, text, got, &lines, &n, err, errlen) == 0 &&

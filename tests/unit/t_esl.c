@@ -122,6 +122,70 @@ fault(struct arena *a, const char *sc, enum err want, const char *name)
 	esl_close(c);
 }
 
+/* Polls until an api answer or the deadline; counts events and waits. */
+static enum err
+poll_api(struct esl *c, long ms, const char **body, size_t *n, int *quiet,
+    int *events)
+{
+	uint64_t end = net_deadline(ms);
+	enum esl_poll_kind k = ESL_POLL_NONE;
+	char why[256];
+	enum err e = E_OK;
+
+	*quiet = *events = 0;
+	while (e == E_OK && k != ESL_POLL_API && net_left(end) > 0) {
+		e = esl_poll(
+		    c, net_deadline(20), &k, body, n, why, sizeof(why));
+		*quiet += e == E_OK && k == ESL_POLL_NONE;
+		*events += e == E_OK && k == ESL_POLL_EVENT;
+	}
+	return e == E_OK && k != ESL_POLL_API ? E_TIMEOUT : e;
+}
+
+/* The event stream: subscribe, quiet polls, an api answer in between. */
+static void
+stream(void)
+{
+	struct esl *c = open_one("ClueCon", E_OK, "stream: auth");
+	const char *body;
+	enum esl_poll_kind k;
+	char why[256];
+	int quiet, events;
+	size_t n;
+
+	if (c == NULL)
+		return;
+	is_int(esl_subscribe(c, "CHANNEL_CREATE CHANNEL_DESTROY",
+		   net_deadline(2000), why, sizeof(why)),
+	    E_OK, "event json: +OK event listener enabled json");
+	is_int(esl_poll(c, net_deadline(50), &k, &body, &n, why, sizeof(why)),
+	    E_OK, "a quiet poll is no error");
+	is_int(k, ESL_POLL_NONE, "nothing came");
+	ok(!esl_broken(c), "the connection stays usable");
+	is_int(esl_subscribe(c, "CHANNEL_CREATE\napi system x",
+		   net_deadline(2000), why, sizeof(why)),
+	    E_BADREQ, "an LF in the event list is refused");
+	ok(!esl_broken(c), "nothing was sent: still usable");
+	is_int(esl_api_send(c, "status", net_deadline(2000), why, sizeof(why)),
+	    E_OK, "api sent without waiting");
+	is_int(poll_api(c, 2000, &body, &n, &quiet, &events), E_OK,
+	    "its answer comes from the poll");
+	ok(n > 3 && memcmp(body, "UP ", 3) == 0, "the api/response body");
+	scenario("fault cmd=status drip 2\n");
+	esl_api_send(c, "status", net_deadline(2000), why, sizeof(why));
+	is_int(poll_api(c, 5000, &body, &n, &quiet, &events), E_OK,
+	    "a dripped answer across quiet polls");
+	ok(quiet > 1, "polls ran out of time mid-message (%d)", quiet);
+	ok(n > 3 && memcmp(body, "UP ", 3) == 0, "and it came whole");
+	scenario("fault cmd=status disconnect\n");
+	esl_api_send(c, "status", net_deadline(2000), why, sizeof(why));
+	is_int(poll_api(c, 2000, &body, &n, &quiet, &events), E_BACKEND,
+	    "a disconnect notice ends the stream");
+	ok(esl_broken(c), "the connection is broken then");
+	scenario("");
+	esl_close(c);
+}
+
 int
 main(void)
 {
@@ -146,6 +210,7 @@ main(void)
 	fault(a, "fault cmd=originate events\n", E_OK, "events first");
 	fault(a, "fault cmd=originate coalesce\n", E_OK, "coalesced");
 	fault(a, "fault cmd=originate drip 1\n", E_OK, "dripped");
+	stream();
 	kill(dbl, SIGTERM);
 	waitpid(dbl, NULL, 0);
 	tl_rmtmp();
