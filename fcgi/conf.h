@@ -20,6 +20,7 @@
 #define SCOPE_ADMIN	  0x08u
 #define SCOPE_ARI_READ	  0x10u /* /ari: GET operations */
 #define SCOPE_ARI_CONTROL 0x20u /* /ari: every operation */
+#define SCOPE_EVENTS	  0x40u /* /events: subscribe (read implies it) */
 #define SCOPE_DEFAULT	  (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
 
 #define API_KEY_PLACEHOLDER "YOUR_SECRETKEY_50_RANDOM_CHARS"
@@ -137,6 +138,8 @@ struct conf {
 	long events_journal;	      /* events kept per tenant */
 	long events_backoff_ms;	      /* longest wait between reconnects */
 	long events;		      /* tenants' default events = */
+	const char *events_publish;   /* "off", or nchan's "unix:/path" */
+	long events_publish_queue;    /* messages the publisher may hold */
 
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */

@@ -14,6 +14,7 @@ extern const struct dialect fusionpbx_dialect;
 extern const struct dialect ari_dialect;
 extern const struct dialect rec_dialect;
 extern const struct dialect openapi_dialect;
+extern const struct dialect events_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -41,6 +42,8 @@ const struct route routes[] = {
 	{ .path = "/last_agent", .dialect = &rec_dialect },
 	{ .path = "/recording/", .prefix = 1, .dialect = &rec_dialect },
 	{ .path = "/openapi.json", .dialect = &openapi_dialect },
+	/* nchan's subscriber authorisation (deploy/nginx/pbxapi-events.conf) */
+	{ .path = "/events/", .prefix = 1, .dialect = &events_dialect },
 	{ .dialect = NULL },
 };
 
@@ -71,5 +74,6 @@ const struct dialect *const dialects[] = {
 	&rec_dialect,
 	&status_dialect,
 	&openapi_dialect,
+	&events_dialect,
 	NULL,
 };
