@@ -180,6 +180,13 @@ timed_out(const struct child *k)
 	met_request(d, c, t, 504, k->alarm_us);
 }
 
+/* What the logs call child i. */
+static const char *
+kid_name(size_t i)
+{
+	return kids[i].role == SB_COMPANION ? "companion" : "worker";
+}
+
 static void
 reap(void)
 {
@@ -197,8 +204,8 @@ reap(void)
 		crashed = 0;
 		if (WIFSIGNALED(status)) {
 			if (!kids[i].term_ms && !stopping)
-				log_warnx("worker %ld exited on signal %d%s",
-				    (long)pid, WTERMSIG(status),
+				log_warnx("%s %ld exited on signal %d%s",
+				    kid_name(i), (long)pid, WTERMSIG(status),
 				    WCOREDUMP(status) ? " (core dumped)" : "");
 			crashed =
 			    WTERMSIG(status) != SIGKILL || !kids[i].alarm_ms;
@@ -212,8 +219,8 @@ reap(void)
 			    "worker %ld terminated after request_terminate_timeout",
 			    (long)pid);
 		} else if (WEXITSTATUS(status) != 0) {
-			log_warnx("worker %ld exited with status %d", (long)pid,
-			    WEXITSTATUS(status));
+			log_warnx("%s %ld exited with status %d", kid_name(i),
+			    (long)pid, WEXITSTATUS(status));
 			crashed = 1;
 		}
 		if (crashed)

@@ -1,6 +1,7 @@
 /*
  * Process manager: the master process of the pool.  It owns the
  * listening socket, pre-forks workers (static or dynamic, like php-fpm),
+ * runs the event companion while a tenant has events on (companion.h),
  * replaces crashed ones with back-off, enforces the request timeouts from
  * the scoreboard, and handles the signals: SIGQUIT graceful stop, SIGTERM
  * fast stop, SIGHUP reload, SIGUSR1 reopen logs.

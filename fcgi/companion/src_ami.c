@@ -5,7 +5,10 @@
  * (ami_translate(): Newchannel, Newstate, DialBegin/DialEnd and the old
  * Dial, Hangup, HangupRequest, DTMFEnd, Hold/Unhold, BridgeEnter/Leave,
  * NewCallerid, NewConnectedLine, Newexten, PeerStatus/ContactStatus,
- * QueueMemberStatus/Added/Removed; everything else is ignored).
+ * QueueMemberStatus/Added/Removed; everything else is ignored).  After
+ * the channels, the peers (PJSIPShowContacts' ContactList) and queue
+ * members (QueueStatus' QueueMember) are listed as EV_PEER and
+ * EV_QUEUE_MEMBER events.
  *
  * Events that arrive while the list is read are applied in the order
  * they came, which is the order Asterisk wrote them: a channel created
@@ -272,8 +275,11 @@ peer_event(const char *name, const struct ami_msg *m, struct ev *e,
 	if (strcasecmp(name, "PeerStatus") == 0) {
 		e->peer = get(m, b, "Peer");
 		e->peer_state = get(m, b, "PeerStatus");
-	} else if (strcasecmp(name, "ContactStatus") == 0) {
+	} else if (strcasecmp(name, "ContactStatus") == 0 ||
+	    strcasecmp(name, "ContactList") == 0) {
 		ep = get(m, b, "EndpointName");
+		if (ep == NULL)
+			ep = get(m, b, "Endpoint"); /* ContactList */
 		if (ep == NULL)
 			ep = get(m, b, "AOR");
 		n = ep ? strlen(ep) : 0;
@@ -285,6 +291,8 @@ peer_event(const char *name, const struct ami_msg *m, struct ev *e,
 		b->used += n + 7;
 		e->peer = d;
 		e->peer_state = get(m, b, "ContactStatus");
+		if (e->peer_state == NULL)
+			e->peer_state = get(m, b, "Status"); /* ContactList */
 	} else
 		return 0;
 	/* Our copy, in b: "Reachable" is "reachable" in the model. */
@@ -301,7 +309,8 @@ queue_event(const char *name, const struct ami_msg *m, struct ev *e,
 	int removed = strcasecmp(name, "QueueMemberRemoved") == 0;
 
 	if (!removed && strcasecmp(name, "QueueMemberStatus") != 0 &&
-	    strcasecmp(name, "QueueMemberAdded") != 0)
+	    strcasecmp(name, "QueueMemberAdded") != 0 &&
+	    strcasecmp(name, "QueueMember") != 0) /* QueueStatus's items */
 		return 0;
 	e->type = EV_QUEUE_MEMBER;
 	e->queue = get(m, b, "Queue");
@@ -366,54 +375,84 @@ deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b)
 }
 
 /*
- * Rebuilds: CoreShowChannels, its CoreShowChannel items as EV_CREATED,
- * other events in between as they come.  Returns E_OK or the error.
+ * Runs the event list of action: its items (frames with our ActionID)
+ * and the events that come in between are delivered as they come, until
+ * the list's end.  Sets *refused for a "Response: Error" (the list ends
+ * there).  Returns E_OK (also when *stop), or the error.
+ */
+static enum err
+list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    const char *action, struct ami_evbuf *b, int *refused, char *why,
+    size_t whylen)
+{
+	const struct ami_action act = { .action = action };
+	uint64_t until = net_deadline(SYNC_MS);
+	struct arena *a = arena_new();
+	struct ami_msg m;
+	enum err e;
+	char id[64];
+
+	*refused = 0;
+	snprintf(id, sizeof(id), "pbxapi-%s-%lld", action, wall_ms());
+	e = ami_send(c, a, &act, id, net_deadline(STEP_MS), why, whylen);
+	arena_free(a);
+	while (e == E_OK && !atomic_load(stop)) {
+		if (net_left(until) == 0) {
+			snprintf(why, whylen, "%s timed out", action);
+			return E_TIMEOUT;
+		}
+		e = ami_next(c, net_deadline(STEP_MS), &m, why, whylen);
+		if (e == E_TIMEOUT) {
+			e = E_OK;
+			continue;
+		}
+		if (e != E_OK || !is_mine(&m, id)) {
+			if (e == E_OK)
+				deliver(&m, sink, b);
+			continue;
+		}
+		if (ami_is(&m, "Response", "Error")) {
+			*refused = 1;
+			break;
+		}
+		/* EventList: Complete; Asterisk <= 11 names the last event. */
+		if (ami_is(&m, "EventList", "Complete") ||
+		    (ami_get(&m, "Event", &(size_t){ 0 }) != NULL &&
+			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL))
+			break;
+		deliver(&m, sink, b);
+	}
+	return e;
+}
+
+/*
+ * Rebuilds: the channels (CoreShowChannels, between begin_sync and
+ * end_sync), then the peers (PJSIPShowContacts) and the queue members
+ * (QueueStatus), which a PBX without PJSIP or queues may refuse.
+ * Returns E_OK or the error.
  */
 static enum err
 rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
     struct ami_evbuf *b, char *why, size_t whylen)
 {
-	static const struct ami_action act = { .action = "CoreShowChannels" };
-	uint64_t until = net_deadline(SYNC_MS);
-	struct arena *a = arena_new();
-	struct ami_msg m;
+	static const char *const optional[] = { "PJSIPShowContacts",
+		"QueueStatus" };
+	int refused;
 	enum err e;
-	char id[48];
+	size_t i;
 
-	snprintf(id, sizeof(id), "pbxapi-sync-%ld", (long)wall_ms());
-	e = ami_send(c, a, &act, id, net_deadline(STEP_MS), why, whylen);
-	arena_free(a);
-	if (e != E_OK)
-		return e;
 	sink->begin_sync(sink);
-	for (;;) {
-		if (atomic_load(stop))
-			return E_OK;
-		if (net_left(until) == 0) {
-			snprintf(why, whylen, "CoreShowChannels timed out");
-			return E_TIMEOUT;
-		}
-		e = ami_next(c, net_deadline(STEP_MS), &m, why, whylen);
-		if (e == E_TIMEOUT)
-			continue;
-		if (e != E_OK)
-			return e;
-		if (!is_mine(&m, id)) {
-			deliver(&m, sink, b);
-			continue;
-		}
-		if (ami_is(&m, "Response", "Error")) {
-			snprintf(why, whylen, "CoreShowChannels refused");
-			return E_BACKEND;
-		}
-		if (ami_is(&m, "EventList", "Complete") ||
-		    ami_is(&m, "Event", "CoreShowChannelsComplete"))
-			break;
-		if (ami_is(&m, "Event", "CoreShowChannel"))
-			deliver(&m, sink, b);
+	e = list(c, sink, stop, "CoreShowChannels", b, &refused, why, whylen);
+	if (e != E_OK || atomic_load(stop))
+		return e;
+	if (refused) {
+		snprintf(why, whylen, "CoreShowChannels refused");
+		return E_BACKEND;
 	}
 	sink->end_sync(sink);
-	return E_OK;
+	for (i = 0; i < nitems(optional) && e == E_OK; i++)
+		e = list(c, sink, stop, optional[i], b, &refused, why, whylen);
+	return e;
 }
 
 /* Reads events until the connection fails or *stop. */

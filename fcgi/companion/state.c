@@ -58,6 +58,8 @@ static const struct {
 	[CS_LANGUAGE] = { "language", offsetof(struct ev_chan, language) },
 };
 
+#define GONE_MAX 256 /* destroyed ids remembered (no resurrection) */
+
 struct chan {
 	struct chan *hnext;	  /* hash chain */
 	struct chan *prev, *next; /* creation order */
@@ -101,6 +103,8 @@ struct st_tenant {
 	int64_t last_ts;  /* the last event's backend time */
 	uint64_t events, syncs, overflow;
 	uint64_t calls; /* channels that began a call (their own linkedid) */
+	char *gone[GONE_MAX]; /* the ids of the last channels destroyed */
+	size_t gone_at;
 	char down_why[128];
 };
 
@@ -213,6 +217,7 @@ void
 st_free(struct st_tenant *s)
 {
 	struct chan *c, *n;
+	size_t i;
 
 	if (s == NULL)
 		return;
@@ -222,6 +227,8 @@ st_free(struct st_tenant *s)
 	}
 	items_free(&s->peers);
 	items_free(&s->members);
+	for (i = 0; i < GONE_MAX; i++)
+		free(s->gone[i]);
 	journal_free(&s->journal);
 	free(s->hash);
 	free(s->name);
@@ -364,6 +371,27 @@ item_set(struct st_tenant *s, struct items *it, const char *key,
 	it->v[i].ts_ms = ts ? ts : wall_ms();
 }
 
+/*
+ * Whether an event for a channel not held adds it (s locked): a creation
+ * does; so does any event with the channel's snapshot (ARI's first event
+ * of an originated channel may be its Dial), unless it is a hangup or
+ * the channel was destroyed lately (Asterisk sends NewCallerid and the
+ * like after a Hangup: they must not bring it back).
+ */
+static int
+may_add(const struct st_tenant *s, const struct ev *e)
+{
+	size_t i;
+
+	if (e->type != EV_CREATED &&
+	    (e->type == EV_HANGUP || e->chan.name == NULL))
+		return 0;
+	for (i = 0; i < GONE_MAX; i++)
+		if (s->gone[i] != NULL && strcmp(s->gone[i], e->chan.id) == 0)
+			return 0;
+	return 1;
+}
+
 /* Applies a channel event (s locked). */
 static void
 apply_chan(struct st_tenant *s, const struct ev *e)
@@ -377,14 +405,13 @@ apply_chan(struct st_tenant *s, const struct ev *e)
 	if (e->type == EV_DESTROYED) {
 		if (c != NULL)
 			chan_remove(s, c);
+		free(s->gone[s->gone_at]);
+		s->gone[s->gone_at] = dup_cut(e->chan.id);
+		s->gone_at = (s->gone_at + 1) % GONE_MAX;
 		return;
 	}
 	if (c == NULL) {
-		/* Only a creation adds a channel: Asterisk sends events
-		 * (NewCallerid ...) after a channel's Hangup, and they must
-		 * not bring it back. */
-		if (e->type != EV_CREATED ||
-		    (c = chan_add(s, e->chan.id)) == NULL)
+		if (!may_add(s, e) || (c = chan_add(s, e->chan.id)) == NULL)
 			return;
 		added = 1;
 	}

@@ -7,8 +7,10 @@
  * ev are copied (each cut to LIM_EV_STR bytes).  Channels are bounded
  * (max_channels; an event that would add one more is counted in
  * "overflow" and dropped), so are peers and members (LIM_EV_PEERS).
- * Only EV_CREATED adds a channel: an event for one that is not there
- * (Asterisk sends some after a Hangup) is journaled, nothing more.
+ * An event for a channel not held adds it when it is a creation or
+ * carries the snapshot (a name), unless it is a hangup or the channel
+ * was among the last 256 destroyed (Asterisk sends NewCallerid and the
+ * like after a Hangup); otherwise it is journaled, nothing more.
  *
  * Sync: st_begin_sync() opens a rebuild; every channel an event names
  * before st_end_sync() is kept, the others are dropped then (they ended

@@ -280,6 +280,10 @@ t.is_((st, body), (503, err(503, "SQLSTATE[HY000] [2002] No such file or "
                                  "directory")), "socket missing")
 
 held = []
+# The socket file exists from bind(), but a connect before listen() is
+# refused: wait for listen(), or a busy machine gets "[2002] Connection
+# refused" instead of a stall.
+listening = threading.Event()
 
 
 def stall_server():
@@ -287,13 +291,15 @@ def stall_server():
     s.bind(stall)
     os.chmod(stall, 0o777)
     s.listen(8)
+    listening.set()
     while True:
         c, _ = s.accept()
         held.append(c)
 
 
 threading.Thread(target=stall_server, daemon=True).start()
-T.wait_for(lambda: os.path.exists(stall), 5)
+if not listening.wait(5):
+    raise RuntimeError("the stalling server did not start")
 t0 = time.time()
 st, body = call("cdrreport", key="s" * 32)
 el = time.time() - t0

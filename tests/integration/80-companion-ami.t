@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 
@@ -133,6 +134,41 @@ t.ok(len(logins) >= 1, "the companion logs in with Events: call,system,agent")
 t.ok(requests_logged("CoreShowChannels") >= 1,
      "the companion rebuilt with CoreShowChannels")
 
+# -- the local interface, as a worker speaks it ------------------------
+def local(line):
+    """One request on the companion's socket: (ok, body)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(os.path.join(pool.dir, "pbxapi-companion.sock"))
+    s.sendall(line.encode() + b"\n")
+    buf = b""
+    while b"\n" not in buf:
+        buf += s.recv(65536)
+    head, _, body = buf.partition(b"\n")
+    word, n = head.decode().split(" ")
+    while len(body) < int(n):
+        body += s.recv(65536)
+    s.close()
+    return word == "OK", body.decode()
+
+
+ok, body = local("peers default")
+peers = json.loads(body) if ok else {}
+t.ok(any(p["peer"] == "PJSIP/102" for p in peers.get("peers", [])),
+     "peers: PJSIPShowContacts listed at the rebuild (%s)" % body[:200])
+t.ok(any(m["queue"] == "sales" and m["member"] == "PJSIP/101"
+         for m in peers.get("queue_members", [])),
+     "peers: QueueStatus' members listed at the rebuild")
+ok, body = local("journal default 0")
+j = json.loads(body) if ok else {}
+ids = [e["id"] for e in j.get("events", [])]
+t.ok(ids and ids == sorted(ids) and ids[-1] == j.get("last") and
+     all(b - a == 1 for a, b in zip(ids, ids[1:])),
+     "journal: consecutive ids up to 'last' (%d events)" % len(ids))
+t.is_(local("channels nosuch"), (False, "no events for tenant 'nosuch'"),
+      "an unknown tenant: ERR with the reason")
+t.is_(local("bogus"), (False, "unknown verb 'bogus'"), "an unknown verb: ERR")
+
 # -- a call: created, ringing, up, gone -------------------------------
 cid = ctl.ok("call 200 cid=5551234").strip()
 name = [c for c in ctl.state()["calls"] if c["id"] == cid][0]["name"]
@@ -223,7 +259,7 @@ t.ok(again, "SIGKILL: a new companion (%r)" % again)
 T.wait_for(lambda: source()[1].get("state") == "connected", 10,
            what="the new companion connected")
 t.ok("x-state-age" in activecall()[1], "the new companion answers")
-t.like(pool.log(), "worker %d exited on signal 9" % first,
+t.like(pool.log(), "companion %d exited on signal 9" % first,
        "the master logged the companion's death")
 
 # -- SIGHUP: a new generation's companion, the old one retires ---------

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "companion.h"
 #include "conf.h"
 #include "event.h"
 #include "json.h"
@@ -36,6 +37,7 @@ static const struct {
 	const char *name;
 	ev_source_fn fn;
 } sources[] = {
+	{ "ami", src_ami },
 	{ "ari", src_ari },
 	{ "esl", src_esl },
 };

@@ -5,13 +5,19 @@
  * the local interface's parsers (local_proto.c) and its verbs
  * (local.c's local_answer) on a companion made by hand.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
+#include "client.h"
 #include "companion.h"
 #include "conf.h"
 #include "journal.h"
@@ -168,7 +174,8 @@ state_apply(void)
 	is_int(st.overflow, 1, "the fourth is counted as overflow");
 	st_apply(s, &(struct ev){ .type = EV_STATE, .chan.id = "c9" });
 	st_stats(s, &st);
-	is_int(st.channels, 3, "an event for an unknown channel adds none");
+	is_int(st.channels, 3,
+	    "an event without a snapshot for an unknown channel adds none");
 
 	st_apply(s, &(struct ev){ .type = EV_DESTROYED, .chan.id = "c1" });
 	st_stats(s, &st);
@@ -198,6 +205,37 @@ state_apply(void)
 	is_str(field(doc, 0, "id"), "c3", "rebuild: the listed one stays");
 	ok(st.synced && st.age == 0, "rebuild: synced again");
 	is_int(st.syncs, 2, "two rebuilds");
+	st_free(s);
+}
+
+static void
+state_gone(void)
+{
+	struct st_tenant *s = st_new("acme", "ari", 10, 8);
+	struct st_stats st;
+	struct ev e;
+
+	st_begin_sync(s);
+	st_end_sync(s);
+	e = chev(EV_DIAL, "o1", "PJSIP/200-1", ST_DOWN);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 1, "a Dial with the snapshot adds the channel");
+	e = chev(EV_HANGUP, "o2", "PJSIP/200-2", ST_UP);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 1, "a hangup of an unknown channel adds none");
+	st_apply(s, &(struct ev){ .type = EV_DESTROYED, .chan.id = "o1" });
+	e = chev(EV_UPDATE, "o1", "PJSIP/200-1", ST_UP);
+	e.chan.caller_num = "200";
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 0,
+	    "an update after the destruction does not bring it back");
+	e = chev(EV_CREATED, "o1", "PJSIP/200-1", ST_DOWN);
+	st_apply(s, &e);
+	st_stats(s, &st);
+	is_int(st.channels, 0, "nor does a creation with a destroyed id");
 	st_free(s);
 }
 
@@ -445,6 +483,91 @@ verbs(void)
 	st_free(src.st);
 }
 
+/* The local server on a thread, asked through client.c. */
+static struct companion *serving;
+
+static void *
+serve(void *arg)
+{
+	local_serve(serving, *(int *)arg, -1);
+	return NULL;
+}
+
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 8) == -1)
+		return -1;
+	return fd;
+}
+
+static void
+client(void)
+{
+	struct tenant t = { .name = "acme" };
+	struct conf cf = { .companion_ms = 500 };
+	struct cmp_src src = { .t = &t, .backend = "ami" };
+	struct companion c = { .conf = &cf, .src = &src, .nsrc = 1 };
+	const char *body;
+	char why[256];
+	size_t len;
+	pthread_t th;
+	int lfd, mute;
+
+	cf.companion_socket = tl_path("c.sock");
+	src.st = st_new("acme", "ami", 10, 16);
+	src.cmp = &c;
+	serving = &c;
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_BACKEND, "no companion: E_BACKEND");
+	ok(strstr(why, "c.sock") != NULL, "the reason names the socket (%s)",
+	    why);
+	if ((lfd = listen_at(cf.companion_socket)) == -1 ||
+	    pthread_create(&th, NULL, serve, &lfd) != 0) {
+		ok(0, "local server started");
+		return;
+	}
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_OK, "ping: E_OK");
+	is_str(body, "pong", "ping: pong");
+	is_int(companion_ask(
+		   &cf, A, "channels acme", &body, &len, why, sizeof(why)),
+	    E_OK, "channels over the socket");
+	ok(strstr(body, "\"synced\":false") != NULL, "its body (%s)", body);
+	is_int(companion_ask(
+		   &cf, A, "channels nope", &body, &len, why, sizeof(why)),
+	    E_NOTFOUND, "ERR: E_NOTFOUND");
+	is_str(why, "companion: no events for tenant 'nope'",
+	    "ERR: the companion's text");
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_OK, "the connection is kept after an ERR");
+	is_int(
+	    companion_ask(&cf, A, "bad\tline", &body, &len, why, sizeof(why)),
+	    E_BACKEND, "a request the server refuses: it closes");
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_OK, "then a new connection");
+	atomic_store(&c.stop, 1);
+	pthread_join(th, NULL);
+	close(lfd);
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_BACKEND, "the server gone: E_BACKEND");
+	/* A server that accepts (the backlog) and never answers. */
+	mute = listen_at(cf.companion_socket);
+	cf.companion_ms = 30;
+	is_int(companion_ask(&cf, A, "ping", &body, &len, why, sizeof(why)),
+	    E_TIMEOUT, "no answer: E_TIMEOUT after companion.timeout");
+	companion_hangup();
+	close(mute);
+	ok(!companion_alive(), "no scoreboard: no companion alive");
+	st_free(src.st);
+}
+
 static struct conf *
 load(const char *text, char *err, size_t errlen)
 {
@@ -523,7 +646,9 @@ main(void)
 	A = arena_new();
 	tl_tmpdir("t_companion");
 	settings();
+	client();
 	state_apply();
+	state_gone();
 	state_items();
 	journal_ids();
 	proto();

@@ -215,6 +215,34 @@ queue(void)
 }
 
 static void
+peer_lists(void)
+{
+	static struct frames f;
+	static struct ami_evbuf b;
+	struct ev e;
+
+	if (load(&f, "PJSIPShowContacts") == -1)
+		return;
+	ok(translate(event(&f, "ContactList", 0), &e, &b), "ContactList");
+	is_int(e.type, EV_PEER, "ContactList: peer");
+	is_str(e.peer, "PJSIP/102", "ContactList: PJSIP/Endpoint");
+	is_str(e.peer_state, "nonqualified", "ContactList: Status");
+	free(f.text);
+	if (load(&f, "QueueStatus") == -1)
+		return;
+	ok(translate(event(&f, "QueueMember", 0), &e, &b), "QueueMember");
+	is_int(e.type, EV_QUEUE_MEMBER, "QueueMember: queue_member");
+	is_str(e.queue, "sales", "QueueMember: Queue");
+	is_str(e.member, "PJSIP/101", "QueueMember: Location");
+	is_str(e.member_state, "unavailable", "QueueMember: Status 5");
+	ok(!translate(event(&f, "QueueParams", 0), &e, &b),
+	    "QueueParams: ignored");
+	ok(!translate(event(&f, "QueueEntry", 0), &e, &b),
+	    "QueueEntry: ignored");
+	free(f.text);
+}
+
+static void
 login_and_list(void)
 {
 	static struct frames f;
@@ -382,6 +410,7 @@ main(void)
 {
 	originate_hangup();
 	queue();
+	peer_lists();
 	login_and_list();
 	synthetic();
 	replay();
