@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -265,6 +266,19 @@ post(struct publisher *p, const struct pmsg *m, char *err, size_t errlen)
 	return status;
 }
 
+/*
+ * Whether nginx closed the kept connection while it was idle (after its
+ * keepalive_timeout): nchan sends nothing unasked, so anything readable
+ * is the end.  Seen before a POST, it costs a reconnect and no warning.
+ */
+static int
+peer_closed(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
 /* Sleeps ms, waking every 100 ms to see stop. */
 static void
 nap(struct publisher *p, long ms)
@@ -287,6 +301,8 @@ pub_thread(void *arg)
 	while (!atomic_load(&p->stop)) {
 		if (!peek(p, &m))
 			continue;
+		if (p->fd != -1 && peer_closed(p->fd))
+			hangup(p);
 		if (p->fd == -1) {
 			p->fd = net_connect(p->path, NULL,
 			    net_deadline(PUB_CONNECT_MS), err, sizeof(err));

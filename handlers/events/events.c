@@ -115,8 +115,9 @@ subscribe(struct req *r, struct reply *rp)
 
 static const struct cmd cmds[] = {
 	{ .name = "subscribe",
-	    .methods = M_GET | M_HEAD,
+	    .methods = M_GET,
 	    .scope = SCOPE_EVENTS,
+	    .path = "/events/{tenant}",
 	    .run = subscribe },
 };
 
@@ -124,8 +125,45 @@ static const struct family events_family = { .name = "events", CMDS(cmds) };
 
 static const struct family *const families[] = { &events_family, NULL };
 
+static const struct doc_auth header_doc = {
+	.id = "eventsToken",
+	.type = "apiKey",
+	.in = "header",
+	.param = "Authorization",
+	.text = "A token of the tenant with the events or read scope, bare "
+		"or after \"Bearer \".",
+};
+
+static const struct doc_auth query_doc = {
+	.id = "eventsQueryToken",
+	.type = "apiKey",
+	.in = "query",
+	.param = "token",
+	.text = "The same token, for a browser's EventSource (which cannot "
+		"set headers).",
+};
+
+static const struct doc_auth *const auths[] = { &header_doc, &query_doc, NULL };
+
+static const char *
+doc_summary(const struct cmd *c)
+{
+	(void)c;
+	return "Subscribe to the tenant's live events";
+}
+
+static const struct dialect_doc doc = {
+	.text = "A tenant's live events as Server-Sent Events or a WebSocket "
+		"(Last-Event-ID resumes), served by nginx's nchan module; "
+		"pbxapi authorises each subscriber and answers 200, 401 or "
+		"403 (docs/operations.md, \"Pushing events\").",
+	.auth = auths,
+	.summary = doc_summary,
+};
+
 const struct dialect events_dialect = {
 	.name = "events",
+	.doc = &doc,
 	.body_kinds = 0,
 	.families = families,
 	.auth = events_auth,
