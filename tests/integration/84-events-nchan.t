@@ -8,7 +8,9 @@
 # subscriber gets B's call and none of A's.  A missing, unknown, other
 # tenant's or scope-less token gets 401/403 and no stream.  An SSE
 # subscriber that disconnects and comes back with Last-Event-ID gets
-# exactly the events it missed, none twice.  nginx restarting: the
+# exactly the events it missed, none twice; a WebSocket resumes the same
+# with ?last_event_id=.  A new subscriber gets no old event.  nginx
+# restarting: the
 # publisher reconnects and events made after it is back arrive.
 import json
 import os
@@ -16,6 +18,7 @@ import re
 import socket
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import evclient as E
@@ -322,6 +325,15 @@ again = read_until(back, lambda d: d["id"] == missed[-1]["id"])
 t.is_([data(e)["id"] for e in again], [e["id"] for e in missed],
       "resumed: exactly the %d missed events, in order" % len(missed))
 t.is_(back.next(1), None, "resumed: nothing twice, nothing more")
+# A WebSocket resumes from the same id with ?last_event_id= (a browser's
+# WebSocket cannot set headers either).
+wsr = E.WebSocket("127.0.0.1", web.port, "/events/default?last_event_id=" +
+                  urllib.parse.quote(resume_at), {"Authorization": KEY_A})
+againw = read_until(wsr, lambda d: d["id"] == missed[-1]["id"])
+t.is_([data(e)["id"] for e in againw], [e["id"] for e in missed],
+      "a WebSocket resumed with ?last_event_id=: the same missed events")
+t.is_(wsr.frame(0.5), None, "and nothing more")
+wsr.close()
 
 # A new subscriber without Last-Event-ID starts with the next event.
 fresh = SSE("/events/default", {"Authorization": KEY_A})
