@@ -10,8 +10,8 @@
 # subscriber that disconnects and comes back with Last-Event-ID gets
 # exactly the events it missed, none twice; a WebSocket resumes the same
 # with ?last_event_id=.  A new subscriber gets no old event.  nginx
-# restarting: the
-# publisher reconnects and events made after it is back arrive.
+# restarting: the publisher reconnects and events made after it is back
+# arrive.
 import json
 import os
 import re
