@@ -3,8 +3,9 @@
  * tenant, each kept as its JSON text with an id.  Ids increase by one per
  * event and start, when the companion starts, at the wall clock in
  * microseconds: they are never reused, not by a reconnect of the source
- * and not by a restart of the companion, so a reader that asks for the
- * events after the last id it saw never gets an old one again.  Not
+ * and not by a restart of the companion (unless the clock is set back
+ * meanwhile), so a reader that asks for the events after the last id it
+ * saw never gets an old one again.  Not
  * thread-safe: the state store (state.h) holds it under its lock.
  */
 #ifndef PBXAPI_JOURNAL_H

@@ -160,39 +160,41 @@ duration(const char *d)
 	return (long)h * 3600 + mi * 60 + s;
 }
 
+/* The channel events and their types. */
+static const struct {
+	const char *name;
+	enum ev_type type;
+} chan_events[] = {
+	{ "Newchannel", EV_CREATED },
+	{ "Newstate", EV_STATE },
+	{ "NewCallerid", EV_UPDATE },
+	{ "NewConnectedLine", EV_UPDATE },
+	{ "Newexten", EV_UPDATE },
+	{ "Hangup", EV_DESTROYED },
+	{ "HangupRequest", EV_HANGUP },
+	{ "SoftHangupRequest", EV_HANGUP },
+	{ "DTMFEnd", EV_DTMF },
+	{ "Hold", EV_HOLD },
+	{ "Unhold", EV_UNHOLD },
+	{ "BridgeEnter", EV_BRIDGE_ENTER },
+	{ "BridgeLeave", EV_BRIDGE_LEAVE },
+	{ "CoreShowChannel", EV_CREATED },
+};
+
 /* Channel events: the type and what each adds to the channel block. */
 static int
 chan_event(const char *name, const struct ami_msg *m, long long now,
     struct ev *e, struct ami_evbuf *b)
 {
-	static const struct {
-		const char *name;
-		enum ev_type type;
-	} simple[] = {
-		{ "Newchannel", EV_CREATED },
-		{ "Newstate", EV_STATE },
-		{ "NewCallerid", EV_UPDATE },
-		{ "NewConnectedLine", EV_UPDATE },
-		{ "Newexten", EV_UPDATE },
-		{ "Hangup", EV_DESTROYED },
-		{ "HangupRequest", EV_HANGUP },
-		{ "SoftHangupRequest", EV_HANGUP },
-		{ "DTMFEnd", EV_DTMF },
-		{ "Hold", EV_HOLD },
-		{ "Unhold", EV_UNHOLD },
-		{ "BridgeEnter", EV_BRIDGE_ENTER },
-		{ "BridgeLeave", EV_BRIDGE_LEAVE },
-		{ "CoreShowChannel", EV_CREATED },
-	};
 	size_t i;
 	long d;
 
-	for (i = 0; i < nitems(simple); i++)
-		if (strcasecmp(name, simple[i].name) == 0)
+	for (i = 0; i < nitems(chan_events); i++)
+		if (strcasecmp(name, chan_events[i].name) == 0)
 			break;
-	if (i == nitems(simple))
+	if (i == nitems(chan_events))
 		return 0;
-	e->type = simple[i].type;
+	e->type = chan_events[i].type;
 	chan_block(m, b, "", &e->chan);
 	if (e->chan.id == NULL)
 		return 0;

@@ -89,6 +89,37 @@ text_tenant(struct buf *b, const struct pv *t)
 	arena_free(a);
 }
 
+/* The JSON part: v NULL when none runs, err NULL when it answered. */
+static void
+json_part(
+    struct jw *w, const struct sb_view *v, const struct pv *ts, const char *err)
+{
+	jw_keyz(w, "companion");
+	jw_obj_open(w);
+	jw_keyz(w, "role");
+	jw_strz(w, "companion");
+	jw_keyz(w, "pid");
+	jw_int(w, v ? v->pid : 0);
+	jw_keyz(w, "state");
+	jw_strz(w, v ? sb_state_name(v->state) : "down");
+	jw_keyz(w, "start since");
+	jw_int(w, v ? (int64_t)((uint64_t)time(NULL) - v->spawned) : 0);
+	jw_keyz(w, "generation");
+	jw_int(w, v ? v->gen : 0);
+	jw_keyz(w, "tenants");
+	if (ts != NULL && ts->type == PV_ARR && pv_count(ts) > 0)
+		pv_encode(w, ts);
+	else {
+		jw_arr_open(w);
+		jw_arr_close(w);
+	}
+	if (err != NULL) {
+		jw_keyz(w, "error");
+		jw_strz(w, err);
+	}
+	jw_obj_close(w);
+}
+
 void
 status_companion(struct req *r, struct jw *w, struct buf *text)
 {
@@ -107,31 +138,7 @@ status_companion(struct req *r, struct jw *w, struct buf *text)
 	if (doc != NULL)
 		ts = pv_getz(doc, "tenants");
 	if (w != NULL) {
-		jw_keyz(w, "companion");
-		jw_obj_open(w);
-		jw_keyz(w, "role");
-		jw_strz(w, "companion");
-		jw_keyz(w, "pid");
-		jw_int(w, have ? v.pid : 0);
-		jw_keyz(w, "state");
-		jw_strz(w, have ? sb_state_name(v.state) : "down");
-		jw_keyz(w, "start since");
-		jw_int(
-		    w, have ? (int64_t)((uint64_t)time(NULL) - v.spawned) : 0);
-		jw_keyz(w, "generation");
-		jw_int(w, have ? v.gen : 0);
-		jw_keyz(w, "tenants");
-		if (ts != NULL && ts->type == PV_ARR && pv_count(ts) > 0)
-			pv_encode(w, ts);
-		else {
-			jw_arr_open(w);
-			jw_arr_close(w);
-		}
-		if (doc == NULL) {
-			jw_keyz(w, "error");
-			jw_strz(w, why);
-		}
-		jw_obj_close(w);
+		json_part(w, have ? &v : NULL, ts, doc == NULL ? why : NULL);
 		return;
 	}
 	buf_printf(text, "\ncompanion pid:        %d\n", have ? v.pid : 0);

@@ -54,8 +54,7 @@ for d in ("deploy", "sql", os.path.join("tests", "lib")):
     shutil.copytree(os.path.join(T.ROOT, d), os.path.join(root, d),
                     ignore=shutil.ignore_patterns("__pycache__"))
 port = T.free_port()
-env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD,
-           PBXAPI_SHARED=T.SHARED)
+env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD)
 demo = os.path.join(root, "deploy", "demo", "run")
 # atexit runs these before pbxtest's cleanup removes the directories.
 atexit.register(lambda: subprocess.run(
