@@ -33,7 +33,7 @@ struct pub_stats {
 };
 
 /*
- * Makes a publisher to target ("unix:/run/pbxapi/nchan.sock") keeping at
+ * Makes a publisher to target ("unix:/run/pbxapi-nchan/nchan.sock") keeping at
  * most cap messages.  Returns it, or NULL with the reason in err.
  */
 struct publisher *pub_new(

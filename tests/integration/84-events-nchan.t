@@ -78,7 +78,7 @@ pool = T.Pool(settings={"pm.max_children": "2", "events": "ami",
 
 def shipped(name):
     text = T.read(os.path.join(T.ROOT, "deploy", "nginx", name))
-    return (text.replace("unix:/run/pbxapi/nchan.sock", "unix:" + PUBSOCK)
+    return (text.replace("unix:/run/pbxapi-nchan/nchan.sock", "unix:" + PUBSOCK)
             .replace("/var/log/nginx/access.log",
                      os.path.join(D, "events-access.log")))
 

@@ -281,9 +281,10 @@ setting_errors(void)
 	struct conf *c;
 
 	bads(setting_cases, nitems(setting_cases));
-	c = load("events.publish = unix:/run/pbxapi/nchan.sock\n");
+	c = load("events.publish = unix:/run/pbxapi-nchan/nchan.sock\n");
 	ok(c != NULL &&
-		strcmp(c->events_publish, "unix:/run/pbxapi/nchan.sock") == 0 &&
+		strcmp(c->events_publish,
+		    "unix:/run/pbxapi-nchan/nchan.sock") == 0 &&
 		c->events_publish_queue == 10000,
 	    "events.publish = unix:/path, the queue's default (%s)", errbuf);
 	conf_free(c);
