@@ -214,6 +214,8 @@ for label, path, hdr, want in (
     t.ok("text/event-stream" not in s.head.lower() and quiet(s),
          "SSE with %s: no stream" % label)
     s.close()
+st, _, _ = web.get("/events/default", {"Authorization": KEY_A})
+t.is_(st, 403, "a plain GET (long-polling, not offered) is refused: 403")
 try:
     E.WebSocket("127.0.0.1", web.port, "/events/default")
     t.ok(False, "WebSocket without a token is refused")
