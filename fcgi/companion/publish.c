@@ -177,17 +177,15 @@ hangup(struct publisher *p)
 }
 
 /*
- * Reads the reply's head into h (NUL-terminated) and skips its body
- * (nchan answers with a Content-Length).  Returns the status, or -1 with
- * the reason in err; *keep is 0 if the connection must not be reused.
+ * Reads the reply's head into h (PUB_HEAD_MAX + 1 bytes) up to its blank
+ * line.  Returns the bytes read (the body's first ones may follow the
+ * head), with *end at the blank line, or -1 with the reason in err.
  */
-static int
-reply(struct publisher *p, uint64_t dl, int *keep, char *err, size_t errlen)
+static ssize_t
+read_head(struct publisher *p, char *h, char **end, uint64_t dl, char *err,
+    size_t errlen)
 {
-	char h[PUB_HEAD_MAX + 1], *end, *v;
-	size_t got = 0, have;
-	long clen = -1;
-	int status;
+	size_t got = 0;
 	ssize_t r;
 
 	for (;;) {
@@ -195,17 +193,34 @@ reply(struct publisher *p, uint64_t dl, int *keep, char *err, size_t errlen)
 			snprintf(err, errlen, "the reply's head is too long");
 			return -1;
 		}
-		if ((r = net_read(p->fd, h + got, PUB_HEAD_MAX - got, dl)) <=
-		    0) {
+		r = net_read(p->fd, h + got, PUB_HEAD_MAX - got, dl);
+		if (r <= 0) {
 			snprintf(err, errlen, "reading the reply: %s",
 			    r == 0 ? "closed" : strerror(errno));
 			return -1;
 		}
 		got += (size_t)r;
 		h[got] = '\0';
-		if ((end = strstr(h, "\r\n\r\n")) != NULL)
-			break;
+		if ((*end = strstr(h, "\r\n\r\n")) != NULL)
+			return (ssize_t)got;
 	}
+}
+
+/*
+ * Reads the reply and skips its body (nchan answers with a
+ * Content-Length).  Returns the status, or -1 with the reason in err;
+ * *keep is 0 if the connection must not be reused.
+ */
+static int
+reply(struct publisher *p, uint64_t dl, int *keep, char *err, size_t errlen)
+{
+	char h[PUB_HEAD_MAX + 1], skip[512], *end, *v;
+	long clen = -1, have;
+	ssize_t got, r;
+	int status;
+
+	if ((got = read_head(p, h, &end, dl, err, errlen)) == -1)
+		return -1;
 	if (sscanf(h, "HTTP/1.%*1[01] %3d", &status) != 1) {
 		snprintf(err, errlen, "not an HTTP reply");
 		return -1;
@@ -215,20 +230,17 @@ reply(struct publisher *p, uint64_t dl, int *keep, char *err, size_t errlen)
 	for (v = strstr(h, "\r\n"); v != NULL; v = strstr(v + 2, "\r\n")) {
 		if (strncasecmp(v + 2, "Content-Length:", 15) == 0)
 			clen = strtol(v + 17, NULL, 10);
-		else if (strncasecmp(v + 2, "Connection: close", 17) == 0)
-			*keep = 0;
-		else if (strncasecmp(v + 2, "Transfer-Encoding:", 18) == 0)
-			*keep = 0; /* not nchan's way: do not parse chunks */
+		else if (strncasecmp(v + 2, "Connection: close", 17) == 0 ||
+		    strncasecmp(v + 2, "Transfer-Encoding:", 18) == 0)
+			*keep = 0; /* chunks are not nchan's way: not parsed */
 	}
 	if (clen < 0)
 		*keep = 0;
-	have = got - (size_t)(end + 4 - h);
-	for (; clen > 0 && (long)have < clen; have += (size_t)r) {
-		char skip[512];
-		size_t want = (size_t)clen - have;
-
-		r = net_read(
-		    p->fd, skip, want < sizeof(skip) ? want : sizeof(skip), dl);
+	for (have = (long)(got - (end + 4 - h)); have < clen; have += r) {
+		r = net_read(p->fd, skip,
+		    (size_t)(clen - have) < sizeof(skip) ? (size_t)(clen - have)
+							 : sizeof(skip),
+		    dl);
 		if (r <= 0) {
 			*keep = 0;
 			break;
@@ -289,6 +301,46 @@ nap(struct publisher *p, long ms)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * Opens the kept connection if it is not open (replacing one nginx
+ * closed while idle).  Returns 0, or -1 after a back-off nap (*delay
+ * doubles up to PUB_BACKOFF_MAX), logged once per outage (*down).
+ */
+static int
+dial(struct publisher *p, long *delay, int *down)
+{
+	char err[256];
+
+	if (p->fd != -1 && peer_closed(p->fd))
+		hangup(p);
+	if (p->fd != -1)
+		return 0;
+	p->fd = net_connect(
+	    p->path, NULL, net_deadline(PUB_CONNECT_MS), err, sizeof(err));
+	if (p->fd == -1) {
+		if (!(*down)++)
+			log_warnx(
+			    "events.publish '%s': %s; retrying", p->path, err);
+		set_connected(p, 0);
+		nap(p, *delay);
+		*delay =
+		    *delay * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX : *delay * 2;
+		return -1;
+	}
+	if (*down)
+		log_info("events.publish '%s': connected", p->path);
+	*down = 0;
+	*delay = PUB_BACKOFF_MIN;
+	pthread_mutex_lock(&p->lock);
+	p->st.connected = 1;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/*
+ * The publisher's thread: sends the head of the queue until it is
+ * accepted or refused; a failed connection keeps it for the next one.
+ */
 static void *
 pub_thread(void *arg)
 {
@@ -299,41 +351,13 @@ pub_thread(void *arg)
 	struct pmsg m;
 
 	while (!atomic_load(&p->stop)) {
-		if (!peek(p, &m))
+		if (!peek(p, &m) || dial(p, &delay, &down) == -1)
 			continue;
-		if (p->fd != -1 && peer_closed(p->fd))
-			hangup(p);
-		if (p->fd == -1) {
-			p->fd = net_connect(p->path, NULL,
-			    net_deadline(PUB_CONNECT_MS), err, sizeof(err));
-			if (p->fd == -1) {
-				if (!down++)
-					log_warnx("events.publish '%s': %s; "
-						  "retrying",
-					    p->path, err);
-				set_connected(p, 0);
-				nap(p, delay);
-				delay = delay * 2 > PUB_BACKOFF_MAX
-				    ? PUB_BACKOFF_MAX
-				    : delay * 2;
-				continue;
-			}
-			if (down)
-				log_info(
-				    "events.publish '%s': connected", p->path);
-			down = 0;
-			delay = PUB_BACKOFF_MIN;
-			pthread_mutex_lock(&p->lock);
-			p->st.connected = 1;
-			pthread_mutex_unlock(&p->lock);
-		}
 		if ((status = post(p, &m, err, sizeof(err))) == -1) {
 			log_warnx("events.publish '%s': %s", p->path, err);
 			hangup(p);
 			set_connected(p, 0);
-			continue;
-		}
-		if (status >= 200 && status < 300)
+		} else if (status >= 200 && status < 300)
 			pop(p, &p->st.published);
 		else {
 			log_warnx("events.publish '%s': channel '%s': nchan "
