@@ -115,6 +115,9 @@ static const struct setting settings[] = {
 	    "30s"),
 	ENUM("wcs.basic_auth", wcs_basic_auth, wcs_auth_modes, "off"),
 	NUM("wcs.retain", S_DUR, wcs_retain_ms, 0, 86400000L, "60s"),
+	STR("events.publish", events_publish, "off"),
+	NUM("events.publish_queue", S_INT, events_publish_queue, 1,
+	    LIM_PUB_QUEUE, "10000"),
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
@@ -244,6 +247,7 @@ parse_scopes(const char *s, unsigned *scopes)
 		{ "ari-read", SCOPE_ARI_READ },
 		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
 		{ "wcs", SCOPE_WCS },
+		{ "events", SCOPE_EVENTS },
 		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-*, wcs */
 	};
 	size_t i, n;
@@ -852,6 +856,13 @@ check(struct parse *p)
 	if (strlen(c->companion_socket) >= LIM_SUN_PATH)
 		return fail(p, "'companion.socket': '%s' is too long",
 		    c->companion_socket);
+	if (strcmp(c->events_publish, "off") != 0 &&
+	    (strncmp(c->events_publish, "unix:/", 6) != 0 ||
+		strlen(c->events_publish + 5) >= LIM_SUN_PATH))
+		return fail(p,
+		    "'events.publish': '%s' is not off or unix:/path "
+		    "(a socket path shorter than %d bytes)",
+		    c->events_publish, LIM_SUN_PATH);
 	if (c->redis[0] != '\0' && !valid_redis(c->redis))
 		return fail(p, "'redis': '%s' is not unix:/path or host:port",
 		    c->redis);

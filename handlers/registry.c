@@ -15,6 +15,7 @@ extern const struct dialect ari_dialect;
 extern const struct dialect rec_dialect;
 extern const struct dialect openapi_dialect;
 extern const struct dialect wcs_dialect;
+extern const struct dialect events_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -44,6 +45,8 @@ const struct route routes[] = {
 	{ .path = "/openapi.json", .dialect = &openapi_dialect },
 	/* Flashphoner WCS: its REST API's root. */
 	{ .path = "/rest-api/", .prefix = 1, .dialect = &wcs_dialect },
+	/* nchan's subscriber authorisation (deploy/nginx/pbxapi-events.conf) */
+	{ .path = "/events/", .prefix = 1, .dialect = &events_dialect },
 	{ .dialect = NULL },
 };
 
@@ -75,5 +78,6 @@ const struct dialect *const dialects[] = {
 	&status_dialect,
 	&openapi_dialect,
 	&wcs_dialect,
+	&events_dialect,
 	NULL,
 };

@@ -36,10 +36,13 @@ struct cmp_src {
 	struct companion *cmp;
 };
 
+struct publisher;
+
 struct companion {
 	const struct conf *conf;
 	struct cmp_src *src;
 	size_t nsrc;
+	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
 	uint64_t started; /* wall clock, seconds */
 };

@@ -27,6 +27,7 @@
 #include "local_proto.h"
 #include "log.h"
 #include "netio.h"
+#include "publish.h"
 #include "state.h"
 #include "util.h"
 #include "wcs.h"
@@ -151,6 +152,47 @@ static const struct {
 	    "Channels, peers and members not kept: the store was full." },
 };
 
+/* The publisher's families (events.publish), without labels. */
+static const struct {
+	const char *name, *type, *help;
+} pub_families[] = {
+	{ "pbxapi_events_published_total", "counter",
+	    "Events nchan accepted (events.publish)." },
+	{ "pbxapi_events_publish_dropped_total", "counter",
+	    "Events not published: the publisher's queue was full." },
+	{ "pbxapi_events_publish_refused_total", "counter",
+	    "Events nchan answered with an error status, dropped." },
+	{ "pbxapi_events_publish_errors_total", "counter",
+	    "Connections to nchan's publisher socket that failed." },
+	{ "pbxapi_events_publish_queued", "gauge",
+	    "Events waiting to be published." },
+	{ "pbxapi_events_publish_connected", "gauge",
+	    "1 while the connection to nchan is open." },
+};
+
+static void
+pub_metrics(struct companion *c, struct buf *out)
+{
+	struct pub_stats ps;
+	double v[nitems(pub_families)];
+	size_t f;
+
+	if (c->pub == NULL)
+		return;
+	pub_stats(c->pub, &ps);
+	v[0] = (double)ps.published;
+	v[1] = (double)ps.dropped;
+	v[2] = (double)ps.refused;
+	v[3] = (double)ps.errors;
+	v[4] = (double)ps.queued;
+	v[5] = ps.connected;
+	for (f = 0; f < nitems(pub_families); f++)
+		buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.0f\n",
+		    pub_families[f].name, pub_families[f].help,
+		    pub_families[f].name, pub_families[f].type,
+		    pub_families[f].name, v[f]);
+}
+
 static void
 metric(struct buf *b, size_t f, const struct cmp_src *s, double v)
 {
@@ -183,6 +225,7 @@ v_metrics(struct companion *c, const struct local_req *r, struct buf *out)
 			metric(out, f, &c->src[i], v[f]);
 		}
 	}
+	pub_metrics(c, out);
 	return 1;
 }
 

@@ -38,6 +38,7 @@ DIALECT_DOCS = {
     "recordings": ["recordings.md"],
     "openapi": ["operations.md"],
     "wcs": ["wcs.md"],
+    "events": ["operations.md"],
 }
 MIN_COMMANDS = 79  # 24 elastix, 9 fusionpbx, 4 status, 28 + 3 ari, 11 rec
 ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
