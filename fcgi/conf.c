@@ -39,6 +39,7 @@ static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
 static const char *const fail_modes[] = { "open", "closed", NULL };
 static const char *const events_modes[] = { "off", "auto", "ami", "ari", "esl",
 	NULL };
+static const char *const wcs_auth_modes[] = { "off", "on", NULL };
 static const char *const fresh_modes[] = { "never", "always", NULL };
 static const char *const log_levels[] = { "error", "warning", "notice", "info",
 	"debug", NULL };
@@ -112,6 +113,11 @@ static const struct setting settings[] = {
 	NUM("events.journal", S_INT, events_journal, 1, LIM_EV_JOURNAL, "1000"),
 	NUM("events.backoff_max", S_DUR, events_backoff_ms, 100, 3600000L,
 	    "30s"),
+	ENUM("wcs.basic_auth", wcs_basic_auth, wcs_auth_modes, "off"),
+	NUM("wcs.retain", S_DUR, wcs_retain_ms, 0, 86400000L, "60s"),
+	STR("events.publish", events_publish, "off"),
+	NUM("events.publish_queue", S_INT, events_publish_queue, 1,
+	    LIM_PUB_QUEUE, "10000"),
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
@@ -240,7 +246,8 @@ parse_scopes(const char *s, unsigned *scopes)
 		{ "recordings", SCOPE_RECORDINGS }, { "admin", SCOPE_ADMIN },
 		{ "ari-read", SCOPE_ARI_READ },
 		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
-		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-* */
+		{ "wcs", SCOPE_WCS }, { "events", SCOPE_EVENTS },
+		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-*, wcs */
 	};
 	size_t i, n;
 	unsigned r = 0;
@@ -848,6 +855,13 @@ check(struct parse *p)
 	if (strlen(c->companion_socket) >= LIM_SUN_PATH)
 		return fail(p, "'companion.socket': '%s' is too long",
 		    c->companion_socket);
+	if (strcmp(c->events_publish, "off") != 0 &&
+	    (strncmp(c->events_publish, "unix:/", 6) != 0 ||
+		strlen(c->events_publish + 5) >= LIM_SUN_PATH))
+		return fail(p,
+		    "'events.publish': '%s' is not off or unix:/path "
+		    "(a socket path shorter than %d bytes)",
+		    c->events_publish, LIM_SUN_PATH);
 	if (c->redis[0] != '\0' && !valid_redis(c->redis))
 		return fail(p, "'redis': '%s' is not unix:/path or host:port",
 		    c->redis);

@@ -20,6 +20,8 @@
 #define SCOPE_ADMIN	  0x08u
 #define SCOPE_ARI_READ	  0x10u /* /ari: GET operations */
 #define SCOPE_ARI_CONTROL 0x20u /* /ari: every operation */
+#define SCOPE_WCS	  0x40u /* /rest-api: the WCS call methods */
+#define SCOPE_EVENTS	  0x80u /* /events: subscribe (read implies it) */
 #define SCOPE_DEFAULT	  (SCOPE_READ | SCOPE_WRITE | SCOPE_RECORDINGS)
 
 #define API_KEY_PLACEHOLDER "YOUR_SECRETKEY_50_RANDOM_CHARS"
@@ -136,7 +138,11 @@ struct conf {
 	long state_fresh;	      /* 0: never, 1: always ask the backend */
 	long events_journal;	      /* events kept per tenant */
 	long events_backoff_ms;	      /* longest wait between reconnects */
+	long wcs_basic_auth;	      /* 1: /rest-api needs a wcs token */
+	long wcs_retain_ms;	      /* how long finished WCS calls stay */
 	long events;		      /* tenants' default events = */
+	const char *events_publish;   /* "off", or nchan's "unix:/path" */
+	long events_publish_queue;    /* messages the publisher may hold */
 
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */

@@ -86,6 +86,8 @@ const struct bitname scope_names[] = {
 	{ SCOPE_ADMIN, "admin" },
 	{ SCOPE_ARI_READ, "ari-read" },
 	{ SCOPE_ARI_CONTROL, "ari-control" },
+	{ SCOPE_WCS, "wcs" },
+	{ SCOPE_EVENTS, "events" },
 };
 const size_t nscope_names = nitems(scope_names);
 

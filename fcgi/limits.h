@@ -39,11 +39,12 @@
 #define LIM_RL_KEYS	   16384	      /* per-host buckets (tokens...) */
 #define LIM_RL_KEY	   112		      /* a bucket's key bytes */
 #define LIM_EV_CHANNELS	   10000	      /* channels kept per tenant */
-#define LIM_EV_PEERS	   10000  /* peers, queue members per tenant */
-#define LIM_EV_JOURNAL	   100000 /* events.journal maximum */
-#define LIM_EV_STR	   256	  /* a kept event string's bytes */
-#define LIM_SUN_PATH	   108	  /* sockaddr_un's sun_path */
-#define LIM_LOCAL_LINE	   512	  /* a local interface request */
+#define LIM_EV_PEERS	   10000   /* peers, queue members per tenant */
+#define LIM_EV_JOURNAL	   100000  /* events.journal maximum */
+#define LIM_PUB_QUEUE	   1000000 /* events.publish_queue maximum */
+#define LIM_EV_STR	   256	   /* a kept event string's bytes */
+#define LIM_SUN_PATH	   108	   /* sockaddr_un's sun_path */
+#define LIM_LOCAL_LINE	   512	   /* a local interface request */
 #define LIM_LOCAL_REPLY	   (32 * 1024 * 1024) /* a local interface reply */
 #define LIM_LOCAL_CONNS	   256		      /* local interface clients */
 

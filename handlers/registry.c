@@ -14,6 +14,8 @@ extern const struct dialect fusionpbx_dialect;
 extern const struct dialect ari_dialect;
 extern const struct dialect rec_dialect;
 extern const struct dialect openapi_dialect;
+extern const struct dialect wcs_dialect;
+extern const struct dialect events_dialect;
 
 const struct route routes[] = {
 	{ .path = NULL,
@@ -41,6 +43,10 @@ const struct route routes[] = {
 	{ .path = "/last_agent", .dialect = &rec_dialect },
 	{ .path = "/recording/", .prefix = 1, .dialect = &rec_dialect },
 	{ .path = "/openapi.json", .dialect = &openapi_dialect },
+	/* Flashphoner WCS: its REST API's root. */
+	{ .path = "/rest-api/", .prefix = 1, .dialect = &wcs_dialect },
+	/* nchan's subscriber authorisation (deploy/nginx/pbxapi-events.conf) */
+	{ .path = "/events/", .prefix = 1, .dialect = &events_dialect },
 	{ .dialect = NULL },
 };
 
@@ -71,5 +77,7 @@ const struct dialect *const dialects[] = {
 	&rec_dialect,
 	&status_dialect,
 	&openapi_dialect,
+	&wcs_dialect,
+	&events_dialect,
 	NULL,
 };

@@ -11,7 +11,13 @@
 // What an adapter changes first.
 const CONFIG = {
   context: "from-internal", // dialplan context of a placed call (FreePBX's)
-  pollMs: 3000,             // active-call list refresh, until SSE exists
+  pollMs: 3000,             // active-call list refresh without events
+  eventsPollMs: 30000,      // and with them, in case one was missed
+  // The tenant whose live events (GET /events/<tenant>, nginx with nchan:
+  // docs/operations.md "Pushing events") refresh the call list; "" polls
+  // only.  Set it where nginx serves /events/ (make demo does).
+  eventsTenant: "",
+  eventsDebounceMs: 150,    // a burst of events, one refresh
   pageSize: 20,             // records per search page
   signedUrlTtl: 300,        // seconds a recording's signed URL lives
   timeoutMs: 15000,         // a request taking longer is abandoned
@@ -40,7 +46,9 @@ const KEEP_KEY = "pbxapi-admin-token";
 
 // calls: the number of the latest call-list request, so that a slow
 // answer never overwrites a newer one (a poll that overtakes a hangup).
-const state = { token: null, poll: 0, cursor: null, calls: 0 };
+// events: the EventSource of the call list, when there is one.
+const state = { token: null, poll: 0, cursor: null, calls: 0, events: null,
+                refresh: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -228,21 +236,66 @@ async function hangup(c) {
   await loadCalls().catch(fail);
 }
 
-// The live call list.  SSE: when the event companion exists, subscribe
-// here instead, e.g. new EventSource("<its path>") with its channel
-// events updating the table, and keep loadCalls() for the first fill and
-// after a reconnect.  Until then the list is polled, and not while the
-// tab is hidden.
+// The live call list.  With events (CONFIG.eventsTenant, and an nginx
+// that serves /events/), every event of the tenant refreshes the list
+// from /ari/channels (debounced): the list stays the ARI dialect's, the
+// stream only says when to ask.  EventSource cannot set headers, so the
+// token goes in ?token= (the shipped nginx location keeps it out of the
+// access log).  While the stream is down (EventSource reconnects by
+// itself, sending Last-Event-ID) and when there is none (no nchan: the
+// request fails and the EventSource closes) the list is polled every
+// pollMs, while it is up every eventsPollMs, and never while the tab is
+// hidden.
 function startCalls() {
   stopCalls();
+  startPolling(CONFIG.pollMs);
+  if (!CONFIG.eventsTenant || typeof EventSource === "undefined") return;
+  const q = new URLSearchParams({ token: state.token });
+  const es = new EventSource(
+    `/events/${encodeURIComponent(CONFIG.eventsTenant)}?${q}`);
+  state.events = es;
+  es.onopen = () => {
+    if (state.events !== es) return;
+    startPolling(CONFIG.eventsPollMs);
+    loadCalls().catch(fail);
+  };
+  es.onerror = () => {
+    if (state.events !== es) return;
+    if (es.readyState === EventSource.CLOSED) {
+      es.close();
+      state.events = null;
+    }
+    startPolling(CONFIG.pollMs);
+  };
+  es.onmessage = refreshSoon;
+  for (const type of ["created", "state", "dial", "dial_end", "answer",
+                      "hangup", "destroyed", "update", "bridge_enter",
+                      "bridge_leave", "hold", "unhold"])
+    es.addEventListener(type, refreshSoon);
+}
+
+function startPolling(ms) {
+  clearInterval(state.poll);
   state.poll = setInterval(() => {
     if (!document.hidden) loadCalls().catch(fail);
-  }, CONFIG.pollMs);
+  }, ms);
+}
+
+function refreshSoon() {
+  if (state.refresh) return;
+  state.refresh = setTimeout(() => {
+    state.refresh = 0;
+    if (state.token !== null) loadCalls().catch(fail);
+  }, CONFIG.eventsDebounceMs);
 }
 
 function stopCalls() {
   clearInterval(state.poll);
   state.poll = 0;
+  clearTimeout(state.refresh);
+  state.refresh = 0;
+  if (state.events) state.events.close();
+  state.events = null;
 }
 
 // ---- Call records and recordings.

@@ -17,11 +17,13 @@
 #include "limits.h"
 #include "local.h"
 #include "log.h"
+#include "publish.h"
 #include "scoreboard.h"
 #include "src_ari.h"
 #include "src_esl.h"
 #include "state.h"
 #include "util.h"
+#include "wcs.h"
 
 #define BACKOFF_MIN_MS 100
 #define STEADY_MS      10000 /* a source that ran this long starts afresh */
@@ -64,18 +66,36 @@ static void
 sink_begin(struct ev_sink *k)
 {
 	st_begin_sync(((struct cmp_src *)k->ctx)->st);
+	wcs_begin_sync(((struct cmp_src *)k->ctx)->wcs);
 }
 
 static void
 sink_end(struct ev_sink *k)
 {
 	st_end_sync(((struct cmp_src *)k->ctx)->st);
+	wcs_end_sync(((struct cmp_src *)k->ctx)->wcs);
+}
+
+/* Publishes an event as the journal keeps it to the tenant's channel. */
+static void
+publish_tap(void *ctx, const struct ev *e, const char *json, size_t len)
+{
+	struct cmp_src *s = ctx;
+
+	(void)pub_push(
+	    s->cmp->pub, s->t->name, ev_type_name(e->type), json, len);
 }
 
 static void
 sink_event(struct ev_sink *k, const struct ev *e)
 {
-	st_apply(((struct cmp_src *)k->ctx)->st, e);
+	struct cmp_src *s = k->ctx;
+
+	if (s->cmp->pub != NULL)
+		st_apply_tap(s->st, e, publish_tap, s);
+	else
+		st_apply(s->st, e);
+	wcs_apply(s->wcs, e);
 }
 
 static void
@@ -129,6 +149,30 @@ source_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Starts the publisher of events.publish.  A publisher that cannot start
+ * leaves events unpublished (logged); the state and the journal go on.
+ */
+static void
+start_publisher(struct companion *c)
+{
+	char err[256];
+
+	if (strcmp(c->conf->events_publish, "off") == 0 || c->nsrc == 0)
+		return;
+	if ((c->pub = pub_new(c->conf->events_publish,
+		 (size_t)c->conf->events_publish_queue, err, sizeof(err))) ==
+		NULL ||
+	    pub_start(c->pub, err, sizeof(err)) == -1) {
+		log_warnx("companion: events are not published: %s", err);
+		pub_free(c->pub);
+		c->pub = NULL;
+		return;
+	}
+	log_info(
+	    "companion: publishing events to '%s'", c->conf->events_publish);
+}
+
 /* Makes a source and a state for every tenant with events on. */
 static void
 setup(struct companion *c, const struct conf *conf)
@@ -155,6 +199,7 @@ setup(struct companion *c, const struct conf *conf)
 			}
 		s->st = st_new(s->t->name, s->backend, LIM_EV_CHANNELS,
 		    (size_t)conf->events_journal);
+		s->wcs = wcs_new(conf->wcs_retain_ms);
 		s->sink = (struct ev_sink){ .ctx = s,
 			.begin_sync = sink_begin,
 			.end_sync = sink_end,
@@ -237,6 +282,7 @@ companion_main(const struct conf *conf, int lfd, int slot)
 	sb_self_state(SB_STARTING);
 	sigfd = signals();
 	setup(&c, conf);
+	start_publisher(&c);
 	start_sources(&c);
 	sb_self_state(SB_IDLE);
 	log_info("companion: %zu tenant(s) with events, serving '%s'", c.nsrc,
@@ -247,5 +293,10 @@ companion_main(const struct conf *conf, int lfd, int slot)
 	sb_self_state(SB_ENDING);
 	close(lfd);
 	stop_sources(&c);
+	/*
+	 * The publisher is not freed: a source that did not stop may still
+	 * push to it, and _exit() is next.  Unsent messages are lost; a
+	 * subscriber that reconnects gets what nchan kept.
+	 */
 	_exit(0);
 }

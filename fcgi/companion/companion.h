@@ -20,6 +20,7 @@
 struct conf;
 struct tenant;
 struct st_tenant;
+struct wcs_reg;
 
 /* One tenant's source and state. */
 struct cmp_src {
@@ -27,6 +28,7 @@ struct cmp_src {
 	const char *backend; /* "ami", "ari", "esl" */
 	ev_source_fn fn;     /* NULL: no source for that backend yet */
 	struct st_tenant *st;
+	struct wcs_reg *wcs; /* the WCS call registry (wcs.h) */
 	struct ev_sink sink;
 	pthread_t thread;
 	int started;
@@ -34,10 +36,13 @@ struct cmp_src {
 	struct companion *cmp;
 };
 
+struct publisher;
+
 struct companion {
 	const struct conf *conf;
 	struct cmp_src *src;
 	size_t nsrc;
+	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
 	uint64_t started; /* wall clock, seconds */
 };

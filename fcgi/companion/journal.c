@@ -174,3 +174,9 @@ journal_since(const struct journal *j, uint64_t since, struct jw *w)
 	}
 	return k;
 }
+
+const struct jentry *
+journal_newest(const struct journal *j)
+{
+	return j->n == 0 ? NULL : &j->ring[(j->head + j->n - 1) % j->cap];
+}

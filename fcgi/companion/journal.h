@@ -44,6 +44,9 @@ uint64_t journal_add(struct journal *j, const struct ev *e, int64_t rx_ms);
 uint64_t journal_first(const struct journal *j);
 uint64_t journal_last(const struct journal *j);
 
+/* The entry journal_add() made last, or NULL if the journal is empty. */
+const struct jentry *journal_newest(const struct journal *j);
+
 /*
  * Writes the events with an id above since, oldest first, as the
  * elements of an array already opened on w.  Returns how many.

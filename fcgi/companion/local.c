@@ -27,8 +27,10 @@
 #include "local_proto.h"
 #include "log.h"
 #include "netio.h"
+#include "publish.h"
 #include "state.h"
 #include "util.h"
+#include "wcs.h"
 
 #define WRITE_MS 1000 /* a reply must leave within this */
 #define POLL_MS	 200  /* how often c->stop is looked at */
@@ -150,6 +152,47 @@ static const struct {
 	    "Channels, peers and members not kept: the store was full." },
 };
 
+/* The publisher's families (events.publish), without labels. */
+static const struct {
+	const char *name, *type, *help;
+} pub_families[] = {
+	{ "pbxapi_events_published_total", "counter",
+	    "Events nchan accepted (events.publish)." },
+	{ "pbxapi_events_publish_dropped_total", "counter",
+	    "Events not published: the publisher's queue was full." },
+	{ "pbxapi_events_publish_refused_total", "counter",
+	    "Events nchan answered with an error status, dropped." },
+	{ "pbxapi_events_publish_errors_total", "counter",
+	    "Connections to nchan's publisher socket that failed." },
+	{ "pbxapi_events_publish_queued", "gauge",
+	    "Events waiting to be published." },
+	{ "pbxapi_events_publish_connected", "gauge",
+	    "1 while the connection to nchan is open." },
+};
+
+static void
+pub_metrics(struct companion *c, struct buf *out)
+{
+	struct pub_stats ps;
+	double v[nitems(pub_families)];
+	size_t f;
+
+	if (c->pub == NULL)
+		return;
+	pub_stats(c->pub, &ps);
+	v[0] = (double)ps.published;
+	v[1] = (double)ps.dropped;
+	v[2] = (double)ps.refused;
+	v[3] = (double)ps.errors;
+	v[4] = (double)ps.queued;
+	v[5] = ps.connected;
+	for (f = 0; f < nitems(pub_families); f++)
+		buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.0f\n",
+		    pub_families[f].name, pub_families[f].help,
+		    pub_families[f].name, pub_families[f].type,
+		    pub_families[f].name, v[f]);
+}
+
 static void
 metric(struct buf *b, size_t f, const struct cmp_src *s, double v)
 {
@@ -182,6 +225,7 @@ v_metrics(struct companion *c, const struct local_req *r, struct buf *out)
 			metric(out, f, &c->src[i], v[f]);
 		}
 	}
+	pub_metrics(c, out);
 	return 1;
 }
 
@@ -194,7 +238,120 @@ v_ping(struct companion *c, const struct local_req *r, struct buf *out)
 	return 1;
 }
 
-/* The verbs; the wcs.* family goes here. */
+/* Argument i of r as a string in dst (LOCAL_ARG_MAX + 1); "-" absent. */
+static const char *
+arg_z(const struct local_req *r, size_t i, char *dst)
+{
+	if (i >= r->nargs)
+		return "-";
+	memcpy(dst, r->arg[i].p, r->arg[i].n);
+	dst[r->arg[i].n] = '\0';
+	return dst;
+}
+
+/* The registry of the tenant of the first argument, or NULL (error). */
+static struct cmp_src *
+wcs_tenant(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	struct cmp_src *s = tenant_arg(c, r, out);
+
+	if (s != NULL && s->wcs == NULL) {
+		err_text(out, "no WCS registry for tenant", r->arg[0].p,
+		    r->arg[0].n);
+		return NULL;
+	}
+	return s;
+}
+
+/* wcs.reserve TENANT CALLID KEY META (KEY, META "-": none). */
+static int
+v_wcs_reserve(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char id[LOCAL_ARG_MAX + 1], key[LOCAL_ARG_MAX + 1],
+	    meta[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+
+	if (s == NULL)
+		return 0;
+	return wcs_reserve(s->wcs, s->st, arg_z(r, 1, id), arg_z(r, 2, key),
+	    arg_z(r, 3, meta), out);
+}
+
+/* wcs.done TENANT CALLID STATUS [KEY]: the outcome of a startup. */
+static int
+v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char id[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1],
+	    key[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+	int status;
+
+	if (s == NULL)
+		return 0;
+	arg_z(r, 2, st);
+	status = atoi(st);
+	if (status < 100 || status > 599 || strspn(st, "0123456789") != 3)
+		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
+	return wcs_done(s->wcs, arg_z(r, 1, id), arg_z(r, 3, key), status, out);
+}
+
+/* wcs.find TENANT [FILTER]: "AGE\n" and the calls' JSON array. */
+static int
+v_wcs_find(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char filter[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+	struct st_stats st;
+
+	if (s == NULL)
+		return 0;
+	st_stats(s->st, &st);
+	return wcs_find(s->wcs, arg_z(r, 1, filter), st.age, out);
+}
+
+/* idem.claim TENANT KEY: an Idempotency-Key's first outcome, or "new". */
+static int
+v_idem_claim(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+
+	if (s == NULL)
+		return 0;
+	return wcs_idem_claim(s->wcs, arg_z(r, 1, key), out);
+}
+
+/* idem.put TENANT KEY CHUNK: a piece of the first answer's body. */
+static int
+v_idem_put(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1], chunk[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+
+	if (s == NULL)
+		return 0;
+	return wcs_idem_put(s->wcs, arg_z(r, 1, key), arg_z(r, 2, chunk), out);
+}
+
+/* idem.done TENANT KEY STATUS: its first answer's status (0: forget). */
+static int
+v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	char key[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1];
+	struct cmp_src *s = wcs_tenant(c, r, out);
+	int status;
+
+	if (s == NULL)
+		return 0;
+	arg_z(r, 2, st);
+	status = atoi(st);
+	if (strspn(st, "0123456789") != strlen(st) || status > 599 ||
+	    (status != 0 && status < 100))
+		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
+	return wcs_idem_done(s->wcs, arg_z(r, 1, key), status, out);
+}
+
+/* The verbs. */
 static const struct verb verbs[] = {
 	{ "channels", 1, 1, v_channels },
 	{ "peers", 1, 1, v_peers },
@@ -202,6 +359,12 @@ static const struct verb verbs[] = {
 	{ "status", 0, 0, v_status },
 	{ "metrics", 0, 0, v_metrics },
 	{ "ping", 0, 0, v_ping },
+	{ "wcs.reserve", 4, 4, v_wcs_reserve },
+	{ "wcs.done", 3, 4, v_wcs_done },
+	{ "wcs.find", 1, 2, v_wcs_find },
+	{ "idem.claim", 2, 2, v_idem_claim },
+	{ "idem.put", 3, 3, v_idem_put },
+	{ "idem.done", 3, 3, v_idem_done },
 };
 
 int

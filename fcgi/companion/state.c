@@ -445,6 +445,14 @@ apply_chan(struct st_tenant *s, const struct ev *e)
 void
 st_apply(struct st_tenant *s, const struct ev *e)
 {
+	st_apply_tap(s, e, NULL, NULL);
+}
+
+void
+st_apply_tap(struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx)
+{
+	const struct jentry *je;
+
 	pthread_mutex_lock(&s->lock);
 	s->events++;
 	s->last_ms = mono_ms();
@@ -463,6 +471,8 @@ st_apply(struct st_tenant *s, const struct ev *e)
 	else
 		apply_chan(s, e);
 	journal_add(&s->journal, e, wall_ms());
+	if (tap != NULL && (je = journal_newest(&s->journal)) != NULL)
+		tap(ctx, e, je->json, je->len);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -545,6 +555,17 @@ stats_locked(const struct st_tenant *s, struct st_stats *o)
 	o->journal_first = journal_first(&s->journal);
 	o->journal_last = journal_last(&s->journal);
 	memcpy(o->down_why, s->down_why, sizeof(o->down_why));
+}
+
+int
+st_has(struct st_tenant *s, const char *id)
+{
+	int found;
+
+	pthread_mutex_lock(&s->lock);
+	found = chan_find(s, id) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 void

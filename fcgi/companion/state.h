@@ -65,6 +65,20 @@ void st_end_sync(struct st_tenant *s);
 void st_apply(struct st_tenant *s, const struct ev *e);
 void st_down(struct st_tenant *s, const char *why);
 
+/* Returns 1 if channel id is held (a WCS callId in use), else 0. */
+int st_has(struct st_tenant *s, const char *id);
+
+/*
+ * st_apply(), then tap(ctx, e, json, len) with the event as the journal
+ * keeps it (its id included), under the lock, so that taps see the
+ * events in journal order (the publisher, publish.h).  tap must not
+ * block.  st_apply() is this with no tap.
+ */
+typedef void (*st_tap_fn)(
+    void *ctx, const struct ev *e, const char *json, size_t len);
+void st_apply_tap(
+    struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx);
+
 /* Fills *out (under the lock). */
 void st_stats(struct st_tenant *s, struct st_stats *out);
 

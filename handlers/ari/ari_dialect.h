@@ -64,6 +64,13 @@ enum err ari_esl_run(struct req *r, struct reply *rp);
  */
 int ari_live_list(struct req *r, struct reply *rp, int fresh);
 
+/*
+ * Runs fn (an origination) once per Idempotency-Key header (idem.c):
+ * a key seen before gets the first answer again.
+ */
+enum err ari_idempotent(struct req *r, struct reply *rp,
+    enum err (*fn)(struct req *, struct reply *));
+
 /* The dialect's param_error: ARI's words for an invalid parameter. */
 enum err ari_param_error(struct req *r, const struct param *p, enum perr why);
 

@@ -751,7 +751,7 @@ pass_back(struct reply *rp, const struct ari_raw *x)
 }
 
 static enum err
-run(struct req *r, struct reply *rp)
+run_backend(struct req *r, struct reply *rp)
 {
 	struct ari_call call = { .method = r->method };
 	struct ari_raw x;
@@ -791,6 +791,15 @@ run(struct req *r, struct reply *rp)
 		    "Asterisk REST Interface unavailable");
 	}
 	return pass_back(rp, &x);
+}
+
+/* An origination runs once per Idempotency-Key (idem.c). */
+static enum err
+run(struct req *r, struct reply *rp)
+{
+	if (r->cmd->flags & C_ORIGINATE)
+		return ari_idempotent(r, rp, run_backend);
+	return run_backend(r, rp);
 }
 
 /*

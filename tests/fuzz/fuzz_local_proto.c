@@ -6,7 +6,8 @@
  * channel; every span must lie inside its line, verbs and arguments must
  * have the characters the format allows, every prefix of a line without
  * its LF must be LOCAL_MORE (or LOCAL_EPROTO past the limit), and every
- * answer must be valid JSON or text of bounded size.  The same bytes are
+ * answer must be valid JSON or text of bounded size (wcs.find: its age
+ * line, then JSON; the tenant has a WCS call registry).  The same bytes are
  * also read as a reply head.
  */
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "local.h"
 #include "local_proto.h"
 #include "state.h"
+#include "wcs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +38,7 @@ setup(void)
 	src.t = &tenant;
 	src.backend = "ami";
 	src.st = st_new("acme", "ami", 8, 8);
+	src.wcs = wcs_new(1000);
 	src.cmp = &cmp;
 	st_begin_sync(src.st);
 	st_apply(src.st,
@@ -98,8 +101,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_clear(&out);
 		ok = local_answer(&cmp, &r, &out);
 		FUZZ_CHECK(!out.overflow);
-		if (ok && !local_is(r.verb, "metrics") &&
-		    !local_is(r.verb, "ping"))
+		if (ok && local_is(r.verb, "wcs.find")) {
+			const char *nl = memchr(out.data, '\n', out.len);
+
+			FUZZ_CHECK(nl != NULL);
+			FUZZ_CHECK(fuzz_json_valid(
+			    nl + 1, out.len - (size_t)(nl + 1 - out.data)));
+		} else if (ok && !local_is(r.verb, "metrics") &&
+		    !local_is(r.verb, "ping") &&
+		    !local_is(r.verb, "wcs.reserve") &&
+		    !local_is(r.verb, "wcs.done") &&
+		    !local_is(r.verb, "idem.claim") &&
+		    !local_is(r.verb, "idem.put") &&
+		    !local_is(r.verb, "idem.done"))
 			FUZZ_CHECK(fuzz_json_valid(out.data, out.len));
 		off += used;
 	}

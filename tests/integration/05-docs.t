@@ -3,6 +3,7 @@
 # table in fcgi/conf.c is in docs/configuration.md and in `pbxapi -T`,
 # every command `pbxapi -L` lists is named in its dialect's docs, and
 # every option of main.c is in the man page.
+import glob
 import os
 import re
 import subprocess
@@ -36,6 +37,8 @@ DIALECT_DOCS = {
     "ari": ["ari.md"],
     "recordings": ["recordings.md"],
     "openapi": ["operations.md"],
+    "wcs": ["wcs.md"],
+    "events": ["operations.md"],
 }
 MIN_COMMANDS = 79  # 24 elastix, 9 fusionpbx, 4 status, 28 + 3 ari, 11 rec
 ATTR = (r"(?:[a-z0-9]+|max=[0-9]+|default=[A-Za-z0-9._/+%-]*|"
@@ -102,4 +105,8 @@ opts = re.search(r'getopt\(argc, argv, "([^"]+)"\)', main_c).group(1)
 for o in opts.replace(":", ""):
     t.ok(re.search(r"\.(It|Op) Fl [a-zA-Z]*%s" % o, man) is not None,
          "option -%s in pbxapi(8)" % o)
+# prove runs each test file itself (make check): one without its
+# executable bit is "Permission denied" and fails the whole run.
+for f in sorted(glob.glob(os.path.join(T.ROOT, "tests", "integration", "*.t"))):
+    t.ok(os.access(f, os.X_OK), "%s is executable" % os.path.basename(f))
 t.done()

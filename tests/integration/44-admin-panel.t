@@ -54,8 +54,7 @@ for d in ("deploy", "sql", os.path.join("tests", "lib")):
     shutil.copytree(os.path.join(T.ROOT, d), os.path.join(root, d),
                     ignore=shutil.ignore_patterns("__pycache__"))
 port = T.free_port()
-env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD,
-           PBXAPI_SHARED=T.SHARED)
+env = dict(os.environ, PORT=str(port), PBXAPI_BUILD=T.BUILD)
 demo = os.path.join(root, "deploy", "demo", "run")
 # atexit runs these before pbxtest's cleanup removes the directories.
 atexit.register(lambda: subprocess.run(
@@ -158,6 +157,29 @@ t.is_(b.js("return [localStorage.length, sessionStorage.length, "
            "document.getElementById('token').value]"), [0, 0, ""],
       "the token is kept in no storage and not in the form")
 shot("02-signed-in")
+
+# With nginx's nchan module the demo serves /events/ and the panel's call
+# list follows the tenant's stream (docs/operations.md "Pushing events").
+if T.nchan_module():
+    t.ok(T.poll(lambda: b.js("return document.readyState") and any(
+        "/events/default?" in u for u in b.requests()), 10, 0.1),
+         "the call list subscribes to /events/default")
+
+
+    def stream_ok():
+        b.problems()  # reads the browser's logs into b.network
+        return any(m.get("method") == "Network.responseReceived" and
+                   "/events/default?" in m["params"]["response"]["url"] and
+                   m["params"]["response"]["status"] == 200 and
+                   "text/event-stream" in m["params"]["response"].get(
+                       "mimeType", "") for m in b.network)
+    t.ok(T.poll(stream_ok, 10, 0.1),
+         "and nginx answers it with 200, text/event-stream")
+else:
+    t.skip("the call list subscribes to /events/default",
+           "no nchan module (%s)" % T.NCHAN_SO)
+    t.skip("and nginx answers it with 200, text/event-stream",
+           "no nchan module")
 
 # Originate from the first extension and see the call appear.
 b.js("document.getElementById('from').value = arguments[0]",

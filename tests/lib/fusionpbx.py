@@ -13,8 +13,9 @@ the tenant settings that point a pbxapi pool at both.
     web = T.Nginx(pool)
     st, hdr, body = F.call(web, {"action": "cdr-list", ...})
 
-For `make demo`: setup(tmpdir) starts all of it and returns the tenant
-settings (see its docstring).  Python 3 standard library only.
+For `make demo`: setup(seed=...) starts all of it (with the demo's own
+seed) and returns the tenant settings (see its docstring).  Python 3
+standard library only.
 """
 
 import base64
@@ -58,9 +59,10 @@ class Database:
     dropping the connections pbxapi holds (the workers reconnect).
     """
 
-    def __init__(self, pg, name="fusionpbx", variant="text"):
+    def __init__(self, pg, name="fusionpbx", variant="text", seed=None):
         self.pg = pg
         self.name = name
+        self.seed = seed or SEED
         self.templates = {}
         self.reset(variant)
 
@@ -69,7 +71,7 @@ class Database:
             return self.templates[variant]
         tpl = "%s_tpl_%s" % (self.name, variant.replace(".", ""))
         self.pg.createdb(tpl)
-        files = product_sql() + [SEED]
+        files = product_sql() + [self.seed]
         if variant == "5.5":
             files.append(UPGRADE_55)
         elif variant == "extra":
@@ -210,18 +212,20 @@ def call(web, body, key=KEY, secret=SECRET, headers=None, method="POST",
     return web.request(method, PATH, h, body, timeout=timeout)
 
 
-def setup(tmpdir=None, variant="text"):
-    """Starts a throwaway PostgreSQL loaded from sql/pgsql and the shared
-    seed, and the ESL double, for `make demo`.  Returns the tenant
-    settings (a dict of pbxapi.conf tenant keys) with three extra keys
-    that are not settings: "_pg" (pbxtest.Postgres), "_db" (Database) and
-    "_esl" (Esl); drop keys starting with "_" before writing a config.
+def setup(tmpdir=None, variant="text", seed=None):
+    """Starts a throwaway PostgreSQL loaded from sql/pgsql and the seed
+    (the shared one unless seed names another file: make demo's own, in
+    deploy/demo/fusionpbx), and the ESL double, for `make demo`.  Returns
+    the tenant settings (a dict of pbxapi.conf tenant keys) with three
+    extra keys that are not settings: "_pg" (pbxtest.Postgres), "_db"
+    (Database) and "_esl" (Esl); drop keys starting with "_" before
+    writing a config.
     The processes live until the calling Python process exits.
     """
     if tmpdir is not None:
         os.environ.setdefault("TMPDIR", tmpdir)
     pg = T.Postgres()
-    db = Database(pg, variant=variant)
+    db = Database(pg, variant=variant, seed=seed)
     esl = Esl(lifetime=0)  # until stopped (make demo-stop)
     env = tenant_env(db, esl)
     env.update({"_pg": pg, "_db": db, "_esl": esl})

@@ -494,6 +494,15 @@ class Web:
 NGINX_MIME = "types { application/octet-stream bin; }"
 
 
+NCHAN_SO = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+
+
+def nchan_module():
+    """The nchan module's .so (libnginx-mod-nchan), or None if it is not
+    installed (a test then skips with that reason)."""
+    return NCHAN_SO if os.path.exists(NCHAN_SO) else None
+
+
 class Nginx(Web):
     """nginx under a private prefix, in front of a pool.
 
@@ -501,7 +510,8 @@ class Nginx(Web):
     """
 
     def __init__(self, pool, locations="", keep_conn=False, port=None,
-                 snippet=True, server_extra="", tenant="", http_extra=""):
+                 snippet=True, server_extra="", tenant="", http_extra="",
+                 modules=()):
         self.dir = tmpdir("pbxapi-nginx-")
         self.port = port or free_port()
         self.pool = pool
@@ -531,7 +541,9 @@ class Nginx(Web):
             write(os.path.join(self.dir, "pbxapi-snippet.conf"), text)
             body = "set $pbxapi_tenant \"%s\";\n        include %s;" % (
                 tenant, os.path.join(self.dir, "pbxapi-snippet.conf"))
-        text = """
+        # modules: dynamic modules' .so paths (load_module), e.g.
+        # nchan_module() for the event tests.
+        text = "".join("load_module %s;\n" % m for m in modules) + """
 daemon off;
 master_process on;
 worker_processes 1;
@@ -562,6 +574,9 @@ http {
             "port": self.port, "locations": locations, "body": body,
             "server_extra": server_extra, "http_extra": http_extra}
         write(self.conf, text)
+        self.start()
+
+    def start(self):
         self.proc = spawn(["nginx", "-p", self.dir, "-c", self.conf, "-e",
                            self.error_log], log=os.path.join(self.dir,
                                                              "stdout.log"))
@@ -571,6 +586,12 @@ http {
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(5)
+
+    def restart(self):
+        """Stops nginx (its memory, nchan's buffers included, is gone)
+        and starts it again with the same configuration and port."""
+        self.stop()
+        self.start()
 
 
 class Lighttpd(Web):

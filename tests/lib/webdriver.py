@@ -189,10 +189,13 @@ class Browser:
         else:
             return out + ["navigation to %s is not in the performance log"
                           % self.first_url]
+        streams = set()
         for m in self.network:
             if m.get("method") == "Network.requestWillBeSent":
                 p = m.get("params", {})
                 urls[p.get("requestId")] = p.get("request", {}).get("url")
+                if p.get("type") == "EventSource":
+                    streams.add(p.get("requestId"))
         for m in self.network[max(i, self.marks[1]):]:
             p = m.get("params", {})
             if m.get("method") == "Network.responseReceived":
@@ -201,6 +204,9 @@ class Browser:
                     out.append("response: %s %s" % (r.get("status"),
                                                     r.get("url")))
             elif m.get("method") == "Network.loadingFailed":
+                # EventSource.close() cancels its request: not a failure.
+                if p.get("canceled") and p.get("requestId") in streams:
+                    continue
                 out.append("request failed: %s %s%s" % (
                     urls.get(p.get("requestId"), p.get("requestId")),
                     p.get("errorText"),

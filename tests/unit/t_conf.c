@@ -242,6 +242,13 @@ settings(void)
 }
 
 static const struct bad_case setting_cases[] = {
+	{ "events.publish = 127.0.0.1:80\n",
+	    "'events.publish': '127.0.0.1:80' is not off or unix:/path",
+	    "events.publish: not a unix socket" },
+	{ "events.publish = unix:relative.sock\n", "is not off or unix:/path",
+	    "events.publish: a relative path" },
+	{ "events.publish_queue = 0\n", "'events.publish_queue'",
+	    "events.publish_queue: below the minimum" },
 	{ "\n\nfoo = 1\n", "pbxapi.conf:3: unknown setting 'foo'",
 	    "unknown key with file:line" },
 	{ "pm.max_children = 0\n", "pbxapi.conf:1: 'pm.max_children'",
@@ -271,7 +278,16 @@ static const struct bad_case setting_cases[] = {
 static void
 setting_errors(void)
 {
+	struct conf *c;
+
 	bads(setting_cases, nitems(setting_cases));
+	c = load("events.publish = unix:/run/pbxapi-nchan/nchan.sock\n");
+	ok(c != NULL &&
+		strcmp(c->events_publish,
+		    "unix:/run/pbxapi-nchan/nchan.sock") == 0 &&
+		c->events_publish_queue == 10000,
+	    "events.publish = unix:/path, the queue's default (%s)", errbuf);
+	conf_free(c);
 }
 
 static const struct bad_case pm_cases[] = {

@@ -282,11 +282,14 @@ oparam(const struct conn *c, const struct pv *body, const char *key, char *dst,
 
 /*
  * The originated channel joins the call world, to be started once the
- * reply is out (conn.c): "Local/600@test" and "PJSIP/600" dial 600.
+ * reply is out (conn.c): "Local/600@test" and "PJSIP/600" dial 600.  ext
+ * (extension=, or NULL) is the dialplan extension it shows, as in the
+ * reply: PJSIP/100 calling 200 lists 200, not 100.
  */
 static void
 live_originate(struct conn *c, const char *id, const char *ep, const char *name,
-    const char *ctx, const char *cnum, const char *cname, const char *app)
+    const char *ctx, const char *ext, const char *cnum, const char *cname,
+    const char *app)
 {
 	char dest[64], got[128];
 	const char *d = strchr(ep, '/') + 1;
@@ -300,6 +303,8 @@ live_originate(struct conn *c, const char *id, const char *ep, const char *name,
 	if ((w = world_find(got)) != NULL) {
 		copyn(w->name, sizeof(w->name), name, strlen(name));
 		copyn(w->ctx, sizeof(w->ctx), ctx, strlen(ctx));
+		if (ext != NULL)
+			copyn(w->exten, sizeof(w->exten), ext, strlen(ext));
 	}
 	world_unlock();
 	snprintf(c->start, sizeof(c->start), "%s", got);
@@ -380,7 +385,8 @@ chan_originate(struct conn *c, const char *id)
 	if (chan_add(nid, lt, has_app) == NULL)
 		return respond(
 		    c, fixture("error_500_originate_bad_tech"), NULL, 0, 0);
-	live_originate(c, nid, ep, name, ctx, cnum, cname, has_app ? app : "");
+	live_originate(c, nid, ep, name, ctx, has_ext ? ext : NULL, cnum, cname,
+	    has_app ? app : "");
 	return respond(c, fixture("channel_originate"), lt, strlen(lt), 0);
 }
 

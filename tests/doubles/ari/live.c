@@ -78,7 +78,7 @@ chan_model(struct wbuf *b, const struct wcall *c, const char *app_name)
 	wb_adds(b, "},\"accountcode\":\"\",\"dialplan\":{\"context\":");
 	wb_json(b, c->ctx);
 	wb_adds(b, ",\"exten\":");
-	wb_json(b, c->dest);
+	wb_json(b, c->exten[0] != '\0' ? c->exten : c->dest);
 	wb_adds(b, ",\"priority\":1,\"app_name\":");
 	wb_json(b, app_name);
 	wb_adds(b, ",\"app_data\":");

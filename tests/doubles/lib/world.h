@@ -58,6 +58,7 @@ struct wcall {
 	char dest[64];
 	char cid_num[64], cid_name[64];
 	char ctx[64];
+	char exten[64];	 /* the dialplan extension shown, or "": dest */
 	char app[64];	 /* the Stasis app (ARI), or "" */
 	char aid[64];	 /* the Originate's ActionID (AMI), or "" */
 	char bridge[96]; /* the bridge it is in, or "" */

@@ -1,0 +1,311 @@
+/*
+ * The WCS call registry (fcgi/companion/wcs.c): the status mapping of
+ * spec §4.3 event by event, the Q.850 to SIP table, the Call renderer
+ * (all 25 keys, their JSON types), and the registry's verbs: reserve
+ * (conflict, Idempotency-Key replay), done, find with filters, and the
+ * retention of finished calls.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "event.h"
+#include "json.h"
+#include "tap.h"
+#include "wcs.h"
+
+static struct wcs_call
+fresh(void)
+{
+	struct wcs_call c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "c1");
+	c.status = "PENDING";
+	c.sip = -1;
+	c.hcause = -1;
+	c.has_audio = 1;
+	return c;
+}
+
+static struct ev
+ev(enum ev_type type, enum ev_state st)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.chan.id = "c1";
+	e.chan.state = st;
+	e.cause = -1;
+	return e;
+}
+
+static void
+check(const struct wcs_call *c, const char *status, int sip, const char *what)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s: %s", what, status);
+	is_str(c->status, status, name);
+	snprintf(name, sizeof(name), "%s: sipStatus %d", what, sip);
+	is_int(c->sip, sip, name);
+}
+
+static void
+test_transitions(void)
+{
+	struct wcs_call c = fresh();
+	struct ev e;
+
+	e = ev(EV_CREATED, ST_DOWN);
+	e.chan.caller_num = "10009";
+	wcs_call_apply(&c, &e, 1);
+	check(&c, "TRYING", 100, "created Down");
+	is_str(c.caller, "10009", "created: the caller kept");
+	e = ev(EV_STATE, ST_RINGING);
+	wcs_call_apply(&c, &e, 2);
+	check(&c, "RING", 180, "Ringing");
+	e = ev(EV_DIAL_END, ST_UNKNOWN);
+	e.dialstatus = "PROGRESS";
+	wcs_call_apply(&c, &e, 3);
+	check(&c, "SESSION_PROGRESS", 183, "dialstatus PROGRESS");
+	e = ev(EV_STATE, ST_UP);
+	wcs_call_apply(&c, &e, 4);
+	check(&c, "ESTABLISHED", 200, "Up");
+	e = ev(EV_HOLD, ST_UP);
+	wcs_call_apply(&c, &e, 5);
+	check(&c, "HOLD", 200, "hold");
+	e = ev(EV_UNHOLD, ST_UP);
+	wcs_call_apply(&c, &e, 6);
+	check(&c, "ESTABLISHED", 200, "unhold");
+	e = ev(EV_HANGUP, ST_UP);
+	e.cause = 16;
+	wcs_call_apply(&c, &e, 7);
+	check(&c, "ESTABLISHED", 200, "hangup request: not final yet");
+	e = ev(EV_DESTROYED, ST_UP);
+	wcs_call_apply(&c, &e, 8);
+	check(&c, "FINISH", 200, "destroyed after Up, cause of the request");
+	ok(c.ended && c.end_ms == 8, "ended at its time");
+	e = ev(EV_STATE, ST_UP);
+	wcs_call_apply(&c, &e, 9);
+	check(&c, "FINISH", 200, "nothing changes an ended call");
+}
+
+static void
+test_failures(void)
+{
+	static const struct {
+		int cause;
+		const char *status;
+		int sip;
+	} t[] = {
+		{ 17, "BUSY", 486 },
+		{ 19, "FAILED", 480 },
+		{ 18, "FAILED", 408 },
+		{ 21, "FAILED", 603 },
+		{ 1, "FAILED", 404 },
+		{ 34, "FAILED", 503 },
+		{ 38, "FAILED", 503 },
+		{ 16, "FAILED", 487 }, /* cleared before answer: cancelled */
+		{ 99, "FAILED", 500 },
+	};
+	struct wcs_call c;
+	struct ev e;
+	char what[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		c = fresh();
+		e = ev(EV_STATE, ST_RINGING);
+		wcs_call_apply(&c, &e, 1);
+		e = ev(EV_DESTROYED, ST_DOWN);
+		e.cause = t[i].cause;
+		wcs_call_apply(&c, &e, 2);
+		snprintf(
+		    what, sizeof(what), "cause %d before answer", t[i].cause);
+		check(&c, t[i].status, t[i].sip, what);
+	}
+	c = fresh();
+	e = ev(EV_DIAL_END, ST_UNKNOWN);
+	e.dialstatus = "BUSY";
+	wcs_call_apply(&c, &e, 1);
+	check(&c, "BUSY", 486, "dialstatus BUSY");
+	e = ev(EV_DESTROYED, ST_DOWN);
+	e.cause = 16;
+	wcs_call_apply(&c, &e, 2);
+	check(&c, "BUSY", 486, "BUSY stays through its hangup");
+	c = fresh();
+	e = ev(EV_STATE, ST_UP);
+	wcs_call_apply(&c, &e, 1);
+	e = ev(EV_DESTROYED, ST_DOWN);
+	e.cause = 34;
+	wcs_call_apply(&c, &e, 2);
+	check(&c, "FAILED", 503, "an abnormal cause after Up");
+	is_int(wcs_q850_sip(3), 404, "Q.850 3: 404");
+	is_int(wcs_q850_sip(102), 504, "Q.850 102: 504");
+}
+
+static void
+test_render(void)
+{
+	static const char want[] =
+	    "{\"custom\":{},\"nodeId\":null,\"appKey\":null,"
+	    "\"sessionId\":null,\"callId\":\"c1\",\"parentCallId\":null,"
+	    "\"incoming\":false,\"status\":\"PENDING\",\"sipStatus\":null,"
+	    "\"rtmpUrl\":null,\"rtmpStream\":null,\"streamName\":null,"
+	    "\"rtmpStreamStatus\":null,\"caller\":\"10009\","
+	    "\"callee\":\"600\",\"hasAudio\":true,\"hasVideo\":false,"
+	    "\"sdp\":null,\"visibleName\":\"W \\\"x\\\"\","
+	    "\"inviteParameters\":null,\"mediaProvider\":\"SIP\","
+	    "\"sipMessageRaw\":null,\"isMsrp\":false,\"target\":null,"
+	    "\"holdForTransfer\":false}";
+	struct wcs_call c = fresh();
+	struct buf b;
+	struct jw w;
+
+	snprintf(c.caller, sizeof(c.caller), "10009");
+	snprintf(c.callee, sizeof(c.callee), "600");
+	snprintf(c.visible, sizeof(c.visible), "W \"x\"");
+	buf_init(&b, 65536);
+	jw_init(&w, &b, JW_UTF8);
+	wcs_call_json(&c, &w);
+	is_mem(b.data, b.len, want, "a Call: 25 keys, nulls, JSON types");
+	buf_free(&b);
+}
+
+static void
+reply(struct buf *b, const char *want, const char *name)
+{
+	is_mem(b->data, b->len, want, name);
+	buf_clear(b);
+}
+
+static void
+test_registry(void)
+{
+	struct wcs_reg *g = wcs_new(0);
+	struct buf b;
+	struct ev e;
+
+	buf_init(&b, 1 << 20);
+	ok(wcs_reserve(
+	       g, NULL, "c1", "k1", "callee=600&name=A%20B&video=1", &b) == 1,
+	    "reserve: OK");
+	reply(&b, "reserved", "reserve: reserved");
+	wcs_reserve(g, NULL, "c1", "-", "-", &b);
+	reply(&b, "conflict", "the same callId: conflict");
+	wcs_reserve(g, NULL, "c2", "k1", "-", &b);
+	reply(&b, "seen 0", "the same key, still running: seen 0");
+	wcs_done(g, "c1", "k1", 200, &b);
+	buf_clear(&b);
+	wcs_reserve(g, NULL, "c2", "k1", "-", &b);
+	reply(&b, "seen 200", "the same key, done: its status");
+	ok(wcs_reserve(g, NULL, "c3", "-", "callee=%zz", &b) == 0,
+	    "bad percent-encoding refused");
+	buf_clear(&b);
+	wcs_find(g, "callId=c1", 0, &b);
+	ok(strstr(b.data, "\"status\":\"TRYING\"") != NULL &&
+		strstr(b.data, "\"visibleName\":\"A B\"") != NULL &&
+		strstr(b.data, "\"hasVideo\":true") != NULL,
+	    "find by callId: TRYING once started, its meta");
+	buf_clear(&b);
+	wcs_find(g, "callId=c2", 0, &b);
+	reply(&b, "0.000\n[]", "find of a callId never started: empty");
+	wcs_reserve(g, NULL, "c4", "k4", "-", &b);
+	buf_clear(&b);
+	wcs_done(g, "c4", "k4", 500, &b);
+	buf_clear(&b);
+	wcs_find(g, "callId=c4", 0, &b);
+	reply(&b, "0.000\n[]", "a failed startup leaves no call");
+	wcs_reserve(g, NULL, "c4", "k5", "-", &b);
+	reply(&b, "reserved", "so its callId is free again");
+	e = ev(EV_DESTROYED, ST_DOWN);
+	e.cause = 16;
+	wcs_apply(g, &e);
+	wcs_find(g, "status=FAILED", 0, &b);
+	reply(&b, "0.000\n[]", "with wcs.retain 0 an ended call goes at once");
+	buf_free(&b);
+	wcs_free(g);
+}
+
+static void
+test_rebuild(void)
+{
+	struct wcs_reg *g = wcs_new(60000);
+	struct buf b;
+	struct ev e;
+
+	buf_init(&b, 1 << 20);
+	wcs_reserve(g, NULL, "c1", "-", "-", &b);
+	wcs_reserve(g, NULL, "c2", "-", "-", &b);
+	wcs_reserve(g, NULL, "c3", "-", "-", &b);
+	buf_clear(&b);
+	e = ev(EV_STATE, ST_UP);
+	wcs_apply(g, &e); /* c1 answered */
+	e.chan.id = "c2";
+	wcs_apply(g, &e); /* c2 answered, listed again below */
+	wcs_begin_sync(g);
+	e = ev(EV_CREATED, ST_UP);
+	e.chan.id = "c2";
+	wcs_apply(g, &e);
+	wcs_end_sync(g);
+	wcs_find(g, "status=FINISH", 0, &b);
+	ok(strstr(b.data, "\"callId\":\"c1\"") != NULL &&
+		strstr(b.data, "\"c2\"") == NULL,
+	    "rebuild: an answered call not listed ended (FINISH), a listed "
+	    "one did not");
+	buf_clear(&b);
+	wcs_find(g, "callId=c3", 0, &b);
+	ok(strstr(b.data, "PENDING") != NULL,
+	    "rebuild: a call no event named yet is kept as it was");
+	buf_free(&b);
+	wcs_free(g);
+}
+
+static void
+test_idem(void)
+{
+	struct wcs_reg *g = wcs_new(60000);
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "new", "idem: a new key");
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "seen 0\n", "idem: running");
+	ok(wcs_idem_put(g, "ari:k", "{%22id%22:", &b) == 1, "idem: put");
+	buf_clear(&b);
+	wcs_idem_put(g, "ari:k", "%221%22%7D%20", &b);
+	buf_clear(&b);
+	wcs_idem_done(g, "ari:k", 200, &b);
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:k", &b);
+	reply(&b, "seen 200\n{\"id\":\"1\"} ", "idem: the first answer");
+	ok(wcs_idem_put(g, "ari:k", "x", &b) == 0,
+	    "idem: no put once it is done");
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:f", &b);
+	buf_clear(&b);
+	ok(wcs_idem_put(g, "ari:f", "%2", &b) == 0, "idem: a cut escape");
+	buf_clear(&b);
+	wcs_idem_done(g, "ari:f", 0, &b);
+	buf_clear(&b);
+	wcs_idem_claim(g, "ari:f", &b);
+	reply(&b, "new", "idem: a failed request's key is forgotten");
+	buf_free(&b);
+	wcs_free(g);
+}
+
+int
+main(void)
+{
+	test_idem();
+	test_rebuild();
+	test_transitions();
+	test_failures();
+	test_render();
+	test_registry();
+	return done_testing();
+}
