@@ -246,8 +246,7 @@ parse_scopes(const char *s, unsigned *scopes)
 		{ "recordings", SCOPE_RECORDINGS }, { "admin", SCOPE_ADMIN },
 		{ "ari-read", SCOPE_ARI_READ },
 		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
-		{ "wcs", SCOPE_WCS },
-		{ "events", SCOPE_EVENTS },
+		{ "wcs", SCOPE_WCS }, { "events", SCOPE_EVENTS },
 		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-*, wcs */
 	};
 	size_t i, n;

@@ -515,19 +515,6 @@ op_setvar(struct req *r, struct reply *rp)
 
 /* ---- record ---- */
 
-/* Returns 1 for Asterisk's ast_true() words. */
-static int
-is_true(const char *s)
-{
-	static const char *const yes[] = { "yes", "true", "y", "t", "1", "on" };
-	size_t i;
-
-	for (i = 0; i < nitems(yes); i++)
-		if (strcasecmp(s, yes[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* record's options MixMonitor cannot honour: 501 naming one. */
 static enum err
 record_check(struct req *r)
@@ -538,7 +525,7 @@ record_check(struct req *r)
 		return ari_ami_unsupported(r, "record with maxDurationSeconds");
 	if ((a = ari_arg(r, "maxSilenceSeconds")) != NULL && a->i > 0)
 		return ari_ami_unsupported(r, "record with maxSilenceSeconds");
-	if ((a = ari_arg(r, "beep")) != NULL && is_true(a->s))
+	if ((a = ari_arg(r, "beep")) != NULL && ari_true(a->s))
 		return ari_ami_unsupported(r, "record with beep");
 	if ((a = ari_arg(r, "terminateOn")) != NULL &&
 	    strcasecmp(a->s, "none") != 0)

@@ -58,6 +58,13 @@ enum err ari_ami_run(struct req *r, struct reply *rp);
 enum err ari_esl_run(struct req *r, struct reply *rp);
 
 /*
+ * GET /ari/channels from the event companion's live state (live.c).
+ * Returns 1 if it answered, 0 if the backend should (fresh, events off
+ * or of another backend, no companion, not synced).
+ */
+int ari_live_list(struct req *r, struct reply *rp, int fresh);
+
+/*
  * Runs fn (an origination) once per Idempotency-Key header (idem.c):
  * a key seen before gets the first answer again.
  */

@@ -47,6 +47,9 @@ void ari_chan_json(struct jw *w, const struct ari_chan *c);
  */
 void ari_time(char *buf, time_t t, long ms);
 
+/* Returns 1 for Asterisk's ast_true() words ("yes", "1", "on" ...). */
+int ari_true(const char *s);
+
 /* Starts a JSON reply of status (Cache-Control as Asterisk's). */
 struct jw *ari_reply_json(struct reply *rp, int status);
 

@@ -10,6 +10,7 @@
 
 #include "ari.h"
 #include "ari_dialect.h"
+#include "ari_model.h"
 #include "arena.h"
 #include "asterisk.h"
 #include "buf.h"
@@ -161,6 +162,18 @@ v_dialplan(const char *s, size_t n)
 	}
 
 static const struct param no_params[] = { PATH_ID("channelId") };
+
+/*
+ * list's fresh=1 asks the backend, not the live state; pbxapi's own, it
+ * is never sent on (backend_query).  Its values are ARI's booleans.
+ */
+static const struct param list_params[] = {
+	{ .name = "fresh",
+	    .src = SRC_QUERY,
+	    .flags = P_ICASE,
+	    .maxlen = 8,
+	    .values = booleans },
+};
 
 #define ORIGINATE_COMMON                                                    \
 	ANY("endpoint", P_REQUIRED, 256, v_endpoint),                       \
@@ -656,7 +669,11 @@ backend_path(struct req *r, const struct cmd *c, struct buf *b)
 	return 0;
 }
 
-/* The query: every argument the request gave that is not in the path. */
+/*
+ * The query: every argument the request gave that is not in the path,
+ * nor pbxapi's own (list's fresh: Asterisk ignores a parameter it does
+ * not know, but it is no business of the backend's).
+ */
 static int
 backend_query(struct req *r, struct buf *b)
 {
@@ -667,7 +684,7 @@ backend_query(struct req *r, struct buf *b)
 	for (i = 0; i < r->cmd->nparams; i++) {
 		p = &r->cmd->params[i];
 		if (p->src == SRC_PATH || p->src == SRC_BODY ||
-		    !r->args[i].present)
+		    !r->args[i].present || p == list_params)
 			continue;
 		if (buf_addc(b, sep) == -1 || buf_adds(b, p->name) == -1 ||
 		    buf_addc(b, '=') == -1 ||
@@ -785,6 +802,20 @@ run(struct req *r, struct reply *rp)
 	return run_backend(r, rp);
 }
 
+/*
+ * GET /ari/channels: from the event companion's live state unless
+ * fresh=1 (live.c), else as every operation.
+ */
+static enum err
+list(struct req *r, struct reply *rp)
+{
+	const struct arg *fresh = ari_arg(r, "fresh");
+
+	if (ari_live_list(r, rp, fresh != NULL && ari_true(fresh->s)))
+		return E_OK;
+	return run(r, rp);
+}
+
 /* ---- the table ---- */
 
 #define R SCOPE_ARI_READ
@@ -794,7 +825,8 @@ static const struct cmd cmds[] = {
 	{ .name = "list",
 	    .methods = M_GET,
 	    .scope = R,
-	    .run = run,
+	    PARAMS(list_params),
+	    .run = list,
 	    ARI_OP("/channels", 200, "List all active channels in Asterisk.") },
 	{ .name = "originate",
 	    .methods = M_POST,

@@ -3,11 +3,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ari_model.h"
 #include "json.h"
 #include "reply.h"
+#include "util.h"
 
 struct ari_str
 ari_strz(const char *s)
@@ -72,6 +74,18 @@ ari_chan_json(struct jw *w, const struct ari_chan *c)
 	put(w, "creationtime", ari_strz(c->creationtime));
 	put(w, "language", c->language);
 	jw_obj_close(w);
+}
+
+int
+ari_true(const char *s)
+{
+	static const char *const yes[] = { "yes", "true", "y", "t", "1", "on" };
+	size_t i;
+
+	for (i = 0; i < nitems(yes); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+	return 0;
 }
 
 struct jw *

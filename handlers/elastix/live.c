@@ -9,19 +9,17 @@
  * answer in companion.timeout, or its state is not synced, the backend
  * answers, as without events.
  *
- * The companion's JSON is read with yajl's callbacks straight into the
- * fields the table needs (a generic decode into PHP values cost ten
- * times the round trip: docs/PERFORMANCE.md).
+ * The companion's JSON is read by chandoc.c straight into the fields
+ * the table needs (a generic decode into PHP values cost ten times the
+ * round trip: docs/PERFORMANCE.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <yajl_parse.h>
-
 #include "arena.h"
-#include "client.h"
+#include "chandoc.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "elastix.h"
@@ -31,8 +29,6 @@
 #include "reply.h"
 #include "req.h"
 #include "util.h"
-
-#define LOG_EVERY_S 60 /* a fallback is logged at most this often */
 
 /* The snapshot fields the table reads. */
 enum lf {
@@ -66,15 +62,6 @@ static const char *const lf_keys[F__MAX] = {
 	[F_LINKEDID] = "linkedid",
 };
 
-struct span {
-	const char *s;
-	size_t n;
-};
-
-struct lchan {
-	struct span f[F__MAX];
-};
-
 /*
  * The CLI's columns (Asterisk's verbose format: "%-80.80s %-24.24s ..."):
  * the key, the field, and the width a value is cut to.  PeerAccount is
@@ -102,195 +89,17 @@ static const struct {
 	{ "BridgeID", F_BRIDGE, K_STR, 20 },
 };
 
-/* The reader of the companion's "channels" document. */
-struct doc {
-	struct arena *a;
-	int depth;    /* 1: the document, 2: channels, 3: a channel */
-	int in_chans; /* inside "channels" */
-	int key;      /* the current key: enum lf, or -1 */
-	int top_key;  /* 0 synced, 1 age, 2 calls_seen, 3 channels, -1 */
-	int synced;
-	struct span age;
-	long long calls_seen;
-	struct lchan *v;
-	size_t n, cap;
-};
-
-static struct span
-copy(struct arena *a, const unsigned char *s, size_t n)
-{
-	struct span sp = { arena_strndup(a, (const char *)s, n), n };
-
-	return sp;
-}
-
-static void
-set_value(struct doc *d, const unsigned char *s, size_t n)
-{
-	if (d->depth == 3 && d->in_chans && d->key >= 0 && d->n > 0)
-		d->v[d->n - 1].f[d->key] = copy(d->a, s, n);
-	else if (d->depth == 1 && d->top_key == 1)
-		d->age = copy(d->a, s, n);
-	else if (d->depth == 1 && d->top_key == 2)
-		d->calls_seen = strtoll((const char *)s, NULL, 10);
-}
-
-static int
-j_string(void *ctx, const unsigned char *s, size_t n)
-{
-	set_value(ctx, s, n);
-	return 1;
-}
-
-static int
-j_number(void *ctx, const char *s, size_t n)
-{
-	set_value(ctx, (const unsigned char *)s, n);
-	return 1;
-}
-
-static int
-j_bool(void *ctx, int b)
-{
-	struct doc *d = ctx;
-
-	if (d->depth == 1 && d->top_key == 0)
-		d->synced = b;
-	else
-		set_value(d, (const unsigned char *)(b ? "1" : "0"), 1);
-	return 1;
-}
-
-static int
-j_null(void *ctx)
-{
-	(void)ctx;
-	return 1;
-}
-
-static int
-j_key(void *ctx, const unsigned char *k, size_t n)
-{
-	static const char *const top[] = { "synced", "age", "calls_seen",
-		"channels" };
-	struct doc *d = ctx;
-	size_t i;
-
-	if (d->depth == 1) {
-		d->top_key = -1;
-		for (i = 0; i < nitems(top); i++)
-			if (strlen(top[i]) == n && memcmp(top[i], k, n) == 0)
-				d->top_key = (int)i;
-		return 1;
-	}
-	d->key = -1;
-	for (i = 0; i < F__MAX; i++)
-		if (strlen(lf_keys[i]) == n && memcmp(lf_keys[i], k, n) == 0)
-			d->key = (int)i;
-	return 1;
-}
-
-static int
-j_open_map(void *ctx)
-{
-	struct doc *d = ctx;
-	struct lchan *nv;
-
-	if (++d->depth == 3 && d->in_chans) {
-		if (d->n == LIM_EV_CHANNELS)
-			return 0;
-		if (d->n == d->cap) {
-			d->cap = d->cap ? d->cap * 2 : 64;
-			nv = arena_alloc(d->a, d->cap * sizeof(*nv));
-			if (d->n > 0)
-				memcpy(nv, d->v, d->n * sizeof(*nv));
-			d->v = nv;
-		}
-		memset(&d->v[d->n++], 0, sizeof(*nv));
-	}
-	return d->depth <= 4;
-}
-
-static int
-j_open_arr(void *ctx)
-{
-	struct doc *d = ctx;
-
-	if (++d->depth == 2 && d->top_key == 3)
-		d->in_chans = 1;
-	return d->depth <= 4;
-}
-
-static int
-j_close_arr(void *ctx)
-{
-	struct doc *d = ctx;
-
-	if (d->depth-- == 2)
-		d->in_chans = 0;
-	return 1;
-}
-
-static int
-j_close_map(void *ctx)
-{
-	((struct doc *)ctx)->depth--;
-	return 1;
-}
-
-static const yajl_callbacks jcb = {
-	.yajl_null = j_null,
-	.yajl_boolean = j_bool,
-	.yajl_number = j_number,
-	.yajl_string = j_string,
-	.yajl_start_map = j_open_map,
-	.yajl_map_key = j_key,
-	.yajl_end_map = j_close_map,
-	.yajl_start_array = j_open_arr,
-	.yajl_end_array = j_close_arr,
-};
-
-/* Reads the document into d.  Returns 0, or -1 if it is not one. */
-static int
-read_doc(struct doc *d, const char *body, size_t len)
-{
-	yajl_handle h = yajl_alloc(&jcb, NULL, d);
-	yajl_status st;
-
-	if (h == NULL)
-		return -1;
-	st = yajl_parse(h, (const unsigned char *)body, len);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	yajl_free(h);
-	return st == yajl_status_ok ? 0 : -1;
-}
-
-/* Logs why the backend answers, at most once per LOG_EVERY_S. */
-static void
-fallback(struct req *r, const char *why)
-{
-	static time_t last;
-	time_t now = time(NULL);
-
-	if (now - last < LOG_EVERY_S)
-		return;
-	last = now;
-	log_warnx("tenant '%s': %s; activecall asks the backend",
-	    r->tenant->name, why);
-}
-
 /* Writes one cell: the value as the CLI prints it in its column. */
 static void
-cell(struct req *r, struct jw *w, const struct lchan *c, size_t k,
+cell(struct jw *w, const struct cd_doc *doc, size_t i, size_t k,
     long long now_ms)
 {
-	struct span v = { "", 0 };
+	struct cd_span v = { "", 0 };
 	long long d;
 	char t[32];
 
 	if (cols[k].kind != K_NONE)
-		v = c->f[cols[k].field];
+		v = CD_GET(doc, i, cols[k].field);
 	switch (cols[k].kind) {
 	case K_PRIO:
 		snprintf(
@@ -306,16 +115,15 @@ cell(struct req *r, struct jw *w, const struct lchan *c, size_t k,
 		return;
 	case K_APP:
 		if (v.n == 0)
-			v = (struct span){ "(None)", 6 };
+			v = (struct cd_span){ "(None)", 6 };
 		break;
 	case K_DATA:
 		if (v.n == 0)
-			v = (struct span){ "(Empty)", 7 };
+			v = (struct cd_span){ "(Empty)", 7 };
 		break;
 	default:
 		break;
 	}
-	(void)r;
 	if (v.n > cols[k].width)
 		v.n = cols[k].width;
 	while (v.n > 0 && (*v.s == ' ' || *v.s == '\t'))
@@ -328,7 +136,7 @@ cell(struct req *r, struct jw *w, const struct lchan *c, size_t k,
 static int
 by_span(const void *a, const void *b)
 {
-	const struct span *x = a, *y = b;
+	const struct cd_span *x = a, *y = b;
 	size_t n = x->n < y->n ? x->n : y->n;
 	int c = memcmp(x->s, y->s, n);
 
@@ -337,14 +145,14 @@ by_span(const void *a, const void *b)
 
 /* Active calls: distinct linked ids (a channel without one is a call). */
 static long long
-calls(struct arena *a, const struct doc *d)
+calls(struct arena *a, const struct cd_doc *d)
 {
-	struct span *ids = arena_alloc(a, (d->n ? d->n : 1) * sizeof(*ids));
+	struct cd_span *ids = arena_alloc(a, (d->n ? d->n : 1) * sizeof(*ids));
 	long long k = 0;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		ids[i] = d->v[i].f[F_LINKEDID];
+		ids[i] = CD_GET(d, i, F_LINKEDID);
 	qsort(ids, d->n, sizeof(*ids), by_span);
 	for (i = 0; i < d->n; i++)
 		k += ids[i].n == 0 || i == 0 || by_span(&ids[i], &ids[i - 1]);
@@ -362,7 +170,7 @@ summary(struct jw *w, long long n, const char *what, const char *tail)
 
 /* The reference's table. */
 static void
-table(struct req *r, struct reply *rp, const struct doc *d)
+table(struct req *r, struct reply *rp, const struct cd_doc *d)
 {
 	struct jw *w = elastix_json(r, rp, 200);
 	long long now_ms, ncalls = calls(r->arena, d);
@@ -376,7 +184,7 @@ table(struct req *r, struct reply *rp, const struct doc *d)
 		jw_obj_open(w);
 		for (k = 0; k < nitems(cols); k++) {
 			jw_keyz(w, cols[k].key);
-			cell(r, w, &d->v[i], k, now_ms);
+			cell(w, d, i, k, now_ms);
 		}
 		jw_obj_close(w);
 	}
@@ -390,31 +198,10 @@ table(struct req *r, struct reply *rp, const struct doc *d)
 int
 elastix_live_activecall(struct req *r, struct reply *rp, int fresh)
 {
-	struct doc d = { .a = r->arena, .key = -1, .top_key = -1 };
-	const char *body, *line;
-	char why[256];
-	size_t len;
+	struct cd_doc d;
 
-	if (fresh || r->conf->state_fresh != 0 ||
-	    tenant_events(r->tenant) == EVM_OFF)
+	if (!cd_live(r, fresh, "activecall", lf_keys, F__MAX, &d))
 		return 0;
-	if (!companion_alive()) {
-		fallback(r, "no event companion runs");
-		return 0;
-	}
-	line = arena_printf(r->arena, "channels %s", r->tenant->name);
-	if (companion_ask(r->conf, r->arena, line, &body, &len, why,
-		sizeof(why)) != E_OK) {
-		fallback(r, why);
-		return 0;
-	}
-	if (read_doc(&d, body, len) == -1) {
-		fallback(
-		    r, "the companion's channels are not what they should be");
-		return 0;
-	}
-	if (!d.synced || d.age.n == 0)
-		return 0; /* not synced: the backend knows better */
 	table(r, rp, &d);
 	reply_header(rp, "X-State-Age",
 	    arena_printf(r->arena, "%.3f", strtod(d.age.s, NULL)));
