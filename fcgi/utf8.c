@@ -3,7 +3,9 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "arena.h"
 #include "utf8.h"
 
 size_t
@@ -71,4 +73,24 @@ utf8_valid(const char *s, size_t n)
 		i += len;
 	}
 	return 0;
+}
+
+const char *
+utf8_scrub(struct arena *a, const char *s, size_t n)
+{
+	char *out;
+	size_t i, k;
+
+	if (utf8_valid(s, n) == 0)
+		return s;
+	out = arena_alloc(a, n + 1);
+	for (i = 0; i < n; i += k) {
+		if ((k = utf8_seq(s + i, n - i)) == 0) {
+			out[i] = '?';
+			k = 1;
+		} else
+			memcpy(out + i, s + i, k);
+	}
+	out[n] = '\0';
+	return out;
 }

@@ -190,31 +190,6 @@ src_esl_state(const char *callstate, const char *direction)
 
 /* ---- JSON ---- */
 
-/*
- * FreeSWITCH passes caller names on as the network sent them: a copy
- * with each byte that is not UTF-8 made '?', so that one Latin-1 name
- * does not lose the event.
- */
-static const char *
-utf8_clean(struct arena *a, const char *s, size_t n)
-{
-	char *out;
-	size_t i, k;
-
-	if (utf8_valid(s, n) == 0)
-		return s;
-	out = arena_alloc(a, n + 1);
-	for (i = 0; i < n; i += k) {
-		if ((k = utf8_seq(s + i, n - i)) == 0) {
-			out[i] = '?';
-			k = 1;
-		} else
-			memcpy(out + i, s + i, k);
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* The JSON object of the n bytes at s, or NULL. */
 static const struct pv *
 object(struct arena *a, const char *s, size_t n)
@@ -223,7 +198,7 @@ object(struct arena *a, const char *s, size_t n)
 	struct pv *v;
 	char why[128];
 
-	s = utf8_clean(a, s, n);
+	s = utf8_scrub(a, s, n);
 	if (json_decode_pv(a, s, n, &lim, &v, why, sizeof(why)) != E_OK ||
 	    v->type != PV_ARR)
 		return NULL;

@@ -56,31 +56,6 @@ fill(struct arena *a, const struct pv *row, struct aesl_chan *c)
 	c->callstate = col(a, row, "callstate");
 }
 
-/*
- * FreeSWITCH passes caller names through as the network sent them: a
- * copy with each byte that is not UTF-8 made '?', so that one Latin-1
- * name does not hide every channel.
- */
-static const char *
-utf8_clean(struct arena *a, const char *s, size_t n)
-{
-	char *out;
-	size_t i, k;
-
-	if (utf8_valid(s, n) == 0)
-		return s;
-	out = arena_alloc(a, n + 1);
-	for (i = 0; i < n; i += k) {
-		if ((k = utf8_seq(s + i, n - i)) == 0) {
-			out[i] = '?';
-			k = 1;
-		} else
-			memcpy(out + i, s + i, k);
-	}
-	out[n] = '\0';
-	return out;
-}
-
 int
 aesl_parse_channels(
     struct arena *a, const char *s, size_t n, struct aesl_chan **rows)
@@ -94,7 +69,7 @@ aesl_parse_channels(
 	int k = 0;
 
 	*rows = NULL;
-	s = utf8_clean(a, s, n);
+	s = utf8_scrub(a, s, n);
 	if (json_decode_pv(a, s, n, &lim, &v, why, sizeof(why)) != E_OK ||
 	    v->type != PV_ARR || pv_getz(v, "row_count") == NULL)
 		return -1;
