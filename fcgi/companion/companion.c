@@ -14,6 +14,7 @@
 
 #include "companion.h"
 #include "conf.h"
+#include "fdpass.h"
 #include "limits.h"
 #include "local.h"
 #include "log.h"
@@ -270,11 +271,31 @@ signals(void)
 	return fd;
 }
 
-void
-companion_main(const struct conf *conf, int lfd, int slot)
+int
+companion_signal(struct companion *c, int sig)
 {
-	struct companion c = { 0 };
-	int sigfd, sig;
+	int fd;
+
+	switch (sig) {
+	case SIGQUIT:
+	case SIGTERM:
+	case SIGINT:
+		return sig;
+	case SIGUSR1:
+		if (c->ctl != -1 && (fd = fd_recv(c->ctl)) != -1 &&
+		    log_adopt(fd) == 0)
+			log_notice("companion: error log reopened");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void
+companion_main(const struct conf *conf, int lfd, int ctl, int slot)
+{
+	struct companion c = { .ctl = ctl };
+	int sigfd;
 
 	(void)prctl(PR_SET_NAME, "pbxapi-companion");
 	if (slot >= 0)
@@ -287,9 +308,7 @@ companion_main(const struct conf *conf, int lfd, int slot)
 	sb_self_state(SB_IDLE);
 	log_info("companion: %zu tenant(s) with events, serving '%s'", c.nsrc,
 	    conf->companion_socket);
-	do
-		sig = local_serve(&c, lfd, sigfd);
-	while (sig != 0 && sig != SIGQUIT && sig != SIGTERM && sig != SIGINT);
+	(void)local_serve(&c, lfd, sigfd);
 	sb_self_state(SB_ENDING);
 	close(lfd);
 	stop_sources(&c);

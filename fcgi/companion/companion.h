@@ -45,7 +45,15 @@ struct companion {
 	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
 	uint64_t started; /* wall clock, seconds */
+	int ctl;	  /* the socketpair with the master, -1: none */
 };
+
+/*
+ * A signal the main thread took: SIGUSR1 takes the error log the master
+ * reopened; returns sig if it ends the companion (SIGQUIT, SIGTERM,
+ * SIGINT), else 0 (the others are ignored).
+ */
+int companion_signal(struct companion *c, int sig);
 
 /* Returns the source of tenant name (n bytes), or NULL. */
 struct cmp_src *companion_find(struct companion *c, const char *name, size_t n);
@@ -54,9 +62,10 @@ struct cmp_src *companion_find(struct companion *c, const char *name, size_t n);
  * Runs the companion in the process the master forked (privileges
  * dropped) on scoreboard slot slot, serving the listening socket lfd
  * (companion.socket, which the master made), until SIGQUIT or SIGTERM;
- * never returns.
+ * never returns.  ctl is its end of a socketpair with the master, which
+ * sends the reopened error log on it before a SIGUSR1 (-1: none).
  */
-void companion_main(const struct conf *c, int lfd, int slot)
+void companion_main(const struct conf *c, int lfd, int ctl, int slot)
     __attribute__((noreturn));
 
 /* The sources (src_*.c). */

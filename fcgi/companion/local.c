@@ -510,7 +510,7 @@ local_serve(struct companion *cmp, int lfd, int sigfd)
 		if (poll(pfd, n + 2, POLL_MS) <= 0)
 			continue;
 		if (sigfd != -1 && (pfd[1].revents & POLLIN))
-			sig = got_signal(sigfd);
+			sig = companion_signal(cmp, got_signal(sigfd));
 		for (i = n; i-- > 0;) {
 			if (pfd[i + 2].revents == 0 ||
 			    conn_read(cmp, &conns[i], &out) == 0)

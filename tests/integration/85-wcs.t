@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import signal
 import sys
 import time
 
@@ -228,6 +229,25 @@ t.is_(st, 200, "inject_sound of a file in the media dir: 200")
 t.is_(ari_requests("POST", r"^/ari/channels/wcs-call-1/play\?media=sound"
                    r"%3A.*hello$"), 1,
       "inject_sound: POST .../play?media=sound:<dir>/hello")
+
+# -- a log rotation keeps the companion and its registry ---------------
+comp0 = pool.companions()
+gen0 = json.loads(web.get("/status?json")[2]).get("generation")
+os.rename(pool.error_log, pool.error_log + ".1")
+pool.kill(signal.SIGUSR1)
+t.ok(T.poll(lambda: "companion: error log reopened" in
+            T.read(pool.error_log), 5),
+     "SIGUSR1: the companion writes to the new error log")
+t.ok(T.poll(lambda: json.loads(web.get("/status?json")[2])
+            .get("generation") == gen0 + 1, 5),
+     "SIGUSR1: a new generation of workers")
+t.is_(pool.companions(), comp0, "SIGUSR1: the same companion, not replaced")
+st, _, b = post("/call/find", {"callId": "wcs-call-1"})
+t.is_([(c["callId"], c["status"]) for c in calls(b)] if st == 200 else st,
+      [("wcs-call-1", "ESTABLISHED")],
+      "SIGUSR1: the registry still has the call")
+st, _, b = post("/call/startup", {"callId": "wcs-call-1", "callee": "600"})
+t.is_(st, 409, "SIGUSR1: its callId is still taken")
 
 # -- hold, terminate: FINISH kept for wcs.retain, then gone -----------
 actl.ok("hold wcs-call-1")
