@@ -2,6 +2,7 @@
  * The event companion's process (see companion.h).
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <errno.h>
@@ -291,6 +292,23 @@ companion_signal(struct companion *c, int sig)
 	}
 }
 
+/*
+ * Every worker keeps a connection (LIM_LOCAL_CONNS of them with two
+ * generations at the most): the soft limit on descriptors, often 1024,
+ * goes up to the hard one.
+ */
+static void
+files_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("companion: setrlimit RLIMIT_NOFILE");
+	}
+}
+
 void
 companion_main(const struct conf *conf, int lfd, int ctl, int slot)
 {
@@ -301,6 +319,7 @@ companion_main(const struct conf *conf, int lfd, int ctl, int slot)
 	if (slot >= 0)
 		sb_attach((size_t)slot);
 	sb_self_state(SB_STARTING);
+	files_limit();
 	sigfd = signals();
 	setup(&c, conf);
 	start_publisher(&c);
