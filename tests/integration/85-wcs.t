@@ -70,6 +70,7 @@ os.symlink("/etc/passwd", os.path.join(MEDIA, "link.wav"))
 pool = T.Pool(settings={"pm.max_children": "2", "events": "off",
                         "events.backoff_max": "500ms",
                         "companion.timeout": "500ms",
+                        "backend_timeout": "1s",
                         "wcs.retain": "%dms" % int(RETAIN * 1000)},
               env={"events": "ari", "ARI_ENABLED": "true",
                    "token": "app:app-secret ari-control",
@@ -78,7 +79,8 @@ pool = T.Pool(settings={"pm.max_children": "2", "events": "off",
                    "API_SECRET_KEY": "wcs-key-0123456789abcdef0123"},
               extra="[tenant amit]\nevents = ami\nAMI_HOST = 127.0.0.1\n"
                     "AMI_PORT = %d\nAMI_USERNAME = admin\n"
-                    "AMI_SECRET = amp111\n" % MPORT)
+                    "AMI_SECRET = amp111\nARI_BACKEND = ami\n"
+                    "token = amit:amit-secret ari-control\n" % MPORT)
 web = T.Nginx(pool)
 webm = T.Nginx(pool, tenant="amit")
 
@@ -369,6 +371,40 @@ for body in (b1,):
                     ARI_AUTH)
     except Exception:
         pass
+
+# -- an answer lost after the backend may have acted: the key keeps it --
+# The AMI double takes the next Originate and never answers: the worker
+# gives up at backend_timeout (503), Asterisk may have placed the call,
+# so a retry with the key is that 503 again, not a second Originate.
+AMIT_AUTH = {"Authorization": "Basic " +
+             base64.b64encode(b"amit:amit-secret").decode(),
+             "Idempotency-Key": "ari-key-lost"}
+APATH = "/ari/channels?endpoint=Local%2F700%40from-internal&extension=700"
+
+
+def originates(pat):
+    return logged(MLOG, lambda x: re.search(
+        r"Action: Originate.*" + pat, x.get("raw", ""), re.S | re.I))
+
+
+T.write(SCEN, json.dumps({"auth_delay_ms": 0, "rules": [
+    {"action": "Originate", "fault": "stall", "times": 1}]}))
+before = originates("Exten: 700")
+st1, _, b1 = webm.request("POST", APATH, AMIT_AUTH, b"")
+T.write(SCEN, json.dumps({"auth_delay_ms": 0, "rules": []}))
+st2, h2, b2 = webm.request("POST", APATH, AMIT_AUTH, b"")
+t.is_(st1, 503, "an Originate AMI never answers: 503")
+t.is_((st2, b2, h2.get("idempotent-replayed")), (503, b1, "true"),
+      "its retry with the key: the same 503, replayed")
+t.is_(originates("Exten: 700") - before, 1,
+      "one Originate at the double, not two")
+# A refused one placed nothing: its key is forgotten, the retry runs.
+REF = dict(AMIT_AUTH, **{"Idempotency-Key": "ari-key-refused"})
+st3, _, _ = webm.request("POST", "/ari/channels?endpoint=Local%2F700%40"
+                         "from-internal", REF, b"")
+st4, h4, _ = webm.request("POST", APATH, REF, b"")
+t.is_((st3, st4, h4.get("idempotent-replayed")), (400, 200, None),
+      "a refused originate's key (400) is forgotten: the retry runs, 200")
 
 # -- AMI: startup and terminate ---------------------------------------
 st, _, b = post("/call/startup", {"callId": "wcs-ami-1", "callee": "700",
