@@ -14,6 +14,7 @@
 
 #include "companion.h"
 #include "conf.h"
+#include "lease.h"
 #include "limits.h"
 #include "local.h"
 #include "log.h"
@@ -116,16 +117,16 @@ nap(struct companion *c, long ms)
 }
 
 /*
- * A source's thread: runs it, and when it returns marks the state down
- * and runs it again after a back-off that doubles up to
- * events.backoff_max (and starts afresh after a run of STEADY_MS).
+ * Runs the source, and when it returns marks the state down and runs it
+ * again after a back-off that doubles up to events.backoff_max (and
+ * starts afresh after a run of STEADY_MS), until *stop.
  */
-static void *
-source_thread(void *arg)
+static void
+run_source(struct cmp_src *s, const _Atomic int *stop)
 {
-	struct cmp_src *s = arg;
 	struct companion *c = s->cmp;
-	long delay = BACKOFF_MIN_MS, max = c->conf->events_backoff_ms;
+	long delay = BACKOFF_MIN_MS, max = c->conf->events_backoff_ms, ms;
+	struct timespec ts = { 0, 100 * 1000000L };
 	char err[256];
 	uint64_t t0;
 	enum err e;
@@ -133,19 +134,125 @@ source_thread(void *arg)
 	for (;;) {
 		err[0] = '\0';
 		t0 = mono_ms();
-		e = s->fn(s->t, &s->sink, &c->stop, err, sizeof(err));
-		if (atomic_load(&c->stop))
+		e = s->fn(s->t, &s->sink, stop, err, sizeof(err));
+		if (atomic_load(stop))
 			break;
 		if (mono_ms() - t0 >= STEADY_MS)
 			delay = BACKOFF_MIN_MS;
 		st_down(s->st, err[0] ? err : err_str(e));
 		log_warnx("tenant '%s': %s events: %s; again in %ld ms",
 		    s->t->name, s->backend, err[0] ? err : err_str(e), delay);
-		if (nap(c, delay))
+		for (ms = delay; ms > 0 && !atomic_load(stop); ms -= 100)
+			nanosleep(&ts, NULL);
+		if (atomic_load(stop))
 			break;
 		atomic_fetch_add(&s->reconnects, 1);
 		delay = delay * 2 > max ? max : delay * 2;
 	}
+}
+
+static void
+set_holder(struct cmp_src *s, const char *holder, int mine)
+{
+	pthread_mutex_lock(&s->lmu);
+	snprintf(s->holder, sizeof(s->holder), "%s", holder);
+	s->mine = mine;
+	pthread_mutex_unlock(&s->lmu);
+}
+
+/*
+ * The renewer of a held lease: renews it every third of its TTL and
+ * stops the source (lstop) when a renewal fails or finds the lease
+ * gone, or when the companion stops.
+ */
+static void *
+renew_thread(void *arg)
+{
+	struct cmp_src *s = arg;
+	struct companion *c = s->cmp;
+	struct timespec ts = { 0, 100 * 1000000L };
+	uint64_t next = mono_ms() + (uint64_t)c->conf->events_lease_ms / 3;
+	char why[256];
+
+	while (!atomic_load(&s->lstop)) {
+		if (atomic_load(&c->stop))
+			break;
+		if (mono_ms() < next) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (lease_renew(s->lease, why, sizeof(why)) != 1) {
+			log_warnx(
+			    "tenant '%s': events stop: %s", s->t->name, why);
+			set_holder(s, why, 0);
+			break;
+		}
+		next = mono_ms() + (uint64_t)c->conf->events_lease_ms / 3;
+	}
+	atomic_store(&s->lstop, 1);
+	return NULL;
+}
+
+/*
+ * With redis set: waits for the lease (another node may hold it; the
+ * state says who), runs the source under it with a renewer beside it,
+ * and after a lost lease waits again.  A clean stop gives the lease up
+ * so that another host need not wait for it to expire.
+ */
+static void
+leased(struct cmp_src *s)
+{
+	struct companion *c = s->cmp;
+	long tick = c->conf->events_lease_ms / 3;
+	char holder[256], why[320];
+	pthread_t renewer;
+	int rc, last = -2;
+
+	while (!atomic_load(&c->stop)) {
+		rc = lease_take(s->lease, holder, sizeof(holder));
+		if (rc != 1) {
+			set_holder(s, holder, 0);
+			snprintf(why, sizeof(why), "%s%s",
+			    rc == 0 ? "standby: the events lease is held by "
+				    : "the events lease: ",
+			    holder);
+			st_down(s->st, why);
+			if (rc != last)
+				log_info("tenant '%s': %s", s->t->name, why);
+			last = rc;
+			if (nap(c, tick))
+				break;
+			continue;
+		}
+		last = 1;
+		set_holder(s, holder, 1);
+		log_info("tenant '%s': this node ('%s') holds the events lease",
+		    s->t->name, c->node);
+		atomic_store(&s->lstop, 0);
+		if ((rc = pthread_create(&renewer, NULL, renew_thread, s)) != 0)
+			fatalx("pthread_create: %s", strerror(rc));
+		run_source(s, &s->lstop);
+		atomic_store(&s->lstop, 1);
+		pthread_join(renewer, NULL);
+		if (atomic_load(&c->stop)) {
+			lease_drop(s->lease);
+			break;
+		}
+		st_down(s->st, "the events lease was lost");
+		atomic_fetch_add(&s->reconnects, 1);
+	}
+}
+
+/* A source's thread: the source, under a lease if redis is set. */
+static void *
+source_thread(void *arg)
+{
+	struct cmp_src *s = arg;
+
+	if (s->lease != NULL)
+		leased(s);
+	else
+		run_source(s, &s->cmp->stop);
 	return NULL;
 }
 
@@ -173,6 +280,27 @@ start_publisher(struct companion *c)
 	    "companion: publishing events to '%s'", c->conf->events_publish);
 }
 
+/*
+ * This host's id in leases: the node setting, else hostname:pid of the
+ * master (the companion's parent), which stays the same when the master
+ * restarts the companion, so that the new one takes its lease back at
+ * once.
+ */
+static void
+node_id(struct companion *c)
+{
+	char host[200];
+
+	if (c->conf->node[0] != '\0') {
+		snprintf(c->node, sizeof(c->node), "%s", c->conf->node);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(c->node, sizeof(c->node), "%s:%ld", host, (long)getppid());
+}
+
 /* Makes a source and a state for every tenant with events on. */
 static void
 setup(struct companion *c, const struct conf *conf)
@@ -183,6 +311,7 @@ setup(struct companion *c, const struct conf *conf)
 
 	c->conf = conf;
 	c->started = (uint64_t)time(NULL);
+	node_id(c);
 	if ((c->src = calloc(
 		 conf->ntenants ? conf->ntenants : 1, sizeof(*c->src))) == NULL)
 		fatal("calloc");
@@ -205,6 +334,11 @@ setup(struct companion *c, const struct conf *conf)
 			.end_sync = sink_end,
 			.event = sink_event,
 			.down = sink_down };
+		pthread_mutex_init(&s->lmu, NULL);
+		if (conf->redis[0] != '\0' &&
+		    (s->lease = lease_new(conf->redis, conf->redis_ms,
+			 s->t->name, c->node, conf->events_lease_ms)) == NULL)
+			fatal("lease_new");
 		if (s->fn == NULL)
 			st_down(s->st, "no event source for this backend yet");
 	}

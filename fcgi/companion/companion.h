@@ -21,6 +21,7 @@ struct conf;
 struct tenant;
 struct st_tenant;
 struct wcs_reg;
+struct lease;
 
 /* One tenant's source and state. */
 struct cmp_src {
@@ -34,6 +35,12 @@ struct cmp_src {
 	int started;
 	_Atomic uint64_t reconnects; /* the source returned, and ran again */
 	struct companion *cmp;
+	/* with redis set: the lease (lease.h) the source runs under */
+	struct lease *lease;
+	_Atomic int lstop;   /* the source's stop: lease ended, or stop */
+	pthread_mutex_t lmu; /* guards holder and mine */
+	char holder[256];    /* the node holding the lease, or why unknown */
+	int mine;	     /* this companion holds it */
 };
 
 struct publisher;
@@ -45,6 +52,7 @@ struct companion {
 	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
 	uint64_t started; /* wall clock, seconds */
+	char node[256];	  /* this host in leases (the node setting) */
 };
 
 /* Returns the source of tenant name (n bytes), or NULL. */

@@ -111,6 +111,23 @@ v_journal(struct companion *c, const struct local_req *r, struct buf *out)
 	return 1;
 }
 
+/* A tenant's status, and with redis set its lease's holder. */
+static void
+status_tenant(struct cmp_src *s, struct jw *w)
+{
+	jw_obj_open(w);
+	st_status_fields(s->st, w);
+	if (s->lease != NULL) {
+		pthread_mutex_lock(&s->lmu);
+		jw_keyz(w, "lease holder");
+		jw_str(w, s->holder, strlen(s->holder));
+		jw_keyz(w, "lease mine");
+		jw_bool(w, s->mine);
+		pthread_mutex_unlock(&s->lmu);
+	}
+	jw_obj_close(w);
+}
+
 static int
 v_status(struct companion *c, const struct local_req *r, struct buf *out)
 {
@@ -127,7 +144,7 @@ v_status(struct companion *c, const struct local_req *r, struct buf *out)
 	jw_keyz(&w, "tenants");
 	jw_arr_open(&w);
 	for (i = 0; i < c->nsrc; i++)
-		st_status_json(c->src[i].st, &w);
+		status_tenant(&c->src[i], &w);
 	jw_arr_close(&w);
 	jw_obj_close(&w);
 	return 1;

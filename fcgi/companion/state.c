@@ -748,10 +748,17 @@ st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out)
 void
 st_status_json(struct st_tenant *s, struct jw *w)
 {
+	jw_obj_open(w);
+	st_status_fields(s, w);
+	jw_obj_close(w);
+}
+
+void
+st_status_fields(struct st_tenant *s, struct jw *w)
+{
 	struct st_stats st;
 
 	st_stats(s, &st);
-	jw_obj_open(w);
 	kv(w, "tenant", s->name);
 	kv(w, "backend", s->backend);
 	kv(w, "state", st_link_name(st.link));
@@ -776,5 +783,4 @@ st_status_json(struct st_tenant *s, struct jw *w)
 	jw_int(w, (int64_t)st.journal_last);
 	if (st.link == SL_DOWN)
 		kv(w, "down reason", st.down_why);
-	jw_obj_close(w);
 }

@@ -97,5 +97,7 @@ int st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out);
 
 /* Writes the tenant's status object (as /status shows it) into w. */
 void st_status_json(struct st_tenant *s, struct jw *w);
+/* The same object's members, for a caller that adds its own. */
+void st_status_fields(struct st_tenant *s, struct jw *w);
 
 #endif
