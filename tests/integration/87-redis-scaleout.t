@@ -147,7 +147,7 @@ t.like(so.get("down reason", ""), "held by " + fnode,
 redis_cmd("SET", "pbxapi:lease:default", "intruder", "PX", "3000")
 t.ok(T.poll(lambda: tenant(first).get("state") == "down" and
             "intruder" in tenant(first).get("down reason", ""), TTL),
-     "a lost lease stops the holder's source within ttl/3")
+     "a lost lease stops the holder's source at its next renewal")
 t.ok(not tenant(first).get("lease mine") and
      not tenant(other).get("lease mine"), "neither host holds it now")
 # Back to a free key: one of them takes it within ttl/3.
