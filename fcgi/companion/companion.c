@@ -20,6 +20,7 @@
 #include "log.h"
 #include "publish.h"
 #include "scoreboard.h"
+#include "shared.h"
 #include "src_ari.h"
 #include "src_esl.h"
 #include "state.h"
@@ -312,6 +313,9 @@ setup(struct companion *c, const struct conf *conf)
 	c->conf = conf;
 	c->started = (uint64_t)time(NULL);
 	node_id(c);
+	if (conf->redis[0] != '\0' &&
+	    (c->shared = shared_new(conf->redis, conf->redis_ms)) == NULL)
+		fatal("shared_new");
 	if ((c->src = calloc(
 		 conf->ntenants ? conf->ntenants : 1, sizeof(*c->src))) == NULL)
 		fatal("calloc");

@@ -22,6 +22,7 @@ struct tenant;
 struct st_tenant;
 struct wcs_reg;
 struct lease;
+struct shared;
 
 /* One tenant's source and state. */
 struct cmp_src {
@@ -51,8 +52,9 @@ struct companion {
 	size_t nsrc;
 	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
-	uint64_t started; /* wall clock, seconds */
-	char node[256];	  /* this host in leases (the node setting) */
+	uint64_t started;      /* wall clock, seconds */
+	char node[256];	       /* this host in leases (the node setting) */
+	struct shared *shared; /* with redis: WCS reservations (shared.h) */
 };
 
 /* Returns the source of tenant name (n bytes), or NULL. */

@@ -5,8 +5,6 @@
  * they go by EVAL: no SCRIPT LOAD bookkeeping.  Expiry is Redis's own
  * clock: the hosts' clocks never meet.
  */
-#include <sys/time.h>
-
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "lease.h"
 #include "log.h"
+#include "rconn.h"
 
 #define LEASE_PREFIX "pbxapi:lease:"
 
@@ -85,44 +84,12 @@ lease_free(struct lease *l)
 	free(l);
 }
 
-/* Connects to addr ("unix:/path" or "host:port") within l->ms. */
 static int
 connect_to(struct lease *l, char *why, size_t len)
 {
-	struct timeval tv = { .tv_sec = l->ms / 1000,
-		.tv_usec = (l->ms % 1000) * 1000 };
-	const char *colon;
-	char host[256];
-	long port;
-	size_t n;
-
-	if (l->rc != NULL)
-		return 0;
-	if (strncmp(l->addr, "unix:", 5) == 0)
-		l->rc = redisConnectUnixWithTimeout(l->addr + 5, tv);
-	else if ((colon = strrchr(l->addr, ':')) != NULL &&
-	    (n = (size_t)(colon - l->addr)) < sizeof(host) &&
-	    (port = strtol(colon + 1, NULL, 10)) > 0 && port < 65536) {
-		/* "[::1]:6379": hiredis wants the address without brackets. */
-		if (n > 2 && l->addr[0] == '[' && colon[-1] == ']') {
-			memcpy(host, l->addr + 1, n - 2);
-			host[n - 2] = '\0';
-		} else {
-			memcpy(host, l->addr, n);
-			host[n] = '\0';
-		}
-		l->rc = redisConnectWithTimeout(host, (int)port, tv);
-	}
-	if (l->rc == NULL || l->rc->err ||
-	    redisSetTimeout(l->rc, tv) != REDIS_OK) {
-		snprintf(why, len, "redis '%s': %s", l->addr,
-		    l->rc ? l->rc->errstr : "bad address");
-		if (l->rc != NULL)
-			redisFree(l->rc);
-		l->rc = NULL;
-		return -1;
-	}
-	return 0;
+	if (l->rc == NULL)
+		l->rc = rconn_open(l->addr, l->ms, why, len);
+	return l->rc == NULL ? -1 : 0;
 }
 
 /* Runs script with the key and n of node, ttl.  NULL: failed (why). */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "netio.h"
 #include "publish.h"
+#include "shared.h"
 #include "state.h"
 #include "util.h"
 #include "wcs.h"
@@ -280,27 +281,58 @@ wcs_tenant(struct companion *c, const struct local_req *r, struct buf *out)
 	return s;
 }
 
-/* wcs.reserve TENANT CALLID KEY META (KEY, META "-": none). */
+/*
+ * wcs.reserve TENANT CALLID KEY META (KEY, META "-": none).  With redis
+ * set the callId and key are reserved there first, across the hosts;
+ * a reservation the registry then refuses is undone.
+ */
 static int
 v_wcs_reserve(struct companion *c, const struct local_req *r, struct buf *out)
 {
-	char id[LOCAL_ARG_MAX + 1], key[LOCAL_ARG_MAX + 1],
-	    meta[LOCAL_ARG_MAX + 1];
+	char idb[LOCAL_ARG_MAX + 1], keyb[LOCAL_ARG_MAX + 1],
+	    metab[LOCAL_ARG_MAX + 1], ans[256], why[256];
 	struct cmp_src *s = wcs_tenant(c, r, out);
+	const char *id, *key, *meta;
+	size_t at;
+	int rc;
 
 	if (s == NULL)
 		return 0;
-	return wcs_reserve(s->wcs, s->st, arg_z(r, 1, id), arg_z(r, 2, key),
-	    arg_z(r, 3, meta), out);
+	id = arg_z(r, 1, idb);
+	key = arg_z(r, 2, keyb);
+	meta = arg_z(r, 3, metab);
+	if (c->shared != NULL) {
+		if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX)
+			return err_text(out, "callId or key too long", NULL, 0);
+		rc = shared_reserve(
+		    c->shared, s->t->name, id, key, ans, sizeof(ans));
+		if (rc == -1)
+			return err_text(out, ans, NULL, 0);
+		if (rc == 0) {
+			buf_adds(out, ans);
+			return 1;
+		}
+	}
+	at = out->len;
+	rc = wcs_reserve(s->wcs, s->st, id, key, meta, out);
+	if (c->shared != NULL &&
+	    (rc == 0 || out->len - at != 8 ||
+		memcmp(out->data + at, "reserved", 8) != 0) &&
+	    shared_done(c->shared, s->t->name, id, key, 0, why, sizeof(why)) ==
+		-1)
+		log_warnx("tenant '%s': wcs reservation of '%s' not undone: %s",
+		    s->t->name, id, why);
+	return rc;
 }
 
 /* wcs.done TENANT CALLID STATUS [KEY]: the outcome of a startup. */
 static int
 v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
 {
-	char id[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1],
-	    key[LOCAL_ARG_MAX + 1];
+	char idb[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1],
+	    keyb[LOCAL_ARG_MAX + 1], why[256];
 	struct cmp_src *s = wcs_tenant(c, r, out);
+	const char *id, *key;
 	int status;
 
 	if (s == NULL)
@@ -309,7 +341,14 @@ v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
 	status = atoi(st);
 	if (status < 100 || status > 599 || strspn(st, "0123456789") != 3)
 		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
-	return wcs_done(s->wcs, arg_z(r, 1, id), arg_z(r, 3, key), status, out);
+	id = arg_z(r, 1, idb);
+	key = arg_z(r, 3, keyb);
+	if (c->shared != NULL &&
+	    shared_done(
+		c->shared, s->t->name, id, key, status, why, sizeof(why)) == -1)
+		log_warnx("tenant '%s': wcs outcome of '%s' not shared: %s",
+		    s->t->name, id, why);
+	return wcs_done(s->wcs, id, key, status, out);
 }
 
 /* wcs.find TENANT [FILTER]: "AGE\n" and the calls' JSON array. */

@@ -8,7 +8,10 @@
 # in Redis stops the holder's source at once.  A companion killed with
 # -9 is restarted by its master and takes its own lease back; with host
 # A's companion stopped and its master killed, host B takes the lease
-# once the TTL runs out, and follows the call world.
+# once the TTL runs out, and follows the call world.  WCS startups are
+# reserved in Redis: a callId placed through one host is 409 through the
+# other, and an Idempotency-Key retried on the other host answers as the
+# first did, with one call placed.
 import base64
 import json
 import os
@@ -160,6 +163,46 @@ pfirst, pother = (poolA, poolB) if holder == "hostA" else (poolB, poolA)
 fnode, onode = holder, ("hostB" if holder == "hostA" else "hostA")
 t.ok(T.poll(lambda: tenant(first).get("state") == "connected", 10),
      "the new holder's source is connected")
+
+# WCS startup reservations are shared: a callId placed through one host
+# is 409 through the other, and an Idempotency-Key retried on the other
+# host answers as the first request did, placing no second call.
+ctl.rule(dest="600", ring_ms=100, answer_ms=200, outcome="answer")
+
+
+def startup(web, body, headers=None):
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    return web.request("POST", "/rest-api/call/startup", h,
+                       json.dumps(body).encode())
+
+
+def ari_posts(cid):
+    n = 0
+    for line in T.read(os.path.join(D, "ari.jsonl")).splitlines():
+        try:
+            x = json.loads(line)
+        except ValueError:
+            continue
+        if x.get("method") == "POST" and \
+                x.get("path", "").startswith("/ari/channels/" + cid):
+            n += 1
+    return n
+
+
+st, _, b = startup(webA, {"callId": "so-1", "callee": "600"})
+t.is_(st, 200, "startup through host A: 200 (%s)" % b[:80])
+st, _, b = startup(webB, {"callId": "so-1", "callee": "600"})
+t.is_(st, 409, "the same callId through host B: 409")
+IK = {"Idempotency-Key": "so-key-1"}
+st1, _, _ = startup(webA, {"callId": "so-2", "callee": "600"}, IK)
+st2, h2, _ = startup(webB, {"callId": "so-2", "callee": "600"}, IK)
+t.is_((st1, st2), (200, 200), "a keyed startup on A, retried on B: 200 both")
+t.is_(h2.get("idempotent-replayed"), "true", "B's answer is the replay")
+t.is_(ari_posts("so-2"), 1, "one POST /ari/channels/so-2 at the double")
+t.like(redis_cmd("HGET", "pbxapi:wcs:default:idem:wcs:so-key-1",
+                 "status").decode(), "200",
+       "the key's first status is in Redis")
 
 # kill -9 the holder's companion: its master starts another, which
 # takes its own node's lease back before it expires.

@@ -1,0 +1,123 @@
+/*
+ * The shared WCS reservations (see shared.h): a callId is the key
+ * pbxapi:wcs:TENANT:call:ID, an Idempotency-Key the hash
+ * pbxapi:wcs:TENANT:idem:KEY with its first answer's status (0 while
+ * it runs); both expire after 24 h.  Each step is one script, atomic
+ * across hosts.  Scripts go by EVAL (they are small).
+ */
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rconn.h"
+#include "shared.h"
+#include "wcs.h"
+
+#define SH_PREFIX "pbxapi:wcs:"
+
+/* KEYS: the callId[, the key]; ARGV: ttl (ms). */
+static const char reserve_lua[] =
+    "if #KEYS == 2 then "
+    " local s = redis.call('HGET', KEYS[2], 'status') "
+    " if s then return 'seen ' .. s end end "
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 'conflict' end "
+    "redis.call('SET', KEYS[1], '0', 'PX', ARGV[1]) "
+    "if #KEYS == 2 then "
+    " redis.call('HSET', KEYS[2], 'status', '0') "
+    " redis.call('PEXPIRE', KEYS[2], ARGV[1]) end "
+    "return 'reserved'";
+
+/* KEYS: the callId[, the key]; ARGV: the status. */
+static const char done_lua[] =
+    "if ARGV[1] ~= '200' then redis.call('DEL', KEYS[1]) end "
+    "if #KEYS == 2 then "
+    " if ARGV[1] == '0' then redis.call('DEL', KEYS[2]) "
+    " elseif redis.call('EXISTS', KEYS[2]) == 1 then "
+    "  redis.call('HSET', KEYS[2], 'status', ARGV[1]) end end "
+    "return 'ok'";
+
+struct shared {
+	redisContext *rc;
+	char *addr;
+	long ms;
+};
+
+struct shared *
+shared_new(const char *addr, long ms)
+{
+	struct shared *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->addr = strdup(addr)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->ms = ms;
+	return h;
+}
+
+/*
+ * Runs script on tenant's callId id and key ("-": none) with arg.
+ * Returns the status reply's text in out (0), or -1 with why.
+ */
+static int
+run(struct shared *h, const char *script, const char *tenant, const char *id,
+    const char *key, const char *arg, char *out, size_t len)
+{
+	char kc[2 * WCS_ID_MAX + 64], kk[2 * WCS_ID_MAX + 64];
+	const char *argv[6];
+	redisReply *rep;
+	int n = 0, rc = -1;
+
+	if (h->rc == NULL &&
+	    (h->rc = rconn_open(h->addr, h->ms, out, len)) == NULL)
+		return -1;
+	snprintf(kc, sizeof(kc), SH_PREFIX "%s:call:%s", tenant, id);
+	snprintf(kk, sizeof(kk), SH_PREFIX "%s:idem:%s", tenant, key);
+	argv[n++] = "EVAL";
+	argv[n++] = script;
+	argv[n++] = strcmp(key, "-") == 0 ? "1" : "2";
+	argv[n++] = kc;
+	if (strcmp(key, "-") != 0)
+		argv[n++] = kk;
+	argv[n++] = arg;
+	if ((rep = redisCommandArgv(h->rc, n, argv, NULL)) == NULL) {
+		snprintf(out, len, "redis '%s': %s", h->addr, h->rc->errstr);
+		redisFree(h->rc);
+		h->rc = NULL;
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_STRING ||
+	    rep->type == REDIS_REPLY_STATUS) {
+		snprintf(out, len, "%s", rep->str);
+		rc = 0;
+	} else
+		snprintf(out, len, "redis '%s': %s", h->addr,
+		    rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
+	freeReplyObject(rep);
+	return rc;
+}
+
+int
+shared_reserve(struct shared *h, const char *tenant, const char *id,
+    const char *key, char *out, size_t len)
+{
+	char ttl[24];
+
+	snprintf(ttl, sizeof(ttl), "%lld", WCS_KEY_TTL_MS);
+	if (run(h, reserve_lua, tenant, id, key, ttl, out, len) == -1)
+		return -1;
+	return strcmp(out, "reserved") == 0;
+}
+
+int
+shared_done(struct shared *h, const char *tenant, const char *id,
+    const char *key, int status, char *out, size_t len)
+{
+	char st[16];
+
+	snprintf(st, sizeof(st), "%d", status);
+	return run(h, done_lua, tenant, id, key, st, out, len) == -1 ? -1 : 0;
+}
