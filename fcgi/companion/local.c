@@ -374,6 +374,9 @@ v_idem_claim(struct companion *c, const struct local_req *r, struct buf *out)
 
 	if (s == NULL)
 		return 0;
+	if (c->shared != NULL)
+		return shared_idem_claim(
+		    c->shared, s->t->name, arg_z(r, 1, key), out);
 	return wcs_idem_claim(s->wcs, arg_z(r, 1, key), out);
 }
 
@@ -386,6 +389,9 @@ v_idem_put(struct companion *c, const struct local_req *r, struct buf *out)
 
 	if (s == NULL)
 		return 0;
+	if (c->shared != NULL)
+		return shared_idem_put(c->shared, s->t->name, arg_z(r, 1, key),
+		    arg_z(r, 2, chunk), out);
 	return wcs_idem_put(s->wcs, arg_z(r, 1, key), arg_z(r, 2, chunk), out);
 }
 
@@ -404,6 +410,9 @@ v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
 	if (strspn(st, "0123456789") != strlen(st) || status > 599 ||
 	    (status != 0 && status < 100))
 		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
+	if (c->shared != NULL)
+		return shared_idem_done(
+		    c->shared, s->t->name, arg_z(r, 1, key), status, out);
 	return wcs_idem_done(s->wcs, arg_z(r, 1, key), status, out);
 }
 

@@ -33,4 +33,18 @@ int shared_reserve(struct shared *h, const char *tenant, const char *id,
 int shared_done(struct shared *h, const char *tenant, const char *id,
     const char *key, int status, char *out, size_t len);
 
+/*
+ * Idempotency-Key outcomes of other dialects' requests (ARI originate;
+ * the verbs idem.* of wcs.h, same answers) in the same Redis hashes.
+ * Each returns 1 (OK) or 0 (ERR) with the answer in out; Redis failing
+ * is an ERR.
+ */
+struct buf;
+int shared_idem_claim(
+    struct shared *h, const char *tenant, const char *key, struct buf *out);
+int shared_idem_put(struct shared *h, const char *tenant, const char *key,
+    const char *chunk, struct buf *out);
+int shared_idem_done(struct shared *h, const char *tenant, const char *key,
+    int status, struct buf *out);
+
 #endif

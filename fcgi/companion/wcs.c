@@ -411,9 +411,8 @@ hex(char c)
 	return -1;
 }
 
-/* Decodes %XX and '+' of n bytes at s into dst (size).  -1: bad. */
-static int
-pct_decode(char *dst, size_t size, const char *s, size_t n)
+int
+wcs_pct_decode(char *dst, size_t size, const char *s, size_t n)
 {
 	size_t i, o = 0;
 	unsigned v;
@@ -451,8 +450,8 @@ qs_get(const char *q, const char *k, char *dst, size_t size)
 		end = p + strcspn(p, "&");
 		n = (size_t)(end - p);
 		if (n > kl && strncmp(p, k, kl) == 0 && p[kl] == '=')
-			return pct_decode(dst, size, p + kl + 1, n - kl - 1) ==
-				-1
+			return wcs_pct_decode(
+				   dst, size, p + kl + 1, n - kl - 1) == -1
 			    ? -1
 			    : 1;
 		p = *end == '&' ? end + 1 : end;
@@ -619,7 +618,7 @@ wcs_idem_put(
 	size_t n;
 	char *nb;
 
-	if (pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
+	if (wcs_pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
 		buf_adds(out, "bad chunk");
 		return 0;
 	}

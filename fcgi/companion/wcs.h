@@ -89,6 +89,12 @@ int wcs_idem_put(
 int wcs_idem_done(
     struct wcs_reg *g, const char *key, int status, struct buf *out);
 
+/*
+ * Decodes %XX and '+' of the n bytes at s into dst (size), NUL-ended.
+ * Returns 0, or -1: bad or too long (%00 is bad).
+ */
+int wcs_pct_decode(char *dst, size_t size, const char *s, size_t n);
+
 /* Pure, for tests: applies e to c (§4.3) at monotonic time now. */
 void wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now);
 

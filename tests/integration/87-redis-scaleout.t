@@ -10,8 +10,8 @@
 # A's companion stopped and its master killed, host B takes the lease
 # once the TTL runs out, and follows the call world.  WCS startups are
 # reserved in Redis: a callId placed through one host is 409 through the
-# other, and an Idempotency-Key retried on the other host answers as the
-# first did, with one call placed.
+# other, and an Idempotency-Key (WCS startup, ARI originate) retried on
+# the other host answers as the first did, with one call placed.
 import base64
 import json
 import os
@@ -80,6 +80,7 @@ def host(node):
                             "node": node,
                             "events.lease_ttl": "%dms" % int(TTL * 1000)},
                   env={"events": "ari", "ARI_ENABLED": "true",
+                       "token": "app:app-secret ari-control",
                        "ARI_PORT": APORT})
     return pool, T.Nginx(pool)
 
@@ -177,15 +178,17 @@ def startup(web, body, headers=None):
                        json.dumps(body).encode())
 
 
-def ari_posts(cid):
+def ari_requests(method, cid):
     n = 0
     for line in T.read(os.path.join(D, "ari.jsonl")).splitlines():
         try:
             x = json.loads(line)
         except ValueError:
             continue
-        if x.get("method") == "POST" and \
-                x.get("path", "").startswith("/ari/channels/" + cid):
+        if x.get("method") == method and \
+                (x.get("path", "") or x.get("uri", "")).startswith(
+                    "/ari/channels" + ("" if cid.startswith("?") else "/") +
+                    cid):
             n += 1
     return n
 
@@ -199,10 +202,26 @@ st1, _, _ = startup(webA, {"callId": "so-2", "callee": "600"}, IK)
 st2, h2, _ = startup(webB, {"callId": "so-2", "callee": "600"}, IK)
 t.is_((st1, st2), (200, 200), "a keyed startup on A, retried on B: 200 both")
 t.is_(h2.get("idempotent-replayed"), "true", "B's answer is the replay")
-t.is_(ari_posts("so-2"), 1, "one POST /ari/channels/so-2 at the double")
+t.is_(ari_requests("POST", "so-2"), 1, "one POST /ari/channels/so-2 at the double")
 t.like(redis_cmd("HGET", "pbxapi:wcs:default:idem:wcs:so-key-1",
                  "status").decode(), "200",
        "the key's first status is in Redis")
+
+# ARI's Idempotency-Key too: an originate through A retried through B
+# gets A's status and body, and the double sees one originate.
+AK = {"Authorization": "Basic " +
+      base64.b64encode(b"app:app-secret").decode(),
+      "Idempotency-Key": "so-ari-1"}
+OPATH = "/ari/channels?endpoint=PJSIP%2F600&app=pbxapi"
+n0 = ari_requests("POST", "?endpoint=")
+st1, _, b1 = webA.request("POST", OPATH, AK, b"")
+st2, h2, b2 = webB.request("POST", OPATH, AK, b"")
+t.is_(st1, 200, "ARI originate with a key through A: 200 (%s)" % b1[:80])
+t.ok(b1.startswith(b"{") and (st2, b2) == (st1, b1),
+     "retried through B: the same status and body")
+t.is_(h2.get("idempotent-replayed"), "true", "B's answer is the replay")
+t.is_(ari_requests("POST", "?endpoint=") - n0, 1,
+      "one originate at the double")
 
 # kill -9 the holder's companion: its master starts another, which
 # takes its own node's lease back before it expires.
