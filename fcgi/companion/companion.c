@@ -19,6 +19,7 @@
 #include "local.h"
 #include "log.h"
 #include "publish.h"
+#include "rwriter.h"
 #include "scoreboard.h"
 #include "shared.h"
 #include "src_ari.h"
@@ -30,6 +31,7 @@
 #define BACKOFF_MIN_MS 100
 #define STEADY_MS      10000 /* a source that ran this long starts afresh */
 #define JOIN_MS	       3000  /* how long the sources get to stop */
+#define RW_QUEUE       4096  /* Redis writes waiting (rwriter.h) */
 
 /* The sources by events = mode; a NULL fn is a backend without one yet. */
 static const struct {
@@ -63,29 +65,144 @@ companion_find(struct companion *c, const char *name, size_t n)
 	return NULL;
 }
 
-/* The sink: the state store of the source's tenant. */
+/* With redis set: queues a changed call's write-back (wcs.h). */
+static void
+call_changed(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	rw_call(s->cmp->rw, s->t->name, c);
+}
+
+/* Adopts an unfinished call of the shared registry (a rebuild). */
+static void
+adopt_unfinished(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	if (!c->ended)
+		(void)wcs_adopt(s->wcs, c);
+}
+
+/*
+ * The sink: the state store of the source's tenant.  With redis set,
+ * the source runs only while this companion holds the lease: a rebuild
+ * adopts the tenant's unfinished calls from Redis first, so that the
+ * calls placed before a takeover are followed (and those that ended
+ * meanwhile finished by wcs_end_sync).
+ */
 static void
 sink_begin(struct ev_sink *k)
 {
-	st_begin_sync(((struct cmp_src *)k->ctx)->st);
-	wcs_begin_sync(((struct cmp_src *)k->ctx)->wcs);
+	struct cmp_src *s = k->ctx;
+	char why[256];
+
+	st_begin_sync(s->st);
+	wcs_begin_sync(s->wcs);
+	if (s->sh != NULL &&
+	    shared_calls(s->sh, s->t->name, NULL, adopt_unfinished, s, why,
+		sizeof(why)) == -1)
+		log_warnx("tenant '%s': the shared WCS calls not adopted: %s",
+		    s->t->name, why);
 }
 
 static void
 sink_end(struct ev_sink *k)
 {
-	st_end_sync(((struct cmp_src *)k->ctx)->st);
-	wcs_end_sync(((struct cmp_src *)k->ctx)->wcs);
+	struct cmp_src *s = k->ctx;
+
+	st_end_sync(s->st);
+	if (s->sh != NULL)
+		wcs_end_sync_cb(s->wcs, call_changed, s);
+	else
+		wcs_end_sync(s->wcs);
 }
 
-/* Publishes an event as the journal keeps it to the tenant's channel. */
+/*
+ * Publishes an event as the journal keeps it to the tenant's channel,
+ * and with redis set queues it for the shared journal.
+ */
 static void
-publish_tap(void *ctx, const struct ev *e, const char *json, size_t len)
+journal_tap(
+    void *ctx, uint64_t id, const struct ev *e, const char *json, size_t len)
 {
 	struct cmp_src *s = ctx;
 
-	(void)pub_push(
-	    s->cmp->pub, s->t->name, ev_type_name(e->type), json, len);
+	if (s->cmp->pub != NULL)
+		(void)pub_push(
+		    s->cmp->pub, s->t->name, ev_type_name(e->type), json, len);
+	if (s->cmp->rw != NULL)
+		rw_event(s->cmp->rw, s->t->name, id, json, len);
+}
+
+/* FNV-1a: the negative cache keeps hashes, not ids. */
+static uint64_t
+id_hash(const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return h;
+}
+
+static int
+neg_has(const struct cmp_src *s, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < s->nneg; i++)
+		if (s->neg[i] == h)
+			return 1;
+	return 0;
+}
+
+static void
+adopt_one(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	if (wcs_adopt(s->wcs, c) == -1)
+		log_warnx("tenant '%s': WCS call '%s' not followed: the "
+			  "registry is full",
+		    s->t->name, c->id);
+}
+
+/*
+ * With redis set: a channel id the registry does not hold may be a call
+ * another host placed (its record exists before the backend is asked);
+ * it is looked up once, synchronously (one round trip under
+ * redis.timeout), and adopted, or remembered as no call.  A failed
+ * lookup is logged every 10 s at most and tried again on the next event.
+ */
+static void
+lookup(struct cmp_src *s, const char *id)
+{
+	uint64_t h, now;
+	char why[256];
+	size_t before;
+
+	if (id == NULL || *id == '\0' || strlen(id) > WCS_ID_MAX ||
+	    wcs_has(s->wcs, id) || neg_has(s, h = id_hash(id)))
+		return;
+	rw_lookup(s->cmp->rw);
+	before = s->nneg;
+	if (shared_calls(
+		s->sh, s->t->name, id, adopt_one, s, why, sizeof(why)) == -1) {
+		now = mono_ms();
+		if (s->logged == 0 || now - s->logged >= 10000) {
+			s->logged = now;
+			log_warnx("tenant '%s': channel '%s' not looked up: %s",
+			    s->t->name, id, why);
+		}
+		return;
+	}
+	if (wcs_has(s->wcs, id) || s->nneg != before)
+		return;
+	s->neg[s->negi] = h;
+	s->negi = (s->negi + 1) % CMP_NEG_MAX;
+	if (s->nneg < CMP_NEG_MAX)
+		s->nneg++;
 }
 
 static void
@@ -93,11 +210,18 @@ sink_event(struct ev_sink *k, const struct ev *e)
 {
 	struct cmp_src *s = k->ctx;
 
-	if (s->cmp->pub != NULL)
-		st_apply_tap(s->st, e, publish_tap, s);
+	if (s->cmp->pub != NULL || s->cmp->rw != NULL)
+		st_apply_tap(s->st, e, journal_tap, s);
 	else
 		st_apply(s->st, e);
-	wcs_apply(s->wcs, e);
+	if (s->sh == NULL) {
+		wcs_apply(s->wcs, e);
+		return;
+	}
+	lookup(s, e->chan.id);
+	if (e->type == EV_DIAL_END)
+		lookup(s, e->peer);
+	wcs_apply_cb(s->wcs, e, call_changed, s);
 }
 
 static void
@@ -207,6 +331,7 @@ leased(struct cmp_src *s)
 	long tick = c->conf->events_lease_ms / 3;
 	char holder[256], why[320];
 	pthread_t renewer;
+	uint64_t top;
 	int rc, last = -2;
 
 	while (!atomic_load(&c->stop)) {
@@ -225,6 +350,15 @@ leased(struct cmp_src *s)
 				break;
 			continue;
 		}
+		/* Ids go on from the shared journal's last one. */
+		if (shared_journal_top(
+			s->sh, s->t->name, &top, why, sizeof(why)) == -1) {
+			log_warnx("tenant '%s': %s", s->t->name, why);
+			if (nap(c, tick))
+				break;
+			continue;
+		}
+		st_journal_floor(s->st, top + 1);
 		last = 1;
 		set_holder(s, holder, 1);
 		log_info("tenant '%s': this node ('%s') holds the events lease",
@@ -314,7 +448,10 @@ setup(struct companion *c, const struct conf *conf)
 	c->started = (uint64_t)time(NULL);
 	node_id(c);
 	if (conf->redis[0] != '\0' &&
-	    (c->shared = shared_new(conf->redis, conf->redis_ms)) == NULL)
+	    ((c->shared = shared_new(conf->redis, conf->redis_ms)) == NULL ||
+		(c->rw = rw_new(conf->redis, conf->redis_ms, c->node, RW_QUEUE,
+		     (size_t)conf->events_journal, conf->wcs_retain_ms)) ==
+		    NULL))
 		fatal("shared_new");
 	if ((c->src = calloc(
 		 conf->ntenants ? conf->ntenants : 1, sizeof(*c->src))) == NULL)
@@ -340,8 +477,11 @@ setup(struct companion *c, const struct conf *conf)
 			.down = sink_down };
 		pthread_mutex_init(&s->lmu, NULL);
 		if (conf->redis[0] != '\0' &&
-		    (s->lease = lease_new(conf->redis, conf->redis_ms,
-			 s->t->name, c->node, conf->events_lease_ms)) == NULL)
+		    ((s->lease = lease_new(conf->redis, conf->redis_ms,
+			  s->t->name, c->node, conf->events_lease_ms)) ==
+			    NULL ||
+			(s->sh = shared_new(conf->redis, conf->redis_ms)) ==
+			    NULL))
 			fatal("lease_new");
 		if (s->fn == NULL)
 			st_down(s->st, "no event source for this backend yet");
@@ -412,6 +552,7 @@ void
 companion_main(const struct conf *conf, int lfd, int slot)
 {
 	struct companion c = { 0 };
+	char err[256];
 	int sigfd, sig;
 
 	(void)prctl(PR_SET_NAME, "pbxapi-companion");
@@ -421,6 +562,8 @@ companion_main(const struct conf *conf, int lfd, int slot)
 	sigfd = signals();
 	setup(&c, conf);
 	start_publisher(&c);
+	if (c.rw != NULL && rw_start(c.rw, err, sizeof(err)) == -1)
+		fatalx("companion: the Redis writer: %s", err);
 	start_sources(&c);
 	sb_self_state(SB_IDLE);
 	log_info("companion: %zu tenant(s) with events, serving '%s'", c.nsrc,

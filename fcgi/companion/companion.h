@@ -24,6 +24,12 @@ struct wcs_reg;
 struct lease;
 struct shared;
 
+/*
+ * Channel ids a lease holder found not to be WCS calls in Redis, per
+ * tenant: such a channel costs one lookup, not one per event.
+ */
+#define CMP_NEG_MAX 4096
+
 /* One tenant's source and state. */
 struct cmp_src {
 	const struct tenant *t;
@@ -42,6 +48,11 @@ struct cmp_src {
 	pthread_mutex_t lmu; /* guards holder and mine */
 	char holder[256];    /* the node holding the lease, or why unknown */
 	int mine;	     /* this companion holds it */
+	/* with redis set: the source thread's own connection (shared.h) */
+	struct shared *sh;
+	uint64_t neg[CMP_NEG_MAX]; /* hashes of ids not WCS calls, a ring */
+	size_t nneg, negi;
+	uint64_t logged; /* when a lookup's failure was logged last */
 };
 
 struct publisher;
@@ -52,9 +63,11 @@ struct companion {
 	size_t nsrc;
 	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
-	uint64_t started;      /* wall clock, seconds */
-	char node[256];	       /* this host in leases (the node setting) */
-	struct shared *shared; /* with redis: WCS reservations (shared.h) */
+	uint64_t started; /* wall clock, seconds */
+	char node[256];	  /* this host in leases (the node setting) */
+	struct shared
+	    *shared;	    /* with redis: the local interface's (shared.h) */
+	struct rwriter *rw; /* with redis: the writer (rwriter.h) */
 };
 
 /* Returns the source of tenant name (n bytes), or NULL. */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "netio.h"
 #include "publish.h"
+#include "rwriter.h"
 #include "shared.h"
 #include "state.h"
 #include "util.h"
@@ -107,6 +108,9 @@ v_journal(struct companion *c, const struct local_req *r, struct buf *out)
 			    out, "bad id", r->arg[1].p, r->arg[1].n);
 		since = since * 10 + (uint64_t)(r->arg[1].p[i] - '0');
 	}
+	if (c->shared != NULL)
+		return shared_journal(c->shared, s->st, since,
+		    (size_t)c->conf->events_journal, out);
 	if (st_journal_json(s->st, since, out) == -1)
 		return err_text(out, "reply too large", NULL, 0);
 	return 1;
@@ -188,6 +192,46 @@ static const struct {
 	    "1 while the connection to nchan is open." },
 };
 
+/* The Redis writer's families (redis), without labels. */
+static const struct {
+	const char *name, *type, *help;
+} rw_families[] = {
+	{ "pbxapi_redis_writes_total", "counter",
+	    "WCS call statuses and journal events written to Redis." },
+	{ "pbxapi_redis_write_dropped_total", "counter",
+	    "Writes to Redis not made: the writer's queue was full." },
+	{ "pbxapi_redis_write_errors_total", "counter",
+	    "Writes to Redis that failed or that Redis refused." },
+	{ "pbxapi_redis_write_fenced_total", "counter",
+	    "Writes not made: the tenant's lease is another node's." },
+	{ "pbxapi_redis_lookups_total", "counter",
+	    "Channels looked up in the shared WCS registry." },
+	{ "pbxapi_redis_write_queued", "gauge", "Writes waiting." },
+};
+
+static void
+rw_metrics(struct companion *c, struct buf *out)
+{
+	struct rw_stats rs;
+	double v[nitems(rw_families)];
+	size_t f;
+
+	if (c->rw == NULL)
+		return;
+	rw_stats(c->rw, &rs);
+	v[0] = (double)rs.written;
+	v[1] = (double)rs.dropped;
+	v[2] = (double)rs.failed;
+	v[3] = (double)rs.fenced;
+	v[4] = (double)rs.lookups;
+	v[5] = (double)rs.queued;
+	for (f = 0; f < nitems(rw_families); f++)
+		buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.0f\n",
+		    rw_families[f].name, rw_families[f].help,
+		    rw_families[f].name, rw_families[f].type,
+		    rw_families[f].name, v[f]);
+}
+
 static void
 pub_metrics(struct companion *c, struct buf *out)
 {
@@ -244,6 +288,7 @@ v_metrics(struct companion *c, const struct local_req *r, struct buf *out)
 		}
 	}
 	pub_metrics(c, out);
+	rw_metrics(c, out);
 	return 1;
 }
 
@@ -283,17 +328,17 @@ wcs_tenant(struct companion *c, const struct local_req *r, struct buf *out)
 
 /*
  * wcs.reserve TENANT CALLID KEY META (KEY, META "-": none).  With redis
- * set the callId and key are reserved there first, across the hosts;
- * a reservation the registry then refuses is undone.
+ * set the call is reserved in Redis only, across the hosts (shared.h):
+ * the lease holder's companion adopts it from there at its first event.
  */
 static int
 v_wcs_reserve(struct companion *c, const struct local_req *r, struct buf *out)
 {
 	char idb[LOCAL_ARG_MAX + 1], keyb[LOCAL_ARG_MAX + 1],
-	    metab[LOCAL_ARG_MAX + 1], ans[256], why[256];
+	    metab[LOCAL_ARG_MAX + 1], ans[256];
 	struct cmp_src *s = wcs_tenant(c, r, out);
 	const char *id, *key, *meta;
-	size_t at;
+	struct wcs_call m;
 	int rc;
 
 	if (s == NULL)
@@ -301,28 +346,28 @@ v_wcs_reserve(struct companion *c, const struct local_req *r, struct buf *out)
 	id = arg_z(r, 1, idb);
 	key = arg_z(r, 2, keyb);
 	meta = arg_z(r, 3, metab);
-	if (c->shared != NULL) {
-		if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX)
-			return err_text(out, "callId or key too long", NULL, 0);
-		rc = shared_reserve(
-		    c->shared, s->t->name, id, key, ans, sizeof(ans));
-		if (rc == -1)
-			return err_text(out, ans, NULL, 0);
-		if (rc == 0) {
-			buf_adds(out, ans);
-			return 1;
-		}
+	if (c->shared == NULL)
+		return wcs_reserve(s->wcs, s->st, id, key, meta, out);
+	if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX)
+		return err_text(out, "callId or key too long", NULL, 0);
+	memset(&m, 0, sizeof(m));
+	if (wcs_meta(&m, strcmp(meta, "-") == 0 ? "" : meta) == -1)
+		return err_text(out, "bad meta", NULL, 0);
+	rc = shared_reserve(
+	    c->shared, s->t->name, id, key, &m, ans, sizeof(ans));
+	if (rc == -1)
+		return err_text(out, ans, NULL, 0);
+	/* A live channel of that id (this host's state knows it): undone. */
+	if (rc == 1 && st_has(s->st, id)) {
+		if (shared_done(c->shared, s->t->name, id, key, 0, ans,
+			sizeof(ans)) == -1)
+			log_warnx("tenant '%s': wcs reservation of '%s' not "
+				  "undone: %s",
+			    s->t->name, id, ans);
+		snprintf(ans, sizeof(ans), "conflict");
 	}
-	at = out->len;
-	rc = wcs_reserve(s->wcs, s->st, id, key, meta, out);
-	if (c->shared != NULL &&
-	    (rc == 0 || out->len - at != 8 ||
-		memcmp(out->data + at, "reserved", 8) != 0) &&
-	    shared_done(c->shared, s->t->name, id, key, 0, why, sizeof(why)) ==
-		-1)
-		log_warnx("tenant '%s': wcs reservation of '%s' not undone: %s",
-		    s->t->name, id, why);
-	return rc;
+	buf_adds(out, ans);
+	return 1;
 }
 
 /* wcs.done TENANT CALLID STATUS [KEY]: the outcome of a startup. */
@@ -348,7 +393,25 @@ v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
 		c->shared, s->t->name, id, key, status, why, sizeof(why)) == -1)
 		log_warnx("tenant '%s': wcs outcome of '%s' not shared: %s",
 		    s->t->name, id, why);
+	/* With redis set, this host's registry holds it if it adopted it. */
 	return wcs_done(s->wcs, id, key, status, out);
+}
+
+/*
+ * The age of the shared registry as this host can tell: its own state's
+ * while it holds the lease; on a host standing by, 0 while another node
+ * holds it (that node keeps the records), the standby's age otherwise.
+ */
+static double
+shared_age(struct cmp_src *s, const struct st_stats *st)
+{
+	int mine, held;
+
+	pthread_mutex_lock(&s->lmu);
+	mine = s->mine;
+	held = strncmp(s->holder, "redis", 5) != 0 && s->holder[0] != '\0';
+	pthread_mutex_unlock(&s->lmu);
+	return mine || !held ? st->age : 0;
 }
 
 /* wcs.find TENANT [FILTER]: "AGE\n" and the calls' JSON array. */
@@ -362,6 +425,9 @@ v_wcs_find(struct companion *c, const struct local_req *r, struct buf *out)
 	if (s == NULL)
 		return 0;
 	st_stats(s->st, &st);
+	if (c->shared != NULL)
+		return shared_find(c->shared, s->t->name, arg_z(r, 1, filter),
+		    shared_age(s, &st), out);
 	return wcs_find(s->wcs, arg_z(r, 1, filter), st.age, out);
 }
 

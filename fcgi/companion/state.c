@@ -472,7 +472,7 @@ st_apply_tap(struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx)
 		apply_chan(s, e);
 	journal_add(&s->journal, e, wall_ms());
 	if (tap != NULL && (je = journal_newest(&s->journal)) != NULL)
-		tap(ctx, e, je->json, je->len);
+		tap(ctx, je->id, e, je->json, je->len);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -716,6 +716,22 @@ st_peers_json(struct st_tenant *s, struct buf *out)
 	jw_obj_close(&w);
 	pthread_mutex_unlock(&s->lock);
 	return out->overflow || w.error ? -1 : 0;
+}
+
+void
+st_journal_floor(struct st_tenant *s, uint64_t next_id)
+{
+	pthread_mutex_lock(&s->lock);
+	journal_floor(&s->journal, next_id);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+st_head_json(struct st_tenant *s, struct jw *w)
+{
+	pthread_mutex_lock(&s->lock);
+	head_json(s, w);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int

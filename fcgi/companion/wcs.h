@@ -56,6 +56,33 @@ void wcs_end_sync(struct wcs_reg *g);
 void wcs_apply(struct wcs_reg *g, const struct ev *e);
 
 /*
+ * With redis set the shared registry is in Redis (shared.h) and the
+ * lease holder's registry follows the calls it adopts from there:
+ * wcs_apply_cb and wcs_end_sync_cb call fn (under the lock: it must not
+ * block) with each call whose Call object changed, so that it is
+ * written back; wcs_has says whether id is held; wcs_adopt adds c, read
+ * from Redis, unless it is held or the registry is full (-1).
+ */
+typedef void (*wcs_changed_fn)(void *ctx, const struct wcs_call *c);
+void wcs_apply_cb(
+    struct wcs_reg *g, const struct ev *e, wcs_changed_fn fn, void *ctx);
+void wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx);
+int wcs_has(struct wcs_reg *g, const char *id);
+int wcs_adopt(struct wcs_reg *g, const struct wcs_call *c);
+
+/* The static string of Call status s ("RING" ...), or NULL: not one. */
+const char *wcs_status(const char *s);
+
+/*
+ * Startup's meta (wcs_reserve) into c's callee, caller, visible,
+ * has_audio, has_video.  Returns 0, or -1: bad.
+ */
+int wcs_meta(struct wcs_call *c, const char *meta);
+
+/* 1 if c matches a wcs_find filter ("" all). */
+int wcs_match(const struct wcs_call *c, const char *filter);
+
+/*
  * The verbs (local.c).  wcs_reserve: key ("-": none) seen before writes
  * "seen STATUS" (its first outcome; STATUS 0 while that one is still
  * running); a callId in the registry or a live channel of st "conflict";

@@ -11,7 +11,14 @@
 # once the TTL runs out, and follows the call world.  WCS startups are
 # reserved in Redis: a callId placed through one host is 409 through the
 # other, and an Idempotency-Key (WCS startup, ARI originate) retried on
-# the other host answers as the first did, with one call placed.
+# the other host answers as the first did, with one call placed.  The
+# WCS call registry is in Redis: a call started through A is found,
+# sent DTMF and terminated through B, its FINISH seen through both; the
+# journal read through the host standing by has the holder's events.
+# After the holder's host dies, a call started before is still followed
+# by the survivor (its hangup shows FINISH there) and the journal's ids
+# go on from the dead holder's.  Redis killed: startup, find and the
+# journal answer a clear error.
 import base64
 import json
 import os
@@ -37,7 +44,7 @@ TTL = 1.5
 D = T.tmpdir("pbxapi-scaleout-")
 os.chmod(D, 0o755)
 RSOCK = os.path.join(D, "redis.sock")
-T.spawn(["redis-server", "--port", "0", "--unixsocket", RSOCK,
+REDIS = T.spawn(["redis-server", "--port", "0", "--unixsocket", RSOCK,
          "--unixsocketperm", "777", "--save", "", "--appendonly", "no",
          "--dir", D], log=os.path.join(D, "redis.out"))
 T.wait_socket(RSOCK)
@@ -223,6 +230,116 @@ t.is_(h2.get("idempotent-replayed"), "true", "B's answer is the replay")
 t.is_(ari_requests("POST", "?endpoint=") - n0, 1,
       "one originate at the double")
 
+
+# -- The WCS registry in Redis: any host finds, acts on, sees the end --
+
+
+def wcs(web, method, body=None):
+    """POST /rest-api/call/METHOD: (status, headers, parsed body)."""
+    st, h, b = web.request("POST", "/rest-api/call/" + method,
+                           {"Content-Type": "application/json"},
+                           json.dumps(body or {}).encode())
+    try:
+        doc = json.loads(b) if b else None
+    except ValueError:
+        doc = b
+    return st, h, doc
+
+
+def status_on(web, cid):
+    st, _, doc = wcs(web, "find", {"callId": cid})
+    if st != 200 or not isinstance(doc, list) or len(doc) != 1:
+        return None
+    return doc[0].get("status")
+
+
+def companion(pool, line):
+    """One request on pool's companion socket: (ok, body)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(os.path.join(pool.dir, "pbxapi-companion.sock"))
+    s.sendall(line.encode() + b"\n")
+    buf = b""
+    while b"\n" not in buf:
+        buf += s.recv(65536)
+    head, _, body = buf.partition(b"\n")
+    word, n = head.decode().split(" ")
+    while len(body) < int(n):
+        body += s.recv(65536)
+    s.close()
+    return word == "OK", body.decode()
+
+
+def journal(pool, since=0):
+    ok, body = companion(pool, "journal default %d" % since)
+    try:
+        return json.loads(body) if ok else {"error": body}
+    except ValueError:
+        return {"error": body}
+
+
+t.ok(T.poll(lambda: status_on(webA, "so-1") == "ESTABLISHED", 10),
+     "so-1, started through A: ESTABLISHED through A")
+t.ok(T.poll(lambda: status_on(webB, "so-1") == "ESTABLISHED", 10),
+     "so-1 found through B, ESTABLISHED")
+# Through the host standing by: the holder adopts it from Redis.
+st, _, _ = wcs(other, "startup", {"callId": "so-3", "callee": "600",
+                                  "visibleName": "Three"})
+t.is_(st, 200, "so-3 started through the host standing by (%s)" % onode)
+t.ok(T.poll(lambda: status_on(first, "so-3") == "ESTABLISHED", 10),
+     "the holder (%s) follows so-3 from Redis: ESTABLISHED" % fnode)
+st, _, doc = wcs(webB, "find_all")
+ids = sorted(c.get("callId") for c in doc) if st == 200 and \
+    isinstance(doc, list) else doc
+t.ok(isinstance(ids, list) and {"so-1", "so-2", "so-3"} <= set(ids),
+     "find_all through B lists the calls of both hosts: %r" % (ids,))
+c3 = [c for c in doc if c.get("callId") == "so-3"] if isinstance(
+    ids, list) else []
+t.is_((c3[0].get("callee"), c3[0].get("visibleName"), c3[0].get("sipStatus"),
+       len(c3[0])) if c3 else None, ("600", "Three", 200, 25),
+      "so-3's Call object: callee, visibleName, sipStatus 200, 25 keys")
+st, _, _ = wcs(webB, "send_dtmf", {"callId": "so-1", "dtmf": "12"})
+t.is_(st, 200, "send_dtmf through B on A's call: 200")
+t.is_(ari_requests("POST", "so-1/dtmf"), 1,
+      "one POST /ari/channels/so-1/dtmf at the double")
+st, _, _ = wcs(webB, "terminate", {"callId": "so-1"})
+t.is_(st, 200, "terminate through B of the call started through A: 200")
+t.is_(ari_requests("DELETE", "so-1"), 1,
+      "one DELETE /ari/channels/so-1 at the double")
+t.ok(T.poll(lambda: status_on(webB, "so-1") == "FINISH", 10),
+     "so-1: FINISH through B")
+t.is_(status_on(webA, "so-1"), "FINISH", "so-1: FINISH through A too")
+st, _, _ = wcs(webA, "terminate", {"callId": "so-1"})
+t.is_(st, 404, "a finished call cannot be terminated again: 404")
+ttl = redis_cmd("PTTL", "pbxapi:wcs:default:call:so-1").decode()
+t.ok(ttl.startswith(":") and 0 < int(ttl[1:].strip()) <= 60000,
+     "the finished call's record expires within wcs.retain (%s ms)" %
+     ttl.strip())
+st, _, doc = wcs(webB, "find", {"callee": "600", "status": "ESTABLISHED"})
+t.is_(sorted(c.get("callId") for c in doc) if st == 200 else st,
+      ["so-2", "so-3"], "find's filters apply to the shared registry")
+st, _, _ = wcs(webB, "terminate", {"callId": "no-such-call"})
+t.is_(st, 404, "terminate of an unknown callId through B: 404")
+
+# The journal: read through the host standing by, from Redis.
+jo = journal(pother)
+evs = jo.get("events") or []
+jids = [e.get("id") for e in evs]
+t.ok(any(e.get("type") == "destroyed" and
+         (e.get("channel") or {}).get("id") == "so-1" for e in evs),
+     "the journal through %s has the holder's events (so-1 destroyed)" %
+     onode)
+t.ok(len(jids) > 3 and jids == list(range(jids[0], jids[0] + len(jids))),
+     "its ids are consecutive (%d events)" % len(jids))
+t.is_(jo.get("last"), jids[-1] if jids else None,
+      "its last is the newest event's id")
+jh = journal(pfirst)
+t.is_([e.get("id") for e in jh.get("events") or []][:len(jids)], jids,
+      "the holder answers the same events")
+t.is_(len((journal(pother, jids[-2]) if len(jids) > 1 else {})
+          .get("events") or []), 1 if len(jids) > 1 else None,
+      "journal SINCE: the events after SINCE only")
+
 # kill -9 the holder's companion: its master starts another, which
 # takes its own node's lease back before it expires.
 old = pfirst.companions()
@@ -236,6 +353,15 @@ t.ok(T.poll(lambda: tenant(first).get("lease mine") is True and
      "the restarted companion holds the lease again and is connected")
 t.is_(tenant(other).get("lease holder"), fnode,
       "the other host still names the same holder")
+
+# A call started through the holder before its host dies.
+ctl.rule(dest="601", ring_ms=50, answer_ms=50, outcome="answer")
+st, _, _ = wcs(first, "startup", {"callId": "so-f", "callee": "601"})
+t.is_(st, 200, "so-f started through the holder %s" % fnode)
+t.ok(T.poll(lambda: status_on(other, "so-f") == "ESTABLISHED", 10),
+     "so-f ESTABLISHED, seen through %s" % onode)
+T.poll(lambda: journal(pother).get("last") == journal(pfirst).get("last"), 5)
+last_before = journal(pother).get("last") or 0
 
 # The holder's host dies: its companion stopped (it cannot give the
 # lease up), its master killed, then the companion too.  The other host
@@ -266,4 +392,34 @@ req = urllib.request.Request(
 urllib.request.urlopen(req, timeout=5).read()
 t.ok(T.poll(lambda: tenant(other).get("channels", 0) > 0, 10),
      "the new holder follows the call world (a new call's channel)")
+
+# The survivor adopted so-f from Redis at its rebuild: a far-end hangup
+# now shows FINISH through it.
+t.is_(status_on(other, "so-f"), "ESTABLISHED",
+      "so-f is still ESTABLISHED through the survivor")
+ctl.ok("hangup so-f 16")
+t.ok(T.poll(lambda: status_on(other, "so-f") == "FINISH", 10),
+     "so-f's hangup after the failover: FINISH through the survivor")
+jo = journal(pother)
+after = [e.get("id") for e in jo.get("events") or []
+         if e.get("id", 0) > last_before]
+t.ok(after and min(after) == last_before + 1 and
+     any((e.get("channel") or {}).get("id") == "so-f" and
+         e.get("type") == "destroyed" for e in jo.get("events") or []),
+     "the survivor's journal ids go on from the dead holder's (%d -> %s)"
+     % (last_before, after[:1]))
+
+# Redis gone: no startup (no duplicate risk), find and journal say why.
+REDIS.kill()
+REDIS.wait(5)
+st, _, doc = wcs(other, "startup", {"callId": "so-r", "callee": "600"})
+t.ok(st in (502, 503) and "redis" in json.dumps(doc),
+     "startup with Redis down: %s, the reason named (%s)" %
+     (st, json.dumps(doc)[:120]))
+st, _, doc = wcs(other, "find", {"callId": "so-f"})
+t.ok(st in (502, 503) and "redis" in json.dumps(doc),
+     "find with Redis down: %s and why, not a stale local answer" % st)
+jo = journal(pother)
+t.like(jo.get("error", ""), "the shared journal: redis",
+       "journal with Redis down: the companion's error")
 t.done()
