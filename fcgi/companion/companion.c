@@ -89,7 +89,8 @@ adopt_unfinished(void *ctx, const struct wcs_call *c)
  * the source runs only while this companion holds the lease: a rebuild
  * adopts the tenant's unfinished calls from Redis first, so that the
  * calls placed before a takeover are followed (and those that ended
- * meanwhile finished by wcs_end_sync).
+ * meanwhile finished by wcs_end_sync), and drops its unfinished calls
+ * that Redis no longer has.
  */
 static void
 sink_begin(struct ev_sink *k)
@@ -99,11 +100,15 @@ sink_begin(struct ev_sink *k)
 
 	st_begin_sync(s->st);
 	wcs_begin_sync(s->wcs);
-	if (s->sh != NULL &&
-	    shared_calls(s->sh, s->t->name, NULL, adopt_unfinished, s, why,
+	if (s->sh == NULL)
+		return;
+	wcs_list_begin(s->wcs);
+	if (shared_calls(s->sh, s->t->name, NULL, adopt_unfinished, s, why,
 		sizeof(why)) == -1)
 		log_warnx("tenant '%s': the shared WCS calls not adopted: %s",
 		    s->t->name, why);
+	else
+		wcs_list_end(s->wcs);
 }
 
 static void
@@ -172,24 +177,25 @@ adopt_one(void *ctx, const struct wcs_call *c)
  * With redis set: a channel id the registry does not hold may be a call
  * another host placed (its record exists before the backend is asked);
  * it is looked up once, synchronously (one round trip under
- * redis.timeout), and adopted, or remembered as no call.  A failed
- * lookup is logged every 10 s at most and tried again on the next event.
+ * redis.timeout), and adopted, or remembered as no call.  After a failed
+ * lookup (logged every 10 s at most) none is made for a second, so a
+ * stalled Redis costs the source one timeout a second, not one an event
+ * (and its lease's renewal fails soon anyway).
  */
 static void
 lookup(struct cmp_src *s, const char *id)
 {
-	uint64_t h, now;
+	uint64_t h, now = mono_ms();
 	char why[256];
-	size_t before;
 
 	if (id == NULL || *id == '\0' || strlen(id) > WCS_ID_MAX ||
-	    wcs_has(s->wcs, id) || neg_has(s, h = id_hash(id)))
+	    now < s->lookup_after || wcs_has(s->wcs, id) ||
+	    neg_has(s, h = id_hash(id)))
 		return;
 	rw_lookup(s->cmp->rw);
-	before = s->nneg;
 	if (shared_calls(
 		s->sh, s->t->name, id, adopt_one, s, why, sizeof(why)) == -1) {
-		now = mono_ms();
+		s->lookup_after = now + 1000;
 		if (s->logged == 0 || now - s->logged >= 10000) {
 			s->logged = now;
 			log_warnx("tenant '%s': channel '%s' not looked up: %s",
@@ -197,7 +203,7 @@ lookup(struct cmp_src *s, const char *id)
 		}
 		return;
 	}
-	if (wcs_has(s->wcs, id) || s->nneg != before)
+	if (wcs_has(s->wcs, id))
 		return;
 	s->neg[s->negi] = h;
 	s->negi = (s->negi + 1) % CMP_NEG_MAX;

@@ -52,7 +52,8 @@ struct cmp_src {
 	struct shared *sh;
 	uint64_t neg[CMP_NEG_MAX]; /* hashes of ids not WCS calls, a ring */
 	size_t nneg, negi;
-	uint64_t logged; /* when a lookup's failure was logged last */
+	uint64_t logged;       /* when a lookup's failure was logged last */
+	uint64_t lookup_after; /* no lookup before (a lookup failed) */
 };
 
 struct publisher;

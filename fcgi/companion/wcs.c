@@ -447,17 +447,45 @@ wcs_adopt(struct wcs_reg *g, const struct wcs_call *c)
 	uint64_t now = mono_ms();
 	int r = -1;
 
+	struct wcs_call *h;
+
 	pthread_mutex_lock(&g->lock);
 	sweep(g, now);
-	if (call_find(g, c->id) == NULL && g->ncalls < WCS_CALLS_MAX) {
-		g->calls[g->ncalls] = *c;
-		g->calls[g->ncalls].seen = 0;
-		g->calls[g->ncalls].end_ms = now;
-		g->ncalls++;
+	if ((h = call_find(g, c->id)) != NULL)
+		h->listed = 1;
+	else if (g->ncalls < WCS_CALLS_MAX) {
+		h = &g->calls[g->ncalls++];
+		*h = *c;
+		h->seen = 0;
+		h->listed = 1;
+		h->end_ms = now;
 		r = 0;
 	}
 	pthread_mutex_unlock(&g->lock);
 	return r;
+}
+
+void
+wcs_list_begin(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < g->ncalls; i++)
+		g->calls[i].listed = 0;
+	pthread_mutex_unlock(&g->lock);
+}
+
+void
+wcs_list_end(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = g->ncalls; i-- > 0;)
+		if (!g->calls[i].listed && !g->calls[i].ended)
+			g->calls[i] = g->calls[--g->ncalls];
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* The statuses of a Call (spec §3), the static strings c->status is. */

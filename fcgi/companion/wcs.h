@@ -42,6 +42,7 @@ struct wcs_call {
 	int seen;	 /* named during the running rebuild */
 	int hcause;	 /* the cause of its hangup request, -1 */
 	int ended;	 /* its status is final */
+	int listed;	 /* in the shared registry at the last rebuild */
 	uint64_t end_ms; /* monotonic, when it ended */
 };
 
@@ -69,6 +70,16 @@ void wcs_apply_cb(
 void wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx);
 int wcs_has(struct wcs_reg *g, const char *id);
 int wcs_adopt(struct wcs_reg *g, const struct wcs_call *c);
+
+/*
+ * A rebuild's adoption of the shared registry's unfinished calls:
+ * wcs_list_begin(), wcs_adopt() of each (a held one is marked listed),
+ * then wcs_list_end() drops the unfinished calls not listed (their
+ * startup failed on another host, or they expired), which no event
+ * would ever end.
+ */
+void wcs_list_begin(struct wcs_reg *g);
+void wcs_list_end(struct wcs_reg *g);
 
 /* The static string of Call status s ("RING" ...), or NULL: not one. */
 const char *wcs_status(const char *s);

@@ -339,6 +339,18 @@ test_adopt(void)
 	wcs_end_sync_cb(g, changed, NULL);
 	ok(nchanged == 3 && strcmp(lastst, "FINISH") == 0,
 	    "adopt: gone at a rebuild, FINISH written back");
+	/* A rebuild's listing drops an unfinished call Redis no longer has. */
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "gone");
+	(void)wcs_adopt(g, &d);
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "kept");
+	(void)wcs_adopt(g, &d);
+	wcs_list_begin(g);
+	(void)wcs_adopt(g, &d);
+	wcs_list_end(g);
+	ok(!wcs_has(g, "gone") && wcs_has(g, "kept") && wcs_has(g, "c1"),
+	    "list: unlisted unfinished dropped, listed and finished kept");
 	ok(wcs_status("FINISH") != NULL && wcs_status("HANGUP") == NULL &&
 		wcs_status(NULL) == NULL,
 	    "wcs_status: the Call statuses only");
