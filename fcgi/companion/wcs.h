@@ -7,7 +7,9 @@
  * wcs.retain with their final status, and the Idempotency-Key outcomes
  * of startup (24 h).  Bounded: WCS_CALLS_MAX calls, WCS_KEYS_MAX keys.
  * The source's thread feeds it (wcs_apply), the local interface reads
- * it (the wcs.* verbs): every function takes the registry's lock.
+ * it (the wcs.* verbs): every function takes the registry's lock.  With
+ * redis set the registry that the verbs read is in Redis (shared.h) and
+ * this one is the lease holder's working copy of the calls it follows.
  */
 #ifndef PBXAPI_WCS_H
 #define PBXAPI_WCS_H
