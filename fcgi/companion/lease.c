@@ -1,9 +1,8 @@
 /*
  * The lease (see lease.h).  One connection per lease, used by one
  * thread at a time: the source's thread takes and drops, its renewer
- * renews in between.  The scripts are small and run every ttl/3, so
- * they go by EVAL: no SCRIPT LOAD bookkeeping.  Expiry is Redis's own
- * clock: the hosts' clocks never meet.
+ * renews in between.  The scripts go by EVALSHA (rconn.h).  Expiry is
+ * Redis's own clock: the hosts' clocks never meet.
  */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -43,11 +42,14 @@ static const char drop_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
 			       " return redis.call('DEL', KEYS[1]) end "
 			       "return 0";
 
+enum { L_TAKE, L_RENEW, L_DROP, L__MAX };
+
 struct lease {
 	redisContext *rc;
 	char *addr, *key, *node;
 	char ttl[24];
 	long ms;
+	struct rscript sc[L__MAX];
 };
 
 struct lease *
@@ -68,6 +70,9 @@ lease_new(const char *addr, long ms, const char *tenant, const char *node,
 	}
 	snprintf(l->ttl, sizeof(l->ttl), "%ld", ttl_ms);
 	l->ms = ms;
+	l->sc[L_TAKE].text = take_lua;
+	l->sc[L_RENEW].text = renew_lua;
+	l->sc[L_DROP].text = drop_lua;
 	return l;
 }
 
@@ -92,17 +97,16 @@ connect_to(struct lease *l, char *why, size_t len)
 	return l->rc == NULL ? -1 : 0;
 }
 
-/* Runs script with the key and n of node, ttl.  NULL: failed (why). */
+/* Runs script s with the key and n of node, ttl.  NULL: failed (why). */
 static redisReply *
-run(struct lease *l, const char *script, int n, char *why, size_t len)
+run(struct lease *l, int s, int n, char *why, size_t len)
 {
-	const char *argv[6] = { "EVAL", script, "1", l->key, l->node, l->ttl };
+	const char *argv[4] = { "1", l->key, l->node, l->ttl };
 	redisReply *rep;
 
 	if (connect_to(l, why, len) == -1)
 		return NULL;
-	rep = redisCommandArgv(l->rc, 4 + n, argv, NULL);
-	if (rep == NULL) {
+	if ((rep = rconn_eval(l->rc, &l->sc[s], 2 + n, argv)) == NULL) {
 		snprintf(why, len, "redis '%s': %s", l->addr, l->rc->errstr);
 		redisFree(l->rc);
 		l->rc = NULL;
@@ -122,7 +126,7 @@ lease_take(struct lease *l, char *holder, size_t len)
 	redisReply *rep;
 	int rc = -1;
 
-	if ((rep = run(l, take_lua, 2, holder, len)) == NULL)
+	if ((rep = run(l, L_TAKE, 2, holder, len)) == NULL)
 		return -1;
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
 	    rep->element[0]->type == REDIS_REPLY_INTEGER &&
@@ -142,7 +146,7 @@ lease_renew(struct lease *l, char *why, size_t len)
 	redisReply *rep;
 	int rc;
 
-	if ((rep = run(l, renew_lua, 2, why, len)) == NULL)
+	if ((rep = run(l, L_RENEW, 2, why, len)) == NULL)
 		return -1;
 	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
 	if (!rc)
@@ -158,7 +162,7 @@ lease_drop(struct lease *l)
 	redisReply *rep;
 	char why[256];
 
-	if ((rep = run(l, drop_lua, 1, why, sizeof(why))) == NULL) {
+	if ((rep = run(l, L_DROP, 1, why, sizeof(why))) == NULL) {
 		log_warnx("companion: cannot drop the lease: %s", why);
 		return;
 	}
