@@ -21,6 +21,7 @@
 #define RW_LOG_MS     10000 /* failures are logged at most this often */
 #define RW_BACKOFF_MS 500   /* after a failed connection */
 #define RW_KEY	      (2 * WCS_ID_MAX + 64)
+#define RW_BYTES_MAX  (8 * 1024 * 1024) /* events' JSON queued, at most */
 
 /*
  * KEYS: the call, the lease; ARGV: node, retain (ms), status, sip,
@@ -69,6 +70,7 @@ struct rwriter {
 	pthread_cond_t cond;
 	struct job *q; /* a ring of cap */
 	size_t cap, head, n;
+	size_t bytes;		  /* the queued events' JSON */
 	struct rw_stats st;	  /* under lock */
 	_Atomic uint64_t lookups; /* from the sources' threads */
 	pthread_t thread;
@@ -121,12 +123,13 @@ static void
 push(struct rwriter *w, const struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
-	if (w->n == w->cap) {
+	if (w->n == w->cap || w->bytes + j->len > RW_BYTES_MAX) {
 		w->st.dropped++;
 		pthread_mutex_unlock(&w->lock);
 		free(j->json);
 		return;
 	}
+	w->bytes += j->len;
 	w->q[(w->head + w->n++) % w->cap] = *j;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
@@ -266,6 +269,7 @@ pop(struct rwriter *w, struct job *j)
 	*j = w->q[w->head];
 	w->head = (w->head + 1) % w->cap;
 	w->n--;
+	w->bytes -= j->len;
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }

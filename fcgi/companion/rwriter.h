@@ -3,12 +3,12 @@
  * docs/operations.md, "Scale-out"): one thread that writes the WCS
  * calls' statuses (shared.h's records) and the journal's events (the
  * tenant's stream) to Redis, fed by the sources through a bounded queue
- * so that a source never waits for Redis.  A full queue drops the newest
- * write; a write Redis refuses or that fails (redis.timeout per command)
- * is dropped too: both are counted, and logged at most every 10 s.
- * Every write checks in its script that this node still holds the
- * tenant's lease, so that a host that lost it cannot overwrite its
- * successor.
+ * so that a source never waits for Redis.  A full queue (cap writes, or
+ * 8 MB of events) drops the newest write; a write Redis refuses or that
+ * fails (redis.timeout per command) is dropped too: both are counted,
+ * and logged at most every 10 s.  Every write checks in its script that
+ * this node still holds the tenant's lease, so that a host that lost it
+ * cannot overwrite its successor.
  */
 #ifndef PBXAPI_RWRITER_H
 #define PBXAPI_RWRITER_H
