@@ -444,6 +444,17 @@ node_id(struct companion *c)
 	snprintf(c->node, sizeof(c->node), "%s:%ld", host, (long)getppid());
 }
 
+/*
+ * Longer than any WCS startup or keyed origination runs (its backend
+ * step, twice over for a pool's retry, and its asks of the companion):
+ * after it, what one reserved and never settled is freed.
+ */
+static long
+pending_ms(const struct conf *conf)
+{
+	return 2 * conf->backend_ms + 2 * conf->companion_ms + 10000;
+}
+
 /* Makes a source and a state for every tenant with events on. */
 static void
 setup(struct companion *c, const struct conf *conf)
@@ -456,7 +467,8 @@ setup(struct companion *c, const struct conf *conf)
 	c->started = (uint64_t)time(NULL);
 	node_id(c);
 	if (conf->redis[0] != '\0' &&
-	    ((c->shared = shared_new(conf->redis, conf->redis_ms)) == NULL ||
+	    ((c->shared = shared_new(
+		  conf->redis, conf->redis_ms, pending_ms(conf))) == NULL ||
 		(c->rw = rw_new(conf->redis, conf->redis_ms, c->node, RW_QUEUE,
 		     (size_t)conf->events_journal, conf->wcs_retain_ms)) ==
 		    NULL))
@@ -477,7 +489,7 @@ setup(struct companion *c, const struct conf *conf)
 			}
 		s->st = st_new(s->t->name, s->backend, LIM_EV_CHANNELS,
 		    (size_t)conf->events_journal);
-		s->wcs = wcs_new(conf->wcs_retain_ms);
+		s->wcs = wcs_new(conf->wcs_retain_ms, pending_ms(conf));
 		s->sink = (struct ev_sink){ .ctx = s,
 			.begin_sync = sink_begin,
 			.end_sync = sink_end,
@@ -488,8 +500,8 @@ setup(struct companion *c, const struct conf *conf)
 		    ((s->lease = lease_new(conf->redis, conf->redis_ms,
 			  s->t->name, c->node, conf->events_lease_ms)) ==
 			    NULL ||
-			(s->sh = shared_new(conf->redis, conf->redis_ms)) ==
-			    NULL))
+			(s->sh = shared_new(conf->redis, conf->redis_ms,
+			     pending_ms(conf))) == NULL))
 			fatal("lease_new");
 		if (s->fn == NULL)
 			st_down(s->st, "no event source for this backend yet");

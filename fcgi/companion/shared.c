@@ -53,7 +53,9 @@ enum {
 /*
  * KEYS: the call, the index[, the key].  ARGV: ttl (ms), now (ms), the
  * most calls, the calls' prefix, the callId, callee, caller, name,
- * audio, video.  A full index is pruned of expired calls first.
+ * audio, video, the pending ttl (ms): the call and the key last that
+ * long until the startup's outcome (done_lua).  A full index is pruned
+ * of expired calls first.
  */
 static const char reserve_lua[] =
     "if #KEYS == 3 then "
@@ -71,18 +73,19 @@ static const char reserve_lua[] =
     " 'audio', ARGV[9], 'video', ARGV[10], 'status', 'PENDING', "
     " 'sip', '-1', 'answered', '0', 'evd', '0', 'hcause', '-1', "
     " 'ended', '0') "
-    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[11]) "
     "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5]) "
     "redis.call('PEXPIRE', KEYS[2], ARGV[1]) "
     "if #KEYS == 3 then "
     " redis.call('HSET', KEYS[3], 'status', '0') "
-    " redis.call('PEXPIRE', KEYS[3], ARGV[1]) end "
+    " redis.call('PEXPIRE', KEYS[3], ARGV[11]) end "
     "return 'reserved'";
 
 /*
- * KEYS: the call, the index[, the key]; ARGV: the status, the callId.
- * 200 keeps the call (TRYING if no event said more yet), another
- * status drops it; 0 drops the key too.
+ * KEYS: the call, the index[, the key]; ARGV: the status, the callId,
+ * ttl (ms).  200 keeps the call (TRYING if no event said more yet; for
+ * ttl unless an event ended it meanwhile), another status drops it; 0
+ * drops the key too, another keeps it for ttl.
  */
 static const char done_lua[] =
     "if ARGV[1] ~= '200' then redis.call('DEL', KEYS[1]) "
@@ -91,11 +94,14 @@ static const char done_lua[] =
     " redis.call('HSET', KEYS[1], 'res', '200') "
     " if redis.call('HGET', KEYS[1], 'status') == 'PENDING' then "
     "  redis.call('HSET', KEYS[1], 'status', 'TRYING', 'sip', '100') "
-    " end end "
+    " end "
+    " if redis.call('HGET', KEYS[1], 'ended') ~= '1' then "
+    "  redis.call('PEXPIRE', KEYS[1], ARGV[3]) end end "
     "if #KEYS == 3 then "
     " if ARGV[1] == '0' then redis.call('DEL', KEYS[3]) "
     " elseif redis.call('EXISTS', KEYS[3]) == 1 then "
-    "  redis.call('HSET', KEYS[3], 'status', ARGV[1]) end end "
+    "  redis.call('HSET', KEYS[3], 'status', ARGV[1]) "
+    "  redis.call('PEXPIRE', KEYS[3], ARGV[3]) end end "
     "return 'ok'";
 
 /*
@@ -126,7 +132,10 @@ static const char journal_lua[] =
     " '+', 'COUNT', ARGV[2])) do out[#out + 1] = e[2][2] end "
     "return out";
 
-/* KEYS: the key; ARGV: ttl (ms).  {status, body} if seen, else "new". */
+/*
+ * KEYS: the key; ARGV: the pending ttl (ms).  {status, body} if seen,
+ * else "new" (running for that long at most, idone_lua).
+ */
 static const char claim_lua[] =
     "local v = redis.call('HMGET', KEYS[1], 'status', 'body') "
     "if v[1] then return {v[1], v[2] or ''} end "
@@ -143,11 +152,12 @@ static const char put_lua[] =
     "redis.call('HSET', KEYS[1], 'body', b) "
     "return 1";
 
-/* KEYS: the key; ARGV: the status (0: forget). */
+/* KEYS: the key; ARGV: the status (0: forget), ttl (ms). */
 static const char idone_lua[] =
     "if ARGV[1] == '0' then redis.call('DEL', KEYS[1]) "
     "elseif redis.call('EXISTS', KEYS[1]) == 1 then "
-    " redis.call('HSET', KEYS[1], 'status', ARGV[1]) end "
+    " redis.call('HSET', KEYS[1], 'status', ARGV[1]) "
+    " redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
     "return 1";
 
 enum { S_RESERVE, S_DONE, S_CALLS, S_JOURNAL, S_CLAIM, S_PUT, S_IDONE, S__MAX };
@@ -156,11 +166,12 @@ struct shared {
 	redisContext *rc;
 	char *addr;
 	long ms;
+	long pending_ms;
 	struct rscript sc[S__MAX];
 };
 
 struct shared *
-shared_new(const char *addr, long ms)
+shared_new(const char *addr, long ms, long pending_ms)
 {
 	static const char *const text[S__MAX] = { reserve_lua, done_lua,
 		calls_lua, journal_lua, claim_lua, put_lua, idone_lua };
@@ -176,6 +187,7 @@ shared_new(const char *addr, long ms)
 	for (i = 0; i < S__MAX; i++)
 		h->sc[i].text = text[i];
 	h->ms = ms;
+	h->pending_ms = pending_ms;
 	return h;
 }
 
@@ -241,8 +253,8 @@ shared_reserve(struct shared *h, const char *tenant, const char *id,
     const char *key, const struct wcs_call *meta, char *out, size_t len)
 {
 	char kc[SH_KEY], ki[SH_KEY], kk[SH_KEY], pre[SH_KEY], ttl[24], now[24],
-	    max[16];
-	const char *argv[14] = { "2", kc, ki };
+	    max[16], pend[24];
+	const char *argv[15] = { "2", kc, ki };
 	int n = 3;
 
 	snprintf(kc, sizeof(kc), SH_PREFIX "%s:call:%s", tenant, id);
@@ -266,6 +278,8 @@ shared_reserve(struct shared *h, const char *tenant, const char *id,
 	argv[n++] = meta->visible;
 	argv[n++] = meta->has_audio ? "1" : "0";
 	argv[n++] = meta->has_video ? "1" : "0";
+	snprintf(pend, sizeof(pend), "%ld", h->pending_ms);
+	argv[n++] = pend;
 	if (run_text(h, S_RESERVE, n, argv, out, len) == -1)
 		return -1;
 	return strcmp(out, "reserved") == 0;
@@ -275,8 +289,8 @@ int
 shared_done(struct shared *h, const char *tenant, const char *id,
     const char *key, int status, char *out, size_t len)
 {
-	char kc[SH_KEY], ki[SH_KEY], kk[SH_KEY], st[16];
-	const char *argv[6] = { "2", kc, ki };
+	char kc[SH_KEY], ki[SH_KEY], kk[SH_KEY], st[16], ttl[24];
+	const char *argv[7] = { "2", kc, ki };
 	int n = 3;
 
 	snprintf(kc, sizeof(kc), SH_PREFIX "%s:call:%s", tenant, id);
@@ -287,8 +301,10 @@ shared_done(struct shared *h, const char *tenant, const char *id,
 		argv[n++] = kk;
 	}
 	snprintf(st, sizeof(st), "%d", status);
+	snprintf(ttl, sizeof(ttl), "%lld", WCS_KEY_TTL_MS);
 	argv[n++] = st;
 	argv[n++] = id;
+	argv[n++] = ttl;
 	return run_text(h, S_DONE, n, argv, out, len) == -1 ? -1 : 0;
 }
 
@@ -518,7 +534,7 @@ shared_idem_claim(
 	redisReply *rep;
 	int ok = 1;
 
-	snprintf(ttl, sizeof(ttl), "%lld", WCS_KEY_TTL_MS);
+	snprintf(ttl, sizeof(ttl), "%ld", h->pending_ms);
 	if ((rep = run_idem(h, S_CLAIM, tenant, key, args, 1, out)) == NULL)
 		return 0;
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -567,12 +583,13 @@ int
 shared_idem_done(struct shared *h, const char *tenant, const char *key,
     int status, struct buf *out)
 {
-	char st[16];
-	const char *args[1] = { st };
+	char st[16], ttl[24];
+	const char *args[2] = { st, ttl };
 	redisReply *rep;
 
 	snprintf(st, sizeof(st), "%d", status);
-	if ((rep = run_idem(h, S_IDONE, tenant, key, args, 1, out)) == NULL)
+	snprintf(ttl, sizeof(ttl), "%lld", WCS_KEY_TTL_MS);
+	if ((rep = run_idem(h, S_IDONE, tenant, key, args, 2, out)) == NULL)
 		return 0;
 	freeReplyObject(rep);
 	buf_adds(out, "ok");

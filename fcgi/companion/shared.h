@@ -18,8 +18,13 @@
 
 struct shared;
 
-/* NULL: out of memory; no connection is made yet. */
-struct shared *shared_new(const char *addr, long ms);
+/*
+ * addr and ms: the redis and redis.timeout settings; pending_ms: longer
+ * than any startup runs (a reservation or running key lasts that long
+ * until its outcome makes it 24 h).  NULL: out of memory; no connection
+ * is made yet.
+ */
+struct shared *shared_new(const char *addr, long ms, long pending_ms);
 
 /*
  * Reserves tenant's callId id and key ("-": none) for 24 h, the call

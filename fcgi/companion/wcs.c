@@ -25,6 +25,8 @@ struct wcs_key {
 struct wcs_reg {
 	pthread_mutex_t lock;
 	uint64_t retain_ms;
+	uint64_t pending_ms; /* how long a startup may run (wcs_new) */
+	uint64_t sync_ms;    /* when the running rebuild began */
 	struct wcs_call calls[WCS_CALLS_MAX];
 	size_t ncalls;
 	struct wcs_key keys[WCS_KEYS_MAX];
@@ -41,7 +43,7 @@ mono_ms(void)
 }
 
 struct wcs_reg *
-wcs_new(long retain_ms)
+wcs_new(long retain_ms, long pending_ms)
 {
 	struct wcs_reg *g;
 
@@ -49,6 +51,7 @@ wcs_new(long retain_ms)
 		fatal("calloc");
 	pthread_mutex_init(&g->lock, NULL);
 	g->retain_ms = retain_ms < 0 ? 0 : (uint64_t)retain_ms;
+	g->pending_ms = pending_ms < 1 ? 1 : (uint64_t)pending_ms;
 	return g;
 }
 
@@ -141,19 +144,20 @@ set(struct wcs_call *c, const char *status, int sip)
 /*
  * The final status: busy stays busy; a call that was up and cleared
  * normally (16, 31, or no cause) is FINISH/200; one ended before answer
- * by normal clearing was cancelled (FAILED/487); any other cause is
- * FAILED with its RFC 3398 SIP status.
+ * by normal clearing (16, or no cause) was cancelled (FAILED/487); any
+ * other cause, 31 before answer among them, is FAILED with its RFC 3398
+ * SIP status.
  */
 static void
 finish(struct wcs_call *c, int cause, uint64_t now)
 {
-	int normal = cause <= 0 || cause == 16 || cause == 31;
+	int cleared = cause <= 0 || cause == 16;
 
 	if (strcmp(c->status, "BUSY") == 0 || cause == 17)
 		set(c, "BUSY", 486);
-	else if (c->answered && normal)
+	else if (c->answered && (cleared || cause == 31))
 		set(c, "FINISH", 200);
-	else if (normal)
+	else if (cleared)
 		set(c, "FAILED", 487);
 	else
 		set(c, "FAILED", wcs_q850_sip(cause));
@@ -190,7 +194,7 @@ on_dial_end(struct wcs_call *c, const char *ds)
 {
 	size_t i;
 
-	if (ds == NULL)
+	if (ds == NULL || c->answered)
 		return;
 	for (i = 0; i < nitems(dialstatus); i++)
 		if (strcmp(dialstatus[i].dialstatus, ds) == 0)
@@ -321,19 +325,32 @@ key_drop(struct wcs_reg *g, size_t i)
 	g->keys[i] = g->keys[--g->nkeys];
 }
 
-/* Drops ended calls past retain and keys past their TTL. */
+/*
+ * Drops ended calls past retain and keys past their TTL, and what a
+ * startup reserved but never settled (its worker killed, its wcs.done
+ * lost) once no startup can still be running: the call still PENDING,
+ * the key still running.
+ */
 static void
 sweep(struct wcs_reg *g, uint64_t now)
 {
+	const struct wcs_call *c;
+	const struct wcs_key *k;
 	size_t i;
 
-	for (i = g->ncalls; i-- > 0;)
-		if (g->calls[i].ended &&
-		    now - g->calls[i].end_ms >= g->retain_ms)
+	for (i = g->ncalls; i-- > 0;) {
+		c = &g->calls[i];
+		if ((c->ended && now - c->end_ms >= g->retain_ms) ||
+		    (strcmp(c->status, "PENDING") == 0 &&
+			now - c->born_ms >= g->pending_ms))
 			g->calls[i] = g->calls[--g->ncalls];
-	for (i = g->nkeys; i-- > 0;)
-		if (now - g->keys[i].ms >= (uint64_t)WCS_KEY_TTL_MS)
+	}
+	for (i = g->nkeys; i-- > 0;) {
+		k = &g->keys[i];
+		if (now - k->ms >= (uint64_t)WCS_KEY_TTL_MS ||
+		    (k->status == 0 && now - k->ms >= g->pending_ms))
 			key_drop(g, i);
+	}
 }
 
 static struct wcs_call *
@@ -366,12 +383,16 @@ wcs_begin_sync(struct wcs_reg *g)
 	size_t i;
 
 	pthread_mutex_lock(&g->lock);
+	g->sync_ms = mono_ms();
 	for (i = 0; i < g->ncalls; i++)
 		g->calls[i].seen = 0;
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* A call the backend named once and no longer lists ended unseen. */
+/*
+ * A call the backend named once, or took before this rebuild began,
+ * and no longer lists ended unseen.
+ */
 void
 wcs_end_sync(struct wcs_reg *g)
 {
@@ -386,8 +407,10 @@ wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx)
 
 	pthread_mutex_lock(&g->lock);
 	for (i = 0; i < g->ncalls; i++)
-		if (g->calls[i].evd && !g->calls[i].seen &&
-		    !g->calls[i].ended) {
+		if ((g->calls[i].evd ||
+			(g->calls[i].done_ms != 0 &&
+			    g->calls[i].done_ms < g->sync_ms)) &&
+		    !g->calls[i].seen && !g->calls[i].ended) {
 			finish(&g->calls[i], -1, now);
 			if (fn != NULL)
 				fn(ctx, &g->calls[i]);
@@ -423,9 +446,18 @@ wcs_apply_cb(
 	struct wcs_call *c;
 
 	pthread_mutex_lock(&g->lock);
-	/* Dial events name the originated leg as the peer. */
-	if ((c = call_find(g, e->chan.id)) != NULL ||
-	    (e->type == EV_DIAL_END && (c = call_find(g, e->peer)) != NULL))
+	/*
+	 * Dial events name the originated leg as the peer (or, for an
+	 * originate, as the channel with no other peer); the call's own
+	 * dialplan dialling someone else says nothing of the call.
+	 */
+	if ((c = call_find(g, e->chan.id)) != NULL) {
+		if (e->type == EV_DIAL_END && e->peer != NULL &&
+		    strcmp(e->peer, c->id) != 0)
+			c = NULL;
+	} else if (e->type == EV_DIAL_END)
+		c = call_find(g, e->peer);
+	if (c != NULL)
 		apply_one(c, e, fn, ctx);
 	pthread_mutex_unlock(&g->lock);
 }
@@ -459,6 +491,7 @@ wcs_adopt(struct wcs_reg *g, const struct wcs_call *c)
 		h->seen = 0;
 		h->listed = 1;
 		h->end_ms = now;
+		h->born_ms = now;
 		r = 0;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -614,6 +647,7 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	c->status = "PENDING";
 	c->sip = -1;
 	c->hcause = -1;
+	c->born_ms = now;
 	if (wcs_meta(c, meta) == -1) {
 		pthread_mutex_unlock(&g->lock);
 		buf_adds(out, "bad meta");
@@ -641,6 +675,7 @@ wcs_done(struct wcs_reg *g, const char *id, const char *key, int status,
 
 	pthread_mutex_lock(&g->lock);
 	if ((c = call_find(g, id)) != NULL) {
+		c->done_ms = mono_ms();
 		if (status != 200)
 			*c = g->calls[--g->ncalls];
 		else if (strcmp(c->status, "PENDING") == 0)

@@ -39,18 +39,24 @@ struct wcs_call {
 	int sip;	    /* sipStatus, -1: null */
 	int has_audio, has_video;
 	int incoming;
-	int answered;	 /* it was Up once */
-	int evd;	 /* an event named it */
-	int seen;	 /* named during the running rebuild */
-	int hcause;	 /* the cause of its hangup request, -1 */
-	int ended;	 /* its status is final */
-	int listed;	 /* in the shared registry at the last rebuild */
-	uint64_t end_ms; /* monotonic, when it ended */
+	int answered;	  /* it was Up once */
+	int evd;	  /* an event named it */
+	int seen;	  /* named during the running rebuild */
+	int hcause;	  /* the cause of its hangup request, -1 */
+	int ended;	  /* its status is final */
+	int listed;	  /* in the shared registry at the last rebuild */
+	uint64_t end_ms;  /* monotonic, when it ended */
+	uint64_t born_ms; /* monotonic, when reserved (or adopted) */
+	uint64_t done_ms; /* monotonic, when its startup settled; 0 */
 };
 
 struct wcs_reg;
 
-struct wcs_reg *wcs_new(long retain_ms);
+/*
+ * retain_ms: how long finished calls stay; pending_ms: longer than any
+ * startup runs, after which what it reserved and never settled goes.
+ */
+struct wcs_reg *wcs_new(long retain_ms, long pending_ms);
 void wcs_free(struct wcs_reg *g);
 
 /* The sink's calls (event.h), after the state store's. */

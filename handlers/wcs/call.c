@@ -29,7 +29,7 @@
 #include "wcs_dialect.h"
 
 #define LINE_MAX_ 512	    /* a local interface request */
-#define ARG_MAX_  255	    /* one of its arguments */
+#define ARG_MAX_  768	    /* one of its arguments, percent-encoded */
 #define DTMF_MS	  "100"	    /* a digit's length and the gap */
 #define ORIG_S	  "30"	    /* how long an originated leg rings */
 #define AMI_CTX	  "default" /* WCS_AMI_CONTEXT's default */

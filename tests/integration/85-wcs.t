@@ -345,6 +345,20 @@ st3, _, _ = post("/call/startup", {"callId": "wcs-idem", "callee": "600"})
 t.is_(st3, 409, "without the key, the same callId: 409")
 post("/call/terminate", {"callId": "wcs-idem"})
 
+# -- the longest callId, key and names: every method still finds it ----
+LONG = ("a@b:" * 32)[:128]
+st, _, b = post("/call/startup", {"callId": LONG, "callee": "600",
+                                  "visibleName": "N" * 64,
+                                  "sipLogin": "1" * 64},
+                {"Idempotency-Key": "k" * 120})
+t.is_((st, b), (200, b""), "startup with a 128-byte callId of '@' and ':', "
+      "a 120-byte key and 64-byte names: 200")
+st, _, b = post("/call/find", {"callId": LONG})
+t.is_([c["callId"] for c in calls(b)] if st == 200 else st, [LONG],
+      "find of it")
+st, _, _ = post("/call/terminate", {"callId": LONG})
+t.is_(st, 200, "terminate of it: 200")
+
 # -- Idempotency-Key on ARI's originate -------------------------------
 ARI_AUTH = {"Authorization": "Basic " +
             base64.b64encode(b"app:app-secret").decode(),
