@@ -136,4 +136,12 @@ const char *ev_state_name(enum ev_state s);
 /* Parses ARI's (and AMI's ChannelStateDesc) state names; ST_UNKNOWN. */
 enum ev_state ev_state_parse(const char *s);
 
+/*
+ * How many bytes of s are kept of an event string: at most LIM_EV_STR,
+ * never cutting a UTF-8 character (the state store's copies and the
+ * journal's JSON alike, so a caller's multi-kilobyte display name does
+ * not ride every event).
+ */
+size_t ev_str_len(const char *s);
+
 #endif

@@ -126,15 +126,13 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A copy of s cut to LIM_EV_STR bytes (never cutting a UTF-8 char). */
+/* A copy of s cut as ev_str_len() says. */
 static char *
 dup_cut(const char *s)
 {
-	size_t n = strnlen(s, LIM_EV_STR);
+	size_t n = ev_str_len(s);
 	char *d;
 
-	while (n > 0 && n == LIM_EV_STR && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
 	if ((d = malloc(n + 1)) == NULL)
 		fatal("malloc");
 	memcpy(d, s, n);

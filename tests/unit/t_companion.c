@@ -153,6 +153,18 @@ state_apply(void)
 	is_str(field(doc, 0, "caller_num"), "", "\"\" empties");
 	is_int(strlen(field(doc, 0, "app_data")), LIM_EV_STR,
 	    "a long string is cut to LIM_EV_STR");
+	{
+		struct buf jb;
+		char want[LIM_EV_STR + 16];
+
+		buf_init(&jb, 1 << 20);
+		st_journal_json(s, 0, &jb);
+		snprintf(want, sizeof(want), "\"app_data\":\"%.*s\"",
+		    LIM_EV_STR, big);
+		ok(strstr(jb.data, want) != NULL,
+		    "the journal's copy is cut the same");
+		buf_free(&jb);
+	}
 	is_str(field(doc, 0, "state"), "Up", "ST_UNKNOWN keeps the state");
 	st_apply(s, &(struct ev){ .type = EV_HOLD, .chan.id = "c1" });
 	doc = channels(s);
