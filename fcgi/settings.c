@@ -100,7 +100,7 @@ const struct setting settings[] = {
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
-	/* "": hostname:pid of the master (check()) */
+	/* "": hostname:pid of the master (the companion's node_id()) */
 	STR("node", node, ""),
 	NUM("events.lease_ttl", S_DUR, events_lease_ms, 300, 600000L, "10s"),
 };
