@@ -1,6 +1,7 @@
 /*
  * ARI driver (see ari.h).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,17 +117,27 @@ ari_setup(struct ari *c)
 	return 0;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void
+curl_init(void)
+{
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 struct ari *
 ari_new(void)
 {
-	static int inited;
 	struct ari *c;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return NULL;
-		inited = 1;
-	}
+	/*
+	 * curl_global_init is not thread-safe, and the companion's ARI
+	 * sources reach here on threads of their own at the same time; a
+	 * worker is one thread and pays only the once.
+	 */
+	if (pthread_once(&curl_once, curl_init) != 0 || !curl_ok)
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
