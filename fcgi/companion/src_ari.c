@@ -107,19 +107,22 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
-/* The zone at s: "+0000", "+00:00", "Z".  Seconds east, or -1 bad. */
+/*
+ * The zone at s: "+0000", "+00:00", "Z".  Seconds east, or -1 bad.  The
+ * length is checked first: s may be a lone "+" at the end of the string.
+ */
 static long
 zone(const char *s)
 {
-	int h, m, colon;
+	size_t n = strlen(s);
+	int h, m, colon = n == 6;
 
 	if (strcmp(s, "Z") == 0)
 		return 0;
-	if (s[0] != '+' && s[0] != '-')
+	if ((n != 5 && n != 6) || (s[0] != '+' && s[0] != '-') ||
+	    (colon && s[3] != ':'))
 		return -1;
-	colon = s[3] == ':';
-	if (digits(s + 1, 2, &h) == -1 || digits(s + 3 + colon, 2, &m) == -1 ||
-	    s[5 + colon] != '\0')
+	if (digits(s + 1, 2, &h) == -1 || digits(s + 3 + colon, 2, &m) == -1)
 		return -1;
 	return (s[0] == '-' ? -1 : 1) * (h * 3600L + m * 60L);
 }
