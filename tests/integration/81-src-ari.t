@@ -8,7 +8,10 @@
 # double dropping every websocket makes the source say down and return
 # E_BACKEND; while the double refuses, a new run fails before any sync;
 # once it accepts again, a new run rebuilds with the call still up.
-# Bad credentials are the 401 said.
+# Bad credentials are the 401 said.  With ARI_EVENTS_KEEPALIVE 1 a quiet
+# double that answers pings keeps the source; stalled ("stall MS": no
+# pong, no event) it is E_TIMEOUT within about two seconds; a bad
+# ARI_EVENTS_KEEPALIVE is E_BADREQ.
 import base64
 import json
 import os
@@ -40,7 +43,11 @@ ctl = E.Control(WORLD)
 CONF = os.path.join(D, "pbxapi.conf")
 T.write(CONF, "[tenant t1]\nARI_ENABLED = true\nARI_PORT = %s\n"
         "[tenant bad]\nARI_PORT = %s\nARI_SECRET = wrong\n"
-        "[tenant badapp]\nARI_EVENTS_APP = a/b\n" % (PORT, PORT))
+        "[tenant badapp]\nARI_EVENTS_APP = a/b\n"
+        "[tenant ka]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 1\n"
+        "[tenant ka0]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 0\n"
+        "[tenant kabig]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 3601\n"
+        % (PORT, PORT, PORT, PORT, PORT))
 AUTH = "Basic " + base64.b64encode(b"ari_user:ari_password").decode()
 EVSOURCE = os.path.join(T.BUILD, "tools", "evsource")
 
@@ -233,5 +240,51 @@ last, rc, err = src.finish()
 t.is_(last.get("rc") if last else None, "E_BADREQ",
       "a bad ARI_EVENTS_APP: E_BADREQ")
 t.ok("ARI_EVENTS_APP" in (last or {}).get("err", ""), "and says so")
+
+# Keepalive: a quiet Asterisk that answers pings keeps the source; one
+# that stops answering (and sending) is given up within twice
+# ARI_EVENTS_KEEPALIVE and a step.
+LOG = os.path.join(D, "world.jsonl")
+
+
+def pings(answered):
+    return sum(1 for x in T.read(LOG).splitlines()
+               if json.loads(x).get("ws") == "ping" and
+               json.loads(x)["answered"] == answered)
+
+
+ka = Source("ka")
+t.ok(ka.until(cb("end_sync")) is not None, "keepalive 1: synced")
+base = pings(True)
+T.wait_for(lambda: pings(True) >= base + 2, 10, what="two pings answered")
+quiet = []
+while True:
+    ev = ka.next(0.05)
+    if ev is None:
+        break
+    quiet.append(ev)
+t.ok(ka.p.poll() is None and
+     not [e for e in quiet if e.get("cb") in ("down", "return")],
+     "a quiet Asterisk that answers pings: the source stays")
+ctl.ok("stall 60000")
+start = time.monotonic()
+got = ka.until(cb("return"), 10)
+took = time.monotonic() - start
+ctl.ok("stall 0")
+t.is_(got[-1].get("rc") if got else None, "E_TIMEOUT",
+      "one that stops answering: E_TIMEOUT")
+t.is_(got[-1].get("err") if got else None,
+      "no answer to a websocket ping in 1 s", "and says so")
+t.ok(got and any(e.get("cb") == "down" for e in got), "down said first")
+t.ok(0.8 <= took < 3.0,
+     "after twice ARI_EVENTS_KEEPALIVE and a step at most (%.2f s)" % took)
+t.ok(pings(False) >= 1, "the unanswered ping was sent")
+for tenant, val in (("ka0", "0"), ("kabig", "3601")):
+    last, rc, err = Source(tenant).finish()
+    t.is_(last.get("rc") if last else None, "E_BADREQ",
+          "ARI_EVENTS_KEEPALIVE %s: E_BADREQ" % val)
+    t.is_((last or {}).get("err"),
+          "ARI_EVENTS_KEEPALIVE '%s' is not 1 to 3600 seconds" % val,
+          "ARI_EVENTS_KEEPALIVE %s: says so" % val)
 
 t.done()

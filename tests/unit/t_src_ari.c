@@ -47,8 +47,9 @@ map(const char *json, struct ev out[SRC_ARI_EV_MAX])
 static void
 cut_zones(void)
 {
-	static const char *const bad[] = { "+", "-", "+0", "+01", "+01:",
-		"+01:0", "+010", "+01000", "+01:000", "+01-00", "Z0", "+0a00" };
+	static const char *const bad[] = { "+", "-", "+0", "+01",
+		"+01:", "+01:0", "+010", "+01000", "+01:000", "+01-00", "Z0",
+		"+0a00" };
 	char t[64], *s, name[64];
 	size_t i;
 

@@ -28,7 +28,7 @@
 #include "world.h"
 #include "ari_double.h"
 
-#define WS_GUID	 "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_GUID	  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_IN_MAX (1024 * 1024) /* a client frame kept, to be dropped */
 
 /* A client frame's outcome (read_frame). */
@@ -141,8 +141,9 @@ log_frame(const struct conn *c, const char *what, const unsigned char *p,
 	if (S.logfd == -1)
 		return;
 	buf_init(&b, (size_t)-1);
-	buf_printf(&b, "{\"conn\":%lu,\"t\":%.6f,\"ws\":\"%s\",\"answered\":%s,"
-		       "\"raw\":",
+	buf_printf(&b,
+	    "{\"conn\":%lu,\"t\":%.6f,\"ws\":\"%s\",\"answered\":%s,"
+	    "\"raw\":",
 	    c->n, elapsed(), what, answered ? "true" : "false");
 	jstr(&b, (const char *)p, n);
 	buf_adds(&b, "}\n");
@@ -173,17 +174,19 @@ answer(int fd, int op, const unsigned char *p, size_t n)
 static void
 client_frames(struct conn *c)
 {
-	static const unsigned char bad[] = { 0x03, 0xea },   /* 1002 */
-	    big[] = { 0x03, 0xf1 };			      /* 1009 */
+	static const unsigned char bad[] = { 0x03, 0xea }, /* 1002 */
+	    big[] = { 0x03, 0xf1 };			   /* 1009 */
 	unsigned char *data = NULL;
 	size_t n = 0;
 	int op, rc;
 
 	while ((rc = read_frame(c->fd, &op, &data, &n)) == IN_OK) {
 		if (op == 0x9)
-			log_frame(c, "ping", data, n, answer(c->fd, 0xa, data, n));
+			log_frame(
+			    c, "ping", data, n, answer(c->fd, 0xa, data, n));
 		else if (op == 0x8) {
-			/* The close answered with its status code, no reason. */
+			/* The close answered with its status code, no reason.
+			 */
 			log_frame(c, "close", data, n,
 			    answer(c->fd, 0x8, data, n < 2 ? n : 2));
 			break;

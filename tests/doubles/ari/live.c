@@ -381,13 +381,11 @@ name(const struct wcall *c, char *out, size_t size)
 	snprintf(out, size, "PJSIP/%s-%08lx", c->dest, c->seq);
 }
 
-static const struct wdriver driver = {
-	.who = "ari",
+static const struct wdriver driver = { .who = "ari",
 	.render = render,
 	.send = send_ev,
 	.command = command,
-	.name = name
-};
+	.name = name };
 
 void
 live_init(void)
