@@ -660,11 +660,23 @@ src_ari(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 		arena_free(s.a);
 		return E_BADREQ;
 	}
+	/*
+	 * Connecting and the list have SRC_ARI_STEP_MS each, more than the
+	 * second in which a stop must be seen: they watch the flag.  The
+	 * stream does not (its reads wait SRC_ARI_WAIT_MS), so that a
+	 * stop still sends the close frame.
+	 */
+	net_watch(stop);
 	rc = subscribe(&s, &w);
 	if (rc == E_OK && !*stop)
 		rc = rebuild(&s);
+	net_watch(NULL);
 	if (rc == E_OK)
 		rc = pump(&s, w);
+	if (rc != E_OK && *stop) {
+		rc = E_OK; /* a step cut short by the stop: no failure */
+		errbuf[0] = '\0';
+	}
 	ws_close(w);
 	arena_free(s.a);
 	if (rc != E_OK && s.synced && sink->down != NULL)

@@ -8,7 +8,8 @@
 # double dropping every websocket makes the source say down and return
 # E_BACKEND; while the double refuses, a new run fails before any sync;
 # once it accepts again, a new run rebuilds with the call still up.
-# Bad credentials are the 401 said.  With ARI_EVENTS_KEEPALIVE 1 a quiet
+# A stop during the handshake or the channel list is seen within a
+# second.  Bad credentials are the 401 said.  With ARI_EVENTS_KEEPALIVE 1 a quiet
 # double that answers pings keeps the source; stalled ("stall MS": no
 # pong, no event) it is E_TIMEOUT within about two seconds; a bad
 # ARI_EVENTS_KEEPALIVE is E_BADREQ.
@@ -31,8 +32,10 @@ t = T.Tap()
 D = T.tmpdir("pbxapi-srcari-")
 PORTF = os.path.join(D, "port")
 WORLD = os.path.join(D, "world")
+CTLF = os.path.join(D, "control")
 T.spawn([os.path.join(T.BUILD, "doubles", "ari_double"), "--port-file",
-         PORTF, "--world", WORLD, "--lifetime", "115", "--log",
+         PORTF, "--world", WORLD, "--control", CTLF, "--lifetime", "115",
+         "--log",
          os.path.join(D, "world.jsonl"), "--fixtures",
          os.path.join(T.SHARED, "fixtures", "ari")],
         log=os.path.join(D, "double.out"))
@@ -63,9 +66,11 @@ def ari(method, path):
 class Source:
     """evsource running: its JSON lines read with deadlines."""
 
-    def __init__(self, tenant="t1"):
-        self.p = subprocess.Popen([EVSOURCE, "-t", "100", CONF, tenant,
-                                   "ari"], stdout=subprocess.PIPE,
+    def __init__(self, tenant="t1", threaded=False):
+        self.p = subprocess.Popen([EVSOURCE, "-t", "100"] +
+                                  (["-T"] if threaded else []) +
+                                  [CONF, tenant, "ari"],
+                                  stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE,
                                   start_new_session=True)
         T._procs.append(self.p)
@@ -229,6 +234,37 @@ t.is_(rc, 0, "stop: exit 0")
 t.ok(took < 1.5, "stop seen in %.2f s" % took)
 t.ok(not any(e.get("cb") == "down" for e in src.lines), "stop: no down")
 
+# A stop while a step blocks (the handshake, the channel list: 3 s
+# each) is seen within a second too: the steps watch the flag.  The
+# source runs on a thread that takes no signal (-T), as in the
+# companion, so that the flag alone must stop it.
+LOG = os.path.join(D, "world.jsonl")
+
+
+def requests(path):
+    return sum(1 for x in T.read(LOG).splitlines()
+               if json.loads(x).get("method") == "GET" and
+               json.loads(x).get("path", "").startswith(path))
+
+
+for fault, path, step in (("stall", "/ari/events", "the handshake"),
+                          ("length-mismatch", "/ari/channels",
+                           "the channel list")):
+    T.write(CTLF, "fault=%s\n" % fault)
+    seen = requests(path)
+    src = Source(threaded=True)
+    T.wait_for(lambda: requests(path) > seen, 10, what=path + " asked")
+    start = time.monotonic()
+    src.p.send_signal(signal.SIGTERM)
+    last, rc, err = src.finish(5)
+    took = time.monotonic() - start
+    t.is_((last.get("rc") if last else None, rc), ("E_OK", 0),
+          "stop during %s: E_OK, exit 0" % step)
+    t.ok(took < 1.5, "stop during %s seen in %.2f s" % (step, took))
+    t.ok(not any(e.get("cb") in ("begin_sync", "down") for e in src.lines),
+         "stop during %s: no sync, no down" % step)
+T.write(CTLF, "")
+
 # Bad credentials: the handshake's 401 said.
 src = Source("bad")
 last, rc, err = src.finish()
@@ -244,7 +280,6 @@ t.ok("ARI_EVENTS_APP" in (last or {}).get("err", ""), "and says so")
 # Keepalive: a quiet Asterisk that answers pings keeps the source; one
 # that stops answering (and sending) is given up within twice
 # ARI_EVENTS_KEEPALIVE and a step.
-LOG = os.path.join(D, "world.jsonl")
 
 
 def pings(answered):
