@@ -7,7 +7,8 @@
 # destination (answer, busy, noanswer), and the event sequence, the
 # field names (against the real captures of shared/fixtures), the
 # hangup causes, the list APIs, and the control socket (call, inject,
-# drop, refuse, state) are checked.
+# drop, refuse, state; ARI: stall) are checked, and ari_double's answers
+# to a client's pings and close.
 import glob
 import json
 import os
