@@ -46,15 +46,6 @@ static const struct {
 	{ EVM_ESL, "esl", src_esl },
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct cmp_src *
 companion_find(struct companion *c, const char *name, size_t n)
 {

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "rconn.h"
 #include "rwriter.h"
+#include "util.h"
 #include "wcs.h"
 
 #define RW_LOG_MS     10000 /* failures are logged at most this often */
@@ -79,15 +80,6 @@ struct rwriter {
 	uint64_t logged; /* when a failure was logged last (ms) */
 	uint64_t unlogged;
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct rwriter *
 rw_new(const char *addr, long ms, const char *node, size_t cap,

@@ -33,15 +33,6 @@ struct wcs_reg {
 	size_t nkeys;
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct wcs_reg *
 wcs_new(long retain_ms, long pending_ms)
 {
