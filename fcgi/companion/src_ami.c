@@ -5,7 +5,8 @@
  * (ami_translate(): Newchannel, Newstate, DialBegin/DialEnd and the old
  * Dial, Hangup, HangupRequest, DTMFEnd, Hold/Unhold, BridgeEnter/Leave,
  * NewCallerid, NewConnectedLine, Newexten, PeerStatus/ContactStatus,
- * QueueMemberStatus/Added/Removed; everything else is ignored).  After
+ * QueueMemberStatus/Added/Removed, and OriginateResponse: Failure when
+ * no channel was made; everything else is ignored).  After
  * the channels, the peers (PJSIPShowContacts' ContactList) and queue
  * members (QueueStatus' QueueMember) are listed as EV_PEER and
  * EV_QUEUE_MEMBER events.
@@ -25,8 +26,10 @@
 
 #include "ami.h"
 #include "arena.h"
+#include "buf.h"
 #include "companion.h"
 #include "conf.h"
+#include "limits.h"
 #include "netio.h"
 #include "pbxconf.h"
 #include "src_ami.h"
@@ -323,10 +326,63 @@ queue_event(const char *name, const struct ami_msg *m, struct ev *e,
 	return e->queue != NULL && e->member != NULL;
 }
 
+/*
+ * OriginateResponse's Reason (the last control frame Asterisk read from
+ * the dialled channel, ast_channel_reason2str()) as a Q.850 cause.
+ */
+static const struct {
+	long reason;
+	int cause;
+} reasons[] = {
+	{ 0, 1 },   /* "Call Failure": no such number, bad technology */
+	{ 1, 21 },  /* AST_CONTROL_HANGUP: hung up before answering */
+	{ 3, 19 },  /* AST_CONTROL_RINGING: rang, no answer */
+	{ 5, 17 },  /* AST_CONTROL_BUSY */
+	{ 8, 34 },  /* AST_CONTROL_CONGESTION */
+};
+
+/*
+ * A failed origination that made no channel ("Response: Failure",
+ * "Uniqueid: <unknown>"): the only word of it there is.  The call is
+ * the callId the WCS path put in the ActionID (AMI_WCS_TAIL); without
+ * it nothing names the call, and a failure with a channel is told by
+ * that channel's Hangup.  Delivered as EV_HANGUP, then EV_DESTROYED.
+ */
+static int
+originate_failure(const char *name, const struct ami_msg *m, struct ev *e,
+    struct ami_evbuf *b)
+{
+	const char *aid, *uid, *tail;
+	long reason;
+	size_t i;
+
+	if (strcasecmp(name, "OriginateResponse") != 0 ||
+	    !ami_is(m, "Response", "Failure"))
+		return 0;
+	uid = get(m, b, "Uniqueid");
+	if (uid != NULL && *uid != '\0' && strcmp(uid, "<unknown>") != 0)
+		return 0;
+	if ((aid = get(m, b, "ActionID")) == NULL ||
+	    (tail = strstr(aid, AMI_WCS_TAIL)) == NULL ||
+	    tail[strlen(AMI_WCS_TAIL)] == '\0')
+		return 0;
+	e->type = EV_HANGUP;
+	e->chan.id = tail + strlen(AMI_WCS_TAIL);
+	reason = num(get(m, b, "Reason"), -1);
+	e->cause = 127; /* interworking, unspecified: a reason not known */
+	for (i = 0; i < nitems(reasons); i++)
+		if (reasons[i].reason == reason)
+			e->cause = reasons[i].cause;
+	e->cause_txt = "OriginateResponse: Failure";
+	return 2;
+}
+
 int
 ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
     struct ami_evbuf *b)
 {
+	int n;
+
 	const char *name;
 
 	memset(e, 0, sizeof(*e));
@@ -338,11 +394,147 @@ ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
 	if ((name = get(m, b, "Event")) == NULL)
 		return 0;
 	e->ts_ms = timestamp(m, b);
+	if ((n = originate_failure(name, m, e, b)) != 0)
+		return n;
 	if (chan_event(name, m, now_ms, e, b) || dial_event(name, m, e, b) ||
 	    peer_event(name, m, e, b) || queue_event(name, m, e, b))
 		return 1;
 	memset(e, 0, sizeof(*e));
 	return 0;
+}
+
+/* ---- the endpoint listing's events ---- */
+
+/* DeviceStateChange's State as the listing's DeviceState says it. */
+static const struct {
+	const char *state, *listed;
+} devstates[] = {
+	{ "UNKNOWN", "Unknown" },
+	{ "NOT_INUSE", "Not in use" },
+	{ "INUSE", "In use" },
+	{ "BUSY", "Busy" },
+	{ "INVALID", "Invalid" },
+	{ "UNAVAILABLE", "Unavailable" },
+	{ "RINGING", "Ringing" },
+	{ "RINGINUSE", "Ring+Inuse" },
+	{ "ONHOLD", "On Hold" },
+};
+
+/* The endpoint of a device ("PJSIP/102" is 102 for pjsip), or NULL. */
+static const char *
+device_endpoint(const char *dev, int pjsip)
+{
+	const char *tech = pjsip ? "PJSIP/" : "SIP/";
+	size_t n = strlen(tech);
+
+	if (dev == NULL || strncasecmp(dev, tech, n) != 0 || dev[n] == '\0')
+		return NULL;
+	return dev + n;
+}
+
+static void
+ep_edit(struct ami_ep *o, const char *ep, const char *key, const char *value,
+    enum ev_ep_how how)
+{
+	if (o->n < nitems(o->e) && ep != NULL && value != NULL)
+		o->e[o->n++] = (struct ami_ep_edit){ ep, key, value, how };
+}
+
+/* "Registered" with Address, "Reachable" with Time ... (chan_sip). */
+static void
+peer_status(const struct ami_msg *m, struct ami_evbuf *b, const char *ep,
+    struct ami_ep *o)
+{
+	const char *st = get(m, b, "PeerStatus"), *addr = get(m, b, "Address");
+	const char *ms = get(m, b, "Time"), *colon;
+	char *d;
+	size_t n;
+
+	if (st == NULL)
+		return;
+	if (strcasecmp(st, "Registered") == 0 && addr != NULL &&
+	    (colon = strrchr(addr, ':')) != NULL) {
+		n = (size_t)(colon - addr);
+		if (b->used + n + 1 > sizeof(b->s))
+			return;
+		d = b->s + b->used;
+		memcpy(d, addr, n);
+		d[n] = '\0';
+		b->used += n + 1;
+		ep_edit(o, ep, "IPaddress", d, EP_SET);
+		ep_edit(o, ep, "IPport", colon + 1, EP_SET);
+	} else if (strcasecmp(st, "Unregistered") == 0) {
+		ep_edit(o, ep, "IPaddress", "-none-", EP_SET);
+		ep_edit(o, ep, "IPport", "0", EP_SET);
+	} else if ((strcasecmp(st, "Reachable") == 0 ||
+		       strcasecmp(st, "Lagged") == 0) &&
+	    ms != NULL && b->used + strlen(ms) + 16 <= sizeof(b->s)) {
+		d = b->s + b->used;
+		b->used += (size_t)snprintf(d, sizeof(b->s) - b->used,
+			       "%s (%s ms)",
+			       strcasecmp(st, "Lagged") == 0 ? "LAGGED" : "OK",
+			       ms) +
+		    1;
+		ep_edit(o, ep, "Status", d, EP_SET);
+	} else if (strcasecmp(st, "Unreachable") == 0)
+		ep_edit(o, ep, "Status", "UNREACHABLE", EP_SET);
+}
+
+/* ContactStatus: a contact made or removed is in the Contacts list. */
+static void
+contact_status(const struct ami_msg *m, struct ami_evbuf *b, const char *ep,
+    struct ami_ep *o)
+{
+	const char *st = get(m, b, "ContactStatus"), *aor = get(m, b, "AOR");
+	const char *uri = get(m, b, "URI");
+	char *d;
+	size_t n;
+
+	if (st == NULL || aor == NULL || uri == NULL)
+		return;
+	/* The listing's form: every contact as "AOR/URI," */
+	n = strlen(aor) + strlen(uri) + 2;
+	if (b->used + n + 1 > sizeof(b->s))
+		return;
+	d = b->s + b->used;
+	memcpy(d, aor, strlen(aor));
+	d[strlen(aor)] = '/';
+	memcpy(d + strlen(aor) + 1, uri, strlen(uri));
+	memcpy(d + n - 1, ",", 2);
+	b->used += n + 1;
+	if (strcasecmp(st, "Created") == 0)
+		ep_edit(o, ep, "Contacts", d, EP_ADD);
+	else if (strcasecmp(st, "Removed") == 0)
+		ep_edit(o, ep, "Contacts", d, EP_DEL);
+}
+
+int
+ami_ep_translate(
+    const struct ami_msg *m, int pjsip, struct ami_ep *o, struct ami_evbuf *b)
+{
+	const char *name, *st, *ep;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	b->used = 0;
+	if ((name = get(m, b, "Event")) == NULL)
+		return 0;
+	if (strcasecmp(name, "Reload") == 0 ||
+	    strcasecmp(name, "FullyBooted") == 0) {
+		o->relist = 1;
+	} else if (strcasecmp(name, "DeviceStateChange") == 0) {
+		ep = device_endpoint(get(m, b, "Device"), pjsip);
+		st = get(m, b, "State");
+		for (i = 0; st != NULL && i < nitems(devstates); i++)
+			if (strcasecmp(st, devstates[i].state) == 0)
+				ep_edit(o, ep, "DeviceState", devstates[i].listed,
+				    EP_SET);
+	} else if (pjsip && strcasecmp(name, "ContactStatus") == 0) {
+		contact_status(m, b, get(m, b, "EndpointName"), o);
+	} else if (!pjsip && strcasecmp(name, "PeerStatus") == 0) {
+		peer_status(m, b, device_endpoint(get(m, b, "Peer"), 0), o);
+	}
+	return o->relist || o->n > 0;
 }
 
 /* ---- the connection ---- */
@@ -356,6 +548,17 @@ wall_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The endpoint listing of a connection. */
+struct eps {
+	const char *action, *cut; /* PJSIPShowEndpoints or Sippeers */
+	int pjsip;
+	int relist;	 /* a Reload or FullyBooted came: list again */
+	uint64_t listed; /* monotonic ms of the last listing */
+	struct buf text; /* the listing being read */
+	int dropped;	 /* it was over LIM_EV_ENDPOINTS or a size limit */
+	size_t items;
+};
+
 /* Returns 1 if frame m carries ActionID id. */
 static int
 is_mine(const struct ami_msg *m, const char *id)
@@ -368,12 +571,28 @@ is_mine(const struct ami_msg *m, const char *id)
 
 /* Delivers m to the sink if it is an event of the model. */
 static void
-deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b)
+deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b,
+    struct eps *ep)
 {
+	struct ami_ep o;
 	struct ev e;
+	size_t i;
+	int n;
 
-	if (ami_translate(m, wall_ms(), &e, b))
+	if (sink->ep_list != NULL && ami_ep_translate(m, ep->pjsip, &o, b)) {
+		ep->relist |= o.relist;
+		for (i = 0; i < o.n; i++)
+			sink->ep_set(sink, o.e[i].endpoint, o.e[i].key,
+			    o.e[i].value, o.e[i].how);
+	}
+	n = ami_translate(m, wall_ms(), &e, b);
+
+	if (n > 0)
 		sink->event(sink, &e);
+	if (n == 2) { /* a failed origination: its end follows */
+		e.type = EV_DESTROYED;
+		sink->event(sink, &e);
+	}
 }
 
 /*
@@ -382,10 +601,40 @@ deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b)
  * the list's end.  Sets *refused for a "Response: Error" (the list ends
  * there).  Returns E_OK (also when *stop), or the error.
  */
+/*
+ * Keeps a frame of the endpoint listing as a worker reads it: without
+ * our ActionID line; the last one cut after its line holding ep->cut.
+ */
+static void
+keep_frame(struct eps *ep, const struct ami_msg *m, const char *id, int last)
+{
+	const char *line = m->raw, *end = m->raw + m->len, *nl;
+	size_t l, n = last ? ami_cut_after(m->raw, m->len, ep->cut) : m->len;
+	char idl[96];
+	int k;
+
+	if (ep->dropped)
+		return;
+	if (++ep->items > LIM_EV_ENDPOINTS + 2 || m->len > LIM_EV_EP_BLOCK) {
+		ep->dropped = 1;
+		return;
+	}
+	k = snprintf(idl, sizeof(idl), "ActionID: %s", id);
+	end = m->raw + n;
+	for (; line < end; line += l) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+		if (l >= (size_t)k && strncasecmp(line, idl, (size_t)k) == 0 &&
+		    (l == (size_t)k || line[k] == '\r' || line[k] == '\n'))
+			continue;
+		buf_add(&ep->text, line, l);
+	}
+}
+
 static enum err
 list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    const char *action, struct ami_evbuf *b, int *refused, char *why,
-    size_t whylen)
+    const char *action, struct ami_evbuf *b, struct eps *ep, int keep,
+    int *refused, char *why, size_t whylen)
 {
 	const struct ami_action act = { .action = action };
 	uint64_t until = net_deadline(SYNC_MS);
@@ -410,32 +659,73 @@ list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		}
 		if (e != E_OK || !is_mine(&m, id)) {
 			if (e == E_OK)
-				deliver(&m, sink, b);
+				deliver(&m, sink, b, ep);
 			continue;
 		}
 		if (ami_is(&m, "Response", "Error")) {
+			if (keep)
+				keep_frame(ep, &m, id, 1);
 			*refused = 1;
 			break;
 		}
 		/* EventList: Complete; Asterisk <= 11 names the last event. */
 		if (ami_is(&m, "EventList", "Complete") ||
 		    (ami_get(&m, "Event", &(size_t){ 0 }) != NULL &&
-			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL))
+			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL)) {
+			if (keep)
+				keep_frame(ep, &m, id, 1);
 			break;
-		deliver(&m, sink, b);
+		}
+		if (keep)
+			keep_frame(ep, &m, id, 0);
+		else
+			deliver(&m, sink, b, ep);
 	}
 	return e;
 }
 
 /*
+ * Lists the endpoints as the workers' sippeers does and hands the text
+ * over (ep_list), unless it was over the limits (then no listing: the
+ * workers ask the backend).  A refusal is a listing too: the worker
+ * would answer it the same.  Returns E_OK or the error.
+ */
+static enum err
+list_endpoints(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
+{
+	int refused;
+	enum err e;
+
+	if (sink->ep_list == NULL)
+		return E_OK;
+	ep->relist = 0; /* what asked for it is answered by this one */
+	ep->listed = net_deadline(0);
+	ep->dropped = 0;
+	ep->items = 0;
+	buf_clear(&ep->text);
+	e = list(c, sink, stop, ep->action, b, ep, 1, &refused, why, whylen);
+	if (e != E_OK || atomic_load(stop))
+		return e;
+	if (ep->dropped || ep->text.overflow) {
+		log_warnx("%s: over %d endpoints or %d bytes, not kept",
+		    ep->action, LIM_EV_ENDPOINTS, LIM_EV_EP_TEXT);
+		sink->ep_list(sink, NULL, 0);
+	} else
+		sink->ep_list(sink, ep->text.data ? ep->text.data : "",
+		    ep->text.len);
+	return E_OK;
+}
+
+/*
  * Rebuilds: the channels (CoreShowChannels, between begin_sync and
- * end_sync), then the peers (PJSIPShowContacts) and the queue members
- * (QueueStatus), which a PBX without PJSIP or queues may refuse.
- * Returns E_OK or the error.
+ * end_sync), then the endpoint listing, the peers (PJSIPShowContacts)
+ * and the queue members (QueueStatus), which a PBX without PJSIP or
+ * queues may refuse.  Returns E_OK or the error.
  */
 static enum err
 rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    struct ami_evbuf *b, char *why, size_t whylen)
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
 {
 	static const char *const optional[] = { "PJSIPShowContacts",
 		"QueueStatus" };
@@ -444,7 +734,8 @@ rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 	size_t i;
 
 	sink->begin_sync(sink);
-	e = list(c, sink, stop, "CoreShowChannels", b, &refused, why, whylen);
+	e = list(c, sink, stop, "CoreShowChannels", b, ep, 0, &refused, why,
+	    whylen);
 	if (e != E_OK || atomic_load(stop))
 		return e;
 	if (refused) {
@@ -452,15 +743,28 @@ rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		return E_BACKEND;
 	}
 	sink->end_sync(sink);
+	e = list_endpoints(c, sink, stop, b, ep, why, whylen);
 	for (i = 0; i < nitems(optional) && e == E_OK; i++)
-		e = list(c, sink, stop, optional[i], b, &refused, why, whylen);
+		e = list(c, sink, stop, optional[i], b, ep, 0, &refused, why,
+		    whylen);
 	return e;
+}
+
+/* Whether the endpoints are to be listed again now. */
+static int
+relist_due(const struct ev_sink *sink, const struct eps *ep)
+{
+	return sink->ep_list != NULL &&
+	    (ep->relist ||
+		(sink->ep_refresh_ms > 0 &&
+		    net_deadline(0) - ep->listed >=
+			(uint64_t)sink->ep_refresh_ms));
 }
 
 /* Reads events until the connection fails or *stop. */
 static enum err
 follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    struct ami_evbuf *b, char *why, size_t whylen)
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
 {
 	static const struct ami_action ping = { .action = "Ping" };
 	uint64_t heard = net_deadline(0), pinged = 0;
@@ -473,10 +777,18 @@ follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		if (e == E_OK) {
 			heard = net_deadline(0);
 			pinged = 0;
-			deliver(&m, sink, b);
+			deliver(&m, sink, b, ep);
+			if (relist_due(sink, ep) &&
+			    (e = list_endpoints(c, sink, stop, b, ep, why,
+				 whylen)) != E_OK)
+				return e;
 			continue;
 		}
 		if (e != E_TIMEOUT)
+			return e;
+		if (relist_due(sink, ep) &&
+		    (e = list_endpoints(c, sink, stop, b, ep, why, whylen)) !=
+			E_OK)
 			return e;
 		if (net_deadline(0) - heard >= DEAD_MS) {
 			snprintf(
@@ -505,8 +817,15 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	struct arena *a = arena_new();
 	struct ami_evbuf *b;
 	struct ami *c = NULL;
+	struct eps ep = { 0 };
 	char port[24];
 	enum err e;
+
+	/* The action the workers' sippeers sends (handlers/elastix). */
+	ep.pjsip = strcmp(tenant_get(t, "CHAN_DRIVER"), "pjsip") == 0;
+	ep.action = ep.pjsip ? "PJSIPShowEndpoints" : "Sippeers";
+	ep.cut = ep.pjsip ? "EndpointListComplete" : "ListItems";
+	buf_init(&ep.text, LIM_EV_EP_TEXT);
 
 	/* The workers' credentials: AMI_USERNAME and AMI_SECRET, else
 	 * manager.conf's (AMI_CONF_PATH). */
@@ -518,12 +837,13 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	e = ami_open(&cf, net_deadline(STEP_MS), &c, errbuf, errlen);
 	arena_free(a);
 	if (e == E_OK)
-		e = rebuild(c, sink, stop, b, errbuf, errlen);
+		e = rebuild(c, sink, stop, b, &ep, errbuf, errlen);
 	if (e == E_OK)
-		e = follow(c, sink, stop, b, errbuf, errlen);
+		e = follow(c, sink, stop, b, &ep, errbuf, errlen);
 	if (e != E_OK)
 		sink->down(sink, errbuf);
 	ami_close(c);
+	buf_free(&ep.text);
 	free(b);
 	return atomic_load(stop) ? E_OK : e;
 }
