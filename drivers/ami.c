@@ -22,7 +22,7 @@
 #define AMI_BUF_MAX    (AMI_FRAME_MAX + 65536)
 #define AMI_READ_CHUNK 65536
 #define AMI_HDR_LINE   1000 /* Asterisk drops request lines over 1024 */
-#define AMI_ID_MAX     200 /* ours, and an id_tail of up to 150 */
+#define AMI_ID_MAX     200  /* ours, and an id_tail of up to 150 */
 
 struct ami {
 	int fd;

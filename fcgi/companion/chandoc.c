@@ -226,8 +226,8 @@ cd_ask(struct req *r, int fresh, const char *what, const char *verb,
 		return 0;
 	}
 	line = arena_printf(r->arena, "%s %s", verb, r->tenant->name);
-	if (companion_ask(r->conf, r->arena, line, body, len, why,
-		sizeof(why)) != E_OK) {
+	if (companion_ask(
+		r->conf, r->arena, line, body, len, why, sizeof(why)) != E_OK) {
 		fallback(r, what, why);
 		return 0;
 	}

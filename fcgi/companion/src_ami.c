@@ -334,11 +334,11 @@ static const struct {
 	long reason;
 	int cause;
 } reasons[] = {
-	{ 0, 1 },   /* "Call Failure": no such number, bad technology */
-	{ 1, 21 },  /* AST_CONTROL_HANGUP: hung up before answering */
-	{ 3, 19 },  /* AST_CONTROL_RINGING: rang, no answer */
-	{ 5, 17 },  /* AST_CONTROL_BUSY */
-	{ 8, 34 },  /* AST_CONTROL_CONGESTION */
+	{ 0, 1 },  /* "Call Failure": no such number, bad technology */
+	{ 1, 21 }, /* AST_CONTROL_HANGUP: hung up before answering */
+	{ 3, 19 }, /* AST_CONTROL_RINGING: rang, no answer */
+	{ 5, 17 }, /* AST_CONTROL_BUSY */
+	{ 8, 34 }, /* AST_CONTROL_CONGESTION */
 };
 
 /*
@@ -470,10 +470,9 @@ peer_status(const struct ami_msg *m, struct ami_evbuf *b, const char *ep,
 		       strcasecmp(st, "Lagged") == 0) &&
 	    ms != NULL && b->used + strlen(ms) + 16 <= sizeof(b->s)) {
 		d = b->s + b->used;
-		b->used += (size_t)snprintf(d, sizeof(b->s) - b->used,
-			       "%s (%s ms)",
-			       strcasecmp(st, "Lagged") == 0 ? "LAGGED" : "OK",
-			       ms) +
+		b->used +=
+		    (size_t)snprintf(d, sizeof(b->s) - b->used, "%s (%s ms)",
+			strcasecmp(st, "Lagged") == 0 ? "LAGGED" : "OK", ms) +
 		    1;
 		ep_edit(o, ep, "Status", d, EP_SET);
 	} else if (strcasecmp(st, "Unreachable") == 0)
@@ -527,8 +526,8 @@ ami_ep_translate(
 		st = get(m, b, "State");
 		for (i = 0; st != NULL && i < nitems(devstates); i++)
 			if (strcasecmp(st, devstates[i].state) == 0)
-				ep_edit(o, ep, "DeviceState", devstates[i].listed,
-				    EP_SET);
+				ep_edit(o, ep, "DeviceState",
+				    devstates[i].listed, EP_SET);
 	} else if (pjsip && strcasecmp(name, "ContactStatus") == 0) {
 		contact_status(m, b, get(m, b, "EndpointName"), o);
 	} else if (!pjsip && strcasecmp(name, "PeerStatus") == 0) {
@@ -712,8 +711,8 @@ list_endpoints(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		    ep->action, LIM_EV_ENDPOINTS, LIM_EV_EP_TEXT);
 		sink->ep_list(sink, NULL, 0);
 	} else
-		sink->ep_list(sink, ep->text.data ? ep->text.data : "",
-		    ep->text.len);
+		sink->ep_list(
+		    sink, ep->text.data ? ep->text.data : "", ep->text.len);
 	return E_OK;
 }
 
@@ -734,8 +733,8 @@ rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 	size_t i;
 
 	sink->begin_sync(sink);
-	e = list(c, sink, stop, "CoreShowChannels", b, ep, 0, &refused, why,
-	    whylen);
+	e = list(
+	    c, sink, stop, "CoreShowChannels", b, ep, 0, &refused, why, whylen);
 	if (e != E_OK || atomic_load(stop))
 		return e;
 	if (refused) {
@@ -779,8 +778,8 @@ follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 			pinged = 0;
 			deliver(&m, sink, b, ep);
 			if (relist_due(sink, ep) &&
-			    (e = list_endpoints(c, sink, stop, b, ep, why,
-				 whylen)) != E_OK)
+			    (e = list_endpoints(
+				 c, sink, stop, b, ep, why, whylen)) != E_OK)
 				return e;
 			continue;
 		}

@@ -789,8 +789,9 @@ line_is(const char *p, const char *end, const char *key, const char *value)
 		l--;
 	if (l < k + 2 || memcmp(p, key, k) != 0 || memcmp(p + k, ": ", 2) != 0)
 		return 0;
-	return value == NULL || (l - k - 2 == strlen(value) &&
-				    memcmp(p + k + 2, value, l - k - 2) == 0);
+	return value == NULL ||
+	    (l - k - 2 == strlen(value) &&
+		memcmp(p + k + 2, value, l - k - 2) == 0);
 }
 
 /*
@@ -852,8 +853,7 @@ st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
 	char *t, *v;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->ep_text == NULL ||
-	    (line = ep_line(s, endpoint, key)) == NULL) {
+	if (s->ep_text == NULL || (line = ep_line(s, endpoint, key)) == NULL) {
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}

@@ -1,8 +1,8 @@
 /*
- * activecall and sippeers from the event companion's live state (docs/elastix.md):
- * when the tenant's events are on, state.fresh is never and the request
- * has no fresh=1, the channels come from the companion (client.h) and
- * are shaped as the reference's "core show channels verbose" table is
+ * activecall and sippeers from the event companion's live state
+ * (docs/elastix.md): when the tenant's events are on, state.fresh is never and
+ * the request has no fresh=1, the channels come from the companion (client.h)
+ * and are shaped as the reference's "core show channels verbose" table is
  * (ami_cmds.c): one object per channel with the CLI's columns, each value
  * cut to its column's width and trimmed, then the three summary lines;
  * X-State-Age says how old the state is.  If the companion does not
@@ -201,8 +201,8 @@ table(struct req *r, struct reply *rp, const struct cd_doc *d)
  * Sippeers would read, kept up to date by the events), when synced.
  */
 int
-elastix_live_sippeers(struct req *r, int fresh, const char **text,
-    size_t *len, const char **age)
+elastix_live_sippeers(
+    struct req *r, int fresh, const char **text, size_t *len, const char **age)
 {
 	const char *body, *nl, *sp;
 	size_t n;

@@ -281,9 +281,9 @@ static char pending[1024];
 static void
 emit_raw(const char *name, const char *frame)
 {
-	struct wevent ev = { .type = WE_INJECT,
-		.raw = frame,
-		.rawlen = strlen(frame) };
+	struct wevent ev = {
+		.type = WE_INJECT, .raw = frame, .rawlen = strlen(frame)
+	};
 
 	(void)name;
 	world_inject(&ev);
