@@ -207,6 +207,9 @@ elastix_live_sippeers(
 	const char *body, *nl, *sp;
 	size_t n;
 
+	/* Only an AMI source lists the endpoints: do not ask for nothing. */
+	if (tenant_events(r->tenant) != EVM_AMI)
+		return 0;
 	if (!cd_ask(r, fresh, "sippeers", "endpoints", &body, &n))
 		return 0;
 	if ((nl = memchr(body, '\n', n)) == NULL || body[0] != '1' ||

@@ -8,7 +8,7 @@
 # ContactStatus from the double (its device and contact commands) change
 # DeviceState and Contacts, each answer again identical to the backend's;
 # a Reload makes the companion list again; with the companion stopped
-# sippeers answers from the backend.
+# sippeers answers from the backend; state.peers_refresh lists again.
 import json
 import os
 import re
@@ -157,5 +157,18 @@ t.ok(listed("PJSIPShowEndpoints") > n2,
      "a stopped companion: PJSIPShowEndpoints reached the backend")
 for pid in pool.companions():
     os.kill(pid, signal.SIGCONT)
+pool.stop()
+
+# -- state.peers_refresh: listed again without any event --------------
+pool2 = T.Pool(settings={"pm.max_children": "1", "events": "ami",
+                         "events.backoff_max": "500ms",
+                         "state.peers_refresh": "300ms"},
+               env={"AMI_HOST": "127.0.0.1", "AMI_PORT": str(PORT),
+                    "AMI_USERNAME": "admin", "AMI_SECRET": "amp111",
+                    "API_SECRET_KEY": KEY})
+T.wait_for(lambda: pool2.companions(), what="the second companion")
+n3 = listed("PJSIPShowEndpoints")
+t.ok(until(lambda: listed("PJSIPShowEndpoints") >= n3 + 3, 10),
+     "state.peers_refresh 300ms: listed again and again")
 
 t.done()

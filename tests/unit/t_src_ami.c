@@ -557,9 +557,55 @@ endpoint_events(void)
 	    "FullyBooted: list again");
 }
 
+/* The state's listing: lines set, added to, removed from, per block. */
+static void
+endpoint_listing(void)
+{
+	static const char text[] =
+	    "Response: Success\r\nEventList: start\r\n\r\n"
+	    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
+	    "DeviceState: Unavailable\r\n\r\n"
+	    "Event: EndpointList\r\nObjectName: 102\r\nContacts: \r\n"
+	    "DeviceState: Unavailable\r\n\r\n"
+	    "Event: EndpointListComplete\r\n";
+	struct st_tenant *s = st_new("t", "ami", 10, 10);
+	struct buf out;
+
+	buf_init(&out, 1 << 20);
+	ok(st_endpoints(s, &out) == 1, "no listing: st_endpoints says so");
+	st_ep_list(s, text, sizeof(text) - 1);
+	st_ep_set(s, "102", "DeviceState", "Not in use", EP_SET);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:b,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_DEL);
+	st_ep_set(s, "102", "NoSuchKey", "x", EP_SET);
+	st_ep_set(s, "103", "DeviceState", "In use", EP_SET);
+	st_ep_set(s, "1", "DeviceState", "In use", EP_SET);
+	buf_clear(&out);
+	ok(st_endpoints(s, &out) == 0, "st_endpoints: the listing");
+	ok(out.len > 0 && strstr(out.data, "\n") != NULL &&
+		strcmp(strchr(out.data, '\n') + 1,
+		    "Response: Success\r\nEventList: start\r\n\r\n"
+		    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
+		    "DeviceState: Unavailable\r\n\r\n"
+		    "Event: EndpointList\r\nObjectName: 102\r\n"
+		    "Contacts: 102/sip:b,\r\nDeviceState: Not in use\r\n\r\n"
+		    "Event: EndpointListComplete\r\n") == 0,
+	    "only 102's lines changed; a contact added once, one removed");
+	ok(strncmp(out.data, "0 -1.000\n", 9) == 0,
+	    "never synced: \"0 -1.000\" ahead");
+	st_ep_list(s, NULL, 0);
+	buf_clear(&out);
+	ok(st_endpoints(s, &out) == 1, "a dropped listing: none");
+	buf_free(&out);
+	st_free(s);
+}
+
 int
 main(void)
 {
+	endpoint_listing();
 	originate_failure();
 	endpoint_events();
 	originate_hangup();
