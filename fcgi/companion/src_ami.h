@@ -36,6 +36,10 @@ struct ami_evbuf {
 int ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
     struct ami_evbuf *b);
 
+/* A NUL-terminated copy of header name in b, or NULL if absent. */
+const char *ami_evget(
+    const struct ami_msg *m, struct ami_evbuf *b, const char *name);
+
 /* One change an event makes to the endpoint listing (event.h). */
 struct ami_ep_edit {
 	const char *endpoint, *key, *value;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "eplist.h"
 #include "event.h"
 #include "journal.h"
 #include "json.h"
@@ -102,9 +103,8 @@ struct st_tenant {
 	uint64_t last_ms; /* monotonic, the last event */
 	int64_t last_ts;  /* the last event's backend time */
 	uint64_t events, syncs, overflow;
-	uint64_t calls; /* channels that began a call (their own linkedid) */
-	char *ep_text;	/* the endpoint listing (event.h), NULL: none */
-	size_t ep_len;
+	uint64_t calls;	  /* channels that began a call (their own linkedid) */
+	struct eplist ep; /* the endpoint listing (event.h) */
 	char *gone[GONE_MAX]; /* the ids of the last channels destroyed */
 	size_t gone_at;
 	char down_why[128];
@@ -229,7 +229,7 @@ st_free(struct st_tenant *s)
 	}
 	items_free(&s->peers);
 	items_free(&s->members);
-	free(s->ep_text);
+	eplist_free(&s->ep);
 	for (i = 0; i < GONE_MAX; i++)
 		free(s->gone[i]);
 	journal_free(&s->journal);
@@ -748,137 +748,22 @@ st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out)
 	return out->overflow || w.error ? -1 : 0;
 }
 
-/* ---- the endpoint listing ---- */
+/* ---- the endpoint listing (eplist.h) ---- */
 
 void
 st_ep_list(struct st_tenant *s, const char *text, size_t len)
 {
-	char *t = NULL;
-
-	if (text != NULL && len <= LIM_EV_EP_TEXT) {
-		if ((t = malloc(len + 1)) == NULL)
-			fatal("malloc");
-		memcpy(t, text, len);
-		t[len] = '\0';
-	}
 	pthread_mutex_lock(&s->lock);
-	if (text != NULL && t == NULL)
-		s->overflow++;
-	free(s->ep_text);
-	s->ep_text = t;
-	s->ep_len = t != NULL ? len : 0;
+	s->overflow += eplist_set(&s->ep, text, len) == -1;
 	pthread_mutex_unlock(&s->lock);
-}
-
-/* The line after the one at p (its end), within end. */
-static const char *
-next_line(const char *p, const char *end)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-	return nl != NULL ? nl + 1 : end;
-}
-
-/* Whether the line at p is "key: " + (value, if not NULL) + EOL. */
-static int
-line_is(const char *p, const char *end, const char *key, const char *value)
-{
-	size_t k = strlen(key), l = (size_t)(next_line(p, end) - p);
-
-	while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r'))
-		l--;
-	if (l < k + 2 || memcmp(p, key, k) != 0 || memcmp(p + k, ": ", 2) != 0)
-		return 0;
-	return value == NULL ||
-	    (l - k - 2 == strlen(value) &&
-		memcmp(p + k + 2, value, l - k - 2) == 0);
-}
-
-/*
- * The line "key: ..." in the block (frame) whose "ObjectName" is
- * endpoint, or NULL (s locked).
- */
-static const char *
-ep_line(const struct st_tenant *s, const char *endpoint, const char *key)
-{
-	const char *end = s->ep_text + s->ep_len, *blk, *p;
-	int mine;
-
-	for (blk = s->ep_text; blk < end;) {
-		mine = 0;
-		for (p = blk; p < end && *p != '\r' && *p != '\n';
-		     p = next_line(p, end))
-			mine |= line_is(p, end, "ObjectName", endpoint);
-		for (p = blk; mine && p < end && *p != '\r' && *p != '\n';
-		     p = next_line(p, end))
-			if (line_is(p, end, key, NULL))
-				return p;
-		blk = next_line(p, end); /* past the blank line */
-	}
-	return NULL;
-}
-
-/* The new value of a line whose value is the n bytes at v. */
-static char *
-ep_value(const char *v, size_t n, const char *value, enum ev_ep_how how)
-{
-	size_t k = strlen(value);
-	const char *at;
-	char *t;
-
-	if ((t = malloc(n + k + 1)) == NULL)
-		fatal("malloc");
-	at = k > 0 ? memmem(v, n, value, k) : NULL;
-	if (how == EP_SET)
-		n = 0;
-	if (how == EP_DEL && at != NULL) {
-		memcpy(t, v, (size_t)(at - v));
-		memcpy(t + (at - v), at + k, n - (size_t)(at - v) - k);
-		t[n - k] = '\0';
-		return t;
-	}
-	memcpy(t, v, n);
-	if (how == EP_SET || (how == EP_ADD && at == NULL))
-		memcpy(t + n, value, k), n += k;
-	t[n] = '\0';
-	return t;
 }
 
 void
 st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
     const char *value, enum ev_ep_how how)
 {
-	const char *line, *vend;
-	size_t at, old, n;
-	char *t, *v;
-
 	pthread_mutex_lock(&s->lock);
-	if (s->ep_text == NULL || (line = ep_line(s, endpoint, key)) == NULL) {
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	at = (size_t)(line - s->ep_text) + strlen(key) + 2;
-	vend = next_line(line, s->ep_text + s->ep_len);
-	while (vend > s->ep_text + at && (vend[-1] == '\n' || vend[-1] == '\r'))
-		vend--;
-	old = (size_t)(vend - s->ep_text) - at;
-	v = ep_value(s->ep_text + at, old, value, how);
-	n = strlen(v);
-	if (s->ep_len - old + n > LIM_EV_EP_TEXT || n > LIM_EV_EP_BLOCK) {
-		s->overflow++;
-		free(v);
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	if ((t = malloc(s->ep_len - old + n + 1)) == NULL)
-		fatal("malloc");
-	memcpy(t, s->ep_text, at);
-	memcpy(t + at, v, n);
-	memcpy(t + at + n, s->ep_text + at + old, s->ep_len - at - old + 1);
-	free(v);
-	free(s->ep_text);
-	s->ep_text = t;
-	s->ep_len = s->ep_len - old + n;
+	s->overflow += eplist_edit(&s->ep, endpoint, key, value, how) == -1;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -886,16 +771,13 @@ int
 st_endpoints(struct st_tenant *s, struct buf *out)
 {
 	struct st_stats st;
-	int ok;
+	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	if ((ok = s->ep_text != NULL)) {
-		stats_locked(s, &st);
-		buf_printf(out, "%d %.3f\n", st.synced, st.age);
-		buf_add(out, s->ep_text, s->ep_len);
-	}
+	stats_locked(s, &st);
+	rc = eplist_write(&s->ep, st.synced, st.age, out);
 	pthread_mutex_unlock(&s->lock);
-	return ok ? (out->overflow ? -1 : 0) : 1;
+	return rc;
 }
 
 void

@@ -454,7 +454,8 @@ originate_failure(void)
 		if (p != NULL)
 			frame[p - frame + 8] = want[n].reason[0];
 		ok(one(frame, &e, &b) == 2 && e.type == EV_HANGUP &&
-			e.chan.id != NULL && strcmp(e.chan.id, "wcs-x.1") == 0 &&
+			e.chan.id != NULL &&
+			strcmp(e.chan.id, "wcs-x.1") == 0 &&
 			e.chan.name == NULL && e.cause == want[n].cause,
 		    "Reason %s: EV_HANGUP of the callId, cause %d",
 		    want[n].reason, want[n].cause);
@@ -547,12 +548,12 @@ endpoint_events(void)
 		  "PeerStatus: Unregistered\r\n\r\n",
 	       1, &o, &b) == 0,
 	    "PeerStatus on a pjsip tenant: nothing");
-	ok(ep_one("Event: Reload\r\nModule: res_pjsip.so\r\n\r\n", 1, &o,
-	       &b) == 1 &&
+	ok(ep_one("Event: Reload\r\nModule: res_pjsip.so\r\n\r\n", 1, &o, &b) ==
+		    1 &&
 		o.relist && o.n == 0,
 	    "Reload: list again");
-	ok(ep_one("Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n", 0,
-	       &o, &b) == 1 &&
+	ok(ep_one("Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n", 0, &o,
+	       &b) == 1 &&
 		o.relist,
 	    "FullyBooted: list again");
 }
