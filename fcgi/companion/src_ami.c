@@ -6,10 +6,14 @@
  * Dial, Hangup, HangupRequest, DTMFEnd, Hold/Unhold, BridgeEnter/Leave,
  * NewCallerid, NewConnectedLine, Newexten, PeerStatus/ContactStatus,
  * QueueMemberStatus/Added/Removed, and OriginateResponse: Failure when
- * no channel was made; everything else is ignored).  After
- * the channels, the peers (PJSIPShowContacts' ContactList) and queue
- * members (QueueStatus' QueueMember) are listed as EV_PEER and
- * EV_QUEUE_MEMBER events.
+ * no channel was made; everything else is ignored).  After the channels,
+ * the endpoints are listed with the action the workers' sippeers sends
+ * (PJSIPShowEndpoints, or Sippeers for chan_sip) and the reply's text is
+ * handed over as a worker reads it (ep_list), then kept current by the
+ * events src_ami_ep.c translates (ep_set) and listed again on Reload,
+ * FullyBooted and every state.peers_refresh; then the peers
+ * (PJSIPShowContacts' ContactList) and queue members (QueueStatus'
+ * QueueMember) are listed as EV_PEER and EV_QUEUE_MEMBER events.
  *
  * Events that arrive while the list is read are applied in the order
  * they came, which is the order Asterisk wrote them: a channel created

@@ -17,6 +17,9 @@
  * while the source was away).  Age: 0 while the state is synced and its
  * source connected; from st_down() on, the seconds since; before the
  * first sync it has none ("never synced").
+ *
+ * An AMI tenant also has its endpoint listing (eplist.h), replaced and
+ * edited through the sink (event.h: ep_list, ep_set).
  */
 #ifndef PBXAPI_STATE_H
 #define PBXAPI_STATE_H
