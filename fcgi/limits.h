@@ -46,6 +46,7 @@
 #define LIM_EV_EP_TEXT	   (4 * 1024 * 1024)  /* an endpoint listing */
 #define LIM_EV_EP_BLOCK	   8192		      /* one endpoint's listed block */
 #define LIM_EV_ENDPOINTS   10000	      /* endpoints in a listing */
+#define LIM_EV_EP_REDO	   (64 * 1024)	      /* edits kept while it is read */
 #define LIM_SUN_PATH	   108		      /* sockaddr_un's sun_path */
 #define LIM_LOCAL_LINE	   512		      /* a local interface request */
 #define LIM_LOCAL_REPLY	   (32 * 1024 * 1024) /* a local interface reply */

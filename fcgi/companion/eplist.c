@@ -1,6 +1,7 @@
 /*
  * The endpoint listing's text and its edits (see eplist.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,25 @@ item_at(const char *v, size_t n, const char *value, size_t k)
 	return NULL;
 }
 
+/* A count one up or down (never below 0; not a count: 0). */
+static char *
+count(const char *v, size_t n, enum ev_ep_how how)
+{
+	unsigned long c = 0;
+	size_t i;
+	char *t;
+
+	for (i = 0; i < n && i < 9 && v[i] >= '0' && v[i] <= '9'; i++)
+		c = c * 10 + (unsigned long)(v[i] - '0');
+	if (i != n)
+		c = 0;
+	c = how == EP_INC ? c + 1 : c > 0 ? c - 1 : 0;
+	if ((t = malloc(24)) == NULL)
+		fatal("malloc");
+	snprintf(t, 24, "%lu", c);
+	return t;
+}
+
 /* The new value of a line whose value is the n bytes at v. */
 static char *
 ep_value(const char *v, size_t n, const char *value, enum ev_ep_how how)
@@ -120,6 +140,8 @@ ep_value(const char *v, size_t n, const char *value, enum ev_ep_how how)
 	const char *at;
 	char *t;
 
+	if (how == EP_INC || how == EP_DEC)
+		return count(v, n, how);
 	if ((t = malloc(n + k + 1)) == NULL)
 		fatal("malloc");
 	at = item_at(v, n, value, k);

@@ -31,7 +31,8 @@ int eplist_set(struct eplist *l, const char *text, size_t len);
  * Changes the value of the line "key: value" in endpoint's block: sets
  * it (EP_SET), appends value unless the value holds it as an item
  * (EP_ADD), or removes that item (EP_DEL); an item ends in value's last
- * byte (Contacts' "aor/uri,").  Nothing without such a line.  Returns
+ * byte (Contacts' "aor/uri,"); or counts it one up or down (EP_INC,
+ * EP_DEC: ActiveChannels; value unused).  Nothing without such a line.  Returns
  * 0, or -1 if the change would pass a limit (not made).
  */
 int eplist_edit(struct eplist *l, const char *endpoint, const char *key,

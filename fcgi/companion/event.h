@@ -101,8 +101,8 @@ struct ev {
 	const char *queue, *member, *member_state; /* EV_QUEUE_MEMBER */
 };
 
-/* How ep_set() changes a listed value. */
-enum ev_ep_how { EP_SET, EP_ADD, EP_DEL };
+/* How ep_set() changes a listed value (EP_INC, EP_DEC: a count, by 1). */
+enum ev_ep_how { EP_SET, EP_ADD, EP_DEL, EP_INC, EP_DEC };
 
 /*
  * Where a source delivers.  begin_sync() opens a rebuild: every channel
@@ -120,7 +120,8 @@ enum ev_ep_how { EP_SET, EP_ADD, EP_DEL };
  * ep_list() replaces the listing; ep_set() changes the value of the
  * line "key: value" in the block of endpoint (its "ObjectName") as an
  * event said (how: set it, append value unless it holds it, or remove
- * value from it), and does nothing where the listing has no such line.
+ * value from it, or count one up or down), and does nothing where the
+ * listing has no such line.
  * ep_refresh_ms (state.peers_refresh) bounds how stale what no event
  * says (ActiveChannels, a changed transport) may get.
  */

@@ -433,7 +433,48 @@ struct eps {
 	struct buf text; /* the listing being read */
 	int dropped;	 /* it was over LIM_EV_ENDPOINTS or a size limit */
 	size_t items;
+	int listing;	 /* the listing is being read */
+	struct buf redo; /* the edits that came meanwhile (redo()) */
 };
+
+/*
+ * Keeps an edit that came while the listing is read: the listing may
+ * have been written before it, so it is made again on the new one (s,
+ * key, value, how as NUL-terminated fields).  Counts are not: whether
+ * the new listing has counted the channel is not known.  Past the
+ * buffer's ceiling an edit is lost until the next listing.
+ */
+static void
+keep_edit(struct eps *ep, const struct ami_ep_edit *x)
+{
+	if (!ep->listing || x->how == EP_INC || x->how == EP_DEC)
+		return;
+	buf_add(&ep->redo, x->endpoint, strlen(x->endpoint) + 1);
+	buf_add(&ep->redo, x->key, strlen(x->key) + 1);
+	buf_add(&ep->redo, x->value, strlen(x->value) + 1);
+	buf_addc(&ep->redo, (char)('0' + x->how));
+}
+
+/* Makes the kept edits again on the listing just handed over. */
+static void
+redo(struct eps *ep, struct ev_sink *sink)
+{
+	const char *p = ep->redo.data, *end = p + ep->redo.len;
+	const char *k, *v;
+
+	if (ep->redo.overflow)
+		end = p; /* cut anywhere: none rather than half of one */
+	while (p != NULL && p < end) {
+		k = p + strlen(p) + 1;
+		v = k + strlen(k) + 1;
+		if (v + strlen(v) + 1 >= end)
+			break;
+		sink->ep_set(
+		    sink, p, k, v, (enum ev_ep_how)(v[strlen(v) + 1] - '0'));
+		p = v + strlen(v) + 2;
+	}
+	buf_clear(&ep->redo);
+}
 
 /* Returns 1 if frame m carries ActionID id. */
 static int
@@ -457,9 +498,11 @@ deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b,
 
 	if (sink->ep_list != NULL && ami_ep_translate(m, ep->pjsip, &o, b)) {
 		ep->relist |= o.relist;
-		for (i = 0; i < o.n; i++)
+		for (i = 0; i < o.n; i++) {
 			sink->ep_set(sink, o.e[i].endpoint, o.e[i].key,
 			    o.e[i].value, o.e[i].how);
+			keep_edit(ep, &o.e[i]);
+		}
 	}
 	n = ami_translate(m, wall_ms(), &e, b);
 
@@ -580,16 +623,21 @@ list_endpoints(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 	ep->dropped = 0;
 	ep->items = 0;
 	buf_clear(&ep->text);
+	buf_clear(&ep->redo);
+	ep->listing = 1;
 	e = list(c, sink, stop, ep->action, b, ep, 1, &refused, why, whylen);
+	ep->listing = 0;
 	if (e != E_OK || atomic_load(stop))
 		return e;
 	if (ep->dropped || ep->text.overflow) {
 		log_warnx("%s: over %d endpoints or %d bytes, not kept",
 		    ep->action, LIM_EV_ENDPOINTS, LIM_EV_EP_TEXT);
 		sink->ep_list(sink, NULL, 0);
-	} else
+	} else {
 		sink->ep_list(
 		    sink, ep->text.data ? ep->text.data : "", ep->text.len);
+		redo(ep, sink);
+	}
 	return E_OK;
 }
 
@@ -702,6 +750,7 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	ep.action = ep.pjsip ? "PJSIPShowEndpoints" : "Sippeers";
 	ep.cut = ep.pjsip ? "EndpointListComplete" : "ListItems";
 	buf_init(&ep.text, LIM_EV_EP_TEXT);
+	buf_init(&ep.redo, LIM_EV_EP_REDO);
 
 	/* The workers' credentials: AMI_USERNAME and AMI_SECRET, else
 	 * manager.conf's (AMI_CONF_PATH). */
@@ -720,6 +769,7 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 		sink->down(sink, errbuf);
 	ami_close(c);
 	buf_free(&ep.text);
+	buf_free(&ep.redo);
 	free(b);
 	return atomic_load(stop) ? E_OK : e;
 }

@@ -57,10 +57,11 @@ struct ami_ep {
  * listing of a pjsip (PJSIPShowEndpoints) or chan_sip (Sippeers)
  * tenant, the strings in b: DeviceStateChange sets DeviceState;
  * ContactStatus Created/Removed adds or removes "AOR/URI," in Contacts
- * (pjsip); PeerStatus sets IPaddress and IPport (Registered,
- * Unregistered) or Status (Reachable, Lagged, Unreachable) (chan_sip);
- * Reload and FullyBooted ask for a new listing.  Returns 1 if there is
- * anything, else 0.
+ * and Newchannel/Hangup of a PJSIP/NAME-... channel count NAME's
+ * ActiveChannels up or down (pjsip); PeerStatus sets IPaddress and IPport
+ * (Registered, Unregistered) or Status (Reachable, Lagged, Unreachable)
+ * (chan_sip); Reload and FullyBooted ask for a new listing.  Returns 1 if there
+ * is anything, else 0.
  */
 int ami_ep_translate(
     const struct ami_msg *m, int pjsip, struct ami_ep *o, struct ami_evbuf *b);

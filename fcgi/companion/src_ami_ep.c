@@ -1,7 +1,8 @@
 /*
  * The AMI source's endpoint listing events (src_ami.h, event.h): what
- * DeviceStateChange, ContactStatus, PeerStatus, Reload and FullyBooted
- * change of a PJSIPShowEndpoints or Sippeers listing, as Asterisk's
+ * DeviceStateChange, ContactStatus, Newchannel and Hangup, PeerStatus,
+ * Reload and FullyBooted change of a PJSIPShowEndpoints or Sippeers
+ * listing, as Asterisk's
  * manager documentation gives their headers.  No I/O.
  */
 #include <stdio.h>
@@ -116,6 +117,32 @@ contact_status(const struct ami_msg *m, struct ami_evbuf *b, const char *ep,
 		ep_edit(o, ep, "Contacts", d, EP_DEL);
 }
 
+/*
+ * Newchannel and Hangup of "PJSIP/102-0000000a" count endpoint 102's
+ * ActiveChannels (Asterisk's count of the endpoint's channels) up and
+ * down.  The endpoint is the name up to its last '-', in b.
+ */
+static void
+channel_count(
+    const struct ami_msg *m, struct ami_evbuf *b, int up, struct ami_ep *o)
+{
+	const char *ch = ami_evget(m, b, "Channel"), *dash;
+	size_t n;
+	char *d;
+
+	if (ch == NULL || strncmp(ch, "PJSIP/", 6) != 0 ||
+	    (dash = strrchr(ch, '-')) == NULL || dash == ch + 6)
+		return;
+	n = (size_t)(dash - ch - 6);
+	if (b->used + n + 1 > sizeof(b->s))
+		return;
+	d = b->s + b->used;
+	memcpy(d, ch + 6, n);
+	d[n] = '\0';
+	b->used += n + 1;
+	ep_edit(o, d, "ActiveChannels", "1", up ? EP_INC : EP_DEC);
+}
+
 int
 ami_ep_translate(
     const struct ami_msg *m, int pjsip, struct ami_ep *o, struct ami_evbuf *b)
@@ -137,6 +164,10 @@ ami_ep_translate(
 			if (strcasecmp(st, devstates[i].state) == 0)
 				ep_edit(o, ep, "DeviceState",
 				    devstates[i].listed, EP_SET);
+	} else if (pjsip &&
+	    (strcasecmp(name, "Newchannel") == 0 ||
+		strcasecmp(name, "Hangup") == 0)) {
+		channel_count(m, b, strcasecmp(name, "Newchannel") == 0, o);
 	} else if (pjsip && strcasecmp(name, "ContactStatus") == 0) {
 		contact_status(m, b, ami_evget(m, b, "EndpointName"), o);
 	} else if (!pjsip && strcasecmp(name, "PeerStatus") == 0) {

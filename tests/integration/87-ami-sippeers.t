@@ -6,7 +6,8 @@
 # rebuild, sippeers answers from it with X-State-Age, byte-identical to
 # ?fresh=1 (the backend at the same moment); DeviceStateChange and
 # ContactStatus from the double (its device and contact commands) change
-# DeviceState and Contacts, each answer again identical to the backend's;
+# DeviceState and Contacts, a call's Newchannel and Hangup count
+# ActiveChannels, each answer again identical to the backend's;
 # a Reload makes the companion list again; with the companion stopped
 # sippeers answers from the backend; state.peers_refresh lists again.
 import json
@@ -137,6 +138,20 @@ t.ok(got is not None, "ContactStatus Removed: the contact is gone")
 t.is_((endpoint(got or b"[]", "102") or {}).get("DeviceState"),
       "In use", "DeviceStateChange: DeviceState In use")
 same_as_backend("after the contact's removal")
+
+# -- a call on the endpoint: ActiveChannels counts it ----------------
+ok_call = ctl("call 102 incoming cid=555")
+cid = ok_call.split()[1] if ok_call.startswith("ok ") else None
+t.ok(cid is not None, "an incoming call on PJSIP/102 started")
+got = until(lambda: (lambda b: b if (endpoint(b, "102") or {}).get(
+    "ActiveChannels") == "1" else None)(sippeers()[2]))
+t.ok(got is not None, "Newchannel PJSIP/102-...: ActiveChannels 1")
+same_as_backend("during the call")
+ctl.ok("hangup %s" % cid)
+got = until(lambda: (lambda b: b if (endpoint(b, "102") or {}).get(
+    "ActiveChannels") == "0" else None)(sippeers()[2]))
+t.ok(got is not None, "Hangup: ActiveChannels 0")
+same_as_backend("after the call")
 
 # -- Reload: listed again ---------------------------------------------
 n1 = listed("PJSIPShowEndpoints")

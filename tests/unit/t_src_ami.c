@@ -548,6 +548,23 @@ endpoint_events(void)
 		  "PeerStatus: Unregistered\r\n\r\n",
 	       1, &o, &b) == 0,
 	    "PeerStatus on a pjsip tenant: nothing");
+	ok(ep_one("Event: Newchannel\r\nChannel: PJSIP/my-phone-0000000a\r\n"
+		  "Uniqueid: u1\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "my-phone", "ActiveChannels", "1", EP_INC),
+	    "Newchannel PJSIP/my-phone-...: my-phone's ActiveChannels up");
+	ok(ep_one("Event: Hangup\r\nChannel: PJSIP/102-0000000b\r\n"
+		  "Uniqueid: u2\r\nCause: 16\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "102", "ActiveChannels", "1", EP_DEC),
+	    "Hangup PJSIP/102-...: ActiveChannels down");
+	ok(ep_one("Event: Newchannel\r\nChannel: Local/600@test-00000001;1\r\n"
+		  "\r\n",
+	       1, &o, &b) == 0,
+	    "Newchannel of a Local channel: nothing");
+	ok(ep_one("Event: Newchannel\r\nChannel: SIP/200-00000001\r\n\r\n", 0,
+	       &o, &b) == 0,
+	    "Newchannel, chan_sip (Sippeers has no ActiveChannels): nothing");
 	ok(ep_one("Event: Reload\r\nModule: res_pjsip.so\r\n\r\n", 1, &o, &b) ==
 		    1 &&
 		o.relist && o.n == 0,
@@ -565,9 +582,9 @@ endpoint_listing(void)
 	static const char text[] =
 	    "Response: Success\r\nEventList: start\r\n\r\n"
 	    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
-	    "DeviceState: Unavailable\r\n\r\n"
+	    "DeviceState: Unavailable\r\nActiveChannels: 0\r\n\r\n"
 	    "Event: EndpointList\r\nObjectName: 102\r\nContacts: \r\n"
-	    "DeviceState: Unavailable\r\n\r\n"
+	    "DeviceState: Unavailable\r\nActiveChannels: 0\r\n\r\n"
 	    "Event: EndpointListComplete\r\n";
 	struct st_tenant *s = st_new("t", "ami", 10, 10);
 	struct buf out;
@@ -583,17 +600,23 @@ endpoint_listing(void)
 	st_ep_set(s, "102", "NoSuchKey", "x", EP_SET);
 	st_ep_set(s, "103", "DeviceState", "In use", EP_SET);
 	st_ep_set(s, "1", "DeviceState", "In use", EP_SET);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_INC);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_INC);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_DEC);
+	st_ep_set(s, "102", "ActiveChannels", "1", EP_DEC);
 	buf_clear(&out);
 	ok(st_endpoints(s, &out) == 0, "st_endpoints: the listing");
 	ok(out.len > 0 && strstr(out.data, "\n") != NULL &&
 		strcmp(strchr(out.data, '\n') + 1,
 		    "Response: Success\r\nEventList: start\r\n\r\n"
 		    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
-		    "DeviceState: Unavailable\r\n\r\n"
+		    "DeviceState: Unavailable\r\nActiveChannels: 1\r\n\r\n"
 		    "Event: EndpointList\r\nObjectName: 102\r\n"
-		    "Contacts: 102/sip:b,\r\nDeviceState: Not in use\r\n\r\n"
+		    "Contacts: 102/sip:b,\r\nDeviceState: Not in use\r\n"
+		    "ActiveChannels: 0\r\n\r\n"
 		    "Event: EndpointListComplete\r\n") == 0,
-	    "only 102's lines changed; a contact added once, one removed");
+	    "only the named lines changed; a contact added once, one "
+	    "removed; counts up and down, never below 0");
 	ok(strncmp(out.data, "0 -1.000\n", 9) == 0,
 	    "never synced: \"0 -1.000\" ahead");
 	st_ep_list(s, NULL, 0);

@@ -536,13 +536,32 @@ live_after_reply(void)
 	world_unlock();
 }
 
-/* PJSIPShowEndpoints: the fixture with the control socket's changes. */
+/* The live calls on channels "PJSIP/<ep>-..." (under the lock). */
+static size_t
+active_channels(const char *ep)
+{
+	struct wcall *w;
+	size_t i, n, k = 0, l = strlen(ep);
+
+	w = world_calls(&n);
+	for (i = 0; i < n; i++)
+		k += w[i].state != WS_GONE &&
+		    strncmp(w[i].name, "PJSIP/", 6) == 0 &&
+		    strncmp(w[i].name + 6, ep, l) == 0 &&
+		    w[i].name[6 + l] == '-';
+	return k;
+}
+
+/*
+ * PJSIPShowEndpoints: the fixture with the control socket's changes and
+ * ActiveChannels counting the world's live PJSIP/<endpoint>-... calls.
+ */
 static int
 show_endpoints(const char *id, struct out *o)
 {
 	struct out f = { 0 };
 	const char *p, *end, *nl;
-	char cur[64] = "";
+	char cur[64] = "", num[48];
 	size_t i, l, k;
 
 	for (i = 0; i < S.nfx; i++)
@@ -568,6 +587,11 @@ show_endpoints(const char *id, struct out *o)
 			out_adds(o, "Contacts: ");
 			out_adds(o, eps[k].contacts);
 			out_adds(o, "\r\n");
+		} else if (cur[0] != '\0' &&
+		    strncmp(p, "ActiveChannels: ", 16) == 0) {
+			snprintf(num, sizeof(num), "ActiveChannels: %zu\r\n",
+			    active_channels(cur));
+			out_adds(o, num);
 		} else
 			out_add(o, p, l);
 		if (l <= 2) /* a frame's end */
@@ -694,7 +718,7 @@ live_action(const char *action, const char *m, size_t n, const char *id,
 		world_lock();
 		k = neps;
 		world_unlock();
-		return k > 0 ? show_endpoints(id, o) : -1;
+		return k > 0 || world_active() ? show_endpoints(id, o) : -1;
 	}
 	if (strcasecmp(action, "CoreShowChannels") == 0) {
 		if (!world_active())
