@@ -16,8 +16,8 @@ eplist_set(struct eplist *l, const char *text, size_t len)
 	free(l->text);
 	l->text = NULL;
 	l->len = 0;
-	if (text == NULL)
-		return 0;
+	if (text == NULL) /* the source's word: over its limits */
+		return -1;
 	if (len > LIM_EV_EP_TEXT)
 		return -1;
 	if ((l->text = malloc(len + 1)) == NULL)

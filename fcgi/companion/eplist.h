@@ -22,8 +22,9 @@ struct eplist {
 };
 
 /*
- * Replaces the listing by a copy of the len bytes at text (NULL: none).
- * Returns 0, or -1 if it is over LIM_EV_EP_TEXT (then there is none).
+ * Replaces the listing by a copy of the len bytes at text.  Returns 0,
+ * or -1 if it is over LIM_EV_EP_TEXT or text is NULL (a source's listing
+ * over its limits, event.h): then there is none.
  */
 int eplist_set(struct eplist *l, const char *text, size_t len);
 

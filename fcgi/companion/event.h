@@ -117,7 +117,8 @@ enum ev_ep_how { EP_SET, EP_ADD, EP_DEL, EP_INC, EP_DEC };
  * the workers' sippeers does (PJSIPShowEndpoints or Sippeers) and hands
  * over the reply's text exactly as a worker would read it (the frames
  * without the ActionID, the last one cut after its closing line):
- * ep_list() replaces the listing; ep_set() changes the value of the
+ * ep_list() replaces the listing (text NULL: it was over the source's
+ * limits, and none is kept); ep_set() changes the value of the
  * line "key: value" in the block of endpoint (its "ObjectName") as an
  * event said (how: set it, append value unless it holds it, or remove
  * value from it, or count one up or down), and does nothing where the

@@ -391,9 +391,8 @@ int
 ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
     struct ami_evbuf *b)
 {
-	int n;
-
 	const char *name;
+	int n;
 
 	memset(e, 0, sizeof(*e));
 	b->used = 0;
@@ -439,10 +438,10 @@ struct eps {
 
 /*
  * Keeps an edit that came while the listing is read: the listing may
- * have been written before it, so it is made again on the new one (s,
- * key, value, how as NUL-terminated fields).  Counts are not: whether
- * the new listing has counted the channel is not known.  Past the
- * buffer's ceiling an edit is lost until the next listing.
+ * have been written before it, so it is made again on the new one
+ * (endpoint, key, value as NUL-terminated fields, then how's digit).  Counts
+ * are not: whether the new listing has counted the channel is not known.  Past
+ * the buffer's ceiling an edit is lost until the next listing.
  */
 static void
 keep_edit(struct eps *ep, const struct ami_ep_edit *x)
@@ -515,12 +514,6 @@ deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b,
 }
 
 /*
- * Runs the event list of action: its items (frames with our ActionID)
- * and the events that come in between are delivered as they come, until
- * the list's end.  Sets *refused for a "Response: Error" (the list ends
- * there).  Returns E_OK (also when *stop), or the error.
- */
-/*
  * Keeps a frame of the endpoint listing as a worker reads it: without
  * our ActionID line; the last one cut after its line holding ep->cut.
  */
@@ -550,6 +543,14 @@ keep_frame(struct eps *ep, const struct ami_msg *m, const char *id, int last)
 	}
 }
 
+/*
+ * Runs the event list of action: its items (frames with our ActionID)
+ * and the events that come in between are delivered as they come, until
+ * the list's end.  With keep, the list's frames (the response and the
+ * last one included) go to the endpoint listing (keep_frame()) instead.
+ * Sets *refused for a "Response: Error" (the list ends there).  Returns
+ * E_OK (also when *stop), or the error.
+ */
 static enum err
 list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
     const char *action, struct ami_evbuf *b, struct eps *ep, int keep,

@@ -99,13 +99,12 @@ int st_peers_json(struct st_tenant *s, struct buf *out);
 int st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out);
 
 /*
- * The endpoint listing (event.h): st_ep_list() replaces it (text NULL:
- * none; over LIM_EV_EP_TEXT bytes it is dropped and counted in
- * overflow), st_ep_set() sets one line's value in one endpoint's block
- * (nothing if the listing has no such line, or if the change would
- * pass LIM_EV_EP_TEXT).  st_endpoints() writes "SYNCED AGE\n" and the
- * listing into out: returns 0, -1 if out overflowed, 1 if there is no
- * listing.
+ * The endpoint listing (event.h, eplist.h): st_ep_list() replaces it
+ * (text NULL, or over LIM_EV_EP_TEXT bytes: none, counted in overflow);
+ * st_ep_set() changes one line's value in one endpoint's block (nothing
+ * without such a line; a change past a limit is not made, and counted).
+ * st_endpoints() writes "SYNCED AGE\n" and the listing into out:
+ * returns 0, -1 if out overflowed, 1 if there is no listing.
  */
 void st_ep_list(struct st_tenant *s, const char *text, size_t len);
 void st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
