@@ -153,13 +153,17 @@ devstate(const char *n)
 	return v >= 0 && (size_t)v < nitems(names) ? names[v] : n;
 }
 
-/* "Timestamp: 1795350198.900868" (timestampevents = yes), in ms. */
+/*
+ * "Timestamp: 1795350198.900868" (timestampevents = yes), in ms; 0 for
+ * none, or one out of range (a long long must hold it: fuzz_src_ami).
+ */
 static long long
 timestamp(const struct ami_msg *m, struct ami_evbuf *b)
 {
 	const char *t = get(m, b, "Timestamp");
+	double s = t != NULL ? strtod(t, NULL) : 0;
 
-	return t != NULL ? (long long)(strtod(t, NULL) * 1000.0) : 0;
+	return s > 0 && s < 1e12 ? (long long)(s * 1000.0) : 0;
 }
 
 /* "00:01:02" (CoreShowChannel's Duration) in seconds, or 0. */
@@ -170,7 +174,7 @@ duration(const char *d)
 
 	if (d == NULL || sscanf(d, "%d:%d:%d", &h, &mi, &s) != 3)
 		return 0;
-	return (long)h * 3600 + mi * 60 + s;
+	return (long)h * 3600 + (long)mi * 60 + s;
 }
 
 /* The channel events and their types. */
