@@ -279,13 +279,12 @@ static char pending[1024];
 
 /* Sends an event frame to every event connection (under the lock). */
 static void
-emit_raw(const char *name, const char *frame)
+emit_raw(const char *frame)
 {
 	struct wevent ev = {
 		.type = WE_INJECT, .raw = frame, .rawlen = strlen(frame)
 	};
 
-	(void)name;
 	world_inject(&ev);
 }
 
@@ -338,7 +337,7 @@ ctl_device(const char *args, struct wbuf *r)
 	    "Event: DeviceStateChange\r\nPrivilege: call,all\r\n"
 	    "SystemName: pbxtest\r\nDevice: PJSIP/%s\r\nState: %s\r\n\r\n",
 	    name, st);
-	emit_raw("DeviceStateChange", frame);
+	emit_raw(frame);
 	wb_adds(r, "ok");
 	return 0;
 }
@@ -371,7 +370,7 @@ ctl_contact(const char *args, struct wbuf *r)
 	    "SystemName: pbxtest\r\nURI: %s\r\nContactStatus: %s\r\n"
 	    "AOR: %s\r\nEndpointName: %s\r\nRoundtripUsec: 0\r\n\r\n",
 	    uri, st[0] == 'c' ? "Created" : "Removed", name, name);
-	emit_raw("ContactStatus", frame);
+	emit_raw(frame);
 	wb_adds(r, "ok");
 	return 0;
 }
@@ -531,7 +530,7 @@ live_after_reply(void)
 {
 	world_lock();
 	if (pending[0] != '\0')
-		emit_raw("OriginateResponse", pending);
+		emit_raw(pending);
 	pending[0] = '\0';
 	world_unlock();
 }
