@@ -264,11 +264,16 @@ perform(struct ari *c, struct arena *a, const struct ari_conf *cf,
 	CURLcode rc;
 
 	e->len = 0;
+	e->sent = 0;
 	*status = 0;
 	*url = arena_printf(a, "%s%s", cf->base, call->path);
 	ari_prepare(c, a, cf, call->method, *url, call->body, call->n);
 	c->reason[0] = c->location[0] = '\0';
 	if ((rc = curl_easy_perform(c->h)) != CURLE_OK) {
+		long out = 0;
+
+		curl_easy_getinfo(c->h, CURLINFO_REQUEST_SIZE, &out);
+		e->sent = out > 0;
 		transfer_error(c, rc, e);
 		log_warnx("ari %s '%s': %.*s", call->method, *url, (int)e->len,
 		    e->msg);

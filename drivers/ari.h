@@ -62,6 +62,7 @@ struct ari_reply {
 struct ari_err {
 	char msg[LIM_ARI_ERRMSG];
 	size_t len;
+	int sent; /* a failed transfer sent (some of) the request */
 };
 
 /* Returns a new handle, or NULL if curl cannot make one. */

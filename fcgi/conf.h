@@ -148,6 +148,8 @@ struct conf {
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */
 	long redis_fail;   /* 0: open (no limit), 1: closed (503) */
+	const char *node;  /* this host in Redis's leases; "": hostname:pid */
+	long events_lease_ms; /* a companion's lease on a tenant's events */
 
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */

@@ -50,6 +50,7 @@
 #define LIM_SUN_PATH	   108		      /* sockaddr_un's sun_path */
 #define LIM_LOCAL_LINE	   512		      /* a local interface request */
 #define LIM_LOCAL_REPLY	   (32 * 1024 * 1024) /* a local interface reply */
-#define LIM_LOCAL_CONNS	   256		      /* local interface clients */
+#define LIM_LOCAL_CONNS \
+	(2 * LIM_WORKERS) /* local clients: a worker of each slot */
 
 #endif

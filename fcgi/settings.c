@@ -102,6 +102,9 @@ const struct setting settings[] = {
 	STR("redis", redis, ""),
 	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
 	ENUM("redis.fail", redis_fail, fail_modes, "open"),
+	/* "": hostname:pid of the master (check()) */
+	STR("node", node, ""),
+	NUM("events.lease_ttl", S_DUR, events_lease_ms, 300, 600000L, "10s"),
 };
 
 const size_t nsettings = sizeof(settings) / sizeof(settings[0]);

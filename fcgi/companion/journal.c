@@ -175,6 +175,13 @@ journal_since(const struct journal *j, uint64_t since, struct jw *w)
 	return k;
 }
 
+void
+journal_floor(struct journal *j, uint64_t next_id)
+{
+	if (next_id > j->next_id)
+		j->next_id = next_id;
+}
+
 const struct jentry *
 journal_newest(const struct journal *j)
 {

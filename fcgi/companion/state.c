@@ -475,7 +475,7 @@ st_apply_tap(struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx)
 		apply_chan(s, e);
 	journal_add(&s->journal, e, wall_ms());
 	if (tap != NULL && (je = journal_newest(&s->journal)) != NULL)
-		tap(ctx, e, je->json, je->len);
+		tap(ctx, je->id, e, je->json, je->len);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -721,6 +721,22 @@ st_peers_json(struct st_tenant *s, struct buf *out)
 	return out->overflow || w.error ? -1 : 0;
 }
 
+void
+st_journal_floor(struct st_tenant *s, uint64_t next_id)
+{
+	pthread_mutex_lock(&s->lock);
+	journal_floor(&s->journal, next_id);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+st_head_json(struct st_tenant *s, struct jw *w)
+{
+	pthread_mutex_lock(&s->lock);
+	head_json(s, w);
+	pthread_mutex_unlock(&s->lock);
+}
+
 int
 st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out)
 {
@@ -783,10 +799,17 @@ st_endpoints(struct st_tenant *s, struct buf *out)
 void
 st_status_json(struct st_tenant *s, struct jw *w)
 {
+	jw_obj_open(w);
+	st_status_fields(s, w);
+	jw_obj_close(w);
+}
+
+void
+st_status_fields(struct st_tenant *s, struct jw *w)
+{
 	struct st_stats st;
 
 	st_stats(s, &st);
-	jw_obj_open(w);
 	kv(w, "tenant", s->name);
 	kv(w, "backend", s->backend);
 	kv(w, "state", st_link_name(st.link));
@@ -811,5 +834,4 @@ st_status_json(struct st_tenant *s, struct jw *w)
 	jw_int(w, (int64_t)st.journal_last);
 	if (st.link == SL_DOWN)
 		kv(w, "down reason", st.down_why);
-	jw_obj_close(w);
 }

@@ -78,7 +78,7 @@ int st_has(struct st_tenant *s, const char *id);
  * block.  st_apply() is this with no tap.
  */
 typedef void (*st_tap_fn)(
-    void *ctx, const struct ev *e, const char *json, size_t len);
+    void *ctx, uint64_t id, const struct ev *e, const char *json, size_t len);
 void st_apply_tap(
     struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx);
 
@@ -111,7 +111,15 @@ void st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
     const char *value, enum ev_ep_how how);
 int st_endpoints(struct st_tenant *s, struct buf *out);
 
+/* journal_floor() of the tenant's journal (journal.h). */
+void st_journal_floor(struct st_tenant *s, uint64_t next_id);
+
+/* The members "tenant", "backend", "state", "synced", "age" into w. */
+void st_head_json(struct st_tenant *s, struct jw *w);
+
 /* Writes the tenant's status object (as /status shows it) into w. */
 void st_status_json(struct st_tenant *s, struct jw *w);
+/* The same object's members, for a caller that adds its own. */
+void st_status_fields(struct st_tenant *s, struct jw *w);
 
 #endif

@@ -375,28 +375,132 @@ wcs_begin_sync(struct wcs_reg *g)
 void
 wcs_end_sync(struct wcs_reg *g)
 {
+	wcs_end_sync_cb(g, NULL, NULL);
+}
+
+void
+wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx)
+{
 	uint64_t now = mono_ms();
 	size_t i;
 
 	pthread_mutex_lock(&g->lock);
 	for (i = 0; i < g->ncalls; i++)
-		if (g->calls[i].evd && !g->calls[i].seen && !g->calls[i].ended)
+		if (g->calls[i].evd && !g->calls[i].seen &&
+		    !g->calls[i].ended) {
 			finish(&g->calls[i], -1, now);
+			if (fn != NULL)
+				fn(ctx, &g->calls[i]);
+		}
 	pthread_mutex_unlock(&g->lock);
 }
 
 void
 wcs_apply(struct wcs_reg *g, const struct ev *e)
 {
+	wcs_apply_cb(g, e, NULL, NULL);
+}
+
+/* Applies e to c; tells fn when the Call object changed. */
+static void
+apply_one(struct wcs_call *c, const struct ev *e, wcs_changed_fn fn, void *ctx)
+{
+	struct wcs_call was = *c;
+
+	wcs_call_apply(c, e, mono_ms());
+	if (fn != NULL &&
+	    (was.status != c->status || was.sip != c->sip ||
+		was.answered != c->answered || was.evd != c->evd ||
+		was.hcause != c->hcause || was.ended != c->ended ||
+		strcmp(was.caller, c->caller) != 0))
+		fn(ctx, c);
+}
+
+void
+wcs_apply_cb(
+    struct wcs_reg *g, const struct ev *e, wcs_changed_fn fn, void *ctx)
+{
 	struct wcs_call *c;
-	uint64_t now = mono_ms();
 
 	pthread_mutex_lock(&g->lock);
 	/* Dial events name the originated leg as the peer. */
 	if ((c = call_find(g, e->chan.id)) != NULL ||
 	    (e->type == EV_DIAL_END && (c = call_find(g, e->peer)) != NULL))
-		wcs_call_apply(c, e, now);
+		apply_one(c, e, fn, ctx);
 	pthread_mutex_unlock(&g->lock);
+}
+
+int
+wcs_has(struct wcs_reg *g, const char *id)
+{
+	int r;
+
+	pthread_mutex_lock(&g->lock);
+	r = call_find(g, id) != NULL;
+	pthread_mutex_unlock(&g->lock);
+	return r;
+}
+
+int
+wcs_adopt(struct wcs_reg *g, const struct wcs_call *c)
+{
+	uint64_t now = mono_ms();
+	int r = -1;
+
+	struct wcs_call *h;
+
+	pthread_mutex_lock(&g->lock);
+	sweep(g, now);
+	if ((h = call_find(g, c->id)) != NULL)
+		h->listed = 1;
+	else if (g->ncalls < WCS_CALLS_MAX) {
+		h = &g->calls[g->ncalls++];
+		*h = *c;
+		h->seen = 0;
+		h->listed = 1;
+		h->end_ms = now;
+		r = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return r;
+}
+
+void
+wcs_list_begin(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < g->ncalls; i++)
+		g->calls[i].listed = 0;
+	pthread_mutex_unlock(&g->lock);
+}
+
+void
+wcs_list_end(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = g->ncalls; i-- > 0;)
+		if (!g->calls[i].listed && !g->calls[i].ended)
+			g->calls[i] = g->calls[--g->ncalls];
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The statuses of a Call (spec §3), the static strings c->status is. */
+static const char *const statuses[] = { "PENDING", "TRYING", "RING",
+	"SESSION_PROGRESS", "ESTABLISHED", "HOLD", "BUSY", "FAILED", "FINISH" };
+
+const char *
+wcs_status(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < nitems(statuses); i++)
+		if (strcmp(statuses[i], s) == 0)
+			return statuses[i];
+	return NULL;
 }
 
 static int
@@ -411,9 +515,8 @@ hex(char c)
 	return -1;
 }
 
-/* Decodes %XX and '+' of n bytes at s into dst (size).  -1: bad. */
-static int
-pct_decode(char *dst, size_t size, const char *s, size_t n)
+int
+wcs_pct_decode(char *dst, size_t size, const char *s, size_t n)
 {
 	size_t i, o = 0;
 	unsigned v;
@@ -451,12 +554,30 @@ qs_get(const char *q, const char *k, char *dst, size_t size)
 		end = p + strcspn(p, "&");
 		n = (size_t)(end - p);
 		if (n > kl && strncmp(p, k, kl) == 0 && p[kl] == '=')
-			return pct_decode(dst, size, p + kl + 1, n - kl - 1) ==
-				-1
+			return wcs_pct_decode(
+				   dst, size, p + kl + 1, n - kl - 1) == -1
 			    ? -1
 			    : 1;
 		p = *end == '&' ? end + 1 : end;
 	}
+	return 0;
+}
+
+int
+wcs_meta(struct wcs_call *c, const char *meta)
+{
+	char v[8];
+
+	c->has_audio = 1;
+	c->has_video = 0;
+	if (qs_get(meta, "callee", c->callee, sizeof(c->callee)) == -1 ||
+	    qs_get(meta, "caller", c->caller, sizeof(c->caller)) == -1 ||
+	    qs_get(meta, "name", c->visible, sizeof(c->visible)) == -1)
+		return -1;
+	if (qs_get(meta, "audio", v, sizeof(v)) == 1)
+		c->has_audio = v[0] == '1';
+	if (qs_get(meta, "video", v, sizeof(v)) == 1)
+		c->has_video = v[0] == '1';
 	return 0;
 }
 
@@ -467,7 +588,6 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	struct wcs_call *c;
 	struct wcs_key *k = NULL;
 	uint64_t now = mono_ms();
-	char v[8];
 
 	if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX) {
 		buf_adds(out, "callId or key too long");
@@ -494,18 +614,11 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	c->status = "PENDING";
 	c->sip = -1;
 	c->hcause = -1;
-	c->has_audio = 1;
-	if (qs_get(meta, "callee", c->callee, sizeof(c->callee)) == -1 ||
-	    qs_get(meta, "caller", c->caller, sizeof(c->caller)) == -1 ||
-	    qs_get(meta, "name", c->visible, sizeof(c->visible)) == -1) {
+	if (wcs_meta(c, meta) == -1) {
 		pthread_mutex_unlock(&g->lock);
 		buf_adds(out, "bad meta");
 		return 0;
 	}
-	if (qs_get(meta, "audio", v, sizeof(v)) == 1)
-		c->has_audio = v[0] == '1';
-	if (qs_get(meta, "video", v, sizeof(v)) == 1)
-		c->has_video = v[0] == '1';
 	g->ncalls++;
 	if (strcmp(key, "-") != 0) {
 		k = &g->keys[g->nkeys++];
@@ -553,6 +666,15 @@ match(const char *filter, const char *k, const char *have)
 }
 
 int
+wcs_match(const struct wcs_call *c, const char *filter)
+{
+	return match(filter, "callId", c->id) &&
+	    match(filter, "callee", c->callee) &&
+	    match(filter, "status", c->status) &&
+	    match(filter, "rtmpUrl", NULL);
+}
+
+int
 wcs_find(struct wcs_reg *g, const char *filter, double age, struct buf *out)
 {
 	const struct wcs_call *c;
@@ -568,10 +690,7 @@ wcs_find(struct wcs_reg *g, const char *filter, double age, struct buf *out)
 	jw_arr_open(&w);
 	for (i = 0; i < g->ncalls; i++) {
 		c = &g->calls[i];
-		if (match(filter, "callId", c->id) &&
-		    match(filter, "callee", c->callee) &&
-		    match(filter, "status", c->status) &&
-		    match(filter, "rtmpUrl", NULL))
+		if (wcs_match(c, filter))
 			wcs_call_json(c, &w);
 	}
 	jw_arr_close(&w);
@@ -619,7 +738,7 @@ wcs_idem_put(
 	size_t n;
 	char *nb;
 
-	if (pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
+	if (wcs_pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
 		buf_adds(out, "bad chunk");
 		return 0;
 	}

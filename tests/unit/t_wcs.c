@@ -3,7 +3,8 @@
  * spec §4.3 event by event, the Q.850 to SIP table, the Call renderer
  * (all 25 keys, their JSON types), and the registry's verbs: reserve
  * (conflict, Idempotency-Key replay), done, find with filters, and the
- * retention of finished calls.
+ * retention of finished calls; with redis set, the adoption of calls
+ * read from Redis and the write-backs of the calls that changed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -298,9 +299,87 @@ test_idem(void)
 	wcs_free(g);
 }
 
+static int nchanged;
+static char lastst[32];
+
+static void
+changed(void *ctx, const struct wcs_call *c)
+{
+	(void)ctx;
+	nchanged++;
+	snprintf(lastst, sizeof(lastst), "%s", c->status);
+}
+
+/* A call another host placed: adopted, followed, written back. */
+static void
+test_adopt(void)
+{
+	struct wcs_reg *g = wcs_new(60000);
+	struct wcs_call c = fresh(), d;
+	struct ev e;
+	size_t i;
+
+	ok(wcs_has(g, "c1") == 0, "adopt: not held before");
+	c.status = wcs_status("TRYING");
+	c.sip = 100;
+	ok(wcs_adopt(g, &c) == 0 && wcs_has(g, "c1"), "adopt: held after");
+	ok(wcs_adopt(g, &c) == -1, "adopt: a held id is not adopted again");
+	e = ev(EV_STATE, ST_RINGING);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 1 && strcmp(lastst, "RING") == 0,
+	    "adopt: a status change is written back (%s)", lastst);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 1, "adopt: the same status again is not");
+	e = ev(EV_ANSWER, ST_UP);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 2 && strcmp(lastst, "ESTABLISHED") == 0,
+	    "adopt: answered, written back");
+	/* A rebuild that does not name it: it ended while away. */
+	wcs_begin_sync(g);
+	wcs_end_sync_cb(g, changed, NULL);
+	ok(nchanged == 3 && strcmp(lastst, "FINISH") == 0,
+	    "adopt: gone at a rebuild, FINISH written back");
+	/* A rebuild's listing drops an unfinished call Redis no longer has. */
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "gone");
+	(void)wcs_adopt(g, &d);
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "kept");
+	(void)wcs_adopt(g, &d);
+	wcs_list_begin(g);
+	(void)wcs_adopt(g, &d);
+	wcs_list_end(g);
+	ok(!wcs_has(g, "gone") && wcs_has(g, "kept") && wcs_has(g, "c1"),
+	    "list: unlisted unfinished dropped, listed and finished kept");
+	ok(wcs_status("FINISH") != NULL && wcs_status("HANGUP") == NULL &&
+		wcs_status(NULL) == NULL,
+	    "wcs_status: the Call statuses only");
+	d = fresh();
+	ok(wcs_meta(&d, "callee=600&name=A%20B&video=1") == 0 &&
+		strcmp(d.callee, "600") == 0 && strcmp(d.visible, "A B") == 0 &&
+		d.has_video && d.has_audio,
+	    "wcs_meta: callee, name, video, audio by default");
+	ok(wcs_meta(&d, "callee=%0") == -1, "wcs_meta: a bad escape");
+	d.status = "RING";
+	ok(wcs_match(&d, "") && wcs_match(&d, "callee=600&status=RING") &&
+		!wcs_match(&d, "status=FINISH") && !wcs_match(&d, "rtmpUrl=x"),
+	    "wcs_match: the find filters");
+	/* Bounded: a full registry adopts no more. */
+	for (i = 1; i < WCS_CALLS_MAX; i++) {
+		d = fresh();
+		snprintf(d.id, sizeof(d.id), "x%zu", i);
+		(void)wcs_adopt(g, &d);
+	}
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "one-more");
+	ok(wcs_adopt(g, &d) == -1, "adopt: a full registry refuses");
+	wcs_free(g);
+}
+
 int
 main(void)
 {
+	test_adopt();
 	test_idem();
 	test_rebuild();
 	test_transitions();
