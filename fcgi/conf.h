@@ -136,6 +136,7 @@ struct conf {
 	const char *companion_socket; /* its local interface */
 	long companion_ms;	      /* a worker's deadline for one request */
 	long state_fresh;	      /* 0: never, 1: always ask the backend */
+	long state_peers_refresh_ms;  /* endpoints listed again, 0: never */
 	long events_journal;	      /* events kept per tenant */
 	long events_backoff_ms;	      /* longest wait between reconnects */
 	long wcs_basic_auth;	      /* 1: /rest-api needs a wcs token */

@@ -88,6 +88,8 @@ const struct setting settings[] = {
 	STR("companion.socket", companion_socket, ""),
 	NUM("companion.timeout", S_DUR, companion_ms, 1, 10000L, "50ms"),
 	ENUM("state.fresh", state_fresh, fresh_modes, "never"),
+	NUM("state.peers_refresh", S_DUR, state_peers_refresh_ms, 0, 86400000L,
+	    "60s"),
 	ENUM("events", events, events_modes, "off"),
 	NUM("events.journal", S_INT, events_journal, 1, LIM_EV_JOURNAL, "1000"),
 	NUM("events.backoff_max", S_DUR, events_backoff_ms, 100, 3600000L,

@@ -224,6 +224,19 @@ sink_event(struct ev_sink *k, const struct ev *e)
 }
 
 static void
+sink_ep_list(struct ev_sink *k, const char *text, size_t len)
+{
+	st_ep_list(((struct cmp_src *)k->ctx)->st, text, len);
+}
+
+static void
+sink_ep_set(struct ev_sink *k, const char *endpoint, const char *key,
+    const char *value, enum ev_ep_how how)
+{
+	st_ep_set(((struct cmp_src *)k->ctx)->st, endpoint, key, value, how);
+}
+
+static void
 sink_down(struct ev_sink *k, const char *why)
 {
 	st_down(((struct cmp_src *)k->ctx)->st, why);
@@ -485,7 +498,10 @@ setup(struct companion *c, const struct conf *conf)
 			.begin_sync = sink_begin,
 			.end_sync = sink_end,
 			.event = sink_event,
-			.down = sink_down };
+			.down = sink_down,
+			.ep_list = sink_ep_list,
+			.ep_set = sink_ep_set,
+			.ep_refresh_ms = conf->state_peers_refresh_ms };
 		pthread_mutex_init(&s->lmu, NULL);
 		if (conf->redis[0] != '\0' &&
 		    ((s->lease = lease_new(conf->redis, conf->redis_ms,

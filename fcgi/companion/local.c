@@ -93,6 +93,23 @@ v_peers(struct companion *c, const struct local_req *r, struct buf *out)
 	return 1;
 }
 
+/* endpoints TENANT: "SYNCED AGE\n" and the endpoint listing's text. */
+static int
+v_endpoints(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	struct cmp_src *s = tenant_arg(c, r, out);
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if ((rc = st_endpoints(s->st, out)) == 1)
+		return err_text(out, "no endpoint listing for tenant",
+		    r->arg[0].p, r->arg[0].n);
+	if (rc == -1)
+		return err_text(out, "reply too large", NULL, 0);
+	return 1;
+}
+
 static int
 v_journal(struct companion *c, const struct local_req *r, struct buf *out)
 {
@@ -486,6 +503,7 @@ v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
 static const struct verb verbs[] = {
 	{ "channels", 1, 1, v_channels },
 	{ "peers", 1, 1, v_peers },
+	{ "endpoints", 1, 1, v_endpoints },
 	{ "journal", 2, 2, v_journal },
 	{ "status", 0, 0, v_status },
 	{ "metrics", 0, 0, v_metrics },

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "eplist.h"
 #include "event.h"
 #include "journal.h"
 #include "json.h"
@@ -102,7 +103,8 @@ struct st_tenant {
 	uint64_t last_ms; /* monotonic, the last event */
 	int64_t last_ts;  /* the last event's backend time */
 	uint64_t events, syncs, overflow;
-	uint64_t calls; /* channels that began a call (their own linkedid) */
+	uint64_t calls;	  /* channels that began a call (their own linkedid) */
+	struct eplist ep; /* the endpoint listing (event.h) */
 	char *gone[GONE_MAX]; /* the ids of the last channels destroyed */
 	size_t gone_at;
 	char down_why[128];
@@ -216,6 +218,7 @@ st_free(struct st_tenant *s)
 	}
 	items_free(&s->peers);
 	items_free(&s->members);
+	eplist_free(&s->ep);
 	for (i = 0; i < GONE_MAX; i++)
 		free(s->gone[i]);
 	journal_free(&s->journal);
@@ -748,6 +751,38 @@ st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out)
 	jw_obj_close(&w);
 	pthread_mutex_unlock(&s->lock);
 	return out->overflow || w.error ? -1 : 0;
+}
+
+/* ---- the endpoint listing (eplist.h) ---- */
+
+void
+st_ep_list(struct st_tenant *s, const char *text, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	s->overflow += eplist_set(&s->ep, text, len) == -1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
+    const char *value, enum ev_ep_how how)
+{
+	pthread_mutex_lock(&s->lock);
+	s->overflow += eplist_edit(&s->ep, endpoint, key, value, how) == -1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int
+st_endpoints(struct st_tenant *s, struct buf *out)
+{
+	struct st_stats st;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	stats_locked(s, &st);
+	rc = eplist_write(&s->ep, st.synced, st.age, out);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 void

@@ -7,8 +7,9 @@
 # destination (answer, busy, noanswer), and the event sequence, the
 # field names (against the real captures of shared/fixtures), the
 # hangup causes, the list APIs, and the control socket (call, inject,
-# drop, refuse, state; ARI: stall) are checked, and ari_double's answers
-# to a client's pings and close.
+# drop, refuse, state; ARI: stall; ami_double's device, contact,
+# refuse-originate) are checked, and ari_double's answers to a client's
+# pings and close.
 import glob
 import json
 import os
@@ -383,6 +384,38 @@ lst = a.wait_for(lambda e: e.get("Event") == "CoreShowChannelsComplete")
 t.is_([e["Uniqueid"] for e in lst if e.get("Event") == "CoreShowChannel"],
       [cid],
       "AMI: after the outage CoreShowChannels rebuilds the state")
+
+# ami_double's own commands: endpoints and an origination without a
+# channel.
+ctl.ok("device 102 INUSE")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("Device"), e.get("State")),
+      ("DeviceStateChange", "PJSIP/102", "INUSE"),
+      "AMI: control 'device': DeviceStateChange")
+ctl.ok("contact 102 sip:102@127.0.0.1:5070 created")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("ContactStatus"), e.get("AOR"),
+       e.get("EndpointName"), e.get("URI")),
+      ("ContactStatus", "Created", "102", "102", "sip:102@127.0.0.1:5070"),
+      "AMI: control 'contact': ContactStatus")
+a.action("PJSIPShowEndpoints")
+lst = a.wait_for(lambda e: e.get("Event") == "EndpointListComplete")
+ep = [e for e in lst if e.get("ObjectName") == "102"]
+t.is_([(e["DeviceState"], e["Contacts"]) for e in ep],
+      [("In use", "102/sip:102@127.0.0.1:5070,")],
+      "AMI: PJSIPShowEndpoints lists the device state and the contact")
+t.is_(ctl("device 102 SLEEPY")[:3], "err",
+      "AMI: control 'device' with an unknown state is an error")
+ctl.ok("refuse-originate 990 8")
+r = a.action("Originate", Channel="PJSIP/990", Context="test", Exten="990",
+             Priority="1", Async="true", ChannelId="ami-refused")
+t.is_(r.get("Response"), "Success", "AMI: a refused origination is queued")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("Response"), e.get("Reason"),
+       e.get("Uniqueid"), e.get("ActionID") == r.get("ActionID")),
+      ("OriginateResponse", "Failure", "8", "<unknown>", True),
+      "AMI: control 'refuse-originate': only OriginateResponse Failure")
+t.is_(a.next(0.3), None, "AMI: ... and no channel's events")
 
 # --- ESL: event json, FreeSWITCH's framing and headers ---
 SCEN = os.path.join(D, "esl.scenario")

@@ -8,7 +8,8 @@
 # -> FINISH kept for wcs.retain then gone, BUSY and FAILED, terminate,
 # send_dtmf and inject_sound reaching the double, dial-string injection
 # refused before anything reaches it, an Idempotency-Key retry placing
-# one call, AMI startup and terminate, 501/404 for the media families,
+# one call, AMI startup and terminate, an AMI origination that makes no
+# channel ending BUSY/FAILED, 501/404 for the media families,
 # and Basic auth (wcs.basic_auth = on) answering 401 without it.
 import base64
 import json
@@ -444,6 +445,30 @@ t.ok(c is not None, "AMI: FINISH after terminate")
 st, _, b = post("/call/inject_sound", {"callId": "wcs-ami-1",
                                        "fileName": "hello.wav"}, w=webm)
 t.is_(st, 501, "AMI inject_sound: 501")
+
+# -- AMI: an origination that never makes a channel -------------------
+# The double queues it, then sends only OriginateResponse: Failure with
+# Uniqueid <unknown> (Events_Originate_Failure.txt): the callId comes
+# back in the ActionID, the Reason gives the status (docs/wcs.md).
+for dest, reason, want, sip in (("790", 5, "BUSY", 486),
+                                ("791", 8, "FAILED", 503),
+                                ("792", 3, "FAILED", 480),
+                                ("793", 0, "FAILED", 404)):
+    mctl.ok("refuse-originate %s %d" % (dest, reason))
+    cid = "wcs-ami-refused-%s" % dest
+    st, _, b = post("/call/startup", {"callId": cid, "callee": dest,
+                                      "sipLogin": "10009"}, w=webm)
+    t.is_(st, 200, "AMI refused origination %s: startup 200" % dest)
+    t.ok(logged(MLOG, lambda x, c=cid: re.search(
+        r"Action: Originate.*ActionID: [^\r\n]*;wcs=" + re.escape(c),
+        x.get("raw", ""), re.S | re.I)),
+        "AMI refused origination %s: the ActionID carries the callId"
+        % dest)
+    c = wait_status(cid, want, w=webm)
+    t.ok(c is not None, "AMI refused origination %s (Reason %d): %s"
+         % (dest, reason, want))
+    t.is_((c or {}).get("sipStatus"), sip,
+          "AMI refused origination %s: sipStatus %d" % (dest, sip))
 
 # -- the media families, preflight ------------------------------------
 for path in ("/call/inject_stream", "/call/inject_stream/startup",
