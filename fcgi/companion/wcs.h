@@ -144,6 +144,15 @@ int wcs_pct_decode(char *dst, size_t size, const char *s, size_t n);
 /* Pure, for tests: applies e to c (§4.3) at monotonic time now. */
 void wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now);
 
+/* Pure: sets c's status (static) and, unless 0, its sipStatus. */
+void wcs_call_set(struct wcs_call *c, const char *status, int sip);
+
+/*
+ * Pure: c's final status after its hangup with cause (-1: none) at
+ * monotonic time now: BUSY stays, FINISH after answer, else FAILED.
+ */
+void wcs_call_finish(struct wcs_call *c, int cause, uint64_t now);
+
 /* Pure: the SIP status of a Q.850 cause (RFC 3398 §7.2.4.1). */
 int wcs_q850_sip(int cause);
 
