@@ -18,7 +18,6 @@
 #include "arena.h"
 #include "asterisk.h"
 #include "buf.h"
-#include "client.h"
 #include "conf.h"
 #include "file.h"
 #include "fusionpbx.h"
@@ -29,14 +28,11 @@
 #include "str.h"
 #include "wcs_dialect.h"
 
-#define LINE_MAX_ 512	    /* a local interface request */
 #define ARG_MAX_  768	    /* one of its arguments, percent-encoded */
 #define DTMF_MS	  "100"	    /* a digit's length and the gap */
 #define ORIG_S	  "30"	    /* how long an originated leg rings */
 #define AMI_CTX	  "default" /* WCS_AMI_CONTEXT's default */
 #define MEDIA_DIR "/var/lib/pbxapi/wcs-media"
-
-enum be { BE_ARI, BE_AMI };
 
 /* ---- validators (0: acceptable) ---- */
 
@@ -132,148 +128,6 @@ flag(const struct arg *a, int def)
 	if (a->len == 0)
 		return def;
 	return strcmp(a->s, "1") == 0 || strcasecmp(a->s, "true") == 0;
-}
-
-/* ---- the companion ---- */
-
-/*
- * Asks the companion line; E_OK with *body (NUL-terminated).  A
- * companion that is not running or refuses is the request's 503.
- */
-static enum err
-ask(struct req *r, const char *line, const char **body, size_t *len)
-{
-	char why[256];
-	enum err e;
-
-	if (!companion_alive())
-		return wcs_fail(
-		    r, E_BACKEND, "the event companion is not running");
-	e = companion_ask(r->conf, r->arena, line, body, len, why, sizeof(why));
-	if (e == E_NOTFOUND)
-		return wcs_fail(r, E_BACKEND, "event companion: %s", why);
-	if (e != E_OK)
-		return wcs_fail(r, E_BACKEND, "event companion unavailable");
-	return E_OK;
-}
-
-/*
- * The backend: ARI when the tenant's events come from ARI, AMI when
- * from AMI.  Without events there is no registry (503); the FreeSWITCH
- * event socket is not a WCS backend (501).
- */
-static enum err
-backend(struct req *r, enum be *be)
-{
-	switch (tenant_events(r->tenant)) {
-	case EVM_ARI:
-		*be = BE_ARI;
-		return E_OK;
-	case EVM_AMI:
-		*be = BE_AMI;
-		return E_OK;
-	case EVM_ESL:
-		return wcs_fail(r, E_NOTSUP, "WCS calls need Asterisk");
-	default:
-		return wcs_fail(r, E_BACKEND,
-		    "WCS calls need the event companion (events = ari or ami)");
-	}
-}
-
-/* ---- ARI and AMI ---- */
-
-/* path + "?" + the query, in the arena; NULL if too long. */
-static const char *
-ari_path(struct req *r, const char *fmt, const char *id, const char *query)
-{
-	struct buf b;
-	const char *s;
-
-	buf_init(&b, 8192);
-	buf_adds(&b, fmt);
-	url_encode(&b, id, strlen(id));
-	if (query != NULL)
-		buf_adds(&b, query);
-	s = b.overflow ? NULL : arena_strndup(r->arena, b.data, b.len);
-	buf_free(&b);
-	return s;
-}
-
-/* Appends &name=value (value percent-encoded). */
-static void
-q_add(struct buf *b, const char *name, const char *v)
-{
-	buf_printf(b, "%c%s=", b->len == 0 ? '?' : '&', name);
-	url_encode(b, v, strlen(v));
-}
-
-/*
- * Runs an ARI request; E_OK with *status.  A failed transfer is 503, an
- * ARI 404 "no such call" 404, another refusal 500 (WCS's).
- */
-static enum err
-ari_run(struct req *r, const char *method, const char *path, int originate)
-{
-	struct ari_call call = { .method = method, .path = path };
-	struct ari_raw x;
-	struct ari_err e;
-
-	if (path == NULL)
-		return wcs_fail(r, E_BADREQ, "request too large");
-	if (ast_ari_forward(r, &call, &x, &e) != E_OK) {
-		log_warnx("wcs: ari: %.*s", (int)e.len, e.msg);
-		return wcs_fail(r, E_BACKEND, "Asterisk unavailable");
-	}
-	if (x.status == 404)
-		return wcs_fail(r, E_NOTFOUND, "call not found");
-	if (x.status == 409 && originate)
-		return wcs_fail(r, E_CONFLICT, "callId in use");
-	if (x.status >= 300) {
-		log_warnx("wcs: ari %s %s: HTTP %ld", method, path, x.status);
-		return wcs_fail(
-		    r, E_INTERNAL, "Asterisk refused (HTTP %ld)", x.status);
-	}
-	return E_OK;
-}
-
-/*
- * Runs an AMI action, its ActionID ending in tail (NULL: none); "No
- * such channel" (and Asterisk's other "not found" texts) is 404, another
- * error 500, no answer 503.
- */
-static enum err
-ami_run_tail(struct req *r, const char *action, const struct ami_kv *kv,
-    size_t n, const char *tail)
-{
-	struct ami_action act = {
-		.action = action, .kv = kv, .nkv = n, .id_tail = tail
-	};
-	struct ami_reply rep;
-	const char *msg;
-	size_t len = 0;
-	enum err e;
-
-	if ((e = ast_ami(r, &act, &rep)) != E_OK)
-		return e == E_BADREQ
-		    ? e
-		    : wcs_fail(r, E_BACKEND, "Asterisk unavailable");
-	if (rep.n == 0)
-		return wcs_fail(r, E_BACKEND, "Asterisk unavailable");
-	if (ami_is(&rep.msg[0], "Response", "Success"))
-		return E_OK;
-	msg = ami_get(&rep.msg[0], "Message", &len);
-	if (msg != NULL &&
-	    (strncasecmp(msg, "No such channel", 15) == 0 ||
-		strstr(msg, "not found") != NULL))
-		return wcs_fail(r, E_NOTFOUND, "call not found");
-	return wcs_fail(r, E_INTERNAL, "Asterisk refused %s: %.*s", action,
-	    (int)(len > 200 ? 200 : len), msg != NULL ? msg : "");
-}
-
-static enum err
-ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
-{
-	return ami_run_tail(r, action, kv, n, NULL);
 }
 
 #define KV(n, v) ((struct ami_kv){ (n), (v), strlen(v) })
@@ -380,15 +234,15 @@ originate_ari(struct req *r, const char *id, const char *dial, const char *cid)
 	const char *path;
 
 	buf_init(&q, 4096);
-	q_add(&q, "endpoint", dial);
-	q_add(&q, "app", app != NULL && *app != '\0' ? app : "pbxapi");
-	q_add(&q, "timeout", ORIG_S);
+	wcs_q_add(&q, "endpoint", dial);
+	wcs_q_add(&q, "app", app != NULL && *app != '\0' ? app : "pbxapi");
+	wcs_q_add(&q, "timeout", ORIG_S);
 	if (cid != NULL)
-		q_add(&q, "callerId", cid);
+		wcs_q_add(&q, "callerId", cid);
 	buf_addc(&q, '\0');
-	path = q.overflow ? NULL : ari_path(r, "/channels/", id, q.data);
+	path = q.overflow ? NULL : wcs_ari_path(r, "/channels/", id, q.data);
 	buf_free(&q);
-	return ari_run(r, "POST", path, 1);
+	return wcs_ari_run(r, "POST", path, 1);
 }
 
 static enum err
@@ -412,7 +266,7 @@ originate_ami(struct req *r, const char *id, const char *dial, const char *cid)
 	 * OriginateResponse, whose Uniqueid is then "<unknown>": the
 	 * ActionID carries the callId to the companion (src_ami.c).
 	 */
-	return ami_run_tail(r, "Originate", kv, n,
+	return wcs_ami_run_tail(r, "Originate", kv, n,
 	    arena_printf(r->arena, "%s%s", AMI_WCS_TAIL, id));
 }
 
@@ -491,14 +345,15 @@ startup(struct req *r, struct reply *rp)
 	const char *cid, *dial, *m, *key, *body, *line;
 	size_t len;
 	enum err e, oe;
-	enum be be;
+	enum wcs_be be;
 	int status;
 
 	if ((r->args[S_RTMPURL].present && r->args[S_RTMPURL].len > 0) ||
 	    (r->args[S_TOSTREAM].present && r->args[S_TOSTREAM].len > 0))
 		return wcs_fail(r, E_NOTSUP,
 		    "RTMP republishing and toStream need a media server");
-	if ((e = backend(r, &be)) != E_OK || (e = idem_key(r, &key)) != E_OK)
+	if ((e = wcs_backend(r, &be)) != E_OK ||
+	    (e = idem_key(r, &key)) != E_OK)
 		return e;
 	if (!id->present || id->len == 0)
 		fpx_uuid_new(uuid);
@@ -511,7 +366,7 @@ startup(struct req *r, struct reply *rp)
 	line =
 	    arena_printf(r->arena, "wcs.reserve %s %s %s %s", r->tenant->name,
 		id->present && id->len ? id->s : uuid, key, *m ? m : "-");
-	if ((e = ask(r, line, &body, &len)) != E_OK)
+	if ((e = wcs_ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if (strncmp(body, "seen ", 5) == 0) {
 		wcs_state(r)->replayed = 1;
@@ -525,7 +380,7 @@ startup(struct req *r, struct reply *rp)
 		return wcs_fail(r, E_CONFLICT, "callId in use");
 	if (strcmp(body, "reserved") != 0)
 		return wcs_fail(r, E_BACKEND, "WCS call registry full");
-	oe = be == BE_ARI
+	oe = be == WCS_BE_ARI
 	    ? originate_ari(r, id->present && id->len ? id->s : uuid, dial, cid)
 	    : originate_ami(
 		  r, id->present && id->len ? id->s : uuid, dial, cid);
@@ -533,7 +388,7 @@ startup(struct req *r, struct reply *rp)
 	    oe == E_OK ? 200 : err_status(oe == E_TIMEOUT ? E_BACKEND : oe);
 	line = arena_printf(r->arena, "wcs.done %s %s %d %s", r->tenant->name,
 	    id->present && id->len ? id->s : uuid, status, key);
-	if ((e = ask(r, line, &body, &len)) != E_OK)
+	if ((e = wcs_ask(r, line, &body, &len)) != E_OK)
 		log_warnx("wcs: startup's outcome not recorded: %s", r->errmsg);
 	return startup_status(r, rp, status);
 }
@@ -554,13 +409,13 @@ find_calls(struct req *r, struct reply *rp, const char *filter)
 	const char *line, *body, *nl;
 	size_t len;
 	enum err e;
-	enum be be;
+	enum wcs_be be;
 
-	if ((e = backend(r, &be)) != E_OK)
+	if ((e = wcs_backend(r, &be)) != E_OK)
 		return e;
 	line =
 	    arena_printf(r->arena, "wcs.find %s %s", r->tenant->name, filter);
-	if ((e = ask(r, line, &body, &len)) != E_OK)
+	if ((e = wcs_ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if ((nl = memchr(body, '\n', len)) == NULL)
 		return wcs_fail(r, E_BACKEND, "event companion: bad answer");
@@ -631,7 +486,7 @@ live_call(struct req *r, const char *id)
 	buf_free(&f);
 	if (line == NULL)
 		return wcs_fail(r, E_NOTFOUND, "call not found");
-	if ((e = ask(r, line, &body, &len)) != E_OK)
+	if ((e = wcs_ask(r, line, &body, &len)) != E_OK)
 		return e;
 	if ((nl = memchr(body, '\n', len)) == NULL ||
 	    len - (size_t)(nl - body) <= 3)
@@ -652,17 +507,17 @@ terminate(struct req *r, struct reply *rp)
 	const char *id = r->args[0].s;
 	struct ami_kv kv[2];
 	enum err e;
-	enum be be;
+	enum wcs_be be;
 
-	if ((e = backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
+	if ((e = wcs_backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
 		return e;
-	if (be == BE_ARI)
-		e = ari_run(r, "DELETE",
-		    ari_path(r, "/channels/", id, "?reason=normal"), 0);
+	if (be == WCS_BE_ARI)
+		e = wcs_ari_run(r, "DELETE",
+		    wcs_ari_path(r, "/channels/", id, "?reason=normal"), 0);
 	else {
 		kv[0] = KV("Channel", id);
 		kv[1] = KV("Cause", "16");
-		e = ami_run(r, "Hangup", kv, 2);
+		e = wcs_ami_run(r, "Hangup", kv, 2);
 	}
 	return e != E_OK ? e : wcs_void(rp);
 }
@@ -683,20 +538,20 @@ send_dtmf(struct req *r, struct reply *rp)
 	struct buf q;
 	const char *path;
 	enum err e;
-	enum be be;
+	enum wcs_be be;
 
-	if ((e = backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
+	if ((e = wcs_backend(r, &be)) != E_OK || (e = live_call(r, id)) != E_OK)
 		return e;
-	if (be == BE_ARI) {
+	if (be == WCS_BE_ARI) {
 		buf_init(&q, 256);
-		q_add(&q, "dtmf", d);
-		q_add(&q, "duration", DTMF_MS);
-		q_add(&q, "between", DTMF_MS);
+		wcs_q_add(&q, "dtmf", d);
+		wcs_q_add(&q, "duration", DTMF_MS);
+		wcs_q_add(&q, "between", DTMF_MS);
 		buf_addc(&q, '\0');
-		path = ari_path(r, "/channels/", id, NULL);
+		path = wcs_ari_path(r, "/channels/", id, NULL);
 		path = arena_printf(r->arena, "%s/dtmf%s", path, q.data);
 		buf_free(&q);
-		e = ari_run(r, "POST", path, 0);
+		e = wcs_ari_run(r, "POST", path, 0);
 		return e != E_OK ? e : wcs_void(rp);
 	}
 	/* PlayDTMF plays one digit per action. */
@@ -705,7 +560,7 @@ send_dtmf(struct req *r, struct reply *rp)
 		kv[0] = KV("Channel", id);
 		kv[1] = KV("Digit", digit);
 		kv[2] = KV("Duration", DTMF_MS);
-		if ((e = ami_run(r, "PlayDTMF", kv, 3)) != E_OK)
+		if ((e = wcs_ami_run(r, "PlayDTMF", kv, 3)) != E_OK)
 			return e;
 	}
 	return wcs_void(rp);
@@ -731,12 +586,12 @@ inject_sound(struct req *r, struct reply *rp)
 	struct buf q;
 	const char *path;
 	enum err e;
-	enum be be;
+	enum wcs_be be;
 	int fd;
 
-	if ((e = backend(r, &be)) != E_OK)
+	if ((e = wcs_backend(r, &be)) != E_OK)
 		return e;
-	if (be == BE_AMI)
+	if (be == WCS_BE_AMI)
 		return wcs_fail(r, E_NOTSUP, "inject_sound needs ARI");
 	if ((e = live_call(r, id)) != E_OK)
 		return e;
@@ -749,12 +604,12 @@ inject_sound(struct req *r, struct reply *rp)
 	media = arena_printf(r->arena, "sound:%s/%.*s", dir,
 	    (int)(dot != NULL ? (size_t)(dot - name) : strlen(name)), name);
 	buf_init(&q, 4096);
-	q_add(&q, "media", media);
+	wcs_q_add(&q, "media", media);
 	buf_addc(&q, '\0');
-	path = ari_path(r, "/channels/", id, NULL);
+	path = wcs_ari_path(r, "/channels/", id, NULL);
 	path = arena_printf(r->arena, "%s/play%s", path, q.data);
 	buf_free(&q);
-	e = ari_run(r, "POST", path, 0);
+	e = wcs_ari_run(r, "POST", path, 0);
 	return e != E_OK ? e : wcs_void(rp);
 }
 

@@ -47,4 +47,44 @@ void wcs_cors(struct reply *rp);
 /* A void method's answer: 200, empty body. */
 enum err wcs_void(struct reply *rp);
 
+/* ---- what the methods ask (backend.c) ---- */
+
+struct ami_kv;
+struct buf;
+
+enum wcs_be { WCS_BE_ARI, WCS_BE_AMI };
+
+/*
+ * Asks the companion line; E_OK with *body (NUL-terminated).  A
+ * companion that is not running or refuses is the request's 503.
+ */
+enum err wcs_ask(
+    struct req *r, const char *line, const char **body, size_t *len);
+
+/* The tenant's backend for WCS: ARI or AMI by its events; else 503/501. */
+enum err wcs_backend(struct req *r, enum wcs_be *be);
+
+/* fmt, id percent-encoded, then query, in the arena; NULL if too long. */
+const char *wcs_ari_path(
+    struct req *r, const char *fmt, const char *id, const char *query);
+
+/* Appends &name=value (value percent-encoded; '?' first). */
+void wcs_q_add(struct buf *b, const char *name, const char *v);
+
+/*
+ * Runs an ARI request: E_OK on a 2xx; 503 when the transfer fails, 404
+ * for ARI's 404, 409 for an originate's, 500 for another refusal.
+ */
+enum err wcs_ari_run(
+    struct req *r, const char *method, const char *path, int originate);
+
+/*
+ * Runs an AMI action, its ActionID ending in tail (NULL: none): "No
+ * such channel" is 404, another error 500, no answer 503.
+ */
+enum err wcs_ami_run_tail(struct req *r, const char *action,
+    const struct ami_kv *kv, size_t n, const char *tail);
+enum err wcs_ami_run(
+    struct req *r, const char *action, const struct ami_kv *kv, size_t n);
+
 #endif
