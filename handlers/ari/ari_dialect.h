@@ -47,6 +47,14 @@ enum err ari_fail(struct req *r, enum err e, int status, const char *reason,
  */
 const struct arg *ari_arg(const struct req *r, const char *name);
 
+/*
+ * The rows' runners (run.c): an operation (after its cross-parameter
+ * rules; originations once per Idempotency-Key), and GET /ari/channels
+ * (from the companion's live state unless fresh=1).
+ */
+enum err ari_op_run(struct req *r, struct reply *rp);
+enum err ari_op_list(struct req *r, struct reply *rp);
+
 enum ari_backend { ARI_BE_ARI, ARI_BE_AMI, ARI_BE_ESL };
 
 /* The backend that serves r's tenant (ARI_BACKEND, or guessed). */
