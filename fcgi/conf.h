@@ -226,7 +226,7 @@ int parse_size(const char *s, long *bytes);
 /*
  * Parses a rate: "off", "N/UNIT" or "N/UNIT burst B", UNIT a duration
  * ("s", "m", "h", "d" or "60s", "500ms"); the burst defaults to N.
- * Returns 0 or -1.  (fcgi/rate.c)
+ * Returns 0 or -1.
  */
 int parse_rate(const char *s, struct rate *r);
 
