@@ -66,9 +66,9 @@ struct sub {
 
 static struct sub *subs;
 static int nsubs, count, base;
-static double *sent_at;	 /* seconds, per event */
+static double *sent_at;	    /* seconds, per event */
 static unsigned char *seen; /* nsubs * count */
-static float *lat;	 /* ms, one per arrival */
+static float *lat;	    /* ms, one per arrival */
 static size_t nlat, dups, stray;
 
 static double
@@ -426,106 +426,187 @@ subscribe(int ep, int port, const char *path, const char *hdr)
 #define EV_TIMER  0xfffffffe
 #define EV_TARGET 0xfffffffd
 
-int
-main(int argc, char *argv[])
+static struct {
+	const char *path, *hdr, *mode, *target, *tplf, *channel, *event;
+	double rate, drain;
+	int port;
+} o = { .channel = "default", .event = "update", .drain = 5 };
+
+static void
+usage(void)
 {
-	const char *path = NULL, *hdr = NULL, *mode = NULL, *tpath = NULL;
-	const char *tplf = NULL, *channel = "default", *event = "update";
-	double rate = 0, drain = 5, t0, tl = 0, lag = 0, t;
-	int port = 0, c, ep, tfd, i, n, k, sent = 0;
-	struct epoll_event ev, evs[256];
-	struct itimerspec its = { 0 };
-	struct rusage ru0, ru1;
-	uint64_t exp;
-	char line[64];
-	const char *tpl;
-	long ns;
+	diex("usage: see the comment atop bench/evsub.c");
+}
+
+static void
+parse_args(int argc, char *argv[])
+{
+	int c;
 
 	while ((c = getopt(argc, argv, "p:u:H:n:r:c:b:m:t:f:C:e:w:")) != -1)
 		switch (c) {
-		case 'p': port = (int)strtol(optarg, NULL, 10); break;
-		case 'u': path = optarg; break;
-		case 'H': hdr = optarg; break;
-		case 'n': nsubs = (int)strtol(optarg, NULL, 10); break;
-		case 'r': rate = strtod(optarg, NULL); break;
-		case 'c': count = (int)strtol(optarg, NULL, 10); break;
-		case 'b': base = (int)strtol(optarg, NULL, 10); break;
-		case 'm': mode = optarg; break;
-		case 't': tpath = optarg; break;
-		case 'f': tplf = optarg; break;
-		case 'C': channel = optarg; break;
-		case 'e': event = optarg; break;
-		case 'w': drain = strtod(optarg, NULL); break;
-		default: diex("usage: see the comment atop bench/evsub.c");
+		case 'p':
+			o.port = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'u':
+			o.path = optarg;
+			break;
+		case 'H':
+			o.hdr = optarg;
+			break;
+		case 'n':
+			nsubs = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			o.rate = strtod(optarg, NULL);
+			break;
+		case 'c':
+			count = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'b':
+			base = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'm':
+			o.mode = optarg;
+			break;
+		case 't':
+			o.target = optarg;
+			break;
+		case 'f':
+			o.tplf = optarg;
+			break;
+		case 'C':
+			o.channel = optarg;
+			break;
+		case 'e':
+			o.event = optarg;
+			break;
+		case 'w':
+			o.drain = strtod(optarg, NULL);
+			break;
+		default:
+			usage();
 		}
-	if (!port || !path || !mode || !tpath || !tplf || nsubs < 1 ||
-	    nsubs > SUBS_MAX || count < 1 || count > COUNT_MAX || rate <= 0 ||
-	    base < 0 || base + count > 9999999)
-		diex("usage: see the comment atop bench/evsub.c");
-	tpl = slurp(tplf);
-	tg.pub = strcmp(mode, "pub") == 0;
+	if (!o.port || !o.path || !o.mode || !o.target || !o.tplf ||
+	    nsubs < 1 || nsubs > SUBS_MAX || count < 1 || count > COUNT_MAX ||
+	    o.rate <= 0 || base < 0 || base + count > 9999999)
+		usage();
+}
+
+static void
+watch(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+		die("epoll_ctl");
+}
+
+/* A timer firing RATE times a second, the first in 1 ms. */
+static int
+pace(double rate)
+{
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+	long ns = (long)(1e9 / rate);
+	int tfd;
+
+	if ((tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK)) == -1)
+		die("timerfd_create");
+	its.it_interval =
+	    (struct timespec){ ns / 1000000000L, ns % 1000000000L };
+	if (timerfd_settime(tfd, 0, &its, NULL) == -1)
+		die("timerfd_settime");
+	return tfd;
+}
+
+/*
+ * Sends the events on the timer's ticks and reads the subscribers until
+ * all arrived or DRAIN seconds after the last send.  Returns the seconds
+ * the sending took; *lag is the latest a send was behind its schedule.
+ */
+static double
+run(int ep, int tfd, const char *tpl, double *lag)
+{
+	struct epoll_event evs[256];
+	double t0 = now(), tl = 0, t;
+	int i, n, sent = 0;
+	uint64_t exp;
+
+	while (sent < count ||
+	    (nlat < (size_t)nsubs * count && now() < tl + o.drain)) {
+		if ((n = epoll_wait(ep, evs, 256, 100)) == -1 && errno != EINTR)
+			die("epoll_wait");
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == EV_TARGET) {
+				target_read();
+				continue;
+			}
+			if (evs[i].data.u32 != EV_TIMER) {
+				if (sub_read((int)evs[i].data.u32) == -1)
+					diex("a subscriber was closed");
+				continue;
+			}
+			if (read(tfd, &exp, sizeof(exp)) != sizeof(exp))
+				continue;
+			/* How late the client sends: its own cost. */
+			t = now() - t0 - 0.001 - sent / o.rate;
+			if (sent < count && t > *lag)
+				*lag = t;
+			while (exp-- > 0 && sent < count)
+				send_one(tpl, o.channel, o.event, sent++);
+			if (sent == count && tl == 0)
+				tl = now();
+		}
+		target_flush();
+	}
+	return tl - t0;
+}
+
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+int
+main(int argc, char *argv[])
+{
+	double cpu, t0, took, lag = 0;
+	size_t want;
+	const char *tpl;
+	char line[64];
+	int ep, tfd;
+
+	parse_args(argc, argv);
+	tpl = slurp(o.tplf);
+	tg.pub = strcmp(o.mode, "pub") == 0;
+	want = (size_t)nsubs * (size_t)count;
 	subs = calloc((size_t)nsubs, sizeof(*subs));
 	sent_at = calloc((size_t)count, sizeof(*sent_at));
-	seen = calloc((size_t)nsubs * count, 1);
-	lat = calloc((size_t)nsubs * count, sizeof(*lat));
+	seen = calloc(want, 1);
+	lat = calloc(want, sizeof(*lat));
 	tg.out = malloc(OUTBUF_MAX);
 	if (!subs || !sent_at || !seen || !lat || !tg.out)
 		diex("out of memory");
 	if ((ep = epoll_create1(0)) == -1)
 		die("epoll_create1");
-	subscribe(ep, port, path, hdr);
+	subscribe(ep, o.port, o.path, o.hdr);
 	printf("ready\n");
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		diex("no go on stdin");
-
-	tg.fd = unix_connect(tpath);
+	tg.fd = unix_connect(o.target);
 	nonblock(tg.fd);
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = EV_TARGET };
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, tg.fd, &ev) == -1)
-		die("epoll_ctl");
-	if ((tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK)) == -1)
-		die("timerfd_create");
-	ns = (long)(1e9 / rate);
-	its.it_interval = (struct timespec){ ns / 1000000000L,
-		ns % 1000000000L };
-	its.it_value = (struct timespec){ 0, 1000000 };
-	if (timerfd_settime(tfd, 0, &its, NULL) == -1)
-		die("timerfd_settime");
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = EV_TIMER };
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) == -1)
-		die("epoll_ctl");
-	getrusage(RUSAGE_SELF, &ru0);
+	watch(ep, tg.fd, EV_TARGET);
+	watch(ep, tfd = pace(o.rate), EV_TIMER);
+	cpu = cpu_seconds();
 	t0 = now();
-	for (;;) {
-		if (sent == count &&
-		    (nlat == (size_t)nsubs * count || now() > tl + drain))
-			break;
-		if ((n = epoll_wait(ep, evs, 256, 100)) == -1 && errno != EINTR)
-			die("epoll_wait");
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.u32 == EV_TIMER) {
-				if (read(tfd, &exp, sizeof(exp)) != sizeof(exp))
-					continue;
-				/* How late the client sends: its own cost. */
-				t = now() - t0 - 0.001 - sent / rate;
-				if (sent < count && t > lag)
-					lag = t;
-				while (exp-- > 0 && sent < count)
-					send_one(tpl, channel, event, sent++);
-				if (sent == count && tl == 0)
-					tl = now();
-			} else if (evs[i].data.u32 == EV_TARGET) {
-				target_read();
-			} else {
-				k = (int)evs[i].data.u32;
-				if (sub_read(k) == -1)
-					diex("a subscriber was closed");
-			}
-		}
-		target_flush();
-	}
-	getrusage(RUSAGE_SELF, &ru1);
+	took = run(ep, tfd, tpl, &lag);
+	cpu = cpu_seconds() - cpu;
 	qsort(lat, nlat, sizeof(*lat), cmp_float);
 	printf("{\"subscribers\": %d, \"sent\": %d, \"expected\": %zu, "
 	       "\"received\": %zu, \"missing\": %zu, \"duplicates\": %zu, "
@@ -534,14 +615,8 @@ main(int argc, char *argv[])
 	       "\"max_ms\": %.3f, \"send_seconds\": %.3f, "
 	       "\"send_lag_max_ms\": %.3f, \"cpu_seconds\": %.3f, "
 	       "\"wall_seconds\": %.3f}\n",
-	    nsubs, sent, (size_t)nsubs * count, nlat,
-	    (size_t)nsubs * count - nlat, dups, stray, tg.ok, tg.bad, pct(50),
-	    pct(95), pct(99), nlat ? lat[nlat - 1] : 0.0, tl - t0, lag * 1000,
-	    (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec +
-		ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
-		(double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec +
-		    ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) /
-		    1e6,
-	    now() - t0);
+	    nsubs, count, want, nlat, want - nlat, dups, stray, tg.ok, tg.bad,
+	    pct(50), pct(95), pct(99), nlat ? lat[nlat - 1] : 0.0, took,
+	    lag * 1000, cpu, now() - t0);
 	return 0;
 }
