@@ -241,50 +241,51 @@ writeall(int fd, const char *p, size_t n)
 	}
 }
 
-/* The target: what is queued to it, and its replies. */
+#define EV_TIMER  0xfffffffe
+#define EV_TARGET 0xfffffffd
+
 static struct {
-	int fd, pub;
+	const char *path, *hdr, *mode, *target, *tplf, *channel, *event;
+	double rate, drain;
+	int port;
+} o = { .channel = "default", .event = "update", .drain = 5 };
+
+/*
+ * The target.  ctl: every event is written as it comes, the double
+ * answers a line each.  pub: one POST in flight at a time, the next
+ * after its reply, on a kept connection opened again when nginx closes
+ * it (keepalive_requests), as fcgi/companion/publish.c does.
+ */
+static struct {
+	int fd, ep, pub;
 	char *out;
 	size_t outlen;
 	char in[RDBUF];
 	size_t inlen;
-	size_t ok, bad;
+	int posted, inflight; /* pub: events POSTed; one awaits its reply */
+	size_t ok, bad, reconnects;
 } tg;
 
-/* Consumes the complete replies in tg.in (lines, or HTTP replies). */
-static void
-replies(void)
-{
-	char *e, *cl;
-	size_t need;
+static const char *tpl, *tpl_at;
 
-	for (;;) {
-		if (!tg.pub) {
-			if ((e = memchr(tg.in, '\n', tg.inlen)) == NULL)
-				return;
-			if (strncmp(tg.in, "ok", 2) == 0)
-				tg.ok++;
-			else
-				tg.bad++;
-			need = (size_t)(e + 1 - tg.in);
-		} else {
-			tg.in[tg.inlen < RDBUF ? tg.inlen : RDBUF - 1] = '\0';
-			if ((e = strstr(tg.in, "\r\n\r\n")) == NULL)
-				return;
-			need = (size_t)(e + 4 - tg.in);
-			if ((cl = strcasestr(tg.in, "\ncontent-length:")) &&
-			    cl < e)
-				need += strtoul(cl + 16, NULL, 10);
-			if (need > tg.inlen)
-				return;
-			if (strncmp(tg.in + 9, "20", 2) == 0)
-				tg.ok++;
-			else
-				tg.bad++;
-		}
-		memmove(tg.in, tg.in + need, tg.inlen - need);
-		tg.inlen -= need;
-	}
+static void
+target_open(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_TARGET };
+
+	tg.fd = unix_connect(o.target);
+	nonblock(tg.fd);
+	if (epoll_ctl(tg.ep, EPOLL_CTL_ADD, tg.fd, &ev) == -1)
+		die("epoll_ctl");
+	tg.inlen = tg.outlen = 0;
+}
+
+static void
+target_reopen(void)
+{
+	close(tg.fd);
+	tg.reconnects++;
+	target_open();
 }
 
 static void
@@ -303,32 +304,13 @@ target_flush(void)
 	}
 }
 
-static void
-target_read(void)
-{
-	ssize_t r;
-
-	if (tg.inlen == RDBUF - 1)
-		diex("a reply of the target is too long");
-	r = read(tg.fd, tg.in + tg.inlen, RDBUF - 1 - tg.inlen);
-	if (r == 0)
-		diex("the target closed its connection");
-	if (r == -1 && errno != EAGAIN)
-		die("read from the target");
-	if (r > 0) {
-		tg.inlen += (size_t)r;
-		replies();
-	}
-}
-
 /* Queues event i: the template with its marker, as the target wants. */
 static void
-send_one(const char *tpl, const char *channel, const char *event, int i)
+queue_event(int i)
 {
 	char mark[32], head[256];
-	const char *at = strstr(tpl, "@SEQ@");
-	size_t pre = (size_t)(at - tpl), post = strlen(at + 5), n;
-	int h = 0;
+	size_t pre = (size_t)(tpl_at - tpl), post = strlen(tpl_at + 5), n;
+	int h;
 
 	snprintf(mark, sizeof(mark), MARK "%07d", base + i);
 	n = pre + MARK_LEN + post;
@@ -337,7 +319,7 @@ send_one(const char *tpl, const char *channel, const char *event, int i)
 		    "POST /pub/%s HTTP/1.1\r\nHost: pbxapi\r\n"
 		    "Content-Type: application/json\r\n"
 		    "X-EventSource-Event: %s\r\nContent-Length: %zu\r\n\r\n",
-		    channel, event, n);
+		    o.channel, o.event, n);
 	else
 		h = snprintf(head, sizeof(head), "inject ");
 	if (tg.outlen + (size_t)h + n + 1 > OUTBUF_MAX)
@@ -346,12 +328,111 @@ send_one(const char *tpl, const char *channel, const char *event, int i)
 	tg.outlen += (size_t)h;
 	memcpy(tg.out + tg.outlen, tpl, pre);
 	memcpy(tg.out + tg.outlen + pre, mark, MARK_LEN);
-	memcpy(tg.out + tg.outlen + pre + MARK_LEN, at + 5, post);
+	memcpy(tg.out + tg.outlen + pre + MARK_LEN, tpl_at + 5, post);
 	tg.outlen += n;
 	if (!tg.pub)
 		tg.out[tg.outlen++] = '\n';
-	sent_at[i] = now();
+}
+
+/* pub: POSTs the next event made (sent) when none is in flight. */
+static void
+post_next(int sent)
+{
+	if (tg.inflight || tg.posted >= sent)
+		return;
+	queue_event(tg.posted++);
+	tg.inflight = 1;
 	target_flush();
+}
+
+/* Event i is made now: timed, and sent (ctl) or queued (pub). */
+static void
+make_event(int i)
+{
+	sent_at[i] = now();
+	if (tg.pub) {
+		post_next(i + 1);
+		return;
+	}
+	queue_event(i);
+	target_flush();
+}
+
+/*
+ * The length of the complete HTTP reply at the start of tg.in, 0 if it
+ * is not all there; *last: it says Connection: close.
+ */
+static size_t
+http_reply(int *last)
+{
+	char *e, *cl;
+	size_t need;
+
+	tg.in[tg.inlen] = '\0';
+	if ((e = strstr(tg.in, "\r\n\r\n")) == NULL)
+		return 0;
+	need = (size_t)(e + 4 - tg.in);
+	if ((cl = strcasestr(tg.in, "\ncontent-length:")) != NULL && cl < e)
+		need += strtoul(cl + 16, NULL, 10);
+	*last =
+	    (cl = strcasestr(tg.in, "\nconnection: close")) != NULL && cl < e;
+	return need > tg.inlen ? 0 : need;
+}
+
+/* Consumes the complete replies in tg.in; sent: events made so far. */
+static void
+replies(int sent)
+{
+	size_t need;
+	char *e;
+	int last = 0;
+
+	for (;;) {
+		if (tg.pub) {
+			if ((need = http_reply(&last)) == 0)
+				return;
+		} else if ((e = memchr(tg.in, '\n', tg.inlen)) != NULL)
+			need = (size_t)(e + 1 - tg.in);
+		else
+			return;
+		if (strncmp(tg.in, tg.pub ? "HTTP/1.1 20" : "ok",
+			tg.pub ? 11 : 2) == 0)
+			tg.ok++;
+		else
+			tg.bad++;
+		memmove(tg.in, tg.in + need, tg.inlen - need);
+		tg.inlen -= need;
+		if (!tg.pub)
+			continue;
+		tg.inflight = 0;
+		if (last)
+			target_reopen();
+		post_next(sent);
+		return;
+	}
+}
+
+static void
+target_read(int sent)
+{
+	ssize_t r;
+
+	if (tg.inlen == RDBUF - 1)
+		diex("a reply of the target is too long");
+	r = read(tg.fd, tg.in + tg.inlen, RDBUF - 1 - tg.inlen);
+	if (r == 0 && tg.pub && !tg.inflight) {
+		/* Closed while idle: open again, as the publisher does. */
+		target_reopen();
+		return;
+	}
+	if (r == 0)
+		diex("the target closed its connection");
+	if (r == -1 && errno != EAGAIN)
+		die("read from the target");
+	if (r > 0) {
+		tg.inlen += (size_t)r;
+		replies(sent);
+	}
 }
 
 static int
@@ -422,15 +503,6 @@ subscribe(int ep, int port, const char *path, const char *hdr)
 		}
 	}
 }
-
-#define EV_TIMER  0xfffffffe
-#define EV_TARGET 0xfffffffd
-
-static struct {
-	const char *path, *hdr, *mode, *target, *tplf, *channel, *event;
-	double rate, drain;
-	int port;
-} o = { .channel = "default", .event = "update", .drain = 5 };
 
 static void
 usage(void)
@@ -525,7 +597,7 @@ pace(double rate)
  * the sending took; *lag is the latest a send was behind its schedule.
  */
 static double
-run(int ep, int tfd, const char *tpl, double *lag)
+run(int ep, int tfd, double *lag)
 {
 	struct epoll_event evs[256];
 	double t0 = now(), tl = 0, t;
@@ -538,7 +610,7 @@ run(int ep, int tfd, const char *tpl, double *lag)
 			die("epoll_wait");
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_TARGET) {
-				target_read();
+				target_read(sent);
 				continue;
 			}
 			if (evs[i].data.u32 != EV_TIMER) {
@@ -553,7 +625,7 @@ run(int ep, int tfd, const char *tpl, double *lag)
 			if (sent < count && t > *lag)
 				*lag = t;
 			while (exp-- > 0 && sent < count)
-				send_one(tpl, o.channel, o.event, sent++);
+				make_event(sent++);
 			if (sent == count && tl == 0)
 				tl = now();
 		}
@@ -577,12 +649,12 @@ main(int argc, char *argv[])
 {
 	double cpu, t0, took, lag = 0;
 	size_t want;
-	const char *tpl;
 	char line[64];
 	int ep, tfd;
 
 	parse_args(argc, argv);
 	tpl = slurp(o.tplf);
+	tpl_at = strstr(tpl, "@SEQ@");
 	tg.pub = strcmp(o.mode, "pub") == 0;
 	want = (size_t)nsubs * (size_t)count;
 	subs = calloc((size_t)nsubs, sizeof(*subs));
@@ -599,24 +671,24 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		diex("no go on stdin");
-	tg.fd = unix_connect(o.target);
-	nonblock(tg.fd);
-	watch(ep, tg.fd, EV_TARGET);
+	tg.ep = ep;
+	target_open();
 	watch(ep, tfd = pace(o.rate), EV_TIMER);
 	cpu = cpu_seconds();
 	t0 = now();
-	took = run(ep, tfd, tpl, &lag);
+	took = run(ep, tfd, &lag);
 	cpu = cpu_seconds() - cpu;
 	qsort(lat, nlat, sizeof(*lat), cmp_float);
 	printf("{\"subscribers\": %d, \"sent\": %d, \"expected\": %zu, "
 	       "\"received\": %zu, \"missing\": %zu, \"duplicates\": %zu, "
 	       "\"stray\": %zu, \"target_ok\": %zu, \"target_bad\": %zu, "
+	       "\"reconnects\": %zu, "
 	       "\"p50_ms\": %.3f, \"p95_ms\": %.3f, \"p99_ms\": %.3f, "
 	       "\"max_ms\": %.3f, \"send_seconds\": %.3f, "
 	       "\"send_lag_max_ms\": %.3f, \"cpu_seconds\": %.3f, "
 	       "\"wall_seconds\": %.3f}\n",
 	    nsubs, count, want, nlat, want - nlat, dups, stray, tg.ok, tg.bad,
-	    pct(50), pct(95), pct(99), nlat ? lat[nlat - 1] : 0.0, took,
-	    lag * 1000, cpu, now() - t0);
+	    tg.reconnects, pct(50), pct(95), pct(99),
+	    nlat ? lat[nlat - 1] : 0.0, took, lag * 1000, cpu, now() - t0);
 	return 0;
 }

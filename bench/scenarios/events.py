@@ -100,6 +100,14 @@ def published_json(pool, base):
     raise RuntimeError("no event %s in the companion's journal" % mark)
 
 
+def metric(pool, name):
+    """A value of the companion's metrics, or None."""
+    for line in lib.companion_ask(pool, "metrics")[1].decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 def row(name, r, ceil=None):
     ratio = ""
     if ceil:
@@ -138,6 +146,10 @@ def run():
     T.wait_for(lambda: b"bench-0000000" in lib.companion_ask(
         pool, "journal default 0")[1], 10, what="the first event")
     pub_tpl = published_json(pool, 0)
+    # ... and published: else the first subscribers would get it.
+    T.wait_for(lambda: metric(pool, "pbxapi_events_published_total") >= 1
+               and metric(pool, "pbxapi_events_publish_queued") == 0, 10,
+               what="the first event published")
     runs = []
     base = 1
     for rnd in range(ROUNDS):
@@ -147,10 +159,8 @@ def run():
             p = evsub(web, pubsock, "pub", pubsock, pub_tpl, rate, base)
             base += rate * SECONDS
             runs.append((rnd, c, p))
-    _, metrics = lib.companion_ask(pool, "metrics")
-    dropped = [x for x in metrics.decode().splitlines()
-               if x.startswith("pbxapi_events_publish_dropped_total")]
-    text = report(runs, len(pub_tpl), len(FRAME % call), dropped)
+    text = report(runs, len(pub_tpl), len(FRAME % call),
+                  metric(pool, "pbxapi_events_publish_dropped_total"))
     pool.stop()
     web.stop()
     lib.report_section("events", text)
@@ -174,6 +184,7 @@ def report(runs, jlen, flen, dropped):
                 lib.spread([x["p99_ms"] for x in cs], "%.2f"),
                 lib.spread([x["p99_ms"] for x in ps], "%.2f")))
     missing = sum(c["missing"] + p["missing"] for _, c, p in runs)
+    reconnects = sum(p["reconnects"] for _, _, p in runs)
     return lib.reflow("""## Events to SSE subscribers
 
 %d Server-Sent Events subscribers of one tenant (`GET /events/default`,
@@ -188,7 +199,9 @@ written by the double (its control socket's `inject`) to the companion's
 AMI connection, parsed, kept in the state and the journal and POSTed to
 nchan (the event is %d bytes of JSON); as the ceiling, the same JSON
 POSTed by evsub itself to nchan's publisher location on one kept
-connection.  A sample is one event's time from evsub's send to one
+connection (opened again when nginx closes it after
+`keepalive_requests`, %d times in this run, as the companion's publisher
+does).  A sample is one event's time from evsub's send to one
 subscriber's receipt of it, both on CLOCK_MONOTONIC; %d s at each rate,
 %d rounds.  "ratio" is the p50 and p99 over the ceiling's of the same
 round.  Received counts every (event, subscriber) pair once.
@@ -213,7 +226,7 @@ Machine: %s at the end of the run; other engineers' builds and test
 suites were running on this machine at the same time, so the tails
 (p99, max) carry their stalls: compare the two rows of a round, not the
 rounds.
-""" % (SUBSCRIBERS, flen, jlen, SECONDS, len(runs) // len(RATES),
+""" % (SUBSCRIBERS, flen, jlen, reconnects, SECONDS, len(runs) // len(RATES),
        "\n".join(rows), "; ".join(summary), missing,
-       dropped[0].split()[-1] if dropped else "not reported",
+       "%.0f" % dropped if dropped is not None else "not reported",
        SUBSCRIBERS, lib.machine()))
