@@ -182,10 +182,10 @@ def stalls(runs):
                         lib.spread([r["send_lag_max_ms"] for r in late],
                                    "%.0f") if late else "no"))
     if quiet:
-        text += ("  In the %d pairs of runs (same round, same rate) "
+        text += ("  In the %d pair%s of runs (same round, same rate) "
                  "where neither timer fell 20 ms behind, the companion's "
-                 "path had a p99 of %s the ceiling's." % (len(quiet),
-                                                          ", ".join(
+                 "path had a p99 of %s the ceiling's." % (
+                     len(quiet), "s" if len(quiet) > 1 else "", ", ".join(
                      "%.1fx at %d/s" % (c["p99_ms"] / max(p["p99_ms"],
                                                           1e-3), c["rate"])
                      for c, p in quiet)))
