@@ -22,7 +22,7 @@
 #define AMI_BUF_MAX    (AMI_FRAME_MAX + 65536)
 #define AMI_READ_CHUNK 65536
 #define AMI_HDR_LINE   1000 /* Asterisk drops request lines over 1024 */
-#define AMI_ID_MAX     48
+#define AMI_ID_MAX     200  /* ours, and an id_tail of up to 150 */
 
 struct ami {
 	int fd;
@@ -543,7 +543,8 @@ ami_action(struct ami *c, struct arena *a, const struct ami_action *act,
 		conn_consume(c, c->handed);
 		c->handed = 0;
 	}
-	snprintf(id, sizeof(id), "pbxapi-%ld-%lu", (long)getpid(), ++c->seq);
+	snprintf(id, sizeof(id), "pbxapi-%ld-%lu%.150s", (long)getpid(),
+	    ++c->seq, act->id_tail != NULL ? act->id_tail : "");
 	st.id = id;
 	frame = build(a, act->action, act->kv, act->nkv, id, &flen);
 	e = exchange(c, a, frame, flen, &st, deadline, out, why, whylen);
@@ -603,10 +604,8 @@ ami_is(const struct ami_msg *m, const char *name, const char *value)
 	return frame_is(m->raw, &m->f, name, value);
 }
 
-/* Length of the n bytes at p up to the end of the first line holding
- * needle, or n. */
-static size_t
-cut_after(const char *p, size_t n, const char *needle)
+size_t
+ami_cut_after(const char *p, size_t n, const char *needle)
 {
 	const char *nl, *line = p, *end = p + n;
 	size_t l;
@@ -635,7 +634,7 @@ ami_reply_text(
 	for (i = 0; i < rep->n; i++) {
 		l = rep->msg[i].len;
 		if (cut != NULL && i + 1 == rep->n)
-			l = cut_after(rep->msg[i].raw, l, cut);
+			l = ami_cut_after(rep->msg[i].raw, l, cut);
 		memcpy(s + n, rep->msg[i].raw, l);
 		n += l;
 	}

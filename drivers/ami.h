@@ -74,6 +74,12 @@ struct ami_action {
 	size_t nkv;
 	const char *complete; /* the event closing its list, or NULL */
 	unsigned flags;	      /* AMI_* */
+	/*
+	 * Appended to the ActionID ("pbxapi-PID-SEQ" + id_tail), or NULL:
+	 * events Asterisk sends later with the action's ActionID (an async
+	 * Originate's OriginateResponse) then say whose they are.
+	 */
+	const char *id_tail;
 };
 
 /*
@@ -149,6 +155,12 @@ int ami_is(const struct ami_msg *m, const char *name, const char *value);
  */
 const char *ami_reply_text(
     struct arena *a, const struct ami_reply *rep, const char *cut, size_t *len);
+
+/*
+ * Returns the length of the n bytes at p up to the end of the first line
+ * holding needle, or n (how ami_reply_text() cuts its last frame).
+ */
+size_t ami_cut_after(const char *p, size_t n, const char *needle);
 
 /*
  * Calls fn for every line of a Command reply: the Output: headers of AMI

@@ -1,6 +1,7 @@
 /*
  * ARI driver (see ari.h).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "ari.h"
 #include "buf.h"
 #include "log.h"
+#include "netio.h"
 #include "phpin.h"
 #include "pv.h"
 
@@ -83,6 +85,23 @@ on_header(char *p, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
+/*
+ * Aborts the transfer (CURLE_ABORTED_BY_CALLBACK) once the calling
+ * thread's source is stopping (net_watch); curl calls it at least once
+ * a second, connecting included.  Always 0 in a worker.
+ */
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return net_stopped();
+}
+
 /* The settings that never change for a handle. */
 static int
 ari_setup(struct ari *c)
@@ -102,6 +121,8 @@ ari_setup(struct ari *c)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
 	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 	curl_easy_setopt(
@@ -116,17 +137,27 @@ ari_setup(struct ari *c)
 	return 0;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void
+curl_init(void)
+{
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 struct ari *
 ari_new(void)
 {
-	static int inited;
 	struct ari *c;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return NULL;
-		inited = 1;
-	}
+	/*
+	 * curl_global_init is not thread-safe, and the companion's ARI
+	 * sources reach here on threads of their own at the same time; a
+	 * worker is one thread and pays only the once.
+	 */
+	if (pthread_once(&curl_once, curl_init) != 0 || !curl_ok)
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
@@ -264,11 +295,16 @@ perform(struct ari *c, struct arena *a, const struct ari_conf *cf,
 	CURLcode rc;
 
 	e->len = 0;
+	e->sent = 0;
 	*status = 0;
 	*url = arena_printf(a, "%s%s", cf->base, call->path);
 	ari_prepare(c, a, cf, call->method, *url, call->body, call->n);
 	c->reason[0] = c->location[0] = '\0';
 	if ((rc = curl_easy_perform(c->h)) != CURLE_OK) {
+		long out = 0;
+
+		curl_easy_getinfo(c->h, CURLINFO_REQUEST_SIZE, &out);
+		e->sent = out > 0;
 		transfer_error(c, rc, e);
 		log_warnx("ari %s '%s': %.*s", call->method, *url, (int)e->len,
 		    e->msg);

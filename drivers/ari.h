@@ -62,6 +62,7 @@ struct ari_reply {
 struct ari_err {
 	char msg[LIM_ARI_ERRMSG];
 	size_t len;
+	int sent; /* a failed transfer sent (some of) the request */
 };
 
 /* Returns a new handle, or NULL if curl cannot make one. */
@@ -84,8 +85,9 @@ enum err ari_request(struct ari *c, struct arena *a, const struct ari_conf *cf,
 /*
  * Runs call and returns the reply as it came, whatever its status:
  * E_OK with out filled (in the arena), or E_BACKEND with the message in
- * *e when the transfer failed (refused, timed out, over LIM_ARI_BODY;
- * the handle should be closed then).
+ * *e when the transfer failed (refused, timed out, over LIM_ARI_BODY,
+ * aborted by a stop the thread watches (net_watch); the handle should
+ * be closed then).
  */
 enum err ari_forward(struct ari *c, struct arena *a, const struct ari_conf *cf,
     const struct ari_call *call, struct ari_raw *out, struct ari_err *e);

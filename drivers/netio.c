@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -42,21 +43,39 @@ net_left(uint64_t deadline)
 	return now >= deadline ? 0 : (long)(deadline - now);
 }
 
-/* Waits for events on fd until the deadline.  Returns 0 or -1/errno. */
-static int
-wait_fd(int fd, short events, uint64_t deadline)
+/* The calling thread's stop flag (net_watch), or NULL. */
+static _Thread_local const _Atomic int *watched;
+
+void
+net_watch(const _Atomic int *stop)
+{
+	watched = stop;
+}
+
+int
+net_stopped(void)
+{
+	return watched != NULL && atomic_load(watched) != 0;
+}
+
+int
+net_wait(int fd, short events, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	long left;
+	long left, slice = watched != NULL ? NET_WATCH_MS : 60000;
 	int n;
 
 	for (;;) {
+		if (net_stopped()) {
+			errno = ECANCELED;
+			return -1;
+		}
 		left = net_left(deadline);
 		if (left == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+		n = poll(&pfd, 1, (int)(left > slice ? slice : left));
 		if (n > 0)
 			return 0;
 		if (n == -1 && errno != EINTR)
@@ -77,7 +96,7 @@ connect_one(const struct sockaddr *sa, socklen_t len, uint64_t deadline)
 	if (connect(fd, sa, len) == -1) {
 		if (errno != EINPROGRESS && errno != EAGAIN)
 			goto fail;
-		if (wait_fd(fd, POLLOUT, deadline) == -1)
+		if (net_wait(fd, POLLOUT, deadline) == -1)
 			goto fail;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 			goto fail;
@@ -157,7 +176,7 @@ net_read(int fd, void *buf, size_t n, uint64_t deadline)
 	ssize_t r;
 
 	for (;;) {
-		if (wait_fd(fd, POLLIN, deadline) == -1)
+		if (net_wait(fd, POLLIN, deadline) == -1)
 			return -1;
 		r = recv(fd, buf, n, MSG_DONTWAIT);
 		if (r >= 0)
@@ -182,7 +201,7 @@ net_write(int fd, const void *buf, size_t n, uint64_t deadline)
 		}
 		if (w == -1 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (wait_fd(fd, POLLOUT, deadline) == -1)
+		if (net_wait(fd, POLLOUT, deadline) == -1)
 			return -1;
 	}
 	return 0;

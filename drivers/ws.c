@@ -44,27 +44,6 @@ struct ws {
 	uint64_t last_rx; /* when bytes last came (monotonic ms) */
 };
 
-/* Waits for events on fd until deadline.  Returns 0 or -1/errno. */
-static int
-wait_fd(int fd, short events, uint64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long left;
-	int n;
-
-	for (;;) {
-		if ((left = net_left(deadline)) == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		n = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
-		if (n > 0)
-			return 0;
-		if (n == -1 && errno != EINTR)
-			return -1;
-	}
-}
-
 /*
  * Waits for what an SSL call that returned r asks for.  Returns 0 to
  * call again, or -1 with errno (EPROTO for a TLS failure).
@@ -74,9 +53,9 @@ tls_wait(struct ws *w, int r, uint64_t deadline)
 {
 	switch (SSL_get_error(w->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
-		return wait_fd(w->fd, POLLIN, deadline);
+		return net_wait(w->fd, POLLIN, deadline);
 	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(w->fd, POLLOUT, deadline);
+		return net_wait(w->fd, POLLOUT, deadline);
 	case SSL_ERROR_SYSCALL:
 		if (errno == 0)
 			errno = ECONNRESET;

@@ -47,7 +47,9 @@ struct ws_conf {
  * handshake answered with another status than 101: "websocket handshake
  * refused: HTTP/1.1 401 Unauthorized"), E_TIMEOUT (past timeout_ms),
  * E_BADREQ (a request head over 8 KiB), E_PROTO (a 101 without the right
- * Upgrade, Connection or Sec-WebSocket-Accept).
+ * Upgrade, Connection or Sec-WebSocket-Accept).  A stop the thread
+ * watches (net_watch) ends it within NET_WATCH_MS as E_BACKEND
+ * ("Operation canceled").
  */
 enum err ws_connect(
     const struct ws_conf *cf, struct ws **out, char *errbuf, size_t errlen);

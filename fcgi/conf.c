@@ -19,133 +19,9 @@
 #include "file.h"
 #include "limits.h"
 #include "log.h"
+#include "settings.h"
 #include "str.h"
 #include "tokens.h"
-
-enum stype { S_STR, S_INT, S_DUR, S_SIZE, S_OCTAL, S_ENUM, S_RATE };
-
-struct setting {
-	const char *name;
-	enum stype type;
-	size_t off;
-	long min, max;
-	const char *def;
-	const char *const *enums;
-};
-
-static const char *const pm_modes[] = { "static", "dynamic", NULL };
-/* recordings_sendfile, in the order of file.h's enum file_sendfile. */
-static const char *const sendfile_modes[] = { "off", "on", "apache", NULL };
-static const char *const fail_modes[] = { "open", "closed", NULL };
-static const char *const events_modes[] = { "off", "auto", "ami", "ari", "esl",
-	NULL };
-static const char *const wcs_auth_modes[] = { "off", "on", NULL };
-static const char *const fresh_modes[] = { "never", "always", NULL };
-static const char *const log_levels[] = { "error", "warning", "notice", "info",
-	"debug", NULL };
-
-#define STR(n, f, d)                                                       \
-	{                                                                  \
-		.name = n, .type = S_STR, .off = offsetof(struct conf, f), \
-		.def = d                                                   \
-	}
-#define NUM(n, t, f, lo, hi, d)                                        \
-	{                                                              \
-		.name = n, .type = t, .off = offsetof(struct conf, f), \
-		.min = lo, .max = hi, .def = d                         \
-	}
-#define ENUM(n, f, e, d)                                                    \
-	{                                                                   \
-		.name = n, .type = S_ENUM, .off = offsetof(struct conf, f), \
-		.enums = e, .def = d                                        \
-	}
-
-static const struct setting settings[] = {
-	STR("listen", listen, "/run/pbxapi/pbxapi.sock"),
-	NUM("listen.backlog", S_INT, backlog, 1, 65535, "511"),
-	STR("listen.owner", listen_owner, ""),
-	STR("listen.group", listen_group, ""),
-	NUM("listen.mode", S_OCTAL, listen_mode, 0, 0777, "0660"),
-	STR("user", user, ""),
-	STR("group", group, ""),
-	STR("pid", pid_file, ""),
-	STR("error_log", error_log, ""),
-	STR("access_log", access_log, "off"),
-	STR("recordings.access_log", recordings_log, "off"),
-	STR("audit.log", audit_log, "off"),
-	ENUM("log_level", log_level, log_levels, "notice"),
-	ENUM("pm", pm, pm_modes, "dynamic"),
-	NUM("pm.max_children", S_INT, max_children, 1, LIM_WORKERS, "5"),
-	NUM("pm.start_servers", S_INT, start_servers, 1, LIM_WORKERS, "2"),
-	NUM("pm.min_spare_servers", S_INT, min_spare, 1, LIM_WORKERS, "1"),
-	NUM("pm.max_spare_servers", S_INT, max_spare, 1, LIM_WORKERS, "3"),
-	NUM("pm.max_requests", S_INT, max_requests, 0, 1000000000L, "0"),
-	STR("pm.status_path", status_path, "/status"),
-	STR("pm.status_listen", status_listen, ""),
-	STR("ping.path", ping_path, "/ping"),
-	STR("ping.response", ping_response, "pong"),
-	STR("status.allow", status_allow, "127.0.0.1 ::1"),
-	STR("status.token", status_token, ""),
-	STR("health.path", health_path, "/healthz"),
-	STR("ready.path", ready_path, "/readyz"),
-	STR("metrics.path", metrics_path, "/metrics"),
-	NUM("ready.probe_timeout", S_DUR, ready_probe_ms, 1, 600000L, "1s"),
-	NUM("ready.cache", S_DUR, ready_cache_ms, 0, 3600000L, "5s"),
-	NUM("request_terminate_timeout", S_DUR, terminate_ms, 0, 86400000L,
-	    "0"),
-	NUM("request_slowlog_timeout", S_DUR, slowlog_ms, 0, 86400000L, "0"),
-	NUM("request_read_timeout", S_DUR, read_ms, 0, 3600000L, "10s"),
-	NUM("process_control_timeout", S_DUR, control_ms, 0, 3600000L, "10s"),
-	NUM("body_max", S_SIZE, body_max, 0, LIM_BODY_CEILING, "1m"),
-	NUM("max_input_vars", S_INT, params_max, 1, LIM_PARAMS_CEILING, "1000"),
-	NUM("max_input_nesting_level", S_INT, nest_max, 1, LIM_NEST_MAX, "64"),
-	NUM("value_max", S_SIZE, value_max, 1, LIM_BODY_CEILING, "64k"),
-	NUM("backend_timeout", S_DUR, backend_ms, 1, 600000L, "5s"),
-	NUM("backend_backoff", S_DUR, backoff_ms, 0, 600000L, "0"),
-	STR("recordings_accel", recordings_accel, ""),
-	ENUM("recordings_sendfile", recordings_sendfile, sendfile_modes, "off"),
-	STR("tokens_file", tokens_file, "/var/lib/pbxapi/tokens"),
-	/* "": next to the listen socket (check()) */
-	STR("companion.socket", companion_socket, ""),
-	NUM("companion.timeout", S_DUR, companion_ms, 1, 10000L, "50ms"),
-	ENUM("state.fresh", state_fresh, fresh_modes, "never"),
-	ENUM("events", events, events_modes, "off"),
-	NUM("events.journal", S_INT, events_journal, 1, LIM_EV_JOURNAL, "1000"),
-	NUM("events.backoff_max", S_DUR, events_backoff_ms, 100, 3600000L,
-	    "30s"),
-	ENUM("wcs.basic_auth", wcs_basic_auth, wcs_auth_modes, "off"),
-	NUM("wcs.retain", S_DUR, wcs_retain_ms, 0, 86400000L, "60s"),
-	STR("events.publish", events_publish, "off"),
-	NUM("events.publish_queue", S_INT, events_publish_queue, 1,
-	    LIM_PUB_QUEUE, "10000"),
-	STR("redis", redis, ""),
-	NUM("redis.timeout", S_DUR, redis_ms, 1, 10000L, "50ms"),
-	ENUM("redis.fail", redis_fail, fail_modes, "open"),
-};
-
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
-
-/*
- * The limit.* settings: offsets into a struct limit_conf, the global
- * one's (struct conf) or a tenant's, which inherits what it leaves out.
- */
-#define LIM(n, t, f, lo, hi, d)                                              \
-	{                                                                    \
-		.name = n, .type = t, .off = offsetof(struct limit_conf, f), \
-		.min = lo, .max = hi, .def = d                               \
-	}
-
-static const struct setting limit_settings[] = {
-	LIM("limit.token", S_RATE, token, 0, 0, "off"),
-	LIM("limit.tenant", S_RATE, tenant, 0, 0, "off"),
-	LIM("limit.originate", S_RATE, originate, 0, 0, "off"),
-	LIM("limit.originate_concurrent", S_INT, originate_concurrent, 0,
-	    LIM_ORIG_CONC, "0"),
-	LIM("limit.originate_hold", S_DUR, originate_hold_ms, 0, 86400000L,
-	    "30s"),
-};
-
-#define NLIMIT_SETTINGS (sizeof(limit_settings) / sizeof(limit_settings[0]))
 
 struct parse {
 	struct conf *c;
@@ -181,159 +57,15 @@ fail(struct parse *p, const char *fmt, ...)
 	return -1;
 }
 
-int
-parse_duration(const char *s, long *ms)
-{
-	char *end;
-	long v, mul = 1000;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || errno != 0 || v < 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mul = 86400000;
-	else
-		return -1;
-	if (v > 100L * 86400000 / mul)
-		return -1;
-	*ms = v * mul;
-	return 0;
-}
-
-int
-parse_size(const char *s, long *bytes)
-{
-	char *end;
-	long v, mul = 1;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || errno != 0 || v < 0)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1024;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024 * 1024;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1024L * 1024 * 1024;
-	else if (*end != '\0')
-		return -1;
-	if (mul > 1 && end[1] != '\0')
-		return -1;
-	if (v > (1L << 40) / mul)
-		return -1;
-	*bytes = v * mul;
-	return 0;
-}
-
-int
-parse_scopes(const char *s, unsigned *scopes)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} names[] = {
-		{ "read", SCOPE_READ }, { "write", SCOPE_WRITE },
-		{ "recordings", SCOPE_RECORDINGS }, { "admin", SCOPE_ADMIN },
-		{ "ari-read", SCOPE_ARI_READ },
-		{ "ari-control", SCOPE_ARI_READ | SCOPE_ARI_CONTROL },
-		{ "wcs", SCOPE_WCS }, { "events", SCOPE_EVENTS },
-		{ "all", SCOPE_DEFAULT | SCOPE_ADMIN }, /* not ari-*, wcs */
-	};
-	size_t i, n;
-	unsigned r = 0;
-
-	while (*s != '\0') {
-		n = strcspn(s, ", \t");
-		if (n > 0) {
-			for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-				if (strlen(names[i].name) == n &&
-				    strncmp(s, names[i].name, n) == 0)
-					break;
-			if (i == sizeof(names) / sizeof(names[0]))
-				return -1;
-			r |= names[i].bit;
-		}
-		s += n;
-		s += strspn(s, ", \t");
-	}
-	*scopes = r;
-	return 0;
-}
-
+/* Sets s in the struct at base, or fails naming the file and line. */
 static int
-set_value(struct parse *p, const struct setting *s, const char *v, void *at)
+set_value(struct parse *p, const struct setting *s, const char *v, void *base)
 {
-	char *base = at, *end;
-	long n = 0;
-	size_t i;
+	char err[200];
 
-	switch (s->type) {
-	case S_STR:
-		*(const char **)(base + s->off) = arena_strdup(p->c->arena, v);
-		return 0;
-	case S_INT:
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (end == v || *end != '\0' || errno != 0)
-			return fail(
-			    p, "'%s': '%s' is not a number", s->name, v);
-		break;
-	case S_OCTAL:
-		errno = 0;
-		n = strtol(v, &end, 8);
-		if (end == v || *end != '\0' || errno != 0)
-			return fail(
-			    p, "'%s': '%s' is not an octal mode", s->name, v);
-		break;
-	case S_DUR:
-		if (parse_duration(v, &n) == -1)
-			return fail(
-			    p, "'%s': '%s' is not a duration", s->name, v);
-		break;
-	case S_SIZE:
-		if (parse_size(v, &n) == -1)
-			return fail(p, "'%s': '%s' is not a size", s->name, v);
-		break;
-	case S_ENUM:
-		for (i = 0; s->enums[i] != NULL; i++)
-			if (strcmp(s->enums[i], v) == 0)
-				break;
-		if (s->enums[i] == NULL)
-			return fail(p, "'%s': unknown value '%s'", s->name, v);
-		*(long *)(base + s->off) = (long)i;
-		return 0;
-	case S_RATE:
-		if (parse_rate(v, (struct rate *)(void *)(base + s->off)) == -1)
-			return fail(p,
-			    "'%s': '%s' is not a rate (\"off\", \"N/UNIT [burst B]\")",
-			    s->name, v);
-		return 0;
-	}
-	if (n < s->min || n > s->max)
-		return fail(p, "'%s': %s is out of range", s->name, v);
-	*(long *)(base + s->off) = n;
+	if (setting_set(s, v, base, p->c->arena, err, sizeof(err)) == -1)
+		return fail(p, "%s", err);
 	return 0;
-}
-
-static const struct setting *
-find_setting(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	return NULL;
 }
 
 /* Sets limit setting k of the tenant t, or the global one (t NULL). */
@@ -342,10 +74,10 @@ limit_value(struct parse *p, struct tenant *t, const char *k, const char *v)
 {
 	size_t i;
 
-	for (i = 0; i < NLIMIT_SETTINGS; i++)
+	for (i = 0; i < nlimit_settings; i++)
 		if (strcmp(limit_settings[i].name, k) == 0)
 			break;
-	if (i == NLIMIT_SETTINGS)
+	if (i == nlimit_settings)
 		return fail(p, "unknown setting '%s'", k);
 	if (t == NULL)
 		return set_value(p, &limit_settings[i], v, &p->c->limit);
@@ -360,7 +92,7 @@ limit_inherit(const struct conf *c, struct tenant *t)
 	const struct setting *s;
 	size_t i;
 
-	for (i = 0; i < NLIMIT_SETTINGS; i++) {
+	for (i = 0; i < nlimit_settings; i++) {
 		if (t->limit_set & (1u << i))
 			continue;
 		s = &limit_settings[i];
@@ -558,7 +290,7 @@ directive(struct parse *p, const char *k, const char *v)
 		t = default_tenant(p);
 	if (strncmp(k, "limit.", 6) == 0)
 		return limit_value(p, t, k, v);
-	if (t == NULL && (s = find_setting(k)) != NULL)
+	if (t == NULL && (s = setting_find(settings, nsettings, k)) != NULL)
 		return set_value(p, s, v, p->c);
 	if (t == NULL)
 		return fail(p, "unknown setting '%s'", k);
@@ -711,10 +443,10 @@ apply_defaults(struct parse *p)
 {
 	size_t i;
 
-	for (i = 0; i < NSETTINGS; i++)
+	for (i = 0; i < nsettings; i++)
 		if (set_value(p, &settings[i], settings[i].def, p->c) == -1)
 			return -1;
-	for (i = 0; i < NLIMIT_SETTINGS; i++)
+	for (i = 0; i < nlimit_settings; i++)
 		if (set_value(p, &limit_settings[i], limit_settings[i].def,
 			&p->c->limit) == -1)
 			return -1;
@@ -933,54 +665,16 @@ conf_free(struct conf *c)
 	}
 }
 
-static void
-dump_setting(const void *at, const struct setting *s, FILE *fp)
-{
-	const char *base = at;
-	const struct rate *rt;
-	long v;
-
-	if (s->type == S_STR) {
-		fprintf(fp, "%s = %s\n", s->name,
-		    *(const char *const *)(base + s->off));
-		return;
-	}
-	if (s->type == S_RATE) {
-		rt = (const struct rate *)(const void *)(base + s->off);
-		if (rt->n == 0)
-			fprintf(fp, "%s = off\n", s->name);
-		else
-			fprintf(fp, "%s = %ld/%ldms burst %ld\n", s->name,
-			    rt->n, rt->per_ms, rt->burst);
-		return;
-	}
-	v = *(const long *)(base + s->off);
-	switch (s->type) {
-	case S_ENUM:
-		fprintf(fp, "%s = %s\n", s->name, s->enums[v]);
-		break;
-	case S_OCTAL:
-		fprintf(fp, "%s = 0%lo\n", s->name, v);
-		break;
-	case S_DUR:
-		fprintf(fp, "%s = %ldms\n", s->name, v);
-		break;
-	default:
-		fprintf(fp, "%s = %ld\n", s->name, v);
-		break;
-	}
-}
-
 void
 conf_dump(const struct conf *c, FILE *fp)
 {
 	const struct tenant *t;
 	size_t i, j, ntok;
 
-	for (i = 0; i < NSETTINGS; i++)
-		dump_setting(c, &settings[i], fp);
-	for (i = 0; i < NLIMIT_SETTINGS; i++)
-		dump_setting(&c->limit, &limit_settings[i], fp);
+	for (i = 0; i < nsettings; i++)
+		setting_dump(&settings[i], c, fp);
+	for (i = 0; i < nlimit_settings; i++)
+		setting_dump(&limit_settings[i], &c->limit, fp);
 	for (i = 0; i < c->ntenants; i++) {
 		t = &c->tenants[i];
 		for (j = 0, ntok = 0; j < c->ntokens; j++)
@@ -990,9 +684,9 @@ conf_dump(const struct conf *c, FILE *fp)
 			fprintf(fp, "env_file = %s\n", t->env_file);
 		if (t->events_set)
 			fprintf(fp, "events = %s\n", events_modes[t->events]);
-		for (j = 0; j < NLIMIT_SETTINGS; j++)
+		for (j = 0; j < nlimit_settings; j++)
 			if (t->limit_set & (1u << j))
-				dump_setting(&t->limit, &limit_settings[j], fp);
+				setting_dump(&limit_settings[j], &t->limit, fp);
 		for (j = 0; j < t->nenv; j++)
 			fprintf(fp, "%s = %s\n", t->env[j].key,
 			    strstr(t->env[j].key, "SECRET") ||

@@ -136,6 +136,7 @@ struct conf {
 	const char *companion_socket; /* its local interface */
 	long companion_ms;	      /* a worker's deadline for one request */
 	long state_fresh;	      /* 0: never, 1: always ask the backend */
+	long state_peers_refresh_ms;  /* endpoints listed again, 0: never */
 	long events_journal;	      /* events kept per tenant */
 	long events_backoff_ms;	      /* longest wait between reconnects */
 	long wcs_basic_auth;	      /* 1: /rest-api needs a wcs token */
@@ -147,6 +148,8 @@ struct conf {
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */
 	long redis_fail;   /* 0: open (no limit), 1: closed (503) */
+	const char *node;  /* this host in Redis's leases; "": hostname:pid */
+	long events_lease_ms; /* a companion's lease on a tenant's events */
 
 	/* recordings (getwavfile): hand the transfer to the web server */
 	const char *recordings_accel; /* X-Accel-Redirect prefix, "" off */

@@ -43,9 +43,14 @@
 #define LIM_EV_JOURNAL	   100000  /* events.journal maximum */
 #define LIM_PUB_QUEUE	   1000000 /* events.publish_queue maximum */
 #define LIM_EV_STR	   256	   /* a kept event string's bytes */
-#define LIM_SUN_PATH	   108	   /* sockaddr_un's sun_path */
-#define LIM_LOCAL_LINE	   512	   /* a local interface request */
+#define LIM_EV_EP_TEXT	   (4 * 1024 * 1024)  /* an endpoint listing */
+#define LIM_EV_EP_BLOCK	   8192		      /* one endpoint's listed block */
+#define LIM_EV_ENDPOINTS   10000	      /* endpoints in a listing */
+#define LIM_EV_EP_REDO	   (64 * 1024)	      /* edits kept while it is read */
+#define LIM_SUN_PATH	   108		      /* sockaddr_un's sun_path */
+#define LIM_LOCAL_LINE	   2048		      /* a local interface request */
 #define LIM_LOCAL_REPLY	   (32 * 1024 * 1024) /* a local interface reply */
-#define LIM_LOCAL_CONNS	   256		      /* local interface clients */
+#define LIM_LOCAL_CONNS \
+	(2 * LIM_WORKERS) /* local clients: a worker of each slot */
 
 #endif

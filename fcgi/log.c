@@ -138,6 +138,23 @@ log_reopen(void)
 	return rc;
 }
 
+int
+log_error_fd(void)
+{
+	return err_t.path[0] != '\0' ? err_t.fd : -1;
+}
+
+int
+log_adopt(int fd)
+{
+	int rc = -1;
+
+	if (err_t.path[0] != '\0' && dup2(fd, err_t.fd) != -1)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
 void
 log_ident(const char *s)
 {

@@ -29,6 +29,17 @@ int log_open_access(const char *target);
 /* Reopens file targets (SIGUSR1).  Returns 0 or -1. */
 int log_reopen(void);
 
+/* The error log's descriptor if it is a file, else -1. */
+int log_error_fd(void);
+
+/*
+ * Makes fd (a file the master reopened) the error log's file, in place
+ * of the one in use (dup2: a thread writing meanwhile writes to one or
+ * the other), and closes fd.  Returns 0, or -1 if the error log is not
+ * a file.
+ */
+int log_adopt(int fd);
+
 /* Sets the ident shown in each line (default "pbxapi"). */
 void log_ident(const char *ident);
 

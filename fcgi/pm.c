@@ -4,6 +4,7 @@
  * heartbeat that checks timeouts and spare servers.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -20,6 +21,7 @@
 #include "buf.h"
 #include "companion.h"
 #include "conf.h"
+#include "fdpass.h"
 #include "log.h"
 #include "metrics.h"
 #include "pm.h"
@@ -48,6 +50,8 @@ struct child {
 	char id[LIM_SB_ID], method[8], uri[LIM_SB_URI];
 	char dialect[16], cmd[LIM_SB_STR], tenant[LIM_SB_STR];
 	uint64_t alarm_us; /* its time until then */
+	int ctl;	   /* a companion: the master's end of its socketpair
+			      (fd 0 is never one: 0 means none) */
 };
 
 static struct child kids[SB_SLOTS];
@@ -74,15 +78,34 @@ now_ms(void)
 }
 
 /* Forks a worker on fd: one of the pool, or the status worker. */
+/* In a child: closes the master's ends of the companions' socketpairs. */
+static void
+close_ctls(int also)
+{
+	size_t i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (kids[i].ctl > 0)
+			close(kids[i].ctl);
+	if (also != -1)
+		close(also);
+}
+
 static int
 spawn(int fd, enum sb_role role)
 {
 	pid_t pid, master = getpid();
-	int slot;
+	int slot, ctl[2] = { -1, -1 };
 
 	slot = sb_claim(gen, role);
 	if (slot == -1) {
 		log_warnx("scoreboard full, cannot fork a worker");
+		return -1;
+	}
+	if (role == SB_COMPANION &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ctl) == -1) {
+		log_warn("socketpair");
+		sb_release((size_t)slot);
 		return -1;
 	}
 	met_slot_reset((size_t)slot);
@@ -90,9 +113,14 @@ spawn(int fd, enum sb_role role)
 	if (pid == -1) {
 		log_warn("fork");
 		sb_release((size_t)slot);
+		if (ctl[0] != -1) {
+			close(ctl[0]);
+			close(ctl[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
+		close_ctls(ctl[0]);
 		atomic_store(&sb_slot((size_t)slot)->pid, getpid());
 		if (priv_drop(conf) == -1)
 			_exit(1);
@@ -106,7 +134,7 @@ spawn(int fd, enum sb_role role)
 			close(pool_fd);
 			if (status_fd != -1)
 				close(status_fd);
-			companion_main(conf, fd, slot);
+			companion_main(conf, fd, ctl[1], slot);
 		}
 		if (cmp_fd != -1)
 			close(cmp_fd);
@@ -120,6 +148,10 @@ spawn(int fd, enum sb_role role)
 	kids[slot].gen = gen;
 	kids[slot].role = role;
 	kids[slot].born_ms = now_ms();
+	if (ctl[0] != -1) {
+		close(ctl[1]);
+		kids[slot].ctl = ctl[0];
+	}
 	atomic_fetch_add(&sb_pool()->spawned, 1);
 	return 0;
 }
@@ -240,6 +272,9 @@ reap(void)
 			}
 		} else if (!crashed)
 			crashes = 0;
+		if (kids[i].ctl > 0)
+			close(kids[i].ctl);
+		kids[i].ctl = 0;
 		kids[i].pid = 0;
 		sb_release(i);
 	}
@@ -487,7 +522,8 @@ start_generation(int listen_fd)
 	atomic_store(&sb_pool()->pm, (int)conf->pm);
 	if (status_fd != -1)
 		(void)spawn(status_fd, SB_STATUS);
-	if (conf_has_events(conf) && companion_fd() != -1)
+	if (conf_has_events(conf) && current(SB_COMPANION) == -1 &&
+	    companion_fd() != -1)
 		(void)spawn(cmp_fd, SB_COMPANION);
 	while (n-- > 0)
 		if (spawn(listen_fd, SB_POOL) == -1)
@@ -581,12 +617,34 @@ reload(int listen_fd, const struct pm_args *args)
 /*
  * SIGUSR1: the master reopens the log files (it may create them where
  * workers, running unprivileged, cannot), then rolls the workers so that
- * they inherit the new descriptors.
+ * they inherit the new descriptors.  The companion is not replaced (it
+ * would lose its state, the WCS registry among it, to every rotation):
+ * it joins the new generation and gets the new error log on its
+ * socketpair, then a SIGUSR1 to take it.  If that cannot be sent, it is
+ * replaced like the workers.
  */
+static void
+keep_companion(void)
+{
+	int cur = current(SB_COMPANION), fd = log_error_fd();
+
+	if (cur == -1 || kids[cur].ctl <= 0)
+		return;
+	if (fd != -1 && fd_send(kids[cur].ctl, fd) == -1) {
+		log_warn("cannot hand the companion its new error log");
+		return;
+	}
+	kids[cur].gen = gen + 1;
+	atomic_store(&sb_slot((size_t)cur)->gen, gen + 1);
+	if (fd != -1)
+		signal_kid((size_t)cur, SIGUSR1);
+}
+
 static void
 reopen_logs(int listen_fd, const struct pm_args *args)
 {
 	open_logs(conf, args);
+	keep_companion();
 	roll(listen_fd);
 	log_notice("logs reopened, generation %u", gen);
 }

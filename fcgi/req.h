@@ -79,6 +79,10 @@ struct req {
 	const char *token_id;
 	/* The token it authenticated with (its command list); NULL: none. */
 	const struct token *token;
+	/* A backend may have acted on the request although its answer never
+	 * came (a timeout after sending): an Idempotency-Key keeps the
+	 * outcome rather than let a retry run it again (ari/idem.c). */
+	int unsure;
 	void *dctx;	    /* the dialect's per-request state (its auth's) */
 	struct rl_note *rl; /* the rate limits it met (ratelimit.h), or NULL */
 

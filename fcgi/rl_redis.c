@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "rconn.h"
 #include "req.h"
 #include "util.h"
 
@@ -105,17 +106,17 @@ static const char conc_pop_lua[] =
 
 enum script { SC_TAKE, SC_CONC_TAKE, SC_CONC_SET, SC_CONC_POP, SC__MAX };
 
-static const char *const scripts[SC__MAX] = {
-	[SC_TAKE] = take_lua,
-	[SC_CONC_TAKE] = conc_take_lua,
-	[SC_CONC_SET] = conc_set_lua,
-	[SC_CONC_POP] = conc_pop_lua,
+/* A worker is one thread: its scripts' SHA-1s are its own. */
+static struct rscript scripts[SC__MAX] = {
+	[SC_TAKE] = { take_lua, "" },
+	[SC_CONC_TAKE] = { conc_take_lua, "" },
+	[SC_CONC_SET] = { conc_set_lua, "" },
+	[SC_CONC_POP] = { conc_pop_lua, "" },
 };
 
-/* The worker's connection, what it is to, and the scripts' SHA-1s. */
+/* The worker's connection and what it is to. */
 static redisContext *rc;
 static char *rc_addr;
-static char sha[SC__MAX][41];
 static uint64_t down_until, logged;
 
 /* Logs a failure of the store, at most once per RL_LOG_US. */
@@ -144,38 +145,12 @@ rc_drop(const char *why)
 	down_until = now + RL_BACKOFF_US;
 }
 
-/* Connects to addr ("unix:/path" or "host:port") within ms. */
-static redisContext *
-rc_connect(const char *addr, long ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000,
-		.tv_usec = (ms % 1000) * 1000 };
-	const char *colon;
-	char host[256];
-	long port;
-
-	if (strncmp(addr, "unix:", 5) == 0)
-		return redisConnectUnixWithTimeout(addr + 5, tv);
-	colon = strrchr(addr, ':');
-	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
-		return NULL;
-	port = strtol(colon + 1, NULL, 10);
-	if (port < 1 || port > 65535)
-		return NULL;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	/* "[::1]:6379": hiredis wants the address without brackets. */
-	if (host[0] == '[' && colon > addr + 1 && colon[-1] == ']')
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr - 2),
-		    addr + 1);
-	return redisConnectWithTimeout(host, (int)port, tv);
-}
-
 /* Returns the worker's connection to the configured Redis, or NULL. */
 static redisContext *
 rc_get(const struct conf *c)
 {
-	struct timeval tv = { .tv_sec = c->redis_ms / 1000,
-		.tv_usec = (c->redis_ms % 1000) * 1000 };
+	char why[256];
+	size_t i;
 
 	if (rc != NULL && strcmp(rc_addr, c->redis) == 0)
 		return rc;
@@ -188,37 +163,14 @@ rc_get(const struct conf *c)
 		fatal("strdup");
 	if (now_us() < down_until)
 		return NULL;
-	rc = rc_connect(c->redis, c->redis_ms);
-	if (rc == NULL || rc->err) {
-		rc_drop(rc ? rc->errstr : "bad address");
+	if ((rc = rconn_open(c->redis, c->redis_ms, why, sizeof(why))) ==
+	    NULL) {
+		rc_drop(why);
 		return NULL;
 	}
-	if (redisSetTimeout(rc, tv) != REDIS_OK) {
-		rc_drop("cannot set the timeout");
-		return NULL;
-	}
-	memset(sha, 0, sizeof(sha));
+	for (i = 0; i < SC__MAX; i++)
+		scripts[i].sha[0] = '\0';
 	return rc;
-}
-
-/*
- * Loads script s (SCRIPT LOAD) for EVALSHA; an error reply leaves EVAL.
- * Returns 0, or -1 if the connection failed (then dropped).
- */
-static int
-rc_load(enum script s)
-{
-	redisReply *rep;
-
-	rep = redisCommand(rc, "SCRIPT LOAD %s", scripts[s]);
-	if (rep == NULL) {
-		rc_drop(rc->errstr);
-		return -1;
-	}
-	if (rep->type == REDIS_REPLY_STRING && rep->len == 40)
-		memcpy(sha[s], rep->str, 40);
-	freeReplyObject(rep);
-	return 0;
 }
 
 /*
@@ -228,41 +180,25 @@ rc_load(enum script s)
 static redisReply *
 rc_run(const struct req *r, enum script s, int nkeys, const char **args, int n)
 {
-	const char *argv[3 + 2 * RL__MAX + RL__MAX];
+	const char *argv[1 + 2 * RL__MAX + RL__MAX];
 	char nk[16];
 	redisReply *rep;
-	int i, again;
+	int i;
 
 	if (rc_get(r->conf) == NULL)
 		return NULL;
-	if (sha[s][0] == '\0' && rc_load(s) == -1)
-		return NULL;
 	snprintf(nk, sizeof(nk), "%d", nkeys);
-	argv[2] = nk;
-	for (i = 0; i < n && i < (int)nitems(argv) - 3; i++)
-		argv[3 + i] = args[i];
-	for (again = 0; again < 2; again++) {
-		argv[0] = sha[s][0] ? "EVALSHA" : "EVAL";
-		argv[1] = sha[s][0] ? sha[s] : scripts[s];
-		rep = redisCommandArgv(rc, 3 + i, argv, NULL);
-		if (rep == NULL) {
-			rc_drop(rc->errstr);
-			return NULL;
-		}
-		if (rep->type == REDIS_REPLY_ARRAY ||
-		    rep->type == REDIS_REPLY_INTEGER)
-			return rep;
-		/* NOSCRIPT: Redis restarted or flushed; EVAL caches it. */
-		if (rep->type == REDIS_REPLY_ERROR && again == 0 &&
-		    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-			freeReplyObject(rep);
-			sha[s][0] = '\0';
-			continue;
-		}
-		rc_log(rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
-		freeReplyObject(rep);
+	argv[0] = nk;
+	for (i = 0; i < n && i < (int)nitems(argv) - 1; i++)
+		argv[1 + i] = args[i];
+	if ((rep = rconn_eval(rc, &scripts[s], 1 + i, argv)) == NULL) {
+		rc_drop(rc->errstr);
 		return NULL;
 	}
+	if (rep->type == REDIS_REPLY_ARRAY || rep->type == REDIS_REPLY_INTEGER)
+		return rep;
+	rc_log(rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
+	freeReplyObject(rep);
 	return NULL;
 }
 

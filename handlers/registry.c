@@ -46,6 +46,7 @@ const struct route routes[] = {
 	/* Flashphoner WCS: its REST API's root. */
 	{ .path = "/rest-api/", .prefix = 1, .dialect = &wcs_dialect },
 	/* nchan's subscriber authorisation (deploy/nginx/pbxapi-events.conf) */
+	{ .path = "/events", .dialect = &events_dialect },
 	{ .path = "/events/", .prefix = 1, .dialect = &events_dialect },
 	{ .dialect = NULL },
 };

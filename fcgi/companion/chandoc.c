@@ -212,12 +212,11 @@ fallback(struct req *r, const char *what, const char *why)
 }
 
 int
-cd_live(struct req *r, int fresh, const char *what, const char *const *keys,
-    size_t nkeys, struct cd_doc *d)
+cd_ask(struct req *r, int fresh, const char *what, const char *verb,
+    const char **body, size_t *len)
 {
-	const char *body, *line;
+	const char *line;
 	char why[256];
-	size_t len;
 
 	if (fresh || r->conf->state_fresh != 0 ||
 	    tenant_events(r->tenant) == EVM_OFF)
@@ -226,12 +225,24 @@ cd_live(struct req *r, int fresh, const char *what, const char *const *keys,
 		fallback(r, what, "no event companion runs");
 		return 0;
 	}
-	line = arena_printf(r->arena, "channels %s", r->tenant->name);
-	if (companion_ask(r->conf, r->arena, line, &body, &len, why,
-		sizeof(why)) != E_OK) {
+	line = arena_printf(r->arena, "%s %s", verb, r->tenant->name);
+	if (companion_ask(
+		r->conf, r->arena, line, body, len, why, sizeof(why)) != E_OK) {
 		fallback(r, what, why);
 		return 0;
 	}
+	return 1;
+}
+
+int
+cd_live(struct req *r, int fresh, const char *what, const char *const *keys,
+    size_t nkeys, struct cd_doc *d)
+{
+	const char *body;
+	size_t len;
+
+	if (!cd_ask(r, fresh, what, "channels", &body, &len))
+		return 0;
 	if (cd_read(r->arena, keys, nkeys, body, len, d) == -1) {
 		fallback(r, what,
 		    "the companion's channels are not what they should be");

@@ -41,6 +41,15 @@ int cd_read(struct arena *a, const char *const *keys, size_t nkeys,
     const char *body, size_t len, struct cd_doc *d);
 
 /*
+ * Asks the companion "VERB TENANT" when r should be answered from
+ * memory (r's tenant has events on, state.fresh is never, fresh is 0,
+ * a companion serves): returns 1 with its reply's body, else 0 (the
+ * backend answers), the reason logged at most once a minute with what.
+ */
+int cd_ask(struct req *r, int fresh, const char *what, const char *verb,
+    const char **body, size_t *len);
+
+/*
  * Answers from memory when it should: returns 1 with *d if r's tenant
  * has events on, state.fresh is never, fresh is 0, a companion serves
  * and its state of the tenant is synced; else 0 (the backend answers),

@@ -2,6 +2,7 @@
  * The event companion's process (see companion.h).
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <errno.h>
@@ -14,11 +15,15 @@
 
 #include "companion.h"
 #include "conf.h"
+#include "fdpass.h"
+#include "lease.h"
 #include "limits.h"
 #include "local.h"
 #include "log.h"
 #include "publish.h"
+#include "rwriter.h"
 #include "scoreboard.h"
+#include "shared.h"
 #include "src_ari.h"
 #include "src_esl.h"
 #include "state.h"
@@ -28,6 +33,7 @@
 #define BACKOFF_MIN_MS 100
 #define STEADY_MS      10000 /* a source that ran this long starts afresh */
 #define JOIN_MS	       3000  /* how long the sources get to stop */
+#define RW_QUEUE       4096  /* Redis writes waiting (rwriter.h) */
 
 /* The sources by events = mode; a NULL fn is a backend without one yet. */
 static const struct {
@@ -39,15 +45,6 @@ static const struct {
 	{ EVM_ARI, "ari", src_ari },
 	{ EVM_ESL, "esl", src_esl },
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct cmp_src *
 companion_find(struct companion *c, const char *name, size_t n)
@@ -61,29 +58,150 @@ companion_find(struct companion *c, const char *name, size_t n)
 	return NULL;
 }
 
-/* The sink: the state store of the source's tenant. */
+/* With redis set: queues a changed call's write-back (wcs.h). */
+static void
+call_changed(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	rw_call(s->cmp->rw, s->t->name, c);
+}
+
+/* Adopts an unfinished call of the shared registry (a rebuild). */
+static void
+adopt_unfinished(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	if (!c->ended)
+		(void)wcs_adopt(s->wcs, c);
+}
+
+/*
+ * The sink: the state store of the source's tenant.  With redis set,
+ * the source runs only while this companion holds the lease: a rebuild
+ * adopts the tenant's unfinished calls from Redis first, so that the
+ * calls placed before a takeover are followed (and those that ended
+ * meanwhile finished by wcs_end_sync), and drops its unfinished calls
+ * that Redis no longer has.
+ */
 static void
 sink_begin(struct ev_sink *k)
 {
-	st_begin_sync(((struct cmp_src *)k->ctx)->st);
-	wcs_begin_sync(((struct cmp_src *)k->ctx)->wcs);
+	struct cmp_src *s = k->ctx;
+	char why[256];
+
+	st_begin_sync(s->st);
+	wcs_begin_sync(s->wcs);
+	if (s->sh == NULL)
+		return;
+	wcs_list_begin(s->wcs);
+	if (shared_calls(s->sh, s->t->name, NULL, adopt_unfinished, s, why,
+		sizeof(why)) == -1)
+		log_warnx("tenant '%s': the shared WCS calls not adopted: %s",
+		    s->t->name, why);
+	else
+		wcs_list_end(s->wcs);
 }
 
 static void
 sink_end(struct ev_sink *k)
 {
-	st_end_sync(((struct cmp_src *)k->ctx)->st);
-	wcs_end_sync(((struct cmp_src *)k->ctx)->wcs);
+	struct cmp_src *s = k->ctx;
+
+	st_end_sync(s->st);
+	if (s->sh != NULL)
+		wcs_end_sync_cb(s->wcs, call_changed, s);
+	else
+		wcs_end_sync(s->wcs);
 }
 
-/* Publishes an event as the journal keeps it to the tenant's channel. */
+/*
+ * Publishes an event as the journal keeps it to the tenant's channel,
+ * and with redis set queues it for the shared journal.
+ */
 static void
-publish_tap(void *ctx, const struct ev *e, const char *json, size_t len)
+journal_tap(
+    void *ctx, uint64_t id, const struct ev *e, const char *json, size_t len)
 {
 	struct cmp_src *s = ctx;
 
-	(void)pub_push(
-	    s->cmp->pub, s->t->name, ev_type_name(e->type), json, len);
+	if (s->cmp->pub != NULL)
+		(void)pub_push(
+		    s->cmp->pub, s->t->name, ev_type_name(e->type), json, len);
+	if (s->cmp->rw != NULL)
+		rw_event(s->cmp->rw, s->t->name, id, json, len);
+}
+
+/* FNV-1a: the negative cache keeps hashes, not ids. */
+static uint64_t
+id_hash(const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return h;
+}
+
+static int
+neg_has(const struct cmp_src *s, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < s->nneg; i++)
+		if (s->neg[i] == h)
+			return 1;
+	return 0;
+}
+
+static void
+adopt_one(void *ctx, const struct wcs_call *c)
+{
+	struct cmp_src *s = ctx;
+
+	if (wcs_adopt(s->wcs, c) == -1)
+		log_warnx("tenant '%s': WCS call '%s' not followed: the "
+			  "registry is full",
+		    s->t->name, c->id);
+}
+
+/*
+ * With redis set: a channel id the registry does not hold may be a call
+ * another host placed (its record exists before the backend is asked);
+ * it is looked up once, synchronously (one round trip under
+ * redis.timeout), and adopted, or remembered as no call.  After a failed
+ * lookup (logged every 10 s at most) none is made for a second, so a
+ * stalled Redis costs the source one timeout a second, not one an event
+ * (and its lease's renewal fails soon anyway).
+ */
+static void
+lookup(struct cmp_src *s, const char *id)
+{
+	uint64_t h, now = mono_ms();
+	char why[256];
+
+	if (id == NULL || *id == '\0' || strlen(id) > WCS_ID_MAX ||
+	    now < s->lookup_after || wcs_has(s->wcs, id) ||
+	    neg_has(s, h = id_hash(id)))
+		return;
+	rw_lookup(s->cmp->rw);
+	if (shared_calls(
+		s->sh, s->t->name, id, adopt_one, s, why, sizeof(why)) == -1) {
+		s->lookup_after = now + 1000;
+		if (s->logged == 0 || now - s->logged >= 10000) {
+			s->logged = now;
+			log_warnx("tenant '%s': channel '%s' not looked up: %s",
+			    s->t->name, id, why);
+		}
+		return;
+	}
+	if (wcs_has(s->wcs, id))
+		return;
+	s->neg[s->negi] = h;
+	s->negi = (s->negi + 1) % CMP_NEG_MAX;
+	if (s->nneg < CMP_NEG_MAX)
+		s->nneg++;
 }
 
 static void
@@ -91,11 +209,31 @@ sink_event(struct ev_sink *k, const struct ev *e)
 {
 	struct cmp_src *s = k->ctx;
 
-	if (s->cmp->pub != NULL)
-		st_apply_tap(s->st, e, publish_tap, s);
+	if (s->cmp->pub != NULL || s->cmp->rw != NULL)
+		st_apply_tap(s->st, e, journal_tap, s);
 	else
 		st_apply(s->st, e);
-	wcs_apply(s->wcs, e);
+	if (s->sh == NULL) {
+		wcs_apply(s->wcs, e);
+		return;
+	}
+	lookup(s, e->chan.id);
+	if (e->type == EV_DIAL_END)
+		lookup(s, e->peer);
+	wcs_apply_cb(s->wcs, e, call_changed, s);
+}
+
+static void
+sink_ep_list(struct ev_sink *k, const char *text, size_t len)
+{
+	st_ep_list(((struct cmp_src *)k->ctx)->st, text, len);
+}
+
+static void
+sink_ep_set(struct ev_sink *k, const char *endpoint, const char *key,
+    const char *value, enum ev_ep_how how)
+{
+	st_ep_set(((struct cmp_src *)k->ctx)->st, endpoint, key, value, how);
 }
 
 static void
@@ -116,16 +254,16 @@ nap(struct companion *c, long ms)
 }
 
 /*
- * A source's thread: runs it, and when it returns marks the state down
- * and runs it again after a back-off that doubles up to
- * events.backoff_max (and starts afresh after a run of STEADY_MS).
+ * Runs the source, and when it returns marks the state down and runs it
+ * again after a back-off that doubles up to events.backoff_max (and
+ * starts afresh after a run of STEADY_MS), until *stop.
  */
-static void *
-source_thread(void *arg)
+static void
+run_source(struct cmp_src *s, const _Atomic int *stop)
 {
-	struct cmp_src *s = arg;
 	struct companion *c = s->cmp;
-	long delay = BACKOFF_MIN_MS, max = c->conf->events_backoff_ms;
+	long delay = BACKOFF_MIN_MS, max = c->conf->events_backoff_ms, ms;
+	struct timespec ts = { 0, 100 * 1000000L };
 	char err[256];
 	uint64_t t0;
 	enum err e;
@@ -133,19 +271,135 @@ source_thread(void *arg)
 	for (;;) {
 		err[0] = '\0';
 		t0 = mono_ms();
-		e = s->fn(s->t, &s->sink, &c->stop, err, sizeof(err));
-		if (atomic_load(&c->stop))
+		e = s->fn(s->t, &s->sink, stop, err, sizeof(err));
+		if (atomic_load(stop))
 			break;
 		if (mono_ms() - t0 >= STEADY_MS)
 			delay = BACKOFF_MIN_MS;
 		st_down(s->st, err[0] ? err : err_str(e));
 		log_warnx("tenant '%s': %s events: %s; again in %ld ms",
 		    s->t->name, s->backend, err[0] ? err : err_str(e), delay);
-		if (nap(c, delay))
+		for (ms = delay; ms > 0 && !atomic_load(stop); ms -= 100)
+			nanosleep(&ts, NULL);
+		if (atomic_load(stop))
 			break;
 		atomic_fetch_add(&s->reconnects, 1);
 		delay = delay * 2 > max ? max : delay * 2;
 	}
+}
+
+static void
+set_holder(struct cmp_src *s, const char *holder, int mine)
+{
+	pthread_mutex_lock(&s->lmu);
+	snprintf(s->holder, sizeof(s->holder), "%s", holder);
+	s->mine = mine;
+	pthread_mutex_unlock(&s->lmu);
+}
+
+/*
+ * The renewer of a held lease: renews it every third of its TTL and
+ * stops the source (lstop) when a renewal fails or finds the lease
+ * gone, or when the companion stops.
+ */
+static void *
+renew_thread(void *arg)
+{
+	struct cmp_src *s = arg;
+	struct companion *c = s->cmp;
+	struct timespec ts = { 0, 100 * 1000000L };
+	uint64_t next = mono_ms() + (uint64_t)c->conf->events_lease_ms / 3;
+	char why[256];
+
+	while (!atomic_load(&s->lstop)) {
+		if (atomic_load(&c->stop))
+			break;
+		if (mono_ms() < next) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (lease_renew(s->lease, why, sizeof(why)) != 1) {
+			log_warnx(
+			    "tenant '%s': events stop: %s", s->t->name, why);
+			set_holder(s, why, 0);
+			break;
+		}
+		next = mono_ms() + (uint64_t)c->conf->events_lease_ms / 3;
+	}
+	atomic_store(&s->lstop, 1);
+	return NULL;
+}
+
+/*
+ * With redis set: waits for the lease (another node may hold it; the
+ * state says who), runs the source under it with a renewer beside it,
+ * and after a lost lease waits again.  A clean stop gives the lease up
+ * so that another host need not wait for it to expire.
+ */
+static void
+leased(struct cmp_src *s)
+{
+	struct companion *c = s->cmp;
+	long tick = c->conf->events_lease_ms / 3;
+	char holder[256], why[320];
+	pthread_t renewer;
+	uint64_t top;
+	int rc, last = -2;
+
+	while (!atomic_load(&c->stop)) {
+		rc = lease_take(s->lease, holder, sizeof(holder));
+		if (rc != 1) {
+			set_holder(s, holder, 0);
+			snprintf(why, sizeof(why), "%s%s",
+			    rc == 0 ? "standby: the events lease is held by "
+				    : "the events lease: ",
+			    holder);
+			st_down(s->st, why);
+			if (rc != last)
+				log_info("tenant '%s': %s", s->t->name, why);
+			last = rc;
+			if (nap(c, tick))
+				break;
+			continue;
+		}
+		/* Ids go on from the shared journal's last one. */
+		if (shared_journal_top(
+			s->sh, s->t->name, &top, why, sizeof(why)) == -1) {
+			log_warnx("tenant '%s': %s", s->t->name, why);
+			if (nap(c, tick))
+				break;
+			continue;
+		}
+		st_journal_floor(s->st, top + 1);
+		last = 1;
+		set_holder(s, holder, 1);
+		log_info("tenant '%s': this node ('%s') holds the events lease",
+		    s->t->name, c->node);
+		atomic_store(&s->lstop, 0);
+		if ((rc = pthread_create(&renewer, NULL, renew_thread, s)) != 0)
+			fatalx("pthread_create: %s", strerror(rc));
+		run_source(s, &s->lstop);
+		atomic_store(&s->lstop, 1);
+		pthread_join(renewer, NULL);
+		if (atomic_load(&c->stop)) {
+			lease_drop(s->lease);
+			break;
+		}
+		st_down(s->st, "the events lease was lost");
+		atomic_fetch_add(&s->reconnects, 1);
+	}
+}
+
+/* A source's thread: the source, under a lease if redis is set. */
+static void *
+source_thread(void *arg)
+{
+	struct cmp_src *s = arg;
+
+	if (s->lease != NULL)
+		leased(s);
+	else
+		run_source(s, &s->cmp->stop);
 	return NULL;
 }
 
@@ -173,6 +427,38 @@ start_publisher(struct companion *c)
 	    "companion: publishing events to '%s'", c->conf->events_publish);
 }
 
+/*
+ * This host's id in leases: the node setting, else hostname:pid of the
+ * master (the companion's parent), which stays the same when the master
+ * restarts the companion, so that the new one takes its lease back at
+ * once.
+ */
+static void
+node_id(struct companion *c)
+{
+	char host[200];
+
+	if (c->conf->node[0] != '\0') {
+		snprintf(c->node, sizeof(c->node), "%s", c->conf->node);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(c->node, sizeof(c->node), "%s:%ld", host, (long)getppid());
+}
+
+/*
+ * Longer than any WCS startup or keyed origination runs (its backend
+ * step, twice over for a pool's retry, and its asks of the companion):
+ * after it, what one reserved and never settled is freed.
+ */
+static long
+pending_ms(const struct conf *conf)
+{
+	return 2 * conf->backend_ms + 2 * conf->companion_ms + 10000;
+}
+
 /* Makes a source and a state for every tenant with events on. */
 static void
 setup(struct companion *c, const struct conf *conf)
@@ -183,6 +469,14 @@ setup(struct companion *c, const struct conf *conf)
 
 	c->conf = conf;
 	c->started = (uint64_t)time(NULL);
+	node_id(c);
+	if (conf->redis[0] != '\0' &&
+	    ((c->shared = shared_new(
+		  conf->redis, conf->redis_ms, pending_ms(conf))) == NULL ||
+		(c->rw = rw_new(conf->redis, conf->redis_ms, c->node, RW_QUEUE,
+		     (size_t)conf->events_journal, conf->wcs_retain_ms)) ==
+		    NULL))
+		fatal("shared_new");
 	if ((c->src = calloc(
 		 conf->ntenants ? conf->ntenants : 1, sizeof(*c->src))) == NULL)
 		fatal("calloc");
@@ -199,12 +493,23 @@ setup(struct companion *c, const struct conf *conf)
 			}
 		s->st = st_new(s->t->name, s->backend, LIM_EV_CHANNELS,
 		    (size_t)conf->events_journal);
-		s->wcs = wcs_new(conf->wcs_retain_ms);
+		s->wcs = wcs_new(conf->wcs_retain_ms, pending_ms(conf));
 		s->sink = (struct ev_sink){ .ctx = s,
 			.begin_sync = sink_begin,
 			.end_sync = sink_end,
 			.event = sink_event,
-			.down = sink_down };
+			.down = sink_down,
+			.ep_list = sink_ep_list,
+			.ep_set = sink_ep_set,
+			.ep_refresh_ms = conf->state_peers_refresh_ms };
+		pthread_mutex_init(&s->lmu, NULL);
+		if (conf->redis[0] != '\0' &&
+		    ((s->lease = lease_new(conf->redis, conf->redis_ms,
+			  s->t->name, c->node, conf->events_lease_ms)) ==
+			    NULL ||
+			(s->sh = shared_new(conf->redis, conf->redis_ms,
+			     pending_ms(conf))) == NULL))
+			fatal("lease_new");
 		if (s->fn == NULL)
 			st_down(s->st, "no event source for this backend yet");
 	}
@@ -270,26 +575,65 @@ signals(void)
 	return fd;
 }
 
-void
-companion_main(const struct conf *conf, int lfd, int slot)
+int
+companion_signal(struct companion *c, int sig)
 {
-	struct companion c = { 0 };
-	int sigfd, sig;
+	int fd;
+
+	switch (sig) {
+	case SIGQUIT:
+	case SIGTERM:
+	case SIGINT:
+		return sig;
+	case SIGUSR1:
+		if (c->ctl != -1 && (fd = fd_recv(c->ctl)) != -1 &&
+		    log_adopt(fd) == 0)
+			log_notice("companion: error log reopened");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Every worker keeps a connection (LIM_LOCAL_CONNS of them with two
+ * generations at the most): the soft limit on descriptors, often 1024,
+ * goes up to the hard one.
+ */
+static void
+files_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("companion: setrlimit RLIMIT_NOFILE");
+	}
+}
+
+void
+companion_main(const struct conf *conf, int lfd, int ctl, int slot)
+{
+	struct companion c = { .ctl = ctl };
+	char err[256];
+	int sigfd;
 
 	(void)prctl(PR_SET_NAME, "pbxapi-companion");
 	if (slot >= 0)
 		sb_attach((size_t)slot);
 	sb_self_state(SB_STARTING);
+	files_limit();
 	sigfd = signals();
 	setup(&c, conf);
 	start_publisher(&c);
+	if (c.rw != NULL && rw_start(c.rw, err, sizeof(err)) == -1)
+		fatalx("companion: the Redis writer: %s", err);
 	start_sources(&c);
 	sb_self_state(SB_IDLE);
 	log_info("companion: %zu tenant(s) with events, serving '%s'", c.nsrc,
 	    conf->companion_socket);
-	do
-		sig = local_serve(&c, lfd, sigfd);
-	while (sig != 0 && sig != SIGQUIT && sig != SIGTERM && sig != SIGINT);
+	(void)local_serve(&c, lfd, sigfd);
 	sb_self_state(SB_ENDING);
 	close(lfd);
 	stop_sources(&c);

@@ -1,9 +1,11 @@
 /*
  * Names of the event model's types and states (fcgi/companion/event.h).
  */
+#include <string.h>
 #include <strings.h>
 
 #include "event.h"
+#include "limits.h"
 #include "util.h"
 
 static const char *const type_names[EV__COUNT] = {
@@ -63,4 +65,14 @@ ev_state_parse(const char *s)
 		if (strcasecmp(s, state_names[i]) == 0)
 			return (enum ev_state)i;
 	return ST_UNKNOWN;
+}
+
+size_t
+ev_str_len(const char *s)
+{
+	size_t n = strnlen(s, LIM_EV_STR);
+
+	while (n > 0 && n == LIM_EV_STR && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
 }

@@ -101,6 +101,9 @@ struct ev {
 	const char *queue, *member, *member_state; /* EV_QUEUE_MEMBER */
 };
 
+/* How ep_set() changes a listed value (EP_INC, EP_DEC: a count, by 1). */
+enum ev_ep_how { EP_SET, EP_ADD, EP_DEL, EP_INC, EP_DEC };
+
 /*
  * Where a source delivers.  begin_sync() opens a rebuild: every channel
  * the source then gives as EV_CREATED (with its snapshot) before
@@ -108,6 +111,20 @@ struct ev {
  * gone.  event() delivers one event in the backend's order.  down()
  * says the connection was lost (the state ages from now).  The calls
  * come from the source's thread.
+ *
+ * The endpoint listing (optional: a sink without it keeps none, a source
+ * without one never calls it).  An AMI source lists the endpoints as
+ * the workers' sippeers does (PJSIPShowEndpoints or Sippeers) and hands
+ * over the reply's text exactly as a worker would read it (the frames
+ * without the ActionID, the last one cut after its closing line):
+ * ep_list() replaces the listing (text NULL: it was over the source's
+ * limits, and none is kept); ep_set() changes the value of the
+ * line "key: value" in the block of endpoint (its "ObjectName") as an
+ * event said (how: set it, append value unless it holds it, or remove
+ * value from it, or count one up or down), and does nothing where the
+ * listing has no such line.
+ * ep_refresh_ms (state.peers_refresh) bounds how stale what no event
+ * says (ActiveChannels, a changed transport) may get.
  */
 struct ev_sink {
 	void *ctx;
@@ -115,6 +132,10 @@ struct ev_sink {
 	void (*end_sync)(struct ev_sink *s);
 	void (*event)(struct ev_sink *s, const struct ev *e);
 	void (*down)(struct ev_sink *s, const char *why);
+	void (*ep_list)(struct ev_sink *s, const char *text, size_t len);
+	void (*ep_set)(struct ev_sink *s, const char *endpoint, const char *key,
+	    const char *value, enum ev_ep_how how);
+	long ep_refresh_ms; /* list again at most this often, 0: never */
 };
 
 /*
@@ -135,5 +156,13 @@ const char *ev_state_name(enum ev_state s);
 
 /* Parses ARI's (and AMI's ChannelStateDesc) state names; ST_UNKNOWN. */
 enum ev_state ev_state_parse(const char *s);
+
+/*
+ * How many bytes of s are kept of an event string: at most LIM_EV_STR,
+ * never cutting a UTF-8 character (the state store's copies and the
+ * journal's JSON alike, so a caller's multi-kilobyte display name does
+ * not ride every event).
+ */
+size_t ev_str_len(const char *s);
 
 #endif

@@ -36,13 +36,13 @@ journal_free(struct journal *j)
 	j->ring = NULL;
 }
 
-/* A string field, when the event says it. */
+/* A string field, when the event says it, cut as the state's copies. */
 static void
 opt_str(struct jw *w, const char *k, const char *v)
 {
 	if (v != NULL) {
 		jw_keyz(w, k);
-		jw_strz(w, v);
+		jw_str(w, v, ev_str_len(v));
 	}
 }
 
@@ -173,6 +173,13 @@ journal_since(const struct journal *j, uint64_t since, struct jw *w)
 		k++;
 	}
 	return k;
+}
+
+void
+journal_floor(struct journal *j, uint64_t next_id)
+{
+	if (next_id > j->next_id)
+		j->next_id = next_id;
 }
 
 const struct jentry *

@@ -44,6 +44,13 @@ uint64_t journal_add(struct journal *j, const struct ev *e, int64_t rx_ms);
 uint64_t journal_first(const struct journal *j);
 uint64_t journal_last(const struct journal *j);
 
+/*
+ * Makes the next id at least next_id (with redis set, the last id the
+ * tenant's journal in Redis holds, plus one: ids never go back when
+ * another host's companion takes over).
+ */
+void journal_floor(struct journal *j, uint64_t next_id);
+
 /* The entry journal_add() made last, or NULL if the journal is empty. */
 const struct jentry *journal_newest(const struct journal *j);
 

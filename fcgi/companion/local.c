@@ -28,6 +28,8 @@
 #include "log.h"
 #include "netio.h"
 #include "publish.h"
+#include "rwriter.h"
+#include "shared.h"
 #include "state.h"
 #include "util.h"
 #include "wcs.h"
@@ -91,6 +93,23 @@ v_peers(struct companion *c, const struct local_req *r, struct buf *out)
 	return 1;
 }
 
+/* endpoints TENANT: "SYNCED AGE\n" and the endpoint listing's text. */
+static int
+v_endpoints(struct companion *c, const struct local_req *r, struct buf *out)
+{
+	struct cmp_src *s = tenant_arg(c, r, out);
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if ((rc = st_endpoints(s->st, out)) == 1)
+		return err_text(out, "no endpoint listing for tenant",
+		    r->arg[0].p, r->arg[0].n);
+	if (rc == -1)
+		return err_text(out, "reply too large", NULL, 0);
+	return 1;
+}
+
 static int
 v_journal(struct companion *c, const struct local_req *r, struct buf *out)
 {
@@ -106,9 +125,29 @@ v_journal(struct companion *c, const struct local_req *r, struct buf *out)
 			    out, "bad id", r->arg[1].p, r->arg[1].n);
 		since = since * 10 + (uint64_t)(r->arg[1].p[i] - '0');
 	}
+	if (c->shared != NULL)
+		return shared_journal(c->shared, s->st, since,
+		    (size_t)c->conf->events_journal, out);
 	if (st_journal_json(s->st, since, out) == -1)
 		return err_text(out, "reply too large", NULL, 0);
 	return 1;
+}
+
+/* A tenant's status, and with redis set its lease's holder. */
+static void
+status_tenant(struct cmp_src *s, struct jw *w)
+{
+	jw_obj_open(w);
+	st_status_fields(s->st, w);
+	if (s->lease != NULL) {
+		pthread_mutex_lock(&s->lmu);
+		jw_keyz(w, "lease holder");
+		jw_str(w, s->holder, strlen(s->holder));
+		jw_keyz(w, "lease mine");
+		jw_bool(w, s->mine);
+		pthread_mutex_unlock(&s->lmu);
+	}
+	jw_obj_close(w);
 }
 
 static int
@@ -127,7 +166,7 @@ v_status(struct companion *c, const struct local_req *r, struct buf *out)
 	jw_keyz(&w, "tenants");
 	jw_arr_open(&w);
 	for (i = 0; i < c->nsrc; i++)
-		st_status_json(c->src[i].st, &w);
+		status_tenant(&c->src[i], &w);
 	jw_arr_close(&w);
 	jw_obj_close(&w);
 	return 1;
@@ -169,6 +208,46 @@ static const struct {
 	{ "pbxapi_events_publish_connected", "gauge",
 	    "1 while the connection to nchan is open." },
 };
+
+/* The Redis writer's families (redis), without labels. */
+static const struct {
+	const char *name, *type, *help;
+} rw_families[] = {
+	{ "pbxapi_redis_writes_total", "counter",
+	    "WCS call statuses and journal events written to Redis." },
+	{ "pbxapi_redis_write_dropped_total", "counter",
+	    "Writes to Redis not made: the writer's queue was full." },
+	{ "pbxapi_redis_write_errors_total", "counter",
+	    "Writes to Redis that failed or that Redis refused." },
+	{ "pbxapi_redis_write_fenced_total", "counter",
+	    "Writes not made: the tenant's lease is another node's." },
+	{ "pbxapi_redis_lookups_total", "counter",
+	    "Channels looked up in the shared WCS registry." },
+	{ "pbxapi_redis_write_queued", "gauge", "Writes waiting." },
+};
+
+static void
+rw_metrics(struct companion *c, struct buf *out)
+{
+	struct rw_stats rs;
+	double v[nitems(rw_families)];
+	size_t f;
+
+	if (c->rw == NULL)
+		return;
+	rw_stats(c->rw, &rs);
+	v[0] = (double)rs.written;
+	v[1] = (double)rs.dropped;
+	v[2] = (double)rs.failed;
+	v[3] = (double)rs.fenced;
+	v[4] = (double)rs.lookups;
+	v[5] = (double)rs.queued;
+	for (f = 0; f < nitems(rw_families); f++)
+		buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.0f\n",
+		    rw_families[f].name, rw_families[f].help,
+		    rw_families[f].name, rw_families[f].type,
+		    rw_families[f].name, v[f]);
+}
 
 static void
 pub_metrics(struct companion *c, struct buf *out)
@@ -226,6 +305,7 @@ v_metrics(struct companion *c, const struct local_req *r, struct buf *out)
 		}
 	}
 	pub_metrics(c, out);
+	rw_metrics(c, out);
 	return 1;
 }
 
@@ -263,27 +343,58 @@ wcs_tenant(struct companion *c, const struct local_req *r, struct buf *out)
 	return s;
 }
 
-/* wcs.reserve TENANT CALLID KEY META (KEY, META "-": none). */
+/*
+ * wcs.reserve TENANT CALLID KEY META (KEY, META "-": none).  With redis
+ * set the call is reserved in Redis only, across the hosts (shared.h):
+ * the lease holder's companion adopts it from there at its first event.
+ */
 static int
 v_wcs_reserve(struct companion *c, const struct local_req *r, struct buf *out)
 {
-	char id[LOCAL_ARG_MAX + 1], key[LOCAL_ARG_MAX + 1],
-	    meta[LOCAL_ARG_MAX + 1];
+	char idb[LOCAL_ARG_MAX + 1], keyb[LOCAL_ARG_MAX + 1],
+	    metab[LOCAL_ARG_MAX + 1], ans[256];
 	struct cmp_src *s = wcs_tenant(c, r, out);
+	const char *id, *key, *meta;
+	struct wcs_call m;
+	int rc;
 
 	if (s == NULL)
 		return 0;
-	return wcs_reserve(s->wcs, s->st, arg_z(r, 1, id), arg_z(r, 2, key),
-	    arg_z(r, 3, meta), out);
+	id = arg_z(r, 1, idb);
+	key = arg_z(r, 2, keyb);
+	meta = arg_z(r, 3, metab);
+	if (c->shared == NULL)
+		return wcs_reserve(s->wcs, s->st, id, key, meta, out);
+	if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX)
+		return err_text(out, "callId or key too long", NULL, 0);
+	memset(&m, 0, sizeof(m));
+	if (wcs_meta(&m, strcmp(meta, "-") == 0 ? "" : meta) == -1)
+		return err_text(out, "bad meta", NULL, 0);
+	rc = shared_reserve(
+	    c->shared, s->t->name, id, key, &m, ans, sizeof(ans));
+	if (rc == -1)
+		return err_text(out, ans, NULL, 0);
+	/* A live channel of that id (this host's state knows it): undone. */
+	if (rc == 1 && st_has(s->st, id)) {
+		if (shared_done(c->shared, s->t->name, id, key, 0, ans,
+			sizeof(ans)) == -1)
+			log_warnx("tenant '%s': wcs reservation of '%s' not "
+				  "undone: %s",
+			    s->t->name, id, ans);
+		snprintf(ans, sizeof(ans), "conflict");
+	}
+	buf_adds(out, ans);
+	return 1;
 }
 
 /* wcs.done TENANT CALLID STATUS [KEY]: the outcome of a startup. */
 static int
 v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
 {
-	char id[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1],
-	    key[LOCAL_ARG_MAX + 1];
+	char idb[LOCAL_ARG_MAX + 1], st[LOCAL_ARG_MAX + 1],
+	    keyb[LOCAL_ARG_MAX + 1], why[256];
 	struct cmp_src *s = wcs_tenant(c, r, out);
+	const char *id, *key;
 	int status;
 
 	if (s == NULL)
@@ -292,7 +403,32 @@ v_wcs_done(struct companion *c, const struct local_req *r, struct buf *out)
 	status = atoi(st);
 	if (status < 100 || status > 599 || strspn(st, "0123456789") != 3)
 		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
-	return wcs_done(s->wcs, arg_z(r, 1, id), arg_z(r, 3, key), status, out);
+	id = arg_z(r, 1, idb);
+	key = arg_z(r, 3, keyb);
+	if (c->shared != NULL &&
+	    shared_done(
+		c->shared, s->t->name, id, key, status, why, sizeof(why)) == -1)
+		log_warnx("tenant '%s': wcs outcome of '%s' not shared: %s",
+		    s->t->name, id, why);
+	/* With redis set, this host's registry holds it if it adopted it. */
+	return wcs_done(s->wcs, id, key, status, out);
+}
+
+/*
+ * The age of the shared registry as this host can tell: its own state's
+ * while it holds the lease; on a host standing by, 0 while another node
+ * holds it (that node keeps the records), the standby's age otherwise.
+ */
+static double
+shared_age(struct cmp_src *s, const struct st_stats *st)
+{
+	int mine, held;
+
+	pthread_mutex_lock(&s->lmu);
+	mine = s->mine;
+	held = strncmp(s->holder, "redis", 5) != 0 && s->holder[0] != '\0';
+	pthread_mutex_unlock(&s->lmu);
+	return mine || !held ? st->age : 0;
 }
 
 /* wcs.find TENANT [FILTER]: "AGE\n" and the calls' JSON array. */
@@ -306,6 +442,9 @@ v_wcs_find(struct companion *c, const struct local_req *r, struct buf *out)
 	if (s == NULL)
 		return 0;
 	st_stats(s->st, &st);
+	if (c->shared != NULL)
+		return shared_find(c->shared, s->t->name, arg_z(r, 1, filter),
+		    shared_age(s, &st), out);
 	return wcs_find(s->wcs, arg_z(r, 1, filter), st.age, out);
 }
 
@@ -318,6 +457,9 @@ v_idem_claim(struct companion *c, const struct local_req *r, struct buf *out)
 
 	if (s == NULL)
 		return 0;
+	if (c->shared != NULL)
+		return shared_idem_claim(
+		    c->shared, s->t->name, arg_z(r, 1, key), out);
 	return wcs_idem_claim(s->wcs, arg_z(r, 1, key), out);
 }
 
@@ -330,6 +472,9 @@ v_idem_put(struct companion *c, const struct local_req *r, struct buf *out)
 
 	if (s == NULL)
 		return 0;
+	if (c->shared != NULL)
+		return shared_idem_put(c->shared, s->t->name, arg_z(r, 1, key),
+		    arg_z(r, 2, chunk), out);
 	return wcs_idem_put(s->wcs, arg_z(r, 1, key), arg_z(r, 2, chunk), out);
 }
 
@@ -348,6 +493,9 @@ v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
 	if (strspn(st, "0123456789") != strlen(st) || status > 599 ||
 	    (status != 0 && status < 100))
 		return err_text(out, "bad status", r->arg[2].p, r->arg[2].n);
+	if (c->shared != NULL)
+		return shared_idem_done(
+		    c->shared, s->t->name, arg_z(r, 1, key), status, out);
 	return wcs_idem_done(s->wcs, arg_z(r, 1, key), status, out);
 }
 
@@ -355,6 +503,7 @@ v_idem_done(struct companion *c, const struct local_req *r, struct buf *out)
 static const struct verb verbs[] = {
 	{ "channels", 1, 1, v_channels },
 	{ "peers", 1, 1, v_peers },
+	{ "endpoints", 1, 1, v_endpoints },
 	{ "journal", 2, 2, v_journal },
 	{ "status", 0, 0, v_status },
 	{ "metrics", 0, 0, v_metrics },
@@ -510,7 +659,7 @@ local_serve(struct companion *cmp, int lfd, int sigfd)
 		if (poll(pfd, n + 2, POLL_MS) <= 0)
 			continue;
 		if (sigfd != -1 && (pfd[1].revents & POLLIN))
-			sig = got_signal(sigfd);
+			sig = companion_signal(cmp, got_signal(sigfd));
 		for (i = n; i-- > 0;) {
 			if (pfd[i + 2].revents == 0 ||
 			    conn_read(cmp, &conns[i], &out) == 0)

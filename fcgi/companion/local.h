@@ -16,8 +16,9 @@ struct companion;
 struct local_req;
 
 /*
- * Serves the listening socket lfd until c->stop is set or a signal comes
- * on sigfd (a signalfd; -1: none).  Returns the signal, or 0.
+ * Serves the listening socket lfd until c->stop is set or a signal that
+ * ends the companion comes on sigfd (a signalfd; -1: none; the others
+ * are companion_signal()'s, served in place).  Returns that signal, or 0.
  */
 int local_serve(struct companion *c, int lfd, int sigfd);
 

@@ -5,7 +5,7 @@
  * unix stream connection:
  *
  *   request  VERB [ARG ...] LF      at most LIM_LOCAL_LINE bytes; VERB
- *                                   is [a-z0-9._]+, each ARG 1..255
+ *                                   is [a-z0-9._]+, each ARG 1..1024
  *                                   bytes of visible ASCII, separated by
  *                                   one space, at most LOCAL_ARGS_MAX
  *   reply    OK LEN LF BODY         BODY is LEN bytes (JSON, or text)
@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #define LOCAL_ARGS_MAX 4
-#define LOCAL_ARG_MAX  255
+#define LOCAL_ARG_MAX  1024
 #define LOCAL_VERB_MAX 31
 #define LOCAL_HEAD_MAX 24 /* "ERR " + digits + LF */
 

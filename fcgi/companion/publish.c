@@ -302,9 +302,34 @@ nap(struct publisher *p, long ms)
 }
 
 /*
+ * A failure to connect or to get an answer: logged once per outage
+ * (*down), then a nap of *delay, which doubles up to PUB_BACKOFF_MAX.
+ * Only an answer ends the outage (answered()): a peer that accepts and
+ * closes at once must not make a busy loop.
+ */
+static void
+failed(struct publisher *p, const char *err, long *delay, int *down)
+{
+	if (!(*down)++)
+		log_warnx("events.publish '%s': %s; retrying", p->path, err);
+	hangup(p);
+	set_connected(p, 0);
+	nap(p, *delay);
+	*delay = *delay * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX : *delay * 2;
+}
+
+static void
+answered(struct publisher *p, long *delay, int *down)
+{
+	if (*down)
+		log_info("events.publish '%s': publishing again", p->path);
+	*down = 0;
+	*delay = PUB_BACKOFF_MIN;
+}
+
+/*
  * Opens the kept connection if it is not open (replacing one nginx
- * closed while idle).  Returns 0, or -1 after a back-off nap (*delay
- * doubles up to PUB_BACKOFF_MAX), logged once per outage (*down).
+ * closed while idle).  Returns 0, or -1 after failed().
  */
 static int
 dial(struct publisher *p, long *delay, int *down)
@@ -318,19 +343,9 @@ dial(struct publisher *p, long *delay, int *down)
 	p->fd = net_connect(
 	    p->path, NULL, net_deadline(PUB_CONNECT_MS), err, sizeof(err));
 	if (p->fd == -1) {
-		if (!(*down)++)
-			log_warnx(
-			    "events.publish '%s': %s; retrying", p->path, err);
-		set_connected(p, 0);
-		nap(p, *delay);
-		*delay =
-		    *delay * 2 > PUB_BACKOFF_MAX ? PUB_BACKOFF_MAX : *delay * 2;
+		failed(p, err, delay, down);
 		return -1;
 	}
-	if (*down)
-		log_info("events.publish '%s': connected", p->path);
-	*down = 0;
-	*delay = PUB_BACKOFF_MIN;
 	pthread_mutex_lock(&p->lock);
 	p->st.connected = 1;
 	pthread_mutex_unlock(&p->lock);
@@ -354,10 +369,11 @@ pub_thread(void *arg)
 		if (!peek(p, &m) || dial(p, &delay, &down) == -1)
 			continue;
 		if ((status = post(p, &m, err, sizeof(err))) == -1) {
-			log_warnx("events.publish '%s': %s", p->path, err);
-			hangup(p);
-			set_connected(p, 0);
-		} else if (status >= 200 && status < 300)
+			failed(p, err, &delay, &down);
+			continue;
+		}
+		answered(p, &delay, &down);
+		if (status >= 200 && status < 300)
 			pop(p, &p->st.published);
 		else {
 			log_warnx("events.publish '%s': channel '%s': nchan "

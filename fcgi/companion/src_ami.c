@@ -5,10 +5,15 @@
  * (ami_translate(): Newchannel, Newstate, DialBegin/DialEnd and the old
  * Dial, Hangup, HangupRequest, DTMFEnd, Hold/Unhold, BridgeEnter/Leave,
  * NewCallerid, NewConnectedLine, Newexten, PeerStatus/ContactStatus,
- * QueueMemberStatus/Added/Removed; everything else is ignored).  After
- * the channels, the peers (PJSIPShowContacts' ContactList) and queue
- * members (QueueStatus' QueueMember) are listed as EV_PEER and
- * EV_QUEUE_MEMBER events.
+ * QueueMemberStatus/Added/Removed, and OriginateResponse: Failure when
+ * no channel was made; everything else is ignored).  After the channels,
+ * the endpoints are listed with the action the workers' sippeers sends
+ * (PJSIPShowEndpoints, or Sippeers for chan_sip) and the reply's text is
+ * handed over as a worker reads it (ep_list), then kept current by the
+ * events src_ami_ep.c translates (ep_set) and listed again on Reload,
+ * FullyBooted and every state.peers_refresh; then the peers
+ * (PJSIPShowContacts' ContactList) and queue members (QueueStatus'
+ * QueueMember) are listed as EV_PEER and EV_QUEUE_MEMBER events.
  *
  * Events that arrive while the list is read are applied in the order
  * they came, which is the order Asterisk wrote them: a channel created
@@ -25,8 +30,10 @@
 
 #include "ami.h"
 #include "arena.h"
+#include "buf.h"
 #include "companion.h"
 #include "conf.h"
+#include "limits.h"
 #include "netio.h"
 #include "pbxconf.h"
 #include "src_ami.h"
@@ -54,6 +61,12 @@ get(const struct ami_msg *m, struct ami_evbuf *b, const char *name)
 	d[n] = '\0';
 	b->used += n + 1;
 	return d;
+}
+
+const char *
+ami_evget(const struct ami_msg *m, struct ami_evbuf *b, const char *name)
+{
+	return get(m, b, name);
 }
 
 /* Asterisk's "<unknown>" caller id is "" in the model. */
@@ -140,13 +153,17 @@ devstate(const char *n)
 	return v >= 0 && (size_t)v < nitems(names) ? names[v] : n;
 }
 
-/* "Timestamp: 1795350198.900868" (timestampevents = yes), in ms. */
+/*
+ * "Timestamp: 1795350198.900868" (timestampevents = yes), in ms; 0 for
+ * none, or one out of range (a long long must hold it: fuzz_src_ami).
+ */
 static long long
 timestamp(const struct ami_msg *m, struct ami_evbuf *b)
 {
 	const char *t = get(m, b, "Timestamp");
+	double s = t != NULL ? strtod(t, NULL) : 0;
 
-	return t != NULL ? (long long)(strtod(t, NULL) * 1000.0) : 0;
+	return s > 0 && s < 1e12 ? (long long)(s * 1000.0) : 0;
 }
 
 /* "00:01:02" (CoreShowChannel's Duration) in seconds, or 0. */
@@ -157,7 +174,7 @@ duration(const char *d)
 
 	if (d == NULL || sscanf(d, "%d:%d:%d", &h, &mi, &s) != 3)
 		return 0;
-	return (long)h * 3600 + mi * 60 + s;
+	return (long)h * 3600 + (long)mi * 60 + s;
 }
 
 /* The channel events and their types. */
@@ -323,11 +340,63 @@ queue_event(const char *name, const struct ami_msg *m, struct ev *e,
 	return e->queue != NULL && e->member != NULL;
 }
 
+/*
+ * OriginateResponse's Reason (the last control frame Asterisk read from
+ * the dialled channel, ast_channel_reason2str()) as a Q.850 cause.
+ */
+static const struct {
+	long reason;
+	int cause;
+} reasons[] = {
+	{ 0, 1 },  /* "Call Failure": no such number, bad technology */
+	{ 1, 21 }, /* AST_CONTROL_HANGUP: hung up before answering */
+	{ 3, 19 }, /* AST_CONTROL_RINGING: rang, no answer */
+	{ 5, 17 }, /* AST_CONTROL_BUSY */
+	{ 8, 34 }, /* AST_CONTROL_CONGESTION */
+};
+
+/*
+ * A failed origination that made no channel ("Response: Failure",
+ * "Uniqueid: <unknown>"): the only word of it there is.  The call is
+ * the callId the WCS path put in the ActionID (AMI_WCS_TAIL); without
+ * it nothing names the call, and a failure with a channel is told by
+ * that channel's Hangup.  Delivered as EV_HANGUP, then EV_DESTROYED.
+ */
+static int
+originate_failure(const char *name, const struct ami_msg *m, struct ev *e,
+    struct ami_evbuf *b)
+{
+	const char *aid, *uid, *tail;
+	long reason;
+	size_t i;
+
+	if (strcasecmp(name, "OriginateResponse") != 0 ||
+	    !ami_is(m, "Response", "Failure"))
+		return 0;
+	uid = get(m, b, "Uniqueid");
+	if (uid != NULL && *uid != '\0' && strcmp(uid, "<unknown>") != 0)
+		return 0;
+	if ((aid = get(m, b, "ActionID")) == NULL ||
+	    (tail = strstr(aid, AMI_WCS_TAIL)) == NULL ||
+	    tail[strlen(AMI_WCS_TAIL)] == '\0')
+		return 0;
+	e->type = EV_HANGUP;
+	e->chan.id = tail + strlen(AMI_WCS_TAIL);
+	reason = num(get(m, b, "Reason"), -1);
+	e->cause = 127; /* interworking, unspecified: a reason not known */
+	for (i = 0; i < nitems(reasons); i++)
+		if (reasons[i].reason == reason)
+			e->cause = reasons[i].cause;
+	e->cause_txt = "OriginateResponse: Failure";
+	return 2;
+}
+
 int
 ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
     struct ami_evbuf *b)
 {
 	const char *name;
+	int n;
 
 	memset(e, 0, sizeof(*e));
 	b->used = 0;
@@ -338,6 +407,8 @@ ami_translate(const struct ami_msg *m, long long now_ms, struct ev *e,
 	if ((name = get(m, b, "Event")) == NULL)
 		return 0;
 	e->ts_ms = timestamp(m, b);
+	if ((n = originate_failure(name, m, e, b)) != 0)
+		return n;
 	if (chan_event(name, m, now_ms, e, b) || dial_event(name, m, e, b) ||
 	    peer_event(name, m, e, b) || queue_event(name, m, e, b))
 		return 1;
@@ -356,6 +427,58 @@ wall_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The endpoint listing of a connection. */
+struct eps {
+	const char *action, *cut; /* PJSIPShowEndpoints or Sippeers */
+	int pjsip;
+	int relist;	 /* a Reload or FullyBooted came: list again */
+	uint64_t listed; /* monotonic ms of the last listing */
+	struct buf text; /* the listing being read */
+	int dropped;	 /* it was over LIM_EV_ENDPOINTS or a size limit */
+	size_t items;
+	int listing;	 /* the listing is being read */
+	struct buf redo; /* the edits that came meanwhile (redo()) */
+};
+
+/*
+ * Keeps an edit that came while the listing is read: the listing may
+ * have been written before it, so it is made again on the new one
+ * (endpoint, key, value as NUL-terminated fields, then how's digit).  Counts
+ * are not: whether the new listing has counted the channel is not known.  Past
+ * the buffer's ceiling an edit is lost until the next listing.
+ */
+static void
+keep_edit(struct eps *ep, const struct ami_ep_edit *x)
+{
+	if (!ep->listing || x->how == EP_INC || x->how == EP_DEC)
+		return;
+	buf_add(&ep->redo, x->endpoint, strlen(x->endpoint) + 1);
+	buf_add(&ep->redo, x->key, strlen(x->key) + 1);
+	buf_add(&ep->redo, x->value, strlen(x->value) + 1);
+	buf_addc(&ep->redo, (char)('0' + x->how));
+}
+
+/* Makes the kept edits again on the listing just handed over. */
+static void
+redo(struct eps *ep, struct ev_sink *sink)
+{
+	const char *p = ep->redo.data, *end = p + ep->redo.len;
+	const char *k, *v;
+
+	if (ep->redo.overflow)
+		end = p; /* cut anywhere: none rather than half of one */
+	while (p != NULL && p < end) {
+		k = p + strlen(p) + 1;
+		v = k + strlen(k) + 1;
+		if (v + strlen(v) + 1 >= end)
+			break;
+		sink->ep_set(
+		    sink, p, k, v, (enum ev_ep_how)(v[strlen(v) + 1] - '0'));
+		p = v + strlen(v) + 2;
+	}
+	buf_clear(&ep->redo);
+}
+
 /* Returns 1 if frame m carries ActionID id. */
 static int
 is_mine(const struct ami_msg *m, const char *id)
@@ -368,24 +491,74 @@ is_mine(const struct ami_msg *m, const char *id)
 
 /* Delivers m to the sink if it is an event of the model. */
 static void
-deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b)
+deliver(const struct ami_msg *m, struct ev_sink *sink, struct ami_evbuf *b,
+    struct eps *ep)
 {
+	struct ami_ep o;
 	struct ev e;
+	size_t i;
+	int n;
 
-	if (ami_translate(m, wall_ms(), &e, b))
+	if (sink->ep_list != NULL && ami_ep_translate(m, ep->pjsip, &o, b)) {
+		ep->relist |= o.relist;
+		for (i = 0; i < o.n; i++) {
+			sink->ep_set(sink, o.e[i].endpoint, o.e[i].key,
+			    o.e[i].value, o.e[i].how);
+			keep_edit(ep, &o.e[i]);
+		}
+	}
+	n = ami_translate(m, wall_ms(), &e, b);
+
+	if (n > 0)
 		sink->event(sink, &e);
+	if (n == 2) { /* a failed origination: its end follows */
+		e.type = EV_DESTROYED;
+		sink->event(sink, &e);
+	}
+}
+
+/*
+ * Keeps a frame of the endpoint listing as a worker reads it: without
+ * our ActionID line; the last one cut after its line holding ep->cut.
+ */
+static void
+keep_frame(struct eps *ep, const struct ami_msg *m, const char *id, int last)
+{
+	const char *line = m->raw, *end = m->raw + m->len, *nl;
+	size_t l, n = last ? ami_cut_after(m->raw, m->len, ep->cut) : m->len;
+	char idl[96];
+	int k;
+
+	if (ep->dropped)
+		return;
+	if (++ep->items > LIM_EV_ENDPOINTS + 2 || m->len > LIM_EV_EP_BLOCK) {
+		ep->dropped = 1;
+		return;
+	}
+	k = snprintf(idl, sizeof(idl), "ActionID: %s", id);
+	end = m->raw + n;
+	for (; line < end; line += l) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+		if (l >= (size_t)k && strncasecmp(line, idl, (size_t)k) == 0 &&
+		    (l == (size_t)k || line[k] == '\r' || line[k] == '\n'))
+			continue;
+		buf_add(&ep->text, line, l);
+	}
 }
 
 /*
  * Runs the event list of action: its items (frames with our ActionID)
  * and the events that come in between are delivered as they come, until
- * the list's end.  Sets *refused for a "Response: Error" (the list ends
- * there).  Returns E_OK (also when *stop), or the error.
+ * the list's end.  With keep, the list's frames (the response and the
+ * last one included) go to the endpoint listing (keep_frame()) instead.
+ * Sets *refused for a "Response: Error" (the list ends there).  Returns
+ * E_OK (also when *stop), or the error.
  */
 static enum err
 list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    const char *action, struct ami_evbuf *b, int *refused, char *why,
-    size_t whylen)
+    const char *action, struct ami_evbuf *b, struct eps *ep, int keep,
+    int *refused, char *why, size_t whylen)
 {
 	const struct ami_action act = { .action = action };
 	uint64_t until = net_deadline(SYNC_MS);
@@ -410,32 +583,78 @@ list(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		}
 		if (e != E_OK || !is_mine(&m, id)) {
 			if (e == E_OK)
-				deliver(&m, sink, b);
+				deliver(&m, sink, b, ep);
 			continue;
 		}
 		if (ami_is(&m, "Response", "Error")) {
+			if (keep)
+				keep_frame(ep, &m, id, 1);
 			*refused = 1;
 			break;
 		}
 		/* EventList: Complete; Asterisk <= 11 names the last event. */
 		if (ami_is(&m, "EventList", "Complete") ||
 		    (ami_get(&m, "Event", &(size_t){ 0 }) != NULL &&
-			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL))
+			ami_get(&m, "ListItems", &(size_t){ 0 }) != NULL)) {
+			if (keep)
+				keep_frame(ep, &m, id, 1);
 			break;
-		deliver(&m, sink, b);
+		}
+		if (keep)
+			keep_frame(ep, &m, id, 0);
+		else
+			deliver(&m, sink, b, ep);
 	}
 	return e;
 }
 
 /*
+ * Lists the endpoints as the workers' sippeers does and hands the text
+ * over (ep_list), unless it was over the limits (then no listing: the
+ * workers ask the backend).  A refusal is a listing too: the worker
+ * would answer it the same.  Returns E_OK or the error.
+ */
+static enum err
+list_endpoints(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
+{
+	int refused;
+	enum err e;
+
+	if (sink->ep_list == NULL)
+		return E_OK;
+	ep->relist = 0; /* what asked for it is answered by this one */
+	ep->listed = net_deadline(0);
+	ep->dropped = 0;
+	ep->items = 0;
+	buf_clear(&ep->text);
+	buf_clear(&ep->redo);
+	ep->listing = 1;
+	e = list(c, sink, stop, ep->action, b, ep, 1, &refused, why, whylen);
+	ep->listing = 0;
+	if (e != E_OK || atomic_load(stop))
+		return e;
+	if (ep->dropped || ep->text.overflow) {
+		log_warnx("%s: over %d endpoints or %d bytes, not kept",
+		    ep->action, LIM_EV_ENDPOINTS, LIM_EV_EP_TEXT);
+		sink->ep_list(sink, NULL, 0);
+	} else {
+		sink->ep_list(
+		    sink, ep->text.data ? ep->text.data : "", ep->text.len);
+		redo(ep, sink);
+	}
+	return E_OK;
+}
+
+/*
  * Rebuilds: the channels (CoreShowChannels, between begin_sync and
- * end_sync), then the peers (PJSIPShowContacts) and the queue members
- * (QueueStatus), which a PBX without PJSIP or queues may refuse.
- * Returns E_OK or the error.
+ * end_sync), then the endpoint listing, the peers (PJSIPShowContacts)
+ * and the queue members (QueueStatus), which a PBX without PJSIP or
+ * queues may refuse.  Returns E_OK or the error.
  */
 static enum err
 rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    struct ami_evbuf *b, char *why, size_t whylen)
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
 {
 	static const char *const optional[] = { "PJSIPShowContacts",
 		"QueueStatus" };
@@ -444,7 +663,8 @@ rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 	size_t i;
 
 	sink->begin_sync(sink);
-	e = list(c, sink, stop, "CoreShowChannels", b, &refused, why, whylen);
+	e = list(
+	    c, sink, stop, "CoreShowChannels", b, ep, 0, &refused, why, whylen);
 	if (e != E_OK || atomic_load(stop))
 		return e;
 	if (refused) {
@@ -452,15 +672,28 @@ rebuild(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		return E_BACKEND;
 	}
 	sink->end_sync(sink);
+	e = list_endpoints(c, sink, stop, b, ep, why, whylen);
 	for (i = 0; i < nitems(optional) && e == E_OK; i++)
-		e = list(c, sink, stop, optional[i], b, &refused, why, whylen);
+		e = list(c, sink, stop, optional[i], b, ep, 0, &refused, why,
+		    whylen);
 	return e;
+}
+
+/* Whether the endpoints are to be listed again now. */
+static int
+relist_due(const struct ev_sink *sink, const struct eps *ep)
+{
+	return sink->ep_list != NULL &&
+	    (ep->relist ||
+		(sink->ep_refresh_ms > 0 &&
+		    net_deadline(0) - ep->listed >=
+			(uint64_t)sink->ep_refresh_ms));
 }
 
 /* Reads events until the connection fails or *stop. */
 static enum err
 follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
-    struct ami_evbuf *b, char *why, size_t whylen)
+    struct ami_evbuf *b, struct eps *ep, char *why, size_t whylen)
 {
 	static const struct ami_action ping = { .action = "Ping" };
 	uint64_t heard = net_deadline(0), pinged = 0;
@@ -473,10 +706,18 @@ follow(struct ami *c, struct ev_sink *sink, const _Atomic int *stop,
 		if (e == E_OK) {
 			heard = net_deadline(0);
 			pinged = 0;
-			deliver(&m, sink, b);
+			deliver(&m, sink, b, ep);
+			if (relist_due(sink, ep) &&
+			    (e = list_endpoints(
+				 c, sink, stop, b, ep, why, whylen)) != E_OK)
+				return e;
 			continue;
 		}
 		if (e != E_TIMEOUT)
+			return e;
+		if (relist_due(sink, ep) &&
+		    (e = list_endpoints(c, sink, stop, b, ep, why, whylen)) !=
+			E_OK)
 			return e;
 		if (net_deadline(0) - heard >= DEAD_MS) {
 			snprintf(
@@ -505,8 +746,16 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	struct arena *a = arena_new();
 	struct ami_evbuf *b;
 	struct ami *c = NULL;
+	struct eps ep = { 0 };
 	char port[24];
 	enum err e;
+
+	/* The action the workers' sippeers sends (handlers/elastix). */
+	ep.pjsip = strcmp(tenant_get(t, "CHAN_DRIVER"), "pjsip") == 0;
+	ep.action = ep.pjsip ? "PJSIPShowEndpoints" : "Sippeers";
+	ep.cut = ep.pjsip ? "EndpointListComplete" : "ListItems";
+	buf_init(&ep.text, LIM_EV_EP_TEXT);
+	buf_init(&ep.redo, LIM_EV_EP_REDO);
 
 	/* The workers' credentials: AMI_USERNAME and AMI_SECRET, else
 	 * manager.conf's (AMI_CONF_PATH). */
@@ -518,12 +767,14 @@ src_ami(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	e = ami_open(&cf, net_deadline(STEP_MS), &c, errbuf, errlen);
 	arena_free(a);
 	if (e == E_OK)
-		e = rebuild(c, sink, stop, b, errbuf, errlen);
+		e = rebuild(c, sink, stop, b, &ep, errbuf, errlen);
 	if (e == E_OK)
-		e = follow(c, sink, stop, b, errbuf, errlen);
+		e = follow(c, sink, stop, b, &ep, errbuf, errlen);
 	if (e != E_OK)
 		sink->down(sink, errbuf);
 	ami_close(c);
+	buf_free(&ep.text);
+	buf_free(&ep.redo);
 	free(b);
 	return atomic_load(stop) ? E_OK : e;
 }

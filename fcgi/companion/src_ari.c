@@ -107,19 +107,22 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
-/* The zone at s: "+0000", "+00:00", "Z".  Seconds east, or -1 bad. */
+/*
+ * The zone at s: "+0000", "+00:00", "Z".  Seconds east, or -1 bad.  The
+ * length is checked first: s may be a lone "+" at the end of the string.
+ */
 static long
 zone(const char *s)
 {
-	int h, m, colon;
+	size_t n = strlen(s);
+	int h, m, colon = n == 6;
 
 	if (strcmp(s, "Z") == 0)
 		return 0;
-	if (s[0] != '+' && s[0] != '-')
+	if ((n != 5 && n != 6) || (s[0] != '+' && s[0] != '-') ||
+	    (colon && s[3] != ':'))
 		return -1;
-	colon = s[3] == ':';
-	if (digits(s + 1, 2, &h) == -1 || digits(s + 3 + colon, 2, &m) == -1 ||
-	    s[5 + colon] != '\0')
+	if (digits(s + 1, 2, &h) == -1 || digits(s + 3 + colon, 2, &m) == -1)
 		return -1;
 	return (s[0] == '-' ? -1 : 1) * (h * 3600L + m * 60L);
 }
@@ -393,8 +396,24 @@ struct src {
 	struct arena *a; /* reset for every message */
 	char *errbuf;
 	size_t errlen;
-	int synced; /* begin_sync was called: down() owed on failure */
+	long keep_ms; /* ARI_EVENTS_KEEPALIVE: silence before a ping */
+	int synced;   /* begin_sync was called: down() owed on failure */
 };
+
+/* ARI_EVENTS_KEEPALIVE in seconds (unset: the default), or -1 if bad. */
+static long
+keep_s(const struct tenant *t)
+{
+	const char *v = tenant_get(t, "ARI_EVENTS_KEEPALIVE");
+	long k = strtol(v, NULL, 10);
+
+	if (*v == '\0')
+		return SRC_ARI_KEEP_S;
+	if (strlen(v) > 4 || strspn(v, "0123456789") != strlen(v) || k < 1 ||
+	    k > SRC_ARI_KEEP_MAX_S)
+		return -1;
+	return k;
+}
 
 /* The Stasis application: a name Asterisk takes in a URL as it is. */
 static const char *
@@ -550,36 +569,68 @@ deliver(struct src *s, const struct ws_msg *m)
 }
 
 /*
- * A quiet connection is pinged every SRC_ARI_IDLE_MS, so that proxies
- * and NAT keep it.  A vanished host is found by TCP keepalive (ws.c),
- * not by a missing pong: Asterisk answers pings, but not every server
- * in front of it (or test double) does.
+ * After keep_ms without a frame the websocket is pinged (which also
+ * keeps proxies and NAT from dropping it).  Asterisk answers a ping
+ * itself (res_http_websocket), so no frame at all, a pong or an event,
+ * within keep_ms more is an Asterisk that is stuck or gone, though its
+ * TCP stack may ACK for hours and TCP keepalive (ws.c) never fire.
+ * *ping_at is when the unanswered ping went out, 0 if none.  Returns
+ * E_OK, E_TIMEOUT, or the ping's failure.
  */
 static enum err
-keepalive(struct src *s, struct ws *w, uint64_t *last_ping)
+keepalive(struct src *s, struct ws *w, uint64_t *ping_at)
 {
-	uint64_t now = net_deadline(0);
+	uint64_t now = net_deadline(0), rx = now - (uint64_t)ws_idle_ms(w);
 
-	if (ws_idle_ms(w) < SRC_ARI_IDLE_MS ||
-	    now - *last_ping < SRC_ARI_IDLE_MS)
+	/* A frame in the ping's own millisecond counts as its answer: at
+	 * worst the next ping comes keep_ms later, never a false death. */
+	if (*ping_at != 0 && rx >= *ping_at)
+		*ping_at = 0;
+	if (*ping_at != 0) {
+		if (now - *ping_at < (uint64_t)s->keep_ms)
+			return E_OK;
+		snprintf(s->errbuf, s->errlen,
+		    "no answer to a websocket ping in %ld s",
+		    s->keep_ms / 1000);
+		return E_TIMEOUT;
+	}
+	if (now - rx < (uint64_t)s->keep_ms)
 		return E_OK;
-	*last_ping = now;
+	*ping_at = now;
 	return ws_send(w, WS_PING, "", 0, net_deadline(SRC_ARI_WAIT_MS),
 	    s->errbuf, s->errlen);
+}
+
+/*
+ * How long the next read may wait: SRC_ARI_WAIT_MS, so that *stop is
+ * seen, or less when the keepalive is due sooner.
+ */
+static long
+read_ms(const struct src *s, const struct ws *w, uint64_t ping_at)
+{
+	uint64_t now = net_deadline(0);
+	uint64_t due = ping_at != 0
+	    ? ping_at + (uint64_t)s->keep_ms
+	    : now - (uint64_t)ws_idle_ms(w) + (uint64_t)s->keep_ms;
+
+	if (due <= now)
+		return 0;
+	return due - now < SRC_ARI_WAIT_MS ? (long)(due - now)
+					   : SRC_ARI_WAIT_MS;
 }
 
 static enum err
 pump(struct src *s, struct ws *w)
 {
-	uint64_t last_ping = 0;
+	uint64_t ping_at = 0;
 	struct ws_msg m;
 	enum err rc;
 
 	while (!*s->stop) {
-		rc = ws_read(
-		    w, net_deadline(SRC_ARI_WAIT_MS), &m, s->errbuf, s->errlen);
+		rc = ws_read(w, net_deadline(read_ms(s, w, ping_at)), &m,
+		    s->errbuf, s->errlen);
 		if (rc == E_TIMEOUT)
-			rc = keepalive(s, w, &last_ping);
+			rc = keepalive(s, w, &ping_at);
 		else if (rc == E_OK && m.op == WS_TEXT)
 			deliver(s, &m);
 		if (rc != E_OK)
@@ -602,11 +653,30 @@ src_ari(const struct tenant *t, struct ev_sink *sink, const _Atomic int *stop,
 	enum err rc;
 
 	errbuf[0] = '\0';
+	if ((s.keep_ms = 1000 * keep_s(t)) < 0) {
+		snprintf(errbuf, errlen,
+		    "ARI_EVENTS_KEEPALIVE '%.16s' is not 1 to %d seconds",
+		    tenant_get(t, "ARI_EVENTS_KEEPALIVE"), SRC_ARI_KEEP_MAX_S);
+		arena_free(s.a);
+		return E_BADREQ;
+	}
+	/*
+	 * Connecting and the list have SRC_ARI_STEP_MS each, more than the
+	 * second in which a stop must be seen: they watch the flag.  The
+	 * stream does not (its reads wait SRC_ARI_WAIT_MS), so that a
+	 * stop still sends the close frame.
+	 */
+	net_watch(stop);
 	rc = subscribe(&s, &w);
 	if (rc == E_OK && !*stop)
 		rc = rebuild(&s);
+	net_watch(NULL);
 	if (rc == E_OK)
 		rc = pump(&s, w);
+	if (rc != E_OK && *stop) {
+		rc = E_OK; /* a step cut short by the stop: no failure */
+		errbuf[0] = '\0';
+	}
 	ws_close(w);
 	arena_free(s.a);
 	if (rc != E_OK && s.synced && sink->down != NULL)

@@ -12,13 +12,13 @@
 
 struct arena;
 
-#define SRC_ARI_APP	"pbxapi" /* ARI_EVENTS_APP's default */
-#define SRC_ARI_APP_MAX 64	 /* its length */
-#define SRC_ARI_STEP_MS 3000	 /* connect, handshake, channel list */
-#define SRC_ARI_WAIT_MS 500	 /* one read: *stop seen this often */
-#define SRC_ARI_IDLE_MS 20000	 /* silence before a ping */
-#define SRC_ARI_PONG_MS 10000	 /* then silence: the connection is dead */
-#define SRC_ARI_EV_MAX	2	 /* struct ev from one ARI event */
+#define SRC_ARI_APP	   "pbxapi" /* ARI_EVENTS_APP's default */
+#define SRC_ARI_APP_MAX	   64	    /* its length */
+#define SRC_ARI_STEP_MS	   3000	    /* connect, handshake, channel list */
+#define SRC_ARI_WAIT_MS	   500	    /* one read: *stop seen this often */
+#define SRC_ARI_KEEP_S	   20	/* ARI_EVENTS_KEEPALIVE's default, seconds */
+#define SRC_ARI_KEEP_MAX_S 3600 /* and its ceiling */
+#define SRC_ARI_EV_MAX	   2	/* struct ev from one ARI event */
 
 /*
  * The source (ev_source_fn): subscribes to the tenant's ARI events
@@ -27,8 +27,9 @@ struct arena;
  * rebuilds from GET /ari/channels, then delivers events until the
  * connection fails (E_BACKEND, E_TIMEOUT, E_PROTO, E_TOOLARGE with the
  * reason in errbuf; sink->down() is called once the state was being
- * fed) or *stop is set (E_OK).  A tenant setting it cannot use is
- * E_BADREQ.
+ * fed) or *stop is set (E_OK).  After ARI_EVENTS_KEEPALIVE seconds
+ * (SRC_ARI_KEEP_S) without a frame it pings; no frame within as long
+ * again is E_TIMEOUT.  A tenant setting it cannot use is E_BADREQ.
  */
 enum err src_ari(const struct tenant *t, struct ev_sink *sink,
     const _Atomic int *stop, char *errbuf, size_t errlen);

@@ -7,37 +7,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "eplist.h"
 #include "event.h"
 #include "journal.h"
-#include "json.h"
 #include "limits.h"
 #include "log.h"
 #include "state.h"
+#include "state_int.h"
 #include "util.h"
 
-/* A channel's strings, in struct ev_chan's order (one table for all). */
-enum cs {
-	CS_NAME,
-	CS_CALLER_NUM,
-	CS_CALLER_NAME,
-	CS_CONN_NUM,
-	CS_CONN_NAME,
-	CS_ACCOUNTCODE,
-	CS_CONTEXT,
-	CS_EXTEN,
-	CS_APP,
-	CS_APP_DATA,
-	CS_LINKEDID,
-	CS_BRIDGE,
-	CS_LANGUAGE,
-	CS__MAX
-};
-
-static const struct {
-	const char *key;
-	size_t off;
-} cs_fields[CS__MAX] = {
+const struct cs_field cs_fields[CS__MAX] = {
 	[CS_NAME] = { "name", offsetof(struct ev_chan, name) },
 	[CS_CALLER_NUM] = { "caller_num",
 	    offsetof(struct ev_chan, caller_num) },
@@ -58,65 +37,6 @@ static const struct {
 	[CS_LANGUAGE] = { "language", offsetof(struct ev_chan, language) },
 };
 
-#define GONE_MAX 256 /* destroyed ids remembered (no resurrection) */
-
-struct chan {
-	struct chan *hnext;	  /* hash chain */
-	struct chan *prev, *next; /* creation order */
-	char *id;
-	char *s[CS__MAX];
-	enum ev_state state;
-	long priority;
-	int64_t created_ms;
-	int held;
-	int cause;
-	uint64_t seen; /* the sync it was last named in */
-	char *json;    /* its snapshot as chan_out() writes it, NULL: stale */
-	size_t jlen;
-};
-
-/* A peer (key: endpoint) or a queue member (key: queue, member). */
-struct item {
-	char *key, *key2, *state;
-	int64_t ts_ms;
-};
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-};
-
-struct st_tenant {
-	pthread_mutex_t lock;
-	char *name, *backend;
-	struct chan **hash;
-	size_t nbuckets;
-	struct chan *first, *last;
-	size_t nchan, max_channels;
-	struct items peers, members;
-	struct journal journal;
-	enum st_link link;
-	int synced, ever_synced;
-	uint64_t sync_gen;
-	uint64_t down_ms; /* monotonic, when it went down */
-	uint64_t last_ms; /* monotonic, the last event */
-	int64_t last_ts;  /* the last event's backend time */
-	uint64_t events, syncs, overflow;
-	uint64_t calls; /* channels that began a call (their own linkedid) */
-	char *gone[GONE_MAX]; /* the ids of the last channels destroyed */
-	size_t gone_at;
-	char down_why[128];
-};
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int64_t
 wall_ms(void)
 {
@@ -126,15 +46,13 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A copy of s cut to LIM_EV_STR bytes (never cutting a UTF-8 char). */
+/* A copy of s cut as ev_str_len() says. */
 static char *
 dup_cut(const char *s)
 {
-	size_t n = strnlen(s, LIM_EV_STR);
+	size_t n = ev_str_len(s);
 	char *d;
 
-	while (n > 0 && n == LIM_EV_STR && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
 	if ((d = malloc(n + 1)) == NULL)
 		fatal("malloc");
 	memcpy(d, s, n);
@@ -227,6 +145,7 @@ st_free(struct st_tenant *s)
 	}
 	items_free(&s->peers);
 	items_free(&s->members);
+	eplist_free(&s->ep);
 	for (i = 0; i < GONE_MAX; i++)
 		free(s->gone[i]);
 	journal_free(&s->journal);
@@ -472,7 +391,7 @@ st_apply_tap(struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx)
 		apply_chan(s, e);
 	journal_add(&s->journal, e, wall_ms());
 	if (tap != NULL && (je = journal_newest(&s->journal)) != NULL)
-		tap(ctx, e, je->json, je->len);
+		tap(ctx, je->id, e, je->json, je->len);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -533,8 +452,8 @@ age(const struct st_tenant *s, uint64_t now)
 	return now > s->down_ms ? (double)(now - s->down_ms) / 1000.0 : 0;
 }
 
-static void
-stats_locked(const struct st_tenant *s, struct st_stats *o)
+void
+st_stats_locked(const struct st_tenant *s, struct st_stats *o)
 {
 	uint64_t now = mono_ms();
 	int64_t wall = wall_ms();
@@ -572,209 +491,46 @@ void
 st_stats(struct st_tenant *s, struct st_stats *out)
 {
 	pthread_mutex_lock(&s->lock);
-	stats_locked(s, out);
+	st_stats_locked(s, out);
 	pthread_mutex_unlock(&s->lock);
-}
-
-static void
-num3(struct jw *w, const char *k, double v)
-{
-	char num[400];
-
-	jw_keyz(w, k);
-	if (v < 0) {
-		jw_null(w);
-		return;
-	}
-	snprintf(num, sizeof(num), "%.3f", v);
-	jw_number(w, num, strlen(num));
-}
-
-/* "age": seconds with 3 decimals, or null; "synced", "state". */
-static void
-head_json(const struct st_tenant *s, struct jw *w)
-{
-	struct st_stats st;
-
-	stats_locked(s, &st);
-	jw_keyz(w, "tenant");
-	jw_strz(w, s->name);
-	jw_keyz(w, "backend");
-	jw_strz(w, s->backend);
-	jw_keyz(w, "state");
-	jw_strz(w, st_link_name(st.link));
-	jw_keyz(w, "synced");
-	jw_bool(w, st.synced);
-	num3(w, "age", st.age);
-}
-
-static void
-kv(struct jw *w, const char *k, const char *v)
-{
-	jw_keyz(w, k);
-	jw_strz(w, v ? v : "");
-}
-
-static void
-chan_render(struct jw *w, const struct chan *c)
-{
-	size_t i;
-
-	jw_obj_open(w);
-	kv(w, "id", c->id);
-	for (i = 0; i < CS__MAX; i++)
-		kv(w, cs_fields[i].key, c->s[i]);
-	kv(w, "state", ev_state_name(c->state));
-	jw_keyz(w, "priority");
-	jw_int(w, c->priority);
-	jw_keyz(w, "created_ms");
-	jw_int(w, c->created_ms);
-	jw_keyz(w, "held");
-	jw_bool(w, c->held);
-	jw_obj_close(w);
-}
-
-/*
- * Writes c's snapshot into w.  The text is kept until the channel
- * changes: asking for the channels costs a copy per channel, not a
- * rendering (s locked).
- */
-static void
-chan_out(struct jw *w, struct chan *c)
-{
-	struct buf b;
-	struct jw cw;
-
-	if (c->json == NULL) {
-		buf_init(&b, 16 * CS__MAX * LIM_EV_STR);
-		jw_init(&cw, &b, JW_UTF8);
-		chan_render(&cw, c);
-		c->jlen = b.len;
-		if ((c->json = malloc(b.len + 1)) == NULL)
-			fatal("malloc");
-		memcpy(c->json, b.data ? b.data : "", b.len);
-		c->json[b.len] = '\0';
-		buf_free(&b);
-	}
-	jw_number(w, c->json, c->jlen);
-}
-
-int
-st_channels_json(struct st_tenant *s, struct buf *out)
-{
-	struct chan *c;
-	struct jw w;
-
-	jw_init(&w, out, JW_UTF8);
-	pthread_mutex_lock(&s->lock);
-	jw_obj_open(&w);
-	head_json(s, &w);
-	jw_keyz(&w, "calls_seen");
-	jw_int(&w, (int64_t)s->calls);
-	jw_keyz(&w, "channels");
-	jw_arr_open(&w);
-	for (c = s->first; c != NULL && !out->overflow; c = c->next)
-		chan_out(&w, c);
-	jw_arr_close(&w);
-	jw_obj_close(&w);
-	pthread_mutex_unlock(&s->lock);
-	return out->overflow || w.error ? -1 : 0;
-}
-
-static void
-items_out(struct jw *w, const char *name, const struct items *it,
-    const char *k1, const char *k2)
-{
-	size_t i;
-
-	jw_keyz(w, name);
-	jw_arr_open(w);
-	for (i = 0; i < it->n; i++) {
-		jw_obj_open(w);
-		kv(w, k1, it->v[i].key);
-		if (k2 != NULL)
-			kv(w, k2, it->v[i].key2);
-		kv(w, "state", it->v[i].state);
-		jw_keyz(w, "ts");
-		jw_int(w, it->v[i].ts_ms);
-		jw_obj_close(w);
-	}
-	jw_arr_close(w);
-}
-
-int
-st_peers_json(struct st_tenant *s, struct buf *out)
-{
-	struct jw w;
-
-	jw_init(&w, out, JW_UTF8);
-	pthread_mutex_lock(&s->lock);
-	jw_obj_open(&w);
-	head_json(s, &w);
-	items_out(&w, "peers", &s->peers, "peer", NULL);
-	items_out(&w, "queue_members", &s->members, "queue", "member");
-	jw_obj_close(&w);
-	pthread_mutex_unlock(&s->lock);
-	return out->overflow || w.error ? -1 : 0;
-}
-
-int
-st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out)
-{
-	uint64_t first;
-	struct jw w;
-
-	jw_init(&w, out, JW_UTF8);
-	pthread_mutex_lock(&s->lock);
-	first = journal_first(&s->journal);
-	jw_obj_open(&w);
-	head_json(s, &w);
-	jw_keyz(&w, "first");
-	jw_int(&w, (int64_t)first);
-	jw_keyz(&w, "last");
-	jw_int(&w, (int64_t)journal_last(&s->journal));
-	/* Events after since were dropped from the ring: say so. */
-	jw_keyz(&w, "gap");
-	jw_bool(&w, first != 0 && since + 1 < first);
-	jw_keyz(&w, "events");
-	jw_arr_open(&w);
-	journal_since(&s->journal, since, &w);
-	jw_arr_close(&w);
-	jw_obj_close(&w);
-	pthread_mutex_unlock(&s->lock);
-	return out->overflow || w.error ? -1 : 0;
 }
 
 void
-st_status_json(struct st_tenant *s, struct jw *w)
+st_journal_floor(struct st_tenant *s, uint64_t next_id)
+{
+	pthread_mutex_lock(&s->lock);
+	journal_floor(&s->journal, next_id);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- the endpoint listing (eplist.h) ---- */
+
+void
+st_ep_list(struct st_tenant *s, const char *text, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	s->overflow += eplist_set(&s->ep, text, len) == -1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
+    const char *value, enum ev_ep_how how)
+{
+	pthread_mutex_lock(&s->lock);
+	s->overflow += eplist_edit(&s->ep, endpoint, key, value, how) == -1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int
+st_endpoints(struct st_tenant *s, struct buf *out)
 {
 	struct st_stats st;
+	int rc;
 
-	st_stats(s, &st);
-	jw_obj_open(w);
-	kv(w, "tenant", s->name);
-	kv(w, "backend", s->backend);
-	kv(w, "state", st_link_name(st.link));
-	jw_keyz(w, "synced");
-	jw_bool(w, st.synced);
-	num3(w, "age", st.age);
-	jw_keyz(w, "events received");
-	jw_int(w, (int64_t)st.events);
-	num3(w, "last event age", st.last_event);
-	num3(w, "lag", st.lag);
-	jw_keyz(w, "syncs");
-	jw_int(w, (int64_t)st.syncs);
-	jw_keyz(w, "channels");
-	jw_int(w, (int64_t)st.channels);
-	jw_keyz(w, "peers");
-	jw_int(w, (int64_t)st.peers);
-	jw_keyz(w, "queue members");
-	jw_int(w, (int64_t)st.members);
-	jw_keyz(w, "overflow");
-	jw_int(w, (int64_t)st.overflow);
-	jw_keyz(w, "journal last");
-	jw_int(w, (int64_t)st.journal_last);
-	if (st.link == SL_DOWN)
-		kv(w, "down reason", st.down_why);
-	jw_obj_close(w);
+	pthread_mutex_lock(&s->lock);
+	st_stats_locked(s, &st);
+	rc = eplist_write(&s->ep, st.synced, st.age, out);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }

@@ -17,6 +17,9 @@
  * while the source was away).  Age: 0 while the state is synced and its
  * source connected; from st_down() on, the seconds since; before the
  * first sync it has none ("never synced").
+ *
+ * An AMI tenant also has its endpoint listing (eplist.h), replaced and
+ * edited through the sink (event.h: ep_list, ep_set).
  */
 #ifndef PBXAPI_STATE_H
 #define PBXAPI_STATE_H
@@ -75,7 +78,7 @@ int st_has(struct st_tenant *s, const char *id);
  * block.  st_apply() is this with no tap.
  */
 typedef void (*st_tap_fn)(
-    void *ctx, const struct ev *e, const char *json, size_t len);
+    void *ctx, uint64_t id, const struct ev *e, const char *json, size_t len);
 void st_apply_tap(
     struct st_tenant *s, const struct ev *e, st_tap_fn tap, void *ctx);
 
@@ -95,7 +98,28 @@ int st_channels_json(struct st_tenant *s, struct buf *out);
 int st_peers_json(struct st_tenant *s, struct buf *out);
 int st_journal_json(struct st_tenant *s, uint64_t since, struct buf *out);
 
+/*
+ * The endpoint listing (event.h, eplist.h): st_ep_list() replaces it
+ * (text NULL, or over LIM_EV_EP_TEXT bytes: none, counted in overflow);
+ * st_ep_set() changes one line's value in one endpoint's block (nothing
+ * without such a line; a change past a limit is not made, and counted).
+ * st_endpoints() writes "SYNCED AGE\n" and the listing into out:
+ * returns 0, -1 if out overflowed, 1 if there is no listing.
+ */
+void st_ep_list(struct st_tenant *s, const char *text, size_t len);
+void st_ep_set(struct st_tenant *s, const char *endpoint, const char *key,
+    const char *value, enum ev_ep_how how);
+int st_endpoints(struct st_tenant *s, struct buf *out);
+
+/* journal_floor() of the tenant's journal (journal.h). */
+void st_journal_floor(struct st_tenant *s, uint64_t next_id);
+
+/* The members "tenant", "backend", "state", "synced", "age" into w. */
+void st_head_json(struct st_tenant *s, struct jw *w);
+
 /* Writes the tenant's status object (as /status shows it) into w. */
 void st_status_json(struct st_tenant *s, struct jw *w);
+/* The same object's members, for a caller that adds its own. */
+void st_status_fields(struct st_tenant *s, struct jw *w);
 
 #endif

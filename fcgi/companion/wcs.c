@@ -25,23 +25,16 @@ struct wcs_key {
 struct wcs_reg {
 	pthread_mutex_t lock;
 	uint64_t retain_ms;
+	uint64_t pending_ms; /* how long a startup may run (wcs_new) */
+	uint64_t sync_ms;    /* when the running rebuild began */
 	struct wcs_call calls[WCS_CALLS_MAX];
 	size_t ncalls;
 	struct wcs_key keys[WCS_KEYS_MAX];
 	size_t nkeys;
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct wcs_reg *
-wcs_new(long retain_ms)
+wcs_new(long retain_ms, long pending_ms)
 {
 	struct wcs_reg *g;
 
@@ -49,6 +42,7 @@ wcs_new(long retain_ms)
 		fatal("calloc");
 	pthread_mutex_init(&g->lock, NULL);
 	g->retain_ms = retain_ms < 0 ? 0 : (uint64_t)retain_ms;
+	g->pending_ms = pending_ms < 1 ? 1 : (uint64_t)pending_ms;
 	return g;
 }
 
@@ -65,253 +59,6 @@ wcs_free(struct wcs_reg *g)
 	free(g);
 }
 
-/* ---- the status mapping (spec §4.3) ---- */
-
-/* Q.850 cause to SIP status, RFC 3398 §7.2.4.1 (spec §4.3: 21 is 603). */
-static const struct {
-	int cause, sip;
-} q850[] = {
-	{ 1, 404 },
-	{ 2, 404 },
-	{ 3, 404 },
-	{ 17, 486 },
-	{ 18, 408 },
-	{ 19, 480 },
-	{ 20, 480 },
-	{ 21, 603 },
-	{ 22, 410 },
-	{ 23, 410 },
-	{ 26, 404 },
-	{ 27, 502 },
-	{ 28, 484 },
-	{ 29, 501 },
-	{ 31, 480 },
-	{ 34, 503 },
-	{ 38, 503 },
-	{ 41, 503 },
-	{ 42, 503 },
-	{ 47, 503 },
-	{ 55, 403 },
-	{ 57, 403 },
-	{ 58, 503 },
-	{ 65, 488 },
-	{ 69, 501 },
-	{ 79, 501 },
-	{ 87, 403 },
-	{ 88, 503 },
-	{ 102, 504 },
-	{ 111, 500 },
-	{ 127, 500 },
-};
-
-int
-wcs_q850_sip(int cause)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(q850); i++)
-		if (q850[i].cause == cause)
-			return q850[i].sip;
-	return 500;
-}
-
-/* Dial's dialstatus to a status; NULL: says nothing new. */
-static const struct {
-	const char *dialstatus, *status;
-	int sip;
-} dialstatus[] = {
-	{ "RINGING", "RING", 180 },
-	{ "PROGRESS", "SESSION_PROGRESS", 183 },
-	{ "ANSWER", "ESTABLISHED", 200 },
-	{ "BUSY", "BUSY", 486 },
-	{ "NOANSWER", "FAILED", 480 },
-	{ "CANCEL", "FAILED", 487 },
-	{ "CONGESTION", "FAILED", 503 },
-	{ "CHANUNAVAIL", "FAILED", 503 },
-};
-
-static void
-set(struct wcs_call *c, const char *status, int sip)
-{
-	c->status = status;
-	if (sip != 0)
-		c->sip = sip;
-}
-
-/*
- * The final status: busy stays busy; a call that was up and cleared
- * normally (16, 31, or no cause) is FINISH/200; one ended before answer
- * by normal clearing was cancelled (FAILED/487); any other cause is
- * FAILED with its RFC 3398 SIP status.
- */
-static void
-finish(struct wcs_call *c, int cause, uint64_t now)
-{
-	int normal = cause <= 0 || cause == 16 || cause == 31;
-
-	if (strcmp(c->status, "BUSY") == 0 || cause == 17)
-		set(c, "BUSY", 486);
-	else if (c->answered && normal)
-		set(c, "FINISH", 200);
-	else if (normal)
-		set(c, "FAILED", 487);
-	else
-		set(c, "FAILED", wcs_q850_sip(cause));
-	c->ended = 1;
-	c->end_ms = now;
-}
-
-static void
-on_state(struct wcs_call *c, enum ev_state st)
-{
-	switch (st) {
-	case ST_RING:
-	case ST_RINGING:
-		if (!c->answered)
-			set(c, "RING", 180);
-		break;
-	case ST_UP:
-		if (!c->answered || strcmp(c->status, "HOLD") != 0)
-			set(c, "ESTABLISHED", 200);
-		c->answered = 1;
-		break;
-	case ST_BUSY:
-		set(c, "BUSY", 486);
-		break;
-	default:
-		if (strcmp(c->status, "PENDING") == 0)
-			set(c, "TRYING", 100);
-		break;
-	}
-}
-
-static void
-on_dial_end(struct wcs_call *c, const char *ds)
-{
-	size_t i;
-
-	if (ds == NULL)
-		return;
-	for (i = 0; i < nitems(dialstatus); i++)
-		if (strcmp(dialstatus[i].dialstatus, ds) == 0)
-			break;
-	if (i == nitems(dialstatus))
-		return;
-	/* A failure is final only with the hangup (its cause may say more). */
-	if (strcmp(dialstatus[i].status, "FAILED") == 0)
-		return;
-	if (strcmp(dialstatus[i].status, "ESTABLISHED") == 0)
-		c->answered = 1;
-	set(c, dialstatus[i].status, dialstatus[i].sip);
-}
-
-static void
-copy(char *dst, size_t size, const char *s)
-{
-	if (s != NULL && *dst == '\0')
-		snprintf(dst, size, "%s", s);
-}
-
-void
-wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now)
-{
-	if (c->ended)
-		return;
-	c->evd = 1;
-	switch (e->type) {
-	case EV_CREATED:
-		c->seen = 1;
-		copy(c->caller, sizeof(c->caller), e->chan.caller_num);
-		on_state(c, e->chan.state);
-		break;
-	case EV_STATE:
-		on_state(c, e->chan.state);
-		break;
-	case EV_ANSWER:
-		on_state(c, ST_UP);
-		break;
-	case EV_DIAL_END:
-		on_dial_end(c, e->dialstatus);
-		break;
-	case EV_HOLD:
-		if (c->answered)
-			set(c, "HOLD", 0);
-		break;
-	case EV_UNHOLD:
-		if (c->answered)
-			set(c, "ESTABLISHED", 200);
-		break;
-	case EV_HANGUP:
-		if (e->cause > 0)
-			c->hcause = e->cause;
-		break;
-	case EV_DESTROYED:
-		finish(c, e->cause > 0 ? e->cause : c->hcause, now);
-		break;
-	default:
-		break;
-	}
-}
-
-/* ---- the Call renderer (spec §3) ---- */
-
-static void
-str_or_null(struct jw *w, const char *k, const char *v)
-{
-	jw_keyz(w, k);
-	if (v == NULL || *v == '\0')
-		jw_null(w);
-	else
-		jw_strz(w, v);
-}
-
-static void
-key_bool(struct jw *w, const char *k, int v)
-{
-	jw_keyz(w, k);
-	jw_bool(w, v);
-}
-
-void
-wcs_call_json(const struct wcs_call *c, struct jw *w)
-{
-	static const char *const nulls1[] = { "nodeId", "appKey", "sessionId" };
-	static const char *const nulls2[] = { "rtmpUrl", "rtmpStream",
-		"streamName", "rtmpStreamStatus" };
-	size_t i;
-
-	jw_obj_open(w);
-	jw_keyz(w, "custom");
-	jw_obj_open(w);
-	jw_obj_close(w);
-	for (i = 0; i < nitems(nulls1); i++)
-		str_or_null(w, nulls1[i], NULL);
-	str_or_null(w, "callId", c->id);
-	str_or_null(w, "parentCallId", NULL);
-	key_bool(w, "incoming", c->incoming);
-	str_or_null(w, "status", c->status);
-	jw_keyz(w, "sipStatus");
-	if (c->sip < 0)
-		jw_null(w);
-	else
-		jw_int(w, c->sip);
-	for (i = 0; i < nitems(nulls2); i++)
-		str_or_null(w, nulls2[i], NULL);
-	str_or_null(w, "caller", c->caller);
-	str_or_null(w, "callee", c->callee);
-	key_bool(w, "hasAudio", c->has_audio);
-	key_bool(w, "hasVideo", c->has_video);
-	str_or_null(w, "sdp", NULL);
-	str_or_null(w, "visibleName", c->visible);
-	str_or_null(w, "inviteParameters", NULL);
-	str_or_null(w, "mediaProvider", "SIP");
-	str_or_null(w, "sipMessageRaw", NULL);
-	key_bool(w, "isMsrp", 0);
-	str_or_null(w, "target", NULL);
-	key_bool(w, "holdForTransfer", 0);
-	jw_obj_close(w);
-}
-
 /* ---- the registry ---- */
 
 static void
@@ -321,19 +68,32 @@ key_drop(struct wcs_reg *g, size_t i)
 	g->keys[i] = g->keys[--g->nkeys];
 }
 
-/* Drops ended calls past retain and keys past their TTL. */
+/*
+ * Drops ended calls past retain and keys past their TTL, and what a
+ * startup reserved but never settled (its worker killed, its wcs.done
+ * lost) once no startup can still be running: the call still PENDING,
+ * the key still running.
+ */
 static void
 sweep(struct wcs_reg *g, uint64_t now)
 {
+	const struct wcs_call *c;
+	const struct wcs_key *k;
 	size_t i;
 
-	for (i = g->ncalls; i-- > 0;)
-		if (g->calls[i].ended &&
-		    now - g->calls[i].end_ms >= g->retain_ms)
+	for (i = g->ncalls; i-- > 0;) {
+		c = &g->calls[i];
+		if ((c->ended && now - c->end_ms >= g->retain_ms) ||
+		    (strcmp(c->status, "PENDING") == 0 &&
+			now - c->born_ms >= g->pending_ms))
 			g->calls[i] = g->calls[--g->ncalls];
-	for (i = g->nkeys; i-- > 0;)
-		if (now - g->keys[i].ms >= (uint64_t)WCS_KEY_TTL_MS)
+	}
+	for (i = g->nkeys; i-- > 0;) {
+		k = &g->keys[i];
+		if (now - k->ms >= (uint64_t)WCS_KEY_TTL_MS ||
+		    (k->status == 0 && now - k->ms >= g->pending_ms))
 			key_drop(g, i);
+	}
 }
 
 static struct wcs_call *
@@ -366,37 +126,157 @@ wcs_begin_sync(struct wcs_reg *g)
 	size_t i;
 
 	pthread_mutex_lock(&g->lock);
+	g->sync_ms = mono_ms();
 	for (i = 0; i < g->ncalls; i++)
 		g->calls[i].seen = 0;
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* A call the backend named once and no longer lists ended unseen. */
+/*
+ * A call the backend named once, or took before this rebuild began,
+ * and no longer lists ended unseen.
+ */
 void
 wcs_end_sync(struct wcs_reg *g)
+{
+	wcs_end_sync_cb(g, NULL, NULL);
+}
+
+void
+wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx)
 {
 	uint64_t now = mono_ms();
 	size_t i;
 
 	pthread_mutex_lock(&g->lock);
 	for (i = 0; i < g->ncalls; i++)
-		if (g->calls[i].evd && !g->calls[i].seen && !g->calls[i].ended)
-			finish(&g->calls[i], -1, now);
+		if ((g->calls[i].evd ||
+			(g->calls[i].done_ms != 0 &&
+			    g->calls[i].done_ms < g->sync_ms)) &&
+		    !g->calls[i].seen && !g->calls[i].ended) {
+			wcs_call_finish(&g->calls[i], -1, now);
+			if (fn != NULL)
+				fn(ctx, &g->calls[i]);
+		}
 	pthread_mutex_unlock(&g->lock);
 }
 
 void
 wcs_apply(struct wcs_reg *g, const struct ev *e)
 {
+	wcs_apply_cb(g, e, NULL, NULL);
+}
+
+/* Applies e to c; tells fn when the Call object changed. */
+static void
+apply_one(struct wcs_call *c, const struct ev *e, wcs_changed_fn fn, void *ctx)
+{
+	struct wcs_call was = *c;
+
+	wcs_call_apply(c, e, mono_ms());
+	if (fn != NULL &&
+	    (was.status != c->status || was.sip != c->sip ||
+		was.answered != c->answered || was.evd != c->evd ||
+		was.hcause != c->hcause || was.ended != c->ended ||
+		strcmp(was.caller, c->caller) != 0))
+		fn(ctx, c);
+}
+
+void
+wcs_apply_cb(
+    struct wcs_reg *g, const struct ev *e, wcs_changed_fn fn, void *ctx)
+{
 	struct wcs_call *c;
-	uint64_t now = mono_ms();
 
 	pthread_mutex_lock(&g->lock);
-	/* Dial events name the originated leg as the peer. */
-	if ((c = call_find(g, e->chan.id)) != NULL ||
-	    (e->type == EV_DIAL_END && (c = call_find(g, e->peer)) != NULL))
-		wcs_call_apply(c, e, now);
+	/*
+	 * Dial events name the originated leg as the peer (or, for an
+	 * originate, as the channel with no other peer); the call's own
+	 * dialplan dialling someone else says nothing of the call.
+	 */
+	if ((c = call_find(g, e->chan.id)) != NULL) {
+		if (e->type == EV_DIAL_END && e->peer != NULL &&
+		    strcmp(e->peer, c->id) != 0)
+			c = NULL;
+	} else if (e->type == EV_DIAL_END)
+		c = call_find(g, e->peer);
+	if (c != NULL)
+		apply_one(c, e, fn, ctx);
 	pthread_mutex_unlock(&g->lock);
+}
+
+int
+wcs_has(struct wcs_reg *g, const char *id)
+{
+	int r;
+
+	pthread_mutex_lock(&g->lock);
+	r = call_find(g, id) != NULL;
+	pthread_mutex_unlock(&g->lock);
+	return r;
+}
+
+int
+wcs_adopt(struct wcs_reg *g, const struct wcs_call *c)
+{
+	uint64_t now = mono_ms();
+	int r = -1;
+
+	struct wcs_call *h;
+
+	pthread_mutex_lock(&g->lock);
+	sweep(g, now);
+	if ((h = call_find(g, c->id)) != NULL)
+		h->listed = 1;
+	else if (g->ncalls < WCS_CALLS_MAX) {
+		h = &g->calls[g->ncalls++];
+		*h = *c;
+		h->seen = 0;
+		h->listed = 1;
+		h->end_ms = now;
+		h->born_ms = now;
+		r = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return r;
+}
+
+void
+wcs_list_begin(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < g->ncalls; i++)
+		g->calls[i].listed = 0;
+	pthread_mutex_unlock(&g->lock);
+}
+
+void
+wcs_list_end(struct wcs_reg *g)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = g->ncalls; i-- > 0;)
+		if (!g->calls[i].listed && !g->calls[i].ended)
+			g->calls[i] = g->calls[--g->ncalls];
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The statuses of a Call (spec §3), the static strings c->status is. */
+static const char *const statuses[] = { "PENDING", "TRYING", "RING",
+	"SESSION_PROGRESS", "ESTABLISHED", "HOLD", "BUSY", "FAILED", "FINISH" };
+
+const char *
+wcs_status(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < nitems(statuses); i++)
+		if (strcmp(statuses[i], s) == 0)
+			return statuses[i];
+	return NULL;
 }
 
 static int
@@ -411,9 +291,8 @@ hex(char c)
 	return -1;
 }
 
-/* Decodes %XX and '+' of n bytes at s into dst (size).  -1: bad. */
-static int
-pct_decode(char *dst, size_t size, const char *s, size_t n)
+int
+wcs_pct_decode(char *dst, size_t size, const char *s, size_t n)
 {
 	size_t i, o = 0;
 	unsigned v;
@@ -451,12 +330,30 @@ qs_get(const char *q, const char *k, char *dst, size_t size)
 		end = p + strcspn(p, "&");
 		n = (size_t)(end - p);
 		if (n > kl && strncmp(p, k, kl) == 0 && p[kl] == '=')
-			return pct_decode(dst, size, p + kl + 1, n - kl - 1) ==
-				-1
+			return wcs_pct_decode(
+				   dst, size, p + kl + 1, n - kl - 1) == -1
 			    ? -1
 			    : 1;
 		p = *end == '&' ? end + 1 : end;
 	}
+	return 0;
+}
+
+int
+wcs_meta(struct wcs_call *c, const char *meta)
+{
+	char v[8];
+
+	c->has_audio = 1;
+	c->has_video = 0;
+	if (qs_get(meta, "callee", c->callee, sizeof(c->callee)) == -1 ||
+	    qs_get(meta, "caller", c->caller, sizeof(c->caller)) == -1 ||
+	    qs_get(meta, "name", c->visible, sizeof(c->visible)) == -1)
+		return -1;
+	if (qs_get(meta, "audio", v, sizeof(v)) == 1)
+		c->has_audio = v[0] == '1';
+	if (qs_get(meta, "video", v, sizeof(v)) == 1)
+		c->has_video = v[0] == '1';
 	return 0;
 }
 
@@ -467,7 +364,6 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	struct wcs_call *c;
 	struct wcs_key *k = NULL;
 	uint64_t now = mono_ms();
-	char v[8];
 
 	if (strlen(id) > WCS_ID_MAX || strlen(key) > WCS_ID_MAX) {
 		buf_adds(out, "callId or key too long");
@@ -494,18 +390,12 @@ wcs_reserve(struct wcs_reg *g, struct st_tenant *st, const char *id,
 	c->status = "PENDING";
 	c->sip = -1;
 	c->hcause = -1;
-	c->has_audio = 1;
-	if (qs_get(meta, "callee", c->callee, sizeof(c->callee)) == -1 ||
-	    qs_get(meta, "caller", c->caller, sizeof(c->caller)) == -1 ||
-	    qs_get(meta, "name", c->visible, sizeof(c->visible)) == -1) {
+	c->born_ms = now;
+	if (wcs_meta(c, meta) == -1) {
 		pthread_mutex_unlock(&g->lock);
 		buf_adds(out, "bad meta");
 		return 0;
 	}
-	if (qs_get(meta, "audio", v, sizeof(v)) == 1)
-		c->has_audio = v[0] == '1';
-	if (qs_get(meta, "video", v, sizeof(v)) == 1)
-		c->has_video = v[0] == '1';
 	g->ncalls++;
 	if (strcmp(key, "-") != 0) {
 		k = &g->keys[g->nkeys++];
@@ -528,10 +418,11 @@ wcs_done(struct wcs_reg *g, const char *id, const char *key, int status,
 
 	pthread_mutex_lock(&g->lock);
 	if ((c = call_find(g, id)) != NULL) {
+		c->done_ms = mono_ms();
 		if (status != 200)
 			*c = g->calls[--g->ncalls];
 		else if (strcmp(c->status, "PENDING") == 0)
-			set(c, "TRYING", 100);
+			wcs_call_set(c, "TRYING", 100);
 	}
 	if (strcmp(key, "-") != 0 && (k = key_find(g, key)) != NULL)
 		k->status = status;
@@ -553,6 +444,15 @@ match(const char *filter, const char *k, const char *have)
 }
 
 int
+wcs_match(const struct wcs_call *c, const char *filter)
+{
+	return match(filter, "callId", c->id) &&
+	    match(filter, "callee", c->callee) &&
+	    match(filter, "status", c->status) &&
+	    match(filter, "rtmpUrl", NULL);
+}
+
+int
 wcs_find(struct wcs_reg *g, const char *filter, double age, struct buf *out)
 {
 	const struct wcs_call *c;
@@ -568,10 +468,7 @@ wcs_find(struct wcs_reg *g, const char *filter, double age, struct buf *out)
 	jw_arr_open(&w);
 	for (i = 0; i < g->ncalls; i++) {
 		c = &g->calls[i];
-		if (match(filter, "callId", c->id) &&
-		    match(filter, "callee", c->callee) &&
-		    match(filter, "status", c->status) &&
-		    match(filter, "rtmpUrl", NULL))
+		if (wcs_match(c, filter))
 			wcs_call_json(c, &w);
 	}
 	jw_arr_close(&w);
@@ -619,7 +516,7 @@ wcs_idem_put(
 	size_t n;
 	char *nb;
 
-	if (pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
+	if (wcs_pct_decode(dec, sizeof(dec), chunk, strlen(chunk)) == -1) {
 		buf_adds(out, "bad chunk");
 		return 0;
 	}

@@ -7,7 +7,9 @@
  * wcs.retain with their final status, and the Idempotency-Key outcomes
  * of startup (24 h).  Bounded: WCS_CALLS_MAX calls, WCS_KEYS_MAX keys.
  * The source's thread feeds it (wcs_apply), the local interface reads
- * it (the wcs.* verbs): every function takes the registry's lock.
+ * it (the wcs.* verbs): every function takes the registry's lock.  With
+ * redis set the registry that the verbs read is in Redis (shared.h) and
+ * this one is the lease holder's working copy of the calls it follows.
  */
 #ifndef PBXAPI_WCS_H
 #define PBXAPI_WCS_H
@@ -37,23 +39,67 @@ struct wcs_call {
 	int sip;	    /* sipStatus, -1: null */
 	int has_audio, has_video;
 	int incoming;
-	int answered;	 /* it was Up once */
-	int evd;	 /* an event named it */
-	int seen;	 /* named during the running rebuild */
-	int hcause;	 /* the cause of its hangup request, -1 */
-	int ended;	 /* its status is final */
-	uint64_t end_ms; /* monotonic, when it ended */
+	int answered;	  /* it was Up once */
+	int evd;	  /* an event named it */
+	int seen;	  /* named during the running rebuild */
+	int hcause;	  /* the cause of its hangup request, -1 */
+	int ended;	  /* its status is final */
+	int listed;	  /* in the shared registry at the last rebuild */
+	uint64_t end_ms;  /* monotonic, when it ended */
+	uint64_t born_ms; /* monotonic, when reserved (or adopted) */
+	uint64_t done_ms; /* monotonic, when its startup settled; 0 */
 };
 
 struct wcs_reg;
 
-struct wcs_reg *wcs_new(long retain_ms);
+/*
+ * retain_ms: how long finished calls stay; pending_ms: longer than any
+ * startup runs, after which what it reserved and never settled goes.
+ */
+struct wcs_reg *wcs_new(long retain_ms, long pending_ms);
 void wcs_free(struct wcs_reg *g);
 
 /* The sink's calls (event.h), after the state store's. */
 void wcs_begin_sync(struct wcs_reg *g);
 void wcs_end_sync(struct wcs_reg *g);
 void wcs_apply(struct wcs_reg *g, const struct ev *e);
+
+/*
+ * With redis set the shared registry is in Redis (shared.h) and the
+ * lease holder's registry follows the calls it adopts from there:
+ * wcs_apply_cb and wcs_end_sync_cb call fn (under the lock: it must not
+ * block) with each call whose Call object changed, so that it is
+ * written back; wcs_has says whether id is held; wcs_adopt adds c, read
+ * from Redis, unless it is held or the registry is full (-1).
+ */
+typedef void (*wcs_changed_fn)(void *ctx, const struct wcs_call *c);
+void wcs_apply_cb(
+    struct wcs_reg *g, const struct ev *e, wcs_changed_fn fn, void *ctx);
+void wcs_end_sync_cb(struct wcs_reg *g, wcs_changed_fn fn, void *ctx);
+int wcs_has(struct wcs_reg *g, const char *id);
+int wcs_adopt(struct wcs_reg *g, const struct wcs_call *c);
+
+/*
+ * A rebuild's adoption of the shared registry's unfinished calls:
+ * wcs_list_begin(), wcs_adopt() of each (a held one is marked listed),
+ * then wcs_list_end() drops the unfinished calls not listed (their
+ * startup failed on another host, or they expired), which no event
+ * would ever end.
+ */
+void wcs_list_begin(struct wcs_reg *g);
+void wcs_list_end(struct wcs_reg *g);
+
+/* The static string of Call status s ("RING" ...), or NULL: not one. */
+const char *wcs_status(const char *s);
+
+/*
+ * Startup's meta (wcs_reserve) into c's callee, caller, visible,
+ * has_audio, has_video.  Returns 0, or -1: bad.
+ */
+int wcs_meta(struct wcs_call *c, const char *meta);
+
+/* 1 if c matches a wcs_find filter ("" all). */
+int wcs_match(const struct wcs_call *c, const char *filter);
 
 /*
  * The verbs (local.c).  wcs_reserve: key ("-": none) seen before writes
@@ -89,8 +135,23 @@ int wcs_idem_put(
 int wcs_idem_done(
     struct wcs_reg *g, const char *key, int status, struct buf *out);
 
+/*
+ * Decodes %XX and '+' of the n bytes at s into dst (size), NUL-ended.
+ * Returns 0, or -1: bad or too long (%00 is bad).
+ */
+int wcs_pct_decode(char *dst, size_t size, const char *s, size_t n);
+
 /* Pure, for tests: applies e to c (§4.3) at monotonic time now. */
 void wcs_call_apply(struct wcs_call *c, const struct ev *e, uint64_t now);
+
+/* Pure: sets c's status (static) and, unless 0, its sipStatus. */
+void wcs_call_set(struct wcs_call *c, const char *status, int sip);
+
+/*
+ * Pure: c's final status after its hangup with cause (-1: none) at
+ * monotonic time now: BUSY stays, FINISH after answer, else FAILED.
+ */
+void wcs_call_finish(struct wcs_call *c, int cause, uint64_t now);
 
 /* Pure: the SIP status of a Q.850 cause (RFC 3398 §7.2.4.1). */
 int wcs_q850_sip(int cause);

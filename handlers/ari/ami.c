@@ -70,13 +70,15 @@ ari_ami_unsupported(struct req *r, const char *what)
 /*
  * AMI was not asked or did not answer in time (down, stalled, garbage):
  * 503, the detail in the log.  A header value the driver refused (CR,
- * LF, NUL, too long) is the client's 400.
+ * LF, NUL, too long) is the client's 400.  No answer in time may follow
+ * an action Asterisk ran: unsure.
  */
 static enum err
 unreachable(struct req *r, enum err e)
 {
 	char why[LIM_ERRMSG];
 
+	r->unsure = e == E_TIMEOUT;
 	(void)str_copy(why, r->errmsg, sizeof(why));
 	log_warnx("ari over ami: %s", why);
 	if (e == E_BADREQ)

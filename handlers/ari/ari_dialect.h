@@ -31,6 +31,9 @@ struct ari_req {
 	const char *allow;  /* Allow header of a 405 */
 };
 
+/* Writes r's error (ari_fail's, else e's) as ARI's JSON reply. */
+void ari_error(struct req *r, struct reply *rp, enum err e);
+
 /*
  * Sets the error of r as ARI words it: status (0: e's), its status line
  * text (NULL: the standard one) and the message.  Returns e.

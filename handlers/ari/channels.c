@@ -780,6 +780,7 @@ run_backend(struct req *r, struct reply *rp)
 	call.body = backend_body(r, &call.n);
 	rc = ast_ari_forward(r, &call, &x, &e);
 	if (rc != E_OK) {
+		r->unsure = e.sent;
 		log_warnx("ari backend: %.*s", (int)e.len, e.msg);
 		return ari_fail(r, E_BACKEND, 503, NULL,
 		    "Asterisk REST Interface unavailable");

@@ -164,7 +164,7 @@ generic(enum err e)
 	}
 }
 
-static void
+void
 ari_error(struct req *r, struct reply *rp, enum err e)
 {
 	struct ari_req *q = state(r);

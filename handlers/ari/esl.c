@@ -41,6 +41,7 @@ sent(struct req *r, struct esl *c, enum err e, const char *why)
 		    "Request too large for the event socket");
 	log_warnx("tenant '%s': %s: event socket: %s", r->tenant->name,
 	    r->cmd->name, why);
+	r->unsure = e == E_TIMEOUT;
 	if (esl_broken(c))
 		fpx_esl_drop(r);
 	return unavailable(r);

@@ -96,8 +96,11 @@ replay(struct req *r, struct reply *rp, const char *ans, size_t len)
  * Runs fn once per Idempotency-Key.  Without the header, or for a tenant
  * the companion does not follow (events = off), or when the companion
  * does not answer, fn simply runs: the key is a promise only where it
- * can be kept (docs/ari.md).  A failed origination placed nothing, so
- * its key is forgotten and a retry runs again.
+ * can be kept (docs/ari.md).  A refused origination placed nothing, so
+ * its key is forgotten and a retry runs again; one whose answer was lost
+ * (r->unsure: a timeout after sending) may have placed a call, so its
+ * failure is kept and replayed like a success.  No room for another
+ * running key: 503, never an unprotected run.
  */
 enum err
 ari_idempotent(struct req *r, struct reply *rp,
@@ -120,10 +123,16 @@ ari_idempotent(struct req *r, struct reply *rp,
 	if (ask(r, line, &ans, &len) == -1 || strcmp(ans, "new") != 0) {
 		if (ans != NULL && strncmp(ans, "seen ", 5) == 0)
 			return replay(r, rp, ans, len);
+		if (ans != NULL && strcmp(ans, "full") == 0)
+			return ari_fail(r, E_BACKEND, 503, NULL,
+			    "Too many Idempotency-Keys running");
 		return fn(r, rp);
 	}
 	e = fn(r, rp);
-	if (e != E_OK || rp->status >= 400 || reply_committed(rp)) {
+	if (e != E_OK && r->unsure && !reply_committed(rp))
+		ari_error(r, rp, e); /* what dispatch will answer, kept */
+	if (reply_committed(rp) ||
+	    ((e != E_OK || rp->status >= 400) && !r->unsure)) {
 		line = arena_printf(
 		    r->arena, "idem.done %s %s 0", r->tenant->name, key);
 		ask(r, line, &ans, &len);

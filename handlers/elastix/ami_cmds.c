@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ami.h"
@@ -36,20 +37,31 @@ is_pjsip(const struct req *r)
 /*
  * sippeers: PJSIPShowEndpoints (read up to the EndpointListComplete line,
  * every non-empty block) or, for any other CHAN_DRIVER, Sippeers (up to
- * the ListItems line, blocks of more than 3 keys).
+ * the ListItems line, blocks of more than 3 keys).  Unless fresh=1, the
+ * event companion's listing of the same action's reply answers when it
+ * has one (live.c), with X-State-Age: the same text, the same shaping.
  */
 static enum err
 sippeers(struct req *r, struct reply *rp)
 {
 	int pjsip = is_pjsip(r);
 	struct ami_reply rep;
-	const char *text;
+	const char *text, *age;
 	size_t len;
 	enum err e;
 	const struct ami_action act = { .action = pjsip ? "PJSIPShowEndpoints"
 							: "Sippeers",
 		.complete = pjsip ? PJSIP_DONE : "PeerlistComplete" };
 
+	if (elastix_live_sippeers(r,
+		r->args[0].present && strcmp(r->args[0].s, "0") != 0, &text,
+		&len, &age)) {
+		pv_encode(elastix_json(r, rp, 200),
+		    ami_blocks(r->arena, text, len, pjsip ? 0 : 3));
+		reply_header(rp, "X-State-Age",
+		    arena_printf(r->arena, "%.3f", strtod(age, NULL)));
+		return E_OK;
+	}
 	e = ast_ami(r, &act, &rep);
 	if (e != E_OK)
 		return e;
@@ -420,6 +432,7 @@ static const struct cmd cmds[] = {
 	{ .name = "sippeers",
 	    .methods = M_ANY,
 	    .scope = SCOPE_READ,
+	    PARAMS(activecall_params),
 	    .run = sippeers },
 	{ .name = "activecall",
 	    .methods = M_ANY,

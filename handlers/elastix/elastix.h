@@ -61,4 +61,12 @@ struct pv *ami_blocks(
  */
 int elastix_live_activecall(struct req *r, struct reply *rp, int fresh);
 
+/*
+ * sippeers' AMI reply text from the companion's endpoint listing
+ * (live.c): returns 1 with the text and the state's age (seconds, as
+ * the companion wrote it), or 0 (the backend answers).
+ */
+int elastix_live_sippeers(
+    struct req *r, int fresh, const char **text, size_t *len, const char **age);
+
 #endif

@@ -1,8 +1,8 @@
 /*
- * activecall from the event companion's live state (docs/elastix.md):
- * when the tenant's events are on, state.fresh is never and the request
- * has no fresh=1, the channels come from the companion (client.h) and
- * are shaped as the reference's "core show channels verbose" table is
+ * activecall and sippeers from the event companion's live state
+ * (docs/elastix.md): when the tenant's events are on, state.fresh is never and
+ * the request has no fresh=1, the channels come from the companion (client.h)
+ * and are shaped as the reference's "core show channels verbose" table is
  * (ami_cmds.c): one object per channel with the CLI's columns, each value
  * cut to its column's width and trimmed, then the three summary lines;
  * X-State-Age says how old the state is.  If the companion does not
@@ -193,6 +193,32 @@ table(struct req *r, struct reply *rp, const struct cd_doc *d)
 	summary(w, d->calls_seen > ncalls ? d->calls_seen : ncalls, "call",
 	    " processed");
 	jw_arr_close(w);
+}
+
+/*
+ * sippeers: the companion's endpoint listing ("endpoints TENANT":
+ * "SYNCED AGE" and the text the workers' own PJSIPShowEndpoints or
+ * Sippeers would read, kept up to date by the events), when synced.
+ */
+int
+elastix_live_sippeers(
+    struct req *r, int fresh, const char **text, size_t *len, const char **age)
+{
+	const char *body, *nl, *sp;
+	size_t n;
+
+	/* Only an AMI source lists the endpoints: do not ask for nothing. */
+	if (tenant_events(r->tenant) != EVM_AMI)
+		return 0;
+	if (!cd_ask(r, fresh, "sippeers", "endpoints", &body, &n))
+		return 0;
+	if ((nl = memchr(body, '\n', n)) == NULL || body[0] != '1' ||
+	    (sp = memchr(body, ' ', (size_t)(nl - body))) == NULL)
+		return 0; /* not synced: the backend knows better */
+	*age = arena_strndup(r->arena, sp + 1, (size_t)(nl - sp - 1));
+	*text = nl + 1;
+	*len = n - (size_t)(nl + 1 - body);
+	return 1;
 }
 
 int

@@ -7,7 +7,9 @@
  * in, 401 (no or an unknown token) and 403 (another tenant's token, or
  * one without the events or read scope) keep it out.  No pbxapi process
  * ever holds a subscriber's connection; the companion publishes each
- * tenant's events to nchan (fcgi/companion/publish.h).
+ * tenant's events to nchan (fcgi/companion/publish.h).  GET /events,
+ * with no tenant, is the token's tenant's channel: nginx asks with
+ * auth_request and subscribes to the X-Pbxapi-Tenant of the answer.
  *
  * The credential is the one of the ?cmd= dialect (Authorization: TOKEN,
  * or "Bearer TOKEN"), or, for a browser's EventSource, which cannot set
@@ -23,7 +25,7 @@
 #include "reply.h"
 #include "req.h"
 
-#define EVENTS_PREFIX "/events/"
+#define EVENTS_PATH "/events"
 
 /* The token from Authorization (bare or Bearer), else ?token=; or NULL. */
 static const char *
@@ -75,27 +77,49 @@ events_auth(struct req *r)
 	return E_OK;
 }
 
-/* /events/TENANT: one segment after the prefix. */
+/*
+ * The tenant a subscription names: /events/TENANT, or "" for /events
+ * (the token's); NULL for any other path.
+ */
+static const char *
+channel_of(const char *path)
+{
+	size_t n = strlen(EVENTS_PATH);
+
+	if (strncmp(path, EVENTS_PATH, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return "";
+	if (path[n] != '/' || path[n + 1] == '\0' ||
+	    strchr(path + n + 1, '/') != NULL)
+		return NULL;
+	return path + n + 1;
+}
+
 static enum err
 events_route(struct req *r, const char **name, size_t *n)
 {
-	const char *t = r->path + strlen(EVENTS_PREFIX);
+	const char *c = channel_of(r->path);
 
-	if (strncmp(r->path, EVENTS_PREFIX, strlen(EVENTS_PREFIX)) != 0 ||
-	    *t == '\0' || strchr(t, '/') != NULL)
+	if (c == NULL)
 		return req_error(r, E_NOTFOUND, "no such events channel");
-	*name = "subscribe";
+	*name = *c == '\0' ? "subscribe_own" : "subscribe";
 	*n = strlen(*name);
 	return E_OK;
 }
 
-/* 200 if the tenant the path names is the token's and has events on. */
+/*
+ * 200 if the tenant the path names (or, with none, the token's) is the
+ * token's and has events on; X-Pbxapi-Tenant names the channel.
+ */
 static enum err
 subscribe(struct req *r, struct reply *rp)
 {
-	const char *want = r->path + strlen(EVENTS_PREFIX);
+	const char *want = channel_of(r->path);
 	struct jw *w;
 
+	if (*want == '\0')
+		want = r->tenant->name;
 	if (strcmp(want, r->tenant->name) != 0)
 		return req_error(r, E_FORBIDDEN,
 		    "the token is not one of tenant '%s'", want);
@@ -103,6 +127,7 @@ subscribe(struct req *r, struct reply *rp)
 		return req_error(
 		    r, E_FORBIDDEN, "tenant '%s' has events off", want);
 	reply_header(rp, "Cache-Control", "no-store");
+	reply_header(rp, "X-Pbxapi-Tenant", r->tenant->name);
 	w = reply_json(rp, JW_UTF8);
 	jw_obj_open(w);
 	jw_keyz(w, "tenant");
@@ -118,6 +143,11 @@ static const struct cmd cmds[] = {
 	    .methods = M_GET,
 	    .scope = SCOPE_EVENTS,
 	    .path = "/events/{tenant}",
+	    .run = subscribe },
+	{ .name = "subscribe_own",
+	    .methods = M_GET,
+	    .scope = SCOPE_EVENTS,
+	    .path = "/events",
 	    .run = subscribe },
 };
 
@@ -148,7 +178,8 @@ static const struct doc_auth *const auths[] = { &header_doc, &query_doc, NULL };
 static const char *
 doc_summary(const struct cmd *c)
 {
-	(void)c;
+	if (strcmp(c->name, "subscribe_own") == 0)
+		return "Subscribe to the token's tenant's live events";
 	return "Subscribe to the tenant's live events";
 }
 

@@ -68,7 +68,8 @@ static void
 text_tenant(struct buf *b, const struct pv *t)
 {
 	static const char *const keys[] = { "state", "synced", "age",
-		"events received", "last event age", "channels" };
+		"events received", "last event age", "channels",
+		"lease holder" };
 	const struct pv_ent *e;
 	size_t i, n;
 	const char *name;

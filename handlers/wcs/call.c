@@ -25,11 +25,12 @@
 #include "log.h"
 #include "php/pv.h"
 #include "reply.h"
+#include "src_ami.h"
 #include "str.h"
 #include "wcs_dialect.h"
 
 #define LINE_MAX_ 512	    /* a local interface request */
-#define ARG_MAX_  255	    /* one of its arguments */
+#define ARG_MAX_  768	    /* one of its arguments, percent-encoded */
 #define DTMF_MS	  "100"	    /* a digit's length and the gap */
 #define ORIG_S	  "30"	    /* how long an originated leg rings */
 #define AMI_CTX	  "default" /* WCS_AMI_CONTEXT's default */
@@ -240,13 +241,17 @@ ari_run(struct req *r, const char *method, const char *path, int originate)
 }
 
 /*
- * Runs an AMI action; "No such channel" (and Asterisk's other "not
- * found" texts) is 404, another error 500, no answer 503.
+ * Runs an AMI action, its ActionID ending in tail (NULL: none); "No
+ * such channel" (and Asterisk's other "not found" texts) is 404, another
+ * error 500, no answer 503.
  */
 static enum err
-ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
+ami_run_tail(struct req *r, const char *action, const struct ami_kv *kv,
+    size_t n, const char *tail)
 {
-	struct ami_action act = { .action = action, .kv = kv, .nkv = n };
+	struct ami_action act = {
+		.action = action, .kv = kv, .nkv = n, .id_tail = tail
+	};
 	struct ami_reply rep;
 	const char *msg;
 	size_t len = 0;
@@ -267,6 +272,12 @@ ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
 		return wcs_fail(r, E_NOTFOUND, "call not found");
 	return wcs_fail(r, E_INTERNAL, "Asterisk refused %s: %.*s", action,
 	    (int)(len > 200 ? 200 : len), msg != NULL ? msg : "");
+}
+
+static enum err
+ami_run(struct req *r, const char *action, const struct ami_kv *kv, size_t n)
+{
+	return ami_run_tail(r, action, kv, n, NULL);
 }
 
 #define KV(n, v) ((struct ami_kv){ (n), (v), strlen(v) })
@@ -400,7 +411,13 @@ originate_ami(struct req *r, const char *id, const char *dial, const char *cid)
 		kv[n++] = KV("CallerID", cid);
 	kv[n++] = KV("Async", "true");
 	kv[n++] = KV("ChannelId", id);
-	return ami_run(r, "Originate", kv, n);
+	/*
+	 * An origination that never makes a channel is told only by its
+	 * OriginateResponse, whose Uniqueid is then "<unknown>": the
+	 * ActionID carries the callId to the companion (src_ami.c).
+	 */
+	return ami_run_tail(r, "Originate", kv, n,
+	    arena_printf(r->arena, "%s%s", AMI_WCS_TAIL, id));
 }
 
 /* The registry's view of the request: callee, caller, name, media. */

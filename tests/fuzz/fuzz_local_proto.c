@@ -38,7 +38,7 @@ setup(void)
 	src.t = &tenant;
 	src.backend = "ami";
 	src.st = st_new("acme", "ami", 8, 8);
-	src.wcs = wcs_new(1000);
+	src.wcs = wcs_new(1000, 1000);
 	src.cmp = &cmp;
 	st_begin_sync(src.st);
 	st_apply(src.st,

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # The documentation keeps up with the code: every setting of the typed
-# table in fcgi/conf.c is in docs/configuration.md and in `pbxapi -T`,
+# table in fcgi/settings.c is in docs/configuration.md and in `pbxapi -T`,
 # every command `pbxapi -L` lists is named in its dialect's docs, and
 # every option of main.c is in the man page.
 import glob
@@ -13,9 +13,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pbxtest as T
 
 t = T.Tap()
-conf_c = T.read(os.path.join(T.ROOT, "fcgi", "conf.c"))
+settings_c = T.read(os.path.join(T.ROOT, "fcgi", "settings.c"))
 doc = T.read(os.path.join(T.ROOT, "docs", "configuration.md"))
-settings = re.findall(r'^\s*(?:STR|NUM|ENUM)\("([a-z_.]+)"', conf_c, re.M)
+settings = re.findall(r'^\s*(?:STR|NUM|ENUM)\("([a-z_.]+)"', settings_c, re.M)
 t.ok(len(settings) > 20, "found the settings table (%d)" % len(settings))
 for s in settings:
     t.ok("`%s`" % s in doc, "setting '%s' documented" % s)

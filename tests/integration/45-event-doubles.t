@@ -7,7 +7,9 @@
 # destination (answer, busy, noanswer), and the event sequence, the
 # field names (against the real captures of shared/fixtures), the
 # hangup causes, the list APIs, and the control socket (call, inject,
-# drop, refuse, state) are checked.
+# drop, refuse, state; ARI: stall; ami_double's device, contact,
+# refuse-originate) are checked, and ari_double's answers to a client's
+# pings and close.
 import glob
 import json
 import os
@@ -216,6 +218,60 @@ t.is_([e["type"] for e in app.wait_for(
       ["ChannelHangupRequest", "StasisEnd", "ChannelDestroyed"],
       "ARI: the new subscription follows the call to its end")
 
+# --- ARI: the client's frames as Asterisk takes them: pings answered
+# (after data frames of 16- and 64-bit lengths, masked), a close
+# answered; "stall" silences the websockets ---
+
+
+def ws_log(what):
+    return [json.loads(x) for x in T.read(log).splitlines()
+            if json.loads(x).get("ws") == what]
+
+
+pp = ws("app=pingtest")
+pp.send_text("x" * 300)
+pp.send_frame(9, b"p16")
+t.is_(pp.frame(5), (10, b"p16"),
+      "ARI: a ping after a 16-bit-length frame: a pong with its payload")
+pp.send_text("y" * 70000)
+pp.send_frame(9, b"p64")
+t.is_(pp.frame(5), (10, b"p64"),
+      "ARI: a ping after a 64-bit-length frame: a pong with its payload")
+t.is_([(x["raw"], x["answered"]) for x in ws_log("ping")],
+      [("p16", True), ("p64", True)], "ARI: pings logged as answered")
+ctl.ok("stall 60000")
+pp.send_frame(9, b"mute")
+t.is_(pp.frame(0.5), None, "ARI: stalled, a ping is not answered")
+T.wait_for(lambda: len(ws_log("ping")) == 3, what="the stalled ping logged")
+t.is_(ws_log("ping")[-1]["answered"], False, "ARI: and logged as not")
+sc = ws("app=stalled&subscribeAll=true")
+call = ctl.ok("call 650 app=stalled")
+t.is_(sc.next(0.5), None, "ARI: stalled, no event goes out")
+t.is_(ctl("stall x"), "err stall wants milliseconds",
+      "ARI: stall without milliseconds is refused")
+ctl.ok("stall 0")
+pp.send_frame(9, b"back")
+t.is_(pp.frame(5), (10, b"back"), "ARI: 'stall 0' ends it: pongs again")
+ctl.ok("hangup %s" % call)
+t.is_(sc.wait_for(lambda e: e["type"] == "ChannelDestroyed")[0]["type"],
+      "ChannelHangupRequest", "ARI: and events again")
+pp.send_frame(8, b"\x03\xe8bye")
+try:
+    pp.frame(5)
+    t.ok(False, "ARI: a close is answered with a close")
+except E.Closed:
+    t.is_(pp.close_data, b"\x03\xe8",
+          "ARI: a close is answered with a close of its code")
+t.ok(pp.closed(), "ARI: and the connection is closed")
+bad = ws("app=pingtest")
+bad.sock.sendall(bytes([0x89, 0x00]))
+try:
+    bad.frame(5)
+    t.ok(False, "ARI: an unmasked client frame is a close 1002")
+except E.Closed:
+    t.is_(bad.close_data, b"\x03\xea",
+          "ARI: an unmasked client frame is a close 1002")
+
 # --- AMI: events to logins with events on, in the captures' shapes ---
 
 
@@ -328,6 +384,38 @@ lst = a.wait_for(lambda e: e.get("Event") == "CoreShowChannelsComplete")
 t.is_([e["Uniqueid"] for e in lst if e.get("Event") == "CoreShowChannel"],
       [cid],
       "AMI: after the outage CoreShowChannels rebuilds the state")
+
+# ami_double's own commands: endpoints and an origination without a
+# channel.
+ctl.ok("device 102 INUSE")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("Device"), e.get("State")),
+      ("DeviceStateChange", "PJSIP/102", "INUSE"),
+      "AMI: control 'device': DeviceStateChange")
+ctl.ok("contact 102 sip:102@127.0.0.1:5070 created")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("ContactStatus"), e.get("AOR"),
+       e.get("EndpointName"), e.get("URI")),
+      ("ContactStatus", "Created", "102", "102", "sip:102@127.0.0.1:5070"),
+      "AMI: control 'contact': ContactStatus")
+a.action("PJSIPShowEndpoints")
+lst = a.wait_for(lambda e: e.get("Event") == "EndpointListComplete")
+ep = [e for e in lst if e.get("ObjectName") == "102"]
+t.is_([(e["DeviceState"], e["Contacts"]) for e in ep],
+      [("In use", "102/sip:102@127.0.0.1:5070,")],
+      "AMI: PJSIPShowEndpoints lists the device state and the contact")
+t.is_(ctl("device 102 SLEEPY")[:3], "err",
+      "AMI: control 'device' with an unknown state is an error")
+ctl.ok("refuse-originate 990 8")
+r = a.action("Originate", Channel="PJSIP/990", Context="test", Exten="990",
+             Priority="1", Async="true", ChannelId="ami-refused")
+t.is_(r.get("Response"), "Success", "AMI: a refused origination is queued")
+e = a.next(5)
+t.is_((e.get("Event"), e.get("Response"), e.get("Reason"),
+       e.get("Uniqueid"), e.get("ActionID") == r.get("ActionID")),
+      ("OriginateResponse", "Failure", "8", "<unknown>", True),
+      "AMI: control 'refuse-originate': only OriginateResponse Failure")
+t.is_(a.next(0.3), None, "AMI: ... and no channel's events")
 
 # --- ESL: event json, FreeSWITCH's framing and headers ---
 SCEN = os.path.join(D, "esl.scenario")

@@ -8,7 +8,11 @@
 # double dropping every websocket makes the source say down and return
 # E_BACKEND; while the double refuses, a new run fails before any sync;
 # once it accepts again, a new run rebuilds with the call still up.
-# Bad credentials are the 401 said.
+# A stop during the handshake or the channel list is seen within a
+# second.  Bad credentials are the 401 said.  With ARI_EVENTS_KEEPALIVE 1 a quiet
+# double that answers pings keeps the source; stalled ("stall MS": no
+# pong, no event) it is E_TIMEOUT within about two seconds; a bad
+# ARI_EVENTS_KEEPALIVE is E_BADREQ.
 import base64
 import json
 import os
@@ -28,8 +32,10 @@ t = T.Tap()
 D = T.tmpdir("pbxapi-srcari-")
 PORTF = os.path.join(D, "port")
 WORLD = os.path.join(D, "world")
+CTLF = os.path.join(D, "control")
 T.spawn([os.path.join(T.BUILD, "doubles", "ari_double"), "--port-file",
-         PORTF, "--world", WORLD, "--lifetime", "115", "--log",
+         PORTF, "--world", WORLD, "--control", CTLF, "--lifetime", "115",
+         "--log",
          os.path.join(D, "world.jsonl"), "--fixtures",
          os.path.join(T.SHARED, "fixtures", "ari")],
         log=os.path.join(D, "double.out"))
@@ -40,7 +46,11 @@ ctl = E.Control(WORLD)
 CONF = os.path.join(D, "pbxapi.conf")
 T.write(CONF, "[tenant t1]\nARI_ENABLED = true\nARI_PORT = %s\n"
         "[tenant bad]\nARI_PORT = %s\nARI_SECRET = wrong\n"
-        "[tenant badapp]\nARI_EVENTS_APP = a/b\n" % (PORT, PORT))
+        "[tenant badapp]\nARI_EVENTS_APP = a/b\n"
+        "[tenant ka]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 1\n"
+        "[tenant ka0]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 0\n"
+        "[tenant kabig]\nARI_PORT = %s\nARI_EVENTS_KEEPALIVE = 3601\n"
+        % (PORT, PORT, PORT, PORT, PORT))
 AUTH = "Basic " + base64.b64encode(b"ari_user:ari_password").decode()
 EVSOURCE = os.path.join(T.BUILD, "tools", "evsource")
 
@@ -56,9 +66,11 @@ def ari(method, path):
 class Source:
     """evsource running: its JSON lines read with deadlines."""
 
-    def __init__(self, tenant="t1"):
-        self.p = subprocess.Popen([EVSOURCE, "-t", "100", CONF, tenant,
-                                   "ari"], stdout=subprocess.PIPE,
+    def __init__(self, tenant="t1", threaded=False):
+        self.p = subprocess.Popen([EVSOURCE, "-t", "100"] +
+                                  (["-T"] if threaded else []) +
+                                  [CONF, tenant, "ari"],
+                                  stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE,
                                   start_new_session=True)
         T._procs.append(self.p)
@@ -222,6 +234,37 @@ t.is_(rc, 0, "stop: exit 0")
 t.ok(took < 1.5, "stop seen in %.2f s" % took)
 t.ok(not any(e.get("cb") == "down" for e in src.lines), "stop: no down")
 
+# A stop while a step blocks (the handshake, the channel list: 3 s
+# each) is seen within a second too: the steps watch the flag.  The
+# source runs on a thread that takes no signal (-T), as in the
+# companion, so that the flag alone must stop it.
+LOG = os.path.join(D, "world.jsonl")
+
+
+def requests(path):
+    return sum(1 for x in T.read(LOG).splitlines()
+               if json.loads(x).get("method") == "GET" and
+               json.loads(x).get("path", "").startswith(path))
+
+
+for fault, path, step in (("stall", "/ari/events", "the handshake"),
+                          ("length-mismatch", "/ari/channels",
+                           "the channel list")):
+    T.write(CTLF, "fault=%s\n" % fault)
+    seen = requests(path)
+    src = Source(threaded=True)
+    T.wait_for(lambda: requests(path) > seen, 10, what=path + " asked")
+    start = time.monotonic()
+    src.p.send_signal(signal.SIGTERM)
+    last, rc, err = src.finish(5)
+    took = time.monotonic() - start
+    t.is_((last.get("rc") if last else None, rc), ("E_OK", 0),
+          "stop during %s: E_OK, exit 0" % step)
+    t.ok(took < 1.5, "stop during %s seen in %.2f s" % (step, took))
+    t.ok(not any(e.get("cb") in ("begin_sync", "down") for e in src.lines),
+         "stop during %s: no sync, no down" % step)
+T.write(CTLF, "")
+
 # Bad credentials: the handshake's 401 said.
 src = Source("bad")
 last, rc, err = src.finish()
@@ -233,5 +276,50 @@ last, rc, err = src.finish()
 t.is_(last.get("rc") if last else None, "E_BADREQ",
       "a bad ARI_EVENTS_APP: E_BADREQ")
 t.ok("ARI_EVENTS_APP" in (last or {}).get("err", ""), "and says so")
+
+# Keepalive: a quiet Asterisk that answers pings keeps the source; one
+# that stops answering (and sending) is given up within twice
+# ARI_EVENTS_KEEPALIVE and a step.
+
+
+def pings(answered):
+    return sum(1 for x in T.read(LOG).splitlines()
+               if json.loads(x).get("ws") == "ping" and
+               json.loads(x)["answered"] == answered)
+
+
+ka = Source("ka")
+t.ok(ka.until(cb("end_sync")) is not None, "keepalive 1: synced")
+base = pings(True)
+T.wait_for(lambda: pings(True) >= base + 2, 10, what="two pings answered")
+quiet = []
+while True:
+    ev = ka.next(0.05)
+    if ev is None:
+        break
+    quiet.append(ev)
+t.ok(ka.p.poll() is None and
+     not [e for e in quiet if e.get("cb") in ("down", "return")],
+     "a quiet Asterisk that answers pings: the source stays")
+ctl.ok("stall 60000")
+start = time.monotonic()
+got = ka.until(cb("return"), 10)
+took = time.monotonic() - start
+ctl.ok("stall 0")
+t.is_(got[-1].get("rc") if got else None, "E_TIMEOUT",
+      "one that stops answering: E_TIMEOUT")
+t.is_(got[-1].get("err") if got else None,
+      "no answer to a websocket ping in 1 s", "and says so")
+t.ok(got and any(e.get("cb") == "down" for e in got), "down said first")
+t.ok(0.8 <= took < 3.0,
+     "after twice ARI_EVENTS_KEEPALIVE and a step at most (%.2f s)" % took)
+t.ok(pings(False) >= 1, "the unanswered ping was sent")
+for tenant, val in (("ka0", "0"), ("kabig", "3601")):
+    last, rc, err = Source(tenant).finish()
+    t.is_(last.get("rc") if last else None, "E_BADREQ",
+          "ARI_EVENTS_KEEPALIVE %s: E_BADREQ" % val)
+    t.is_((last or {}).get("err"),
+          "ARI_EVENTS_KEEPALIVE '%s' is not 1 to 3600 seconds" % val,
+          "ARI_EVENTS_KEEPALIVE %s: says so" % val)
 
 t.done()

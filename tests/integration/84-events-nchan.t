@@ -9,7 +9,9 @@
 # tenant's or scope-less token gets 401/403 and no stream.  An SSE
 # subscriber that disconnects and comes back with Last-Event-ID gets
 # exactly the events it missed, none twice; a WebSocket resumes the same
-# with ?last_event_id=.  A new subscriber gets no old event.  nginx
+# with ?last_event_id=.  A new subscriber gets no old event.  GET /events
+# with no tenant subscribes to the token's own tenant (nginx's
+# auth_request, then the tenant pbxapi names).  nginx
 # restarting: the publisher reconnects and events made after it is back
 # arrive.
 import json
@@ -208,6 +210,11 @@ for label, path, hdr, want in (
         ("tenant B's token on A's channel", "/events/default",
          {"Authorization": KEY_B}, 403),
         ("a token without events or read", "/events/default",
+         {"Authorization": WRITE_A}, 403),
+        ("no token on /events", "/events", {}, 401),
+        ("an unknown token on /events", "/events?token=nope-0123456789",
+         {}, 401),
+        ("a token without events or read on /events", "/events",
          {"Authorization": WRITE_A}, 403)):
     s = SSE(path, hdr)
     t.is_(s.status, want, "SSE with %s: %d" % (label, want))
@@ -233,6 +240,11 @@ ws_a = E.WebSocket("127.0.0.1", web.port, "/events/default",
 t.like(ws_a.status, "101", "WebSocket of A with Bearer (read scope): 101")
 sse_b = SSE("/events/beta", {"Authorization": KEY_B})
 t.is_(sse_b.status, 200, "SSE of B: 200")
+own_a = SSE("/events?token=" + EVONLY_A)
+t.is_(own_a.status, 200, "SSE of /events with A's token: 200")
+own_b = E.WebSocket("127.0.0.1", web.port, "/events",
+                    {"Authorization": KEY_B})
+t.like(own_b.status, "101", "WebSocket of /events with B's token: 101")
 
 
 def pub_info(channel):
@@ -253,8 +265,8 @@ def pub_info(channel):
 
 
 # nchan adds a subscriber after the authorisation: publish nothing until
-# all three are in (nchan's channel info says so).
-T.wait_for(lambda: pub_info("default") == 2 and pub_info("beta") == 1, 10,
+# all five are in (nchan's channel info says so).
+T.wait_for(lambda: pub_info("default") == 3 and pub_info("beta") == 2, 10,
            what="nchan's subscribers registered")
 
 mark_a = journal("default")[-1]["id"] if journal("default") else 0
@@ -282,7 +294,12 @@ t.is_([data(e) for e in got], want_a,
 gotw = read_until(ws_a, lambda d: d["id"] == last_a)
 t.is_([data(e)["id"] for e in gotw], [e["id"] for e in want_a],
       "WebSocket of A: the same events, in order, each once")
+got_own = read_until(own_a, lambda d: d["id"] == last_a)
+t.is_([data(e) for e in got_own], want_a,
+      "SSE of /events with A's token: A's events, in order, each once")
 t.is_(sse_b.next(1.5), None, "SSE of B: none of A's events")
+t.is_(own_b.frame(0.5), None, "WebSocket of /events with B's token: none "
+      "of A's events")
 
 # B's own call reaches B and not A.
 mark_b = journal("beta")[-1]["id"] if journal("beta") else 0
@@ -298,10 +315,16 @@ want_b = journal("beta", mark_b)
 got_b = read_until(sse_b, lambda d: d["id"] == want_b[-1]["id"])
 t.is_([data(e)["id"] for e in got_b], [e["id"] for e in want_b],
       "SSE of B: B's call's events, in order")
+got_ownb = read_until(own_b, lambda d: d["id"] == want_b[-1]["id"])
+t.is_([data(e)["id"] for e in got_ownb], [e["id"] for e in want_b],
+      "WebSocket of /events with B's token: B's events, in order")
 t.is_(sse_a.next(1.5), None, "SSE of A: none of B's events")
 t.is_(ws_a.frame(0.5), None, "WebSocket of A: none of B's events")
+t.is_(own_a.next(0.5), None, "SSE of /events with A's token: none of B's")
 ws_a.close()
 sse_b.close()
+own_a.close()
+own_b.close()
 
 # -- disconnect, miss events, resume with Last-Event-ID ----------------
 resume_at = got[-1]["id"]

@@ -8,12 +8,14 @@
 # -> FINISH kept for wcs.retain then gone, BUSY and FAILED, terminate,
 # send_dtmf and inject_sound reaching the double, dial-string injection
 # refused before anything reaches it, an Idempotency-Key retry placing
-# one call, AMI startup and terminate, 501/404 for the media families,
+# one call, AMI startup and terminate, an AMI origination that makes no
+# channel ending BUSY/FAILED, 501/404 for the media families,
 # and Basic auth (wcs.basic_auth = on) answering 401 without it.
 import base64
 import json
 import os
 import re
+import signal
 import sys
 import time
 
@@ -69,6 +71,7 @@ os.symlink("/etc/passwd", os.path.join(MEDIA, "link.wav"))
 pool = T.Pool(settings={"pm.max_children": "2", "events": "off",
                         "events.backoff_max": "500ms",
                         "companion.timeout": "500ms",
+                        "backend_timeout": "1s",
                         "wcs.retain": "%dms" % int(RETAIN * 1000)},
               env={"events": "ari", "ARI_ENABLED": "true",
                    "token": "app:app-secret ari-control",
@@ -77,7 +80,8 @@ pool = T.Pool(settings={"pm.max_children": "2", "events": "off",
                    "API_SECRET_KEY": "wcs-key-0123456789abcdef0123"},
               extra="[tenant amit]\nevents = ami\nAMI_HOST = 127.0.0.1\n"
                     "AMI_PORT = %d\nAMI_USERNAME = admin\n"
-                    "AMI_SECRET = amp111\n" % MPORT)
+                    "AMI_SECRET = amp111\nARI_BACKEND = ami\n"
+                    "token = amit:amit-secret ari-control\n" % MPORT)
 web = T.Nginx(pool)
 webm = T.Nginx(pool, tenant="amit")
 
@@ -229,6 +233,25 @@ t.is_(ari_requests("POST", r"^/ari/channels/wcs-call-1/play\?media=sound"
                    r"%3A.*hello$"), 1,
       "inject_sound: POST .../play?media=sound:<dir>/hello")
 
+# -- a log rotation keeps the companion and its registry ---------------
+comp0 = pool.companions()
+gen0 = json.loads(web.get("/status?json")[2]).get("generation")
+os.rename(pool.error_log, pool.error_log + ".1")
+pool.kill(signal.SIGUSR1)
+t.ok(T.poll(lambda: "companion: error log reopened" in
+            T.read(pool.error_log), 5),
+     "SIGUSR1: the companion writes to the new error log")
+t.ok(T.poll(lambda: json.loads(web.get("/status?json")[2])
+            .get("generation") == gen0 + 1, 5),
+     "SIGUSR1: a new generation of workers")
+t.is_(pool.companions(), comp0, "SIGUSR1: the same companion, not replaced")
+st, _, b = post("/call/find", {"callId": "wcs-call-1"})
+t.is_([(c["callId"], c["status"]) for c in calls(b)] if st == 200 else st,
+      [("wcs-call-1", "ESTABLISHED")],
+      "SIGUSR1: the registry still has the call")
+st, _, b = post("/call/startup", {"callId": "wcs-call-1", "callee": "600"})
+t.is_(st, 409, "SIGUSR1: its callId is still taken")
+
 # -- hold, terminate: FINISH kept for wcs.retain, then gone -----------
 actl.ok("hold wcs-call-1")
 t.ok(wait_status("wcs-call-1", "HOLD"), "hold: HOLD")
@@ -323,6 +346,20 @@ st3, _, _ = post("/call/startup", {"callId": "wcs-idem", "callee": "600"})
 t.is_(st3, 409, "without the key, the same callId: 409")
 post("/call/terminate", {"callId": "wcs-idem"})
 
+# -- the longest callId, key and names: every method still finds it ----
+LONG = ("a@b:" * 32)[:128]
+st, _, b = post("/call/startup", {"callId": LONG, "callee": "600",
+                                  "visibleName": "N" * 64,
+                                  "sipLogin": "1" * 64},
+                {"Idempotency-Key": "k" * 120})
+t.is_((st, b), (200, b""), "startup with a 128-byte callId of '@' and ':', "
+      "a 120-byte key and 64-byte names: 200")
+st, _, b = post("/call/find", {"callId": LONG})
+t.is_([c["callId"] for c in calls(b)] if st == 200 else st, [LONG],
+      "find of it")
+st, _, _ = post("/call/terminate", {"callId": LONG})
+t.is_(st, 200, "terminate of it: 200")
+
 # -- Idempotency-Key on ARI's originate -------------------------------
 ARI_AUTH = {"Authorization": "Basic " +
             base64.b64encode(b"app:app-secret").decode(),
@@ -350,6 +387,40 @@ for body in (b1,):
     except Exception:
         pass
 
+# -- an answer lost after the backend may have acted: the key keeps it --
+# The AMI double takes the next Originate and never answers: the worker
+# gives up at backend_timeout (503), Asterisk may have placed the call,
+# so a retry with the key is that 503 again, not a second Originate.
+AMIT_AUTH = {"Authorization": "Basic " +
+             base64.b64encode(b"amit:amit-secret").decode(),
+             "Idempotency-Key": "ari-key-lost"}
+APATH = "/ari/channels?endpoint=Local%2F700%40from-internal&extension=700"
+
+
+def originates(pat):
+    return logged(MLOG, lambda x: re.search(
+        r"Action: Originate.*" + pat, x.get("raw", ""), re.S | re.I))
+
+
+T.write(SCEN, json.dumps({"auth_delay_ms": 0, "rules": [
+    {"action": "Originate", "fault": "stall", "times": 1}]}))
+before = originates("Exten: 700")
+st1, _, b1 = webm.request("POST", APATH, AMIT_AUTH, b"")
+T.write(SCEN, json.dumps({"auth_delay_ms": 0, "rules": []}))
+st2, h2, b2 = webm.request("POST", APATH, AMIT_AUTH, b"")
+t.is_(st1, 503, "an Originate AMI never answers: 503")
+t.is_((st2, b2, h2.get("idempotent-replayed")), (503, b1, "true"),
+      "its retry with the key: the same 503, replayed")
+t.is_(originates("Exten: 700") - before, 1,
+      "one Originate at the double, not two")
+# A refused one placed nothing: its key is forgotten, the retry runs.
+REF = dict(AMIT_AUTH, **{"Idempotency-Key": "ari-key-refused"})
+st3, _, _ = webm.request("POST", "/ari/channels?endpoint=Local%2F700%40"
+                         "from-internal", REF, b"")
+st4, h4, _ = webm.request("POST", APATH, REF, b"")
+t.is_((st3, st4, h4.get("idempotent-replayed")), (400, 200, None),
+      "a refused originate's key (400) is forgotten: the retry runs, 200")
+
 # -- AMI: startup and terminate ---------------------------------------
 st, _, b = post("/call/startup", {"callId": "wcs-ami-1", "callee": "700",
                                   "sipLogin": "555"}, w=webm)
@@ -374,6 +445,30 @@ t.ok(c is not None, "AMI: FINISH after terminate")
 st, _, b = post("/call/inject_sound", {"callId": "wcs-ami-1",
                                        "fileName": "hello.wav"}, w=webm)
 t.is_(st, 501, "AMI inject_sound: 501")
+
+# -- AMI: an origination that never makes a channel -------------------
+# The double queues it, then sends only OriginateResponse: Failure with
+# Uniqueid <unknown> (Events_Originate_Failure.txt): the callId comes
+# back in the ActionID, the Reason gives the status (docs/wcs.md).
+for dest, reason, want, sip in (("790", 5, "BUSY", 486),
+                                ("791", 8, "FAILED", 503),
+                                ("792", 3, "FAILED", 480),
+                                ("793", 0, "FAILED", 404)):
+    mctl.ok("refuse-originate %s %d" % (dest, reason))
+    cid = "wcs-ami-refused-%s" % dest
+    st, _, b = post("/call/startup", {"callId": cid, "callee": dest,
+                                      "sipLogin": "10009"}, w=webm)
+    t.is_(st, 200, "AMI refused origination %s: startup 200" % dest)
+    t.ok(logged(MLOG, lambda x, c=cid: re.search(
+        r"Action: Originate.*ActionID: [^\r\n]*;wcs=" + re.escape(c),
+        x.get("raw", ""), re.S | re.I)),
+        "AMI refused origination %s: the ActionID carries the callId"
+        % dest)
+    c = wait_status(cid, want, w=webm)
+    t.ok(c is not None, "AMI refused origination %s (Reason %d): %s"
+         % (dest, reason, want))
+    t.is_((c or {}).get("sipStatus"), sip,
+          "AMI refused origination %s: sipStatus %d" % (dest, sip))
 
 # -- the media families, preflight ------------------------------------
 for path in ("/call/inject_stream", "/call/inject_stream/startup",

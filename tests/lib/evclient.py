@@ -105,6 +105,7 @@ class WebSocket(_Reader):
                     if len(b) >= off + n:
                         self.buf = b[off + n:]
                         if b[0] & 0x0F == 8:
+                            self.close_data = b[off:off + n]
                             raise Closed("close frame")
                         return b[0] & 0x0F, b[off:off + n]
             if not self._fill(deadline):
@@ -116,10 +117,13 @@ class WebSocket(_Reader):
         return None if f is None else json.loads(f[1].decode())
 
     def send_text(self, text):
-        data = text.encode()
+        self.send_frame(1, text.encode())
+
+    def send_frame(self, op, data):
+        """One masked frame of opcode op (1 text, 8 close, 9 ping)."""
         mask = os.urandom(4)
         n = len(data)
-        head = bytes([0x81])
+        head = bytes([0x80 | op])
         if n < 126:
             head += bytes([0x80 | n])
         elif n < 65536:

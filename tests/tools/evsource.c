@@ -4,7 +4,7 @@
  * on stdout, so that tests drive a source against the doubles without
  * the companion:
  *
- *   evsource [-t seconds] CONFIG TENANT SOURCE
+ *   evsource [-T] [-t seconds] CONFIG TENANT SOURCE
  *
  *   {"cb":"begin_sync"}
  *   {"cb":"event","type":"created","ts_ms":...,"backend":"ari",
@@ -16,8 +16,12 @@
  * The last line is the source's return; then evsource exits 0 if the
  * source returned E_OK (it was stopped: SIGTERM, SIGINT, or -t seconds
  * passed) and 1 otherwise, with the reason on stderr too.  SOURCE names
- * an entry of the table below: a new source adds its line.
+ * an entry of the table below: a new source adds its line.  With -T the
+ * source runs on a thread of its own that takes no signal, as in the
+ * companion: a stop then reaches it through the flag only, not as an
+ * interrupted system call.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,16 @@ static const struct {
 };
 
 static _Atomic int stop;
+
+/* A source run (-T: on its own thread). */
+struct run {
+	ev_source_fn fn;
+	const struct tenant *t;
+	struct ev_sink *sink;
+	char *err;
+	size_t errlen;
+	enum err rc;
+};
 
 static void
 on_signal(int sig)
@@ -198,7 +212,8 @@ put_return(enum err rc, const char *err)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: evsource [-t seconds] config tenant source\n");
+	fprintf(
+	    stderr, "usage: evsource [-T] [-t seconds] config tenant source\n");
 	exit(2);
 }
 
@@ -213,6 +228,32 @@ source_of(const char *name)
 	return NULL;
 }
 
+static void *
+run_source(void *arg)
+{
+	struct run *r = arg;
+
+	r->rc = r->fn(r->t, r->sink, &stop, r->err, r->errlen);
+	return NULL;
+}
+
+/* Runs r on a thread with every signal blocked; the caller takes them. */
+static void
+run_threaded(struct run *r)
+{
+	sigset_t all, old;
+	pthread_t th;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&th, NULL, run_source, r) != 0) {
+		fprintf(stderr, "evsource: cannot start a thread\n");
+		exit(2);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_join(th, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,12 +266,15 @@ main(int argc, char **argv)
 	char err[1024];
 	struct conf *c;
 	ev_source_fn fn;
+	struct run r = { .sink = &sink, .err = err, .errlen = sizeof(err) };
 	enum err rc;
-	int ch, secs = 0;
+	int ch, secs = 0, threaded = 0;
 
-	while ((ch = getopt(argc, argv, "t:")) != -1)
+	while ((ch = getopt(argc, argv, "Tt:")) != -1)
 		if (ch == 't')
 			secs = atoi(optarg);
+		else if (ch == 'T')
+			threaded = 1;
 		else
 			usage();
 	if (argc - optind != 3)
@@ -254,7 +298,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (secs > 0)
 		alarm((unsigned)secs);
-	rc = fn(t, &sink, &stop, err, sizeof(err));
+	r.fn = fn;
+	r.t = t;
+	if (threaded)
+		run_threaded(&r);
+	else
+		r.rc = fn(t, &sink, &stop, err, sizeof(err));
+	rc = r.rc;
 	put_return(rc, err);
 	if (rc != E_OK)
 		fprintf(stderr, "evsource: %s: %s\n", err_names[rc], err);

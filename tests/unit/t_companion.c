@@ -153,6 +153,18 @@ state_apply(void)
 	is_str(field(doc, 0, "caller_num"), "", "\"\" empties");
 	is_int(strlen(field(doc, 0, "app_data")), LIM_EV_STR,
 	    "a long string is cut to LIM_EV_STR");
+	{
+		struct buf jb;
+		char want[LIM_EV_STR + 16];
+
+		buf_init(&jb, 1 << 20);
+		st_journal_json(s, 0, &jb);
+		snprintf(want, sizeof(want), "\"app_data\":\"%.*s\"",
+		    LIM_EV_STR, big);
+		ok(strstr(jb.data, want) != NULL,
+		    "the journal's copy is cut the same");
+		buf_free(&jb);
+	}
 	is_str(field(doc, 0, "state"), "Up", "ST_UNKNOWN keeps the state");
 	st_apply(s, &(struct ev){ .type = EV_HOLD, .chan.id = "c1" });
 	doc = channels(s);
@@ -604,6 +616,8 @@ settings(void)
 	is_int(c->state_fresh, 0, "state.fresh: never");
 	is_int(c->events_journal, 1000, "events.journal: 1000");
 	is_int(c->events_backoff_ms, 30000, "events.backoff_max: 30 s");
+	is_int(c->events_lease_ms, 10000, "events.lease_ttl: 10 s");
+	is_str(c->node, "", "node: empty (the companion makes hostname:pid)");
 	conf_free(c);
 	c = load("listen = 127.0.0.1:9000\npid = /var/run/p/pbxapi.pid\n"
 		 "events = auto\nstate.fresh = always\n"
@@ -623,6 +637,18 @@ settings(void)
 	ok(c->state_fresh == 1 && c->events_journal == 5 &&
 		c->events_backoff_ms == 2000 && c->companion_ms == 5,
 	    "the settings read");
+	conf_free(c);
+	c = load("listen = 127.0.0.1:9000\nnode = web-1\n"
+		 "events.lease_ttl = 1500ms\n",
+	    err, sizeof(err));
+	ok(c != NULL && strcmp(c->node, "web-1") == 0 &&
+		c->events_lease_ms == 1500,
+	    "node and events.lease_ttl read (%s)", c ? "" : err);
+	conf_free(c);
+	c = load("listen = 127.0.0.1:9000\nevents.lease_ttl = 100ms\n", err,
+	    sizeof(err));
+	ok(c == NULL && strstr(err, "events.lease_ttl") != NULL,
+	    "events.lease_ttl under 300 ms refused (%s)", err);
 	conf_free(c);
 	c = load("[tenant a]\nevents = maybe\n", err, sizeof(err));
 	ok(c == NULL && strstr(err, "'events': unknown value 'maybe'"),

@@ -1,7 +1,7 @@
 /*
- * Configuration (conf.c): .env parsing (elastix-api.md §2.2), durations,
- * sizes and scopes, and conf_load on temporary files: settings and their
- * bounds, tenants, tokens, env files, includes and the pm checks.
+ * Configuration (conf.c, settings.c): .env parsing (elastix-api.md §2.2),
+ * durations, sizes and scopes, and conf_load on temporary files: settings and
+ * their bounds, tenants, tokens, env files, includes and the pm checks.
  */
 #include <stdint.h>
 #include <stdio.h>

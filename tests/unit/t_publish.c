@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,29 @@ read_req(int fd, struct fake *f)
 	snprintf(f->log + strlen(f->log), sizeof(f->log) - strlen(f->log),
 	    "%s %s %.*s|", ch, ev, (int)n, end + 4);
 	return 0;
+}
+
+/* A peer that accepts and closes at once, for a second: counts them. */
+static void *
+slam_thread(void *arg)
+{
+	struct fake *f = arg;
+	struct pollfd pfd = { .fd = f->lfd, .events = POLLIN };
+	struct timespec t0, t;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (poll(&pfd, 1, 50) == 1 &&
+		    (fd = accept(f->lfd, NULL, NULL)) != -1) {
+			f->conns++;
+			close(fd);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (
+	    (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 <
+	    1000);
+	return NULL;
 }
 
 static void *
@@ -231,5 +255,29 @@ main(void)
 	       "state", "{}", 2) == -1,
 	    "an over-long channel is refused");
 	pub_free(p);
+
+	/*
+	 * A peer that accepts and closes (a wrong socket, an nginx dropping
+	 * connections): the publisher backs off as when it cannot connect,
+	 * not a connection per loop.
+	 */
+	{
+		struct fake g = { 0 };
+
+		g.lfd = listen_unix();
+		p = pub_new(target, 3, err, sizeof(err));
+		ok(p != NULL && pub_start(p, err, sizeof(err)) == 0,
+		    "a publisher to a peer that closes at once");
+		pub_push(p, "acme", "state", "{}", 2);
+		pthread_create(&th, NULL, slam_thread, &g);
+		pthread_join(th, NULL);
+		pub_stats(p, &st);
+		ok(g.conns >= 2 && g.conns <= 8,
+		    "it backs off: %d connections in a second", g.conns);
+		ok(st.queued == 1, "the message is kept");
+		pub_free(p);
+		close(g.lfd);
+		unlink(path);
+	}
 	return done_testing();
 }

@@ -17,6 +17,7 @@
 #include "src_ami.h"
 #include "state.h"
 #include "tap.h"
+#include "util.h"
 
 #define FRAMES_MAX 512
 #define NOW_MS	   1796000000000LL
@@ -405,9 +406,232 @@ replay(void)
 	st_free(s);
 }
 
+/*
+ * OriginateResponse: Failure without a channel (the captured one, its
+ * ActionID made the WCS path's) is the callId's hangup with the cause
+ * its Reason means; with a channel, or no callId, it is nothing.
+ */
+static void
+originate_failure(void)
+{
+	static struct frames f;
+	static struct ami_evbuf b;
+	static char text[1024];
+	const struct ami_msg *m;
+	const char *p;
+	struct ev e;
+	size_t n;
+	static const struct {
+		const char *reason;
+		int cause;
+	} want[] = { { "5", 17 }, { "3", 19 }, { "8", 34 }, { "0", 1 },
+		{ "1", 21 }, { "2", 127 } };
+	char frame[768];
+
+	if (load(&f, "Events_Originate_Failure") == -1)
+		return;
+	m = event(&f, "OriginateResponse", 0);
+	ok(m != NULL, "the capture has an OriginateResponse");
+	if (m == NULL)
+		return;
+	ok(ami_translate(m, NOW_MS, &e, &b) == 0,
+	    "captured failure (ActionID fx-078): no callId, ignored");
+	/* The capture with the WCS path's ActionID and each Reason. */
+	for (n = 0; n < nitems(want); n++) {
+		static const char head[] =
+		    "Event: OriginateResponse\r\nPrivilege: call,all\r\n"
+		    "ActionID: pbxapi-7-3" AMI_WCS_TAIL "wcs-x.1\r\n";
+		size_t rest;
+
+		p = strstr(m->raw, "Response: Failure");
+		rest = p ? m->len - (size_t)(p - m->raw) : 0;
+		if (rest > sizeof(frame) - sizeof(head))
+			rest = sizeof(frame) - sizeof(head);
+		memcpy(frame, head, sizeof(head) - 1);
+		memcpy(frame + sizeof(head) - 1, p ? p : "", rest);
+		frame[sizeof(head) - 1 + rest] = '\0';
+		p = strstr(frame, "Reason: 0");
+		if (p != NULL)
+			frame[p - frame + 8] = want[n].reason[0];
+		ok(one(frame, &e, &b) == 2 && e.type == EV_HANGUP &&
+			e.chan.id != NULL &&
+			strcmp(e.chan.id, "wcs-x.1") == 0 &&
+			e.chan.name == NULL && e.cause == want[n].cause,
+		    "Reason %s: EV_HANGUP of the callId, cause %d",
+		    want[n].reason, want[n].cause);
+	}
+	snprintf(text, sizeof(text), "%s",
+	    "Event: OriginateResponse\r\nActionID: a" AMI_WCS_TAIL "c1\r\n"
+	    "Response: Failure\r\nReason: 5\r\nUniqueid: pbx-1.2\r\n\r\n");
+	ok(one(text, &e, &b) == 0,
+	    "a failure with a channel: its Hangup tells, ignored");
+	snprintf(text, sizeof(text), "%s",
+	    "Event: OriginateResponse\r\nActionID: a" AMI_WCS_TAIL "c1\r\n"
+	    "Response: Success\r\nReason: 4\r\nUniqueid: <unknown>\r\n\r\n");
+	ok(one(text, &e, &b) == 0, "a success: ignored");
+	free(f.text);
+}
+
+/* One frame's edits to the endpoint listing. */
+static int
+ep_one(const char *text, int pjsip, struct ami_ep *o, struct ami_evbuf *b)
+{
+	static struct frames f;
+	static char copy[4096];
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	if (cut(&f, copy) == -1 || f.n != 1)
+		return -1;
+	return ami_ep_translate(&f.m[0], pjsip, o, b);
+}
+
+static int
+edit_is(const struct ami_ep *o, size_t i, const char *ep, const char *key,
+    const char *value, enum ev_ep_how how)
+{
+	return i < o->n && strcmp(o->e[i].endpoint, ep) == 0 &&
+	    strcmp(o->e[i].key, key) == 0 &&
+	    strcmp(o->e[i].value, value) == 0 && o->e[i].how == how;
+}
+
+static void
+endpoint_events(void)
+{
+	static struct ami_evbuf b;
+	struct ami_ep o;
+
+	ok(ep_one("Event: DeviceStateChange\r\nDevice: PJSIP/102\r\n"
+		  "State: NOT_INUSE\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		o.n == 1 &&
+		edit_is(&o, 0, "102", "DeviceState", "Not in use", EP_SET),
+	    "DeviceStateChange: DeviceState in the listing's words");
+	ok(ep_one("Event: DeviceStateChange\r\nDevice: Local/999@test\r\n"
+		  "State: INVALID\r\n\r\n",
+	       1, &o, &b) == 0,
+	    "DeviceStateChange of a Local device: nothing");
+	ok(ep_one("Event: DeviceStateChange\r\nDevice: SIP/200\r\n"
+		  "State: RINGINUSE\r\n\r\n",
+	       0, &o, &b) == 1 &&
+		edit_is(&o, 0, "200", "DeviceState", "Ring+Inuse", EP_SET),
+	    "DeviceStateChange, chan_sip: SIP/200");
+	ok(ep_one("Event: ContactStatus\r\nURI: sip:102@127.0.0.1:5060\r\n"
+		  "ContactStatus: Created\r\nAOR: 102\r\n"
+		  "EndpointName: 102\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "102", "Contacts", "102/sip:102@127.0.0.1:5060,",
+		    EP_ADD),
+	    "ContactStatus Created: the contact added");
+	ok(ep_one("Event: ContactStatus\r\nURI: sip:102@h\r\n"
+		  "ContactStatus: Removed\r\nAOR: 102\r\n"
+		  "EndpointName: 102\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "102", "Contacts", "102/sip:102@h,", EP_DEL),
+	    "ContactStatus Removed: the contact removed");
+	ok(ep_one("Event: ContactStatus\r\nURI: sip:102@h\r\n"
+		  "ContactStatus: Reachable\r\nAOR: 102\r\n"
+		  "EndpointName: 102\r\n\r\n",
+	       1, &o, &b) == 0,
+	    "ContactStatus Reachable: the listing does not say it");
+	ok(ep_one("Event: PeerStatus\r\nChannelType: SIP\r\nPeer: SIP/200\r\n"
+		  "PeerStatus: Registered\r\nAddress: 10.0.0.5:5062\r\n\r\n",
+	       0, &o, &b) == 1 &&
+		edit_is(&o, 0, "200", "IPaddress", "10.0.0.5", EP_SET) &&
+		edit_is(&o, 1, "200", "IPport", "5062", EP_SET),
+	    "PeerStatus Registered: IPaddress and IPport");
+	ok(ep_one("Event: PeerStatus\r\nPeer: SIP/200\r\n"
+		  "PeerStatus: Reachable\r\nTime: 12\r\n\r\n",
+	       0, &o, &b) == 1 &&
+		edit_is(&o, 0, "200", "Status", "OK (12 ms)", EP_SET),
+	    "PeerStatus Reachable: Status OK (12 ms)");
+	ok(ep_one("Event: PeerStatus\r\nPeer: SIP/200\r\n"
+		  "PeerStatus: Unregistered\r\n\r\n",
+	       1, &o, &b) == 0,
+	    "PeerStatus on a pjsip tenant: nothing");
+	ok(ep_one("Event: Newchannel\r\nChannel: PJSIP/my-phone-0000000a\r\n"
+		  "Uniqueid: u1\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "my-phone", "ActiveChannels", "1", EP_INC),
+	    "Newchannel PJSIP/my-phone-...: my-phone's ActiveChannels up");
+	ok(ep_one("Event: Hangup\r\nChannel: PJSIP/102-0000000b\r\n"
+		  "Uniqueid: u2\r\nCause: 16\r\n\r\n",
+	       1, &o, &b) == 1 &&
+		edit_is(&o, 0, "102", "ActiveChannels", "1", EP_DEC),
+	    "Hangup PJSIP/102-...: ActiveChannels down");
+	ok(ep_one("Event: Newchannel\r\nChannel: Local/600@test-00000001;1\r\n"
+		  "\r\n",
+	       1, &o, &b) == 0,
+	    "Newchannel of a Local channel: nothing");
+	ok(ep_one("Event: Newchannel\r\nChannel: SIP/200-00000001\r\n\r\n", 0,
+	       &o, &b) == 0,
+	    "Newchannel, chan_sip (Sippeers has no ActiveChannels): nothing");
+	ok(ep_one("Event: Reload\r\nModule: res_pjsip.so\r\n\r\n", 1, &o, &b) ==
+		    1 &&
+		o.relist && o.n == 0,
+	    "Reload: list again");
+	ok(ep_one("Event: FullyBooted\r\nStatus: Fully Booted\r\n\r\n", 0, &o,
+	       &b) == 1 &&
+		o.relist,
+	    "FullyBooted: list again");
+}
+
+/* The state's listing: lines set, added to, removed from, per block. */
+static void
+endpoint_listing(void)
+{
+	static const char text[] =
+	    "Response: Success\r\nEventList: start\r\n\r\n"
+	    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
+	    "DeviceState: Unavailable\r\nActiveChannels: 0\r\n\r\n"
+	    "Event: EndpointList\r\nObjectName: 102\r\nContacts: \r\n"
+	    "DeviceState: Unavailable\r\nActiveChannels: 0\r\n\r\n"
+	    "Event: EndpointListComplete\r\n";
+	struct st_tenant *s = st_new("t", "ami", 10, 10);
+	struct buf out;
+
+	buf_init(&out, 1 << 20);
+	ok(st_endpoints(s, &out) == 1, "no listing: st_endpoints says so");
+	st_ep_list(s, text, sizeof(text) - 1);
+	st_ep_set(s, "102", "DeviceState", "Not in use", EP_SET);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:b,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_ADD);
+	st_ep_set(s, "102", "Contacts", "102/sip:a,", EP_DEL);
+	st_ep_set(s, "102", "NoSuchKey", "x", EP_SET);
+	st_ep_set(s, "103", "DeviceState", "In use", EP_SET);
+	st_ep_set(s, "1", "DeviceState", "In use", EP_SET);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_INC);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_INC);
+	st_ep_set(s, "10", "ActiveChannels", "1", EP_DEC);
+	st_ep_set(s, "102", "ActiveChannels", "1", EP_DEC);
+	buf_clear(&out);
+	ok(st_endpoints(s, &out) == 0, "st_endpoints: the listing");
+	ok(out.len > 0 && strstr(out.data, "\n") != NULL &&
+		strcmp(strchr(out.data, '\n') + 1,
+		    "Response: Success\r\nEventList: start\r\n\r\n"
+		    "Event: EndpointList\r\nObjectName: 10\r\nContacts: \r\n"
+		    "DeviceState: Unavailable\r\nActiveChannels: 1\r\n\r\n"
+		    "Event: EndpointList\r\nObjectName: 102\r\n"
+		    "Contacts: 102/sip:b,\r\nDeviceState: Not in use\r\n"
+		    "ActiveChannels: 0\r\n\r\n"
+		    "Event: EndpointListComplete\r\n") == 0,
+	    "only the named lines changed; a contact added once, one "
+	    "removed; counts up and down, never below 0");
+	ok(strncmp(out.data, "0 -1.000\n", 9) == 0,
+	    "never synced: \"0 -1.000\" ahead");
+	st_ep_list(s, NULL, 0);
+	buf_clear(&out);
+	ok(st_endpoints(s, &out) == 1, "a dropped listing: none");
+	buf_free(&out);
+	st_free(s);
+}
+
 int
 main(void)
 {
+	endpoint_listing();
+	originate_failure();
+	endpoint_events();
 	originate_hangup();
 	queue();
 	peer_lists();

@@ -3,7 +3,8 @@
  * spec §4.3 event by event, the Q.850 to SIP table, the Call renderer
  * (all 25 keys, their JSON types), and the registry's verbs: reserve
  * (conflict, Idempotency-Key replay), done, find with filters, and the
- * retention of finished calls.
+ * retention of finished calls; with redis set, the adoption of calls
+ * read from Redis and the write-backs of the calls that changed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,7 @@ test_failures(void)
 		{ 34, "FAILED", 503 },
 		{ 38, "FAILED", 503 },
 		{ 16, "FAILED", 487 }, /* cleared before answer: cancelled */
+		{ 31, "FAILED", 480 }, /* normal, unspecified: not a cancel */
 		{ 99, "FAILED", 500 },
 	};
 	struct wcs_call c;
@@ -143,6 +145,20 @@ test_failures(void)
 	e.cause = 34;
 	wcs_call_apply(&c, &e, 2);
 	check(&c, "FAILED", 503, "an abnormal cause after Up");
+	c = fresh();
+	e = ev(EV_STATE, ST_UP);
+	wcs_call_apply(&c, &e, 1);
+	e = ev(EV_DESTROYED, ST_DOWN);
+	e.cause = 31;
+	wcs_call_apply(&c, &e, 2);
+	check(&c, "FINISH", 200, "cause 31 after Up");
+	c = fresh();
+	e = ev(EV_STATE, ST_UP);
+	wcs_call_apply(&c, &e, 1);
+	e = ev(EV_DIAL_END, ST_UNKNOWN);
+	e.dialstatus = "BUSY";
+	wcs_call_apply(&c, &e, 2);
+	check(&c, "ESTABLISHED", 200, "a dialstatus after answer");
 	is_int(wcs_q850_sip(3), 404, "Q.850 3: 404");
 	is_int(wcs_q850_sip(102), 504, "Q.850 102: 504");
 }
@@ -185,7 +201,7 @@ reply(struct buf *b, const char *want, const char *name)
 static void
 test_registry(void)
 {
-	struct wcs_reg *g = wcs_new(0);
+	struct wcs_reg *g = wcs_new(0, 60000);
 	struct buf b;
 	struct ev e;
 
@@ -221,11 +237,73 @@ test_registry(void)
 	reply(&b, "0.000\n[]", "a failed startup leaves no call");
 	wcs_reserve(g, NULL, "c4", "k5", "-", &b);
 	reply(&b, "reserved", "so its callId is free again");
+	/* The call's own dialplan dials someone busy: not the call's. */
+	e = ev(EV_DIAL_END, ST_UNKNOWN);
+	e.peer = "other-leg";
+	e.dialstatus = "BUSY";
+	wcs_apply(g, &e);
+	buf_clear(&b);
+	wcs_find(g, "callId=c1", 0, &b);
+	ok(strstr(b.data, "\"status\":\"TRYING\"") != NULL,
+	    "a Dial of the call to another leg leaves its status");
+	e = ev(EV_DIAL_END, ST_UNKNOWN);
+	e.chan.id = "a-caller";
+	e.peer = "c1";
+	e.dialstatus = "RINGING";
+	wcs_apply(g, &e);
+	buf_clear(&b);
+	wcs_find(g, "callId=c1", 0, &b);
+	ok(strstr(b.data, "\"status\":\"RING\"") != NULL,
+	    "a Dial whose peer is the call sets it");
 	e = ev(EV_DESTROYED, ST_DOWN);
 	e.cause = 16;
 	wcs_apply(g, &e);
+	buf_clear(&b);
 	wcs_find(g, "status=FAILED", 0, &b);
 	reply(&b, "0.000\n[]", "with wcs.retain 0 an ended call goes at once");
+	buf_free(&b);
+	wcs_free(g);
+}
+
+/*
+ * A startup whose outcome never came (its worker killed, wcs.done lost)
+ * frees its callId and key once no startup can still run.
+ */
+static void
+test_pending(void)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+	struct wcs_reg *g = wcs_new(60000, 10);
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	wcs_reserve(g, NULL, "p1", "pk", "-", &b);
+	reply(&b, "reserved", "pending: reserved");
+	wcs_reserve(g, NULL, "p1", "-", "-", &b);
+	reply(&b, "conflict", "pending: its callId taken meanwhile");
+	wcs_idem_claim(g, "ik", &b);
+	reply(&b, "new", "pending: a key claimed");
+	nanosleep(&ts, NULL);
+	wcs_reserve(g, NULL, "p1", "pk", "-", &b);
+	reply(&b, "reserved", "past the pending time: callId and key free");
+	wcs_idem_claim(g, "ik", &b);
+	reply(&b, "new", "past the pending time: the running key forgotten");
+	wcs_done(g, "p1", "pk", 200, &b);
+	buf_clear(&b);
+	nanosleep(&ts, NULL);
+	wcs_reserve(g, NULL, "p1", "pk", "-", &b);
+	reply(&b, "seen 200", "a settled startup's key stays (24 h)");
+	wcs_reserve(g, NULL, "p1", "-", "-", &b);
+	reply(&b, "conflict", "and its call stays");
+
+	/* Placed while the source was away, ended before it came back. */
+	nanosleep(&ts, NULL);
+	wcs_begin_sync(g);
+	wcs_end_sync(g);
+	buf_clear(&b);
+	wcs_find(g, "callId=p1", 0, &b);
+	ok(strstr(b.data, "\"status\":\"FAILED\"") != NULL,
+	    "a call settled before a rebuild that does not list it ended");
 	buf_free(&b);
 	wcs_free(g);
 }
@@ -233,7 +311,7 @@ test_registry(void)
 static void
 test_rebuild(void)
 {
-	struct wcs_reg *g = wcs_new(60000);
+	struct wcs_reg *g = wcs_new(60000, 60000);
 	struct buf b;
 	struct ev e;
 
@@ -267,7 +345,7 @@ test_rebuild(void)
 static void
 test_idem(void)
 {
-	struct wcs_reg *g = wcs_new(60000);
+	struct wcs_reg *g = wcs_new(60000, 60000);
 	struct buf b;
 
 	buf_init(&b, 1 << 20);
@@ -298,10 +376,89 @@ test_idem(void)
 	wcs_free(g);
 }
 
+static int nchanged;
+static char lastst[32];
+
+static void
+changed(void *ctx, const struct wcs_call *c)
+{
+	(void)ctx;
+	nchanged++;
+	snprintf(lastst, sizeof(lastst), "%s", c->status);
+}
+
+/* A call another host placed: adopted, followed, written back. */
+static void
+test_adopt(void)
+{
+	struct wcs_reg *g = wcs_new(60000, 60000);
+	struct wcs_call c = fresh(), d;
+	struct ev e;
+	size_t i;
+
+	ok(wcs_has(g, "c1") == 0, "adopt: not held before");
+	c.status = wcs_status("TRYING");
+	c.sip = 100;
+	ok(wcs_adopt(g, &c) == 0 && wcs_has(g, "c1"), "adopt: held after");
+	ok(wcs_adopt(g, &c) == -1, "adopt: a held id is not adopted again");
+	e = ev(EV_STATE, ST_RINGING);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 1 && strcmp(lastst, "RING") == 0,
+	    "adopt: a status change is written back (%s)", lastst);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 1, "adopt: the same status again is not");
+	e = ev(EV_ANSWER, ST_UP);
+	wcs_apply_cb(g, &e, changed, NULL);
+	ok(nchanged == 2 && strcmp(lastst, "ESTABLISHED") == 0,
+	    "adopt: answered, written back");
+	/* A rebuild that does not name it: it ended while away. */
+	wcs_begin_sync(g);
+	wcs_end_sync_cb(g, changed, NULL);
+	ok(nchanged == 3 && strcmp(lastst, "FINISH") == 0,
+	    "adopt: gone at a rebuild, FINISH written back");
+	/* A rebuild's listing drops an unfinished call Redis no longer has. */
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "gone");
+	(void)wcs_adopt(g, &d);
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "kept");
+	(void)wcs_adopt(g, &d);
+	wcs_list_begin(g);
+	(void)wcs_adopt(g, &d);
+	wcs_list_end(g);
+	ok(!wcs_has(g, "gone") && wcs_has(g, "kept") && wcs_has(g, "c1"),
+	    "list: unlisted unfinished dropped, listed and finished kept");
+	ok(wcs_status("FINISH") != NULL && wcs_status("HANGUP") == NULL &&
+		wcs_status(NULL) == NULL,
+	    "wcs_status: the Call statuses only");
+	d = fresh();
+	ok(wcs_meta(&d, "callee=600&name=A%20B&video=1") == 0 &&
+		strcmp(d.callee, "600") == 0 && strcmp(d.visible, "A B") == 0 &&
+		d.has_video && d.has_audio,
+	    "wcs_meta: callee, name, video, audio by default");
+	ok(wcs_meta(&d, "callee=%0") == -1, "wcs_meta: a bad escape");
+	d.status = "RING";
+	ok(wcs_match(&d, "") && wcs_match(&d, "callee=600&status=RING") &&
+		!wcs_match(&d, "status=FINISH") && !wcs_match(&d, "rtmpUrl=x"),
+	    "wcs_match: the find filters");
+	/* Bounded: a full registry adopts no more. */
+	for (i = 1; i < WCS_CALLS_MAX; i++) {
+		d = fresh();
+		snprintf(d.id, sizeof(d.id), "x%zu", i);
+		(void)wcs_adopt(g, &d);
+	}
+	d = fresh();
+	snprintf(d.id, sizeof(d.id), "one-more");
+	ok(wcs_adopt(g, &d) == -1, "adopt: a full registry refuses");
+	wcs_free(g);
+}
+
 int
 main(void)
 {
+	test_adopt();
 	test_idem();
+	test_pending();
 	test_rebuild();
 	test_transitions();
 	test_failures();

@@ -172,6 +172,10 @@ void live_init(const char *log, const char *ctl);
 int live_action(const char *action, const char *m, size_t n, const char *id,
     struct out *o, char *start, size_t ssize);
 
+/* Sends what an answered action leaves to follow its reply (a refused
+ * origination's OriginateResponse). */
+void live_after_reply(void);
+
 /* golden.c */
 
 /*

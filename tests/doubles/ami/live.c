@@ -255,9 +255,169 @@ name(const struct wcall *c, char *out, size_t size)
 		snprintf(out + strlen(out), size - strlen(out), ";1");
 }
 
-static const struct wdriver driver = {
-	.who = "ami", .render = render, .send = send_ev, .name = name
-};
+/* ---- endpoints and refused originations (control commands) ---- */
+
+#define EP_MAX	   64
+#define REFUSE_MAX 16
+
+/* What the control socket changed of an endpoint PJSIPShowEndpoints
+ * lists: its DeviceState, its Contacts ("" each: as the fixture). */
+static struct {
+	char name[64], state[32], contacts[512];
+} eps[EP_MAX];
+static size_t neps;
+
+/* Destinations whose Originate makes no channel, and its Reason. */
+static struct {
+	char dest[64];
+	int reason;
+} refused[REFUSE_MAX];
+static size_t nrefused;
+
+/* The OriginateResponse of a refused origination, sent after its reply. */
+static char pending[1024];
+
+/* Sends an event frame to every event connection (under the lock). */
+static void
+emit_raw(const char *frame)
+{
+	struct wevent ev = {
+		.type = WE_INJECT, .raw = frame, .rawlen = strlen(frame)
+	};
+
+	world_inject(&ev);
+}
+
+static size_t
+ep_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < neps; i++)
+		if (strcmp(eps[i].name, name) == 0)
+			return i;
+	if (neps == EP_MAX)
+		return EP_MAX;
+	snprintf(eps[neps].name, sizeof(eps[neps].name), "%s", name);
+	eps[neps].state[0] = eps[neps].contacts[0] = '\0';
+	return neps++;
+}
+
+/* Asterisk's DeviceState text of a DeviceStateChange State. */
+static const char *
+listed_state(const char *st)
+{
+	static const char *const map[][2] = { { "UNKNOWN", "Unknown" },
+		{ "NOT_INUSE", "Not in use" }, { "INUSE", "In use" },
+		{ "BUSY", "Busy" }, { "INVALID", "Invalid" },
+		{ "UNAVAILABLE", "Unavailable" }, { "RINGING", "Ringing" },
+		{ "RINGINUSE", "Ring+Inuse" }, { "ONHOLD", "On Hold" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], st) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* device NAME STATE: DeviceStateChange for PJSIP/NAME. */
+static int
+ctl_device(const char *args, struct wbuf *r)
+{
+	char name[64], st[32], frame[256];
+	size_t i;
+
+	if (sscanf(args, "%63s %31s", name, st) != 2 ||
+	    listed_state(st) == NULL || (i = ep_index(name)) == EP_MAX) {
+		wb_adds(r, "err usage: device NAME NOT_INUSE|INUSE|...");
+		return 0;
+	}
+	snprintf(eps[i].state, sizeof(eps[i].state), "%s", listed_state(st));
+	snprintf(frame, sizeof(frame),
+	    "Event: DeviceStateChange\r\nPrivilege: call,all\r\n"
+	    "SystemName: pbxtest\r\nDevice: PJSIP/%s\r\nState: %s\r\n\r\n",
+	    name, st);
+	emit_raw(frame);
+	wb_adds(r, "ok");
+	return 0;
+}
+
+/*
+ * contact NAME URI created|removed: ContactStatus for the AOR NAME of
+ * endpoint NAME; the endpoint's Contacts gain or lose "NAME/URI,".
+ */
+static int
+ctl_contact(const char *args, struct wbuf *r)
+{
+	char name[64], uri[200], st[16], item[280], frame[768], *at;
+	size_t i, n;
+
+	if (sscanf(args, "%63s %199s %15s", name, uri, st) != 3 ||
+	    (strcmp(st, "created") != 0 && strcmp(st, "removed") != 0) ||
+	    (i = ep_index(name)) == EP_MAX) {
+		wb_adds(r, "err usage: contact NAME URI created|removed");
+		return 0;
+	}
+	snprintf(item, sizeof(item), "%s/%s,", name, uri);
+	n = strlen(eps[i].contacts);
+	if (st[0] == 'c' && strstr(eps[i].contacts, item) == NULL &&
+	    n + strlen(item) < sizeof(eps[i].contacts))
+		memcpy(eps[i].contacts + n, item, strlen(item) + 1);
+	else if (st[0] == 'r' && (at = strstr(eps[i].contacts, item)) != NULL)
+		memmove(at, at + strlen(item), strlen(at + strlen(item)) + 1);
+	snprintf(frame, sizeof(frame),
+	    "Event: ContactStatus\r\nPrivilege: system,all\r\n"
+	    "SystemName: pbxtest\r\nURI: %s\r\nContactStatus: %s\r\n"
+	    "AOR: %s\r\nEndpointName: %s\r\nRoundtripUsec: 0\r\n\r\n",
+	    uri, st[0] == 'c' ? "Created" : "Removed", name, name);
+	emit_raw(frame);
+	wb_adds(r, "ok");
+	return 0;
+}
+
+/* refuse-originate DEST [REASON]: its Originate makes no channel. */
+static int
+ctl_refuse(const char *args, struct wbuf *r)
+{
+	char dest[64];
+	int reason = 0;
+
+	if (sscanf(args, "%63s %d", dest, &reason) < 1 ||
+	    nrefused == REFUSE_MAX) {
+		wb_adds(r, "err usage: refuse-originate DEST [REASON]");
+		return 0;
+	}
+	snprintf(refused[nrefused].dest, sizeof(refused[0].dest), "%s", dest);
+	refused[nrefused++].reason = reason;
+	wb_adds(r, "ok");
+	return 0;
+}
+
+static int
+command(const char *line, struct wbuf *r)
+{
+	const char *sp = strchr(line, ' '), *args = sp ? sp + 1 : "";
+	size_t n = sp ? (size_t)(sp - line) : strlen(line);
+
+	static const struct {
+		const char *name;
+		int (*fn)(const char *, struct wbuf *);
+	} cmds[] = { { "device", ctl_device }, { "contact", ctl_contact },
+		{ "refuse-originate", ctl_refuse } };
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strlen(cmds[i].name) == n &&
+		    strncmp(line, cmds[i].name, n) == 0)
+			return cmds[i].fn(args, r);
+	return -1;
+}
+
+static const struct wdriver driver = { .who = "ami",
+	.render = render,
+	.send = send_ev,
+	.command = command,
+	.name = name };
 
 void
 live_init(const char *log, const char *ctl)
@@ -330,6 +490,117 @@ named(const char *id, const char *chan, const char *ctx)
 	world_unlock();
 }
 
+/*
+ * An Originate to a refused destination: queued, then only its
+ * OriginateResponse (Events_Originate_Failure.txt's: Failure, Uniqueid
+ * <unknown>), as Asterisk when no channel could be made.  Returns 0, or
+ * -1 if dest is not refused.
+ */
+static int
+refuse(const char *dest, const char *ch, const char *ctx, const char *cid,
+    const char *id, struct out *o)
+{
+	size_t i;
+
+	world_lock();
+	for (i = 0; i < nrefused; i++)
+		if (strcmp(refused[i].dest, dest) == 0)
+			break;
+	if (i < nrefused)
+		snprintf(pending, sizeof(pending),
+		    "Event: OriginateResponse\r\nPrivilege: call,all\r\n"
+		    "SystemName: pbxtest\r\nActionID: %.200s\r\n"
+		    "Response: Failure\r\nChannel: %.200s\r\n"
+		    "Context: %.64s\r\nExten: %.64s\r\nReason: %d\r\n"
+		    "Uniqueid: <unknown>\r\nCallerIDNum: %.64s\r\n"
+		    "CallerIDName: <unknown>\r\n\r\n",
+		    id ? id : "", ch, ctx ? ctx : "default", dest,
+		    refused[i].reason, cid && *cid ? cid : "<unknown>");
+	world_unlock();
+	if (i == nrefused)
+		return -1;
+	reply(o, id, "Response: Success\r\n");
+	o->len -= 2;
+	out_adds(o, "Message: Originate successfully queued\r\n\r\n");
+	return 0;
+}
+
+void
+live_after_reply(void)
+{
+	world_lock();
+	if (pending[0] != '\0')
+		emit_raw(pending);
+	pending[0] = '\0';
+	world_unlock();
+}
+
+/* The live calls on channels "PJSIP/<ep>-..." (under the lock). */
+static size_t
+active_channels(const char *ep)
+{
+	struct wcall *w;
+	size_t i, n, k = 0, l = strlen(ep);
+
+	w = world_calls(&n);
+	for (i = 0; i < n; i++)
+		k += w[i].state != WS_GONE &&
+		    strncmp(w[i].name, "PJSIP/", 6) == 0 &&
+		    strncmp(w[i].name + 6, ep, l) == 0 &&
+		    w[i].name[6 + l] == '-';
+	return k;
+}
+
+/*
+ * PJSIPShowEndpoints: the fixture with the control socket's changes and
+ * ActiveChannels counting the world's live PJSIP/<endpoint>-... calls.
+ */
+static int
+show_endpoints(const char *id, struct out *o)
+{
+	struct out f = { 0 };
+	const char *p, *end, *nl;
+	char cur[64] = "", num[48];
+	size_t i, l, k;
+
+	for (i = 0; i < S.nfx; i++)
+		if (strcmp(S.fx[i].name, "PJSIPShowEndpoints") == 0)
+			break;
+	if (i == S.nfx)
+		return -1;
+	with_id(&f, S.fx[i].reply, S.fx[i].rlen, id);
+	world_lock();
+	for (p = f.p, end = f.p + f.len; p < end; p += l) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (strncmp(p, "ObjectName: ", 12) == 0)
+			cut(cur, sizeof(cur), p + 12, strcspn(p + 12, "\r\n"));
+		for (k = 0; k < neps && strcmp(eps[k].name, cur) != 0; k++)
+			;
+		if (k < neps && eps[k].state[0] != '\0' &&
+		    strncmp(p, "DeviceState: ", 13) == 0) {
+			out_adds(o, "DeviceState: ");
+			out_adds(o, eps[k].state);
+			out_adds(o, "\r\n");
+		} else if (k < neps && strncmp(p, "Contacts: ", 10) == 0) {
+			out_adds(o, "Contacts: ");
+			out_adds(o, eps[k].contacts);
+			out_adds(o, "\r\n");
+		} else if (cur[0] != '\0' &&
+		    strncmp(p, "ActiveChannels: ", 16) == 0) {
+			snprintf(num, sizeof(num), "ActiveChannels: %zu\r\n",
+			    active_channels(cur));
+			out_adds(o, num);
+		} else
+			out_add(o, p, l);
+		if (l <= 2) /* a frame's end */
+			cur[0] = '\0';
+	}
+	world_unlock();
+	free(f.p);
+	return 0;
+}
+
 /* Originate of a destination a rule names: queued, started later. */
 static int
 originate(const char *m, size_t n, const char *id, struct out *o, char *start,
@@ -345,6 +616,10 @@ originate(const char *m, size_t n, const char *id, struct out *o, char *start,
 	if (ch == NULL)
 		goto out;
 	dest_of(ch, dest, sizeof(dest));
+	if (refuse(dest, ch, ctx, cid, id, o) == 0) {
+		rc = 0;
+		goto out;
+	}
 	if (!world_has_rule(dest))
 		goto out;
 	if (cid != NULL && (lt = strchr(cid, '<')) != NULL) {
@@ -433,10 +708,17 @@ live_action(const char *action, const char *m, size_t n, const char *id,
 	struct wcall *w;
 	char wid[96];
 	int rc = -1;
+	size_t k;
 
 	start[0] = '\0';
 	if (strcasecmp(action, "Originate") == 0)
 		return originate(m, n, id, o, start, ssize);
+	if (strcasecmp(action, "PJSIPShowEndpoints") == 0) {
+		world_lock();
+		k = neps;
+		world_unlock();
+		return k > 0 || world_active() ? show_endpoints(id, o) : -1;
+	}
 	if (strcasecmp(action, "CoreShowChannels") == 0) {
 		if (!world_active())
 			return -1;

@@ -370,6 +370,7 @@ answer(struct client *c, const char *m, size_t n)
 	rc = deliver(c, r, &o);
 	if (start[0] != '\0') /* its events follow the reply */
 		world_start(start);
+	live_after_reply();
 	if (action != NULL && strcasecmp(action, "Logoff") == 0)
 		rc = -1;
 done:

@@ -217,6 +217,12 @@ void live_init(void);
 /* The live channel id's Channel JSON (malloc'd), or NULL. */
 char *live_chan_json(const char *id);
 
+/*
+ * Whether the websockets are stalled now (control "stall MS"): no event
+ * goes out and no ping or close is answered.  Under world_lock().
+ */
+int live_stalled_locked(void);
+
 /* channels.c */
 
 /* Re-seeds n Stasis channels if n differs from the last seed (locked). */

@@ -2,15 +2,23 @@
  * ari_double's /ari/events: the websocket a Stasis application opens
  * (RFC 6455, server side, as Asterisk 22 answers it: the 101 has no
  * Server or Date header).  The events are the captured ones, with the
- * client's app as "application"; frames from the client are read and
- * dropped until it closes.
+ * client's app as "application".  The client's frames are parsed as
+ * Asterisk's res_http_websocket does (masked, 7/16/64-bit lengths): a
+ * ping is answered with a pong of its payload, a close with a close,
+ * anything else dropped; each ping and close is logged.  While the
+ * world is stalled ("stall MS", live.c) nothing is answered, as from
+ * an Asterisk that hangs with its TCP stack still up.
  */
 #include <sys/socket.h>
+
+#include <errno.h>
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -20,15 +28,19 @@
 #include "world.h"
 #include "ari_double.h"
 
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_GUID	  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_IN_MAX (1024 * 1024) /* a client frame kept, to be dropped */
 
-int
-ws_send_text(int fd, const char *p, size_t n)
+/* A client frame's outcome (read_frame). */
+enum { IN_OK, IN_GONE, IN_UNMASKED, IN_CTL_LONG, IN_TOO_BIG };
+
+static int
+ws_send_frame(int fd, int op, const char *p, size_t n)
 {
 	unsigned char h[10];
 	size_t hl = 2, i;
 
-	h[0] = 0x81;
+	h[0] = (unsigned char)(0x80 | op);
 	if (n < 126)
 		h[1] = (unsigned char)n;
 	else if (n < 65536) {
@@ -44,7 +56,147 @@ ws_send_text(int fd, const char *p, size_t n)
 	}
 	if (dbl_send_all(fd, (const char *)h, hl) == -1)
 		return -1;
-	return dbl_send_all(fd, p, n);
+	return n > 0 ? dbl_send_all(fd, p, n) : 0;
+}
+
+int
+ws_send_text(int fd, const char *p, size_t n)
+{
+	return ws_send_frame(fd, 0x1, p, n);
+}
+
+/* Reads exactly n bytes.  Returns 0, or -1 when the client is gone. */
+static int
+recv_all(int fd, void *p, size_t n)
+{
+	unsigned char *q = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = recv(fd, q, n, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One client frame (RFC 6455 §5.2): its opcode into *op and its
+ * unmasked payload into *data (realloc'd, *n bytes).  Returns IN_OK, or
+ * why not: the client is gone, or broke the protocol (a frame without
+ * its mask, a control frame over 125 bytes, a frame over WS_IN_MAX).
+ */
+static int
+read_frame(int fd, int *op, unsigned char **data, size_t *n)
+{
+	unsigned char h[8], mask[4];
+	uint64_t len;
+	size_t i;
+	int masked;
+
+	if (recv_all(fd, h, 2) == -1)
+		return IN_GONE;
+	*op = h[0] & 0x0f;
+	masked = (h[1] & 0x80) != 0;
+	len = h[1] & 0x7f;
+	if (len == 126) {
+		if (recv_all(fd, h, 2) == -1)
+			return IN_GONE;
+		len = (uint64_t)h[0] << 8 | h[1];
+	} else if (len == 127) {
+		if (recv_all(fd, h, 8) == -1)
+			return IN_GONE;
+		for (len = 0, i = 0; i < 8; i++)
+			len = len << 8 | h[i];
+	}
+	if (!masked)
+		return IN_UNMASKED;
+	if (*op >= 0x8 && len > 125)
+		return IN_CTL_LONG;
+	if (len > WS_IN_MAX)
+		return IN_TOO_BIG;
+	if (recv_all(fd, mask, 4) == -1)
+		return IN_GONE;
+	if ((*data = realloc(*data, (size_t)len + 1)) == NULL)
+		abort();
+	if (recv_all(fd, *data, (size_t)len) == -1)
+		return IN_GONE;
+	for (i = 0; i < len; i++)
+		(*data)[i] ^= mask[i % 4];
+	*n = (size_t)len;
+	return IN_OK;
+}
+
+/* A ping or close from the client, as one JSON line in the --log file. */
+static void
+log_frame(const struct conn *c, const char *what, const unsigned char *p,
+    size_t n, int answered)
+{
+	struct buf b;
+
+	if (S.logfd == -1)
+		return;
+	buf_init(&b, (size_t)-1);
+	buf_printf(&b,
+	    "{\"conn\":%lu,\"t\":%.6f,\"ws\":\"%s\",\"answered\":%s,"
+	    "\"raw\":",
+	    c->n, elapsed(), what, answered ? "true" : "false");
+	jstr(&b, (const char *)p, n);
+	buf_adds(&b, "}\n");
+	pthread_mutex_lock(&S.lock);
+	(void)!write(S.logfd, b.data, b.len);
+	pthread_mutex_unlock(&S.lock);
+	buf_free(&b);
+}
+
+/*
+ * Sends a control frame unless the world is stalled; under the world's
+ * lock, so that it never lands inside an event frame the world is
+ * writing.  Returns whether it went out.
+ */
+static int
+answer(int fd, int op, const unsigned char *p, size_t n)
+{
+	int sent = 0;
+
+	world_lock();
+	if (!live_stalled_locked())
+		sent = ws_send_frame(fd, op, (const char *)p, n) == 0;
+	world_unlock();
+	return sent;
+}
+
+/* The client's frames until it closes, breaks the protocol or goes. */
+static void
+client_frames(struct conn *c)
+{
+	static const unsigned char bad[] = { 0x03, 0xea }, /* 1002 */
+	    big[] = { 0x03, 0xf1 };			   /* 1009 */
+	unsigned char *data = NULL;
+	size_t n = 0;
+	int op, rc;
+
+	while ((rc = read_frame(c->fd, &op, &data, &n)) == IN_OK) {
+		if (op == 0x9)
+			log_frame(
+			    c, "ping", data, n, answer(c->fd, 0xa, data, n));
+		else if (op == 0x8) {
+			/* The close answered with its status code, no reason.
+			 */
+			log_frame(c, "close", data, n,
+			    answer(c->fd, 0x8, data, n < 2 ? n : 2));
+			break;
+		}
+	}
+	if (rc == IN_UNMASKED || rc == IN_CTL_LONG)
+		answer(c->fd, 0x8, bad, sizeof(bad));
+	else if (rc == IN_TOO_BIG)
+		answer(c->fd, 0x8, big, sizeof(big));
+	free(data);
 }
 
 /* The captured events, "application" set to app, one frame each. */
@@ -84,7 +236,7 @@ int
 events_serve(struct conn *c)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	char app[128], in[4096], keybuf[256], tag[64], arg[200], all[16];
+	char app[128], keybuf[256], tag[64], arg[200], all[16];
 	struct arena *a;
 	const char *key, *up;
 	unsigned mdlen = 0;
@@ -144,8 +296,7 @@ events_serve(struct conn *c)
 		send_events(c->fd, app);
 	world_sub_locked(c->fd, tag, arg);
 	world_unlock();
-	while (recv(c->fd, in, sizeof(in), 0) > 0)
-		;
+	client_frames(c);
 	world_unsub(tag);
 	return 1;
 }

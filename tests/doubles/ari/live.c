@@ -325,6 +325,8 @@ send_ev(int fd, const char *arg, const char *name, const struct wcall *c,
 	int rc;
 
 	(void)name;
+	if (live_stalled_locked())
+		return 0;
 	if (c != NULL && !all &&
 	    (strlen(c->app) != al || strncmp(c->app, arg, al) != 0))
 		return 0;
@@ -340,6 +342,38 @@ send_ev(int fd, const char *arg, const char *name, const struct wcall *c,
 	return rc;
 }
 
+/*
+ * "stall MS": for MS milliseconds ("stall 0" ends it) the websockets
+ * send nothing, neither events (they are lost, as from an Asterisk that
+ * hangs) nor answers to pings and closes (events.c).  Under the world's
+ * lock, as every command and send_ev are.
+ */
+static long stall_until;
+
+int
+live_stalled_locked(void)
+{
+	return stall_until > world_ms();
+}
+
+static int
+command(const char *line, struct wbuf *reply)
+{
+	char *end;
+	long ms;
+
+	if (strncmp(line, "stall ", 6) != 0)
+		return -1;
+	ms = strtol(line + 6, &end, 10);
+	if (end == line + 6 || *end != '\0' || ms < 0) {
+		wb_adds(reply, "err stall wants milliseconds");
+		return 0;
+	}
+	stall_until = world_ms() + ms;
+	wb_adds(reply, "ok");
+	return 0;
+}
+
 /* PJSIP/600-00000001, Local/600@ctx-00000001;1 as Asterisk names them. */
 static void
 name(const struct wcall *c, char *out, size_t size)
@@ -347,9 +381,11 @@ name(const struct wcall *c, char *out, size_t size)
 	snprintf(out, size, "PJSIP/%s-%08lx", c->dest, c->seq);
 }
 
-static const struct wdriver driver = {
-	.who = "ari", .render = render, .send = send_ev, .name = name
-};
+static const struct wdriver driver = { .who = "ari",
+	.render = render,
+	.send = send_ev,
+	.command = command,
+	.name = name };
 
 void
 live_init(void)

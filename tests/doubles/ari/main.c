@@ -40,8 +40,9 @@
  * (its app, or subscribeAll=true), DELETE, .../dtmf, .../hold, .../play and
  * /ari/bridges/{id}/addChannel|removeChannel act on it, and GET /ari/channels
  * shows it as it is now.  --world SOCKET opens the control socket (rule, call,
- * hangup, dtmf, hold, inject, drop, refuse MS, state), logs the events to
- * --log, and stops the replay of the captured events.jsonl on connect.
+ * hangup, dtmf, hold, inject, drop, refuse MS, stall MS, state), logs the
+ * events to --log, and stops the replay of the captured events.jsonl on
+ * connect.  The websocket answers pings and closes (events.c).
  *
  * Common: binds 127.0.0.1 (port 0 unless --port), writes the port to
  * --port-file, logs every request as one JSON line to --log FILE (golden:

@@ -268,6 +268,14 @@ emit(enum wev type, const struct wcall *c)
 	W.d->render(&ev, put, &pc);
 }
 
+void
+world_inject(const struct wevent *ev)
+{
+	struct put_ctx pc = { 0 };
+
+	W.d->render(ev, put, &pc);
+}
+
 /* Adds a subscriber (under the lock).  Returns 0, or -1 when full. */
 static int
 sub_add(int fd, int owned, const char *tag, const char *arg)

@@ -187,6 +187,10 @@ int world_sub_locked(int fd, const char *tag, const char *arg);
 /* Unsubscribes tag (its fd is the caller's to close). */
 void world_unsub(const char *tag);
 
+/* Sends a WE_INJECT event's raw bytes as the control's inject does
+ * (under the lock). */
+void world_inject(const struct wevent *ev);
+
 /* Whether new connections are refused now ("refuse N_ms"). */
 int world_refusing(void);
 

@@ -1,0 +1,57 @@
+/*
+ * The Redis writer of the lease holder's companion (the redis setting;
+ * docs/operations.md, "Scale-out"): one thread that writes the WCS
+ * calls' statuses (shared.h's records) and the journal's events (the
+ * tenant's stream) to Redis, fed by the sources through a bounded queue
+ * so that a source never waits for Redis.  A full queue (cap writes, or
+ * 8 MB of events) drops the newest write; a write Redis refuses or that
+ * fails (redis.timeout per command) is dropped too: both are counted,
+ * and logged at most every 10 s.  Every write checks in its script that
+ * this node still holds the tenant's lease, so that a host that lost it
+ * cannot overwrite its successor.
+ */
+#ifndef PBXAPI_RWRITER_H
+#define PBXAPI_RWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rwriter;
+struct wcs_call;
+
+struct rw_stats {
+	uint64_t written; /* writes Redis took */
+	uint64_t dropped; /* the queue was full */
+	uint64_t failed;  /* Redis failed, or refused one */
+	uint64_t fenced;  /* not written: the lease is another node's */
+	uint64_t lookups; /* calls looked up by a source (rw_lookup) */
+	size_t queued;
+};
+
+/*
+ * Makes the writer for Redis at addr (every command within ms) on
+ * behalf of node, its queue cap writes long, streams capped near
+ * journal_len events, finished calls kept retain_ms.  NULL: no memory.
+ */
+struct rwriter *rw_new(const char *addr, long ms, const char *node, size_t cap,
+    size_t journal_len, long retain_ms);
+
+/* Starts its thread.  Returns 0, or -1 with why. */
+int rw_start(struct rwriter *w, char *err, size_t len);
+
+/*
+ * Queue writes; they never block.  tenant must live as long as the
+ * writer (the configuration's).  rw_call: call c's status fields (its
+ * record must exist: a dropped call is not made again); rw_event: the
+ * journal's event id with its JSON.
+ */
+void rw_call(struct rwriter *w, const char *tenant, const struct wcs_call *c);
+void rw_event(struct rwriter *w, const char *tenant, uint64_t id,
+    const char *json, size_t len);
+
+/* Counts a source's lookup of a call in Redis. */
+void rw_lookup(struct rwriter *w);
+
+void rw_stats(struct rwriter *w, struct rw_stats *out);
+
+#endif
