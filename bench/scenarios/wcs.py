@@ -190,8 +190,8 @@ client code without the worker): `wcs.find default -` (find_all) %d
 bytes, p50 %.0f us, p99 %.0f us; `wcs.find default callId=%s` %d bytes,
 p50 %.0f us, p99 %.0f us.  So of a find_all's time alone (the
 1-connection row: 1000 / its rate in ms), the companion's round trip is
-about %.0f%%; the rest is nginx, FastCGI and writing %d bytes through
-them, the same as for any reply of that size.
+about %.0f%%; the rest is the worker
+writing the reply and nginx and FastCGI moving its %d bytes.
 
 Non-2xx answers of pbxapi: %d in all.  The pool logged %d 503s "event
 companion unavailable" (the calls' startup and the wait for them
