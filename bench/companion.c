@@ -4,7 +4,10 @@
  * unix socket, a tenant holding N channels (default 100), and a client
  * (fcgi/companion/client.c, what a worker runs) asking "channels acme"
  * again and again.  Prints the round trip's mean and percentiles in µs.
- * VERB=ping asks "ping" instead (the transport alone).
+ * VERB=ping asks "ping" instead (the transport alone).  With
+ * COMPANION_SOCKET=path it serves nothing and asks VERB of the companion
+ * listening there (a running pool's, e.g. VERB="wcs.find default -"),
+ * the round trip a worker makes, measured without a worker.
  *
  *   make build/bench/companion
  *   build/bench/companion [channels [requests]]
@@ -122,22 +125,73 @@ decode(const char *body, size_t len)
 	    (double)(now_ns() - t0) / 1000 / 1000.0);
 }
 
+/*
+ * Asks verb n times, one after the other, as a worker does (a request
+ * arena each); prints the round trip's mean and percentiles (nch: the
+ * channels served here, or -1: a running companion's).  Returns 0,
+ * or 1 when an answer failed.
+ */
+static int
+ask_n(const struct conf *conf, const char *verb, int nch, int n)
+{
+	struct arena *a = arena_new();
+	uint64_t *lat, t0, sum = 0;
+	const char *body;
+	char why[256];
+	size_t len = 0;
+	int i;
+
+	if ((lat = calloc((size_t)n, sizeof(*lat))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		if (companion_ask(
+			conf, a, verb, &body, &len, why, sizeof(why)) != E_OK) {
+			fprintf(stderr, "ask: %s\n", why);
+			return 1;
+		}
+		lat[i] = now_ns() - t0;
+		sum += lat[i];
+		/* A worker frees its request arena after each request. */
+		arena_free(a);
+		a = arena_new();
+	}
+	arena_free(a);
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
+	if (nch >= 0)
+		printf("channels %d, ", nch);
+	else
+		printf("'%s', ", verb);
+	printf("reply %zu bytes, %d requests: mean %.1f us, "
+	       "p50 %.1f us, p99 %.1f us\n",
+	    len, n, (double)sum / n / 1000.0, (double)lat[n / 2] / 1000.0,
+	    (double)lat[n * 99 / 100] / 1000.0);
+	free(lat);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	int nch = argc > 1 ? atoi(argv[1]) : 100;
-	int n = argc > 2 ? atoi(argv[2]) : 20000, i, lfd;
+	int n = argc > 2 ? atoi(argv[2]) : 20000, lfd;
 	static struct tenant t = { .name = "acme" };
 	static struct conf conf = { .companion_ms = 1000 };
 	static struct cmp_src src;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	uint64_t *lat, t0, sum = 0;
-	struct arena *a = arena_new();
+	const char *verb = getenv("VERB") ? getenv("VERB") : "channels acme";
+	struct arena *a;
 	const char *body;
 	pthread_t th;
 	char why[256];
 	size_t len = 0;
+	uint64_t t0;
 
+	if (getenv("COMPANION_SOCKET") != NULL) {
+		conf.companion_socket = getenv("COMPANION_SOCKET");
+		return ask_n(&conf, verb, -1, n);
+	}
+	a = arena_new();
 	snprintf(sun.sun_path, sizeof(sun.sun_path),
 	    "/tmp/pbxapi-bench-companion.%ld", (long)getpid());
 	conf.companion_socket = sun.sun_path;
@@ -168,28 +222,8 @@ main(int argc, char *argv[])
 		    (double)(now_ns() - t0) / 1000 / 1000.0);
 		buf_free(&b);
 	}
-	if ((lat = calloc((size_t)n, sizeof(*lat))) == NULL)
+	if (ask_n(&conf, verb, nch, n) != 0)
 		return 1;
-	const char *verb = getenv("VERB") ? getenv("VERB") : "channels acme";
-
-	for (i = 0; i < n; i++) {
-		t0 = now_ns();
-		if (companion_ask(&conf, a, verb, &body, &len, why,
-			sizeof(why)) != E_OK) {
-			fprintf(stderr, "ask: %s\n", why);
-			return 1;
-		}
-		lat[i] = now_ns() - t0;
-		sum += lat[i];
-		/* A worker frees its request arena after each request. */
-		arena_free(a);
-		a = arena_new();
-	}
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
-	printf("channels %d, reply %zu bytes, %d requests: mean %.1f us, "
-	       "p50 %.1f us, p99 %.1f us\n",
-	    nch, len, n, (double)sum / n / 1000.0, (double)lat[n / 2] / 1000.0,
-	    (double)lat[n * 99 / 100] / 1000.0);
 	if (strncmp(verb, "channels", 8) == 0 &&
 	    companion_ask(&conf, a, verb, &body, &len, why, sizeof(why)) ==
 		E_OK)

@@ -223,3 +223,85 @@ def report_section(name, text):
         doc = doc.rstrip() + "\n\n" + block + "\n"
     with open(path, "w") as f:
         f.write(doc)
+
+
+def machine():
+    """The machine and its load, for a report: "x86_64, 2 CPUs, load
+    average 1.0 2.0 3.0 (1, 5, 15 min)"."""
+    import platform
+    load = open("/proc/loadavg").read().split()[:3]
+    return "%s, %d CPUs, load average %s (1, 5, 15 min)" % (
+        platform.machine(), os.cpu_count(), " ".join(load))
+
+
+def spread(vals, fmt="%.0f"):
+    """"median (min-max)" of a list of numbers, each with fmt."""
+    import statistics
+    v = sorted(vals)
+    if len(v) == 1:
+        return fmt % v[0]
+    return (fmt + " (" + fmt + "-" + fmt + ")") % (statistics.median(v),
+                                                    v[0], v[-1])
+
+
+def events_nginx(pool, pubsock, d):
+    """The real nginx with nchan and the shipped
+    deploy/nginx/pbxapi-events*.conf, its publisher socket at pubsock
+    (the pool's events.publish = unix:pubsock), its subscribers' access
+    log in d; None when libnginx-mod-nchan is not installed."""
+    if T.nchan_module() is None:
+        return None
+
+    def shipped(name):
+        text = T.read(os.path.join(T.ROOT, "deploy", "nginx", name))
+        return (text.replace("unix:/run/pbxapi-nchan/nchan.sock",
+                             "unix:" + pubsock)
+                .replace("/var/log/nginx/access.log",
+                         os.path.join(d, "events-access.log")))
+    return T.Nginx(pool, modules=[T.nchan_module()],
+                   http_extra=shipped("pbxapi-events-publish.conf"),
+                   locations=shipped("pbxapi-events.conf"))
+
+
+def nchan_subscribers(pubsock, channel):
+    """Subscribers nchan holds on channel (its publisher's GET)."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(pubsock)
+    s.sendall(("GET /pub/%s HTTP/1.0\r\n\r\n" % channel).encode())
+    buf = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    s.close()
+    m = re.search(rb"active subscribers: (\d+)", buf)
+    return int(m.group(1)) if m else 0
+
+
+def companion_ask(pool, line):
+    """One verb of the pool's companion (its local socket): the reply's
+    status line's word ("ok" ...) and its body."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(os.path.join(pool.dir, "pbxapi-companion.sock"))
+    s.sendall((line + "\n").encode())
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    head, _, body = buf.partition(b"\n")
+    word = head.split()
+    n = int(word[1]) if len(word) > 1 and word[1].isdigit() else 0
+    while len(body) < n:
+        d = s.recv(65536)
+        if not d:
+            break
+        body += d
+    s.close()
+    return word[0].decode() if word else "", body

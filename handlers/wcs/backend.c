@@ -20,7 +20,9 @@
 
 /*
  * Asks the companion line; E_OK with *body (NUL-terminated).  A
- * companion that is not running or refuses is the request's 503.
+ * companion that is not running or refuses is the request's 503.  Why
+ * it did not answer (timed out past companion.timeout, its socket
+ * refused ...) goes to the log only: the client learns no paths.
  */
 enum err
 wcs_ask(struct req *r, const char *line, const char **body, size_t *len)
@@ -34,8 +36,10 @@ wcs_ask(struct req *r, const char *line, const char **body, size_t *len)
 	e = companion_ask(r->conf, r->arena, line, body, len, why, sizeof(why));
 	if (e == E_NOTFOUND)
 		return wcs_fail(r, E_BACKEND, "event companion: %s", why);
-	if (e != E_OK)
+	if (e != E_OK) {
+		log_warnx("wcs: %s", why);
 		return wcs_fail(r, E_BACKEND, "event companion unavailable");
+	}
 	return E_OK;
 }
 
