@@ -23,7 +23,10 @@
 # - failover: host A's companion stopped and its master and companion
 #   killed (nginx A stays up); B takes the lease, publishes to B's nchan,
 #   and a subscriber still connected to A's nginx gets the new events,
-#   whose journal ids go on from A's.
+#   whose journal ids go on above A's.
+# - the buffer outlives nginx: host B's nginx restarted, a subscriber
+#   resumes on B with the id of a message A's nginx delivered and gets
+#   the messages after it (from Redis; nginx's memory was emptied).
 import json
 import os
 import re
@@ -102,8 +105,9 @@ def shipped(name, pubsock, log):
         text = text.replace(UPSTREAM, UPSTREAM.replace("#", "").replace(
             "10.0.0.5:6379", "127.0.0.1:%d" % RPORT))
     text = text.replace(PASS, PASS[1:])
-    return (text.replace("unix:/run/pbxapi-nchan/nchan.sock", "unix:" + pubsock)
-            .replace("/var/log/nginx/access.log", log))
+    text = text.replace("unix:/run/pbxapi-nchan/nchan.sock",
+                        "unix:" + pubsock)
+    return text.replace("/var/log/nginx/access.log", log)
 
 
 pub_text = T.read(os.path.join(T.ROOT, "deploy", "nginx",
@@ -238,6 +242,16 @@ class SSE(E._Reader):
                 return None
 
 
+def poll_value(fn, seconds):
+    """fn()'s first true value within seconds, or None."""
+    end = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v or time.monotonic() >= end:
+            return v or None
+        time.sleep(0.05)
+
+
 def data(ev):
     return ev.get("data", ev)
 
@@ -296,6 +310,8 @@ t.is_((A.tenant().get("lease mine"), B.tenant().get("lease mine"),
 # -- 2. B's subscribers get what A published; A's WebSocket too ---------
 # /events first, alone: B's nchan then makes the channel from that
 # location, so only its own nchan_redis_pass can bring it A's messages.
+# (Without it the channel is of B's memory, and B's /events/default
+# subscriber below, sharing it, gets nothing either.)
 own_b = B.sse("/events?token=" + KEY)
 t.is_(own_b.status, 200, "SSE of /events (the token's tenant) on B: 200")
 t.ok(T.poll(lambda: A.subscribers() == 1, 10),
@@ -333,7 +349,7 @@ t.is_(B.metric("pbxapi_events_published_total"), pub_b0,
       "through Redis only)")
 
 # -- 3. resume across hosts ---------------------------------------------
-resume_at = got[-1]["id"]
+resume_at = got[-1]["id"] if got else "0:0"
 t.like(resume_at, r":", "nchan's message id (Redis mode): %s" % resume_at)
 # own_b (B's /events) stays: then the only subscriber on B's nchan, it
 # gets the call through Redis on its own.
@@ -355,6 +371,11 @@ again = read_until(back, missed, strict=True)
 t.is_(ids(again), ids(missed),
       "resumed on A: exactly the %d missed events, in order" % len(missed))
 t.is_(back.next(1), None, "resumed on A: nothing twice, nothing more")
+# What made that possible: each message is a key of Redis's, named by
+# the id the subscribers see (nchan's own layout, {channel:/ID}:msg:ID).
+t.ok(again and all(redis_cmd("EXISTS", "{channel:/default}:msg:" +
+                             e["id"]) == b":1\r\n" for e in again),
+     "nchan keeps each resumed message in Redis under its message id")
 
 # -- 4. failover: host A's pbxapi dies, its nginx stays -----------------
 # back (on A's nginx) stays subscribed.  A's companion is stopped first
@@ -392,6 +413,39 @@ t.is_(B.metric("pbxapi_events_published_total"), pub_b0 + len(after),
      "host B's companion published them, to its own nchan")
 t.is_(B.metric("pbxapi_events_publish_dropped_total"), 0.0,
       "host B's publisher dropped nothing")
+
+# -- the buffer outlives nginx: B's nginx restarts (its memory is gone),
+# and a subscriber resumes on B from a message A's nginx delivered.
+t0 = time.monotonic()
+B.web.restart()
+t.diag("B's nginx restarted in %.2f s" % (time.monotonic() - t0))
+mid = len(got) // 2
+t.ok(got and all(e.get("id") for e in got), "A's subscriber has the "
+     "messages' nchan ids")
+since = got[mid]["id"] if got else "0:0"
+
+def resumed():
+    """A subscriber on B from since, once B's nchan is connected to
+    Redis again (it answers 503 until then)."""
+    s = B.sse("/events/default", {"Authorization": KEY,
+                                  "Last-Event-ID": since})
+    if s.status == 503:
+        s.close()
+        return None
+    return s
+
+
+t0 = time.monotonic()
+rs = poll_value(resumed, 10)
+t.is_(rs and rs.status, 200, "after B's nginx restarted: resumed on B: "
+      "200 (nchan back on Redis after %.2f s)" % (time.monotonic() - t0))
+rest = read_until(rs, after, strict=True)
+t.is_(ids(rest), ids(got[mid + 1:]),
+      "resumed on the restarted B from Redis: the %d messages after %s"
+      % (len(got) - mid - 1, since))
+t.ok(rs is not None and rs.next(1) is None, "and nothing more")
+if rs:
+    rs.close()
 back.close()
 ws_a.close()
 t.done()
