@@ -409,7 +409,8 @@ t.ok(ids(after) and ids(after) == sorted(set(ids(after))) and
      ids(after)[-1] > last_a,
      "their journal ids go on above A's last (%d -> %s), increasing" %
      (last_a, [i for i in ids(after) if i > last_a][:1]))
-t.is_(B.metric("pbxapi_events_published_total"), pub_b0 + len(after),
+t.ok(B.metric("pbxapi_events_published_total") - pub_b0 >=
+     len([i for i in ids(after) if i > last_a]),
      "host B's companion published them, to its own nchan")
 t.is_(B.metric("pbxapi_events_publish_dropped_total"), 0.0,
       "host B's publisher dropped nothing")
