@@ -135,15 +135,16 @@ struct conf {
 	/* the event companion (fcgi/companion/companion.h) */
 	const char *companion_socket; /* its local interface */
 	long companion_ms;	      /* a worker's deadline for one request */
-	long state_fresh;	      /* 0: never, 1: always ask the backend */
-	long state_peers_refresh_ms;  /* endpoints listed again, 0: never */
-	long events_journal;	      /* events kept per tenant */
-	long events_backoff_ms;	      /* longest wait between reconnects */
-	long wcs_basic_auth;	      /* 1: /rest-api needs a wcs token */
-	long wcs_retain_ms;	      /* how long finished WCS calls stay */
-	long events;		      /* tenants' default events = */
-	const char *events_publish;   /* "off", or nchan's "unix:/path" */
-	long events_publish_queue;    /* messages the publisher may hold */
+	long companion_wait_ms; /* the same, with nothing to fall back on */
+	long state_fresh;	/* 0: never, 1: always ask the backend */
+	long state_peers_refresh_ms; /* endpoints listed again, 0: never */
+	long events_journal;	     /* events kept per tenant */
+	long events_backoff_ms;	     /* longest wait between reconnects */
+	long wcs_basic_auth;	     /* 1: /rest-api needs a wcs token */
+	long wcs_retain_ms;	     /* how long finished WCS calls stay */
+	long events;		     /* tenants' default events = */
+	const char *events_publish;  /* "off", or nchan's "unix:/path" */
+	long events_publish_queue;   /* messages the publisher may hold */
 
 	const char *redis; /* "unix:/path", "host:port"; "": per host */
 	long redis_ms;	   /* connect and command timeout */

@@ -88,6 +88,7 @@ const struct setting settings[] = {
 	/* "": next to the listen socket (check()) */
 	STR("companion.socket", companion_socket, ""),
 	NUM("companion.timeout", S_DUR, companion_ms, 1, 10000L, "50ms"),
+	NUM("companion.wait", S_DUR, companion_wait_ms, 1, 10000L, "1s"),
 	ENUM("state.fresh", state_fresh, fresh_modes, "never"),
 	NUM("state.peers_refresh", S_DUR, state_peers_refresh_ms, 0, 86400000L,
 	    "60s"),

@@ -141,11 +141,11 @@ ask_once(const struct conf *c, struct arena *a, const char *line, uint64_t dl,
  * A kept connection the companion closed (it was replaced by a reload,
  * or restarted) fails at once: that one is tried again on a new one.
  */
-enum err
-companion_ask(const struct conf *c, struct arena *a, const char *line,
+static enum err
+ask_within(const struct conf *c, long ms, struct arena *a, const char *line,
     const char **body, size_t *len, char *why, size_t whylen)
 {
-	uint64_t dl = net_deadline(c->companion_ms);
+	uint64_t dl = net_deadline(ms);
 	int kept = fd != -1;
 	enum err e;
 
@@ -153,4 +153,19 @@ companion_ask(const struct conf *c, struct arena *a, const char *line,
 	if (e == E_BACKEND && kept && fd == -1)
 		e = ask_once(c, a, line, dl, body, len, why, whylen);
 	return e;
+}
+
+enum err
+companion_ask(const struct conf *c, struct arena *a, const char *line,
+    const char **body, size_t *len, char *why, size_t whylen)
+{
+	return ask_within(c, c->companion_ms, a, line, body, len, why, whylen);
+}
+
+enum err
+companion_ask_wait(const struct conf *c, struct arena *a, const char *line,
+    const char **body, size_t *len, char *why, size_t whylen)
+{
+	return ask_within(
+	    c, c->companion_wait_ms, a, line, body, len, why, whylen);
 }

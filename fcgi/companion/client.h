@@ -25,6 +25,14 @@ enum err companion_ask(const struct conf *c, struct arena *a, const char *line,
     const char **body, size_t *len, char *why, size_t whylen);
 
 /*
+ * companion_ask() under companion.wait: for the asks that have nothing
+ * to fall back on (the WCS methods, Idempotency-Key claims), where a
+ * worker had better wait out a busy companion than answer 503.
+ */
+enum err companion_ask_wait(const struct conf *c, struct arena *a,
+    const char *line, const char **body, size_t *len, char *why, size_t whylen);
+
+/*
  * Returns 1 if the scoreboard shows a companion that serves (its slot
  * idle): without one, asking would only wait for companion.timeout (the
  * master keeps the socket, so a connect succeeds even while none runs).

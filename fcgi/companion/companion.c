@@ -456,7 +456,7 @@ node_id(struct companion *c)
 static long
 pending_ms(const struct conf *conf)
 {
-	return 2 * conf->backend_ms + 2 * conf->companion_ms + 10000;
+	return 2 * conf->backend_ms + 2 * conf->companion_wait_ms + 10000;
 }
 
 /* Makes a source and a state for every tenant with events on. */

@@ -36,7 +36,7 @@ ask(struct req *r, const char *line, const char **body, size_t *len)
 {
 	char why[256];
 
-	if (companion_ask(
+	if (companion_ask_wait(
 		r->conf, r->arena, line, body, len, why, sizeof(why)) != E_OK) {
 		log_warnx("ari: Idempotency-Key: %s: %s", line, why);
 		return -1;

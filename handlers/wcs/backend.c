@@ -21,7 +21,7 @@
 /*
  * Asks the companion line; E_OK with *body (NUL-terminated).  A
  * companion that is not running or refuses is the request's 503.  Why
- * it did not answer (timed out past companion.timeout, its socket
+ * it did not answer (timed out past companion.wait, its socket
  * refused ...) goes to the log only: the client learns no paths.
  */
 enum err
@@ -33,7 +33,8 @@ wcs_ask(struct req *r, const char *line, const char **body, size_t *len)
 	if (!companion_alive())
 		return wcs_fail(
 		    r, E_BACKEND, "the event companion is not running");
-	e = companion_ask(r->conf, r->arena, line, body, len, why, sizeof(why));
+	e = companion_ask_wait(
+	    r->conf, r->arena, line, body, len, why, sizeof(why));
 	if (e == E_NOTFOUND)
 		return wcs_fail(r, E_BACKEND, "event companion: %s", why);
 	if (e != E_OK) {

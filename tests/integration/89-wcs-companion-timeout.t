@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# WCS when the event companion does not answer within companion.timeout
+# WCS when the event companion does not answer within companion.wait
 # (docs/wcs.md): the companion is stopped (SIGSTOP), so a worker's
 # wcs.find times out.  The client gets 503 {"reason": "event companion
 # unavailable"} and nothing of the server's paths; the log says why
@@ -27,7 +27,7 @@ T.spawn([os.path.join(T.BUILD, "doubles", "ari_double"), "--port-file",
 T.wait_for(lambda: T.read(PORTF).strip() and os.path.exists(WORLD),
            what="ari_double")
 pool = T.Pool(settings={"pm.max_children": "1",
-                        "companion.timeout": "300ms"},
+                        "companion.wait": "300ms"},
               env={"events": "ari", "ARI_ENABLED": "true",
                    "ARI_PORT": T.read(PORTF).strip(),
                    "ARI_EVENTS_APP": "wcsgw",
