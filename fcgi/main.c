@@ -143,6 +143,17 @@ conf_warnings(const struct conf *c)
 			log_warnx(
 			    "tenant '%s' has no token and no API_SECRET_KEY: its requests get 401",
 			    c->tenants[i].name);
+	/*
+	 * A holder finds its lease lost a third of the TTL and a Redis
+	 * deadline late, and its source takes a second to stop: a shorter
+	 * TTL lets another host take over while it still listens.
+	 */
+	if (c->redis[0] != '\0' && conf_has_events(c) &&
+	    c->events_lease_ms < 3 * (c->redis_ms + 1000))
+		log_warnx("events.lease_ttl %ld ms is under 3 x (redis.timeout "
+			  "+ 1 s): two hosts may hold a tenant's events for a "
+			  "moment at a failover",
+		    c->events_lease_ms);
 }
 
 static void

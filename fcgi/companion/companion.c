@@ -386,6 +386,8 @@ leased(struct cmp_src *s)
 			break;
 		}
 		st_down(s->st, "the events lease was lost");
+		/* What this run queued under it is no longer its to write. */
+		rw_forget(c->rw, s->t->name);
 		atomic_fetch_add(&s->reconnects, 1);
 	}
 }
@@ -436,16 +438,23 @@ start_publisher(struct companion *c)
 static void
 node_id(struct companion *c)
 {
+	struct timespec ts;
 	char host[200];
 
-	if (c->conf->node[0] != '\0') {
+	/* This run: its pid and start, never the same twice on a host. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(c->run, sizeof(c->run), "%ld.%lld.%ld", (long)getpid(),
+	    (long long)ts.tv_sec, (long)(ts.tv_nsec / 1000));
+	if (c->conf->node[0] != '\0')
 		snprintf(c->node, sizeof(c->node), "%s", c->conf->node);
-		return;
+	else {
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(
+		    c->node, sizeof(c->node), "%s:%ld", host, (long)getppid());
 	}
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(c->node, sizeof(c->node), "%s:%ld", host, (long)getppid());
+	snprintf(c->lease_id, sizeof(c->lease_id), "%s\n%s", c->node, c->run);
 }
 
 /*
@@ -473,9 +482,9 @@ setup(struct companion *c, const struct conf *conf)
 	if (conf->redis[0] != '\0' &&
 	    ((c->shared = shared_new(
 		  conf->redis, conf->redis_ms, pending_ms(conf))) == NULL ||
-		(c->rw = rw_new(conf->redis, conf->redis_ms, c->node, RW_QUEUE,
-		     (size_t)conf->events_journal, conf->wcs_retain_ms)) ==
-		    NULL))
+		(c->rw = rw_new(conf->redis, conf->redis_ms, c->lease_id,
+		     RW_QUEUE, (size_t)conf->events_journal,
+		     conf->wcs_retain_ms)) == NULL))
 		fatal("shared_new");
 	if ((c->src = calloc(
 		 conf->ntenants ? conf->ntenants : 1, sizeof(*c->src))) == NULL)
@@ -505,8 +514,8 @@ setup(struct companion *c, const struct conf *conf)
 		pthread_mutex_init(&s->lmu, NULL);
 		if (conf->redis[0] != '\0' &&
 		    ((s->lease = lease_new(conf->redis, conf->redis_ms,
-			  s->t->name, c->node, conf->events_lease_ms)) ==
-			    NULL ||
+			  s->t->name, c->node, c->run,
+			  conf->events_lease_ms)) == NULL ||
 			(s->sh = shared_new(conf->redis, conf->redis_ms,
 			     pending_ms(conf))) == NULL))
 			fatal("lease_new");
@@ -578,7 +587,7 @@ signals(void)
 int
 companion_signal(struct companion *c, int sig)
 {
-	int fd;
+	int fd, last = -1;
 
 	switch (sig) {
 	case SIGQUIT:
@@ -586,8 +595,13 @@ companion_signal(struct companion *c, int sig)
 	case SIGINT:
 		return sig;
 	case SIGUSR1:
-		if (c->ctl != -1 && (fd = fd_recv(c->ctl)) != -1 &&
-		    log_adopt(fd) == 0)
+		/* Signals coalesce: the newest of the files sent is the one. */
+		while (c->ctl != -1 && (fd = fd_recv(c->ctl)) != -1) {
+			if (last != -1)
+				close(last);
+			last = fd;
+		}
+		if (last != -1 && log_adopt(last) == 0)
 			log_notice("companion: error log reopened");
 		return 0;
 	default:

@@ -64,9 +64,11 @@ struct companion {
 	size_t nsrc;
 	struct publisher *pub; /* events.publish; NULL: off */
 	_Atomic int stop;
-	uint64_t started; /* wall clock, seconds */
-	int ctl;	  /* the socketpair with the master, -1: none */
-	char node[256];	  /* this host in leases (the node setting) */
+	uint64_t started;   /* wall clock, seconds */
+	int ctl;	    /* the socketpair with the master, -1: none */
+	char node[256];	    /* this host in leases (the node setting) */
+	char run[80];	    /* this companion among the node's (lease.h) */
+	char lease_id[340]; /* node "\n" run: the leases' value */
 	struct shared
 	    *shared;	    /* with redis: the local interface's (shared.h) */
 	struct rwriter *rw; /* with redis: the writer (rwriter.h) */

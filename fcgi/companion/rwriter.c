@@ -25,8 +25,8 @@
 #define RW_BYTES_MAX  (8 * 1024 * 1024) /* events' JSON queued, at most */
 
 /*
- * KEYS: the call, the lease; ARGV: node, retain (ms), status, sip,
- * answered, evd, hcause, ended, caller.  -1: not this node's lease; 0:
+ * KEYS: the call, the lease; ARGV: the fence, retain (ms), status, sip,
+ * answered, evd, hcause, ended, caller.  -1: not this run's lease; 0:
  * the call is gone (its startup failed, or it expired); 1: written.
  */
 static const char call_lua[] =
@@ -39,8 +39,8 @@ static const char call_lua[] =
     "return 1";
 
 /*
- * KEYS: the stream, its last id, the lease; ARGV: node, the id, the
- * JSON, the stream's length.  -1: not this node's lease; 0: an id not
+ * KEYS: the stream, its last id, the lease; ARGV: the fence, the id, the
+ * JSON, the stream's length.  -1: not this run's lease; 0: an id not
  * above the last one (an old holder's); 1: appended.
  */
 static const char event_lua[] =
@@ -64,7 +64,7 @@ struct job {
 };
 
 struct rwriter {
-	char *addr, *node;
+	char *addr, *fence; /* the lease value its writes need */
 	long ms;
 	char maxlen[24], retain[24];
 	pthread_mutex_t lock;
@@ -82,7 +82,7 @@ struct rwriter {
 };
 
 struct rwriter *
-rw_new(const char *addr, long ms, const char *node, size_t cap,
+rw_new(const char *addr, long ms, const char *fence, size_t cap,
     size_t journal_len, long retain_ms)
 {
 	struct rwriter *w;
@@ -90,7 +90,7 @@ rw_new(const char *addr, long ms, const char *node, size_t cap,
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->q = calloc(cap ? cap : 1, sizeof(*w->q))) == NULL ||
 	    (w->addr = strdup(addr)) == NULL ||
-	    (w->node = strdup(node)) == NULL) {
+	    (w->fence = strdup(fence)) == NULL) {
 		if (w != NULL) {
 			free(w->q);
 			free(w->addr);
@@ -124,6 +124,47 @@ push(struct rwriter *w, const struct job *j)
 	w->bytes += j->len;
 	w->q[(w->head + w->n++) % w->cap] = *j;
 	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Puts j back at the head (a write the connection failed under). */
+static void
+push_front(struct rwriter *w, const struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->n == w->cap) {
+		w->st.dropped++;
+		pthread_mutex_unlock(&w->lock);
+		free(j->json);
+		return;
+	}
+	w->head = (w->head + w->cap - 1) % w->cap;
+	w->q[w->head] = *j;
+	w->n++;
+	w->bytes += j->len;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+rw_forget(struct rwriter *w, const char *tenant)
+{
+	struct job *j;
+	size_t i, kept = 0;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->n; i++) {
+		j = &w->q[(w->head + i) % w->cap];
+		if (strcmp(j->tenant, tenant) == 0) {
+			w->bytes -= j->len;
+			free(j->json);
+			w->st.fenced++;
+			continue;
+		}
+		w->q[(w->head + kept++) % w->cap] = *j;
+	}
+	w->n = kept;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -205,7 +246,7 @@ write_job(struct rwriter *w, const struct job *j)
 		    j->c.id);
 		snprintf(a[0], sizeof(a[0]), "%d", j->c.sip);
 		snprintf(a[1], sizeof(a[1]), "%d", j->c.hcause);
-		const char *av[] = { "2", k1, k3, w->node, w->retain,
+		const char *av[] = { "2", k1, k3, w->fence, w->retain,
 			j->c.status, a[0], j->c.answered ? "1" : "0",
 			j->c.evd ? "1" : "0", a[1], j->c.ended ? "1" : "0",
 			j->c.caller };
@@ -216,7 +257,7 @@ write_job(struct rwriter *w, const struct job *j)
 		snprintf(k1, sizeof(k1), "pbxapi:journal:%s", j->tenant);
 		snprintf(k2, sizeof(k2), "pbxapi:journal:%s:seq", j->tenant);
 		snprintf(a[0], sizeof(a[0]), "%" PRIu64, j->id);
-		const char *av[] = { "3", k1, k2, k3, w->node, a[0], j->json,
+		const char *av[] = { "3", k1, k2, k3, w->fence, a[0], j->json,
 			w->maxlen };
 		memcpy(argv, av, sizeof(av));
 		n = (int)(sizeof(av) / sizeof(av[0]));
@@ -268,36 +309,44 @@ pop(struct rwriter *w, struct job *j)
 
 /*
  * The thread: writes the jobs in order.  While Redis cannot be reached
- * the jobs are dropped (and counted), a connection tried at most every
- * RW_BACKOFF_MS: the queue stays short and the sources never wait.
+ * the jobs wait (a connection tried every RW_BACKOFF_MS) and a full
+ * queue drops the newest: the sources never wait, and a call's last
+ * status is not lost to a short outage.
  */
 static void *
 rw_thread(void *arg)
 {
 	struct rwriter *w = arg;
-	uint64_t retry = 0;
+	struct timespec ts;
+	uint64_t retry = 0, now;
 	char why[256];
 	struct job j;
 
 	for (;;) {
+		if (w->rc == NULL && (now = mono_ms()) < retry) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)(retry - now) * 1000000L;
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (pop(w, &j) == -1)
 			continue;
-		if (w->rc == NULL && mono_ms() >= retry) {
+		if (w->rc == NULL) {
 			w->rc = rconn_open(w->addr, w->ms, why, sizeof(why));
 			w->call.sha[0] = w->event.sha[0] = '\0';
 			if (w->rc == NULL) {
 				retry = mono_ms() + RW_BACKOFF_MS;
 				failed(w, j.tenant, why);
-				free(j.json);
+				push_front(w, &j);
 				continue;
 			}
 		}
-		if (w->rc == NULL)
-			failed(w, j.tenant, "not connected");
-		else if (write_job(w, &j) == -1) {
+		if (write_job(w, &j) == -1) {
 			redisFree(w->rc);
 			w->rc = NULL;
 			retry = mono_ms() + RW_BACKOFF_MS;
+			push_front(w, &j);
+			continue;
 		}
 		free(j.json);
 	}

@@ -4,11 +4,13 @@
  * calls' statuses (shared.h's records) and the journal's events (the
  * tenant's stream) to Redis, fed by the sources through a bounded queue
  * so that a source never waits for Redis.  A full queue (cap writes, or
- * 8 MB of events) drops the newest write; a write Redis refuses or that
- * fails (redis.timeout per command) is dropped too: both are counted,
- * and logged at most every 10 s.  Every write checks in its script that
- * this node still holds the tenant's lease, so that a host that lost it
- * cannot overwrite its successor.
+ * 8 MB of events) drops the newest write (counted); a write whose
+ * connection fails waits at the head for the next connection (every
+ * 500 ms), one Redis refuses is dropped (counted, logged at most every
+ * 10 s).  Every write checks in its script that this companion's run
+ * still holds the tenant's lease (its fence, lease.h), so that a host,
+ * or a companion a SIGHUP retired, that lost it cannot overwrite its
+ * successor; what was queued under a lease since lost is forgotten.
  */
 #ifndef PBXAPI_RWRITER_H
 #define PBXAPI_RWRITER_H
@@ -29,12 +31,16 @@ struct rw_stats {
 };
 
 /*
- * Makes the writer for Redis at addr (every command within ms) on
- * behalf of node, its queue cap writes long, streams capped near
- * journal_len events, finished calls kept retain_ms.  NULL: no memory.
+ * Makes the writer for Redis at addr (every command within ms) fenced by
+ * the leases' value fence (lease.h: node "\n" run), its queue cap
+ * writes long, streams capped near journal_len events, finished calls
+ * kept retain_ms.  NULL: no memory.
  */
-struct rwriter *rw_new(const char *addr, long ms, const char *node, size_t cap,
+struct rwriter *rw_new(const char *addr, long ms, const char *fence, size_t cap,
     size_t journal_len, long retain_ms);
+
+/* Forgets tenant's queued writes (its lease was lost; w NULL: none). */
+void rw_forget(struct rwriter *w, const char *tenant);
 
 /* Starts its thread.  Returns 0, or -1 with why. */
 int rw_start(struct rwriter *w, char *err, size_t len);

@@ -160,12 +160,15 @@ static const char idone_lua[] =
     " redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
     "return 1";
 
+#define SH_RETRY_MS 1000 /* after a failed connection or command */
+
 enum { S_RESERVE, S_DONE, S_CALLS, S_JOURNAL, S_CLAIM, S_PUT, S_IDONE, S__MAX };
 
 struct shared {
 	redisContext *rc;
 	char *addr;
 	long ms;
+	uint64_t retry; /* no connection tried before (mono_ms) */
 	long pending_ms;
 	struct rscript sc[S__MAX];
 };
@@ -192,6 +195,40 @@ shared_new(const char *addr, long ms, long pending_ms)
 }
 
 /*
+ * The connection, opened if need be.  After a failure none is tried for
+ * SH_RETRY_MS: the companion's socket thread, which asks here, must not
+ * spend redis.timeout on every request while Redis is away (the rate
+ * limiter waits the same way, rl_redis.c).  Returns 0, or -1 with why.
+ */
+static int
+connected(struct shared *h, char *why, size_t len)
+{
+	if (h->rc != NULL)
+		return 0;
+	if (mono_ms() < h->retry) {
+		snprintf(why, len,
+		    "redis '%s' unavailable (tried again "
+		    "within a second)",
+		    h->addr);
+		return -1;
+	}
+	if ((h->rc = rconn_open(h->addr, h->ms, why, len)) == NULL) {
+		h->retry = mono_ms() + SH_RETRY_MS;
+		return -1;
+	}
+	return 0;
+}
+
+/* Drops a connection a command failed on, and waits before the next. */
+static void
+broken(struct shared *h)
+{
+	redisFree(h->rc);
+	h->rc = NULL;
+	h->retry = mono_ms() + SH_RETRY_MS;
+}
+
+/*
  * Runs script s with argv (the number of keys, keys, arguments).
  * Returns the reply, or NULL with why in out (the connection is
  * dropped when it failed).
@@ -202,13 +239,11 @@ eval(
 {
 	redisReply *rep;
 
-	if (h->rc == NULL &&
-	    (h->rc = rconn_open(h->addr, h->ms, out, len)) == NULL)
+	if (connected(h, out, len) == -1)
 		return NULL;
 	if ((rep = rconn_eval(h->rc, &h->sc[s], argc, argv)) == NULL) {
 		snprintf(out, len, "redis '%s': %s", h->addr, h->rc->errstr);
-		redisFree(h->rc);
-		h->rc = NULL;
+		broken(h);
 		return NULL;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
@@ -481,14 +516,12 @@ shared_journal_top(
 	char kq[SH_KEY];
 	redisReply *rep;
 
-	if (h->rc == NULL &&
-	    (h->rc = rconn_open(h->addr, h->ms, why, len)) == NULL)
+	if (connected(h, why, len) == -1)
 		return -1;
 	snprintf(kq, sizeof(kq), "pbxapi:journal:%s:seq", tenant);
 	if ((rep = redisCommand(h->rc, "GET %s", kq)) == NULL) {
 		snprintf(why, len, "redis '%s': %s", h->addr, h->rc->errstr);
-		redisFree(h->rc);
-		h->rc = NULL;
+		broken(h);
 		return -1;
 	}
 	*top =

@@ -366,6 +366,39 @@ t.ok(T.poll(lambda: tenant(first).get("lease mine") is True and
 t.is_(tenant(other).get("lease holder"), fnode,
       "the other host still names the same holder")
 
+# SIGHUP on the holder: its new companion takes the lease over from the
+# old one at once, and the old one, retiring, leaves it alone (the key
+# holds the node and the companion's run): the key is never missing nor
+# another host's meanwhile, and the other host never takes over.
+def lease_node():
+    v = lease_key()
+    if not v or v.startswith(b"$-1"):
+        return "missing"
+    return fnode if (b"\r\n" + fnode.encode() + b"\n") in v else "other"
+
+
+old = pfirst.companions()
+seen = []
+pfirst.kill(signal.SIGHUP)
+end = time.monotonic() + 15
+gone_at = None
+while time.monotonic() < end:
+    seen.append(lease_node())
+    if gone_at is None and pfirst.companions() and \
+            not set(pfirst.companions()) & set(old):
+        gone_at = time.monotonic()
+    if gone_at is not None and time.monotonic() - gone_at > 2 * TTL:
+        break
+    time.sleep(0.02)
+t.ok(gone_at is not None, "SIGHUP: a new companion, the old one gone")
+t.is_(sorted(set(seen)), [fnode],
+      "SIGHUP: the lease stayed %s's in all %d samples" % (fnode, len(seen)))
+t.ok(tenant(first).get("lease mine") is True and
+     tenant(first).get("state") == "connected" and
+     tenant(other).get("lease mine") is False,
+     "SIGHUP: the new companion holds it and is connected, the other "
+     "host stands by")
+
 # A call started through the holder before its host dies.
 ctl.rule(dest="601", ring_ms=50, answer_ms=50, outcome="answer")
 st, _, _ = wcs(first, "startup", {"callId": "so-f", "callee": "601"})
