@@ -90,46 +90,9 @@ web = T.Nginx(pool, modules=[T.nchan_module()],
               locations=shipped("pbxapi-events.conf"))
 
 
-class SSE(E._Reader):
-    """A Server-Sent Events subscriber on a plain HTTP/1.1 connection:
-    status and head, then next() -> {"event", "id", "data"} (data as
-    JSON) or None on timeout; nchan's comment lines are skipped."""
-
-    def __init__(self, path, headers=None, timeout=10):
-        sock = socket.create_connection(("127.0.0.1", web.port), timeout)
-        super().__init__(sock)
-        head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                "Accept: text/event-stream\r\n" % path)
-        for k, v in (headers or {}).items():
-            head += "%s: %s\r\n" % (k, v)
-        sock.sendall((head + "\r\n").encode())
-        deadline = time.monotonic() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline):
-                raise TimeoutError("no reply head")
-        top, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        self.head = top.decode("latin-1")
-        self.status = int(self.head.split(" ", 2)[1])
-        self.chunked = re.search(r"^transfer-encoding:\s*chunked",
-                                 self.head, re.I | re.M) is not None
-
-    def next(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.buf = self.buf.replace(b"\r\n", b"\n")
-            if b"\n\n" in self.buf:
-                block, _, self.buf = self.buf.partition(b"\n\n")
-                ev = {}
-                for line in block.decode().split("\n"):
-                    k, _, v = line.partition(":")
-                    if k in ("event", "id", "data"):
-                        ev[k] = v[1:] if v.startswith(" ") else v
-                if "data" in ev:
-                    ev["data"] = json.loads(ev["data"])
-                    return ev
-                continue
-            if not self._fill(deadline):
-                return None
+def SSE(path, headers=None, timeout=10):
+    """An SSE subscriber of this test's nginx (evclient.SSE)."""
+    return E.SSE(web.port, path, headers, timeout)
 
 
 def journal(tenant, since=0):

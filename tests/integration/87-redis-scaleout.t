@@ -44,26 +44,9 @@ TTL = 1.5
 RETAIN = 4000  # wcs.retain, ms
 D = T.tmpdir("pbxapi-scaleout-")
 os.chmod(D, 0o755)
-RSOCK = os.path.join(D, "redis.sock")
-REDIS = T.spawn(["redis-server", "--port", "0", "--unixsocket", RSOCK,
-         "--unixsocketperm", "777", "--save", "", "--appendonly", "no",
-         "--dir", D], log=os.path.join(D, "redis.out"))
-T.wait_socket(RSOCK)
-
-
-def redis_cmd(*args):
-    """One RESP command; returns the raw reply bytes."""
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(RSOCK)
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    s.sendall(out)
-    data = s.recv(65536)
-    s.close()
-    return data
+REDIS = T.Redis(D)
+RSOCK = REDIS.sock
+redis_cmd = REDIS.cmd
 
 
 APORTF = os.path.join(D, "ari.port")
@@ -465,7 +448,6 @@ t.is_(redis_cmd("ZSCORE", "pbxapi:wcs:default:calls", "so-1"), b"$-1\r\n",
 
 # Redis gone: no startup (no duplicate risk), find and journal say why.
 REDIS.kill()
-REDIS.wait(5)
 st, _, doc = wcs(other, "startup", {"callId": "so-r", "callee": "600"})
 t.ok(st in (502, 503) and "redis" in json.dumps(doc),
      "startup with Redis down: %s, the reason named (%s)" %

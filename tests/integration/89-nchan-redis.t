@@ -54,24 +54,9 @@ t = T.Tap()
 KEY = "nchan-redis-key-0123456789abcdef01"
 TTL = 1.5
 D = T.tmpdir("pbxapi-nchan-redis-")
-RPORT = T.free_port()
-REDIS = T.spawn(["redis-server", "--port", str(RPORT), "--bind",
-                 "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", D], log=os.path.join(D, "redis.out"))
-T.wait_port(RPORT)
-
-
-def redis_cmd(*args):
-    """One RESP command; returns the raw reply bytes."""
-    s = socket.create_connection(("127.0.0.1", RPORT), 5)
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    s.sendall(out)
-    data = s.recv(65536)
-    s.close()
-    return data
+REDIS = T.Redis(D, tcp=True)
+RPORT = REDIS.port
+redis_cmd = REDIS.cmd
 
 
 # One call world: both hosts' companions would follow the same PBX.
@@ -196,50 +181,10 @@ class Host:
         return int(m.group(1)) if m else 0
 
     def sse(self, path, headers=None):
-        return SSE(self.web.port, path, headers)
+        return E.SSE(self.web.port, path, headers)
 
     def ws(self, path, headers=None):
         return E.WebSocket("127.0.0.1", self.web.port, path, headers)
-
-
-class SSE(E._Reader):
-    """A Server-Sent Events subscriber (as 84's): status and head, then
-    next() -> {"event", "id", "data"} (data as JSON) or None on timeout;
-    nchan's comment lines are skipped."""
-
-    def __init__(self, port, path, headers=None, timeout=10):
-        sock = socket.create_connection(("127.0.0.1", port), timeout)
-        super().__init__(sock)
-        head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                "Accept: text/event-stream\r\n" % path)
-        for k, v in (headers or {}).items():
-            head += "%s: %s\r\n" % (k, v)
-        sock.sendall((head + "\r\n").encode())
-        deadline = time.monotonic() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline):
-                raise TimeoutError("no reply head")
-        top, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        self.head = top.decode("latin-1")
-        self.status = int(self.head.split(" ", 2)[1])
-
-    def next(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.buf = self.buf.replace(b"\r\n", b"\n")
-            if b"\n\n" in self.buf:
-                block, _, self.buf = self.buf.partition(b"\n\n")
-                ev = {}
-                for line in block.decode().split("\n"):
-                    k, _, v = line.partition(":")
-                    if k in ("event", "id", "data"):
-                        ev[k] = v[1:] if v.startswith(" ") else v
-                if "data" in ev:
-                    ev["data"] = json.loads(ev["data"])
-                    return ev
-                continue
-            if not self._fill(deadline):
-                return None
 
 
 def poll_value(fn, seconds):

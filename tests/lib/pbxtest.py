@@ -21,7 +21,6 @@ A test file looks like:
 
 import atexit
 import base64
-import errno
 import http.client
 import json
 import os
@@ -719,6 +718,52 @@ DocumentRoot "%(d)s/htdocs"
 
     def log(self):
         return read(self.error_log)
+
+
+class Redis:
+    """A redis-server of the test's own in d, saving nothing: on a unix
+    socket (the default) or a free loopback port (tcp=True, as nchan
+    wants a redis:// URL).  .addr is what pbxapi's redis setting takes;
+    cmd() sends one command and returns the raw RESP reply."""
+
+    def __init__(self, d, tcp=False):
+        argv = ["redis-server", "--save", "", "--appendonly", "no",
+                "--dir", d]
+        self.sock, self.port = None, None
+        if tcp:
+            self.port = free_port()
+            argv += ["--port", str(self.port), "--bind", "127.0.0.1"]
+            self.addr = "127.0.0.1:%d" % self.port
+        else:
+            self.sock = os.path.join(d, "redis.sock")
+            argv += ["--port", "0", "--unixsocket", self.sock,
+                     "--unixsocketperm", "777"]
+            self.addr = "unix:" + self.sock
+        self.proc = spawn(argv, log=os.path.join(d, "redis.out"))
+        if tcp:
+            wait_port(self.port)
+        else:
+            wait_socket(self.sock)
+
+    def cmd(self, *args):
+        if self.sock:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(self.sock)
+        else:
+            s = socket.create_connection(("127.0.0.1", self.port), 5)
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode() if isinstance(a, str) else a
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        s.sendall(out)
+        data = s.recv(65536)
+        s.close()
+        return data
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(5)
 
 
 def _ensure_pg_user():
