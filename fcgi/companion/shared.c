@@ -14,12 +14,14 @@
 
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "json.h"
+#include "log.h"
 #include "rconn.h"
 #include "shared.h"
 #include "state.h"
@@ -161,6 +163,7 @@ static const char idone_lua[] =
     "return 1";
 
 #define SH_RETRY_MS 1000 /* after a failed connection or command */
+#define SH_DOWN	    "redis unavailable (the companion's log says why)"
 
 enum { S_RESERVE, S_DONE, S_CALLS, S_JOURNAL, S_CLAIM, S_PUT, S_IDONE, S__MAX };
 
@@ -195,6 +198,28 @@ shared_new(const char *addr, long ms, long pending_ms)
 }
 
 /*
+ * A failure of Redis: the detail (its address, its words) goes to the
+ * log; what the caller gets, which reaches HTTP clients as a WCS or ARI
+ * error, says only that Redis failed.  Returns -1.
+ */
+static int sh_fail(struct shared *h, char *out, size_t len, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int
+sh_fail(struct shared *h, char *out, size_t len, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	log_warnx("companion: redis '%s': %s", h->addr, detail);
+	snprintf(out, len, "%s", SH_DOWN);
+	return -1;
+}
+
+/*
  * The connection, opened if need be.  After a failure none is tried for
  * SH_RETRY_MS: the companion's socket thread, which asks here, must not
  * spend redis.timeout on every request while Redis is away (the rate
@@ -206,15 +231,12 @@ connected(struct shared *h, char *why, size_t len)
 	if (h->rc != NULL)
 		return 0;
 	if (mono_ms() < h->retry) {
-		snprintf(why, len,
-		    "redis '%s' unavailable (tried again "
-		    "within a second)",
-		    h->addr);
+		snprintf(why, len, "%s", SH_DOWN);
 		return -1;
 	}
 	if ((h->rc = rconn_open(h->addr, h->ms, why, len)) == NULL) {
 		h->retry = mono_ms() + SH_RETRY_MS;
-		return -1;
+		return sh_fail(h, why, len, "%s", why);
 	}
 	return 0;
 }
@@ -242,12 +264,12 @@ eval(
 	if (connected(h, out, len) == -1)
 		return NULL;
 	if ((rep = rconn_eval(h->rc, &h->sc[s], argc, argv)) == NULL) {
-		snprintf(out, len, "redis '%s': %s", h->addr, h->rc->errstr);
+		sh_fail(h, out, len, "%s", h->rc->errstr);
 		broken(h);
 		return NULL;
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
-		snprintf(out, len, "redis '%s': %s", h->addr, rep->str);
+		sh_fail(h, out, len, "%s", rep->str);
 		freeReplyObject(rep);
 		return NULL;
 	}
@@ -265,7 +287,7 @@ run_text(
 		return -1;
 	if (rep->type != REDIS_REPLY_STRING &&
 	    rep->type != REDIS_REPLY_STATUS) {
-		snprintf(out, len, "redis '%s': odd reply", h->addr);
+		sh_fail(h, out, len, "odd reply");
 		freeReplyObject(rep);
 		return -1;
 	}
@@ -389,7 +411,7 @@ shared_calls(struct shared *h, const char *tenant, const char *id,
 	if ((rep = eval(h, S_CALLS, 4, argv, why, len)) == NULL)
 		return -1;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % (F__MAX + 1)) {
-		snprintf(why, len, "redis '%s': odd reply", h->addr);
+		sh_fail(h, why, len, "odd reply");
 		freeReplyObject(rep);
 		return -1;
 	}
@@ -520,14 +542,14 @@ shared_journal_top(
 		return -1;
 	snprintf(kq, sizeof(kq), "pbxapi:journal:%s:seq", tenant);
 	if ((rep = redisCommand(h->rc, "GET %s", kq)) == NULL) {
-		snprintf(why, len, "redis '%s': %s", h->addr, h->rc->errstr);
+		sh_fail(h, why, len, "%s", h->rc->errstr);
 		broken(h);
 		return -1;
 	}
 	*top =
 	    rep->type == REDIS_REPLY_STRING ? strtoull(rep->str, NULL, 10) : 0;
 	if (rep->type == REDIS_REPLY_ERROR) {
-		snprintf(why, len, "redis '%s': %s", h->addr, rep->str);
+		sh_fail(h, why, len, "%s", rep->str);
 		freeReplyObject(rep);
 		return -1;
 	}

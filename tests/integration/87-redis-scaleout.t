@@ -452,6 +452,10 @@ st, _, doc = wcs(other, "startup", {"callId": "so-r", "callee": "600"})
 t.ok(st in (502, 503) and "redis" in json.dumps(doc),
      "startup with Redis down: %s, the reason named (%s)" %
      (st, json.dumps(doc)[:120]))
+t.ok(REDIS.sock not in json.dumps(doc) and "sock" not in json.dumps(doc),
+     "and not Redis's address: that is for the log")
+t.ok(T.poll(lambda: REDIS.sock in pother.log(), 5),
+     "the companion's log names it")
 st, _, doc = wcs(other, "find", {"callId": "so-f"})
 t.ok(st in (502, 503) and "redis" in json.dumps(doc),
      "find with Redis down: %s and why, not a stale local answer" % st)
