@@ -142,3 +142,35 @@ tl_feed(struct tl_feed *f, struct arena *a, const char *body, size_t n,
 	f->s.rdNext = f->s.stop = f->s.stopUnget = f->data;
 	return &f->s;
 }
+
+/* Appends a server frame (unmasked unless mask) to out at *n. */
+void
+tl_ws_frame(uint8_t *out, size_t *n, int fin, int op, const char *p, size_t len,
+    const uint8_t *mask)
+{
+	size_t i, h = 2;
+
+	out[*n] = (uint8_t)((fin ? 0x80 : 0) | op);
+	if (len < 126)
+		out[*n + 1] = (uint8_t)len;
+	else if (len <= 0xFFFF) {
+		out[*n + 1] = 126;
+		out[*n + 2] = (uint8_t)(len >> 8);
+		out[*n + 3] = (uint8_t)len;
+		h = 4;
+	} else {
+		out[*n + 1] = 127;
+		for (i = 0; i < 8; i++)
+			out[*n + 2 + i] =
+			    (uint8_t)((uint64_t)len >> (56 - 8 * i));
+		h = 10;
+	}
+	if (mask != NULL) {
+		out[*n + 1] |= 0x80;
+		memcpy(out + *n + h, mask, 4);
+		h += 4;
+	}
+	for (i = 0; i < len; i++)
+		out[*n + h + i] = (uint8_t)(p[i] ^ (mask ? mask[i & 3] : 0));
+	*n += h + len;
+}

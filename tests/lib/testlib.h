@@ -7,6 +7,7 @@
 #define PBXAPI_TESTLIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 
@@ -61,5 +62,13 @@ struct tl_feed {
 /* Sets f up on a copy (in the arena) of the n bytes at body. */
 FCGX_Stream *tl_feed(struct tl_feed *f, struct arena *a, const char *body,
     size_t n, size_t chunk);
+
+/*
+ * Appends a websocket frame (RFC 6455: FIN, opcode, 7/16/64-bit length;
+ * masked with mask unless NULL, as a server's is not) of the len bytes
+ * at p to out at *n, for the client's and the framing's tests.
+ */
+void tl_ws_frame(uint8_t *out, size_t *n, int fin, int op, const char *p,
+    size_t len, const uint8_t *mask);
 
 #endif

@@ -31,38 +31,6 @@
 #include "testlib.h"
 #include "ws.h"
 
-/* Appends a server frame (unmasked unless mask) to out at *n. */
-static void
-frame(uint8_t *out, size_t *n, int fin, int op, const char *p, size_t len,
-    const uint8_t *mask)
-{
-	size_t i, h = 2;
-
-	out[*n] = (uint8_t)((fin ? 0x80 : 0) | op);
-	if (len < 126)
-		out[*n + 1] = (uint8_t)len;
-	else if (len <= 0xFFFF) {
-		out[*n + 1] = 126;
-		out[*n + 2] = (uint8_t)(len >> 8);
-		out[*n + 3] = (uint8_t)len;
-		h = 4;
-	} else {
-		out[*n + 1] = 127;
-		for (i = 0; i < 8; i++)
-			out[*n + 2 + i] =
-			    (uint8_t)((uint64_t)len >> (56 - 8 * i));
-		h = 10;
-	}
-	if (mask != NULL) {
-		out[*n + 1] |= 0x80;
-		memcpy(out + *n + h, mask, 4);
-		h += 4;
-	}
-	for (i = 0; i < len; i++)
-		out[*n + h + i] = (uint8_t)(p[i] ^ (mask ? mask[i & 3] : 0));
-	*n += h + len;
-}
-
 /* ---- against a scripted server ---- */
 
 struct peer {
@@ -135,7 +103,7 @@ send_frame(struct peer *p, int fin, int op, const char *d, size_t n)
 	uint8_t b[70000];
 	size_t len = 0;
 
-	frame(b, &len, fin, op, d, n, NULL);
+	tl_ws_frame(b, &len, fin, op, d, n, NULL);
 	p_write(p, b, len);
 }
 

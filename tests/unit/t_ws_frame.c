@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "testlib.h"
 #include "ws.h"
 
 /* Stops the test: the harness cannot go on. */
@@ -29,38 +30,6 @@ bail(const char *fmt, ...)
 }
 
 /* ---- framing ---- */
-
-/* Appends a server frame (unmasked unless mask) to out at *n. */
-static void
-frame(uint8_t *out, size_t *n, int fin, int op, const char *p, size_t len,
-    const uint8_t *mask)
-{
-	size_t i, h = 2;
-
-	out[*n] = (uint8_t)((fin ? 0x80 : 0) | op);
-	if (len < 126)
-		out[*n + 1] = (uint8_t)len;
-	else if (len <= 0xFFFF) {
-		out[*n + 1] = 126;
-		out[*n + 2] = (uint8_t)(len >> 8);
-		out[*n + 3] = (uint8_t)len;
-		h = 4;
-	} else {
-		out[*n + 1] = 127;
-		for (i = 0; i < 8; i++)
-			out[*n + 2 + i] =
-			    (uint8_t)((uint64_t)len >> (56 - 8 * i));
-		h = 10;
-	}
-	if (mask != NULL) {
-		out[*n + 1] |= 0x80;
-		memcpy(out + *n + h, mask, 4);
-		h += 4;
-	}
-	for (i = 0; i < len; i++)
-		out[*n + h + i] = (uint8_t)(p[i] ^ (mask ? mask[i & 3] : 0));
-	*n += h + len;
-}
 
 /* Feeds n bytes to rx, step bytes at a time (0: all). */
 static void
@@ -156,14 +125,14 @@ messages(void)
 	struct ws_msg m;
 	size_t n = 0, i;
 
-	frame(s, &n, 1, WS_TEXT, "one", 3, NULL);
-	frame(s, &n, 0, WS_TEXT, "fr", 2, NULL);
-	frame(s, &n, 1, WS_PING, "pp", 2, NULL);
-	frame(s, &n, 0, WS_CONT, "ag", 2, NULL);
-	frame(s, &n, 1, WS_CONT, "ment", 4, NULL);
-	frame(s, &n, 1, WS_BINARY, "\0\xff", 2, NULL);
-	frame(s, &n, 1, WS_TEXT, "", 0, NULL);
-	frame(s, &n, 1, WS_CLOSE, "\x03\xe8ok", 4, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "one", 3, NULL);
+	tl_ws_frame(s, &n, 0, WS_TEXT, "fr", 2, NULL);
+	tl_ws_frame(s, &n, 1, WS_PING, "pp", 2, NULL);
+	tl_ws_frame(s, &n, 0, WS_CONT, "ag", 2, NULL);
+	tl_ws_frame(s, &n, 1, WS_CONT, "ment", 4, NULL);
+	tl_ws_frame(s, &n, 1, WS_BINARY, "\0\xff", 2, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "", 0, NULL);
+	tl_ws_frame(s, &n, 1, WS_CLOSE, "\x03\xe8ok", 4, NULL);
 	/* Whole, then one byte at a time: the same messages. */
 	for (i = 0; i < 2; i++) {
 		static const char want[] =
@@ -227,21 +196,21 @@ refusals(void)
 	size_t n;
 
 	n = 0;
-	frame(s, &n, 1, WS_TEXT, "hi", 2, mask);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "hi", 2, mask);
 	refusal(s, n, 0, 1002, "a masked server frame");
 	n = 0;
-	frame(s, &n, 1, WS_CONT, "x", 1, NULL);
+	tl_ws_frame(s, &n, 1, WS_CONT, "x", 1, NULL);
 	refusal(s, n, 0, 1002, "a continuation with no message");
 	n = 0;
-	frame(s, &n, 0, WS_TEXT, "a", 1, NULL);
-	frame(s, &n, 1, WS_TEXT, "b", 1, NULL);
+	tl_ws_frame(s, &n, 0, WS_TEXT, "a", 1, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "b", 1, NULL);
 	refusal(s, n, 0, 1002, "a new message inside a fragmented one");
 	n = 0;
-	frame(s, &n, 1, WS_TEXT, "\xc3\x28", 2, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "\xc3\x28", 2, NULL);
 	refusal(s, n, 0, 1007, "text not UTF-8");
 	n = 0;
-	frame(s, &n, 0, WS_TEXT, "\xe2\x82", 2, NULL);
-	frame(s, &n, 1, WS_CONT, "\xac", 1, NULL);
+	tl_ws_frame(s, &n, 0, WS_TEXT, "\xe2\x82", 2, NULL);
+	tl_ws_frame(s, &n, 1, WS_CONT, "\xac", 1, NULL);
 	{
 		struct ws_rx rx;
 		struct ws_msg m;
@@ -254,14 +223,14 @@ refusals(void)
 		ws_rx_free(&rx);
 	}
 	n = 0;
-	frame(s, &n, 1, WS_TEXT, "0123456789a", 11, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "0123456789a", 11, NULL);
 	refusal(s, 2, 10, 1009, "over the ceiling: refused at the header");
 	n = 0;
-	frame(s, &n, 0, WS_TEXT, "012345", 6, NULL);
-	frame(s, &n, 1, WS_CONT, "6789a", 5, NULL);
+	tl_ws_frame(s, &n, 0, WS_TEXT, "012345", 6, NULL);
+	tl_ws_frame(s, &n, 1, WS_CONT, "6789a", 5, NULL);
 	refusal(s, n, 10, 1009, "fragments over the ceiling");
 	n = 0;
-	frame(s, &n, 1, WS_TEXT, "0123456789", 10, NULL);
+	tl_ws_frame(s, &n, 1, WS_TEXT, "0123456789", 10, NULL);
 	{
 		struct ws_rx rx;
 		struct ws_msg m;
